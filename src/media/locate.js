@@ -1,0 +1,103 @@
+import { accessSync, chmodSync, constants, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { execa } from 'execa';
+import { MediaError } from '../errors.js';
+const ENV_VAR = { ffmpeg: 'FFMPEG_PATH', ffprobe: 'FFPROBE_PATH' };
+const PACKAGE = {
+  ffmpeg: '@ffmpeg-installer/ffmpeg',
+  ffprobe: '@ffprobe-installer/ffprobe',
+};
+function isExecutable(file) {
+  try {
+    if (!statSync(file).isFile()) return false;
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+function findOnPath(name, env) {
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+function findBundled(name) {
+  try {
+    const require = createRequire(import.meta.url);
+    const file = require(PACKAGE[name]).path;
+    if (!isExecutable(file)) {
+      // npm may skip the package's own `chmod` install script; the binary is ours to mark.
+      chmodSync(file, 0o755);
+    }
+    return isExecutable(file) ? file : undefined;
+  } catch {
+    return undefined;
+  }
+}
+/**
+ * Finds ffmpeg or ffprobe: `FFMPEG_PATH`/`FFPROBE_PATH`, then the PATH, then the optional
+ * npm packages that ship the binaries. Throws a MediaError saying how to get one.
+ */
+export function locateTool(name, env = process.env) {
+  const fromEnv = env[ENV_VAR[name]];
+  if (fromEnv) {
+    if (!isExecutable(fromEnv)) {
+      throw new MediaError(`${ENV_VAR[name]}=${fromEnv} is not an executable file`, {
+        code: 'tool_missing',
+        fix: `point ${ENV_VAR[name]} at a ${name} binary, or unset it to use the one on the PATH`,
+      });
+    }
+    return { name, path: fromEnv, source: 'env' };
+  }
+  const onPath = findOnPath(name, env);
+  if (onPath) return { name, path: onPath, source: 'path' };
+  const bundled = findBundled(name);
+  if (bundled) return { name, path: bundled, source: 'bundled' };
+  throw new MediaError(`${name} was not found`, {
+    code: 'tool_missing',
+    fix: `install it (Debian: apt-get install ffmpeg), set ${ENV_VAR[name]}, or run npm install so the optional package ${PACKAGE[name]} is present`,
+  });
+}
+const featureCache = new Map();
+function parseNames(output, pattern) {
+  const names = new Set();
+  for (const line of output.split('\n')) {
+    const match = pattern.exec(line);
+    if (match?.[1]) names.add(match[1]);
+  }
+  return names;
+}
+/** Asks an ffmpeg binary what it can do: its version, filters and encoders. Cached per binary. */
+export function detectFeatures(tool) {
+  const cached = featureCache.get(tool.path);
+  if (cached) return cached;
+  const pending = (async () => {
+    const [version, filters, encoders] = await Promise.all([
+      execa(tool.path, ['-hide_banner', '-version'], { reject: false }),
+      execa(tool.path, ['-hide_banner', '-filters'], { reject: false }),
+      execa(tool.path, ['-hide_banner', '-encoders'], { reject: false }),
+    ]);
+    if (version.exitCode !== 0) {
+      throw new MediaError(`${tool.path} -version failed`, {
+        code: 'tool_broken',
+        stderrTail: String(version.stderr).slice(-2000),
+        fix: 'set FFMPEG_PATH to a working ffmpeg',
+      });
+    }
+    return {
+      path: tool.path,
+      source: tool.source,
+      version: /ffmpeg version (\S+)/.exec(String(version.stdout))?.[1] ?? 'unknown',
+      filters: parseNames(String(filters.stdout), /^\s*[.A-Z|]{3}\s+(\w+)\s/),
+      encoders: parseNames(String(encoders.stdout), /^\s*[VAS][.A-Z]{5}\s+(\w+)\s/),
+    };
+  })();
+  featureCache.set(tool.path, pending);
+  pending.catch(() => featureCache.delete(tool.path));
+  return pending;
+}
+//# sourceMappingURL=locate.js.map
