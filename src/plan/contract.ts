@@ -1,0 +1,363 @@
+/**
+ * The rules of the API reference for one request body of `POST /v1/videos`. One set of rules
+ * serves both the manifest validator and the simulator, so the two cannot disagree.
+ */
+import {
+  LIMITS,
+  MODELS,
+  MODES,
+  RATIOS,
+  SIZES,
+  inferMode,
+  isModelId,
+  type Mode,
+} from '../models.js';
+
+export interface VideoRequestMetadata {
+  ratio?: string;
+  generate_audio?: boolean;
+  web_search?: boolean;
+  watermark?: boolean;
+  webhook_url?: string;
+  video_urls?: string[];
+  audio_urls?: string[];
+  action?: string;
+  [key: string]: unknown;
+}
+
+/** The JSON body POSTed to `/v1/videos`. */
+export interface VideoRequest {
+  model: string;
+  prompt: string;
+  duration?: number;
+  size?: string;
+  images?: string[];
+  metadata?: VideoRequestMetadata;
+}
+
+export type RequestPath = readonly (string | number)[];
+
+export interface RequestProblem {
+  severity: 'error' | 'warning';
+  /** Where in the body, e.g. `['metadata', 'ratio']` or `['images', 3]`. */
+  path: RequestPath;
+  message: string;
+  fix?: string;
+}
+
+const ASSET_REF = /^asset:\/\/[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const REFERENCE = /@(image|video|audio)_file_(\d+)/g;
+
+/** Counts Unicode code points, as the API does: prompts are often Chinese or carry emoji. */
+export function codePointLength(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
+export function isAssetRef(url: string): boolean {
+  return ASSET_REF.test(url);
+}
+
+/** A public http(s) URL or an `asset://` reference; nothing local, relative or of another scheme. */
+export function checkMediaUrl(url: string): string | undefined {
+  if (url.startsWith('asset://')) {
+    return ASSET_REF.test(url) ? undefined : 'an asset reference looks like asset://asset-xxxxxxxx';
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'a public http:// or https:// URL (or asset://<officialId>) is needed; local files and relative paths cannot be sent';
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    return `the ${parsed.protocol} scheme cannot be sent; use a public http:// or https:// URL (or asset://<officialId>)`;
+  }
+  return undefined;
+}
+
+/** The mode the API will use for this body: `metadata.action`, else inferred from the images. */
+export function requestMode(body: Pick<VideoRequest, 'images' | 'metadata'>): Mode {
+  const action = body.metadata?.action;
+  if (typeof action === 'string' && (MODES as readonly string[]).includes(action)) {
+    return action as Mode;
+  }
+  return inferMode(Array.isArray(body.images) ? body.images.length : 0);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function quoteList(values: readonly string[]): string {
+  return values.map((v) => `"${v}"`).join(', ');
+}
+
+/**
+ * Checks one request body against every rule of the reference. Returns all problems; an
+ * empty list (or warnings only) means the API would accept it.
+ */
+export function checkRequest(input: unknown): RequestProblem[] {
+  const problems: RequestProblem[] = [];
+  const error = (path: RequestPath, message: string, fix?: string) =>
+    problems.push({ severity: 'error', path, message, ...(fix ? { fix } : {}) });
+  const warn = (path: RequestPath, message: string, fix?: string) =>
+    problems.push({ severity: 'warning', path, message, ...(fix ? { fix } : {}) });
+
+  if (!isObject(input)) {
+    error([], 'the request body must be a JSON object');
+    return problems;
+  }
+  const body = input;
+
+  const model = body.model;
+  if (typeof model !== 'string' || model === '') {
+    error(['model'], 'model is required', `set model to one of ${quoteList(Object.keys(MODELS))}`);
+  } else if (!isModelId(model)) {
+    error(['model'], `unknown model "${model}"`, `use one of ${quoteList(Object.keys(MODELS))}`);
+  }
+
+  const prompt = body.prompt;
+  if (typeof prompt !== 'string') {
+    error(
+      ['prompt'],
+      'prompt is required and must be a string',
+      'describe the shot in 1-2500 characters',
+    );
+  } else {
+    const length = codePointLength(prompt);
+    if (length < LIMITS.promptMin || prompt.trim() === '') {
+      error(['prompt'], 'prompt is empty', 'describe the shot in 1-2500 characters');
+    } else if (length > LIMITS.promptMax) {
+      error(
+        ['prompt'],
+        `prompt is ${length} characters long; the API takes at most ${LIMITS.promptMax}`,
+        `shorten it by ${length - LIMITS.promptMax} characters`,
+      );
+    }
+  }
+
+  if (body.duration !== undefined) {
+    const d = body.duration;
+    if (
+      typeof d !== 'number' ||
+      !Number.isInteger(d) ||
+      d < LIMITS.durationMin ||
+      d > LIMITS.durationMax
+    ) {
+      error(
+        ['duration'],
+        `duration ${JSON.stringify(d)} is not a whole number of seconds from ${LIMITS.durationMin} to ${LIMITS.durationMax}`,
+        `use an integer from ${LIMITS.durationMin} to ${LIMITS.durationMax} (default ${LIMITS.durationDefault})`,
+      );
+    }
+  }
+
+  if (body.size !== undefined && !(SIZES as readonly unknown[]).includes(body.size)) {
+    error(
+      ['size'],
+      `size ${JSON.stringify(body.size)} is not supported`,
+      `use one of ${quoteList(SIZES)}`,
+    );
+  }
+
+  const checkUrlList = (value: unknown, path: RequestPath): string[] => {
+    if (value === undefined) return [];
+    if (!Array.isArray(value)) {
+      error(path, `${path.join('.')} must be an array of URLs`);
+      return [];
+    }
+    const urls: string[] = [];
+    value.forEach((url, i) => {
+      if (typeof url !== 'string') {
+        error([...path, i], `${path.join('.')}[${i}] must be a URL string`);
+        return;
+      }
+      const problem = checkMediaUrl(url);
+      if (problem) error([...path, i], `"${url}" is not a usable asset URL`, problem);
+      urls.push(url);
+    });
+    return urls;
+  };
+
+  const images = checkUrlList(body.images, ['images']);
+  let metadata: Record<string, unknown> = {};
+  if (body.metadata !== undefined) {
+    if (isObject(body.metadata)) metadata = body.metadata;
+    else error(['metadata'], 'metadata must be an object');
+  }
+  const videos = checkUrlList(metadata.video_urls, ['metadata', 'video_urls']);
+  const audios = checkUrlList(metadata.audio_urls, ['metadata', 'audio_urls']);
+
+  if (metadata.ratio !== undefined && !(RATIOS as readonly unknown[]).includes(metadata.ratio)) {
+    error(
+      ['metadata', 'ratio'],
+      `ratio ${JSON.stringify(metadata.ratio)} is not supported`,
+      `use one of ${quoteList(RATIOS)}`,
+    );
+  }
+  for (const flag of ['generate_audio', 'web_search', 'watermark'] as const) {
+    if (metadata[flag] !== undefined && typeof metadata[flag] !== 'boolean') {
+      error(
+        ['metadata', flag],
+        `${flag} must be true or false, not ${JSON.stringify(metadata[flag])}`,
+      );
+    }
+  }
+  if (metadata.webhook_url !== undefined) {
+    const hook = metadata.webhook_url;
+    let ok = false;
+    if (typeof hook === 'string') {
+      try {
+        ok = new URL(hook).protocol === 'https:';
+      } catch {
+        ok = false;
+      }
+    }
+    if (!ok) {
+      error(
+        ['metadata', 'webhook_url'],
+        `webhook_url ${JSON.stringify(hook)} is not an https URL`,
+        'give a full https:// URL the gateway can call when the task ends',
+      );
+    }
+  }
+
+  const action = metadata.action;
+  if (action !== undefined && !(MODES as readonly unknown[]).includes(action)) {
+    error(
+      ['metadata', 'action'],
+      `action ${JSON.stringify(action)} is not a mode`,
+      `use one of ${quoteList(MODES)}`,
+    );
+  }
+  const mode = requestMode({ images, metadata: metadata as VideoRequestMetadata });
+
+  const imageCount = images.length;
+  const needImages = (count: number) => {
+    if (imageCount !== count) {
+      error(
+        ['images'],
+        `${mode} takes exactly ${count} image${count === 1 ? '' : 's'}, got ${imageCount}`,
+        count === 1
+          ? 'give one image: the first frame'
+          : 'give two images: [first frame, last frame]',
+      );
+    }
+  };
+  if (mode === 'text_to_video' && imageCount > 0) {
+    error(
+      ['images'],
+      `text_to_video takes no images, got ${imageCount}`,
+      'remove the images, or choose a mode that uses them',
+    );
+  } else if (mode === 'image_to_video') needImages(1);
+  else if (mode === 'first_last_frame') needImages(2);
+  else if (mode === 'multi_ref') {
+    if (imageCount > LIMITS.multiRefImages) {
+      error(
+        ['images'],
+        `multi_ref takes at most ${LIMITS.multiRefImages} images, got ${imageCount}`,
+        `remove ${imageCount - LIMITS.multiRefImages}`,
+      );
+    }
+    if (videos.length > LIMITS.multiRefVideos) {
+      error(
+        ['metadata', 'video_urls'],
+        `multi_ref takes at most ${LIMITS.multiRefVideos} videos, got ${videos.length}`,
+        `remove ${videos.length - LIMITS.multiRefVideos}`,
+      );
+    }
+    if (audios.length > LIMITS.multiRefAudios) {
+      error(
+        ['metadata', 'audio_urls'],
+        `multi_ref takes at most ${LIMITS.multiRefAudios} audios, got ${audios.length}`,
+        `remove ${audios.length - LIMITS.multiRefAudios}`,
+      );
+    }
+    if (imageCount + videos.length + audios.length === 0) {
+      error(
+        ['images'],
+        'multi_ref needs at least one reference image, video or audio',
+        'add assets.images, assets.videos or assets.audios',
+      );
+    }
+  }
+  if (mode !== 'multi_ref') {
+    if (videos.length > 0) {
+      error(
+        ['metadata', 'video_urls'],
+        `reference videos are only for multi_ref; this request is ${mode}`,
+        'remove the videos, or set mode: multi_ref',
+      );
+    }
+    if (audios.length > 0) {
+      error(
+        ['metadata', 'audio_urls'],
+        `reference audios are only for multi_ref; this request is ${mode}`,
+        'remove the audios, or set mode: multi_ref',
+      );
+    }
+  }
+  if (metadata.web_search === true && mode !== 'text_to_video') {
+    error(
+      ['metadata', 'web_search'],
+      `web_search only works with text_to_video; this request is ${mode}`,
+      'remove web_search, or drop the images',
+    );
+  }
+
+  if (typeof model === 'string' && isModelId(model) && !MODELS[model].assetRefs) {
+    const lists: [RequestPath, string[]][] = [
+      [['images'], images],
+      [['metadata', 'video_urls'], videos],
+      [['metadata', 'audio_urls'], audios],
+    ];
+    for (const [path, urls] of lists) {
+      urls.forEach((url, i) => {
+        if (url.startsWith('asset://')) {
+          const fast = Object.entries(MODELS).find(([, info]) => info.assetRefs)?.[0];
+          error(
+            [...path, i],
+            `asset:// references are not accepted by ${model}`,
+            `use model ${fast}, or a public URL`,
+          );
+        }
+      });
+    }
+  }
+
+  if (typeof prompt === 'string') {
+    const counts = { image: imageCount, video: videos.length, audio: audios.length };
+    const field = { image: 'images', video: 'videos', audio: 'audios' };
+    const used = { image: new Set<number>(), video: new Set<number>(), audio: new Set<number>() };
+    for (const match of prompt.matchAll(REFERENCE)) {
+      const kind = match[1] as 'image' | 'video' | 'audio';
+      const n = Number(match[2]);
+      used[kind].add(n);
+      if (n < 1 || n > counts[kind]) {
+        error(
+          ['prompt'],
+          `the prompt refers to ${match[0]}, but there ${counts[kind] === 1 ? 'is' : 'are'} ${counts[kind]} ${kind}${counts[kind] === 1 ? '' : 's'}`,
+          counts[kind] === 0
+            ? `add ${field[kind]} to assets, or remove ${match[0]}`
+            : `refer to @${kind}_file_1 to @${kind}_file_${counts[kind]}`,
+        );
+      }
+    }
+    if (mode === 'multi_ref') {
+      for (const kind of ['image', 'video', 'audio'] as const) {
+        for (let n = 1; n <= counts[kind]; n++) {
+          if (!used[kind].has(n)) {
+            warn(
+              kind === 'image' ? ['images', n - 1] : ['metadata', `${kind}_urls`, n - 1],
+              `${kind} ${n} is never referenced in the prompt`,
+              `mention @${kind}_file_${n} where it should be used`,
+            );
+          }
+        }
+      }
+    }
+  }
+  return problems;
+}
