@@ -1,0 +1,62 @@
+import type { Diagnostic } from '../errors.js';
+import type { Mode, Ratio, Size } from '../models.js';
+import type { VideoRequest } from './contract.js';
+
+/** One request the run will send: a shot, in one variant, one take. */
+export interface PlannedShot {
+  id: string;
+  /** The variant's name, or null when the manifest has no variants. */
+  variant: string | null;
+  /** 1-based take number (a shot with `takes: 3` plans takes 1, 2, 3). */
+  take: number;
+  mode: Mode;
+  model: string;
+  /** Effective values: what the API will use, even where the request leaves them to its defaults. */
+  size: Size;
+  ratio: Ratio;
+  seconds: number;
+  audio: boolean;
+  prompt: string;
+  unit_price: number | null;
+  cost: number | null;
+  currency: string | null;
+  /** The exact body that would be POSTed to `/v1/videos`. */
+  request: VideoRequest;
+  /** Where the shot is written in the manifest. */
+  source: { file: string; line: number; col: number };
+}
+
+export interface PlanTotals {
+  shots: number;
+  seconds: number;
+  /** Cost of the priced shots, or null when no shot has a price. */
+  cost: number | null;
+  currency: string | null;
+  /** Billable seconds of shots whose model has no price in `pricing`. */
+  unpriced_seconds: number;
+}
+
+export interface BudgetVerdict {
+  max_cost: number | null;
+  max_seconds: number | null;
+  ok: boolean;
+  /** Why the budget does not hold, when it does not. */
+  reason: string | null;
+}
+
+/** The stitch options as the manifest writes them; `src/media` resolves them. */
+export type StitchSpec = Record<string, unknown>;
+
+export interface Plan {
+  manifest: { file: string; name: string };
+  /** `concurrency` from the manifest, if set. */
+  concurrency: number | null;
+  shots: PlannedShot[];
+  totals: PlanTotals;
+  budget: BudgetVerdict;
+  stitch: StitchSpec | null;
+  /** Shot ids in manifest order (the default stitch order). */
+  order: string[];
+  variants: (string | null)[];
+  warnings: Diagnostic[];
+}
