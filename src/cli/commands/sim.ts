@@ -1,0 +1,110 @@
+import { parseArgs } from 'node:util';
+import { ShotlistError, UsageError } from '../../errors.js';
+import type { CliContext } from '../context.js';
+
+export const help = `Usage: shotlist sim [options]
+
+Serve a local simulator of the Seedance video API on 127.0.0.1: same requests, same
+answers, real MP4 files, no key needed and nothing spent. Stop it with Ctrl-C.
+
+Options:
+  --port N             port of the API (default 0: any free port)
+  --api-key KEY        the only key accepted (default $SHOTLIST_API_KEY; unset: any key)
+  --latency MIN-MAXs   time from submit to completion, e.g. 2-6s (default); 0 completes
+                       at the first poll
+  --fail-rate R        share of tasks (0-1) that end failed with content_filter (default 0)
+  --faults LIST        per-request faults, e.g. 429=0.1,500=0.05,502=0.01,reset=0.02,
+                       slow=0.02,truncate=0.05 (default none)
+  --slow-seconds N     how late a "slow" answer comes (default 3)
+  --max-concurrent N   tasks running at once; the rest stay queued (default unbounded)
+  --seed N             make every random choice reproducible
+  --cache-dir DIR      where generated clips are kept (default a folder in the temp dir)
+  -h, --help           show this help
+
+The API answers at the printed URL; videos are served from a second port. The ledger of
+what was submitted and billed is at /__sim/ledger, counters at /__sim/stats.`;
+
+function number(flag: string, text: string | undefined, integer: boolean): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+    throw new UsageError(
+      `--${flag} ${JSON.stringify(text)} is not ${integer ? 'a whole number' : 'a number'}`,
+      `give --${flag} a ${integer ? 'whole number' : 'number'}`,
+    );
+  }
+  return value;
+}
+
+/** `shotlist sim`: serves the simulator until the context's signal aborts. */
+export default async function sim(ctx: CliContext): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: ctx.argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string' },
+        'api-key': { type: 'string' },
+        latency: { type: 'string' },
+        'fail-rate': { type: 'string' },
+        faults: { type: 'string' },
+        'slow-seconds': { type: 'string' },
+        'max-concurrent': { type: 'string' },
+        seed: { type: 'string' },
+        'cache-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    ctx.stderr.write(
+      `shotlist sim: ${(error as Error).message}\n  fix: run shotlist sim --help for the options\n`,
+    );
+    return 2;
+  }
+  if (values.help) {
+    ctx.stdout.write(`${help}\n`);
+    return 0;
+  }
+
+  const { startSimulator } = await import('../../sim/index.js');
+  let simulator;
+  try {
+    const apiKey = values['api-key'] ?? ctx.env.SHOTLIST_API_KEY;
+    simulator = await startSimulator({
+      port: number('port', values.port, true),
+      apiKey: apiKey === '' ? undefined : apiKey,
+      latency: values.latency,
+      failRate: number('fail-rate', values['fail-rate'], false),
+      faults: values.faults,
+      slowSeconds: number('slow-seconds', values['slow-seconds'], false),
+      maxConcurrent: number('max-concurrent', values['max-concurrent'], true),
+      seed: number('seed', values.seed, true),
+      cacheDir: values['cache-dir'],
+      env: ctx.env,
+      onLog: (event) => ctx.stderr.write(`${event.level}: ${event.message}\n`),
+    });
+  } catch (error) {
+    if (error instanceof ShotlistError) {
+      ctx.stderr.write(
+        `shotlist sim: ${error.message}\n${error.fix ? `  fix: ${error.fix}\n` : ''}`,
+      );
+      return error.exitCode;
+    }
+    throw error;
+  }
+
+  ctx.stdout.write(`listening on ${simulator.url}\n`);
+  ctx.stdout.write(`videos served from ${simulator.fileUrl}\n`);
+  ctx.stdout.write(
+    `auth: ${values['api-key'] !== undefined || ctx.env.SHOTLIST_API_KEY ? 'the configured key only' : 'any Bearer token'}; ledger at ${simulator.url}/__sim/ledger\n`,
+  );
+  await new Promise<void>((resolve) => {
+    if (ctx.signal.aborted) return resolve();
+    ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  await simulator.close();
+  ctx.stdout.write('simulator stopped\n');
+  return 0;
+}

@@ -1,0 +1,286 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import pLimit from 'p-limit';
+import { MediaError } from '../errors.js';
+import { detectFeatures, locateTool, type FfmpegFeatures } from '../media/locate.js';
+import {
+  DEFAULT_RATIO,
+  LIMITS,
+  MODELS,
+  PIXEL_SIZES,
+  RATIOS,
+  SIZES,
+  isModelId,
+  type Ratio,
+  type Size,
+} from '../models.js';
+import type { VideoRequest } from '../plan/contract.js';
+import { hash32 } from './random.js';
+
+/** Everything that changes a clip's bytes; two tasks with equal specs share one file. */
+export interface ClipSpec {
+  model: string;
+  size: Size;
+  ratio: Ratio;
+  width: number;
+  height: number;
+  seconds: number;
+  audio: boolean;
+  prompt: string;
+}
+
+/** The clip the API would return for a (valid) request body. */
+export function clipSpec(body: VideoRequest): ClipSpec {
+  const model = body.model;
+  const size: Size = (SIZES as readonly string[]).includes(body.size ?? '')
+    ? (body.size as Size)
+    : isModelId(model)
+      ? MODELS[model].defaultSize
+      : '480p';
+  const wanted = body.metadata?.ratio;
+  const ratio: Ratio = (RATIOS as readonly string[]).includes(wanted ?? '')
+    ? (wanted as Ratio)
+    : DEFAULT_RATIO;
+  const { width, height } = PIXEL_SIZES[size][ratio];
+  return {
+    model,
+    size,
+    ratio,
+    width,
+    height,
+    seconds: body.duration ?? LIMITS.durationDefault,
+    audio: body.metadata?.generate_audio !== false,
+    prompt: body.prompt,
+  };
+}
+
+const FPS = 24;
+// Bump when the encoding changes, so old cached clips are not served for new specs.
+const FORMAT_VERSION = 1;
+const PALETTE = ['1f77b4', 'ff7f0e', '2ca02c', 'd62728', '9467bd', '8c564b', 'e377c2', '17becf'];
+const TONES = [330, 392, 440, 494, 523, 587, 659, 740];
+const FONTS = [
+  '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
+  '/usr/share/fonts/dejavu/DejaVuSans.ttf',
+  '/usr/share/fonts/TTF/DejaVuSans.ttf',
+  '/usr/local/share/fonts/DejaVuSans.ttf',
+  '/System/Library/Fonts/Supplemental/Arial.ttf',
+  '/Library/Fonts/Arial.ttf',
+];
+// Paths put into a filtergraph unescaped must not carry any of its special characters.
+const SAFE_PATH = /^[\w./-]+$/;
+
+export interface ClipStoreOptions {
+  env: NodeJS.ProcessEnv;
+  cacheDir: string | undefined;
+  onWarn: (message: string) => void;
+}
+
+interface Encoder {
+  ffmpeg: FfmpegFeatures;
+  font: string | undefined;
+}
+
+export interface ClipStats {
+  encoded: number;
+  cache_hits: number;
+}
+
+/** The ASCII-safe start of a prompt (the bundled fonts have no CJK glyphs), or its hash. */
+function promptLabel(prompt: string): string {
+  const ascii = prompt
+    .replace(/[^\x20-\x7e]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 32);
+  return ascii.length >= 3 ? ascii : `prompt #${hash32(prompt).toString(16).padStart(8, '0')}`;
+}
+
+/**
+ * Makes and caches the MP4 files behind `metadata.url`: one ffmpeg encode per distinct
+ * spec, shared by concurrent callers, written under a temporary name and renamed.
+ */
+export class ClipStore {
+  readonly dir: string;
+  readonly stats: ClipStats = { encoded: 0, cache_hits: 0 };
+  private readonly pending = new Map<string, Promise<string>>();
+  private readonly limit = pLimit(2);
+  private readonly abort = new AbortController();
+  private encoder: Promise<Encoder> | undefined;
+
+  constructor(private readonly options: ClipStoreOptions) {
+    this.dir = options.cacheDir ?? path.join(tmpdir(), 'shotlist-sim-clips');
+  }
+
+  /** Finds ffmpeg and a font once; rejects with a MediaError when no usable ffmpeg exists. */
+  ensureEncoder(): Promise<Encoder> {
+    this.encoder ??= (async () => {
+      const ffmpeg = await detectFeatures(locateTool('ffmpeg', this.options.env));
+      for (const needed of ['libx264', 'aac']) {
+        if (!ffmpeg.encoders.has(needed)) {
+          throw new MediaError(`${ffmpeg.path} has no ${needed} encoder`, {
+            code: 'tool_broken',
+            fix: 'set FFMPEG_PATH to an ffmpeg built with libx264 and aac',
+          });
+        }
+      }
+      let font: string | undefined;
+      if (ffmpeg.filters.has('drawtext')) {
+        font = FONTS.find((file) => SAFE_PATH.test(file) && existsSync(file));
+        if (!font) this.options.onWarn('no font file found: clips carry no text');
+      }
+      return { ffmpeg, font };
+    })();
+    return this.encoder;
+  }
+
+  /** The path of the clip for `spec`, encoding it first if it is not cached yet. */
+  async ensure(spec: ClipSpec): Promise<string> {
+    const encoder = await this.ensureEncoder();
+    const colour = hash32(spec.prompt) % PALETTE.length;
+    const text = encoder.font
+      ? `${spec.model}  ${spec.size}  ${spec.ratio}  ${spec.seconds}s\n${promptLabel(spec.prompt)}`
+      : undefined;
+    const key = createHash('sha256')
+      .update(
+        JSON.stringify([
+          FORMAT_VERSION,
+          encoder.ffmpeg.version,
+          spec.width,
+          spec.height,
+          spec.seconds,
+          spec.audio,
+          colour,
+          text ?? null,
+        ]),
+      )
+      .digest('hex')
+      .slice(0, 32);
+    const existing = this.pending.get(key);
+    if (existing) {
+      this.stats.cache_hits++;
+      return existing;
+    }
+    const file = path.join(this.dir, `${key}.mp4`);
+    const job = (async () => {
+      try {
+        if ((await stat(file)).size > 0) {
+          this.stats.cache_hits++;
+          return file;
+        }
+      } catch {
+        // not cached yet
+      }
+      await this.limit(() => this.encode(encoder, spec, colour, text, file));
+      this.stats.encoded++;
+      return file;
+    })();
+    this.pending.set(key, job);
+    // A failed encode is not cached: the next request tries again.
+    job.catch(() => this.pending.delete(key));
+    return job;
+  }
+
+  private async encode(
+    encoder: Encoder,
+    spec: ClipSpec,
+    colour: number,
+    text: string | undefined,
+    file: string,
+  ): Promise<void> {
+    if (this.abort.signal.aborted)
+      throw new MediaError('the simulator is closing', { code: 'aborted' });
+    await mkdir(this.dir, { recursive: true });
+    const stem = `${file}.${process.pid}.${randomUUID().slice(0, 8)}`;
+    const temp = `${stem}.tmp.mp4`;
+    const textFile = `${stem}.txt`;
+    const { width, height, seconds } = spec;
+    const frames = FPS * seconds + 1;
+    const marker = Math.max(8, Math.round(Math.min(width, height) / 10));
+    const filters = [
+      `[0:v][1:v]overlay=x=mod(t*${Math.round(width / 3)}\\,W-w):y=H-h-H/12:eval=frame`,
+      `trim=end_frame=${frames}`,
+    ];
+    if (text && encoder.font && SAFE_PATH.test(textFile)) {
+      await writeFile(textFile, text);
+      filters.push(
+        `drawtext=fontfile=${encoder.font}:textfile=${textFile}:expansion=none:fontcolor=white` +
+          `:fontsize=${Math.round(width / 28)}:line_spacing=8:x=(w-text_w)/2:y=(h-text_h)/2` +
+          ':box=1:boxcolor=black@0.45:boxborderw=12',
+      );
+    }
+    filters.push('format=yuv420p');
+    const args = [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-nostdin',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      `color=c=0x${PALETTE[colour]}:s=${width}x${height}:r=${FPS}`,
+      '-f',
+      'lavfi',
+      '-i',
+      `color=c=white:s=${marker}x${marker}:r=${FPS}`,
+    ];
+    if (spec.audio) {
+      args.push(
+        '-f',
+        'lavfi',
+        '-i',
+        `sine=frequency=${TONES[colour]}:sample_rate=44100:duration=${(frames / FPS).toFixed(6)}`,
+      );
+    }
+    args.push('-filter_complex', `${filters.join(',')}[v]`, '-map', '[v]');
+    if (spec.audio) args.push('-map', '2:a', '-c:a', 'aac', '-ac', '1', '-b:a', '48k');
+    args.push(
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-crf',
+      '30',
+      '-g',
+      String(FPS * 2),
+      '-pix_fmt',
+      'yuv420p',
+      '-map_metadata',
+      '-1',
+      '-movflags',
+      '+faststart',
+      '-f',
+      'mp4',
+      temp,
+    );
+    try {
+      const result = await execa(encoder.ffmpeg.path, args, {
+        reject: false,
+        stdin: 'ignore',
+        cancelSignal: this.abort.signal,
+      });
+      if (result.exitCode !== 0 || result.isCanceled) {
+        throw new MediaError(`ffmpeg could not make a ${width}x${height} ${seconds}s clip`, {
+          code: result.isCanceled ? 'aborted' : 'encode_failed',
+          stderrTail: String(result.stderr).slice(-2000),
+          fix: 'check that ffmpeg works (ffmpeg -version) or set FFMPEG_PATH to another build',
+        });
+      }
+      await rename(temp, file);
+    } finally {
+      await rm(temp, { force: true });
+      await rm(textFile, { force: true });
+    }
+  }
+
+  /** Stops running encodes (their temporary files are removed) and waits for them. */
+  async close(): Promise<void> {
+    this.abort.abort();
+    await Promise.allSettled([...this.pending.values()]);
+  }
+}

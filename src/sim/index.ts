@@ -1,0 +1,23 @@
+export {
+  startSimulator,
+  parseRange,
+  type Simulator,
+  type SimulatorStats,
+  type Ledger,
+  type LedgerEntry,
+} from './server.js';
+export {
+  parseLatency,
+  parseFaults,
+  checkRate,
+  FAULT_KINDS,
+  DEFAULT_LATENCY,
+  DEFAULT_SLOW_SECONDS,
+  type SimulatorOptions,
+  type SimulatorLogEvent,
+  type LatencyRange,
+  type FaultKind,
+  type FaultRates,
+} from './options.js';
+export type { TaskObject, TaskStatus, TaskError } from './tasks.js';
+export { clipSpec, type ClipSpec, type ClipStats } from './clips.js';

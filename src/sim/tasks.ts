@@ -1,0 +1,193 @@
+import { LIMITS } from '../models.js';
+import type { VideoRequest } from '../plan/contract.js';
+import type { LatencyRange } from './options.js';
+import { taskId, type Random } from './random.js';
+
+export type TaskStatus = 'queued' | 'in_progress' | 'completed' | 'failed';
+
+export interface TaskError {
+  message: string;
+  code: string;
+}
+
+/** The task object of `GET /v1/videos/{task_id}`, shaped as the reference shows it. */
+export interface TaskObject {
+  id: string;
+  object: 'video';
+  model: string;
+  status: TaskStatus;
+  progress: number;
+  created_at: number;
+  completed_at?: number;
+  metadata?: { url: string };
+  error?: TaskError;
+}
+
+/** One accepted submission, as the simulator keeps it. */
+export interface SimTask {
+  id: string;
+  body: VideoRequest;
+  receivedAt: number;
+  idempotencyKey: string | null;
+  /** Set when the task was created although the client was answered with a fault. */
+  fault: '500' | 'reset' | undefined;
+  latencyMs: number;
+  outcome: 'completed' | 'failed';
+  error: TaskError | undefined;
+  /** When its clock started: submission, or later when a slot of `maxConcurrent` freed. */
+  startAt: number | undefined;
+  endAt: number | undefined;
+}
+
+// The upstream moderation reasons a real task fails with; all map to content_filter.
+const FAILURES: readonly TaskError[] = [
+  { message: 'content policy violation', code: 'content_filter' },
+  { message: 'the prompt was flagged by the content safety system', code: 'content_filter' },
+  {
+    message: 'the generated video was flagged by the content safety system',
+    code: 'content_filter',
+  },
+  { message: 'a reference asset did not pass content review', code: 'content_filter' },
+];
+
+/** Share of a task's latency spent `queued` (progress rising 0..20) before `in_progress`. */
+const QUEUED_SHARE = 0.3;
+
+export interface TaskBoardOptions {
+  latency: LatencyRange;
+  failRate: number;
+  maxConcurrent: number;
+  /** Draws for latency and outcome. */
+  random: Random;
+  /** Draws for ids. */
+  idRandom: Random;
+}
+
+/**
+ * Every task and its lifecycle. Status is computed from timestamps when asked, so no timer
+ * runs per task; only the `maxConcurrent` queue needs replaying in time order (`advance`).
+ */
+export class TaskBoard {
+  readonly tasks = new Map<string, SimTask>();
+  private readonly running: SimTask[] = [];
+  private readonly waiting: SimTask[] = [];
+
+  constructor(private readonly options: TaskBoardOptions) {}
+
+  /** Accepts a valid body at time `now` (ms) and decides, up front, how the task will end. */
+  submit(
+    body: VideoRequest,
+    now: number,
+    extra: { idempotencyKey: string | null; fault?: '500' | 'reset' },
+  ): SimTask {
+    this.advance(now);
+    const { latency, failRate, random, idRandom } = this.options;
+    let id = taskId(idRandom);
+    while (this.tasks.has(id)) id = taskId(idRandom);
+    const latencyMs = Math.round((latency.min + random() * (latency.max - latency.min)) * 1000);
+    const failed = random() < failRate;
+    const task: SimTask = {
+      id,
+      body,
+      receivedAt: now,
+      idempotencyKey: extra.idempotencyKey,
+      fault: extra.fault,
+      latencyMs,
+      outcome: failed ? 'failed' : 'completed',
+      error: failed ? FAILURES[Math.floor(random() * FAILURES.length)] : undefined,
+      startAt: undefined,
+      endAt: undefined,
+    };
+    this.tasks.set(id, task);
+    if (this.running.length < this.options.maxConcurrent) this.start(task, now);
+    else this.waiting.push(task);
+    return task;
+  }
+
+  private start(task: SimTask, at: number): void {
+    task.startAt = at;
+    task.endAt = at + task.latencyMs;
+    this.running.push(task);
+  }
+
+  /**
+   * Replays the queue up to `now`: each slot that freed starts the next waiting task at the
+   * moment it freed, so results do not depend on how often anyone polls.
+   */
+  advance(now: number): void {
+    for (;;) {
+      if (this.waiting.length === 0) {
+        for (let i = this.running.length - 1; i >= 0; i--) {
+          if ((this.running[i]?.endAt ?? Infinity) <= now) this.running.splice(i, 1);
+        }
+        return;
+      }
+      let first = -1;
+      let firstEnd = Infinity;
+      this.running.forEach((task, i) => {
+        if ((task.endAt ?? Infinity) < firstEnd) {
+          firstEnd = task.endAt ?? Infinity;
+          first = i;
+        }
+      });
+      if (first < 0 || firstEnd > now) return;
+      this.running.splice(first, 1);
+      const next = this.waiting.shift();
+      if (next) this.start(next, firstEnd);
+    }
+  }
+
+  /** The earliest time (ms) a running task ends, for waking up to send webhooks. */
+  nextEnd(): number | undefined {
+    let min: number | undefined;
+    for (const task of this.running) {
+      if (task.endAt !== undefined && (min === undefined || task.endAt < min)) min = task.endAt;
+    }
+    return min;
+  }
+
+  /** Whether the task has ended by `now` (call `advance(now)` first). */
+  static ended(task: SimTask, now: number): boolean {
+    return task.endAt !== undefined && now >= task.endAt;
+  }
+
+  /** The task object at `now` (call `advance(now)` first). */
+  static view(task: SimTask, now: number, fileUrl: (task: SimTask) => string): TaskObject {
+    const head = {
+      id: task.id,
+      object: 'video' as const,
+      model: task.body.model,
+      created_at: Math.floor(task.receivedAt / 1000),
+    };
+    if (task.startAt === undefined || task.endAt === undefined) {
+      return { ...head, status: 'queued', progress: 0 };
+    }
+    if (now >= task.endAt) {
+      if (task.outcome === 'failed' && task.error) {
+        return { ...head, status: 'failed', progress: 100, error: { ...task.error } };
+      }
+      return {
+        ...head,
+        status: 'completed',
+        progress: 100,
+        completed_at: Math.floor(task.endAt / 1000),
+        metadata: { url: fileUrl(task) },
+      };
+    }
+    const queuedFor = task.latencyMs * QUEUED_SHARE;
+    const elapsed = now - task.startAt;
+    if (elapsed < queuedFor) {
+      return {
+        ...head,
+        status: 'queued',
+        progress: Math.min(20, Math.floor((20 * elapsed) / queuedFor)),
+      };
+    }
+    return { ...head, status: 'in_progress', progress: 30 };
+  }
+}
+
+/** The seconds a submission bills when it completes: its duration, or the API's default. */
+export function billableSeconds(body: VideoRequest): number {
+  return body.duration ?? LIMITS.durationDefault;
+}

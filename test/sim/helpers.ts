@@ -1,0 +1,104 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, afterEach } from 'vitest';
+import { locateTool } from '../../src/media/locate.js';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/index.js';
+
+export const KEY = 'sk-test-0123456789';
+export const BODY = {
+  model: 'seedance-2-official',
+  prompt: 'A test shot of a cat',
+  duration: 4,
+  metadata: { ratio: '16:9' },
+};
+
+/** One clip cache per test file, removed at the end. */
+const cacheDir = mkdtempSync(path.join(tmpdir(), 'shotlist-sim-test-'));
+afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
+
+const open: Simulator[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((sim) => sim.close()));
+});
+
+/** A simulator closed after the test. */
+export async function sim(options: SimulatorOptions = {}): Promise<Simulator> {
+  const simulator = await startSimulator({
+    apiKey: KEY,
+    latency: 0,
+    seed: 1,
+    cacheDir,
+    ...options,
+  });
+  open.push(simulator);
+  return simulator;
+}
+
+/** A clock the test moves by hand. */
+export function manualClock(start = Date.UTC(2026, 0, 1)) {
+  let now = start;
+  return {
+    now: () => now,
+    advance(seconds: number) {
+      now += seconds * 1000;
+    },
+  };
+}
+
+export function post(base: string, body: unknown, headers: Record<string, string> = {}) {
+  return fetch(`${base}/v1/videos`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+export function get(
+  base: string,
+  id: string,
+  headers: Record<string, string> = { authorization: `Bearer ${KEY}` },
+) {
+  return fetch(`${base}/v1/videos/${id}`, { headers });
+}
+
+/** Submits and polls until the task ends; returns the final task object. */
+export async function render(base: string, body: unknown = BODY): Promise<Record<string, unknown>> {
+  const submitted = (await (await post(base, body)).json()) as { id: string };
+  for (let i = 0; i < 200; i++) {
+    const task = (await (await get(base, submitted.id)).json()) as Record<string, unknown>;
+    if (task.status === 'completed' || task.status === 'failed') return task;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`task ${submitted.id} did not end`);
+}
+
+export interface Probe {
+  streams: {
+    codec_type: string;
+    codec_name: string;
+    width?: number;
+    height?: number;
+    pix_fmt?: string;
+    r_frame_rate?: string;
+    nb_read_frames?: string;
+    channels?: number;
+  }[];
+}
+
+/** ffprobe of a file or URL, counting frames. */
+export async function probe(target: string): Promise<Probe> {
+  const ffprobe = locateTool('ffprobe').path;
+  const { stdout } = await execa(ffprobe, [
+    '-v',
+    'error',
+    '-count_frames',
+    '-show_entries',
+    'stream=codec_type,codec_name,width,height,pix_fmt,r_frame_rate,nb_read_frames,channels',
+    '-of',
+    'json',
+    target,
+  ]);
+  return JSON.parse(stdout) as Probe;
+}
