@@ -341,7 +341,9 @@ export function checkRequest(input: unknown): RequestProblem[] {
           `the prompt refers to ${match[0]}, but there ${counts[kind] === 1 ? 'is' : 'are'} ${counts[kind]} ${kind}${counts[kind] === 1 ? '' : 's'}`,
           counts[kind] === 0
             ? `add ${field[kind]} to assets, or remove ${match[0]}`
-            : `refer to @${kind}_file_1 to @${kind}_file_${counts[kind]}`,
+            : counts[kind] === 1
+              ? `refer to it as @${kind}_file_1`
+              : `refer to @${kind}_file_1 to @${kind}_file_${counts[kind]}`,
         );
       }
     }

@@ -1,0 +1,112 @@
+import { EXIT_CODES, formatDiagnostic } from '../../errors.js';
+import { loadManifest } from '../../manifest/load.js';
+import type { ShotOverrides } from '../../manifest/resolve.js';
+import { formatPlan } from '../../plan/format.js';
+import { plan } from '../../plan/plan.js';
+import type { Plan } from '../../plan/types.js';
+import { numberFlag, parseCommandArgs, splitList } from '../args.js';
+import type { CliContext } from '../context.js';
+import { UsageError } from '../../errors.js';
+
+export const help = `Usage: shotlist plan <manifest> [options]
+
+Shows every request a run would send, its billable seconds and cost, and the budget verdict.
+Sends nothing.
+
+Options:
+  --json             one JSON document: { manifest, shots, totals, budget }
+  --variant NAME     plan one variant only
+  --only ID,...      plan these shots only
+  --model ID         force a model on every shot
+  --size 480p|720p   force a resolution
+  --ratio R          force an aspect ratio
+  --duration N       force a duration (seconds)
+  --max-cost N       a tighter cost limit than the manifest's budget
+
+Exit 0 when the plan is within budget, 2 on bad input, 3 when over budget.
+`;
+
+/** The flags that `plan` and `run` share, as plan options. */
+export const PLAN_FLAGS = {
+  json: { type: 'boolean' },
+  variant: { type: 'string' },
+  only: { type: 'string' },
+  model: { type: 'string' },
+  size: { type: 'string' },
+  ratio: { type: 'string' },
+  duration: { type: 'string' },
+  'max-cost': { type: 'string' },
+} as const;
+
+export function planOptionsFrom(values: {
+  variant?: string;
+  only?: string;
+  model?: string;
+  size?: string;
+  ratio?: string;
+  duration?: string;
+  'max-cost'?: string;
+}) {
+  const overrides: ShotOverrides = {};
+  if (values.model !== undefined) overrides.model = values.model;
+  if (values.size !== undefined) overrides.size = values.size;
+  if (values.ratio !== undefined) overrides.ratio = values.ratio;
+  const duration = numberFlag(values.duration, '--duration', true);
+  if (duration !== undefined) overrides.duration = duration;
+  const maxCost = numberFlag(values['max-cost'], '--max-cost');
+  return {
+    ...(values.variant !== undefined ? { variant: values.variant } : {}),
+    ...(values.only !== undefined ? { only: splitList(values.only) ?? [] } : {}),
+    overrides,
+    ...(maxCost !== undefined ? { budget: { max_cost: maxCost } } : {}),
+  };
+}
+
+/** The `plan --json` document. */
+export function planJson(p: Plan) {
+  return {
+    manifest: p.manifest,
+    shots: p.shots.map((s) => ({
+      id: s.id,
+      variant: s.variant,
+      take: s.take,
+      mode: s.mode,
+      model: s.model,
+      size: s.size,
+      ratio: s.ratio,
+      seconds: s.seconds,
+      unit_price: s.unit_price,
+      cost: s.cost,
+      request: s.request,
+    })),
+    totals: {
+      shots: p.totals.shots,
+      seconds: p.totals.seconds,
+      cost: p.totals.cost,
+      currency: p.totals.currency,
+      unpriced_seconds: p.totals.unpriced_seconds,
+    },
+    budget: {
+      max_cost: p.budget.max_cost,
+      max_seconds: p.budget.max_seconds,
+      ok: p.budget.ok,
+      reason: p.budget.reason,
+    },
+    warnings: p.warnings,
+  };
+}
+
+export default async function planCommand(ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs(ctx.argv, PLAN_FLAGS, help);
+  if (positionals.length !== 1)
+    throw new UsageError('plan takes one manifest', 'shotlist plan <manifest>');
+  const loaded = await loadManifest(positionals[0]!);
+  const result = plan(loaded, planOptionsFrom(values));
+  if (values.json) {
+    ctx.stdout.write(`${JSON.stringify(planJson(result))}\n`);
+  } else {
+    for (const w of result.warnings) ctx.stderr.write(`${formatDiagnostic(w)}\n`);
+    ctx.stdout.write(formatPlan(result));
+  }
+  return result.budget.ok ? EXIT_CODES.ok : EXIT_CODES.overBudget;
+}

@@ -1,0 +1,70 @@
+import { readFile, stat } from 'node:fs/promises';
+import { EXIT_CODES, formatDiagnostic, type Diagnostic } from '../../errors.js';
+import { MAX_MANIFEST_BYTES, checkManifest } from '../../manifest/load.js';
+import { parseCommandArgs } from '../args.js';
+import type { CliContext } from '../context.js';
+
+export const help = `Usage: shotlist validate <manifest>... [--json]
+
+Checks one or more manifests against the schema and every rule of the API reference, and
+prints each problem as file:line:col with the fix. Sends nothing.
+Exit 0 when all are valid, 2 when any has an error.
+`;
+
+async function check(file: string): Promise<Diagnostic[]> {
+  try {
+    const { size } = await stat(file);
+    if (size > MAX_MANIFEST_BYTES) {
+      return [
+        {
+          severity: 'error',
+          file,
+          line: 1,
+          col: 1,
+          path: '',
+          message: `the manifest is ${(size / 1048576).toFixed(1)} MB; the limit is ${MAX_MANIFEST_BYTES / 1048576} MB`,
+          fix: 'split the storyboard into several manifests',
+        },
+      ];
+    }
+    return checkManifest(await readFile(file, 'utf8'), file).diagnostics;
+  } catch (error) {
+    return [
+      {
+        severity: 'error',
+        file,
+        line: 1,
+        col: 1,
+        path: '',
+        message: `cannot read the manifest: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        fix: 'check the path',
+      },
+    ];
+  }
+}
+
+export default async function validate(ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs(ctx.argv, { json: { type: 'boolean' } }, help);
+  if (positionals.length === 0) {
+    ctx.stderr.write(`error: no manifest given\n  fix: shotlist validate <manifest>...\n`);
+    return EXIT_CODES.badInput;
+  }
+  const results = [];
+  for (const file of positionals) {
+    const diagnostics = await check(file);
+    results.push({ file, ok: !diagnostics.some((d) => d.severity === 'error'), diagnostics });
+  }
+  if (values.json) {
+    ctx.stdout.write(`${JSON.stringify({ files: results }, null, 2)}\n`);
+  } else {
+    for (const r of results) {
+      for (const d of r.diagnostics) ctx.stderr.write(`${formatDiagnostic(d)}\n`);
+      const errors = r.diagnostics.filter((d) => d.severity === 'error').length;
+      const warnings = r.diagnostics.length - errors;
+      const tail = warnings ? ` (${warnings} warning${warnings === 1 ? '' : 's'})` : '';
+      if (r.ok) ctx.stdout.write(`ok: ${r.file}${tail}\n`);
+      else ctx.stderr.write(`${r.file}: ${errors} error${errors === 1 ? '' : 's'}${tail}\n`);
+    }
+  }
+  return results.every((r) => r.ok) ? EXIT_CODES.ok : EXIT_CODES.badInput;
+}

@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs';
+import { EXIT_CODES, ManifestError, ShotlistError, formatDiagnostic } from '../errors.js';
+import type { CliContext, Command } from './context.js';
+
+const COMMANDS: Record<
+  string,
+  { summary: string; load: () => Promise<{ default: Command; help: string }> }
+> = {
+  validate: {
+    summary: 'check manifests; problems as file:line:col',
+    load: () => import('./commands/validate.js'),
+  },
+  plan: {
+    summary: 'show what would be sent and what it costs',
+    load: () => import('./commands/plan.js'),
+  },
+  sim: { summary: 'serve the local API simulator', load: () => import('./commands/sim.js') },
+  init: { summary: 'write a commented starter manifest', load: () => import('./commands/init.js') },
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+export const USAGE = `shotlist: storyboard YAML in, finished video out, through the Seedance video API.
+
+Usage: shotlist <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`)
+  .join('\n')}
+
+Run \`shotlist <command> --help\` for a command's options. Every command takes --json.
+Exit codes: 0 ok, 1 some shots failed, 2 bad input, 3 over budget (nothing sent), 130 interrupted.
+`;
+
+/** Prints an error the way users should see it: known errors with their fix, others with a stack. */
+export function reportError(error: unknown, ctx: Pick<CliContext, 'stderr'>): number {
+  if (error instanceof ManifestError) {
+    for (const d of error.diagnostics) ctx.stderr.write(`${formatDiagnostic(d)}\n`);
+    ctx.stderr.write(`${error.message}; nothing was sent.\n`);
+    return error.exitCode;
+  }
+  if (error instanceof ShotlistError) {
+    ctx.stderr.write(`error: ${error.message}\n`);
+    if (error.fix) ctx.stderr.write(`  fix: ${error.fix}\n`);
+    return error.exitCode;
+  }
+  ctx.stderr.write(`unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
+  return EXIT_CODES.shotsFailed;
+}
+
+/**
+ * The CLI entry point: dispatches to a lazily imported command and returns the exit code.
+ * The first Ctrl-C aborts `ctx.signal` so the command can stop cleanly; a second one exits at once.
+ */
+export async function main(argv: string[], partial: Partial<CliContext> = {}): Promise<number> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts > 1) process.exit(EXIT_CODES.interrupted);
+    controller.abort(new Error(signal));
+  };
+  const ctx: CliContext = {
+    argv: argv.slice(1),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+    signal: controller.signal,
+    ...partial,
+  };
+  const [name] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    ctx.stdout.write(USAGE);
+    return name === undefined ? EXIT_CODES.badInput : EXIT_CODES.ok;
+  }
+  if (name === '--version' || name === '-v') {
+    ctx.stdout.write(`${version()}\n`);
+    return EXIT_CODES.ok;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    ctx.stderr.write(
+      `error: unknown command "${name}"\n  fix: use one of ${Object.keys(COMMANDS).join(', ')}\n`,
+    );
+    return EXIT_CODES.badInput;
+  }
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const command = await entry.load();
+    if (ctx.argv.includes('--help') || ctx.argv.includes('-h')) {
+      ctx.stdout.write(command.help);
+      return EXIT_CODES.ok;
+    }
+    return await command.default(ctx);
+  } catch (error) {
+    return reportError(error, ctx);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,73 @@
+import { isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+
+export type ManifestPath = readonly (string | number)[];
+
+export interface Position {
+  line: number;
+  col: number;
+}
+
+/** Finds where a value (or, with `key`, its key) is written in the YAML source. */
+export class SourceMap {
+  constructor(
+    private readonly doc: Document,
+    private readonly lines: LineCounter,
+  ) {}
+
+  /** The position of the value at `path`, or of its deepest written ancestor. */
+  locate(path: ManifestPath, options: { key?: boolean } = {}): Position {
+    let node: unknown = this.doc.contents;
+    let offset = this.offsetOf(node) ?? 0;
+    for (let i = 0; i < path.length; i++) {
+      const segment = path[i];
+      if (isMap(node)) {
+        const pair = node.items.find(
+          (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment),
+        );
+        if (!pair) break;
+        const last = i === path.length - 1;
+        if (last && options.key) {
+          offset = this.offsetOf(pair.key) ?? offset;
+          break;
+        }
+        node = pair.value;
+        offset = this.offsetOf(node) ?? this.offsetOf(pair.key) ?? offset;
+      } else if (isSeq(node) && typeof segment === 'number') {
+        const item = node.items[segment];
+        if (item === undefined) break;
+        node = item;
+        offset = this.offsetOf(node) ?? offset;
+      } else {
+        break;
+      }
+    }
+    return this.position(offset);
+  }
+
+  position(offset: number): Position {
+    const pos = this.lines.linePos(offset);
+    return { line: pos.line, col: pos.col };
+  }
+
+  private offsetOf(node: unknown): number | undefined {
+    if (node && typeof node === 'object' && 'range' in node) {
+      const range = (node as Node).range;
+      if (range) return range[0];
+    }
+    return undefined;
+  }
+}
+
+/** Formats a path as the manifest's readers write it: `shots[2].assets.images[0]`. */
+export function formatPath(path: ManifestPath): string {
+  let out = '';
+  for (const segment of path) {
+    out += typeof segment === 'number' ? `[${segment}]` : out === '' ? segment : `.${segment}`;
+  }
+  return out || '(top level)';
+}
+
+/** `/shots/2/duration` from `['shots', 2, 'duration']`. */
+export function toPointer(path: ManifestPath): string {
+  return path.map((s) => `/${String(s).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+}

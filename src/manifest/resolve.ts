@@ -1,0 +1,91 @@
+import { DEFAULT_MODEL, type Mode } from '../models.js';
+import type { Origin, ResolvedShot } from '../plan/request.js';
+import type { Shot, ShotSettings, ShotlistManifest, Variant } from './types.gen.js';
+
+/** Settings a command line may force over everything in the manifest. */
+export interface ShotOverrides {
+  model?: string;
+  duration?: number;
+  size?: string;
+  ratio?: string;
+}
+
+const SETTINGS = [
+  'mode',
+  'model',
+  'duration',
+  'size',
+  'ratio',
+  'audio',
+  'watermark',
+  'web_search',
+  'webhook_url',
+  'takes',
+] as const satisfies readonly (keyof ShotSettings)[];
+
+type Layer = { values: ShotSettings; path: Origin };
+
+/**
+ * Resolves one shot in one variant: built-in < defaults < variant < shot < overrides. Records
+ * where each value came from, so a problem with it points at the line that set it.
+ */
+export function resolveShot(
+  manifest: ShotlistManifest,
+  shotIndex: number,
+  variantIndex: number | null,
+  overrides: ShotOverrides = {},
+): ResolvedShot {
+  const shot = manifest.shots[shotIndex] as Shot;
+  const variant =
+    variantIndex === null ? undefined : (manifest.variants?.[variantIndex] as Variant | undefined);
+  const shotPath: Origin = ['shots', shotIndex];
+  const layers: Layer[] = [];
+  if (manifest.defaults) layers.push({ values: manifest.defaults, path: ['defaults'] });
+  if (variant) layers.push({ values: variant, path: ['variants', variantIndex as number] });
+  layers.push({ values: shot, path: shotPath });
+
+  const origins: Record<string, Origin> = { prompt: [...shotPath, 'prompt'] };
+  const resolved: Record<string, unknown> = {};
+  for (const key of SETTINGS) {
+    for (const layer of layers) {
+      if (layer.values[key] !== undefined) {
+        resolved[key] = layer.values[key];
+        origins[key] = [...layer.path, key];
+      }
+    }
+  }
+  let metadata: Record<string, unknown> | undefined;
+  for (const layer of layers) {
+    if (layer.values.metadata) {
+      metadata = { ...metadata, ...(layer.values.metadata as Record<string, unknown>) };
+      origins.metadata = [...layer.path, 'metadata'];
+    }
+  }
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value !== undefined) resolved[key] = value;
+  }
+  for (const kind of ['images', 'videos', 'audios'] as const) {
+    if (shot.assets?.[kind] !== undefined) origins[kind] = [...shotPath, 'assets', kind];
+  }
+  return {
+    id: shot.id,
+    prompt: shot.prompt,
+    variant: variant?.name ?? null,
+    mode: resolved.mode as Mode | undefined,
+    model: (resolved.model as string | undefined) ?? DEFAULT_MODEL,
+    duration: resolved.duration as number | undefined,
+    size: resolved.size as string | undefined,
+    ratio: resolved.ratio as string | undefined,
+    audio: resolved.audio as boolean | undefined,
+    watermark: resolved.watermark as boolean | undefined,
+    web_search: resolved.web_search as boolean | undefined,
+    webhook_url: resolved.webhook_url as string | undefined,
+    metadata,
+    takes: (resolved.takes as number | undefined) ?? 1,
+    images: shot.assets?.images,
+    videos: shot.assets?.videos,
+    audios: shot.assets?.audios,
+    origins,
+    path: shotPath,
+  };
+}

@@ -1,0 +1,325 @@
+/* Generated from schema/manifest.schema.json by `npm run gen:types`. Do not edit. */
+
+/**
+ * Seedance model id.
+ */
+export type Model = 'seedance-2-official' | 'seedance-2-official2-fast';
+/**
+ * One rendering of the whole storyboard, e.g. 16:9 for the web and 9:16 for stories.
+ */
+export type Variant = ShotSettings & {
+  /**
+   * Variant name, used in file names (final.<name>.mp4).
+   */
+  name: string;
+} & {
+  /**
+   * Variant name, used in file names (final.<name>.mp4).
+   */
+  name: string;
+};
+/**
+ * One shot of the storyboard.
+ */
+export type Shot = ShotSettings & {
+  /**
+   * Unique shot id; it becomes a file name. Letters, digits, '.', '_' and '-'.
+   */
+  id: string;
+  /**
+   * What the shot shows, 1-2500 characters. In multi_ref, refer to assets as @image_file_N, @video_file_N, @audio_file_N.
+   */
+  prompt: string;
+  /**
+   * Reference media: images (sent as images), videos and audios (metadata.video_urls / audio_urls, multi_ref only).
+   */
+  assets?: {
+    /**
+     * Image URLs: 1 for image_to_video, [first, last] for first_last_frame, up to 9 for multi_ref.
+     */
+    images?: MediaUrl[];
+    /**
+     * Reference video URLs, multi_ref only: at most 3, each >= 1.8 s, 15 s together.
+     */
+    videos?: MediaUrl[];
+    /**
+     * Reference audio URLs, multi_ref only: at most 3.
+     */
+    audios?: MediaUrl[];
+  };
+} & {
+  /**
+   * Unique shot id; it becomes a file name. Letters, digits, '.', '_' and '-'.
+   */
+  id: string;
+  /**
+   * What the shot shows, 1-2500 characters. In multi_ref, refer to assets as @image_file_N, @video_file_N, @audio_file_N.
+   */
+  prompt: string;
+  /**
+   * Reference media: images (sent as images), videos and audios (metadata.video_urls / audio_urls, multi_ref only).
+   */
+  assets?: {
+    /**
+     * Image URLs: 1 for image_to_video, [first, last] for first_last_frame, up to 9 for multi_ref.
+     */
+    images?: MediaUrl[];
+    /**
+     * Reference video URLs, multi_ref only: at most 3, each >= 1.8 s, 15 s together.
+     */
+    videos?: MediaUrl[];
+    /**
+     * Reference audio URLs, multi_ref only: at most 3.
+     */
+    audios?: MediaUrl[];
+  };
+};
+/**
+ * A public http(s) URL, or asset://<officialId> (seedance-2-official2-fast only).
+ */
+export type MediaUrl = string;
+
+/**
+ * A storyboard for shotlist: shots rendered through the Seedance video API, then stitched into finished video.
+ */
+export interface ShotlistManifest {
+  /**
+   * Optional URL or path of this schema, for editors.
+   */
+  $schema?: string;
+  /**
+   * Manifest format version. Always 1.
+   */
+  version: 1;
+  /**
+   * Name of the storyboard; the output folder is renders/<name>. Lowercase letters, digits, '.', '_' and '-', starting with a letter or digit.
+   */
+  name: string;
+  /**
+   * Values every shot inherits unless a variant or the shot sets its own. Takes every shot field except id, prompt and assets.
+   */
+  defaults?: ShotSettings;
+  /**
+   * Named strings; ${name} in any string of the manifest is replaced by the value. Write $${ for a literal ${.
+   */
+  vars?: {
+    /**
+     * The text that replaces ${name}.
+     */
+    [k: string]: string;
+  };
+  /**
+   * Your price per second of video, per model. The API reference gives no prices: without them, plans show billable seconds only.
+   */
+  pricing?: {
+    /**
+     * Currency code shown with costs, e.g. CNY or USD.
+     */
+    currency?: string;
+    /**
+     * Price of one second of video, by model id.
+     */
+    per_second: {
+      /**
+       * Price per second (>= 0).
+       */
+      [k: string]: number;
+    };
+  };
+  /**
+   * Limits a run must stay within; a run above them is refused before anything is sent (exit 3).
+   */
+  budget?: {
+    /**
+     * Most the new spend of a run may cost, in the pricing currency.
+     */
+    max_cost?: number;
+    /**
+     * Most billable seconds a run may submit.
+     */
+    max_seconds?: number;
+  };
+  /**
+   * How many shots render at once (default 4).
+   */
+  concurrency?: number;
+  /**
+   * Campaign renders: every shot is planned once per variant, with the variant's fields overriding the defaults (a shot's own fields still win).
+   *
+   * @minItems 1
+   */
+  variants?: [Variant, ...Variant[]];
+  /**
+   * The storyboard, in order.
+   *
+   * @minItems 1
+   */
+  shots: [Shot, ...Shot[]];
+  stitch?: Stitch;
+}
+/**
+ * Fields a shot, a variant or the defaults can set.
+ */
+export interface ShotSettings {
+  /**
+   * Generation mode. Normally inferred from the number of images (0 text_to_video, 1 image_to_video, 2 first_last_frame, 3+ multi_ref); set it when that inference would be wrong, e.g. multi_ref with fewer than 3 images. Sent as metadata.action only then.
+   */
+  mode?: 'text_to_video' | 'image_to_video' | 'first_last_frame' | 'multi_ref';
+  model?: Model;
+  /**
+   * Length of the clip in whole seconds, 4 to 15 (API default 5). Billed per second.
+   */
+  duration?: number;
+  /**
+   * Resolution. API default: 480p on seedance-2-official, 720p on seedance-2-official2-fast.
+   */
+  size?: '480p' | '720p';
+  /**
+   * Aspect ratio of the clip (sent as metadata.ratio).
+   */
+  ratio?: '21:9' | '16:9' | '4:3' | '1:1' | '3:4' | '9:16';
+  /**
+   * Generate an audio track (sent as metadata.generate_audio; API default true).
+   */
+  audio?: boolean;
+  /**
+   * Add a watermark (metadata.watermark; API default false).
+   */
+  watermark?: boolean;
+  /**
+   * Text-enhancing web search, text_to_video only (metadata.web_search; API default false).
+   */
+  web_search?: boolean;
+  /**
+   * https URL the gateway calls when the task ends (metadata.webhook_url).
+   */
+  webhook_url?: string;
+  /**
+   * Extra fields merged into the request's metadata as they are, for parameters the gateway adds later.
+   */
+  metadata?: {
+    [k: string]: unknown;
+  };
+  /**
+   * How many candidates of the shot to render (1-10, default 1). Every take is planned and billed.
+   */
+  takes?: number;
+  trim?: Trim;
+  transition?: Transition;
+}
+/**
+ * Part of the clip to keep when stitching, in seconds from its start.
+ */
+export interface Trim {
+  /**
+   * Seconds to cut from the start.
+   */
+  start?: number;
+  /**
+   * Keep the clip up to this second.
+   */
+  end?: number;
+}
+/**
+ * How a clip joins the next one.
+ */
+export interface Transition {
+  /**
+   * cut, or one of ffmpeg xfade's transitions (fade, dissolve, wipeleft, ...). Needs ffmpeg >= 4.3; an older ffmpeg falls back to cuts with a warning.
+   */
+  type?:
+    | 'cut'
+    | 'fade'
+    | 'fadeblack'
+    | 'fadewhite'
+    | 'dissolve'
+    | 'wipeleft'
+    | 'wiperight'
+    | 'wipeup'
+    | 'wipedown'
+    | 'slideleft'
+    | 'slideright'
+    | 'slideup'
+    | 'slidedown'
+    | 'smoothleft'
+    | 'smoothright'
+    | 'smoothup'
+    | 'smoothdown'
+    | 'circlecrop'
+    | 'rectcrop'
+    | 'circleopen'
+    | 'circleclose'
+    | 'radial'
+    | 'distance'
+    | 'pixelize';
+  /**
+   * Length of the transition in seconds (default 0.5).
+   */
+  duration?: number;
+}
+/**
+ * How the rendered shots are joined into one video per variant.
+ */
+export interface Stitch {
+  /**
+   * File name of the stitched video in the output folder (default final.mp4); with variants one per variant, e.g. final.vertical.mp4.
+   */
+  output?: string;
+  /**
+   * Shot ids in the order to join them (default: the manifest's order). Shots left out are not stitched.
+   *
+   * @minItems 1
+   */
+  order?: [string, ...string[]];
+  transition?: Transition;
+  /**
+   * keep the clips' audio, or mute it (default keep).
+   */
+  audio?: 'keep' | 'mute';
+  /**
+   * A music or voice track laid over the stitched video.
+   */
+  soundtrack?: {
+    /**
+     * Path (relative to the manifest) or http(s) URL of the audio file.
+     */
+    file: string;
+    /**
+     * Volume of the soundtrack (1 = as is; default 1 for replace, 0.3 for mix).
+     */
+    volume?: number;
+    /**
+     * Seconds of fade-out at the end (default 1).
+     */
+    fade_out?: number;
+    /**
+     * mix under the clips' audio, or replace it (default mix).
+     */
+    mode?: 'mix' | 'replace';
+  };
+  /**
+   * Pixel size of the output as WIDTHxHEIGHT, e.g. 1280x720 (default: the size of the variant's ratio and resolution).
+   */
+  size?: string;
+  /**
+   * How clips of another shape fill the output: pad (letterbox, default) or crop.
+   */
+  fit?: 'pad' | 'crop';
+  /**
+   * x264 quality when re-encoding (0-51, lower is better; default 20).
+   */
+  crf?: number;
+  /**
+   * x264 speed preset when re-encoding (default veryfast).
+   */
+  preset?:
+    | 'ultrafast'
+    | 'superfast'
+    | 'veryfast'
+    | 'faster'
+    | 'fast'
+    | 'medium'
+    | 'slow'
+    | 'slower'
+    | 'veryslow';
+}

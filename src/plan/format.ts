@@ -1,0 +1,93 @@
+import { roundMoney } from './budget.js';
+import type { Plan, PlannedShot } from './types.js';
+
+function table(rows: string[][], rightAligned: ReadonlySet<number>): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => [...(r[c] ?? '')].length)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, c) => {
+          const pad = ' '.repeat(widths[c]! - [...cell].length);
+          return rightAligned.has(c) ? pad + cell : cell + pad;
+        })
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function money(value: number | null, currency: string | null): string {
+  if (value === null) return '-';
+  return `${roundMoney(value).toFixed(2)}${currency ? ` ${currency}` : ''}`;
+}
+
+export interface PlanTableOptions {
+  /** Extra per-shot column, e.g. `new` / `cached` from the journal. */
+  state?: (shot: PlannedShot) => string;
+}
+
+/** The per-shot table, totals and budget verdict people read before spending. Pure. */
+export function formatPlan(plan: Plan, options: PlanTableOptions = {}): string {
+  const hasVariants = plan.variants.some((v) => v !== null);
+  const hasTakes = plan.shots.some((s) => s.take > 1);
+  const header = [
+    ...(hasVariants ? ['variant'] : []),
+    'shot',
+    ...(hasTakes ? ['take'] : []),
+    'mode',
+    'model',
+    'size',
+    'ratio',
+    'seconds',
+    'unit price',
+    'cost',
+    ...(options.state ? ['state'] : []),
+  ];
+  const rows = plan.shots.map((s) => [
+    ...(hasVariants ? [s.variant ?? ''] : []),
+    s.id,
+    ...(hasTakes ? [String(s.take)] : []),
+    s.mode,
+    s.model,
+    s.size,
+    s.ratio,
+    String(s.seconds),
+    s.unit_price === null ? 'not set' : String(s.unit_price),
+    money(s.cost, s.currency),
+    ...(options.state ? [options.state(s)] : []),
+  ]);
+  const numeric = new Set([
+    header.indexOf('seconds'),
+    header.indexOf('unit price'),
+    header.indexOf('cost'),
+  ]);
+  const lines = [
+    `${plan.manifest.name} (${plan.manifest.file})`,
+    '',
+    table([header, ...rows], numeric),
+    '',
+  ];
+  const t = plan.totals;
+  lines.push(
+    `total: ${t.shots} shot${t.shots === 1 ? '' : 's'}, ${t.seconds} billable seconds, cost ${
+      t.cost === null ? 'unknown (no prices set)' : money(t.cost, t.currency)
+    }`,
+  );
+  if (t.unpriced_seconds > 0 && t.cost !== null) {
+    lines.push(
+      `  plus ${t.unpriced_seconds} seconds of models without a price in pricing.per_second`,
+    );
+  } else if (t.cost === null) {
+    lines.push('  price not set: add pricing.per_second.<model> to see the cost');
+  }
+  const b = plan.budget;
+  if (b.max_cost === null && b.max_seconds === null) lines.push('budget: none set');
+  else if (b.ok) {
+    const parts = [
+      ...(b.max_cost !== null ? [`max_cost ${money(b.max_cost, t.currency)}`] : []),
+      ...(b.max_seconds !== null ? [`max_seconds ${b.max_seconds}`] : []),
+    ];
+    lines.push(`budget: ok (${parts.join(', ')})`);
+  } else lines.push(`budget: EXCEEDED: ${b.reason}`);
+  return `${lines.join('\n')}\n`;
+}

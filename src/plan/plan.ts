@@ -1,0 +1,153 @@
+import { UsageError } from '../errors.js';
+import { LIMITS, MODELS, DEFAULT_RATIO, isModelId, type Ratio, type Size } from '../models.js';
+import type { LoadedManifest } from '../manifest/load.js';
+import { resolveShot, type ShotOverrides } from '../manifest/resolve.js';
+import { closest } from '../manifest/suggest.js';
+import { checkRequest } from './contract.js';
+import { checkBudget, roundMoney, type BudgetLimits } from './budget.js';
+import { buildRequest, shotMode } from './request.js';
+import type { Plan, PlannedShot } from './types.js';
+
+export interface PlanOptions {
+  /** Plan one variant only. */
+  variant?: string;
+  /** Plan these shot ids only. */
+  only?: string[];
+  /** Settings forced over the manifest (command-line flags). */
+  overrides?: ShotOverrides;
+  /** Tighter limits than the manifest's budget (e.g. `--max-cost`). */
+  budget?: BudgetLimits;
+}
+
+function pick<T extends string>(
+  wanted: readonly T[],
+  known: readonly string[],
+  what: string,
+  flag: string,
+): void {
+  for (const name of wanted) {
+    if (!known.includes(name)) {
+      const guess = closest(name, known);
+      throw new UsageError(
+        `${flag} names ${what} "${name}", which the manifest does not have`,
+        guess ? `did you mean "${guess}"?` : `use one of: ${known.slice(0, 20).join(', ')}`,
+      );
+    }
+  }
+}
+
+/**
+ * Turns a validated manifest into the requests a run would send: one per shot, variant and
+ * take, with effective settings, billable seconds, cost and the budget verdict. Pure.
+ */
+export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
+  const { manifest, source, file } = loaded;
+  const variantNames = manifest.variants?.map((v) => v.name) ?? [];
+  if (options.variant !== undefined) {
+    if (!manifest.variants) {
+      throw new UsageError(
+        `--variant ${options.variant}: the manifest has no variants`,
+        'drop --variant',
+      );
+    }
+    pick([options.variant], variantNames, 'variant', '--variant');
+  }
+  const ids = manifest.shots.map((s) => s.id);
+  if (options.only) pick(options.only, ids, 'shot', '--only');
+  const overrides = options.overrides ?? {};
+
+  const variantIndexes: (number | null)[] = manifest.variants
+    ? manifest.variants.flatMap((v, i) =>
+        options.variant === undefined || v.name === options.variant ? [i] : [],
+      )
+    : [null];
+  const only = options.only ? new Set(options.only) : undefined;
+  const prices = manifest.pricing?.per_second ?? {};
+  const currency = manifest.pricing?.currency ?? null;
+  const shotsNode = source;
+
+  const shots: PlannedShot[] = [];
+  for (const v of variantIndexes) {
+    manifest.shots.forEach((_, s) => {
+      const resolved = resolveShot(manifest, s, v, overrides);
+      if (only && !only.has(resolved.id)) return;
+      const { body } = buildRequest(resolved);
+      if (Object.keys(overrides).length > 0) {
+        const errors = checkRequest(body).filter((p) => p.severity === 'error');
+        if (errors.length > 0) {
+          throw new UsageError(
+            `with the command-line settings, shot ${resolved.id} is not valid: ${errors[0]!.message}`,
+            errors[0]!.fix,
+          );
+        }
+      }
+      const model = resolved.model;
+      const size = (resolved.size ??
+        (isModelId(model) ? MODELS[model].defaultSize : '480p')) as Size;
+      const seconds = resolved.duration ?? LIMITS.durationDefault;
+      const unit = Object.hasOwn(prices, model) ? prices[model]! : null;
+      const pos = shotsNode.locate(['shots', s]);
+      for (let take = 1; take <= resolved.takes; take++) {
+        shots.push({
+          id: resolved.id,
+          variant: resolved.variant,
+          take,
+          mode: shotMode(resolved),
+          model,
+          size,
+          ratio: (resolved.ratio ?? DEFAULT_RATIO) as Ratio,
+          seconds,
+          audio: resolved.audio ?? true,
+          prompt: resolved.prompt,
+          unit_price: unit,
+          cost: unit === null ? null : roundMoney(unit * seconds),
+          currency: unit === null ? null : currency,
+          request: body,
+          source: { file, line: pos.line, col: pos.col },
+        });
+      }
+    });
+  }
+
+  let seconds = 0;
+  let cost: number | null = null;
+  let unpriced = 0;
+  for (const shot of shots) {
+    seconds += shot.seconds;
+    if (shot.cost === null) unpriced += shot.seconds;
+    else cost = (cost ?? 0) + shot.cost;
+  }
+  const totals = {
+    shots: shots.length,
+    seconds,
+    cost: cost === null ? null : roundMoney(cost),
+    currency,
+    unpriced_seconds: unpriced,
+  };
+  const limits: BudgetLimits = {
+    max_cost: minDefined(options.budget?.max_cost, manifest.budget?.max_cost),
+    max_seconds: minDefined(options.budget?.max_seconds, manifest.budget?.max_seconds),
+  };
+  return {
+    manifest: { file, name: manifest.name },
+    concurrency: manifest.concurrency ?? null,
+    shots,
+    totals,
+    budget: checkBudget(limits, {
+      seconds,
+      cost: totals.cost,
+      unpriced_seconds: unpriced,
+      currency,
+    }),
+    stitch: (manifest.stitch as Record<string, unknown> | undefined) ?? null,
+    order: ids,
+    variants: variantIndexes.map((v) => (v === null ? null : manifest.variants![v]!.name)),
+    warnings: loaded.warnings,
+  };
+}
+
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}
