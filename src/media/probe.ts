@@ -1,0 +1,225 @@
+import { execa } from 'execa';
+import { MediaError } from '../errors.js';
+import { locateTool } from './locate.js';
+
+/** The first video stream of a file, as ffprobe describes it. */
+export interface VideoStreamInfo {
+  codec: string;
+  width: number;
+  height: number;
+  pixFmt: string;
+  /** The stream's base frame rate as ffprobe writes it, e.g. `24/1` or `30000/1001`. */
+  frameRate: string;
+  /** The same rate as a number, e.g. 24 or 29.97. */
+  fps: number;
+  /** e.g. `1/12288`. */
+  timeBase: string;
+  /** e.g. `1:1`; `1:1` when the file does not say. */
+  sampleAspectRatio: string;
+  nbFrames?: number;
+  durationSec?: number;
+}
+
+/** The first audio stream of a file, as ffprobe describes it. */
+export interface AudioStreamInfo {
+  codec: string;
+  channels: number;
+  /** e.g. `stereo`; empty when the file does not say. */
+  channelLayout: string;
+  sampleRate: number;
+  durationSec?: number;
+}
+
+export interface ProbeResult {
+  file: string;
+  /** The container's duration in seconds. */
+  durationSec: number;
+  formatName: string;
+  sizeBytes?: number;
+  video?: VideoStreamInfo;
+  audio?: AudioStreamInfo;
+}
+
+export interface ProbeOptions {
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+}
+
+interface RawStream {
+  codec_type?: string;
+  codec_name?: string;
+  width?: number;
+  height?: number;
+  pix_fmt?: string;
+  r_frame_rate?: string;
+  avg_frame_rate?: string;
+  time_base?: string;
+  sample_aspect_ratio?: string;
+  nb_frames?: string;
+  duration?: string;
+  channels?: number;
+  channel_layout?: string;
+  sample_rate?: string;
+  disposition?: { attached_pic?: number };
+}
+
+interface RawProbe {
+  streams?: RawStream[];
+  format?: { duration?: string; format_name?: string; size?: string };
+}
+
+/** Parses `24/1`, `30000/1001` or `25` into a number; NaN when it is not a usable rate. */
+export function parseRate(rate: string | undefined): number {
+  if (!rate) return Number.NaN;
+  const [num, den] = rate.split('/');
+  const n = Number(num);
+  const d = den === undefined ? 1 : Number(den);
+  return d > 0 && n > 0 ? n / d : Number.NaN;
+}
+
+function optionalNumber(value: string | number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/**
+ * Turns ffprobe's `-print_format json -show_format -show_streams` output into a ProbeResult.
+ * Pure, so the odd shapes ffprobe produces can be tested without a binary.
+ */
+export function parseProbeJson(file: string, json: string): ProbeResult {
+  let raw: RawProbe;
+  try {
+    raw = JSON.parse(json) as RawProbe;
+  } catch (cause) {
+    throw new MediaError(`ffprobe printed something that is not JSON for ${file}`, {
+      code: 'probe_failed',
+      stderrTail: json.slice(-2000),
+      cause,
+    });
+  }
+  const streams = raw.streams ?? [];
+  // Cover art in an mp4/m4a shows up as a video stream; it is not the picture we want.
+  const v = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
+  const a = streams.find((s) => s.codec_type === 'audio');
+  const result: ProbeResult = {
+    file,
+    durationSec: optionalNumber(raw.format?.duration) ?? 0,
+    formatName: raw.format?.format_name ?? '',
+  };
+  const size = optionalNumber(raw.format?.size);
+  if (size !== undefined) result.sizeBytes = size;
+  if (v) {
+    const rRate = parseRate(v.r_frame_rate);
+    const rate = Number.isFinite(rRate) ? v.r_frame_rate! : (v.avg_frame_rate ?? '0/0');
+    const sar =
+      v.sample_aspect_ratio && v.sample_aspect_ratio !== '0:1' ? v.sample_aspect_ratio : '1:1';
+    result.video = {
+      codec: v.codec_name ?? '',
+      width: v.width ?? 0,
+      height: v.height ?? 0,
+      pixFmt: v.pix_fmt ?? '',
+      frameRate: rate,
+      fps: parseRate(rate),
+      timeBase: v.time_base ?? '',
+      sampleAspectRatio: sar,
+    };
+    const nbFrames = optionalNumber(v.nb_frames);
+    if (nbFrames !== undefined) result.video.nbFrames = nbFrames;
+    const duration = optionalNumber(v.duration);
+    if (duration !== undefined) result.video.durationSec = duration;
+  }
+  if (a) {
+    result.audio = {
+      codec: a.codec_name ?? '',
+      channels: a.channels ?? 0,
+      channelLayout: a.channel_layout ?? '',
+      sampleRate: optionalNumber(a.sample_rate) ?? 0,
+    };
+    const duration = optionalNumber(a.duration);
+    if (duration !== undefined) result.audio.durationSec = duration;
+  }
+  if (!result.durationSec) {
+    result.durationSec = Math.max(result.video?.durationSec ?? 0, result.audio?.durationSec ?? 0);
+  }
+  return result;
+}
+
+/** The last part of a tool's stderr: enough to see why it failed, short enough to print. */
+export function stderrTail(stderr: unknown, max = 2000): string {
+  const text = typeof stderr === 'string' ? stderr : String(stderr ?? '');
+  return text.length > max ? text.slice(-max) : text;
+}
+
+/**
+ * Describes a media file with ffprobe: container duration, first video stream, first audio
+ * stream. Throws a MediaError carrying ffprobe's stderr tail when the file cannot be read.
+ */
+export async function probe(file: string, opts: ProbeOptions = {}): Promise<ProbeResult> {
+  const ffprobe = locateTool('ffprobe', opts.env ?? process.env);
+  const result = await execa(
+    ffprobe.path,
+    ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file],
+    { reject: false, stripFinalNewline: false, cancelSignal: opts.signal },
+  );
+  if (result.isCanceled) {
+    throw new MediaError(`probing ${file} was cancelled`, { code: 'cancelled' });
+  }
+  if (result.exitCode !== 0) {
+    throw new MediaError(`ffprobe could not read ${file}`, {
+      code: 'probe_failed',
+      stderrTail: stderrTail(result.stderr),
+      fix: 'check that the file exists and is a complete video (a partial download is not)',
+    });
+  }
+  return parseProbeJson(file, String(result.stdout));
+}
+
+export interface VerifyOptions extends ProbeOptions {
+  expectDurationSec?: number;
+  /** How far the duration may be from the expected one; defaults to two frames (or 0.1 s). */
+  toleranceSec?: number;
+}
+
+/**
+ * Checks that a file is a playable video: it has a video stream, a positive duration and,
+ * when one is given, the expected duration. Returns the probe; throws a MediaError otherwise.
+ */
+export async function verifyVideo(file: string, opts: VerifyOptions = {}): Promise<ProbeResult> {
+  const info = await probe(file, opts);
+  checkVideo(info, opts);
+  return info;
+}
+
+/** The pure half of verifyVideo. */
+export function checkVideo(
+  info: ProbeResult,
+  opts: Pick<VerifyOptions, 'expectDurationSec' | 'toleranceSec'> = {},
+): void {
+  if (!info.video || !info.video.width || !info.video.height) {
+    throw new MediaError(`${info.file} has no video stream`, {
+      code: 'video_invalid',
+      fix: 'the download or the encode is broken: delete the file and run again',
+    });
+  }
+  if (!(info.durationSec > 0)) {
+    throw new MediaError(`${info.file} has no duration`, {
+      code: 'video_invalid',
+      fix: 'the download or the encode is broken: delete the file and run again',
+    });
+  }
+  if (opts.expectDurationSec !== undefined) {
+    const fps = Number.isFinite(info.video.fps) ? info.video.fps : 24;
+    const tolerance = opts.toleranceSec ?? Math.max(2 / fps, 0.1);
+    const diff = Math.abs(info.durationSec - opts.expectDurationSec);
+    if (diff > tolerance) {
+      throw new MediaError(
+        `${info.file} lasts ${info.durationSec.toFixed(3)} s, expected ${opts.expectDurationSec.toFixed(3)} s (±${tolerance.toFixed(3)} s)`,
+        {
+          code: 'duration_mismatch',
+          fix: 'the clip is truncated or the stitch went wrong: delete the file and run again',
+        },
+      );
+    }
+  }
+}

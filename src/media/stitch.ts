@@ -1,0 +1,108 @@
+import { rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { MediaError } from '../errors.js';
+import { detectFeatures, locateTool, type FfmpegFeatures } from './locate.js';
+import { checkVideo, probe, type ProbeResult } from './probe.js';
+import { runFfmpeg, type FfmpegProgress } from './run-ffmpeg.js';
+import { planStitch, type StitchOptions } from './stitch-plan.js';
+
+export interface StitchProgressInfo extends FfmpegProgress {
+  path: 'copy' | 'normalise';
+  expectedDurationSec: number;
+}
+
+export interface StitchDeps {
+  env?: NodeJS.ProcessEnv;
+  /** Called as ffmpeg writes, with the share done (0..1). */
+  onProgress?: (fraction: number, info: StitchProgressInfo) => void;
+  signal?: AbortSignal;
+  /** What the ffmpeg can do; detected when absent (tests pass a reduced set). */
+  features?: FfmpegFeatures;
+}
+
+export interface StitchResult {
+  output: string;
+  path: 'copy' | 'normalise';
+  durationSec: number;
+  expectedDurationSec: number;
+  warnings: string[];
+  /** The probe of the finished file. */
+  probe: ProbeResult;
+}
+
+/**
+ * Stitches clips into one video: probes every clip, copies streams when they all match and
+ * nothing asks for a re-encode, otherwise normalises them in one filtergraph. Writes to a
+ * temporary name beside the output, checks it with ffprobe, then renames it into place.
+ */
+export async function stitch(options: StitchOptions, deps: StitchDeps = {}): Promise<StitchResult> {
+  const env = deps.env ?? process.env;
+  const ffmpeg = locateTool('ffmpeg', env);
+  const features = deps.features ?? (await detectFeatures(ffmpeg));
+  const probes = await Promise.all(
+    options.clips.map((c) => probe(c.file, { env, signal: deps.signal })),
+  );
+
+  const output = path.resolve(options.output);
+  const dir = path.dirname(output);
+  const base = path.basename(output);
+  const tag = `${process.pid}.${Date.now().toString(36)}`;
+  const tmpOutput = path.join(dir, `.${base}.${tag}.tmp${path.extname(base)}`);
+  const listFile = path.join(dir, `.${base}.${tag}.concat.txt`);
+
+  const plan = planStitch({ ...options, output }, probes, {
+    features,
+    outputFile: tmpOutput,
+    listFile,
+  });
+
+  try {
+    if (plan.concatList !== undefined) await writeFile(listFile, plan.concatList, 'utf8');
+    const onProgress = deps.onProgress;
+    await runFfmpeg(features.path, plan.args, {
+      what: `stitching ${base}`,
+      signal: deps.signal,
+      onProgress: onProgress
+        ? (p) => {
+            const fraction = p.done
+              ? 1
+              : Math.min(
+                  1,
+                  plan.expectedDurationSec > 0 ? p.outTimeSec / plan.expectedDurationSec : 0,
+                );
+            onProgress(fraction, {
+              ...p,
+              path: plan.path,
+              expectedDurationSec: plan.expectedDurationSec,
+            });
+          }
+        : undefined,
+    });
+    const result = await probe(tmpOutput, { env, signal: deps.signal });
+    try {
+      // Two frames, plus one AAC frame: the container ends with whichever stream ends last.
+      checkVideo(result, {
+        expectDurationSec: plan.expectedDurationSec,
+        toleranceSec: 2 / plan.fps + 1024 / 44100,
+      });
+    } catch (cause) {
+      throw new MediaError(`the stitched ${base} failed its check: ${(cause as Error).message}`, {
+        code: 'stitch_check_failed',
+        cause,
+        fix: 'report this with the clips that caused it; run with another ffmpeg via FFMPEG_PATH',
+      });
+    }
+    await rename(tmpOutput, output);
+    return {
+      output,
+      path: plan.path,
+      durationSec: result.durationSec,
+      expectedDurationSec: plan.expectedDurationSec,
+      warnings: plan.warnings,
+      probe: { ...result, file: output },
+    };
+  } finally {
+    await rm(tmpOutput, { force: true });
+    if (plan.concatList !== undefined) await rm(listFile, { force: true });
+  }
+}
