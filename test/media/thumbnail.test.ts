@@ -1,0 +1,97 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectFeatures, locateTool } from '../../src/media/locate.js';
+import { probe } from '../../src/media/probe.js';
+import {
+  contactSheet,
+  contactSheetGraph,
+  escapeFilterValue,
+  thumbnail,
+} from '../../src/media/thumbnail.js';
+import { BUNDLED_FFMPEG, hasBundledFfmpeg, makeClip, tempDir } from './helpers.js';
+
+let dir = '';
+let cleanup: () => Promise<void> = async () => {};
+let wide = '';
+let tall = '';
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir());
+  [wide, tall] = await Promise.all([
+    makeClip(path.join(dir, 'wide clip.mp4'), { width: 320, height: 180, seconds: 1 }),
+    makeClip(path.join(dir, `tall 'é'.mp4`), { width: 90, height: 160, seconds: 1, audio: false }),
+  ]);
+});
+afterAll(() => cleanup());
+
+describe('filter value escaping', () => {
+  it('quotes for the filter and escapes for the graph', () => {
+    expect(escapeFilterValue('s01')).toBe(`\\'s01\\'`);
+    expect(escapeFilterValue(`it's`)).toBe(`\\'it\\'\\\\\\'\\'s\\'`);
+    expect(escapeFilterValue('a,b;[c]')).toBe(`\\'a\\,b\\;\\[c\\]\\'`);
+  });
+});
+
+describe('contact sheet graph', () => {
+  it('pads an incomplete last row with blank cells and stacks rows', () => {
+    const g = contactSheetGraph(5, ['a', 'b', 'c', 'd', 'e'], {
+      columns: 2,
+      cellWidth: 320,
+      cellHeight: 180,
+      fontFile: '/f.ttf',
+    });
+    expect(g).toContain('color=c=0x202020:s=320x204:r=1:d=1,format=yuv420p[c5]');
+    expect(g).toContain('[c0][c1]hstack=inputs=2[r0]');
+    expect(g).toContain('[c4][c5]hstack=inputs=2[r2]');
+    expect(g).toContain('[r0][r1][r2]vstack=inputs=3[sheet]');
+    expect(g).toContain('drawtext=fontfile=');
+    expect(g.match(/drawtext/g)).toHaveLength(5);
+  });
+  it('needs no stacking for a single image, and no drawtext without labels', () => {
+    const g = contactSheetGraph(1, null, { columns: 4, cellWidth: 320, cellHeight: 180 });
+    expect(g).not.toMatch(/hstack|vstack|drawtext/);
+    expect(g).toContain('[c0]null[sheet]');
+  });
+});
+
+describe('thumbnails and contact sheets with real ffmpeg', () => {
+  it('takes the middle frame, 320 wide, keeping the aspect', async () => {
+    const outWide = await thumbnail(wide, path.join(dir, 'wide.jpg'));
+    const outTall = await thumbnail(tall, path.join(dir, 'tall.jpg'), { width: 90, atSec: 0.2 });
+    expect((await probe(outWide)).video).toMatchObject({ width: 320, height: 180 });
+    expect((await probe(outTall)).video).toMatchObject({ width: 90, height: 160 });
+  });
+
+  it('makes a labelled grid on the default ffmpeg and on the bundled old one', async () => {
+    const thumb = await thumbnail(wide, path.join(dir, 'w.jpg'));
+    const thumbTall = await thumbnail(tall, path.join(dir, 't.jpg'));
+    const items = [
+      { image: thumb, label: 's01-garden' },
+      { image: thumbTall, label: `it's: a, [b]; 100% \\ x` },
+      { image: thumb, label: '橘猫' },
+    ];
+    const envs: NodeJS.ProcessEnv[] = [process.env];
+    if (hasBundledFfmpeg) envs.push({ ...process.env, FFMPEG_PATH: BUNDLED_FFMPEG });
+    for (const [n, env] of envs.entries()) {
+      const out = path.join(dir, `sheet-${n}.jpg`);
+      const result = await contactSheet(items, out, { columns: 2, env });
+      expect(result.labelled, result.warnings.join()).toBe(true);
+      expect(result.warnings).toEqual([]);
+      expect((await probe(out)).video).toMatchObject({ width: 640, height: 2 * 204 });
+    }
+  });
+
+  it('leaves labels out, and says why, when ffmpeg has no drawtext', async () => {
+    const real = await detectFeatures(locateTool('ffmpeg'));
+    const features = {
+      ...real,
+      filters: new Set([...real.filters].filter((f) => f !== 'drawtext')),
+    };
+    const thumb = await thumbnail(wide, path.join(dir, 'x.jpg'));
+    const out = path.join(dir, 'unlabelled.jpg');
+    const result = await contactSheet([{ image: thumb, label: 's01' }], out, { features });
+    expect(result.labelled).toBe(false);
+    expect(result.warnings[0]).toMatch(/no drawtext filter.*no labels.*apt-get install ffmpeg/);
+    expect((await probe(out)).video).toMatchObject({ width: 320, height: 180 });
+  });
+});
