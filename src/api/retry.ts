@@ -1,0 +1,87 @@
+/**
+ * What to do after a request failed: the rules that keep a retried POST from billing twice.
+ * Pure, so every fault shape is tested without a network.
+ */
+
+/** How one failed attempt is handled. */
+export type FailureVerdict =
+  /** Try again after a delay: the server certainly did nothing, or the request is safe to repeat. */
+  | 'retry'
+  /** A POST that may or may not have created a task: never repeat it on our own. */
+  | 'ambiguous'
+  /** The server refused this request for good (400, 404, 422...): the shot fails. */
+  | 'reject'
+  /** The key is wrong or not allowed (401, 403): the whole run stops. */
+  | 'auth';
+
+/** One failed attempt, as the client saw it. */
+export interface FailedAttempt {
+  method: 'GET' | 'POST';
+  /** HTTP status, when a response arrived. */
+  status?: number;
+  /** Whether the request was fully written to the socket before the failure. */
+  sent: boolean;
+  /** A transport error code (`ECONNREFUSED`, `UND_ERR_SOCKET`...), when no response arrived. */
+  code?: string;
+}
+
+/** Error codes that mean the connection never carried the request. */
+const NEVER_CONNECTED = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** Decides whether a failed attempt may be repeated. */
+export function classifyFailure(attempt: FailedAttempt): FailureVerdict {
+  const { status } = attempt;
+  if (status !== undefined) {
+    if (status === 401 || status === 403) return 'auth';
+    // A 429 is the one answer that says for certain nothing was created.
+    if (status === 429) return 'retry';
+    if (status === 408 && attempt.method === 'GET') return 'retry';
+    if (status >= 500) return attempt.method === 'GET' ? 'retry' : 'ambiguous';
+    return 'reject';
+  }
+  if (attempt.method === 'GET') return 'retry';
+  if (!attempt.sent) return 'retry';
+  if (attempt.code !== undefined && NEVER_CONNECTED.has(attempt.code)) return 'retry';
+  return 'ambiguous';
+}
+
+export interface BackoffOptions {
+  /** Delay before the first retry, in ms. */
+  baseMs: number;
+  /** Longest delay, in ms. */
+  maxMs: number;
+  /** A number in [0, 1); `Math.random` in production, fixed in tests. */
+  random: () => number;
+}
+
+/**
+ * Exponential backoff with full jitter: a delay drawn from [0, min(max, base * 2^attempt)],
+ * never below a tenth of that ceiling so retries do not hammer a struggling server.
+ * `attempt` counts from 0 for the first retry.
+ */
+export function backoffDelay(attempt: number, options: BackoffOptions): number {
+  const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.max(0, attempt));
+  const floor = ceiling / 10;
+  return Math.round(floor + (ceiling - floor) * options.random());
+}
+
+/**
+ * Reads a `Retry-After` header (seconds or an HTTP date) as milliseconds from `now`.
+ * Returns undefined when absent or unreadable; never negative.
+ */
+export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (text === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}

@@ -1,0 +1,52 @@
+import { UsageError } from '../errors.js';
+
+const LOOPBACK_NAMES = new Set(['localhost', '[::1]', '::1']);
+
+/** Whether a URL's host is this machine (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackHost(hostname: string): boolean {
+  if (LOOPBACK_NAMES.has(hostname)) return true;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/**
+ * Checks the API base URL: https anywhere, plain http only on loopback (the key would
+ * otherwise cross the network in clear). Returns the URL without a trailing slash.
+ */
+export function checkBaseUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(
+      `the API base URL "${text}" is not a URL`,
+      'give a full URL such as https://cdn.12ai.org',
+    );
+  }
+  if (url.username || url.password) {
+    throw new UsageError(
+      'the API base URL must not carry credentials',
+      'put the key in SHOTLIST_API_KEY instead',
+    );
+  }
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new UsageError(
+      `refusing plain http for ${url.host}: the API key would travel unencrypted`,
+      `use https://${url.host}${url.pathname === '/' ? '' : url.pathname}, or a loopback address for a local simulator`,
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(
+      `the API base URL must be http(s), not ${url.protocol}`,
+      'give a URL such as https://cdn.12ai.org',
+    );
+  }
+  url.pathname = url.pathname.replace(/\/+$/, '');
+  url.search = '';
+  url.hash = '';
+  return url;
+}
+
+/** The base URL as text, as it enters the journal key: no trailing slash. */
+export function normalizeBaseUrl(text: string): string {
+  return checkBaseUrl(text).toString().replace(/\/+$/, '');
+}

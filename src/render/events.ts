@@ -1,0 +1,63 @@
+import type { TaskStatus } from '../api/types.js';
+import type { PlannedShot } from '../plan/types.js';
+
+/** Names one planned request in events and reports: `s01`, `s01@wide`, `s01#2`, `s01@wide#2`. */
+export function shotLabel(
+  shot: Pick<PlannedShot, 'id' | 'variant' | 'take'>,
+  multiTake = shot.take > 1,
+): string {
+  return `${shot.id}${shot.variant ? `@${shot.variant}` : ''}${multiTake ? `#${shot.take}` : ''}`;
+}
+
+/**
+ * Where a shot's clip is written, relative to the output folder: `clips/<variant>/<id>.mp4`,
+ * with `.take<N>` when the shot has several takes.
+ */
+export function clipPath(
+  shot: Pick<PlannedShot, 'id' | 'variant' | 'take'>,
+  multiTake: boolean,
+): string {
+  const dir = shot.variant ? `clips/${shot.variant}` : 'clips';
+  return `${dir}/${shot.id}${multiTake ? `.take${shot.take}` : ''}.mp4`;
+}
+
+/** The error of a shot, as shown and reported. */
+export interface ShotError {
+  /** The API's `error.code` (e.g. `content_filter`), or ours (`rejected`, `unknown`, `download_failed`...). */
+  code: string;
+  message: string;
+  /** The HTTP status, when the error came with one. */
+  status?: number;
+}
+
+interface Base {
+  /** Milliseconds since the epoch, from the injected clock. */
+  at: number;
+  /** {@link shotLabel} of the shot. */
+  shot: string;
+  key: string;
+}
+
+/** Everything the renderer reports while it works; `src/ui/` draws these. */
+export type RenderEvent =
+  | (Base & { type: 'queued'; resumed: boolean; cost: number | null })
+  | (Base & { type: 'cached'; file: string })
+  | (Base & { type: 'submitting' })
+  | (Base & { type: 'submitted'; taskId: string; resumed: boolean; cost: number | null })
+  | (Base & { type: 'status'; taskId: string; status: TaskStatus; progress: number | undefined })
+  | (Base & { type: 'downloading'; taskId: string; bytes: number; total: number | undefined })
+  | (Base & { type: 'downloaded'; taskId: string; file: string; bytes: number; sha256: string })
+  | (Base & {
+      type: 'done';
+      taskId: string | undefined;
+      file: string;
+      elapsedMs: number;
+      cached: boolean;
+    })
+  | (Base & { type: 'failed'; taskId: string | undefined; error: ShotError })
+  | (Base & { type: 'unknown'; error: ShotError })
+  | (Base & { type: 'pending'; taskId: string; reason: 'deadline' | 'interrupted' })
+  | (Base & { type: 'skipped'; reason: 'interrupted' | 'unknown' })
+  | (Base & { type: 'warning'; message: string });
+
+export type RenderEventType = RenderEvent['type'];

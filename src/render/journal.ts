@@ -1,0 +1,294 @@
+/**
+ * The render journal: an append-only NDJSON file in the output folder that remembers, per
+ * shot, the intent to submit, the task id (synced to disk the moment it is known), each status
+ * change and the verified file. It is what makes a run resumable and a re-run free.
+ */
+import { createHash } from 'node:crypto';
+import { open, readFile, truncate, type FileHandle } from 'node:fs/promises';
+import type { TaskStatus } from '../api/types.js';
+import type { VideoRequest } from '../plan/contract.js';
+
+export const JOURNAL_FILE = 'journal.ndjson';
+
+/** Which planned request an entry is about. */
+export interface ShotRef {
+  id: string;
+  variant: string | null;
+  take: number;
+}
+
+/** Every line of the journal. `key` is {@link journalKey} of the shot's request. */
+export type JournalEntry =
+  /** About to POST; `gen` counts deliberate re-renders, `idem` is the Idempotency-Key sent. */
+  | { type: 'intent'; key: string; shot: ShotRef; gen: number; idem: string; at: number }
+  | { type: 'task'; key: string; task_id: string; at: number }
+  | {
+      type: 'status';
+      key: string;
+      task_id: string;
+      status: TaskStatus;
+      progress?: number;
+      at: number;
+    }
+  | { type: 'completed'; key: string; task_id: string; url: string; at: number }
+  /** The task ended failed, or the API refused the request (`task_id` absent). */
+  | { type: 'failed'; key: string; task_id?: string; code?: string; message: string; at: number }
+  /** The POST may or may not have created a task. */
+  | { type: 'unknown'; key: string; message: string; at: number }
+  /** The task finished but its file could not be fetched or verified (it can be fetched again). */
+  | { type: 'download_failed'; key: string; task_id: string; message: string; at: number }
+  /** The verified file, relative to the output folder. */
+  | {
+      type: 'file';
+      key: string;
+      task_id: string;
+      path: string;
+      bytes: number;
+      sha256: string;
+      at: number;
+    };
+
+/** Where a shot stands according to the journal. */
+export type JournalPhase =
+  /** Intent written, no task id: a crash during the POST; the task may exist. */
+  'submitting' | 'submitted' | 'completed' | 'failed' | 'unknown' | 'downloaded';
+
+/** The journal folded into one record per key (the latest generation). */
+export interface JournalShot {
+  key: string;
+  shot: ShotRef;
+  gen: number;
+  idem: string;
+  phase: JournalPhase;
+  taskId?: string;
+  status?: TaskStatus;
+  progress?: number;
+  url?: string;
+  file?: { path: string; bytes: number; sha256: string };
+  error?: { code?: string; message: string };
+  intentAt: number;
+  submittedAt?: number;
+  completedAt?: number;
+  downloadedAt?: number;
+}
+
+/** JSON with object keys sorted at every level: the same body always gives the same text. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v ?? null)).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * The journal key of one planned request: sha256 of the canonical body, the take and the API
+ * base URL. Editing a prompt changes only that shot's key; a simulated render never matches a
+ * real one.
+ */
+export function journalKey(request: VideoRequest, take: number, baseUrl: string): string {
+  const base = baseUrl.replace(/\/+$/, '');
+  return createHash('sha256')
+    .update(`${canonicalJson(request)}\n${take}\n${base}`)
+    .digest('hex');
+}
+
+/**
+ * The `Idempotency-Key` of a submission: stable for one generation, so a resubmission of an
+ * `unknown` shot lets a server that honours the header answer with the first task.
+ */
+export function idempotencyKey(key: string, gen: number): string {
+  return `shotlist-${createHash('sha256').update(`${key}:${gen}`).digest('hex').slice(0, 40)}`;
+}
+
+export interface ParsedJournal {
+  entries: JournalEntry[];
+  /** Bytes up to the end of the last complete line. */
+  validLength: number;
+  /** A partial or unreadable last line (a kill during a write) was found. */
+  torn: boolean;
+  /** Complete lines in the middle that could not be read (skipped). */
+  badLines: number;
+}
+
+function isEntry(value: unknown): value is JournalEntry {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as { type?: unknown; key?: unknown };
+  return typeof v.type === 'string' && typeof v.key === 'string';
+}
+
+/** Reads journal text; a torn last line is reported, not fatal. */
+export function parseJournal(text: string): ParsedJournal {
+  const entries: JournalEntry[] = [];
+  let offset = 0;
+  let validLength = 0;
+  let badLines = 0;
+  let torn = false;
+  const bytes = Buffer.from(text, 'utf8');
+  while (offset < bytes.length) {
+    const nl = bytes.indexOf(0x0a, offset);
+    const end = nl === -1 ? bytes.length : nl;
+    const line = bytes.subarray(offset, end).toString('utf8').trim();
+    let parsed: unknown;
+    let ok = false;
+    if (line !== '') {
+      try {
+        parsed = JSON.parse(line);
+        ok = isEntry(parsed);
+      } catch {
+        ok = false;
+      }
+    }
+    if (nl === -1) {
+      // No newline: the writer died mid-line. Even if it parses, it was never acknowledged.
+      if (line !== '') torn = true;
+      break;
+    }
+    if (ok) entries.push(parsed as JournalEntry);
+    else if (line !== '') badLines++;
+    offset = nl + 1;
+    validLength = offset;
+  }
+  return { entries, validLength, torn, badLines };
+}
+
+/** Folds entries into the latest state of each key. */
+export function foldJournal(entries: readonly JournalEntry[]): Map<string, JournalShot> {
+  const shots = new Map<string, JournalShot>();
+  for (const e of entries) {
+    if (e.type === 'intent') {
+      shots.set(e.key, {
+        key: e.key,
+        shot: e.shot,
+        gen: e.gen,
+        idem: e.idem,
+        phase: 'submitting',
+        intentAt: e.at,
+      });
+      continue;
+    }
+    const s = shots.get(e.key);
+    if (!s) continue;
+    switch (e.type) {
+      case 'task':
+        s.taskId = e.task_id;
+        s.phase = 'submitted';
+        s.submittedAt = e.at;
+        delete s.error;
+        break;
+      case 'status':
+        if (s.phase === 'submitted') {
+          s.status = e.status;
+          if (e.progress !== undefined) s.progress = e.progress;
+        }
+        break;
+      case 'completed':
+        s.taskId = e.task_id;
+        s.url = e.url;
+        s.completedAt = e.at;
+        s.status = 'completed';
+        if (s.phase !== 'downloaded') s.phase = 'completed';
+        break;
+      case 'failed':
+        s.phase = 'failed';
+        if (e.task_id !== undefined) s.taskId = e.task_id;
+        s.error = { ...(e.code !== undefined ? { code: e.code } : {}), message: e.message };
+        break;
+      case 'unknown':
+        if (s.phase === 'submitting') s.phase = 'unknown';
+        s.error = { code: 'unknown', message: e.message };
+        break;
+      case 'download_failed':
+        s.error = { code: 'download_failed', message: e.message };
+        break;
+      case 'file':
+        s.phase = 'downloaded';
+        s.file = { path: e.path, bytes: e.bytes, sha256: e.sha256 };
+        s.downloadedAt = e.at;
+        delete s.error;
+        break;
+    }
+  }
+  return shots;
+}
+
+/** Reads and folds a journal file; a missing file is an empty journal. */
+export async function readJournal(
+  file: string,
+): Promise<ParsedJournal & { shots: Map<string, JournalShot> }> {
+  let text = '';
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const parsed = parseJournal(text);
+  return { ...parsed, shots: foldJournal(parsed.entries) };
+}
+
+/** Appends entries; `durable` ones resolve only once they are synced to disk. */
+export interface JournalWriter {
+  append(entry: JournalEntry, options?: { durable?: boolean }): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a journal for appending, first cutting off a torn last line. Writes are serialised
+ * and grouped: entries arriving while a sync is under way share the next one, so 64 shots
+ * finishing at once cost a handful of syncs, not 64.
+ */
+export async function openJournal(file: string, validLength?: number): Promise<JournalWriter> {
+  if (validLength !== undefined) {
+    await truncate(file, validLength).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+  const handle: FileHandle = await open(file, 'a');
+  type Pending = {
+    line: string;
+    durable: boolean;
+    resolve: () => void;
+    reject: (e: unknown) => void;
+  };
+  let queue: Pending[] = [];
+  let flushing: Promise<void> | undefined;
+  let closed = false;
+
+  const flush = async () => {
+    while (queue.length > 0) {
+      const batch = queue;
+      queue = [];
+      try {
+        await handle.write(batch.map((p) => p.line).join(''));
+        if (batch.some((p) => p.durable)) await handle.datasync();
+        for (const p of batch) p.resolve();
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+      }
+    }
+    flushing = undefined;
+  };
+
+  return {
+    append(entry, options = {}) {
+      if (closed) return Promise.reject(new Error('the journal is closed'));
+      return new Promise<void>((resolve, reject) => {
+        queue.push({
+          line: `${JSON.stringify(entry)}\n`,
+          durable: options.durable ?? true,
+          resolve,
+          reject,
+        });
+        flushing ??= flush();
+      });
+    },
+    async close() {
+      closed = true;
+      await flushing;
+      await handle.close();
+    },
+  };
+}

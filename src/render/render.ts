@@ -1,0 +1,595 @@
+/**
+ * The render core: submits planned shots with bounded concurrency, polls them on an adaptive
+ * schedule, downloads and verifies the files, and journals every step so a crash or a
+ * Ctrl-C loses nothing and a re-run pays for nothing twice. All I/O with the world beyond the
+ * output folder goes through the injected client; progress leaves through `onEvent`.
+ */
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import pLimit from 'p-limit';
+import type { ApiClient, ClientStats } from '../api/client.js';
+import { RetryableApiError } from '../api/client.js';
+import type { VideoTask } from '../api/types.js';
+import { ApiError } from '../errors.js';
+import type { Plan, PlannedShot } from '../plan/types.js';
+import type { RenderEvent, ShotError } from './events.js';
+import {
+  JOURNAL_FILE,
+  idempotencyKey,
+  openJournal,
+  readJournal,
+  type JournalEntry,
+  type JournalWriter,
+} from './journal.js';
+import { DEFAULT_POLL_TUNING, DurationModel, nextPollDelay, type PollTuning } from './poll.js';
+import { assessShots, type AssessedShot, type ShotState } from './state.js';
+
+export const DEFAULT_CONCURRENCY = 4;
+export const DEFAULT_DEADLINE_MS = 30 * 60 * 1000;
+
+export interface RenderOptions {
+  /** The output folder: clips, journal and report go here. */
+  outDir: string;
+  /** Tasks in flight at once; default the plan's `concurrency`, else 4. */
+  concurrency?: number;
+  /** Downloads at once; default min(concurrency, 8). */
+  downloadConcurrency?: number;
+  /** Shot ids to render again even if done, or `all`. */
+  force?: readonly string[] | 'all';
+  /** Resubmit shots whose earlier submission is `unknown` (may pay twice). */
+  retryUnknown?: boolean;
+  /** How long one run waits for one task before leaving it pending. Default 30 min. */
+  deadlineMs?: number;
+  poll?: Partial<PollTuning>;
+  /** Aborting stops submissions; tasks in flight are left journaled as pending. */
+  signal?: AbortSignal;
+}
+
+/** Checks a downloaded clip; throws when it is not a usable video. */
+export type VerifyClip = (file: string, shot: PlannedShot) => Promise<void>;
+
+export interface RenderDeps {
+  client: ApiClient;
+  now?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+  onEvent?: (event: RenderEvent) => void;
+  verify?: VerifyClip;
+  /** An assessment made earlier (for the preview); read again from the journal when absent. */
+  assessed?: AssessedShot[];
+}
+
+/** How a shot ended in this run. */
+export type ShotOutcome =
+  /** Its verified file is on disk. */
+  | 'done'
+  | 'failed'
+  /** The submission may or may not have created a task; not resubmitted. */
+  | 'unknown'
+  /** A task exists but is not finished (deadline, Ctrl-C): the next run picks it up. */
+  | 'pending'
+  /** Not started (Ctrl-C or a stopped run before its turn). */
+  | 'skipped';
+
+export interface ShotResult {
+  shot: PlannedShot;
+  key: string;
+  label: string;
+  /** What the run found before starting it. */
+  state: ShotState;
+  status: ShotOutcome;
+  cached: boolean;
+  taskId?: string;
+  /** The clip, relative to the output folder. */
+  file?: { path: string; bytes: number; sha256: string };
+  error?: ShotError;
+  /** Epoch milliseconds. */
+  submittedAt?: number;
+  completedAt?: number;
+  downloadedAt?: number;
+  /** POSTs that created a task in this run (0 or 1). */
+  submissions: number;
+  /** What this run spent on it (0 when cached or resumed). */
+  cost: number | null;
+}
+
+export interface RenderResult {
+  outDir: string;
+  journalFile: string;
+  shots: ShotResult[];
+  /** The run was stopped by its signal. */
+  interrupted: boolean;
+  /** A 401/403 that stopped the whole run. */
+  fatal?: ApiError;
+  startedAt: number;
+  finishedAt: number;
+  spent: { cost: number | null; seconds: number; submissions: number };
+  requests: ClientStats;
+  /** A torn last journal line (a kill during a write) was cut off. */
+  journalRepaired: boolean;
+}
+
+const defaultSleep = (ms: number, signal?: AbortSignal) =>
+  delay(ms, undefined, signal ? { signal } : undefined);
+
+function errorOf(err: unknown, fallbackCode: string): ShotError {
+  if (err instanceof ApiError) {
+    return {
+      code: err.serverCode ?? err.code ?? fallbackCode,
+      message: err.serverMessage ?? err.message,
+      ...(err.status !== undefined ? { status: err.status } : {}),
+    };
+  }
+  const e = err as { code?: unknown; message?: unknown };
+  return {
+    code: typeof e?.code === 'string' ? e.code : fallbackCode,
+    message: typeof e?.message === 'string' ? e.message : String(err),
+  };
+}
+
+async function sweepPartFiles(dir: string): Promise<void> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  } catch {
+    return;
+  }
+  await Promise.all(
+    entries
+      .filter((e) => e.isFile() && e.name.endsWith('.part'))
+      .map((e) => rm(path.join(e.parentPath ?? dir, e.name), { force: true })),
+  );
+}
+
+/**
+ * Renders a plan: every shot ends `done`, `failed`, `unknown`, `pending` or `skipped` in the
+ * result; a failing shot never stops the others. Throws only for what prevents any work
+ * (an unwritable output folder).
+ */
+export async function render(
+  plan: Plan,
+  options: RenderOptions,
+  deps: RenderDeps,
+): Promise<RenderResult> {
+  const { client } = deps;
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? defaultSleep;
+  const random = deps.random ?? Math.random;
+  const emit = deps.onEvent ?? (() => undefined);
+  const tuning: PollTuning = { ...DEFAULT_POLL_TUNING, ...options.poll };
+  const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  const concurrency = Math.max(1, options.concurrency ?? plan.concurrency ?? DEFAULT_CONCURRENCY);
+  const outDir = path.resolve(options.outDir);
+  const journalFile = path.join(outDir, JOURNAL_FILE);
+  const startedAt = now();
+
+  await mkdir(path.join(outDir, 'clips'), { recursive: true });
+  const read = await readJournal(journalFile);
+  // A leftover .part belongs to a download that died with its process; it will be fetched again.
+  await sweepPartFiles(path.join(outDir, 'clips'));
+  const journal: JournalWriter = await openJournal(journalFile, read.validLength);
+  const assessed =
+    deps.assessed ??
+    (await assessShots(plan, {
+      outDir,
+      baseUrl: client.baseUrl,
+      journal: read.shots,
+      ...(options.force ? { force: options.force } : {}),
+      ...(options.retryUnknown ? { retryUnknown: true } : {}),
+    }));
+
+  const stop = new AbortController();
+  const onOuterAbort = () => stop.abort(options.signal?.reason);
+  if (options.signal?.aborted) stop.abort(options.signal.reason);
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  let fatal: ApiError | undefined;
+  const halt = (err: ApiError) => {
+    fatal ??= err;
+    stop.abort(err);
+  };
+
+  const model = new DurationModel();
+  const taskSlots = pLimit(concurrency);
+  const downloadSlots = pLimit(
+    Math.max(1, options.downloadConcurrency ?? Math.min(concurrency, 8)),
+  );
+  const write = (entry: JournalEntry, durable = true) => journal.append(entry, { durable });
+
+  const runOne = async (a: AssessedShot): Promise<ShotResult> => {
+    const base = { at: 0, shot: a.label, key: a.key };
+    const ev = (e: Record<string, unknown> & { type: RenderEvent['type'] }) =>
+      emit({ ...base, ...e, at: now() } as RenderEvent);
+    const result: ShotResult = {
+      shot: a.shot,
+      key: a.key,
+      label: a.label,
+      state: a.state,
+      status: 'skipped',
+      cached: false,
+      submissions: 0,
+      cost: 0,
+    };
+    const j = a.journal;
+    if (j?.taskId) result.taskId = j.taskId;
+    if (j?.submittedAt) result.submittedAt = j.submittedAt;
+    if (j?.completedAt) result.completedAt = j.completedAt;
+
+    const fail = async (error: ShotError, entry?: JournalEntry): Promise<ShotResult> => {
+      if (entry) await write(entry);
+      result.status = 'failed';
+      result.error = error;
+      ev({ type: 'failed', taskId: result.taskId, error });
+      return result;
+    };
+    const pending = (reason: 'deadline' | 'interrupted'): ShotResult => {
+      result.status = 'pending';
+      result.error = {
+        code: reason,
+        message:
+          reason === 'deadline'
+            ? `task ${result.taskId} is still running after ${Math.round(deadlineMs / 60000)} min; run again to pick it up`
+            : `task ${result.taskId} is journaled; run again to pick it up`,
+      };
+      ev({ type: 'pending', taskId: result.taskId, reason });
+      return result;
+    };
+
+    if (a.state === 'cached' && j?.file) {
+      result.status = 'done';
+      result.cached = true;
+      result.file = j.file;
+      if (j.downloadedAt) result.downloadedAt = j.downloadedAt;
+      ev({ type: 'cached', file: j.file.path });
+      ev({ type: 'done', taskId: result.taskId, file: j.file.path, elapsedMs: 0, cached: true });
+      return result;
+    }
+    if (a.state === 'unknown' && !a.submits) {
+      result.status = 'unknown';
+      result.error = {
+        code: 'unknown',
+        message: `${j?.error?.message ?? 'the run stopped while submitting'}; the task may exist and be billed. Resubmit with --retry-unknown`,
+      };
+      ev({ type: 'skipped', reason: 'unknown' });
+      return result;
+    }
+
+    // Phase 1, under a task slot: submit (or take over) and poll until the task ends.
+    const phase1 = await taskSlots(
+      async (): Promise<ShotResult | { url: string | undefined; t0: number }> => {
+        if (stop.signal.aborted) {
+          if (result.taskId && a.state === 'in_flight') return pending('interrupted');
+          result.status = 'skipped';
+          ev({ type: 'skipped', reason: 'interrupted' });
+          return result;
+        }
+        let taskId = a.submits ? undefined : j?.taskId;
+        let t0 = now();
+        let fresh = false;
+        if (!taskId) {
+          // An unknown shot keeps its generation so a server that honours Idempotency-Key dedupes it.
+          const gen = a.state === 'unknown' ? (j?.gen ?? 1) : (j?.gen ?? 0) + 1;
+          const idem = a.state === 'unknown' && j ? j.idem : idempotencyKey(a.key, gen);
+          const ref = { id: a.shot.id, variant: a.shot.variant, take: a.shot.take };
+          await write({ type: 'intent', key: a.key, shot: ref, gen, idem, at: now() });
+          delete result.taskId;
+          delete result.submittedAt;
+          delete result.completedAt;
+          ev({ type: 'submitting' });
+          let submitted;
+          try {
+            submitted = await client.submit(a.shot.request, { idempotencyKey: idem });
+          } catch (err) {
+            const error = errorOf(err, 'submit_failed');
+            if (err instanceof ApiError && err.code === 'unauthorized') {
+              // A refused key created nothing: the shot failed, the run stops.
+              halt(err);
+              return fail(error, {
+                type: 'failed',
+                key: a.key,
+                code: error.code,
+                message: error.message,
+                at: now(),
+              });
+            }
+            await write({ type: 'unknown', key: a.key, message: error.message, at: now() });
+            result.status = 'unknown';
+            result.error = error;
+            ev({ type: 'unknown', error });
+            return result;
+          }
+          if (submitted.kind === 'created') {
+            taskId = submitted.task.id;
+            t0 = now();
+            // The task id reaches the disk before anything else can happen to it.
+            await write({ type: 'task', key: a.key, task_id: taskId, at: t0 });
+            fresh = true;
+            result.taskId = taskId;
+            result.submittedAt = t0;
+            result.submissions = 1;
+            result.cost = a.shot.cost;
+            ev({ type: 'submitted', taskId, resumed: false, cost: a.shot.cost });
+          } else if (submitted.kind === 'rejected') {
+            const error = errorOf(submitted.error, 'rejected');
+            return fail(error, {
+              type: 'failed',
+              key: a.key,
+              code: error.code,
+              message: error.message,
+              at: now(),
+            });
+          } else {
+            const error = { ...errorOf(submitted.error, 'unknown'), code: 'unknown' };
+            await write({ type: 'unknown', key: a.key, message: error.message, at: now() });
+            result.status = 'unknown';
+            result.error = {
+              ...error,
+              message: `${error.message}; the task may exist and be billed. Resubmit with --retry-unknown`,
+            };
+            ev({ type: 'unknown', error: result.error });
+            return result;
+          }
+        } else {
+          if (j?.submittedAt) t0 = j.submittedAt;
+          ev({ type: 'submitted', taskId, resumed: true, cost: 0 });
+          if (a.state === 'download') return { url: j?.url, t0 };
+        }
+        return poll(taskId, t0, fresh);
+      },
+    );
+    if ('status' in phase1) return phase1;
+    // Phase 2, under a download slot: the task slot is free again for the next submission.
+    return downloadSlots(() => download(phase1.url));
+
+    async function poll(
+      taskId: string,
+      t0: number,
+      fresh: boolean,
+    ): Promise<ShotResult | { url: string; t0: number }> {
+      const until = now() + deadlineMs;
+      let polls = 0;
+      let lastRunningAge = 0;
+      let retryAfter: number | undefined;
+      let last: { status: string; progress: number | undefined } | undefined;
+      for (;;) {
+        let wait = retryAfter ?? nextPollDelay({ ageMs: now() - t0, polls, model, tuning, random });
+        retryAfter = undefined;
+        if (now() >= until) return pending('deadline');
+        wait = Math.min(wait, Math.max(0, until - now()));
+        try {
+          await sleep(wait, stop.signal);
+        } catch {
+          return pending('interrupted');
+        }
+        let task: VideoTask;
+        try {
+          task = await client.getTask(taskId, { signal: stop.signal });
+        } catch (err) {
+          if (stop.signal.aborted) return pending('interrupted');
+          if (err instanceof ApiError && err.code === 'unauthorized') {
+            halt(err);
+            return pending('interrupted');
+          }
+          if (err instanceof ApiError && err.code === 'task_not_found') {
+            const error = errorOf(err, 'task_not_found');
+            return fail(error, {
+              type: 'failed',
+              key: a.key,
+              task_id: taskId,
+              code: error.code,
+              message: error.message,
+              at: now(),
+            });
+          }
+          // A failed poll never fails a shot: look again later.
+          polls++;
+          if (err instanceof RetryableApiError) retryAfter = err.retryAfterMs;
+          continue;
+        }
+        polls++;
+        const age = now() - t0;
+        if (task.status === 'completed' || task.status === 'failed') {
+          if (fresh) model.add(lastRunningAge, age);
+          result.completedAt = now();
+        } else {
+          lastRunningAge = age;
+        }
+        if (!last || last.status !== task.status || last.progress !== task.progress) {
+          last = { status: task.status, progress: task.progress };
+          ev({ type: 'status', taskId, status: task.status, progress: task.progress });
+          if (task.status === 'queued' || task.status === 'in_progress') {
+            await write(
+              {
+                type: 'status',
+                key: a.key,
+                task_id: taskId,
+                status: task.status,
+                ...(task.progress !== undefined ? { progress: task.progress } : {}),
+                at: now(),
+              },
+              false,
+            );
+          }
+        }
+        if (task.status === 'failed') {
+          const error: ShotError = {
+            code: task.error?.code ?? 'failed',
+            message: task.error?.message ?? 'the API reports the task failed without a reason',
+          };
+          return fail(error, {
+            type: 'failed',
+            key: a.key,
+            task_id: taskId,
+            code: error.code,
+            message: error.message,
+            at: now(),
+          });
+        }
+        if (task.status === 'completed') {
+          const url = task.metadata?.url;
+          if (typeof url !== 'string' || url === '') {
+            const error = {
+              code: 'no_url',
+              message: `task ${taskId} is completed but carries no metadata.url`,
+            };
+            return fail(error, {
+              type: 'failed',
+              key: a.key,
+              task_id: taskId,
+              code: error.code,
+              message: error.message,
+              at: now(),
+            });
+          }
+          await write({ type: 'completed', key: a.key, task_id: taskId, url, at: now() });
+          return { url, t0 };
+        }
+      }
+    }
+
+    async function download(knownUrl: string | undefined): Promise<ShotResult> {
+      const taskId = result.taskId!;
+      const abs = path.join(outDir, a.clip);
+      await mkdir(path.dirname(abs), { recursive: true });
+      const started = now();
+      let url = knownUrl;
+      let lastError: ShotError | undefined;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        if (stop.signal.aborted) return pending('interrupted');
+        if (attempt > 0 || !url) {
+          // The link may have expired: ask the API for a fresh one.
+          try {
+            const task = await client.getTask(taskId, { signal: stop.signal });
+            url = task.metadata?.url ?? url;
+          } catch (err) {
+            if (stop.signal.aborted) return pending('interrupted');
+            if (err instanceof ApiError && err.code === 'unauthorized') {
+              halt(err);
+              return pending('interrupted');
+            }
+          }
+          if (!url) continue;
+        }
+        let lastProgress = 0;
+        ev({ type: 'downloading', taskId, bytes: 0, total: undefined });
+        try {
+          const got = await client.download(url, abs, {
+            signal: stop.signal,
+            onProgress: (bytes, total) => {
+              const t = now();
+              if (t - lastProgress < 250) return;
+              lastProgress = t;
+              ev({ type: 'downloading', taskId, bytes, total });
+            },
+          });
+          try {
+            await deps.verify?.(abs, a.shot);
+          } catch (err) {
+            await rm(abs, { force: true });
+            lastError = { ...errorOf(err, 'verify_failed'), code: 'verify_failed' };
+            continue;
+          }
+          const file = { path: a.clip, bytes: got.bytes, sha256: got.sha256 };
+          result.downloadedAt = now();
+          await write({
+            type: 'file',
+            key: a.key,
+            task_id: taskId,
+            ...file,
+            at: result.downloadedAt,
+          });
+          result.file = file;
+          result.status = 'done';
+          ev({
+            type: 'downloaded',
+            taskId,
+            file: file.path,
+            bytes: file.bytes,
+            sha256: file.sha256,
+          });
+          ev({ type: 'done', taskId, file: file.path, elapsedMs: now() - started, cached: false });
+          return result;
+        } catch (err) {
+          if (stop.signal.aborted) return pending('interrupted');
+          lastError = { ...errorOf(err, 'download_failed'), code: 'download_failed' };
+        }
+      }
+      const error = lastError ?? {
+        code: 'download_failed',
+        message: 'the task has no file to download',
+      };
+      await write({
+        type: 'download_failed',
+        key: a.key,
+        task_id: taskId,
+        message: error.message,
+        at: now(),
+      });
+      return fail({
+        ...error,
+        message: `${error.message} (task ${taskId} is done; run again to fetch it without paying)`,
+      });
+    }
+  };
+
+  for (const a of assessed) {
+    if (a.state === 'cached') continue;
+    emit({
+      type: 'queued',
+      at: now(),
+      shot: a.label,
+      key: a.key,
+      resumed: !a.submits,
+      cost: a.cost,
+    });
+  }
+  // Tasks already running go first: they hold server capacity and cost nothing new.
+  const order = [...assessed].sort((x, y) => Number(x.submits) - Number(y.submits));
+  const byKey = new Map<AssessedShot, Promise<ShotResult>>();
+  for (const a of order) {
+    byKey.set(
+      a,
+      runOne(a).catch(async (err: unknown): Promise<ShotResult> => {
+        // Only the journal's disk can fail here; keep the shot as data and say why.
+        const error = errorOf(err, 'internal');
+        emit({ type: 'failed', at: now(), shot: a.label, key: a.key, taskId: undefined, error });
+        return {
+          shot: a.shot,
+          key: a.key,
+          label: a.label,
+          state: a.state,
+          status: 'failed',
+          cached: false,
+          error,
+          submissions: 0,
+          cost: 0,
+        };
+      }),
+    );
+  }
+  const shots = await Promise.all(assessed.map((a) => byKey.get(a)!));
+  options.signal?.removeEventListener('abort', onOuterAbort);
+  await journal.close();
+
+  let cost: number | null = null;
+  let seconds = 0;
+  let submissions = 0;
+  for (const s of shots) {
+    if (s.submissions === 0) continue;
+    submissions += s.submissions;
+    seconds += s.shot.seconds;
+    if (s.cost !== null) cost = (cost ?? 0) + s.cost;
+  }
+  return {
+    outDir,
+    journalFile,
+    shots,
+    interrupted: !!options.signal?.aborted,
+    ...(fatal ? { fatal } : {}),
+    startedAt,
+    finishedAt: now(),
+    spent: { cost, seconds, submissions },
+    requests: client.stats(),
+    journalRepaired: read.torn,
+  };
+}

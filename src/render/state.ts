@@ -1,0 +1,176 @@
+/**
+ * What a run would do with each planned shot, read from the journal and the files on disk
+ * without sending anything. Shared by `run` (the preview and the budget) and `status`.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Plan, PlannedShot } from '../plan/types.js';
+import { clipPath, shotLabel } from './events.js';
+import { journalKey, type JournalShot } from './journal.js';
+
+/** The fate of a planned shot in the coming run. */
+export type ShotState =
+  /** Never sent: it will be submitted and paid for. */
+  | 'new'
+  /** Its verified file is on disk: skipped, nothing paid. */
+  | 'cached'
+  /** A task exists and is not finished: polled again, never resubmitted. */
+  | 'in_flight'
+  /** The task finished but the file is missing or changed: downloaded again, nothing paid. */
+  | 'download'
+  /** A submission may or may not have created a task: skipped unless `--retry-unknown`. */
+  | 'unknown'
+  /** It failed or was refused last time: submitted again. */
+  | 'retry'
+  /** Asked for with `--force`: submitted again although it is done. */
+  | 'forced';
+
+export interface AssessedShot {
+  shot: PlannedShot;
+  key: string;
+  label: string;
+  /** Where its clip goes, relative to the output folder. */
+  clip: string;
+  state: ShotState;
+  /** Whether the coming run will POST it (and pay for it). */
+  submits: boolean;
+  /** The new spend it causes: its cost when it submits, else 0. */
+  cost: number | null;
+  journal: JournalShot | undefined;
+}
+
+export interface AssessOptions {
+  outDir: string;
+  baseUrl: string;
+  journal: Map<string, JournalShot>;
+  /** Shot ids to render again even if done, or `all`. */
+  force?: readonly string[] | 'all';
+  retryUnknown?: boolean;
+}
+
+/** sha256 of a file, streamed. */
+export async function hashFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function fileMatches(
+  file: string,
+  expected: { bytes: number; sha256: string },
+): Promise<boolean> {
+  try {
+    const info = await stat(file);
+    if (!info.isFile() || info.size !== expected.bytes) return false;
+    return (await hashFile(file)) === expected.sha256;
+  } catch {
+    return false;
+  }
+}
+
+/** Takes per shot id and variant: `.take<N>` appears in file names only when there are several. */
+export function multiTakeShots(plan: Pick<Plan, 'shots'>): Set<string> {
+  const counts = new Map<string, number>();
+  for (const s of plan.shots) {
+    const k = `${s.id}\u0000${s.variant ?? ''}`;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  return new Set([...counts].filter(([, n]) => n > 1).map(([k]) => k));
+}
+
+/** Decides, for every planned shot, whether the run submits, resumes, downloads or skips it. */
+export async function assessShots(
+  plan: Pick<Plan, 'shots'>,
+  options: AssessOptions,
+): Promise<AssessedShot[]> {
+  const multi = multiTakeShots(plan);
+  const forced = (id: string) => options.force === 'all' || (options.force?.includes(id) ?? false);
+  return Promise.all(
+    plan.shots.map(async (shot): Promise<AssessedShot> => {
+      const isMulti = multi.has(`${shot.id}\u0000${shot.variant ?? ''}`);
+      const key = journalKey(shot.request, shot.take, options.baseUrl);
+      const j = options.journal.get(key);
+      let state: ShotState;
+      if (forced(shot.id)) state = 'forced';
+      else if (!j) state = 'new';
+      else {
+        switch (j.phase) {
+          case 'downloaded':
+            state =
+              j.file && (await fileMatches(path.join(options.outDir, j.file.path), j.file))
+                ? 'cached'
+                : 'download';
+            break;
+          case 'completed':
+            state = 'download';
+            break;
+          case 'submitted':
+            state = 'in_flight';
+            break;
+          case 'failed':
+            state = 'retry';
+            break;
+          case 'submitting':
+          case 'unknown':
+            state = 'unknown';
+            break;
+        }
+      }
+      const submits =
+        state === 'new' ||
+        state === 'retry' ||
+        state === 'forced' ||
+        (state === 'unknown' && !!options.retryUnknown);
+      return {
+        shot,
+        key,
+        label: shotLabel(shot, isMulti),
+        clip: j?.file?.path ?? clipPath(shot, isMulti),
+        state,
+        submits,
+        cost: submits ? shot.cost : 0,
+        journal: j,
+      };
+    }),
+  );
+}
+
+/** Counts and new spend of an assessment: what the run is about to do. */
+export interface AssessmentSummary {
+  counts: Record<ShotState, number>;
+  /** Shots that will be POSTed. */
+  submits: number;
+  /** Seconds billed by those submissions. */
+  newSeconds: number;
+  /** Cost of those submissions; null when none of them has a price. */
+  newCost: number | null;
+  /** Seconds among them without a price. */
+  unpricedSeconds: number;
+}
+
+export function summarizeAssessment(shots: readonly AssessedShot[]): AssessmentSummary {
+  const counts: Record<ShotState, number> = {
+    new: 0,
+    cached: 0,
+    in_flight: 0,
+    download: 0,
+    unknown: 0,
+    retry: 0,
+    forced: 0,
+  };
+  let submits = 0;
+  let newSeconds = 0;
+  let newCost: number | null = null;
+  let unpricedSeconds = 0;
+  for (const a of shots) {
+    counts[a.state]++;
+    if (!a.submits) continue;
+    submits++;
+    newSeconds += a.shot.seconds;
+    if (a.shot.cost === null) unpricedSeconds += a.shot.seconds;
+    else newCost = (newCost ?? 0) + a.shot.cost;
+  }
+  return { counts, submits, newSeconds, newCost, unpricedSeconds };
+}

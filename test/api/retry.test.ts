@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { backoffDelay, classifyFailure, parseRetryAfter } from '../../src/api/retry.js';
+import { checkBaseUrl, isLoopbackHost } from '../../src/api/url.js';
+import { redact } from '../../src/api/redact.js';
+import { parseDotEnv } from '../../src/api/key.js';
+
+describe('classifyFailure', () => {
+  it('retries a POST only when the server certainly created nothing', () => {
+    expect(classifyFailure({ method: 'POST', status: 429, sent: true })).toBe('retry');
+    expect(classifyFailure({ method: 'POST', sent: false, code: 'ECONNRESET' })).toBe('retry');
+    expect(classifyFailure({ method: 'POST', sent: true, code: 'ECONNREFUSED' })).toBe('retry');
+    expect(classifyFailure({ method: 'POST', status: 500, sent: true })).toBe('ambiguous');
+    expect(classifyFailure({ method: 'POST', status: 502, sent: true })).toBe('ambiguous');
+    expect(classifyFailure({ method: 'POST', sent: true, code: 'UND_ERR_SOCKET' })).toBe(
+      'ambiguous',
+    );
+    expect(classifyFailure({ method: 'POST', sent: true, code: 'UND_ERR_HEADERS_TIMEOUT' })).toBe(
+      'ambiguous',
+    );
+  });
+  it('retries GETs on anything transient', () => {
+    expect(classifyFailure({ method: 'GET', status: 503, sent: true })).toBe('retry');
+    expect(classifyFailure({ method: 'GET', status: 429, sent: true })).toBe('retry');
+    expect(classifyFailure({ method: 'GET', sent: true, code: 'UND_ERR_SOCKET' })).toBe('retry');
+  });
+  it('stops the run on 401/403 and the shot on other 4xx', () => {
+    expect(classifyFailure({ method: 'GET', status: 401, sent: true })).toBe('auth');
+    expect(classifyFailure({ method: 'POST', status: 403, sent: true })).toBe('auth');
+    expect(classifyFailure({ method: 'POST', status: 400, sent: true })).toBe('reject');
+    expect(classifyFailure({ method: 'GET', status: 404, sent: true })).toBe('reject');
+  });
+});
+
+describe('backoffDelay', () => {
+  const opts = (r: number) => ({ baseMs: 500, maxMs: 20_000, random: () => r });
+  it('grows exponentially with jitter and a ceiling', () => {
+    expect(backoffDelay(0, opts(1))).toBe(500);
+    expect(backoffDelay(3, opts(1))).toBe(4000);
+    expect(backoffDelay(10, opts(1))).toBe(20_000);
+    expect(backoffDelay(3, opts(0))).toBe(400);
+    const d = backoffDelay(2, opts(0.5));
+    expect(d).toBeGreaterThan(200);
+    expect(d).toBeLessThan(2000);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it('reads seconds and HTTP dates', () => {
+    expect(parseRetryAfter('2', 0)).toBe(2000);
+    expect(parseRetryAfter('0.5', 0)).toBe(500);
+    const now = Date.parse('2025-01-01T00:00:00Z');
+    expect(parseRetryAfter('Wed, 01 Jan 2025 00:00:03 GMT', now)).toBe(3000);
+    expect(parseRetryAfter('Tue, 31 Dec 2024 00:00:00 GMT', now)).toBe(0);
+    expect(parseRetryAfter(undefined, 0)).toBeUndefined();
+    expect(parseRetryAfter('soon', 0)).toBeUndefined();
+  });
+});
+
+describe('base URL', () => {
+  it('refuses plain http except on loopback', () => {
+    expect(() => checkBaseUrl('http://api.example.com')).toThrow(/plain http/);
+    expect(checkBaseUrl('http://127.0.0.1:8080/').toString()).toBe('http://127.0.0.1:8080/');
+    expect(checkBaseUrl('https://cdn.12ai.org/').origin).toBe('https://cdn.12ai.org');
+    expect(() => checkBaseUrl('https://user:pw@cdn.12ai.org')).toThrow(/credentials/);
+    expect(() => checkBaseUrl('ftp://x')).toThrow();
+    expect(isLoopbackHost('localhost')).toBe(true);
+    expect(isLoopbackHost('[::1]')).toBe(true);
+    expect(isLoopbackHost('127.0.0.2')).toBe(true);
+    expect(isLoopbackHost('10.0.0.1')).toBe(false);
+  });
+});
+
+describe('redact and .env', () => {
+  it('blanks every occurrence of a secret', () => {
+    expect(redact('Bearer sk-123456 and sk-123456', ['sk-123456'])).toBe('Bearer *** and ***');
+  });
+  it('parses .env lines', () => {
+    expect(
+      parseDotEnv('# c\nexport API_KEY="a b"\nSHOTLIST_API_KEY=xyz # note\nBAD LINE\n'),
+    ).toEqual({
+      API_KEY: 'a b',
+      SHOTLIST_API_KEY: 'xyz',
+    });
+  });
+});
