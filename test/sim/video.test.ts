@@ -1,0 +1,130 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PIXEL_SIZES, RATIOS, SIZES } from '../../src/models.js';
+import { BODY, KEY, get, post, probe, render, sim } from './helpers.js';
+
+const work = mkdtempSync(path.join(tmpdir(), 'shotlist-sim-video-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+async function download(url: string, headers: Record<string, string> = {}) {
+  const res = await fetch(url, { headers });
+  return { res, bytes: Buffer.from(await res.arrayBuffer()) };
+}
+
+describe('clips behind metadata.url', () => {
+  it('has the pixel size of the table for every size and ratio, 24 fps, 24*d+1 frames, no audio when off', async () => {
+    const { url } = await sim();
+    const combos = SIZES.flatMap((size) => RATIOS.map((ratio) => [size, ratio] as const));
+    const probes = await Promise.all(
+      combos.map(async ([size, ratio]) => {
+        const task = await render(url, {
+          ...BODY,
+          size,
+          metadata: { ratio, generate_audio: false },
+        });
+        return {
+          size,
+          ratio,
+          ...(await probe((task.metadata as { url: string }).url, { decode: false })),
+        };
+      }),
+    );
+    for (const { size, ratio, streams } of probes) {
+      expect(streams, `${size} ${ratio}`).toHaveLength(1);
+      expect(streams[0], `${size} ${ratio}`).toMatchObject({
+        codec_type: 'video',
+        codec_name: 'h264',
+        pix_fmt: 'yuv420p',
+        r_frame_rate: '24/1',
+        nb_read_packets: String(24 * 4 + 1),
+        ...PIXEL_SIZES[size][ratio],
+      });
+    }
+  });
+
+  it('has mono AAC audio by default, the model default size, 24*d+1 frames for d=5', async () => {
+    const { url } = await sim();
+    const task = await render(url, {
+      model: 'seedance-2-official2-fast',
+      prompt: '一只橘猫在花园里追逐蝴蝶',
+    });
+    const { streams } = await probe((task.metadata as { url: string }).url);
+    const video = streams.find((s) => s.codec_type === 'video');
+    const audio = streams.find((s) => s.codec_type === 'audio');
+    expect(video).toMatchObject({ width: 1280, height: 720, nb_read_frames: String(24 * 5 + 1) });
+    expect(audio).toMatchObject({ codec_name: 'aac', channels: 1 });
+  });
+
+  it('encodes one clip per distinct spec, even for concurrent tasks', async () => {
+    const simulator = await sim();
+    const body = { ...BODY, prompt: 'cache me once' };
+    const tasks = await Promise.all(Array.from({ length: 6 }, () => render(simulator.url, body)));
+    await Promise.all(tasks.map((t) => download((t.metadata as { url: string }).url)));
+    expect(simulator.stats().clips.encoded).toBe(1);
+  });
+
+  it('serves files from another origin and counts requests that carry the key there', async () => {
+    const simulator = await sim();
+    const task = await render(simulator.url);
+    const video = (task.metadata as { url: string }).url;
+    expect(new URL(video).origin).toBe(simulator.fileUrl);
+    expect(new URL(video).origin).not.toBe(new URL(simulator.url).origin);
+    await download(video);
+    expect(simulator.stats().file_requests_with_authorization).toBe(0);
+    await download(video, { authorization: `Bearer ${KEY}` });
+    expect(simulator.stats().file_requests_with_authorization).toBe(1);
+    expect(simulator.ledger().totals.file_requests_with_authorization).toBe(1);
+  });
+
+  it('has no file for unfinished, failed or unknown tasks', async () => {
+    const simulator = await sim({ latency: { min: 30, max: 30 } });
+    const { id } = (await (await post(simulator.url, BODY)).json()) as { id: string };
+    expect((await get(simulator.url, id)).status).toBe(200);
+    expect((await fetch(`${simulator.fileUrl}/videos/${id}.mp4`)).status).toBe(404);
+    expect((await fetch(`${simulator.fileUrl}/videos/task_nothere.mp4`)).status).toBe(404);
+    expect((await fetch(`${simulator.fileUrl}/elsewhere`)).status).toBe(404);
+    const failing = await sim({ failRate: 1 });
+    const failed = await render(failing.url);
+    expect((await fetch(`${failing.fileUrl}/videos/${String(failed.id)}.mp4`)).status).toBe(404);
+  });
+});
+
+describe('Range and HEAD on files', () => {
+  it('answers 206 with Content-Range, suffix and open ranges, 416 past the end', async () => {
+    const { url } = await sim();
+    const video = ((await render(url)).metadata as { url: string }).url;
+    const whole = await download(video);
+    expect(whole.res.status).toBe(200);
+    expect(whole.res.headers.get('accept-ranges')).toBe('bytes');
+    expect(whole.res.headers.get('content-type')).toBe('video/mp4');
+    const size = whole.bytes.length;
+    expect(Number(whole.res.headers.get('content-length'))).toBe(size);
+
+    const first = await download(video, { range: 'bytes=0-99' });
+    expect(first.res.status).toBe(206);
+    expect(first.res.headers.get('content-range')).toBe(`bytes 0-99/${size}`);
+    expect(first.bytes.equals(whole.bytes.subarray(0, 100))).toBe(true);
+
+    const rest = await download(video, { range: 'bytes=100-' });
+    expect(rest.res.headers.get('content-range')).toBe(`bytes 100-${size - 1}/${size}`);
+    expect(Buffer.concat([first.bytes, rest.bytes]).equals(whole.bytes)).toBe(true);
+
+    const tail = await download(video, { range: 'bytes=-10' });
+    expect(tail.bytes.equals(whole.bytes.subarray(size - 10))).toBe(true);
+
+    const beyond = await download(video, { range: `bytes=${size}-` });
+    expect(beyond.res.status).toBe(416);
+    expect(beyond.res.headers.get('content-range')).toBe(`bytes */${size}`);
+
+    const head = await fetch(video, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(Number(head.headers.get('content-length'))).toBe(size);
+    expect((await head.arrayBuffer()).byteLength).toBe(0);
+
+    const file = path.join(work, 'whole.mp4');
+    writeFileSync(file, whole.bytes);
+    expect((await probe(file)).streams.length).toBe(2);
+  });
+});
