@@ -1,0 +1,2 @@
+/** Generates the manifest's TypeScript types from its JSON Schema. */
+export function generateTypes(): Promise<string>;
