@@ -189,7 +189,7 @@ const defaultSleep = (ms: number, signal?: AbortSignal) =>
 export function createApiClient(options: ApiClientOptions): ApiClient {
   const base = checkBaseUrl(options.baseUrl);
   const baseUrl = base.toString().replace(/\/+$/, '');
-  const prefix = base.pathname;
+  const prefix = base.pathname.replace(/\/+$/, '');
   const secrets = [options.apiKey];
   const sleep = options.sleep ?? defaultSleep;
   const random = options.random ?? Math.random;
