@@ -1,0 +1,72 @@
+/** Where a shot stands at the end of a run. `unknown`: submitted, but its outcome was not seen. */
+export type ShotStatus = 'done' | 'failed' | 'unknown' | 'pending' | 'skipped';
+
+/** One shot (one variant, one take) in the run report. */
+export interface ShotReport {
+  key: string;
+  id: string;
+  variant: string | null;
+  take: number;
+  mode: string;
+  model: string;
+  size: string;
+  ratio: string;
+  prompt: string;
+  seconds: number;
+  unit_price: number | null;
+  cost: number | null;
+  currency: string | null;
+  status: ShotStatus;
+  cached: boolean;
+  task_id: string | null;
+  error: { code: string; message: string } | null;
+  timings: {
+    submitted_at: string | null;
+    completed_at: string | null;
+    downloaded_at: string | null;
+  };
+  /** Relative to the report's folder. */
+  file: string | null;
+  bytes: number | null;
+  sha256: string | null;
+  /** Relative to the report's folder; set by writeReport for done shots. */
+  thumbnail?: string | null;
+}
+
+/** One stitched video (one per variant). */
+export interface OutputReport {
+  variant: string | null;
+  /** Relative to the report's folder. */
+  file: string;
+  duration: number;
+  path: 'copy' | 'normalise';
+  warnings: string[];
+}
+
+/** What report.json holds, and what report.html shows. */
+export interface RunReport {
+  version: 1;
+  name: string;
+  manifest: string;
+  generated_at: string;
+  base_url: string;
+  simulated: boolean;
+  shots: ShotReport[];
+  outputs: OutputReport[];
+  totals: {
+    shots: number;
+    done: number;
+    failed: number;
+    unknown: number;
+    pending: number;
+    previewed_seconds: number;
+    submitted_seconds: number;
+    previewed_cost: number | null;
+    spent_cost: number | null;
+    currency: string | null;
+  };
+  /** Relative to the report's folder; set by writeReport when it made one. */
+  contact_sheet?: string | null;
+  /** Things the user should know that are not a shot's failure (e.g. a missing ffmpeg filter). */
+  warnings?: string[];
+}
