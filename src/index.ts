@@ -1,3 +1,27 @@
+/**
+ * shotlist's programmatic API: the same stages the CLI runs, as functions.
+ * validate -> plan -> render -> stitch -> report.
+ */
 export * from './errors.js';
 export * from './models.js';
+export {
+  loadManifest,
+  validateManifest,
+  checkManifest,
+  MAX_MANIFEST_BYTES,
+  type LoadedManifest,
+  type CheckResult,
+} from './manifest/load.js';
+export type * from './manifest/types.gen.js';
+export { plan, type PlanOptions } from './plan/plan.js';
+export { formatPlan } from './plan/format.js';
+export { checkBudget } from './plan/budget.js';
+export {
+  checkRequest,
+  requestMode,
+  type VideoRequest,
+  type VideoRequestMetadata,
+  type RequestProblem,
+} from './plan/contract.js';
+export type * from './plan/types.js';
 export { locateTool, detectFeatures } from './media/locate.js';
