@@ -1,14 +1,21 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { execa, type Options } from 'execa';
+import { execa, type Options, type ResultPromise } from 'execa';
 
 /** The built bin, as users run it. */
 export const BIN = path.resolve(import.meta.dirname, '../../bin/shotlist.js');
 export const EXAMPLES = path.resolve(import.meta.dirname, '../../examples');
 
-/** Runs the built CLI as a child process; never throws on a non-zero exit. */
-export function shotlist(args: string[], options: Options = {}) {
+export interface CliResult {
+  exitCode: number | undefined;
+  signal: string | undefined;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts the built CLI as a child process (for tests that signal it). */
+export function spawnShotlist(args: string[], options: Options = {}): ResultPromise {
   return execa(process.execPath, [BIN, ...args], {
     reject: false,
     stdin: 'ignore',
@@ -17,6 +24,17 @@ export function shotlist(args: string[], options: Options = {}) {
     timeout: 120_000,
     ...options,
   });
+}
+
+/** Runs the built CLI as a child process; never throws on a non-zero exit. */
+export async function shotlist(args: string[], options: Options = {}): Promise<CliResult> {
+  const r = await spawnShotlist(args, options);
+  return {
+    exitCode: r.exitCode,
+    signal: r.signal,
+    stdout: String(r.stdout ?? ''),
+    stderr: String(r.stderr ?? ''),
+  };
 }
 
 /** A fresh temporary folder, and a function that removes it. */
