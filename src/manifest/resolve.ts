@@ -21,6 +21,8 @@ const SETTINGS = [
   'web_search',
   'webhook_url',
   'takes',
+  'trim',
+  'transition',
 ] as const satisfies readonly (keyof ShotSettings)[];
 
 type Layer = { values: ShotSettings; path: Origin };
@@ -82,6 +84,8 @@ export function resolveShot(
     webhook_url: resolved.webhook_url as string | undefined,
     metadata,
     takes: (resolved.takes as number | undefined) ?? 1,
+    trim: resolved.trim as ResolvedShot['trim'],
+    transition: resolved.transition as ResolvedShot['transition'],
     images: shot.assets?.images,
     videos: shot.assets?.videos,
     audios: shot.assets?.audios,

@@ -103,6 +103,8 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
           cost: unit === null ? null : roundMoney(unit * seconds),
           currency: unit === null ? null : currency,
           request: body,
+          ...(resolved.trim ? { trim: resolved.trim } : {}),
+          ...(resolved.transition ? { transition: resolved.transition } : {}),
           source: { file, line: pos.line, col: pos.col },
         });
       }

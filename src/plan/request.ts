@@ -19,6 +19,8 @@ export interface ResolvedShot {
   webhook_url?: string;
   metadata?: Record<string, unknown>;
   takes: number;
+  trim?: { start?: number; end?: number };
+  transition?: { type?: string; duration?: number };
   images?: string[];
   videos?: string[];
   audios?: string[];

@@ -22,6 +22,9 @@ export interface PlannedShot {
   currency: string | null;
   /** The exact body that would be POSTed to `/v1/videos`. */
   request: VideoRequest;
+  /** Stitching settings of this shot (from defaults, variant or shot), if any. */
+  trim?: { start?: number; end?: number };
+  transition?: { type?: string; duration?: number };
   /** Where the shot is written in the manifest. */
   source: { file: string; line: number; col: number };
 }

@@ -1,0 +1,111 @@
+import path from 'node:path';
+import { PIXEL_SIZES } from '../models.js';
+import type { Plan, PlannedShot } from '../plan/types.js';
+import type { StitchOptions, Transition, TransitionType } from './stitch-plan.js';
+
+/** The manifest's `stitch` section, as the schema allows it. */
+export interface StitchSpec {
+  output?: string;
+  order?: string[];
+  transition?: { type?: string; duration?: number };
+  audio?: 'keep' | 'mute';
+  soundtrack?: { file: string; volume?: number; fade_out?: number; mode?: 'mix' | 'replace' };
+  size?: string;
+  fit?: 'pad' | 'crop';
+  crf?: number;
+  preset?: string;
+}
+
+export interface StitchJob {
+  variant: string | null;
+  options: StitchOptions;
+}
+
+export interface SkippedOutput {
+  variant: string | null;
+  reason: string;
+}
+
+export const DEFAULT_TRANSITION_SECONDS = 0.5;
+
+function transitionOf(
+  spec: { type?: string; duration?: number } | undefined,
+): Transition | undefined {
+  if (!spec) return undefined;
+  const type = (spec.type ?? 'fade') as TransitionType;
+  return { type, duration: type === 'cut' ? 0 : (spec.duration ?? DEFAULT_TRANSITION_SECONDS) };
+}
+
+/** `final.mp4` -> `final.vertical.mp4` for a variant. */
+export function outputName(output: string, variant: string | null): string {
+  if (!variant) return output;
+  const ext = path.extname(output);
+  return `${output.slice(0, output.length - ext.length)}.${variant}${ext}`;
+}
+
+/**
+ * What to stitch, per variant: the first take of each shot in `stitch.order` (default the
+ * manifest's order). A variant with a shot that has no clip yet is skipped with the reason:
+ * a "final" video with holes would mislead. Pure: `clipFile` says where a shot's clip is.
+ */
+export function stitchJobs(
+  plan: Plan,
+  clipFile: (shot: PlannedShot) => string | undefined,
+  outDir: string,
+  manifestDir: string,
+): { jobs: StitchJob[]; skipped: SkippedOutput[] } {
+  const spec = (plan.stitch ?? {}) as StitchSpec;
+  const order = spec.order ?? plan.order;
+  const jobs: StitchJob[] = [];
+  const skipped: SkippedOutput[] = [];
+  for (const variant of plan.variants) {
+    const shots = order
+      .map((id) => plan.shots.find((s) => s.id === id && s.variant === variant && s.take === 1))
+      .filter((s): s is PlannedShot => s !== undefined);
+    if (shots.length === 0) continue;
+    const missing = shots.filter((s) => clipFile(s) === undefined).map((s) => s.id);
+    if (missing.length > 0) {
+      skipped.push({
+        variant,
+        reason: `not stitched: ${missing.length} shot${missing.length === 1 ? ' has' : 's have'} no clip yet (${missing.join(', ')}); run again to finish them`,
+      });
+      continue;
+    }
+    const first = shots[0]!;
+    const [w, h] = spec.size?.split('x').map(Number) ?? [];
+    const size = w && h ? { width: w, height: h } : PIXEL_SIZES[first.size][first.ratio];
+    const soundtrack = spec.soundtrack;
+    const mode = soundtrack?.mode ?? 'mix';
+    jobs.push({
+      variant,
+      options: {
+        output: path.resolve(outDir, outputName(spec.output ?? 'final.mp4', variant)),
+        clips: shots.map((s) => ({
+          file: clipFile(s)!,
+          id: s.id,
+          ...(s.trim ? { trim: s.trim } : {}),
+          ...(s.transition ? { transition: transitionOf(s.transition)! } : {}),
+        })),
+        transition: transitionOf(spec.transition) ?? { type: 'cut', duration: 0 },
+        audio: spec.audio ?? 'keep',
+        ...(soundtrack
+          ? {
+              soundtrack: {
+                file: /^https?:\/\//.test(soundtrack.file)
+                  ? soundtrack.file
+                  : path.resolve(manifestDir, soundtrack.file),
+                volume: soundtrack.volume ?? (mode === 'replace' ? 1 : 0.3),
+                fadeOut: soundtrack.fade_out ?? 1,
+                mode,
+              },
+            }
+          : {}),
+        size,
+        fit: spec.fit ?? 'pad',
+        crf: spec.crf ?? 20,
+        preset: spec.preset ?? 'veryfast',
+      },
+    });
+  }
+  return { jobs, skipped };
+}
