@@ -14,6 +14,14 @@ const COMMANDS: Record<
     summary: 'show what would be sent and what it costs',
     load: () => import('./commands/plan.js'),
   },
+  run: {
+    summary: 'render every shot: confirm, submit, poll, download, report',
+    load: () => import('./commands/run.js'),
+  },
+  status: {
+    summary: 'what the next run would skip, resume or submit',
+    load: () => import('./commands/status.js'),
+  },
   sim: { summary: 'serve the local API simulator', load: () => import('./commands/sim.js') },
   init: { summary: 'write a commented starter manifest', load: () => import('./commands/init.js') },
 };

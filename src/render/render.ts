@@ -44,6 +44,11 @@ export interface RenderOptions {
   poll?: Partial<PollTuning>;
   /** Aborting stops submissions; tasks in flight are left journaled as pending. */
   signal?: AbortSignal;
+  /**
+   * The base URL that enters the journal key; default the client's. `--simulate` passes a
+   * fixed name, since its simulator gets a new port every time.
+   */
+  journalBase?: string;
 }
 
 /** Checks a downloaded clip; throws when it is not a usable video. */
@@ -173,7 +178,7 @@ export async function render(
     deps.assessed ??
     (await assessShots(plan, {
       outDir,
-      baseUrl: client.baseUrl,
+      baseUrl: options.journalBase ?? client.baseUrl,
       journal: read.shots,
       ...(options.force ? { force: options.force } : {}),
       ...(options.retryUnknown ? { retryUnknown: true } : {}),

@@ -1,0 +1,116 @@
+import path from 'node:path';
+import { normalizeBaseUrl } from '../../api/url.js';
+import { EXIT_CODES, UsageError } from '../../errors.js';
+import { loadManifest } from '../../manifest/load.js';
+import { DEFAULT_BASE_URL } from '../../models.js';
+import { plan as makePlan } from '../../plan/plan.js';
+import { JOURNAL_FILE, readJournal } from '../../render/journal.js';
+import { assessShots, summarizeAssessment, type ShotState } from '../../render/state.js';
+import { formatMoney } from '../../ui/format.js';
+import { parseCommandArgs, splitList } from '../args.js';
+import type { CliContext } from '../context.js';
+import { SIMULATOR_BASE } from './run.js';
+
+export const help = `Usage: shotlist status <manifest> [options]
+
+Shows, per shot, what the next \`run\` would do: skip it (cached), pick up its task (in flight),
+download it again, leave it (unknown) or submit it (new). Reads the journal and the files;
+sends nothing.
+
+Options:
+  --out DIR          output folder (default renders/<name>)
+  --variant NAME     one variant only
+  --only ID,...      these shots only
+  --base-url URL     the API the renders were made with (default $SHOTLIST_BASE_URL, else ${DEFAULT_BASE_URL})
+  --simulate         look at the renders of \`run --simulate\`
+  --json             one JSON document
+
+Exit 0 when every shot is done, 1 otherwise.
+`;
+
+const FLAGS = {
+  json: { type: 'boolean' },
+  out: { type: 'string' },
+  variant: { type: 'string' },
+  only: { type: 'string' },
+  'base-url': { type: 'string' },
+  simulate: { type: 'boolean' },
+} as const;
+
+const WORDS: Record<ShotState, string> = {
+  new: 'new: will be submitted',
+  cached: 'done (cached)',
+  in_flight: 'in flight: will be polled, not resubmitted',
+  download: 'finished: will be downloaded again',
+  unknown: 'unknown: may have been created; --retry-unknown resubmits',
+  retry: 'failed: will be submitted again',
+  forced: 'forced',
+};
+
+/** `shotlist status`: the journal's view of each planned shot. */
+export default async function status(ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs(ctx.argv, FLAGS, help);
+  if (positionals.length !== 1)
+    throw new UsageError('status takes one manifest', 'shotlist status <manifest>');
+  const loaded = await loadManifest(path.resolve(ctx.cwd, positionals[0]!));
+  const plan = makePlan(loaded, {
+    ...(values.variant !== undefined ? { variant: values.variant } : {}),
+    ...(values.only !== undefined ? { only: splitList(values.only) ?? [] } : {}),
+  });
+  const outDir = path.resolve(ctx.cwd, values.out ?? path.join('renders', plan.manifest.name));
+  const base = values.simulate
+    ? SIMULATOR_BASE
+    : normalizeBaseUrl(values['base-url'] ?? ctx.env.SHOTLIST_BASE_URL ?? DEFAULT_BASE_URL);
+  const journal = await readJournal(path.join(outDir, JOURNAL_FILE));
+  const assessed = await assessShots(plan, { outDir, baseUrl: base, journal: journal.shots });
+  const summary = summarizeAssessment(assessed);
+
+  if (values.json) {
+    ctx.stdout.write(
+      `${JSON.stringify({
+        manifest: plan.manifest,
+        out: outDir,
+        base_url: base,
+        journal: {
+          file: path.join(outDir, JOURNAL_FILE),
+          torn: journal.torn,
+          bad_lines: journal.badLines,
+        },
+        shots: assessed.map((a) => ({
+          id: a.shot.id,
+          variant: a.shot.variant,
+          take: a.shot.take,
+          key: a.key,
+          state: a.state,
+          task_id: a.journal?.taskId ?? null,
+          task_status: a.journal?.status ?? null,
+          file: a.state === 'cached' ? (a.journal?.file?.path ?? null) : null,
+          error: a.journal?.error ?? null,
+          cost_if_run: a.cost,
+        })),
+        counts: summary.counts,
+        new_cost: summary.newCost,
+        new_seconds: summary.newSeconds,
+      })}\n`,
+    );
+  } else {
+    const width = Math.max(4, ...assessed.map((a) => a.label.length));
+    for (const a of assessed) {
+      const task = a.journal?.taskId ? `  ${a.journal.taskId}` : '';
+      const why =
+        a.state === 'retry' && a.journal?.error
+          ? ` (${a.journal.error.code ?? 'error'}: ${a.journal.error.message})`
+          : '';
+      ctx.stdout.write(`${a.label.padEnd(width)}  ${WORDS[a.state]}${why}${task}\n`);
+    }
+    const c = summary.counts;
+    ctx.stdout.write(
+      `\n${c.cached} done, ${c.in_flight} in flight, ${c.download} to download, ${c.unknown} unknown, ${c.new + c.retry} to submit (${formatMoney(summary.newCost ?? 0, plan.totals.currency)})\n`,
+    );
+    if (journal.torn)
+      ctx.stdout.write(
+        'note: the journal ends with a torn line (a run was killed mid-write); the next run repairs it\n',
+      );
+  }
+  return summary.counts.cached === assessed.length ? EXIT_CODES.ok : EXIT_CODES.shotsFailed;
+}

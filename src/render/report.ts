@@ -1,0 +1,69 @@
+import type { Plan } from '../plan/types.js';
+import type { OutputReport, RunReport, ShotReport } from '../report/types.js';
+import type { RenderResult } from './render.js';
+
+const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+
+export interface ReportContext {
+  /** The API base URL the run talked to (never the key). */
+  baseUrl: string;
+  simulated: boolean;
+  outputs?: OutputReport[];
+  warnings?: string[];
+  now?: () => number;
+}
+
+/** Turns a render result into `report.json`: per shot its task, status, timings and file; totals previewed vs submitted. */
+export function toRunReport(plan: Plan, result: RenderResult, context: ReportContext): RunReport {
+  const shots: ShotReport[] = result.shots.map((r) => ({
+    key: r.key,
+    id: r.shot.id,
+    variant: r.shot.variant,
+    take: r.shot.take,
+    mode: r.shot.mode,
+    model: r.shot.model,
+    size: r.shot.size,
+    ratio: r.shot.ratio,
+    prompt: r.shot.prompt,
+    seconds: r.shot.seconds,
+    unit_price: r.shot.unit_price,
+    cost: r.shot.cost,
+    currency: r.shot.currency,
+    status: r.status,
+    cached: r.cached,
+    task_id: r.taskId ?? null,
+    error: r.error ? { code: r.error.code, message: r.error.message } : null,
+    timings: {
+      submitted_at: iso(r.submittedAt),
+      completed_at: iso(r.completedAt),
+      downloaded_at: iso(r.downloadedAt),
+    },
+    file: r.file?.path ?? null,
+    bytes: r.file?.bytes ?? null,
+    sha256: r.file?.sha256 ?? null,
+  }));
+  const count = (status: ShotReport['status']) => shots.filter((s) => s.status === status).length;
+  return {
+    version: 1,
+    name: plan.manifest.name,
+    manifest: plan.manifest.file,
+    generated_at: new Date((context.now ?? Date.now)()).toISOString(),
+    base_url: context.baseUrl,
+    simulated: context.simulated,
+    shots,
+    outputs: context.outputs ?? [],
+    totals: {
+      shots: shots.length,
+      done: count('done'),
+      failed: count('failed'),
+      unknown: count('unknown'),
+      pending: count('pending'),
+      previewed_seconds: plan.totals.seconds,
+      submitted_seconds: result.spent.seconds,
+      previewed_cost: plan.totals.cost,
+      spent_cost: result.spent.cost,
+      currency: plan.totals.currency,
+    },
+    ...(context.warnings && context.warnings.length > 0 ? { warnings: context.warnings } : {}),
+  };
+}

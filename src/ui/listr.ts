@@ -1,0 +1,97 @@
+/** The live task list on a terminal: one line per shot under a header with counts and spend. */
+import { Listr, type ListrTaskWrapper } from 'listr2';
+import type { RenderEvent } from '../render/events.js';
+import { describeEvent, formatMoney } from './format.js';
+import type { ProgressInput, ProgressView } from './progress.js';
+
+type Ending =
+  { kind: 'done' } | { kind: 'failed'; reason: string } | { kind: 'skip'; reason: string };
+
+interface Line {
+  label: string;
+  // listr2's wrapper type carries renderer generics we do not need to spell out.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  task?: ListrTaskWrapper<any, any, any>;
+  title: string;
+  end: Promise<Ending>;
+  finish: (ending: Ending) => void;
+}
+
+/** Creates the listr2 task list and starts drawing it. */
+export function createListrProgress(input: ProgressInput): ProgressView {
+  const lines = new Map<string, Line>();
+  for (const s of input.shots) {
+    let finish!: (ending: Ending) => void;
+    const end = new Promise<Ending>((resolve) => (finish = resolve));
+    lines.set(s.label, { label: s.label, title: s.label, end, finish });
+  }
+  const counts = { done: 0, running: 0, failed: 0 };
+  let spent: number | null = null;
+  const running = new Set<string>();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let header: ListrTaskWrapper<any, any, any> | undefined;
+  const headerTitle = () =>
+    `Rendering ${input.shots.length} shots: ${counts.done} done, ${running.size} running, ${counts.failed} failed, spent ${formatMoney(spent ?? 0, input.currency)}`;
+
+  const list = new Listr(
+    [
+      {
+        title: headerTitle(),
+        task: (_ctx, task) => {
+          header = task;
+          return task.newListr(
+            [...lines.values()].map((line) => ({
+              title: line.title,
+              task: async (_c: unknown, t: NonNullable<Line['task']>) => {
+                line.task = t;
+                t.title = line.title;
+                const ending = await line.end;
+                if (ending.kind === 'failed') throw new Error(ending.reason);
+                if (ending.kind === 'skip') t.skip(ending.reason);
+              },
+            })),
+            { concurrent: true, exitOnError: false },
+          );
+        },
+      },
+    ],
+    { concurrent: false, exitOnError: false, registerSignalListeners: false, collectErrors: false },
+  );
+  const drawn = list.run().catch(() => undefined);
+
+  return {
+    onEvent(e: RenderEvent) {
+      const line = lines.get(e.shot);
+      if (!line) return;
+      line.title = `${line.label}  ${describeEvent(e)}`;
+      if (line.task) line.task.title = line.title;
+      if (e.type === 'submitting' || e.type === 'submitted') running.add(e.shot);
+      if (e.type === 'submitted' && e.cost !== null && e.cost > 0) spent = (spent ?? 0) + e.cost;
+      const ended =
+        e.type === 'done' ||
+        e.type === 'failed' ||
+        e.type === 'unknown' ||
+        e.type === 'pending' ||
+        e.type === 'skipped';
+      if (ended) {
+        running.delete(e.shot);
+        if (e.type === 'done') counts.done++;
+        if (e.type === 'failed') counts.failed++;
+        line.finish(
+          e.type === 'done'
+            ? { kind: 'done' }
+            : e.type === 'failed'
+              ? { kind: 'failed', reason: line.title }
+              : { kind: 'skip', reason: line.title },
+        );
+      }
+      if (header) header.title = headerTitle();
+    },
+    async close() {
+      // Shots that never reported an end (a stopped run) are closed as skipped.
+      for (const line of lines.values())
+        line.finish({ kind: 'skip', reason: `${line.label}  not finished` });
+      await drawn;
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import type { Writable } from 'node:stream';
+import type { RenderEvent } from '../render/events.js';
+import { describeEvent } from './format.js';
+import type { RendererName } from './renderer.js';
+
+/** Draws render events; `close` waits until the drawing is finished. */
+export interface ProgressView {
+  onEvent(event: RenderEvent): void;
+  close(): Promise<void>;
+}
+
+export interface ProgressInput {
+  /** Labels of every shot of the run, in plan order. */
+  shots: { label: string; key: string }[];
+  currency: string | null;
+  out: Writable;
+  now?: () => number;
+}
+
+function clock(at: number): string {
+  return new Date(at).toISOString().slice(11, 19);
+}
+
+/** One line per event, for logs and CI. Download progress is left out: it says little in a log. */
+export function createPlainProgress(input: ProgressInput): ProgressView {
+  return {
+    onEvent(e) {
+      if (e.type === 'downloading' || (e.type === 'status' && e.status !== 'in_progress')) return;
+      const who = e.shot ? `${e.shot} ` : '';
+      input.out.write(`${clock(e.at)} ${who}${describeEvent(e)}\n`);
+    },
+    close: async () => undefined,
+  };
+}
+
+/** The `--json` stream: one JSON object per event, for machines. Never holds the key. */
+export function createJsonProgress(input: ProgressInput): ProgressView {
+  return {
+    onEvent(e) {
+      const { type, at, ...rest } = e;
+      input.out.write(
+        `${JSON.stringify({ event: type, time: new Date(at).toISOString(), ...rest })}\n`,
+      );
+    },
+    close: async () => undefined,
+  };
+}
+
+/** Creates the view `getRenderer` chose; the task list is loaded only when it is drawn. */
+export async function createProgress(
+  name: RendererName,
+  input: ProgressInput,
+): Promise<ProgressView> {
+  if (name === 'json') return createJsonProgress(input);
+  if (name === 'plain') return createPlainProgress(input);
+  const { createListrProgress } = await import('./listr.js');
+  return createListrProgress(input);
+}
