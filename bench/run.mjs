@@ -1,0 +1,67 @@
+// `npm run bench`: runs every benchmark and writes bench/results.json and bench/results.md.
+// Comparisons are measured side by side in the same run (ratios, not absolute times), since
+// these machines are shared and noisy.
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const only = process.argv.slice(2);
+
+const SUITES = [
+  ['plan', './plan.mjs', 'benchPlan'],
+  ['sim', './sim.mjs', 'benchSim'],
+  ['render', './render.mjs', 'benchRender'],
+  ['stitch', './stitch.mjs', 'benchStitch'],
+];
+
+const figures = {};
+const errors = {};
+const started = Date.now();
+for (const [name, file, fn] of SUITES) {
+  if (only.length && !only.includes(name)) continue;
+  const t0 = Date.now();
+  process.stderr.write(`bench: ${name}...\n`);
+  try {
+    const mod = await import(path.join(here, file));
+    Object.assign(figures, await mod[fn]());
+    process.stderr.write(`bench: ${name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  } catch (error) {
+    errors[name] = String(error?.stack ?? error);
+    process.stderr.write(`bench: ${name} failed: ${error?.message ?? error}\n`);
+  }
+}
+
+const round = (v) => (typeof v === 'number' ? Math.round(v * 1000) / 1000 : v);
+const result = {
+  date: new Date().toISOString(),
+  command: 'npm run bench',
+  machine: {
+    cores: os.cpus().length,
+    memory_gib: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.arch()}`,
+  },
+  seconds: round((Date.now() - started) / 1000),
+  figures: Object.fromEntries(
+    Object.entries(figures).map(([k, f]) => [k, { ...f, value: round(f.value) }]),
+  ),
+  ...(Object.keys(errors).length ? { errors } : {}),
+};
+writeFileSync(path.join(here, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
+
+const rows = Object.entries(result.figures).map(
+  ([k, f]) => `| \`${k}\` | ${f.value} | ${f.unit} | ${f.target ?? ''} | ${f.note ?? ''} |`,
+);
+const md = [
+  `Measured ${result.date.slice(0, 10)} with \`${result.command}\` on ${result.machine.cores} cores, Node ${result.machine.node}.`,
+  '',
+  '| figure | value | unit | target | note |',
+  '|---|---:|---|---|---|',
+  ...rows,
+  '',
+].join('\n');
+writeFileSync(path.join(here, 'results.md'), md);
+process.stdout.write(md);
+if (Object.keys(errors).length) process.exitCode = 1;
