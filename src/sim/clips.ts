@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import pLimit from 'p-limit';
@@ -246,6 +246,8 @@ export class ClipStore {
       'libx264',
       '-preset',
       'ultrafast',
+      '-threads',
+      '1',
       '-crf',
       '30',
       '-g',
@@ -261,11 +263,20 @@ export class ClipStore {
       temp,
     );
     try {
-      const result = await execa(encoder.ffmpeg.path, args, {
+      const child = execa(encoder.ffmpeg.path, args, {
         reject: false,
         stdin: 'ignore',
         cancelSignal: this.abort.signal,
       });
+      // Encodes yield the CPU to request handling: a busy simulator must keep answering fast.
+      if (child.pid !== undefined) {
+        try {
+          setPriority(child.pid, 10);
+        } catch {
+          // not allowed here; the encode just runs at normal priority
+        }
+      }
+      const result = await child;
       if (result.exitCode !== 0 || result.isCanceled) {
         throw new MediaError(`ffmpeg could not make a ${width}x${height} ${seconds}s clip`, {
           code: result.isCanceled ? 'aborted' : 'encode_failed',

@@ -15,7 +15,7 @@ export const BODY = {
 };
 
 /** One clip cache per test file, removed at the end. */
-const cacheDir = mkdtempSync(path.join(tmpdir(), 'shotlist-sim-test-'));
+export const cacheDir = mkdtempSync(path.join(tmpdir(), 'shotlist-sim-test-'));
 afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
 
 const open: Simulator[] = [];

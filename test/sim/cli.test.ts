@@ -1,0 +1,95 @@
+import { PassThrough, Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import type { CliContext } from '../../src/cli/context.js';
+import sim, { help } from '../../src/cli/commands/sim.js';
+import { BODY, KEY, cacheDir, post, render } from './helpers.js';
+
+function fakeContext(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: string[] = [];
+  const err: string[] = [];
+  stdout.on('data', (c: Buffer) => out.push(c.toString()));
+  stderr.on('data', (c: Buffer) => err.push(c.toString()));
+  const controller = new AbortController();
+  const ctx: CliContext = {
+    argv,
+    stdout,
+    stderr,
+    stdin: Readable.from([]),
+    env: { PATH: process.env.PATH, ...env },
+    cwd: process.cwd(),
+    signal: controller.signal,
+  };
+  const firstLine = new Promise<string>((resolve) => {
+    const check = () => {
+      const text = out.join('');
+      if (text.includes('\n')) {
+        stdout.off('data', check);
+        resolve(text.split('\n')[0] ?? '');
+      }
+    };
+    stdout.on('data', check);
+  });
+  return { ctx, out, err, abort: () => controller.abort(), firstLine };
+}
+
+describe('shotlist sim', () => {
+  it('prints the listening line first, serves until aborted, then returns 0', async () => {
+    const { ctx, abort, firstLine, out } = fakeContext(
+      [
+        '--port',
+        '0',
+        '--latency',
+        '0',
+        '--seed',
+        '4',
+        '--faults',
+        '429=0',
+        '--cache-dir',
+        cacheDir,
+      ],
+      {
+        SHOTLIST_API_KEY: KEY,
+      },
+    );
+    const running = sim(ctx);
+    const line = await firstLine;
+    expect(line).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+$/);
+    const base = line.replace('listening on ', '');
+    const task = await render(base);
+    expect(task.status).toBe('completed');
+    expect((await post(base, BODY, { authorization: 'Bearer other' })).status).toBe(401);
+    abort();
+    expect(await running).toBe(0);
+    expect(out.join('')).not.toContain(KEY);
+    await expect(fetch(`${base}/__sim/ledger`)).rejects.toThrow();
+  });
+
+  it('returns 2 with the problem and the fix on an unknown flag', async () => {
+    const { ctx, err } = fakeContext(['--colour', 'red']);
+    expect(await sim(ctx)).toBe(2);
+    expect(err.join('')).toMatch(/--colour/);
+    expect(err.join('')).toMatch(/fix: run shotlist sim --help/);
+  });
+
+  it.each([
+    [['--faults', '429=2'], /not a share from 0 to 1/],
+    [['--latency', 'soon'], /latency "soon"/],
+    [['--port', 'eighty'], /--port "eighty" is not a whole number/],
+    [['--fail-rate', '1.5'], /fail rate 1.5/],
+    [['--max-concurrent', '0'], /maxConcurrent 0/],
+  ])('returns 2 on bad values: %j', async (argv, message) => {
+    const { ctx, err } = fakeContext(argv);
+    expect(await sim(ctx)).toBe(2);
+    expect(err.join('')).toMatch(message);
+    expect(err.join('')).toMatch(/fix: /);
+  });
+
+  it('prints its help', async () => {
+    const { ctx, out } = fakeContext(['--help']);
+    expect(await sim(ctx)).toBe(0);
+    expect(out.join('')).toBe(`${help}\n`);
+    expect(help).toMatch(/--max-concurrent/);
+  });
+});

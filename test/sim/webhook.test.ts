@@ -1,0 +1,158 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execaSync } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isLoopbackUrl } from '../../src/sim/webhook.js';
+import { BODY, post, sim } from './helpers.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'shotlist-sim-hook-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A self-signed certificate for 127.0.0.1, or undefined when openssl is absent. */
+function selfSigned(): { key: Buffer; cert: Buffer } | undefined {
+  try {
+    const keyFile = path.join(dir, 'key.pem');
+    const certFile = path.join(dir, 'cert.pem');
+    const run = execaSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+      ],
+      { reject: false, stdin: 'ignore' },
+    );
+    if (run.exitCode !== 0) return undefined;
+    return { key: readFileSync(keyFile), cert: readFileSync(certFile) };
+  } catch {
+    return undefined;
+  }
+}
+
+const tls = selfSigned();
+
+async function receiver(): Promise<{
+  server: Server;
+  url: string;
+  next: () => Promise<unknown>;
+}> {
+  const waiting: ((value: unknown) => void)[] = [];
+  const received: unknown[] = [];
+  const server = createServer(tls ?? {}, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+      res.end('ok');
+      const wake = waiting.shift();
+      if (wake) wake(body);
+      else received.push(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  return {
+    server,
+    url,
+    next: () =>
+      received.length > 0 ? Promise.resolve(received.shift()) : new Promise((r) => waiting.push(r)),
+  };
+}
+
+describe('webhook_url', () => {
+  it('knows loopback hosts', () => {
+    for (const url of [
+      'https://127.0.0.1:1/x',
+      'https://localhost/x',
+      'https://[::1]:8/x',
+      'https://127.9.9.9/',
+    ]) {
+      expect(isLoopbackUrl(url), url).toBe(true);
+    }
+    for (const url of [
+      'https://example.com/x',
+      'https://10.0.0.1/x',
+      'https://128.0.0.1/',
+      'nope',
+    ]) {
+      expect(isLoopbackUrl(url), url).toBe(false);
+    }
+  });
+
+  it.skipIf(!tls)(
+    tls
+      ? 'POSTs the final task object to a loopback https receiver'
+      : 'skipped: openssl not found, no certificate for a test receiver',
+    async () => {
+      const hook = await receiver();
+      try {
+        const simulator = await sim({ latency: { min: 0.2, max: 0.2 } });
+        const ok = (await (
+          await post(simulator.url, { ...BODY, metadata: { webhook_url: hook.url } })
+        ).json()) as { id: string };
+        expect(await hook.next()).toMatchObject({
+          id: ok.id,
+          object: 'video',
+          status: 'completed',
+          progress: 100,
+          metadata: { url: expect.stringContaining(`/videos/${ok.id}.mp4`) },
+        });
+
+        const failing = await sim({ latency: { min: 0.1, max: 0.1 }, failRate: 1 });
+        const bad = (await (
+          await post(failing.url, { ...BODY, metadata: { webhook_url: hook.url } })
+        ).json()) as { id: string };
+        expect(await hook.next()).toMatchObject({
+          id: bad.id,
+          status: 'failed',
+          error: { code: 'content_filter' },
+        });
+        expect(simulator.stats().webhooks).toEqual({ delivered: 1, failed: 0 });
+      } finally {
+        hook.server.close();
+      }
+    },
+  );
+
+  it.skipIf(!tls)(
+    tls
+      ? 'calls back for tasks that waited for a max-concurrent slot'
+      : 'skipped: openssl not found',
+    async () => {
+      const hook = await receiver();
+      try {
+        const simulator = await sim({ latency: { min: 0.15, max: 0.15 }, maxConcurrent: 1 });
+        const started = Date.now();
+        await post(simulator.url, BODY);
+        const queued = (await (
+          await post(simulator.url, { ...BODY, metadata: { webhook_url: hook.url } })
+        ).json()) as { id: string };
+        expect(await hook.next()).toMatchObject({ id: queued.id, status: 'completed' });
+        // Its clock started only when the first task's 0.15 s were over.
+        expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+      } finally {
+        hook.server.close();
+      }
+    },
+  );
+
+  it('does not call non-loopback addresses, and says so', async () => {
+    const logs: string[] = [];
+    const simulator = await sim({ onLog: (e) => logs.push(e.message) });
+    await post(simulator.url, { ...BODY, metadata: { webhook_url: 'https://example.com/hook' } });
+    expect(logs.join('\n')).toMatch(/not a loopback address/);
+  });
+});
