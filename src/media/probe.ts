@@ -1,3 +1,6 @@
+import { stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { execa } from 'execa';
 import { MediaError } from '../errors.js';
 import { locateTool } from './locate.js';
@@ -43,6 +46,27 @@ export interface ProbeResult {
 export interface ProbeOptions {
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /** Reuse an earlier answer for the same unchanged file (same size, mtime, inode). Default true. */
+  cache?: boolean;
+}
+
+// A distro ffprobe spends a quarter of a second loading its libraries before reading a byte,
+// and a run probes each clip after download and again before stitching: remember answers.
+const CACHE_LIMIT = 2000;
+const probeCache = new Map<string, { stamp: string; result: ProbeResult }>();
+
+/** Forgets every remembered probe (benchmarks measure the cold case with it). */
+export function clearProbeCache(): void {
+  probeCache.clear();
+}
+
+async function fileStamp(file: string): Promise<string | undefined> {
+  try {
+    const s = await stat(file);
+    return s.isFile() ? `${s.size}:${s.mtimeMs}:${s.ino}` : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 interface RawStream {
@@ -157,6 +181,11 @@ export function stderrTail(stderr: unknown, max = 2000): string {
  */
 export async function probe(file: string, opts: ProbeOptions = {}): Promise<ProbeResult> {
   const ffprobe = locateTool('ffprobe', opts.env ?? process.env);
+  const useCache = opts.cache !== false;
+  const key = `${ffprobe.path}\0${path.resolve(file)}`;
+  const stamp = useCache ? await fileStamp(file) : undefined;
+  const known = stamp ? probeCache.get(key) : undefined;
+  if (known && known.stamp === stamp) return structuredClone({ ...known.result, file });
   const result = await execa(
     ffprobe.path,
     ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file],
@@ -172,7 +201,33 @@ export async function probe(file: string, opts: ProbeOptions = {}): Promise<Prob
       fix: 'check that the file exists and is a complete video (a partial download is not)',
     });
   }
-  return parseProbeJson(file, String(result.stdout));
+  const parsed = parseProbeJson(file, String(result.stdout));
+  if (stamp) {
+    if (probeCache.size >= CACHE_LIMIT) probeCache.delete(probeCache.keys().next().value!);
+    probeCache.set(key, { stamp, result: structuredClone(parsed) });
+  }
+  return parsed;
+}
+
+/**
+ * Probes many files, as many at once as there are cores: starting more only makes every
+ * ffprobe wait for the others. Results are in the order of `files`.
+ */
+export async function probeAll(
+  files: readonly string[],
+  opts: ProbeOptions & { concurrency?: number } = {},
+): Promise<ProbeResult[]> {
+  const results = new Array<ProbeResult>(files.length);
+  const limit = Math.max(1, opts.concurrency ?? os.availableParallelism());
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < files.length) {
+      const i = next++;
+      results[i] = await probe(files[i]!, opts);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, files.length) }, worker));
+  return results;
 }
 
 export interface VerifyOptions extends ProbeOptions {

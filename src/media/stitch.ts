@@ -2,7 +2,7 @@ import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MediaError } from '../errors.js';
 import { detectFeatures, locateTool, type FfmpegFeatures } from './locate.js';
-import { checkVideo, probe, type ProbeResult } from './probe.js';
+import { checkVideo, probe, probeAll, type ProbeResult } from './probe.js';
 import { runFfmpeg, type FfmpegProgress } from './run-ffmpeg.js';
 import { planStitch, type StitchOptions } from './stitch-plan.js';
 
@@ -39,8 +39,9 @@ export async function stitch(options: StitchOptions, deps: StitchDeps = {}): Pro
   const env = deps.env ?? process.env;
   const ffmpeg = locateTool('ffmpeg', env);
   const features = deps.features ?? (await detectFeatures(ffmpeg));
-  const probes = await Promise.all(
-    options.clips.map((c) => probe(c.file, { env, signal: deps.signal })),
+  const probes = await probeAll(
+    options.clips.map((c) => c.file),
+    { env, signal: deps.signal },
   );
 
   const output = path.resolve(options.output);
@@ -78,7 +79,7 @@ export async function stitch(options: StitchOptions, deps: StitchDeps = {}): Pro
           }
         : undefined,
     });
-    const result = await probe(tmpOutput, { env, signal: deps.signal });
+    const result = await probe(tmpOutput, { env, signal: deps.signal, cache: false });
     try {
       // Two frames, plus one AAC frame: the container ends with whichever stream ends last.
       checkVideo(result, {
