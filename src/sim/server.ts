@@ -343,24 +343,44 @@ class SimulatorServer {
     }
   }
 
-  private checkAuth(req: IncomingMessage, res: ServerResponse): boolean {
+  private authorize(req: IncomingMessage): ErrorShape | undefined {
     const header = req.headers.authorization;
     if (header === undefined) {
-      sendError(res, {
+      return {
         status: 401,
         code: 'missing_api_key',
         message: 'no API key: send the header Authorization: Bearer YOUR_API_KEY',
-      });
-      return false;
+      };
     }
     const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
     const ok =
       token !== undefined &&
       (this.apiKeyDigest === undefined || timingSafeEqual(digest(token), this.apiKeyDigest));
-    if (!ok) {
-      sendError(res, { status: 401, code: 'invalid_api_key', message: 'the API key is not valid' });
+    return ok
+      ? undefined
+      : { status: 401, code: 'invalid_api_key', message: 'the API key is not valid' };
+  }
+
+  /**
+   * Refuses a request; a `500` or `reset` drawn for it wins over the refusal, so every fault
+   * counted in the stats is a fault the client saw.
+   */
+  private refuse(
+    req: IncomingMessage,
+    res: ServerResponse,
+    fault: '500' | 'reset' | undefined,
+    error: ErrorShape,
+  ): void {
+    req.resume();
+    if (fault === 'reset') return resetSocket(req);
+    if (fault === '500') {
+      return sendError(res, {
+        status: 500,
+        code: 'internal_error',
+        message: 'internal server error',
+      });
     }
-    return ok;
+    sendError(res, error);
   }
 
   private async handleApi(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -424,12 +444,11 @@ class SimulatorServer {
         headers: { allow: allowed },
       });
     }
-    if (!this.checkAuth(req, res)) {
-      req.resume();
-      return;
-    }
+    const deferred = fault === '500' || fault === 'reset' ? fault : undefined;
+    const refused = this.authorize(req);
+    if (refused) return this.refuse(req, res, deferred, refused);
     if (method === 'GET') return this.getTask(res, decodeURIComponent(taskMatch?.[1] ?? ''));
-    return this.submit(req, res, fault === '500' || fault === 'reset' ? fault : undefined);
+    return this.submit(req, res, deferred);
   }
 
   private async submit(
@@ -439,8 +458,7 @@ class SimulatorServer {
   ): Promise<void> {
     const type = req.headers['content-type'] ?? '';
     if (!/^application\/json\s*(;|$)/i.test(type)) {
-      req.resume();
-      return sendError(res, {
+      return this.refuse(req, res, fault, {
         status: 400,
         code: 'invalid_content_type',
         message: `Content-Type must be application/json, not ${type === '' ? 'missing' : JSON.stringify(type)}`,
@@ -450,15 +468,20 @@ class SimulatorServer {
     try {
       raw = await readBody(req);
     } catch (error) {
-      if (error instanceof BodyError)
-        return sendError(res, { status: error.status, code: error.code, message: error.message });
+      if (error instanceof BodyError) {
+        return this.refuse(req, res, fault, {
+          status: error.status,
+          code: error.code,
+          message: error.message,
+        });
+      }
       throw error;
     }
     let body: unknown;
     try {
       body = JSON.parse(raw.toString('utf8'));
     } catch (error) {
-      return sendError(res, {
+      return this.refuse(req, res, fault, {
         status: 400,
         code: 'invalid_json',
         message: `the request body is not valid JSON: ${(error as Error).message}`,
@@ -467,7 +490,7 @@ class SimulatorServer {
     const errors = checkRequest(body).filter((p) => p.severity === 'error');
     const first = errors[0];
     if (first) {
-      return sendError(res, {
+      return this.refuse(req, res, fault, {
         status: 400,
         code: 'invalid_parameter',
         param: first.path.length > 0 ? first.path.join('.') : null,
@@ -610,6 +633,7 @@ class SimulatorServer {
     });
     if (method === 'HEAD' || length <= 0) return void res.end();
     const cut = fault === 'truncate';
+    if (cut && length < 2) return resetSocket(req);
     const stream = createReadStream(file, {
       start,
       end: cut ? start + Math.floor(length / 2) - 1 : end,
@@ -617,11 +641,8 @@ class SimulatorServer {
     stream.on('error', () => res.destroy());
     if (!cut) return void stream.pipe(res);
     stream.pipe(res, { end: false });
-    stream.on('end', () => {
-      // Let the half that was sent reach the client before the connection dies.
-      res.once('drain', () => resetSocket(req));
-      if (!res.writableNeedDrain) resetSocket(req);
-    });
+    // Flush the half that was sent, then close: the client sees a body shorter than promised.
+    stream.on('end', () => req.socket.destroySoon());
   }
 
   /** Sends the webhooks of tasks that have ended and sets one timer for the next end. */
