@@ -25,3 +25,17 @@ export {
 } from './plan/contract.js';
 export type * from './plan/types.js';
 export { locateTool, detectFeatures } from './media/locate.js';
+export {
+  startSimulator,
+  parseLatency,
+  parseFaults,
+  type Simulator,
+  type SimulatorOptions,
+  type SimulatorStats,
+  type Ledger,
+  type LedgerEntry,
+  type LatencyRange,
+  type FaultKind,
+  type FaultRates,
+  type TaskObject,
+} from './sim/index.js';
