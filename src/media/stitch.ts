@@ -1,4 +1,4 @@
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MediaError } from '../errors.js';
 import { detectFeatures, locateTool, type FfmpegFeatures } from './locate.js';
@@ -57,6 +57,7 @@ export async function stitch(options: StitchOptions, deps: StitchDeps = {}): Pro
     listFile,
   });
 
+  await mkdir(dir, { recursive: true });
   try {
     if (plan.concatList !== undefined) await writeFile(listFile, plan.concatList, 'utf8');
     const onProgress = deps.onProgress;
