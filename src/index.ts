@@ -39,3 +39,22 @@ export {
   type FaultRates,
   type TaskObject,
 } from './sim/index.js';
+export { probe, probeAll, verifyVideo, type ProbeResult } from './media/probe.js';
+export {
+  planStitch,
+  copyBlocker,
+  XFADE_TRANSITIONS,
+  TRANSITION_TYPES,
+  type StitchOptions,
+  type StitchClip,
+  type Transition,
+  type TransitionType,
+  type Soundtrack,
+  type StitchPlan,
+} from './media/stitch-plan.js';
+export { stitch, type StitchResult, type StitchDeps } from './media/stitch.js';
+export { stitchJobs, type StitchJob, type StitchSpec } from './media/outputs.js';
+export { thumbnail, contactSheet } from './media/thumbnail.js';
+export { renderReportHtml } from './report/html.js';
+export { writeReport } from './report/write.js';
+export type { RunReport, ShotReport, OutputReport, ShotStatus } from './report/types.js';

@@ -47,3 +47,12 @@ describe('the JSON Schema', () => {
     expect(settings.mode!.enum).toEqual([...MODES]);
   });
 });
+
+describe('the schema and the stitcher', () => {
+  it('offer the same transitions', async () => {
+    const { TRANSITION_TYPES } = await import('../../../src/media/stitch-plan.js');
+    const defs = manifestSchema.$defs as Record<string, Node>;
+    const transition = (defs.transition!.properties as Record<string, Node>).type!;
+    expect(transition.enum).toEqual([...TRANSITION_TYPES]);
+  });
+});
