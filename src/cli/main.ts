@@ -22,6 +22,10 @@ const COMMANDS: Record<
     summary: 'what the next run would skip, resume or submit',
     load: () => import('./commands/status.js'),
   },
+  stitch: {
+    summary: 'join rendered shots into one video per variant',
+    load: () => import('./commands/stitch.js'),
+  },
   sim: { summary: 'serve the local API simulator', load: () => import('./commands/sim.js') },
   init: { summary: 'write a commented starter manifest', load: () => import('./commands/init.js') },
 };

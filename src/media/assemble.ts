@@ -1,0 +1,68 @@
+import path from 'node:path';
+import type { OutputReport } from '../report/types.js';
+import { ShotlistError } from '../errors.js';
+import type { StitchJob } from './outputs.js';
+import { stitch, type StitchDeps } from './stitch.js';
+
+export interface AssembleDeps extends Pick<StitchDeps, 'env' | 'signal' | 'features'> {
+  /** Progress of one output's encode: its variant and the share done. */
+  onProgress?: (variant: string | null, fraction: number) => void;
+  /** Notes for people: the path taken, warnings, failures. */
+  log?: (line: string) => void;
+}
+
+export interface AssembleResult {
+  outputs: OutputReport[];
+  /** Outputs that could not be made, with the reason; the others are still made. */
+  failed: { variant: string | null; message: string; fix?: string }[];
+}
+
+/**
+ * Runs the stitch jobs one after another (each ffmpeg already uses every core), reporting
+ * each finished file relative to `outDir`. A failed output is data, not a throw.
+ */
+export async function assembleOutputs(
+  jobs: readonly StitchJob[],
+  outDir: string,
+  deps: AssembleDeps = {},
+): Promise<AssembleResult> {
+  const outputs: OutputReport[] = [];
+  const failed: AssembleResult['failed'] = [];
+  for (const job of jobs) {
+    if (deps.signal?.aborted) break;
+    const name = path.relative(outDir, job.options.output);
+    try {
+      const result = await stitch(job.options, {
+        ...(deps.env ? { env: deps.env } : {}),
+        ...(deps.signal ? { signal: deps.signal } : {}),
+        ...(deps.features ? { features: deps.features } : {}),
+        onProgress: (fraction) => deps.onProgress?.(job.variant, fraction),
+      });
+      for (const w of result.warnings) deps.log?.(`stitch ${name}: warning: ${w}`);
+      deps.log?.(
+        `stitched ${name}: ${job.options.clips.length} clips, ${result.durationSec.toFixed(2)} s, ${
+          result.path === 'copy' ? 'streams copied (no re-encode)' : 're-encoded'
+        }`,
+      );
+      outputs.push({
+        variant: job.variant,
+        file: name,
+        duration: result.durationSec,
+        path: result.path,
+        warnings: result.warnings,
+      });
+    } catch (error) {
+      const known = error instanceof ShotlistError;
+      const message = known ? error.message : String((error as Error)?.message ?? error);
+      failed.push({
+        variant: job.variant,
+        message,
+        ...(known && error.fix ? { fix: error.fix } : {}),
+      });
+      deps.log?.(
+        `stitch ${name} failed: ${message}${known && error.fix ? `\n  fix: ${error.fix}` : ''}`,
+      );
+    }
+  }
+  return { outputs, failed };
+}
