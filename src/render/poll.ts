@@ -24,7 +24,7 @@ export const DEFAULT_POLL_TUNING: PollTuning = {
   firstMs: 1_000,
   minMs: 250,
   maxMs: 30_000,
-  targetDelayMs: 4_000,
+  targetDelayMs: 4_500,
   relativeDelay: 0.05,
   minSamples: 3,
 };

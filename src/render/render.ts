@@ -4,6 +4,7 @@
  * Ctrl-C loses nothing and a re-run pays for nothing twice. All I/O with the world beyond the
  * output folder goes through the injected client; progress leaves through `onEvent`.
  */
+import { setMaxListeners } from 'node:events';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -33,7 +34,7 @@ export interface RenderOptions {
   outDir: string;
   /** Tasks in flight at once; default the plan's `concurrency`, else 4. */
   concurrency?: number;
-  /** Downloads at once; default min(concurrency, 8). */
+  /** Downloads at once; default min(concurrency, 16). */
   downloadConcurrency?: number;
   /** Shot ids to render again even if done, or `all`. */
   force?: readonly string[] | 'all';
@@ -185,6 +186,8 @@ export async function render(
     }));
 
   const stop = new AbortController();
+  // Every waiting poll listens on it: hundreds of listeners are expected, not a leak.
+  setMaxListeners(0, stop.signal);
   const onOuterAbort = () => stop.abort(options.signal?.reason);
   if (options.signal?.aborted) stop.abort(options.signal.reason);
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
@@ -197,7 +200,7 @@ export async function render(
   const model = new DurationModel();
   const taskSlots = pLimit(concurrency);
   const downloadSlots = pLimit(
-    Math.max(1, options.downloadConcurrency ?? Math.min(concurrency, 8)),
+    Math.max(1, options.downloadConcurrency ?? Math.min(concurrency, 16)),
   );
   const write = (entry: JournalEntry, durable = true) => journal.append(entry, { durable });
 

@@ -46,9 +46,9 @@ describe('nextPollDelay', () => {
     const early = nextPollDelay({ ageMs: 1000, polls: 0, model: m, tuning, random: half });
     expect(early).toBe(tuning.maxMs);
     const justBefore = nextPollDelay({ ageMs: 50_000, polls: 2, model: m, tuning, random: half });
-    expect(justBefore).toBeLessThan(6000);
+    expect(justBefore).toBeLessThan(7000);
     const inside = nextPollDelay({ ageMs: 75_000, polls: 3, model: m, tuning, random: half });
-    expect(inside).toBe(tuning.targetDelayMs);
+    expect(inside).toBe(Math.min(tuning.targetDelayMs, tuning.relativeDelay * 80_000));
     const late = nextPollDelay({ ageMs: 300_000, polls: 20, model: m, tuning, random: half });
     expect(late).toBeGreaterThan(tuning.targetDelayMs);
     expect(late).toBeLessThanOrEqual(tuning.maxMs);

@@ -256,7 +256,7 @@ export default async function run(ctx: CliContext): Promise<number> {
     apiKey: apiKey ?? 'none',
     connections: Math.min(128, Math.max(8, effectiveConcurrency * 2)),
     gate: createRequestGate({
-      ratePerSecond: Math.max(10, 2 * effectiveConcurrency),
+      ratePerSecond: Math.max(20, 4 * effectiveConcurrency),
       burst: Math.max(20, 2 * effectiveConcurrency),
       now: Date.now,
       sleep,
