@@ -58,3 +58,41 @@ export { thumbnail, contactSheet } from './media/thumbnail.js';
 export { renderReportHtml } from './report/html.js';
 export { writeReport } from './report/write.js';
 export type { RunReport, ShotReport, OutputReport, ShotStatus } from './report/types.js';
+export {
+  render,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_DEADLINE_MS,
+  type RenderOptions,
+  type RenderDeps,
+  type RenderResult,
+  type ShotResult,
+  type ShotOutcome,
+  type VerifyClip,
+} from './render/render.js';
+export {
+  journalKey,
+  idempotencyKey,
+  readJournal,
+  JOURNAL_FILE,
+  type JournalEntry,
+  type JournalShot,
+} from './render/journal.js';
+export {
+  assessShots,
+  summarizeAssessment,
+  type AssessedShot,
+  type ShotState,
+} from './render/state.js';
+export { shotLabel, clipPath, type RenderEvent, type ShotError } from './render/events.js';
+export { toRunReport } from './render/report.js';
+export {
+  createApiClient,
+  DEFAULT_MAX_DOWNLOAD_BYTES,
+  type ApiClient,
+  type ApiClientOptions,
+  type SubmitResult,
+} from './api/client.js';
+export { createRequestGate, type RequestGate } from './api/gate.js';
+export { DEFAULT_POLL_TUNING, type PollTuning } from './render/poll.js';
+export { getRenderer } from './ui/renderer.js';
+export { assembleOutputs } from './media/assemble.js';

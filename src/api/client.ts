@@ -34,7 +34,12 @@ export interface ApiClientOptions {
   now?: () => number;
   /** Called once per HTTP request actually sent (retries included). */
   onRequest?: (kind: RequestKind) => void;
+  /** Largest video file accepted, in bytes. Default {@link DEFAULT_MAX_DOWNLOAD_BYTES}. */
+  maxDownloadBytes?: number;
 }
+
+/** 2 GiB: far above any clip the API makes, low enough to stop a runaway download. */
+export const DEFAULT_MAX_DOWNLOAD_BYTES = 2 * 1024 ** 3;
 
 /** How a submission ended. Only `created` carries a task; the others explain why not. */
 export type SubmitResult =
@@ -393,6 +398,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         attempts: attempts + 2,
         backoff,
         sleep,
+        maxBytes: options.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES,
         ...opts,
         onRequest: () => count('download'),
       });

@@ -12,6 +12,8 @@ import { backoffDelay, type BackoffOptions } from './retry.js';
 
 export interface DownloadOptions {
   signal?: AbortSignal;
+  /** Refuse a file larger than this many bytes (default: no cap). */
+  maxBytes?: number;
   /** Bytes written so far and the total when the server said it. */
   onProgress?: (bytes: number, total: number | undefined) => void;
 }
@@ -30,6 +32,16 @@ interface InternalOptions extends DownloadOptions {
 }
 
 const MAX_REDIRECTS = 5;
+
+function tooLarge(bytes: number, cap: number): DownloadError {
+  return new DownloadError(
+    `the video is ${bytes > cap ? 'over' : 'at'} ${bytes} bytes, larger than the download cap of ${cap} bytes`,
+    {
+      code: 'download_too_large',
+      fix: 'raise the cap with --max-download-mb if the file is expected to be this large',
+    },
+  );
+}
 
 /** A download failure the caller may cure by asking the API for a fresh URL. */
 export class DownloadError extends ApiError {}
@@ -167,8 +179,17 @@ export async function downloadFile(
             ? length
             : undefined;
       }
+      const cap = options.maxBytes;
+      if (cap !== undefined && total !== undefined && total > cap) {
+        res.body.destroy();
+        throw tooLarge(total, cap);
+      }
       // One chunk at a time, awaited: memory stays flat and `have` is exactly what is on disk.
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        if (cap !== undefined && have + chunk.length > cap) {
+          res.body.destroy();
+          throw tooLarge(have + chunk.length, cap);
+        }
         await handle!.write(chunk, 0, chunk.length, have);
         hash.update(chunk);
         have += chunk.length;

@@ -519,6 +519,11 @@ export async function render(
           return result;
         } catch (err) {
           if (stop.signal.aborted) return pending('interrupted');
+          if (err instanceof ApiError && err.code === 'download_too_large') {
+            // A fresh link to the same file would be just as large.
+            lastError = errorOf(err, 'download_too_large');
+            break;
+          }
           lastError = { ...errorOf(err, 'download_failed'), code: 'download_failed' };
         }
       }

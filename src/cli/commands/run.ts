@@ -13,7 +13,9 @@ import { verifyVideo } from '../../media/probe.js';
 import { DEFAULT_BASE_URL } from '../../models.js';
 import { checkBudget } from '../../plan/budget.js';
 import { plan as makePlan } from '../../plan/plan.js';
-import type { Plan } from '../../plan/types.js';
+import type { Plan, PlannedShot } from '../../plan/types.js';
+import { assembleOutputs } from '../../media/assemble.js';
+import { stitchJobs } from '../../media/outputs.js';
 import { JOURNAL_FILE, readJournal } from '../../render/journal.js';
 import { DEFAULT_CONCURRENCY, render, type RenderResult } from '../../render/render.js';
 import { toRunReport } from '../../render/report.js';
@@ -44,6 +46,7 @@ Options:
   --concurrency N      tasks in flight at once (default: the manifest's, else ${DEFAULT_CONCURRENCY})
   --max-cost N         refuse to start when the new spend exceeds N
   --yes                do not ask for confirmation
+  --max-download-mb N  refuse a video file larger than N MiB (default 2048)
   --retry-unknown      resubmit shots whose earlier submission may or may not have
                        created a task (may pay twice)
   --json               NDJSON events on stdout instead of the task list
@@ -65,6 +68,7 @@ const FLAGS = {
   concurrency: { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
   'retry-unknown': { type: 'boolean' },
+  'max-download-mb': { type: 'string' },
 } as const;
 
 /** The journal key base of `--simulate` runs: fixed, as the simulator's port changes each time. */
@@ -82,11 +86,38 @@ export interface AfterRenderInput {
 }
 
 /**
- * The step after rendering, before the report is written: stitching plugs in here and
- * returns the outputs it made. Rendering alone makes none.
+ * The step after rendering, before the report is written: stitches one video per variant
+ * from the shots' first takes. A variant with a shot not done is skipped with the reason;
+ * a stitch that fails is reported and makes the run exit 1, the clips stay.
  */
-export async function afterRender(_input: AfterRenderInput): Promise<OutputReport[]> {
-  return [];
+export async function afterRender(
+  input: AfterRenderInput,
+): Promise<{ outputs: OutputReport[]; failed: number }> {
+  const { plan, result, outDir } = input;
+  const files = new Map<string, string>();
+  for (const s of result.shots) {
+    if (s.status === 'done' && s.file) {
+      files.set(shotKey(s.shot), path.resolve(outDir, s.file.path));
+    }
+  }
+  const { jobs, skipped } = stitchJobs(
+    plan,
+    (shot) => files.get(shotKey(shot)),
+    outDir,
+    path.dirname(plan.manifest.file),
+  );
+  for (const s of skipped) input.log(`${s.variant ? `${s.variant}: ` : ''}${s.reason}`);
+  if (jobs.length === 0) return { outputs: [], failed: 0 };
+  const { outputs, failed } = await assembleOutputs(jobs, outDir, {
+    env: input.ctx.env,
+    signal: input.signal,
+    log: input.log,
+  });
+  return { outputs, failed: failed.length };
+}
+
+function shotKey(shot: Pick<PlannedShot, 'id' | 'variant' | 'take'>): string {
+  return `${shot.id}\u0000${shot.variant ?? ''}\u0000${shot.take}`;
 }
 
 function describePreview(s: AssessmentSummary, currency: string | null): string {
@@ -251,7 +282,11 @@ export default async function run(ctx: CliContext): Promise<number> {
   const effectiveConcurrency = concurrency ?? plan.concurrency ?? DEFAULT_CONCURRENCY;
   const sleep = (ms: number, signal?: AbortSignal) =>
     delay(ms, undefined, signal ? { signal } : undefined);
+  const maxDownloadMb = numberFlag(values['max-download-mb'], '--max-download-mb');
   const client = createApiClient({
+    ...(maxDownloadMb !== undefined
+      ? { maxDownloadBytes: Math.floor(maxDownloadMb * 1024 * 1024) }
+      : {}),
     baseUrl: baseUrl ?? DEFAULT_BASE_URL,
     apiKey: apiKey ?? 'none',
     connections: Math.min(128, Math.max(8, effectiveConcurrency * 2)),
@@ -311,10 +346,11 @@ export default async function run(ctx: CliContext): Promise<number> {
     await stopSimulator?.();
   }
 
-  const outputs =
+  const stitched =
     result.interrupted || result.fatal
-      ? []
+      ? { outputs: [], failed: 0 }
       : await afterRender({ ctx, plan, result, outDir, signal: ctx.signal, log: say });
+  const outputs = stitched.outputs;
   const report = toRunReport(plan, result, {
     baseUrl: simulate ? SIMULATOR_BASE : journalBase,
     simulated: simulate,
@@ -329,7 +365,7 @@ export default async function run(ctx: CliContext): Promise<number> {
   });
 
   const t = report.totals;
-  const line = `${t.done} done, ${t.failed} failed${t.unknown ? `, ${t.unknown} unknown` : ''}${t.pending ? `, ${t.pending} pending` : ''} · spent ${formatMoney(t.spent_cost ?? 0, currency)} (${t.submitted_seconds} s submitted) · ${path.relative(ctx.cwd, written.files.html) || written.files.html}`;
+  const line = `${t.done} done, ${t.failed} failed${t.unknown ? `, ${t.unknown} unknown` : ''}${t.pending ? `, ${t.pending} pending` : ''} · ${simulate ? `simulated: nothing spent (${formatMoney(t.spent_cost ?? 0, currency)} at your prices)` : `spent ${formatMoney(t.spent_cost ?? 0, currency)}`} (${t.submitted_seconds} s submitted) · ${path.relative(ctx.cwd, written.files.html) || written.files.html}`;
   if (json) {
     ctx.stdout.write(
       `${JSON.stringify({ event: 'summary', time: new Date().toISOString(), totals: t, requests: result.requests, interrupted: result.interrupted, report: written.files.json })}\n`,
@@ -354,5 +390,7 @@ export default async function run(ctx: CliContext): Promise<number> {
     );
     return EXIT_CODES.interrupted;
   }
-  return result.shots.every((s) => s.status === 'done') ? EXIT_CODES.ok : EXIT_CODES.shotsFailed;
+  return result.shots.every((s) => s.status === 'done') && stitched.failed === 0
+    ? EXIT_CODES.ok
+    : EXIT_CODES.shotsFailed;
 }
