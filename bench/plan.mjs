@@ -22,7 +22,10 @@ export function bigManifest(shots = 10_000) {
   ];
   for (let i = 0; i < shots; i++) {
     const id = `s${String(i).padStart(5, '0')}`;
-    lines.push(`  - id: ${id}`, `    prompt: \${hero}在花园里追逐蝴蝶,第${i}个镜头,慢动作,电影级画质`);
+    lines.push(
+      `  - id: ${id}`,
+      `    prompt: \${hero}在花园里追逐蝴蝶,第${i}个镜头,慢动作,电影级画质`,
+    );
     if (i % 3 === 1) lines.push('    assets: { images: [https://example.com/cat.jpg] }');
     if (i % 5 === 2) lines.push('    duration: 8', '    ratio: "9:16"');
   }
@@ -53,7 +56,11 @@ export async function benchPlan({ repeats = 7 } = {}) {
   const nodeTimes = [];
   try {
     for (let i = 0; i < Math.max(3, Math.floor(repeats / 2)); i++) {
-      cliTimes.push(timeIt(() => execFileSync(process.execPath, [bin, 'plan', '--json', file], { maxBuffer: 1 << 30 })));
+      cliTimes.push(
+        timeIt(() =>
+          execFileSync(process.execPath, [bin, 'plan', '--json', file], { maxBuffer: 1 << 30 }),
+        ),
+      );
       nodeTimes.push(timeIt(() => execFileSync(process.execPath, ['-e', ''])));
       helpTimes.push(timeIt(() => execFileSync(process.execPath, [bin, '--help'])));
     }
