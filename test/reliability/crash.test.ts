@@ -1,0 +1,112 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
+import { record } from './figures.js';
+import {
+  badJournalLines,
+  billedForDone,
+  duplicateSubmissions,
+  env,
+  filesFailingProbe,
+  keyLeaks,
+  partFiles,
+  readReport,
+  writeManifest,
+} from './common.js';
+
+let tmp: ReturnType<typeof tempDir>;
+let sim: Simulator;
+
+beforeAll(async () => {
+  tmp = tempDir('shotlist-crash-');
+  sim = await startSimulator({ apiKey: env.SHOTLIST_API_KEY, latency: '0.5-2.5', seed: 60 });
+});
+afterAll(async () => {
+  await sim.close();
+  tmp.cleanup();
+});
+
+/** A small seeded generator, so the kill moments are the same on every run. */
+function mulberry32(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+it('crash and resume: 20 SIGKILLs across a 60-shot run lose nothing and pay for nothing twice', async () => {
+  const manifest = writeManifest(tmp.dir, 60, 'crash');
+  const out = path.join(tmp.dir, 'out');
+  const args = [
+    'run',
+    manifest,
+    '--base-url',
+    sim.url,
+    '--out',
+    out,
+    '--yes',
+    '--concurrency',
+    '8',
+    '--json',
+  ];
+  const random = mulberry32(20);
+  const outputs: string[] = [];
+  let kills = 0;
+  let tornJournalSeen = 0;
+  for (let i = 0; i < 20; i++) {
+    const child = spawnShotlist(args, { env, cwd: tmp.dir });
+    await delay(300 + random() * 2200);
+    if (child.exitCode === null) {
+      child.kill('SIGKILL');
+      kills++;
+    }
+    const r = await child;
+    outputs.push(String(r.stdout ?? ''), String(r.stderr ?? ''));
+    if (existsSync(path.join(out, 'journal.ndjson')) && badJournalLines(out) > 0) tornJournalSeen++;
+  }
+  const final = await shotlist(args, { env, cwd: tmp.dir, timeout: 300_000 });
+  outputs.push(final.stdout, final.stderr);
+  const report = readReport(out);
+  const done = report.shots.filter((s) => s.status === 'done').length;
+  const unknown = report.shots.filter((s) => s.status === 'unknown').length;
+  const { billed, previewed } = billedForDone(sim, report);
+  const figures = {
+    'SIGKILLs delivered': kills,
+    'runs with a torn journal line': tornJournalSeen,
+    'shots done': done,
+    'shots unknown (killed mid-submit)': unknown,
+    'shots lost': 60 - done - unknown,
+    'duplicate submissions': duplicateSubmissions(sim),
+    'leftover .part files': partFiles(out),
+    'journal lines that fail to parse': badJournalLines(out),
+    'files failing ffprobe': await filesFailingProbe(out, report),
+    'billed s / previewed s (done)': `${billed} / ${previewed}`,
+    'key leaks': keyLeaks(outputs, tmp.dir),
+  };
+  const passed =
+    kills >= 15 &&
+    figures['shots lost'] === 0 &&
+    figures['duplicate submissions'] === 0 &&
+    figures['leftover .part files'] === 0 &&
+    figures['journal lines that fail to parse'] === 0 &&
+    figures['files failing ffprobe'] === 0 &&
+    billed === previewed &&
+    figures['key leaks'] === 0;
+  record('crash', '20 SIGKILLs then resume', passed, figures);
+  expect(figures, final.stderr.slice(-3000)).toMatchObject({
+    'shots lost': 0,
+    'duplicate submissions': 0,
+    'leftover .part files': 0,
+    'journal lines that fail to parse': 0,
+    'files failing ffprobe': 0,
+    'key leaks': 0,
+  });
+  expect(kills).toBeGreaterThanOrEqual(15);
+  expect(billed).toBe(previewed);
+  expect(done).toBeGreaterThanOrEqual(55);
+});

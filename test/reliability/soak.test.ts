@@ -1,0 +1,107 @@
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { shotlist, tempDir } from '../helpers/cli.js';
+import { record } from './figures.js';
+import {
+  billedForDone,
+  duplicateSubmissions,
+  env,
+  filesFailingProbe,
+  keyLeaks,
+  partFiles,
+  readReport,
+  writeManifest,
+} from './common.js';
+
+const FAULTS = '429=0.1,500=0.03,502=0.02,reset=0.02,slow=0.02,truncate=0.05';
+let tmp: ReturnType<typeof tempDir>;
+let sim: Simulator;
+
+beforeAll(async () => {
+  tmp = tempDir('shotlist-soak-');
+  sim = await startSimulator({
+    apiKey: env.SHOTLIST_API_KEY,
+    latency: '0.5-2',
+    failRate: 0.05,
+    faults: FAULTS,
+    slowSeconds: 2,
+    seed: 20261124,
+  });
+});
+afterAll(async () => {
+  await sim.close();
+  tmp.cleanup();
+});
+
+it('fault soak: 300 shots under injected faults end done or failed with the reason, nothing paid twice', async () => {
+  const manifest = writeManifest(tmp.dir, 300);
+  const out = path.join(tmp.dir, 'out');
+  const started = Date.now();
+  const r = await shotlist(
+    [
+      'run',
+      manifest,
+      '--base-url',
+      sim.url,
+      '--out',
+      out,
+      '--yes',
+      '--concurrency',
+      '32',
+      '--json',
+    ],
+    { env, cwd: tmp.dir, timeout: 540_000 },
+  );
+  const seconds = (Date.now() - started) / 1000;
+  const report = readReport(out);
+  const by = (status: string) => report.shots.filter((s) => s.status === status);
+  const failedWithReason = by('failed').filter((s) => s.error?.code && s.error.message).length;
+  const { billed, previewed } = billedForDone(sim, report);
+  const stats = sim.stats();
+  const apiRequests = Object.entries(stats.requests)
+    .filter(([route]) => route.includes('/v1/'))
+    .reduce((a, [, n]) => a + n, 0);
+  const figures = {
+    shots: report.shots.length,
+    'shots done': by('done').length,
+    'shots failed (API reason)': `${by('failed').length} (${failedWithReason})`,
+    'unknown outcomes': by('unknown').length,
+    'still pending': by('pending').length,
+    'duplicate submissions': duplicateSubmissions(sim),
+    'ambiguous submissions (sim)': sim.ledger().totals.ambiguous_submissions,
+    'files failing ffprobe': await filesFailingProbe(out, report),
+    'leftover .part files': partFiles(out),
+    'billed s / previewed s (done)': `${billed} / ${previewed}`,
+    'auth sent to file host': sim.ledger().totals.file_requests_with_authorization,
+    'key leaks': keyLeaks([r.stdout, r.stderr], tmp.dir),
+    'API requests (per shot)': `${apiRequests} (${(apiRequests / 300).toFixed(1)})`,
+    'faults injected': Object.entries(stats.faults)
+      .map(([k, n]) => `${k}=${n}`)
+      .join(' '),
+    'wall time s': Math.round(seconds),
+  };
+  const passed =
+    [0, 1].includes(r.exitCode ?? -1) &&
+    figures['shots done'] + by('failed').length + figures['unknown outcomes'] === 300 &&
+    failedWithReason === by('failed').length &&
+    figures['duplicate submissions'] === 0 &&
+    figures['files failing ffprobe'] === 0 &&
+    figures['leftover .part files'] === 0 &&
+    billed === previewed &&
+    figures['auth sent to file host'] === 0 &&
+    figures['key leaks'] === 0;
+  record('soak', '300 shots under faults', passed, figures);
+  expect(figures, r.stderr.slice(-3000)).toMatchObject({
+    'still pending': 0,
+    'duplicate submissions': 0,
+    'files failing ffprobe': 0,
+    'leftover .part files': 0,
+    'auth sent to file host': 0,
+    'key leaks': 0,
+  });
+  expect(by('done').length).toBeGreaterThan(240);
+  expect(failedWithReason).toBe(by('failed').length);
+  expect(billed).toBe(previewed);
+  expect([0, 1]).toContain(r.exitCode);
+});
