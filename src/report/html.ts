@@ -187,7 +187,12 @@ export function renderReportHtml(report: RunReport, opts: RenderHtmlOptions = {}
     ['unknown', String(t.unknown)],
     ['pending', String(t.pending)],
     ['planned', `${seconds(t.previewed_seconds)} · ${money(t.previewed_cost, t.currency)}`],
-    ['spent', `${seconds(t.submitted_seconds)} · ${money(t.spent_cost, t.currency)}`],
+    report.simulated
+      ? [
+          'simulated: nothing spent',
+          `${seconds(t.submitted_seconds)} · ${money(t.spent_cost, t.currency)} at your prices`,
+        ]
+      : ['spent', `${seconds(t.submitted_seconds)} · ${money(t.spent_cost, t.currency)}`],
   ]
     .map(
       ([k, v]) => `<li class="total-${escapeHtml(k)}">${escapeHtml(k)}<b>${escapeHtml(v)}</b></li>`,

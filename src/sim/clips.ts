@@ -97,7 +97,10 @@ function promptLabel(prompt: string): string {
     .replace(/\s+/g, ' ')
     .trim()
     .slice(0, 32);
-  return ascii.length >= 3 ? ascii : `prompt #${hash32(prompt).toString(16).padStart(8, '0')}`;
+  // Punctuation left over from a Chinese prompt (`, ,`) says nothing: show the hash instead.
+  return /[A-Za-z0-9].*[A-Za-z0-9].*[A-Za-z0-9]/.test(ascii)
+    ? ascii
+    : `prompt #${hash32(prompt).toString(16).padStart(8, '0')}`;
 }
 
 /**

@@ -147,3 +147,15 @@ describe('helpers', () => {
     expect(relativeUrl('clips\\橘猫.mp4')).toBe('clips/%E6%A9%98%E7%8C%AB.mp4');
   });
 });
+
+describe('a simulated run', () => {
+  it('says nothing was spent', () => {
+    const shots = [shot({ id: 'a' })];
+    expect(renderReportHtml(sampleReport(shots, { simulated: true }))).toContain(
+      'simulated: nothing spent',
+    );
+    expect(renderReportHtml(sampleReport(shots, { simulated: false }))).not.toContain(
+      'nothing spent',
+    );
+  });
+});
