@@ -271,36 +271,36 @@ export function validateManifest(text: string, file = '<manifest>'): LoadedManif
   return result.loaded;
 }
 
+function fileProblem(file: string, message: string, fix: string): ManifestError {
+  return new ManifestError([{ severity: 'error', file, line: 1, col: 1, path: '', message, fix }]);
+}
+
+/**
+ * Reads a manifest file's text, refusing one over 5 MB before reading it. Throws a
+ * ManifestError (exit 2) saying what is wrong with the file.
+ */
+export async function readManifestText(file: string): Promise<string> {
+  try {
+    const { size } = await stat(file);
+    if (size > MAX_MANIFEST_BYTES) {
+      throw fileProblem(
+        file,
+        `the manifest is ${(size / 1048576).toFixed(1)} MB; the limit is ${MAX_MANIFEST_BYTES / 1048576} MB`,
+        'split the storyboard into several manifests',
+      );
+    }
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if (error instanceof ManifestError) throw error;
+    throw fileProblem(
+      file,
+      `cannot read the manifest: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      'check the path; `shotlist init` writes a starter manifest',
+    );
+  }
+}
+
 /** Reads and validates a manifest file. Refuses files over 5 MB before reading them. */
 export async function loadManifest(file: string): Promise<LoadedManifest> {
-  let size: number;
-  try {
-    size = (await stat(file)).size;
-  } catch (error) {
-    throw new ManifestError([
-      {
-        severity: 'error',
-        file,
-        line: 1,
-        col: 1,
-        path: '',
-        message: `cannot read the manifest: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-        fix: 'check the path; `shotlist init` writes a starter manifest',
-      },
-    ]);
-  }
-  if (size > MAX_MANIFEST_BYTES) {
-    throw new ManifestError([
-      {
-        severity: 'error',
-        file,
-        line: 1,
-        col: 1,
-        path: '',
-        message: `the manifest is ${(size / 1048576).toFixed(1)} MB; the limit is ${MAX_MANIFEST_BYTES / 1048576} MB`,
-        fix: 'split the storyboard into several manifests',
-      },
-    ]);
-  }
-  return validateManifest(await readFile(file, 'utf8'), file);
+  return validateManifest(await readManifestText(file), file);
 }

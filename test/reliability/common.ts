@@ -3,7 +3,9 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { verifyVideo } from '../../src/media/probe.js';
 import type { RunReport } from '../../src/report/types.js';
-import type { Simulator } from '../../src/sim/index.js';
+import { afterAll, beforeAll } from 'vitest';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/index.js';
+import { tempDir } from '../helpers/cli.js';
 import { filesUnder } from '../e2e/run-helpers.js';
 
 export const KEY = 'sk-reliability-5d1e8b7c93a0f4';
@@ -107,4 +109,26 @@ export function badJournalLines(out: string): number {
         return true;
       }
     }).length;
+}
+
+export interface Bench {
+  tmp: ReturnType<typeof tempDir>;
+  sim: Simulator;
+}
+
+/**
+ * A temporary folder and a simulator accepting {@link KEY} for the tests of one file, made
+ * before them and removed after them. Read its fields inside tests, not at import time.
+ */
+export function useSimulator(prefix: string, options: Omit<SimulatorOptions, 'apiKey'>): Bench {
+  const bench = {} as Bench;
+  beforeAll(async () => {
+    bench.tmp = tempDir(prefix);
+    bench.sim = await startSimulator({ apiKey: KEY, ...options });
+  });
+  afterAll(async () => {
+    await bench.sim.close();
+    bench.tmp.cleanup();
+  });
+  return bench;
 }

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
+import { expect, it } from 'vitest';
+import { shotlist, spawnShotlist } from '../helpers/cli.js';
 import { record } from './figures.js';
 import {
   badJournalLines,
@@ -15,19 +14,10 @@ import {
   partFiles,
   readReport,
   writeManifest,
+  useSimulator,
 } from './common.js';
 
-let tmp: ReturnType<typeof tempDir>;
-let sim: Simulator;
-
-beforeAll(async () => {
-  tmp = tempDir('shotlist-crash-');
-  sim = await startSimulator({ apiKey: env.SHOTLIST_API_KEY, latency: '0.5-2.5', seed: 60 });
-});
-afterAll(async () => {
-  await sim.close();
-  tmp.cleanup();
-});
+const bench = useSimulator('shotlist-crash-', { latency: '0.5-2.5', seed: 60 });
 
 /** A small seeded generator, so the kill moments are the same on every run. */
 function mulberry32(seed: number) {
@@ -40,6 +30,7 @@ function mulberry32(seed: number) {
 }
 
 it('crash and resume: 20 SIGKILLs across a 60-shot run lose nothing and pay for nothing twice', async () => {
+  const { tmp, sim } = bench;
   const manifest = writeManifest(tmp.dir, 60, 'crash');
   const out = path.join(tmp.dir, 'out');
   const args = [

@@ -4,26 +4,16 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
 import pLimit from 'p-limit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { BIN, shotlist, tempDir } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { BIN, shotlist } from '../helpers/cli.js';
 import { record } from './figures.js';
-import { env, keyLeaks, partFiles, readReport, writeManifest } from './common.js';
+import { env, keyLeaks, partFiles, readReport, useSimulator, writeManifest } from './common.js';
 
-let tmp: ReturnType<typeof tempDir>;
-let sim: Simulator;
-
-beforeAll(async () => {
-  tmp = tempDir('shotlist-hostile-');
-  sim = await startSimulator({ apiKey: env.SHOTLIST_API_KEY, latency: 0, seed: 66 });
-});
-afterAll(async () => {
-  await sim.close();
-  tmp.cleanup();
-});
+const bench = useSimulator('shotlist-hostile-', { latency: 0, seed: 66 });
 
 describe('hostile input', () => {
   it('every manifest of the bad corpus is refused with a location, and nothing is sent', async () => {
+    const { tmp, sim } = bench;
     const dir = path.resolve(import.meta.dirname, '../fixtures/bad');
     const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
     let refused = 0;
@@ -71,6 +61,7 @@ describe('hostile input', () => {
   });
 
   it('an alias bomb and a 50 MB manifest are refused fast with bounded memory', async () => {
+    const { tmp } = bench;
     const bomb = path.join(tmp.dir, 'bomb.yaml');
     const levels = Array.from({ length: 9 }, (_, i) => {
       const n = String.fromCharCode(97 + i);
@@ -111,6 +102,7 @@ describe('hostile input', () => {
   });
 
   it('a download that redirects to another host gets no Authorization header', async () => {
+    const { tmp, sim } = bench;
     // An API in front of the simulator whose video URLs live on the API's own origin and
     // redirect to the simulator's file origin: the key may go to the first, never the second.
     let redirects = 0;
@@ -175,6 +167,7 @@ describe('hostile input', () => {
   });
 
   it('a download over the size cap is refused and leaves no file behind', async () => {
+    const { tmp, sim } = bench;
     const manifest = writeManifest(tmp.dir, 2, 'capped');
     const out = path.join(tmp.dir, 'capped-out');
     const r = await shotlist(
@@ -212,6 +205,7 @@ describe('hostile input', () => {
   });
 
   it('folder names and prompts with shell metacharacters reach ffmpeg intact', async () => {
+    const { tmp } = bench;
     const weird = path.join(tmp.dir, `out dir 'quoted' "double" $(touch pwned) ; | & 猫`);
     const prompt = `a cat; rm -rf / && echo $(whoami) | tee \`id\` > 'x' "y" %s \\n 猫`;
     const manifest = path.join(tmp.dir, 'weird.yaml');

@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
+import { expect, it } from 'vitest';
+import { shotlist, spawnShotlist } from '../helpers/cli.js';
 import { record } from './figures.js';
 import {
   badJournalLines,
@@ -12,21 +11,13 @@ import {
   partFiles,
   readReport,
   writeManifest,
+  useSimulator,
 } from './common.js';
 
-let tmp: ReturnType<typeof tempDir>;
-let sim: Simulator;
-
-beforeAll(async () => {
-  tmp = tempDir('shotlist-interrupt-');
-  sim = await startSimulator({ apiKey: env.SHOTLIST_API_KEY, latency: '1-3', seed: 130 });
-});
-afterAll(async () => {
-  await sim.close();
-  tmp.cleanup();
-});
+const bench = useSimulator('shotlist-interrupt-', { latency: '1-3', seed: 130 });
 
 it('interrupt: SIGINT mid-run exits 130 with a consistent journal, and the next run finishes', async () => {
+  const { tmp, sim } = bench;
   const manifest = writeManifest(tmp.dir, 16, 'interrupt');
   const out = path.join(tmp.dir, 'out');
   const args = [

@@ -1,7 +1,6 @@
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { shotlist, tempDir } from '../helpers/cli.js';
+import { expect, it } from 'vitest';
+import { shotlist } from '../helpers/cli.js';
 import { record } from './figures.js';
 import {
   billedForDone,
@@ -12,29 +11,20 @@ import {
   partFiles,
   readReport,
   writeManifest,
+  useSimulator,
 } from './common.js';
 
 const FAULTS = '429=0.1,500=0.03,502=0.02,reset=0.02,slow=0.02,truncate=0.05';
-let tmp: ReturnType<typeof tempDir>;
-let sim: Simulator;
-
-beforeAll(async () => {
-  tmp = tempDir('shotlist-soak-');
-  sim = await startSimulator({
-    apiKey: env.SHOTLIST_API_KEY,
-    latency: '0.5-2',
-    failRate: 0.05,
-    faults: FAULTS,
-    slowSeconds: 2,
-    seed: 20261124,
-  });
-});
-afterAll(async () => {
-  await sim.close();
-  tmp.cleanup();
+const bench = useSimulator('shotlist-soak-', {
+  latency: '0.5-2',
+  failRate: 0.05,
+  faults: FAULTS,
+  slowSeconds: 2,
+  seed: 20261124,
 });
 
 it('fault soak: 300 shots under injected faults end done or failed with the reason, nothing paid twice', async () => {
+  const { tmp, sim } = bench;
   const manifest = writeManifest(tmp.dir, 300);
   const out = path.join(tmp.dir, 'out');
   const started = Date.now();

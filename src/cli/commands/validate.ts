@@ -1,6 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
-import { EXIT_CODES, formatDiagnostic, type Diagnostic } from '../../errors.js';
-import { MAX_MANIFEST_BYTES, checkManifest } from '../../manifest/load.js';
+import { EXIT_CODES, ManifestError, formatDiagnostic, type Diagnostic } from '../../errors.js';
+import { checkManifest, readManifestText } from '../../manifest/load.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliContext } from '../context.js';
 
@@ -13,33 +12,10 @@ Exit 0 when all are valid, 2 when any has an error.
 
 async function check(file: string): Promise<Diagnostic[]> {
   try {
-    const { size } = await stat(file);
-    if (size > MAX_MANIFEST_BYTES) {
-      return [
-        {
-          severity: 'error',
-          file,
-          line: 1,
-          col: 1,
-          path: '',
-          message: `the manifest is ${(size / 1048576).toFixed(1)} MB; the limit is ${MAX_MANIFEST_BYTES / 1048576} MB`,
-          fix: 'split the storyboard into several manifests',
-        },
-      ];
-    }
-    return checkManifest(await readFile(file, 'utf8'), file).diagnostics;
+    return checkManifest(await readManifestText(file), file).diagnostics;
   } catch (error) {
-    return [
-      {
-        severity: 'error',
-        file,
-        line: 1,
-        col: 1,
-        path: '',
-        message: `cannot read the manifest: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-        fix: 'check the path',
-      },
-    ];
+    if (error instanceof ManifestError) return error.diagnostics;
+    throw error;
   }
 }
 
