@@ -230,6 +230,16 @@ export async function render(
       ev({ type: 'failed', taskId: result.taskId, error });
       return result;
     };
+    /** The task ended failed (or vanished): journaled with its id, the shot fails. */
+    const failTask = (taskId: string, error: ShotError): Promise<ShotResult> =>
+      fail(error, {
+        type: 'failed',
+        key: a.key,
+        task_id: taskId,
+        ...(error.code !== undefined ? { code: error.code } : {}),
+        message: error.message,
+        at: now(),
+      });
     const pending = (reason: 'deadline' | 'interrupted'): ShotResult => {
       result.status = 'pending';
       result.error = {
@@ -380,14 +390,7 @@ export async function render(
           }
           if (err instanceof ApiError && err.code === 'task_not_found') {
             const error = errorOf(err, 'task_not_found');
-            return fail(error, {
-              type: 'failed',
-              key: a.key,
-              task_id: taskId,
-              code: error.code,
-              message: error.message,
-              at: now(),
-            });
+            return failTask(taskId, error);
           }
           // A failed poll never fails a shot: look again later.
           polls++;
@@ -424,14 +427,7 @@ export async function render(
             code: task.error?.code ?? 'failed',
             message: task.error?.message ?? 'the API reports the task failed without a reason',
           };
-          return fail(error, {
-            type: 'failed',
-            key: a.key,
-            task_id: taskId,
-            code: error.code,
-            message: error.message,
-            at: now(),
-          });
+          return failTask(taskId, error);
         }
         if (task.status === 'completed') {
           const url = task.metadata?.url;
@@ -440,14 +436,7 @@ export async function render(
               code: 'no_url',
               message: `task ${taskId} is completed but carries no metadata.url`,
             };
-            return fail(error, {
-              type: 'failed',
-              key: a.key,
-              task_id: taskId,
-              code: error.code,
-              message: error.message,
-              at: now(),
-            });
+            return failTask(taskId, error);
           }
           await write({ type: 'completed', key: a.key, task_id: taskId, url, at: now() });
           return { url, t0 };
