@@ -66,6 +66,21 @@ describe('shotlist sim', () => {
     await expect(fetch(`${base}/__sim/ledger`)).rejects.toThrow();
   });
 
+  it('prints one JSON line with --json', async () => {
+    const { ctx, abort, firstLine, out } = fakeContext(
+      ['--port', '0', '--latency', '0', '--json', '--cache-dir', cacheDir],
+      { SHOTLIST_API_KEY: KEY },
+    );
+    const running = sim(ctx);
+    const event = JSON.parse(await firstLine) as { event: string; url: string; ledger: string };
+    expect(event).toMatchObject({ event: 'listening', auth: 'key' });
+    expect(event.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(((await (await fetch(event.ledger)).json()) as { totals: object }).totals).toBeDefined();
+    abort();
+    expect(await running).toBe(0);
+    expect(out.join('').trim().split('\n').at(-1)).toBe('{"event":"stopped"}');
+  });
+
   it('returns 2 with the problem and the fix on an unknown flag', async () => {
     const { ctx, err } = fakeContext(['--colour', 'red']);
     expect(await sim(ctx)).toBe(2);

@@ -19,6 +19,7 @@ Options:
   --max-concurrent N   tasks running at once; the rest stay queued (default unbounded)
   --seed N             make every random choice reproducible
   --cache-dir DIR      where generated clips are kept (default a folder in the temp dir)
+  --json               print one JSON line {event: "listening", url, file_url, ledger}
   -h, --help           show this help
 
 The API answers at the printed URL; videos are served from a second port. The ledger of
@@ -54,6 +55,7 @@ export default async function sim(ctx: CliContext): Promise<number> {
         'max-concurrent': { type: 'string' },
         seed: { type: 'string' },
         'cache-dir': { type: 'string' },
+        json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -95,16 +97,25 @@ export default async function sim(ctx: CliContext): Promise<number> {
     throw error;
   }
 
-  ctx.stdout.write(`listening on ${simulator.url}\n`);
-  ctx.stdout.write(`videos served from ${simulator.fileUrl}\n`);
-  ctx.stdout.write(
-    `auth: ${values['api-key'] !== undefined || ctx.env.SHOTLIST_API_KEY ? 'the configured key only' : 'any Bearer token'}; ledger at ${simulator.url}/__sim/ledger\n`,
-  );
+  const keyed = values['api-key'] !== undefined || !!ctx.env.SHOTLIST_API_KEY;
+  if (values.json) {
+    ctx.stdout.write(
+      `${JSON.stringify({ event: 'listening', url: simulator.url, file_url: simulator.fileUrl, ledger: `${simulator.url}/__sim/ledger`, auth: keyed ? 'key' : 'any' })}\n`,
+    );
+  } else {
+    ctx.stdout.write(`listening on ${simulator.url}\n`);
+    ctx.stdout.write(`videos served from ${simulator.fileUrl}\n`);
+    ctx.stdout.write(
+      `auth: ${keyed ? 'the configured key only' : 'any Bearer token'}; ledger at ${simulator.url}/__sim/ledger\n`,
+    );
+  }
   await new Promise<void>((resolve) => {
     if (ctx.signal.aborted) return resolve();
     ctx.signal.addEventListener('abort', () => resolve(), { once: true });
   });
   await simulator.close();
-  ctx.stdout.write('simulator stopped\n');
+  ctx.stdout.write(
+    values.json ? `${JSON.stringify({ event: 'stopped' })}\n` : 'simulator stopped\n',
+  );
   return 0;
 }
