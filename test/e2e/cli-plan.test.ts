@@ -109,6 +109,18 @@ describe('shotlist validate, plan and init (built bin)', () => {
     expect(only.stderr).toContain('did you mean "c01-reveal"?');
   });
 
+  it('refuses --sim-latency without --simulate', async () => {
+    const r = await shotlist([
+      'run',
+      '--sim-latency',
+      '0',
+      '--yes',
+      path.join(EXAMPLES, 'quickstart.yaml'),
+    ]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('--sim-latency only applies to --simulate');
+  });
+
   it('init writes a starter manifest that validates, and never overwrites', async () => {
     const file = path.join(tmp.dir, 'starter.yaml');
     const first = await shotlist(['init', file]);

@@ -21,10 +21,13 @@ function manifest(name: string, body: string): string {
 
 async function simulate(file: string, ...more: string[]) {
   const out = path.join(tmp.dir, `${path.basename(file, '.yaml')}-out`);
-  const r = await shotlist(['run', file, '--simulate', '--yes', '--out', out, ...more], {
-    cwd: tmp.dir,
-    timeout: 240_000,
-  });
+  const r = await shotlist(
+    ['run', file, '--simulate', '--sim-latency', '0.2-0.6', '--yes', '--out', out, ...more],
+    {
+      cwd: tmp.dir,
+      timeout: 240_000,
+    },
+  );
   expect(r.exitCode, r.stderr + r.stdout).toBe(0);
   return { out, report: readReport(out) as RunReport, stdout: r.stdout };
 }

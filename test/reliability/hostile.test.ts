@@ -213,10 +213,13 @@ describe('hostile input', () => {
       manifest,
       `version: 1\nname: weird\ndefaults: { duration: 4, audio: false }\nshots:\n  - id: s1\n    prompt: ${JSON.stringify(prompt)}\n  - id: s2\n    prompt: ${JSON.stringify(`${prompt} again`)}\nstitch: { transition: { type: fade, duration: 0.5 } }\n`,
     );
-    const r = await shotlist(['run', manifest, '--simulate', '--out', weird, '--yes'], {
-      env: { CI: 'true' },
-      cwd: tmp.dir,
-    });
+    const r = await shotlist(
+      ['run', manifest, '--simulate', '--sim-latency', '0.2-0.6', '--out', weird, '--yes'],
+      {
+        env: { CI: 'true' },
+        cwd: tmp.dir,
+      },
+    );
     const report = readReport(weird);
     const final = report.outputs[0]?.file;
     const figures = {

@@ -43,6 +43,7 @@ Options:
   --dry-run            print the request bodies and send nothing
   --base-url URL       API base (default $SHOTLIST_BASE_URL, else ${DEFAULT_BASE_URL})
   --simulate           render against a simulator started in-process: no key, no spend
+  --sim-latency MIN-MAXs  with --simulate: how long its tasks take (default 2-6s; 0 = at once)
   --concurrency N      tasks in flight at once (default: the manifest's, else ${DEFAULT_CONCURRENCY})
   --max-cost N         refuse to start when the new spend exceeds N
   --yes                do not ask for confirmation
@@ -69,6 +70,7 @@ const FLAGS = {
   yes: { type: 'boolean', short: 'y' },
   'retry-unknown': { type: 'boolean' },
   'max-download-mb': { type: 'string' },
+  'sim-latency': { type: 'string' },
 } as const;
 
 /** The journal key base of `--simulate` runs: fixed, as the simulator's port changes each time. */
@@ -197,6 +199,12 @@ export default async function run(ctx: CliContext): Promise<number> {
   }
 
   const simulate = !!values.simulate;
+  if (values['sim-latency'] !== undefined && !simulate) {
+    throw new UsageError(
+      '--sim-latency only applies to --simulate',
+      'add --simulate, or drop --sim-latency',
+    );
+  }
   const baseText = simulate
     ? undefined
     : (values['base-url'] ?? ctx.env.SHOTLIST_BASE_URL ?? DEFAULT_BASE_URL);
@@ -245,7 +253,12 @@ export default async function run(ctx: CliContext): Promise<number> {
     apiKey = randomBytes(18).toString('base64url');
     if (needsNetwork) {
       const { startSimulator } = await import('../../sim/index.js');
-      const sim = await startSimulator({ apiKey, port: 0 });
+      const sim = await startSimulator({
+        apiKey,
+        port: 0,
+        env: ctx.env,
+        ...(values['sim-latency'] !== undefined ? { latency: values['sim-latency'] } : {}),
+      });
       baseUrl = sim.url;
       stopSimulator = () => sim.close();
     }
