@@ -15,7 +15,7 @@ const COMMANDS: Record<
     load: () => import('./commands/plan.js'),
   },
   run: {
-    summary: 'render every shot: confirm, submit, poll, download, report',
+    summary: 'render every shot: confirm, submit, poll, download, stitch, report',
     load: () => import('./commands/run.js'),
   },
   status: {

@@ -32,8 +32,10 @@ export const help = `Usage: shotlist run <manifest> [options]
 
 Plans the manifest, shows what is new, cached or in flight and what the new shots cost,
 asks before spending, then renders every shot through the API with bounded concurrency,
-downloads and checks the videos, and writes <out>/report.json. A re-run pays for nothing
-twice: done shots are skipped, tasks in flight are picked up, never resubmitted.
+downloads and checks the videos, stitches one video per variant (see the manifest's
+stitch section) and writes <out>/report.json, report.html and contact-sheet.jpg. A re-run
+pays for nothing twice: done shots are skipped, tasks in flight are picked up, never
+resubmitted.
 
 Options:
   --out DIR            output folder (default renders/<name>)
