@@ -10,7 +10,11 @@ export interface PollTuning {
   firstMs: number;
   /** Never look sooner than this after the previous look. */
   minMs: number;
-  /** Never wait longer than this between looks (progress stays visible). */
+  /**
+   * Never wait longer than this between looks. The API's progress says little (0-20 queued,
+   * 30 running), so a quiet task is looked at seldom; this bounds how late an early failure
+   * or a deadline is noticed.
+   */
   maxMs: number;
   /** The largest acceptable delay between completion and noticing it. */
   targetDelayMs: number;
@@ -23,7 +27,7 @@ export interface PollTuning {
 export const DEFAULT_POLL_TUNING: PollTuning = {
   firstMs: 1_000,
   minMs: 250,
-  maxMs: 30_000,
+  maxMs: 60_000,
   targetDelayMs: 4_500,
   relativeDelay: 0.05,
   minSamples: 3,
@@ -97,7 +101,8 @@ export function nextPollDelay(input: PollInput): number {
   } else {
     const median = model.quantile(0.5);
     const target = clamp(tuning.relativeDelay * median, tuning.minMs, tuning.targetDelayMs);
-    const earliest = 0.9 * model.quantile(0.05);
+    // One look a target delay before the earliest completion seen so far (2nd percentile).
+    const earliest = model.quantile(0.02) - target;
     const latest = 1.1 * model.quantile(0.95) + target;
     if (ageMs + target < earliest) {
       // Too early for any task of this run to be done: one look when the first could be.

@@ -44,7 +44,13 @@ describe('nextPollDelay', () => {
     const m = new DurationModel();
     for (const d of [60_000, 70_000, 80_000, 90_000, 100_000]) m.add(d - 1000, d + 1000);
     const early = nextPollDelay({ ageMs: 1000, polls: 0, model: m, tuning, random: half });
-    expect(early).toBe(tuning.maxMs);
+    // One look a target delay (here 4 s, 5 % of the median) before the earliest finish seen.
+    expect(Math.abs(1000 + early - (m.quantile(0.02) - 4000))).toBeLessThanOrEqual(1);
+    const slow = new DurationModel();
+    for (const d of [600_000, 700_000, 800_000]) slow.add(d - 1000, d + 1000);
+    expect(nextPollDelay({ ageMs: 1000, polls: 0, model: slow, tuning, random: half })).toBe(
+      tuning.maxMs,
+    );
     const justBefore = nextPollDelay({ ageMs: 50_000, polls: 2, model: m, tuning, random: half });
     expect(justBefore).toBeLessThan(7000);
     const inside = nextPollDelay({ ageMs: 75_000, polls: 3, model: m, tuning, random: half });
