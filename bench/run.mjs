@@ -1,7 +1,7 @@
 // `npm run bench`: runs every benchmark and writes bench/results.json and bench/results.md.
 // Comparisons are measured side by side in the same run (ratios, not absolute times), since
 // these machines are shared and noisy.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,10 +33,21 @@ for (const [name, file, fn] of SUITES) {
   }
 }
 
+// `npm run bench -- plan` re-measures one suite and keeps the other figures of the last run.
+if (only.length) {
+  try {
+    const previous = JSON.parse(readFileSync(path.join(here, 'results.json'), 'utf8')).figures;
+    for (const [k, f] of Object.entries(previous)) if (!(k in figures)) figures[k] = f;
+  } catch {
+    // no earlier results: write what was measured
+  }
+}
 const round = (v) => (typeof v === 'number' ? Math.round(v * 1000) / 1000 : v);
 const result = {
   date: new Date().toISOString(),
-  command: 'npm run bench',
+  command: only.length
+    ? `npm run bench -- ${only.join(' ')} (other figures from the last full run)`
+    : 'npm run bench',
   machine: {
     cores: os.cpus().length,
     memory_gib: Math.round(os.totalmem() / 2 ** 30),

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import Ajv2020 from 'ajv/dist/2020.js';
 import type { ShotlistManifest } from './types.gen.js';
@@ -17,8 +18,15 @@ let compiled: ValidateFunction<ShotlistManifest> | undefined;
 
 function validator(): ValidateFunction<ShotlistManifest> {
   if (!compiled) {
-    const ajv = new Ajv2020.default({ strict: true, allErrors: true, verbose: true });
-    compiled = ajv.compile<ShotlistManifest>(manifestSchema);
+    try {
+      // Built by scripts/gen-validator.mjs next to the compiled code: no compile at start-up.
+      compiled = createRequire(import.meta.url)(
+        './validate.gen.cjs',
+      ) as ValidateFunction<ShotlistManifest>;
+    } catch {
+      const ajv = new Ajv2020.default({ strict: true, allErrors: true, verbose: true });
+      compiled = ajv.compile<ShotlistManifest>(manifestSchema);
+    }
   }
   return compiled;
 }
