@@ -17,6 +17,16 @@ interface Line {
   finish: (ending: Ending) => void;
 }
 
+/** The header line above the shots: counts, and the spend so far (or what it would cost). */
+export function progressHeader(
+  input: Pick<ProgressInput, 'shots' | 'currency' | 'simulated'>,
+  counts: { done: number; running: number; failed: number },
+  spent: number | null,
+): string {
+  const money = formatMoney(spent ?? 0, input.currency);
+  return `Rendering ${input.shots.length} shots: ${counts.done} done, ${counts.running} running, ${counts.failed} failed, ${input.simulated ? `simulated, would cost ${money}` : `spent ${money}`}`;
+}
+
 /** Creates the listr2 task list and starts drawing it. */
 export function createListrProgress(input: ProgressInput): ProgressView {
   const lines = new Map<string, Line>();
@@ -30,8 +40,7 @@ export function createListrProgress(input: ProgressInput): ProgressView {
   const running = new Set<string>();
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let header: ListrTaskWrapper<any, any, any> | undefined;
-  const headerTitle = () =>
-    `Rendering ${input.shots.length} shots: ${counts.done} done, ${running.size} running, ${counts.failed} failed, spent ${formatMoney(spent ?? 0, input.currency)}`;
+  const headerTitle = () => progressHeader(input, { ...counts, running: running.size }, spent);
 
   const list = new Listr(
     [

@@ -15,6 +15,8 @@ export interface ProgressInput {
   currency: string | null;
   out: Writable;
   now?: () => number;
+  /** A simulated run spends nothing: its cost is shown as what it would cost. */
+  simulated?: boolean;
 }
 
 function clock(at: number): string {

@@ -320,6 +320,7 @@ export default async function run(ctx: CliContext): Promise<number> {
     shots: assessed.map((a) => ({ label: a.label, key: a.key })),
     currency,
     out: renderer === 'json' ? ctx.stdout : human,
+    simulated: simulate,
   });
 
   let result: RenderResult;
