@@ -112,16 +112,36 @@ export async function afterRender(
   );
   for (const s of skipped) input.log(`${s.variant ? `${s.variant}: ` : ''}${s.reason}`);
   if (jobs.length === 0) return { outputs: [], failed: 0 };
+  // A re-encode of many clips takes a while: say how far it is, in quarters.
+  const shown = new Map<string | null, number>();
   const { outputs, failed } = await assembleOutputs(jobs, outDir, {
     env: input.ctx.env,
     signal: input.signal,
     log: input.log,
+    onProgress: (variant, fraction) => {
+      const quarter = Math.floor(fraction * 4);
+      if (quarter < 1 || quarter > 3 || quarter <= (shown.get(variant) ?? 0)) return;
+      shown.set(variant, quarter);
+      input.log(`stitching${variant ? ` ${variant}` : ''}: ${quarter * 25}%`);
+    },
   });
   return { outputs, failed: failed.length };
 }
 
 function shotKey(shot: Pick<PlannedShot, 'id' | 'variant' | 'take'>): string {
   return `${shot.id}\u0000${shot.variant ?? ''}\u0000${shot.take}`;
+}
+
+/** What the run cost: nothing when simulated; no invented figure when no price is set. */
+export function describeSpend(
+  simulated: boolean,
+  cost: number | null,
+  currency: string | null,
+  priced: boolean,
+): string {
+  const money = priced ? formatMoney(cost ?? 0, currency) : undefined;
+  if (simulated) return `simulated: nothing spent${money ? ` (${money} at your prices)` : ''}`;
+  return money ? `spent ${money}` : 'spent: no prices set';
 }
 
 function describePreview(s: AssessmentSummary, currency: string | null): string {
@@ -381,7 +401,7 @@ export default async function run(ctx: CliContext): Promise<number> {
   });
 
   const t = report.totals;
-  const line = `${t.done} done, ${t.failed} failed${t.unknown ? `, ${t.unknown} unknown` : ''}${t.pending ? `, ${t.pending} pending` : ''} · ${simulate ? `simulated: nothing spent (${formatMoney(t.spent_cost ?? 0, currency)} at your prices)` : `spent ${formatMoney(t.spent_cost ?? 0, currency)}`} (${t.submitted_seconds} s submitted) · ${path.relative(ctx.cwd, written.files.html) || written.files.html}`;
+  const line = `${t.done} done, ${t.failed} failed${t.unknown ? `, ${t.unknown} unknown` : ''}${t.pending ? `, ${t.pending} pending` : ''} · ${describeSpend(simulate, t.spent_cost, currency, plan.totals.cost !== null)} (${t.submitted_seconds} s submitted) · ${path.relative(ctx.cwd, written.files.html) || written.files.html}`;
   if (json) {
     ctx.stdout.write(
       `${JSON.stringify({ event: 'summary', time: new Date().toISOString(), totals: t, requests: result.requests, interrupted: result.interrupted, report: written.files.json })}\n`,
