@@ -9,7 +9,7 @@ Writes a commented starter manifest (default shotlist.yaml). Never overwrites a 
 `;
 
 /** The starter manifest: valid as written, and a tour of the format in its comments. */
-export const STARTER = `# yaml-language-server: $schema=https://shotlist.dev/schema/manifest.schema.json
+export const STARTER = `# yaml-language-server: $schema=./node_modules/shotlist/schema/manifest.schema.json
 # A shotlist manifest: shots rendered through the Seedance video API, then stitched.
 # Check it: shotlist validate <file>   Cost it: shotlist plan <file>   Try it free: shotlist run --simulate <file>
 version: 1
