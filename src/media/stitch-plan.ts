@@ -121,6 +121,8 @@ export interface StitchPlan {
   expectedDurationSec: number;
   /** Frame rate of the output, for tolerance checks. */
   fps: number;
+  /** How far the result's duration may be from the expected one; default two frames and an AAC frame. */
+  toleranceSec?: number;
   warnings: string[];
 }
 
@@ -342,6 +344,14 @@ export function planStitch(
       listFile,
       expectedDurationSec: segs.reduce((sum, s) => sum + s.info.durationSec, 0),
       fps: Number.isFinite(fps) ? fps : 24,
+      // ffprobe builds disagree on whether a file's AAC priming (one 1024-sample frame) counts
+      // in its duration, and the concat demuxer counts it: each clip may add up to one frame.
+      toleranceSec:
+        2 / (Number.isFinite(fps) ? fps : 24) +
+        segs.reduce(
+          (sum, s) => sum + (s.info.audio ? 1024 / (s.info.audio.sampleRate || 44100) : 0),
+          0,
+        ),
       warnings,
     };
   }

@@ -85,7 +85,7 @@ export async function stitch(options: StitchOptions, deps: StitchDeps = {}): Pro
       // Two frames, plus one AAC frame: the container ends with whichever stream ends last.
       checkVideo(result, {
         expectDurationSec: plan.expectedDurationSec,
-        toleranceSec: 2 / plan.fps + 1024 / 44100,
+        toleranceSec: plan.toleranceSec ?? 2 / plan.fps + 1024 / 44100,
       });
     } catch (cause) {
       throw new MediaError(`the stitched ${base} failed its check: ${(cause as Error).message}`, {

@@ -154,6 +154,15 @@ describe('copy path', () => {
     expect(plan.args).not.toContain('-filter_complex');
   });
 
+  it('allows one AAC frame per clip with audio in the duration check, none without audio', () => {
+    const withAudio = planStitch(opts(three), probes3, { features: MODERN });
+    const rate = probes3[0]!.audio!.sampleRate;
+    expect(withAudio.toleranceSec).toBeCloseTo(2 / withAudio.fps + (3 * 1024) / rate, 6);
+    const silent = three.map((f) => clip(f, { noAudio: true }));
+    const noAudio = planStitch(opts(three), silent, { features: MODERN });
+    expect(noAudio.toleranceSec).toBeCloseTo(2 / noAudio.fps, 6);
+  });
+
   it('maps no audio when no clip has any', () => {
     const probes = three.map((f) => clip(f, { noAudio: true }));
     const plan = planStitch(opts(three), probes, { features: MODERN });
