@@ -3,6 +3,7 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { expect, it } from 'vitest';
 import { shotlist, spawnShotlist } from '../helpers/cli.js';
+import { runArgs } from '../e2e/run-helpers.js';
 import { record } from './figures.js';
 import {
   badJournalLines,
@@ -33,18 +34,7 @@ it('crash and resume: 20 SIGKILLs across a 60-shot run lose nothing and pay for 
   const { tmp, sim } = bench;
   const manifest = writeManifest(tmp.dir, 60, 'crash');
   const out = path.join(tmp.dir, 'out');
-  const args = [
-    'run',
-    manifest,
-    '--base-url',
-    sim.url,
-    '--out',
-    out,
-    '--yes',
-    '--concurrency',
-    '8',
-    '--json',
-  ];
+  const args = runArgs(manifest, sim, out, '--concurrency', '8', '--json');
   const random = mulberry32(20);
   const outputs: string[] = [];
   let kills = 0;

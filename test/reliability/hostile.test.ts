@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import pLimit from 'p-limit';
 import { describe, expect, it } from 'vitest';
 import { BIN, shotlist } from '../helpers/cli.js';
+import { runArgs } from '../e2e/run-helpers.js';
 import { record } from './figures.js';
 import { env, keyLeaks, partFiles, readReport, useSimulator, writeManifest } from './common.js';
 
@@ -170,13 +171,10 @@ describe('hostile input', () => {
     const { tmp, sim } = bench;
     const manifest = writeManifest(tmp.dir, 2, 'capped');
     const out = path.join(tmp.dir, 'capped-out');
-    const r = await shotlist(
-      ['run', manifest, '--base-url', sim.url, '--out', out, '--yes', '--max-download-mb', '0.01'],
-      {
-        env,
-        cwd: tmp.dir,
-      },
-    );
+    const r = await shotlist(runArgs(manifest, sim, out, '--max-download-mb', '0.01'), {
+      env,
+      cwd: tmp.dir,
+    });
     const report = readReport(out);
     const figures = {
       'exit code': r.exitCode ?? -1,

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { expect, it } from 'vitest';
 import { shotlist, spawnShotlist } from '../helpers/cli.js';
+import { runArgs } from '../e2e/run-helpers.js';
 import { record } from './figures.js';
 import {
   badJournalLines,
@@ -20,17 +21,7 @@ it('interrupt: SIGINT mid-run exits 130 with a consistent journal, and the next 
   const { tmp, sim } = bench;
   const manifest = writeManifest(tmp.dir, 16, 'interrupt');
   const out = path.join(tmp.dir, 'out');
-  const args = [
-    'run',
-    manifest,
-    '--base-url',
-    sim.url,
-    '--out',
-    out,
-    '--yes',
-    '--concurrency',
-    '4',
-  ];
+  const args = runArgs(manifest, sim, out, '--concurrency', '4');
   const child = spawnShotlist(args, { env, cwd: tmp.dir });
   await delay(2500);
   child.kill('SIGINT');

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { shotlist } from '../helpers/cli.js';
+import { runArgs } from '../e2e/run-helpers.js';
 import { record } from './figures.js';
 import {
   billedForDone,
@@ -28,21 +29,11 @@ it('fault soak: 300 shots under injected faults end done or failed with the reas
   const manifest = writeManifest(tmp.dir, 300);
   const out = path.join(tmp.dir, 'out');
   const started = Date.now();
-  const r = await shotlist(
-    [
-      'run',
-      manifest,
-      '--base-url',
-      sim.url,
-      '--out',
-      out,
-      '--yes',
-      '--concurrency',
-      '32',
-      '--json',
-    ],
-    { env, cwd: tmp.dir, timeout: 540_000 },
-  );
+  const r = await shotlist(runArgs(manifest, sim, out, '--concurrency', '32', '--json'), {
+    env,
+    cwd: tmp.dir,
+    timeout: 540_000,
+  });
   const seconds = (Date.now() - started) / 1000;
   const report = readReport(out);
   const by = (status: string) => report.shots.filter((s) => s.status === status);
