@@ -28,6 +28,11 @@ export interface SkippedOutput {
 
 export const DEFAULT_TRANSITION_SECONDS = 0.5;
 
+/** One planned take (shot id, variant, take) as a map key. */
+export function takeKey(shot: Pick<PlannedShot, 'id' | 'variant' | 'take'>): string {
+  return `${shot.id}\u0000${shot.variant ?? ''}\u0000${shot.take}`;
+}
+
 function transitionOf(
   spec: { type?: string; duration?: number } | undefined,
 ): Transition | undefined {

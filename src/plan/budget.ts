@@ -19,6 +19,12 @@ export function roundMoney(value: number): number {
   return Math.round(value * 1e6) / 1e6;
 }
 
+/** `12.00 CNY`, or `-` without a price: how every table and log line shows money. */
+export function formatMoney(value: number | null, currency: string | null): string {
+  if (value === null) return '-';
+  return `${(Math.round(value * 100) / 100).toFixed(2)}${currency ? ` ${currency}` : ''}`;
+}
+
 /**
  * Whether a spend stays within the limits. A cost limit with unpriced models cannot be
  * checked, and is refused: no surprise spend.

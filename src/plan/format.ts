@@ -1,4 +1,4 @@
-import { roundMoney } from './budget.js';
+import { formatMoney as money } from './budget.js';
 import type { Plan, PlannedShot } from './types.js';
 
 function table(rows: string[][], rightAligned: ReadonlySet<number>): string {
@@ -14,11 +14,6 @@ function table(rows: string[][], rightAligned: ReadonlySet<number>): string {
         .trimEnd(),
     )
     .join('\n');
-}
-
-function money(value: number | null, currency: string | null): string {
-  if (value === null) return '-';
-  return `${roundMoney(value).toFixed(2)}${currency ? ` ${currency}` : ''}`;
 }
 
 export interface PlanTableOptions {

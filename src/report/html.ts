@@ -1,3 +1,4 @@
+import { formatMoney } from '../plan/budget.js';
 import type { OutputReport, RunReport, ShotReport, ShotStatus } from './types.js';
 
 export interface RenderHtmlOptions {
@@ -49,9 +50,7 @@ export function orderShots(shots: readonly ShotReport[]): ShotReport[] {
 }
 
 function money(value: number | null, currency: string | null): string {
-  if (value === null) return '—';
-  const amount = value.toFixed(2);
-  return currency ? `${amount} ${currency}` : amount;
+  return value === null ? '—' : formatMoney(value, currency);
 }
 
 function seconds(value: number): string {

@@ -15,11 +15,7 @@ export function formatDuration(ms: number): string {
   return `${min} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
-/** `12.00 CNY`, or `-` without a price. */
-export function formatMoney(value: number | null, currency: string | null): string {
-  if (value === null) return '-';
-  return `${(Math.round(value * 100) / 100).toFixed(2)}${currency ? ` ${currency}` : ''}`;
-}
+export { formatMoney } from '../plan/budget.js';
 
 /** The one-line state of a shot after an event, as the task list and the plain log show it. */
 export function describeEvent(e: RenderEvent): string {

@@ -13,9 +13,9 @@ import { verifyVideo } from '../../media/probe.js';
 import { DEFAULT_BASE_URL } from '../../models.js';
 import { checkBudget } from '../../plan/budget.js';
 import { plan as makePlan } from '../../plan/plan.js';
-import type { Plan, PlannedShot } from '../../plan/types.js';
+import type { Plan } from '../../plan/types.js';
 import { assembleOutputs } from '../../media/assemble.js';
-import { stitchJobs } from '../../media/outputs.js';
+import { stitchJobs, takeKey } from '../../media/outputs.js';
 import { JOURNAL_FILE, readJournal } from '../../render/journal.js';
 import { DEFAULT_CONCURRENCY, render, type RenderResult } from '../../render/render.js';
 import { toRunReport } from '../../render/report.js';
@@ -101,12 +101,12 @@ export async function afterRender(
   const files = new Map<string, string>();
   for (const s of result.shots) {
     if (s.status === 'done' && s.file) {
-      files.set(shotKey(s.shot), path.resolve(outDir, s.file.path));
+      files.set(takeKey(s.shot), path.resolve(outDir, s.file.path));
     }
   }
   const { jobs, skipped } = stitchJobs(
     plan,
-    (shot) => files.get(shotKey(shot)),
+    (shot) => files.get(takeKey(shot)),
     outDir,
     path.dirname(plan.manifest.file),
   );
@@ -126,10 +126,6 @@ export async function afterRender(
     },
   });
   return { outputs, failed: failed.length };
-}
-
-function shotKey(shot: Pick<PlannedShot, 'id' | 'variant' | 'take'>): string {
-  return `${shot.id}\u0000${shot.variant ?? ''}\u0000${shot.take}`;
 }
 
 /** What the run cost: nothing when simulated; no invented figure when no price is set. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { EXIT_CODES, UsageError } from '../../errors.js';
 import { loadManifest } from '../../manifest/load.js';
 import { assembleOutputs } from '../../media/assemble.js';
-import { stitchJobs } from '../../media/outputs.js';
+import { stitchJobs, takeKey } from '../../media/outputs.js';
 import { plan as makePlan } from '../../plan/plan.js';
 import type { RunReport } from '../../report/types.js';
 import { parseCommandArgs } from '../args.js';
@@ -50,15 +50,12 @@ export default async function stitchCommand(ctx: CliContext): Promise<number> {
   const done = new Map(
     report.shots
       .filter((s) => s.status === 'done' && s.file)
-      .map((s) => [
-        `${s.id}\u0000${s.variant ?? ''}\u0000${s.take}`,
-        path.resolve(outDir, s.file!),
-      ]),
+      .map((s) => [takeKey(s), path.resolve(outDir, s.file!)]),
   );
   const { jobs, skipped } = stitchJobs(
     plan,
     (shot) => {
-      const file = done.get(`${shot.id}\u0000${shot.variant ?? ''}\u0000${shot.take}`);
+      const file = done.get(takeKey(shot));
       return file && existsSync(file) ? file : undefined;
     },
     outDir,
