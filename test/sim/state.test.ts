@@ -1,4 +1,5 @@
 import { appendFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readLedger } from '../../src/sim/index.js';
@@ -72,6 +73,34 @@ describe('a simulator started again on its state folder', () => {
     await first.close();
     const second = await sim({ stateDir });
     expect(second.fileUrl).toBe(port);
+  });
+
+  it('serves on a new port when the old one is taken, and gives the old tasks URLs on it', async () => {
+    const stateDir = path.join(dir, 'state');
+    const first = await sim({ stateDir });
+    const id = await submit(first.url);
+    const oldFiles = first.fileUrl;
+    await first.close();
+    const squatter = createServer((_req, res) => res.end('not a video'));
+    await new Promise<void>((resolve) =>
+      squatter.listen(Number(new URL(oldFiles).port), '127.0.0.1', resolve),
+    );
+    try {
+      const second = await sim({ stateDir });
+      expect(second.fileUrl).not.toBe(oldFiles);
+      const { body } = await task(second.url, id);
+      expect(body.metadata?.url).toBe(`${second.fileUrl}/videos/${id}.mp4`);
+      const file = await fetch(body.metadata?.url ?? '');
+      expect(file.headers.get('content-type')).toBe('video/mp4');
+      await file.arrayBuffer();
+      await second.close();
+      // The new port is the one remembered now.
+      squatter.close();
+      const third = await sim({ stateDir });
+      expect(third.fileUrl).toBe(second.fileUrl);
+    } finally {
+      if (squatter.listening) squatter.close();
+    }
   });
 
   it('gives a waiting task the slot it would have had', async () => {
