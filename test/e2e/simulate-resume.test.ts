@@ -43,6 +43,13 @@ describe('run --simulate, interrupted and resumed (built bin)', () => {
     expect(before.totals.submissions).toBeGreaterThanOrEqual(1);
     expect(before.totals.submissions).toBeLessThan(4);
 
+    // status reads the simulated journal: the interrupted tasks are in flight, nothing sent.
+    const status = ['status', manifest, '--out', out, '--simulate'];
+    const midway = await shotlist(status, { cwd: tmp.dir });
+    expect(midway.exitCode).toBe(1);
+    expect(midway.stdout).toContain(`${before.totals.submissions} in flight`);
+    expect((await readLedger(stateDir)).totals.submissions).toBe(before.totals.submissions);
+
     // A new process, a new simulator on a new API port: the journaled tasks are still there.
     const second = await shotlist([...args, '--sim-latency', '0.2-0.5'], { cwd: tmp.dir });
     expect(second.exitCode, second.stderr + second.stdout).toBe(0);
@@ -63,6 +70,10 @@ describe('run --simulate, interrupted and resumed (built bin)', () => {
     expect(final.durationSec).toBeGreaterThan(4 * 4 - 0.5);
     expect(final.durationSec).toBeLessThan(4 * 4 + 0.5);
     expect(filesUnder(out).some((f) => f.endsWith('.part'))).toBe(false);
+
+    const done = await shotlist(status, { cwd: tmp.dir });
+    expect(done.exitCode, done.stdout).toBe(0);
+    expect(done.stdout).toMatch(/^4 done, 0 in flight/m);
 
     // Once more: everything is cached, nothing is sent.
     const third = await shotlist(args, { cwd: tmp.dir });
