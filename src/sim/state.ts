@@ -19,7 +19,7 @@ import {
 } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
-import type { VideoRequest } from '../plan/contract.js';
+import { checkRequest, type VideoRequest } from '../plan/contract.js';
 import type { SimTask, TaskError } from './tasks.js';
 
 export const TASKS_FILE = 'tasks.ndjson';
@@ -77,7 +77,6 @@ const isShortString = (v: unknown, max: number): v is string =>
 function fromStored(value: unknown): SimTask | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const s = value as Partial<StoredTask>;
-  const body = s.body as Partial<VideoRequest> | undefined;
   const started = isTime(s.start_at) && isTime(s.end_at) && s.end_at >= s.start_at;
   const ok =
     s.v === 1 &&
@@ -90,17 +89,14 @@ function fromStored(value: unknown): SimTask | undefined {
       (isShortString(s.error?.message, 1000) && isShortString(s.error.code, 100))) &&
     (s.idempotency_key === null || isShortString(s.idempotency_key, 1000)) &&
     (s.fault === undefined || s.fault === '500' || s.fault === 'reset') &&
-    typeof body === 'object' &&
-    body !== null &&
-    isShortString(body.model, 200) &&
-    typeof body.prompt === 'string' &&
-    (body.duration === undefined || isTime(body.duration)) &&
+    // The same contract as a POST: a stored body makes clips (ffmpeg) just as a sent one does.
+    checkRequest(s.body).every((p) => p.severity !== 'error') &&
     typeof s.body_sha256 === 'string' &&
     isTime(s.body_bytes);
   if (!ok) return undefined;
   return {
     id: s.id!,
-    body: body as VideoRequest,
+    body: s.body!,
     bodySha256: s.body_sha256!,
     bodyBytes: s.body_bytes!,
     bodyTrimmed: s.body_trimmed === true,

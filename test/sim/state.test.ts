@@ -143,12 +143,19 @@ describe('a simulator started again on its state folder', () => {
     expect(fromDisk.submissions).toEqual(second.ledger().submissions);
   });
 
-  it('skips a torn last line and foreign lines, and keeps appending on a fresh line', async () => {
+  it('skips a torn last line, foreign lines and bodies the API would refuse, and keeps appending on a fresh line', async () => {
     const stateDir = path.join(dir, 'state');
     const first = await sim({ stateDir });
     const id = await submit(first.url);
     await first.close();
     const file = path.join(stateDir, TASKS_FILE);
+    // A well-formed line whose body the API would refuse: a clip of a million seconds.
+    const stored = JSON.parse(readFileSync(file, 'utf8').split('\n')[0]!) as {
+      id: string;
+      body: { duration: number };
+    };
+    const huge = { ...stored, id: 'task_huge', body: { ...stored.body, duration: 1e6 } };
+    appendFileSync(file, `${JSON.stringify(huge)}\n`);
     appendFileSync(file, '{"v":1,"id":"../../etc","received_at":1}\nnot json\n{"v":1,"id":"task_');
     const second = await sim({ stateDir });
     const next = await submit(second.url);
