@@ -123,34 +123,59 @@ async function realFolder(dir: string): Promise<void> {
   }
 }
 
+/** The lines of `handle`; a line over MAX_LINE bytes is skipped without ever being held whole. */
+async function* boundedLines(handle: FileHandle): AsyncGenerator<string> {
+  let parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of handle.createReadStream({ autoClose: false })) {
+    const bytes = chunk as Buffer;
+    let start = 0;
+    for (let nl = bytes.indexOf(0x0a); nl !== -1; nl = bytes.indexOf(0x0a, start)) {
+      const piece = bytes.subarray(start, nl);
+      if (size + piece.length <= MAX_LINE) yield Buffer.concat([...parts, piece]).toString('utf8');
+      parts = [];
+      size = 0;
+      start = nl + 1;
+    }
+    const rest = bytes.subarray(start);
+    size += rest.length;
+    if (size > MAX_LINE) parts = [];
+    else if (rest.length > 0) parts.push(Buffer.from(rest));
+  }
+  if (size > 0 && size <= MAX_LINE) yield Buffer.concat(parts).toString('utf8');
+}
+
 /** The tasks stored under `dir`, oldest first; unreadable or foreign lines are skipped. */
 export async function readStoredTasks(dir: string): Promise<SimTask[]> {
-  let text: string;
+  const file = path.join(dir, TASKS_FILE);
+  let handle: FileHandle;
   try {
-    const handle = await open(
-      path.join(dir, TASKS_FILE),
-      constants.O_RDONLY | constants.O_NOFOLLOW,
-    );
-    try {
-      text = await handle.readFile('utf8');
-    } finally {
-      await handle.close();
-    }
+    // Non-blocking, so a FIFO planted there cannot hang the open.
+    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
   const tasks: SimTask[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.length > MAX_LINE) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      continue; // a line torn by a crash mid-write
+  try {
+    if (!(await handle.stat()).isFile()) {
+      throw new UsageError(
+        `the simulator's task file ${file} is not a regular file`,
+        'remove it, or give the simulator another state folder',
+      );
     }
-    const task = fromStored(value);
-    if (task) tasks.push(task);
+    for await (const line of boundedLines(handle)) {
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        continue; // a line torn by a crash mid-write, or an empty one
+      }
+      const task = fromStored(value);
+      if (task) tasks.push(task);
+    }
+  } finally {
+    await handle.close();
   }
   return tasks;
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
@@ -156,12 +157,19 @@ describe('a simulator started again on its state folder', () => {
     };
     const huge = { ...stored, id: 'task_huge', body: { ...stored.body, duration: 1e6 } };
     appendFileSync(file, `${JSON.stringify(huge)}\n`);
+    // A line far over any we write, then a valid one that spans the reader's chunks.
+    const copy = { ...stored, id: 'task_copy', body: { ...stored.body, prompt: 'p'.repeat(2000) } };
+    appendFileSync(
+      file,
+      `${'x'.repeat(3_000_000)}\n${' '.repeat(65_000)}${JSON.stringify(copy)}\n`,
+    );
+    appendFileSync(file, `${JSON.stringify(copy).replace('task_copy', 'task_copy2')}\n`);
     appendFileSync(file, '{"v":1,"id":"../../etc","received_at":1}\nnot json\n{"v":1,"id":"task_');
     const second = await sim({ stateDir });
     const next = await submit(second.url);
     await second.close();
     const ledger = await readLedger(stateDir);
-    expect(ledger.submissions.map((s) => s.id)).toEqual([id, next]);
+    expect(ledger.submissions.map((s) => s.id)).toEqual([id, 'task_copy', 'task_copy2', next]);
     expect(readFileSync(file, 'utf8').endsWith('\n')).toBe(true);
   });
 
@@ -180,6 +188,16 @@ describe('a simulator started again on its state folder', () => {
     await expect(sim({ stateDir })).rejects.toThrow();
     expect(readFileSync(victim, 'utf8')).toBe('keep me');
   });
+
+  it.skipIf(process.platform === 'win32')(
+    'refuses a FIFO planted as its task file instead of waiting on it',
+    async () => {
+      const stateDir = path.join(dir, 'state');
+      mkdirSync(stateDir);
+      execFileSync('mkfifo', [path.join(stateDir, TASKS_FILE)]);
+      await expect(sim({ stateDir })).rejects.toThrow(/not a regular file/);
+    },
+  );
 
   it('accepts the key of the process it runs in, not of the one before', async () => {
     const stateDir = path.join(dir, 'state');
