@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { probe } from '../../src/media/probe.js';
@@ -79,5 +80,26 @@ describe('run --simulate, interrupted and resumed (built bin)', () => {
     const third = await shotlist(args, { cwd: tmp.dir });
     expect(third.exitCode, third.stderr).toBe(0);
     expect((await readLedger(stateDir)).totals.submissions).toBe(4);
-  });
+  }, 180_000);
+
+  it('brings back the clip of a reverted prompt from the earlier task, without a new submission', async () => {
+    const manifest = writeManifest(tmp.dir, 2);
+    const out = path.join(tmp.dir, 'out');
+    const args = ['run', manifest, '--simulate', '--yes', '--out', out, '--sim-latency', '0.2-0.4'];
+    const original = readFileSync(manifest, 'utf8');
+    const clip = path.join(out, 'clips', 's01.mp4');
+
+    expect((await shotlist(args, { cwd: tmp.dir })).exitCode).toBe(0);
+    const first = createHash('sha256').update(readFileSync(clip)).digest('hex');
+    writeFileSync(manifest, original.replace('橘猫的第 1 个镜头', '黑猫的第 1 个镜头'));
+    expect((await shotlist(args, { cwd: tmp.dir })).exitCode).toBe(0);
+    writeFileSync(manifest, original);
+    const reverted = await shotlist(args, { cwd: tmp.dir });
+    expect(reverted.exitCode, reverted.stderr + reverted.stdout).toBe(0);
+    expect(reverted.stdout + reverted.stderr).not.toMatch(/ECONNREFUSED|not_found/);
+    expect(createHash('sha256').update(readFileSync(clip)).digest('hex')).toBe(first);
+    const ledger = await readLedger(path.join(out, '.simulator'));
+    expect(ledger.totals.submissions).toBe(3);
+    expect(countsByPrompt(ledger)).toEqual([1, 1, 1]);
+  }, 180_000);
 });
