@@ -1,11 +1,6 @@
-export {
-  startSimulator,
-  parseRange,
-  type Simulator,
-  type SimulatorStats,
-  type Ledger,
-  type LedgerEntry,
-} from './server.js';
+export { startSimulator, parseRange, type Simulator, type SimulatorStats } from './server.js';
+export { readLedger, type Ledger, type LedgerEntry } from './ledger.js';
+export { KEPT_BODY_LIMIT, type KeptBody } from './kept.js';
 export {
   parseLatency,
   parseFaults,

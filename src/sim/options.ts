@@ -43,8 +43,15 @@ export interface SimulatorOptions {
   seed?: number;
   /** Environment used to locate ffmpeg (`FFMPEG_PATH`, `PATH`). Default `process.env`. */
   env?: NodeJS.ProcessEnv;
-  /** Where clips are cached across runs. Default `<tmpdir>/shotlist-sim-clips`. */
+  /** Where clips are cached across runs. Default `<stateDir>/clips`, else `<tmpdir>/shotlist-sim-clips`. */
   cacheDir?: string;
+  /**
+   * A folder where the simulator keeps its tasks (and, unless `cacheDir` says otherwise, its
+   * clips): a simulator started again on it serves the same tasks, continues their timelines
+   * and serves their files, on the same file port when that port is free. Default none: the
+   * tasks live as long as the process.
+   */
+  stateDir?: string;
   /** Milliseconds since the epoch; injectable so tests can step task lifecycles. */
   clock?: () => number;
   /** Notable events (a webhook that failed, an encode that broke); the simulator prints nothing. */
@@ -155,6 +162,7 @@ export interface ResolvedOptions {
   seed: number | undefined;
   env: NodeJS.ProcessEnv;
   cacheDir: string | undefined;
+  stateDir: string | undefined;
   clock: () => number;
   onLog: (event: SimulatorLogEvent) => void;
 }
@@ -216,6 +224,7 @@ export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions 
     seed: options.seed,
     env: options.env ?? process.env,
     cacheDir: options.cacheDir,
+    stateDir: options.stateDir,
     clock: options.clock ?? Date.now,
     onLog: options.onLog ?? (() => {}),
   };

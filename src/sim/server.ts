@@ -3,9 +3,12 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { ShotlistError, UsageError } from '../errors.js';
 import { checkRequest, type VideoRequest } from '../plan/contract.js';
 import { ClipStore, clipSpec, type ClipStats } from './clips.js';
+import { KEPT_WEBHOOK_LIMIT, keepBody } from './kept.js';
+import { buildLedger, type Ledger } from './ledger.js';
 import {
   FAULT_KINDS,
   resolveOptions,
@@ -14,38 +17,11 @@ import {
   type SimulatorOptions,
 } from './options.js';
 import { randomStreams, type Random } from './random.js';
-import { TaskBoard, billableSeconds, type SimTask, type TaskStatus } from './tasks.js';
+import { CLIPS_FOLDER, SimState } from './state.js';
+import { TaskBoard, type SimTask } from './tasks.js';
 import { isLoopbackUrl, postWebhook } from './webhook.js';
 
-/** One accepted submission in the ledger. */
-export interface LedgerEntry {
-  id: string;
-  /** ISO-8601 time the POST arrived. */
-  received_at: string;
-  /** The JSON body as the client sent it. */
-  body: VideoRequest;
-  /** Seconds the task bills if it completes (`duration`, default 5). */
-  seconds: number;
-  status: TaskStatus;
-  /** The `Idempotency-Key` header, recorded but not honoured (the reference has none). */
-  idempotency_key: string | null;
-  /** Present when the task was created although the client got this fault instead of an id. */
-  fault?: '500' | 'reset';
-}
-
-/** What was submitted and billed: the body of `GET /__sim/ledger`. */
-export interface Ledger {
-  submissions: LedgerEntry[];
-  totals: {
-    submissions: number;
-    /** Seconds of the completed tasks; failed and unfinished ones bill nothing. */
-    billed_seconds: number;
-    /** Requests to the file origin that carried an Authorization header (a leaked key). */
-    file_requests_with_authorization: number;
-    /** Tasks created although the client was answered with a 500 or a reset. */
-    ambiguous_submissions: number;
-  };
-}
+export type { Ledger, LedgerEntry } from './ledger.js';
 
 /** Counters of what the simulator saw and did: the body of `GET /__sim/stats`. */
 export interface SimulatorStats {
@@ -202,7 +178,10 @@ class SimulatorServer {
   private encodeWarned = false;
   private readonly apiKeyDigest: Buffer | undefined;
 
-  constructor(private readonly options: ResolvedOptions) {
+  constructor(
+    private readonly options: ResolvedOptions,
+    private readonly state: SimState | undefined,
+  ) {
     this.random = randomStreams(options.seed, ['tasks', 'ids', 'faults', 'ambiguity']);
     this.board = new TaskBoard({
       latency: options.latency,
@@ -213,13 +192,26 @@ class SimulatorServer {
     });
     this.clips = new ClipStore({
       env: options.env,
-      cacheDir: options.cacheDir,
+      cacheDir: options.cacheDir ?? (state ? path.join(state.dir, CLIPS_FOLDER) : undefined),
       onWarn: (message) => options.onLog({ level: 'warn', message }),
     });
     this.cacheDir = this.clips.dir;
     this.apiKeyDigest = options.apiKey === undefined ? undefined : digest(options.apiKey);
     this.api = createServer((req, res) => this.guard(res, this.handleApi(req, res)));
     this.files = createServer((req, res) => this.guard(res, this.handleFile(req, res)));
+    if (state) this.restore(state.tasks);
+  }
+
+  /** Takes back an earlier process's tasks: timelines go on, webhooks still due are sent. */
+  private restore(tasks: readonly SimTask[]): void {
+    this.board.restore(tasks);
+    const now = this.now();
+    for (const task of tasks) {
+      const hook = task.body.metadata?.webhook_url;
+      if (hook !== undefined && isLoopbackUrl(hook) && !TaskBoard.ended(task, now)) {
+        this.hookTasks.add(task);
+      }
+    }
   }
 
   async listen(): Promise<void> {
@@ -233,7 +225,7 @@ class SimulatorServer {
       });
     try {
       this.url = `http://127.0.0.1:${await listen(this.api, this.options.port)}`;
-      this.fileUrl = `http://127.0.0.1:${await listen(this.files, this.options.filePort)}`;
+      this.fileUrl = `http://127.0.0.1:${await this.listenFiles(listen)}`;
     } catch (error) {
       this.api.close();
       this.files.close();
@@ -247,6 +239,30 @@ class SimulatorServer {
       throw error;
     }
     this.clips.ensureEncoder().catch((error: unknown) => this.warnEncode(error));
+    this.checkHooks();
+  }
+
+  /**
+   * Serves files on the port asked for; else on the port an earlier process used, so the URLs
+   * it gave out work again; else (that port is taken) on any free one.
+   */
+  private async listenFiles(listen: (server: Server, port: number) => Promise<number>) {
+    const earlier = this.state?.filePort;
+    if (this.options.filePort !== 0 || earlier === undefined) {
+      const port = await listen(this.files, this.options.filePort);
+      await this.state?.saveFilePort(port);
+      return port;
+    }
+    let port: number;
+    try {
+      port = await listen(this.files, earlier);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EADDRINUSE' && code !== 'EACCES') throw error;
+      port = await listen(this.files, 0);
+      await this.state?.saveFilePort(port);
+    }
+    return port;
   }
 
   private now(): number {
@@ -498,26 +514,22 @@ class SimulatorServer {
       });
     }
     const request = body as VideoRequest;
+    const kept = keepBody(raw, request);
     const header = req.headers['idempotency-key'];
     const idempotencyKey = Array.isArray(header) ? (header[0] ?? null) : (header ?? null);
 
     // A real gateway may have created the task before it failed: half the time, so does this.
     const created = fault === undefined || this.random.ambiguity() < 0.5;
     if (created) {
-      const task = this.board.submit(request, this.now(), {
+      const task = this.board.submit(kept, this.now(), {
         idempotencyKey,
         ...(fault ? { fault } : {}),
       });
+      // On disk before the client learns the id: a restarted simulator must know every id given out.
+      await this.state?.append(task);
       if (task.outcome === 'completed') this.prepareClip(task);
       const hook = request.metadata?.webhook_url;
-      if (hook !== undefined) {
-        if (isLoopbackUrl(hook)) this.hookTasks.add(task);
-        else
-          this.options.onLog({
-            level: 'warn',
-            message: `${task.id}: webhook_url ${hook} is not a loopback address; it will not be called`,
-          });
-      }
+      if (hook !== undefined) this.watchHook(task, hook);
       this.checkHooks();
       if (fault === undefined) {
         return sendJson(res, 200, {
@@ -535,6 +547,22 @@ class SimulatorServer {
       status: 500,
       code: 'internal_error',
       message: 'internal server error',
+    });
+  }
+
+  /** Calls `hook` back when the task ends, if it is a URL the simulator may call. */
+  private watchHook(task: SimTask, hook: string): void {
+    const why =
+      task.body.metadata?.webhook_url !== hook
+        ? `is longer than ${KEPT_WEBHOOK_LIMIT} characters`
+        : isLoopbackUrl(hook)
+          ? undefined
+          : 'is not a loopback address';
+    if (why === undefined) return void this.hookTasks.add(task);
+    const shown = hook.length > 200 ? `${hook.slice(0, 200)}…` : hook;
+    this.options.onLog({
+      level: 'warn',
+      message: `${task.id}: webhook_url ${shown} ${why}; it will not be called`,
     });
   }
 
@@ -694,35 +722,7 @@ class SimulatorServer {
   }
 
   ledger(): Ledger {
-    const now = this.now();
-    this.board.advance(now);
-    const submissions: LedgerEntry[] = [];
-    let billed = 0;
-    let ambiguous = 0;
-    for (const task of this.board.tasks.values()) {
-      const status = TaskBoard.view(task, now, () => '').status;
-      const seconds = billableSeconds(task.body);
-      if (status === 'completed') billed += seconds;
-      if (task.fault) ambiguous++;
-      submissions.push({
-        id: task.id,
-        received_at: new Date(task.receivedAt).toISOString(),
-        body: task.body,
-        seconds,
-        status,
-        idempotency_key: task.idempotencyKey,
-        ...(task.fault ? { fault: task.fault } : {}),
-      });
-    }
-    return {
-      submissions,
-      totals: {
-        submissions: submissions.length,
-        billed_seconds: billed,
-        file_requests_with_authorization: this.fileAuthCount,
-        ambiguous_submissions: ambiguous,
-      },
-    };
+    return buildLedger(this.board, this.now(), this.fileAuthCount);
   }
 
   stats(): SimulatorStats {
@@ -746,6 +746,7 @@ class SimulatorServer {
         server.closeAllConnections();
       });
     await Promise.all([stop(this.api), stop(this.files), this.clips.close(), ...this.inFlight]);
+    await this.state?.close();
   }
 }
 
@@ -758,8 +759,15 @@ function digest(text: string): Buffer {
  * files on another. Throws a UsageError for a bad option or a port that is taken.
  */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const server = new SimulatorServer(resolveOptions(options));
-  await server.listen();
+  const resolved = resolveOptions(options);
+  const state = resolved.stateDir ? await SimState.open(resolved.stateDir) : undefined;
+  const server = new SimulatorServer(resolved, state);
+  try {
+    await server.listen();
+  } catch (error) {
+    await state?.close();
+    throw error;
+  }
   // Bound, so `const { url, ledger } = await startSimulator()` works.
   return {
     url: server.url,

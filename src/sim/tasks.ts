@@ -1,5 +1,6 @@
 import { LIMITS } from '../models.js';
 import type { VideoRequest } from '../plan/contract.js';
+import type { KeptBody } from './kept.js';
 import type { LatencyRange } from './options.js';
 import { taskId, type Random } from './random.js';
 
@@ -26,7 +27,11 @@ export interface TaskObject {
 /** One accepted submission, as the simulator keeps it. */
 export interface SimTask {
   id: string;
+  /** The body, or its essentials when it was large (see `keepBody`). */
   body: VideoRequest;
+  bodySha256: string;
+  bodyBytes: number;
+  bodyTrimmed: boolean;
   receivedAt: number;
   idempotencyKey: string | null;
   /** Set when the task was created although the client was answered with a fault. */
@@ -76,7 +81,7 @@ export class TaskBoard {
 
   /** Accepts a valid body at time `now` (ms) and decides, up front, how the task will end. */
   submit(
-    body: VideoRequest,
+    kept: KeptBody,
     now: number,
     extra: { idempotencyKey: string | null; fault?: '500' | 'reset' },
   ): SimTask {
@@ -88,7 +93,10 @@ export class TaskBoard {
     const failed = random() < failRate;
     const task: SimTask = {
       id,
-      body,
+      body: kept.body,
+      bodySha256: kept.sha256,
+      bodyBytes: kept.bytes,
+      bodyTrimmed: kept.trimmed,
       receivedAt: now,
       idempotencyKey: extra.idempotencyKey,
       fault: extra.fault,
@@ -102,6 +110,22 @@ export class TaskBoard {
     if (this.running.length < this.options.maxConcurrent) this.start(task, now);
     else this.waiting.push(task);
     return task;
+  }
+
+  /**
+   * Takes back the tasks of an earlier process, replaying their submissions in time order:
+   * a task that started at submission keeps its times, one that waited for a slot gets the
+   * slot it would have had, so every task continues the timeline it began.
+   */
+  restore(tasks: readonly SimTask[]): void {
+    const ordered = [...tasks].sort((a, b) => a.receivedAt - b.receivedAt);
+    for (const task of ordered) {
+      if (this.tasks.has(task.id)) continue;
+      this.advance(task.receivedAt);
+      this.tasks.set(task.id, task);
+      if (task.startAt !== undefined && task.endAt !== undefined) this.running.push(task);
+      else this.waiting.push(task);
+    }
   }
 
   private start(task: SimTask, at: number): void {

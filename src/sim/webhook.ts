@@ -1,19 +1,31 @@
 import { request } from 'node:https';
 import { isIP } from 'node:net';
 
+/**
+ * The URL to connect to for a webhook on this machine, its host a literal loopback address
+ * (127.0.0.0/8 or ::1; `localhost` becomes 127.0.0.1), or undefined for any other host. No
+ * name is ever looked up: a resolver could answer anything for it.
+ */
+export function loopbackTarget(url: string): URL | undefined {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    return undefined;
+  }
+  const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (host === 'localhost') {
+    target.hostname = '127.0.0.1';
+    return target;
+  }
+  if (isIP(host) === 4 && host.startsWith('127.')) return target;
+  if (isIP(host) === 6 && host === '::1') return target;
+  return undefined;
+}
+
 /** Whether a URL's host is this machine: the only place the simulator will call back. */
 export function isLoopbackUrl(url: string): boolean {
-  let host: string;
-  try {
-    host = new URL(url).hostname;
-  } catch {
-    return false;
-  }
-  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  if (isIP(host) === 6) return host === '::1';
-  return false;
+  return loopbackTarget(url) !== undefined;
 }
 
 /**
@@ -22,15 +34,22 @@ export function isLoopbackUrl(url: string): boolean {
  * refused here rather than trusted.
  */
 export function postWebhook(url: string, payload: unknown, signal: AbortSignal): Promise<number> {
-  if (!isLoopbackUrl(url)) return Promise.reject(new Error(`${url} is not a loopback address`));
+  const target = loopbackTarget(url);
+  if (!target) return Promise.reject(new Error(`${url} is not a loopback address`));
   const body = JSON.stringify(payload);
   return new Promise((resolve, reject) => {
     const req = request(
-      url,
+      target,
       {
         method: 'POST',
+        // The receiver still sees the host it was given (the connection goes to the literal).
+        ...(new URL(url).hostname === 'localhost' ? { servername: 'localhost' } : {}),
         rejectUnauthorized: false,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        headers: {
+          host: new URL(url).host,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
         timeout: 5000,
         signal,
       },

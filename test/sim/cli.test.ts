@@ -1,8 +1,11 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { CliContext } from '../../src/cli/context.js';
 import sim, { help } from '../../src/cli/commands/sim.js';
-import { BODY, KEY, cacheDir, post, render } from './helpers.js';
+import { tempDir } from '../helpers/cli.js';
+import { BODY, KEY, cacheDir, get, post, render } from './helpers.js';
 
 function fakeContext(argv: string[], env: NodeJS.ProcessEnv = {}) {
   const stdout = new PassThrough();
@@ -79,6 +82,31 @@ describe('shotlist sim', () => {
     abort();
     expect(await running).toBe(0);
     expect(out.join('').trim().split('\n').at(-1)).toBe('{"event":"stopped"}');
+  });
+
+  it('serves the tasks of an earlier run with --state-dir', async () => {
+    const { dir, cleanup } = tempDir('shotlist-sim-cli-state-');
+    try {
+      const start = async () => {
+        const fake = fakeContext(['--latency', '0', '--state-dir', 'state', '--json'], {
+          SHOTLIST_API_KEY: KEY,
+        });
+        fake.ctx.cwd = dir;
+        const running = sim(fake.ctx);
+        const { url } = JSON.parse(await fake.firstLine) as { url: string };
+        return { url, stop: () => (fake.abort(), running) };
+      };
+      const first = await start();
+      const task = await render(first.url);
+      expect(await first.stop()).toBe(0);
+      const second = await start();
+      const again = (await (await get(second.url, String(task.id))).json()) as typeof task;
+      expect(again).toMatchObject({ id: task.id, status: 'completed' });
+      expect(await second.stop()).toBe(0);
+      expect(existsSync(path.join(dir, 'state', 'tasks.ndjson'))).toBe(true);
+    } finally {
+      cleanup();
+    }
   });
 
   it('returns 2 with the problem and the fix on an unknown flag', async () => {

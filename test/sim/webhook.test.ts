@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execaSync } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isLoopbackUrl } from '../../src/sim/webhook.js';
+import { isLoopbackUrl, loopbackTarget } from '../../src/sim/webhook.js';
 import { BODY, post, sim } from './helpers.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'shotlist-sim-hook-'));
@@ -87,10 +87,69 @@ describe('webhook_url', () => {
       'https://10.0.0.1/x',
       'https://128.0.0.1/',
       'nope',
+      // Names a resolver would have to answer: never looked up, so never called.
+      'https://app.localhost/x',
+      'https://localhost./x',
+      'https://127.0.0.1.nip.io/x',
+      'https://[::ffff:127.0.0.1]/x',
     ]) {
       expect(isLoopbackUrl(url), url).toBe(false);
     }
   });
+
+  it('connects to a literal address: localhost becomes 127.0.0.1, no name to resolve', () => {
+    expect(loopbackTarget('https://localhost:8443/hook?a=1')?.href).toBe(
+      'https://127.0.0.1:8443/hook?a=1',
+    );
+    expect(loopbackTarget('https://[::1]:9/x')?.hostname).toBe('[::1]');
+    expect(loopbackTarget('https://127.0.0.2/x')?.hostname).toBe('127.0.0.2');
+  });
+
+  it('does not call a name under .localhost, and says so', async () => {
+    const logs: string[] = [];
+    const simulator = await sim({ onLog: (e) => logs.push(e.message) });
+    await post(simulator.url, { ...BODY, metadata: { webhook_url: 'https://a.localhost/hook' } });
+    expect(logs.join('\n')).toMatch(/a\.localhost\/hook is not a loopback address/);
+  });
+
+  it('does not keep or call a long webhook URL of a large body, and says so', async () => {
+    const logs: string[] = [];
+    const simulator = await sim({ onLog: (e) => logs.push(e.message) });
+    const long = `https://127.0.0.1:9/${'x'.repeat(3000)}`;
+    const note = 'n'.repeat(100_000);
+    await post(simulator.url, { ...BODY, metadata: { webhook_url: long, note } });
+    expect(logs.join('\n')).toMatch(/is longer than 2048 characters; it will not be called/);
+    expect(logs.join('\n').length).toBeLessThan(1000);
+    expect(JSON.stringify(simulator.ledger())).not.toContain('x'.repeat(3000));
+  });
+
+  it.skipIf(!tls)(
+    tls ? 'calls https://localhost on 127.0.0.1 with the Host it was given' : 'skipped: no openssl',
+    async () => {
+      const hosts: (string | undefined)[] = [];
+      const server = createServer(tls ?? {}, (req, res) => {
+        hosts.push(req.headers.host);
+        req.resume();
+        req.on('end', () => res.end('ok'));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (server.address() as AddressInfo).port;
+        const simulator = await sim({ latency: { min: 0.1, max: 0.1 } });
+        await post(simulator.url, {
+          ...BODY,
+          metadata: { webhook_url: `https://localhost:${port}/hook` },
+        });
+        for (let i = 0; i < 100 && simulator.stats().webhooks.delivered === 0; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        expect(simulator.stats().webhooks).toEqual({ delivered: 1, failed: 0 });
+        expect(hosts).toEqual([`localhost:${port}`]);
+      } finally {
+        server.close();
+      }
+    },
+  );
 
   it.skipIf(!tls)(
     tls

@@ -274,6 +274,7 @@ export default async function run(ctx: CliContext): Promise<number> {
       const sim = await startSimulator({
         apiKey,
         port: 0,
+        stateDir: path.join(outDir, '.simulator'),
         env: ctx.env,
         ...(values['sim-latency'] !== undefined ? { latency: values['sim-latency'] } : {}),
       });

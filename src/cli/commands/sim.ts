@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ShotlistError, UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
@@ -18,7 +19,11 @@ Options:
   --slow-seconds N     how late a "slow" answer comes (default 3)
   --max-concurrent N   tasks running at once; the rest stay queued (default unbounded)
   --seed N             make every random choice reproducible
-  --cache-dir DIR      where generated clips are kept (default a folder in the temp dir)
+  --state-dir DIR      keep tasks, the ledger and clips in DIR: started again on the same
+                       DIR, the simulator serves the earlier tasks (default: none, the
+                       tasks end with the process)
+  --cache-dir DIR      where generated clips are kept (default DIR/clips with --state-dir,
+                       else a folder in the temp dir)
   --json               print one JSON line {event: "listening", url, file_url, ledger}
   -h, --help           show this help
 
@@ -55,6 +60,7 @@ export default async function sim(ctx: CliContext): Promise<number> {
         'max-concurrent': { type: 'string' },
         seed: { type: 'string' },
         'cache-dir': { type: 'string' },
+        'state-dir': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -84,6 +90,8 @@ export default async function sim(ctx: CliContext): Promise<number> {
       maxConcurrent: number('max-concurrent', values['max-concurrent'], true),
       seed: number('seed', values.seed, true),
       cacheDir: values['cache-dir'],
+      stateDir:
+        values['state-dir'] === undefined ? undefined : path.resolve(ctx.cwd, values['state-dir']),
       env: ctx.env,
       onLog: (event) => ctx.stderr.write(`${event.level}: ${event.message}\n`),
     });
