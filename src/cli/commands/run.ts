@@ -128,12 +128,17 @@ function printDryRun(
       );
   }
   const c = run.summary.counts;
+  const leftUnknown = run.assessed.filter((a) => a.state === 'unknown' && !a.submits).length;
   const kept = [
-    `${c.cached} cached`,
-    `${c.in_flight + c.download} in flight (resumed, not sent again)`,
-    `${c.unknown - run.assessed.filter((a) => a.state === 'unknown' && a.submits).length} unknown (left alone)`,
-  ];
-  say(`dry run: ${plural(sent.length, 'request')} shown (${kept.join(', ')}), nothing sent.`);
+    c.cached > 0 ? `${c.cached} cached` : '',
+    c.in_flight + c.download > 0
+      ? `${c.in_flight + c.download} in flight (resumed, not sent again)`
+      : '',
+    leftUnknown > 0 ? `${leftUnknown} unknown (left alone)` : '',
+  ].filter(Boolean);
+  say(
+    `dry run: ${plural(sent.length, 'request')} shown${kept.length > 0 ? `, ${kept.join(', ')}` : ''}; nothing sent.`,
+  );
 }
 
 /** The command line's options as `runManifest` options. */
@@ -192,6 +197,8 @@ function printOutcome(
   if (result.fatal) {
     ctx.stderr.write(`error: ${result.fatal.message}\n`);
     if (result.fatal.fix) ctx.stderr.write(`  fix: ${result.fatal.fix}\n`);
+  } else if (result.status === 'failed') {
+    ctx.stderr.write(`  run again: ${resume} (only the shots not done are sent)\n`);
   } else if (result.status === 'interrupted') {
     const inFlight = render.shots.filter((s) => s.status === 'pending').length;
     ctx.stderr.write(
