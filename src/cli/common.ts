@@ -3,7 +3,7 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { ShotOverrides } from '../manifest/resolve.js';
 import { chooseBase, type BaseChoice } from '../pipeline/base.js';
-import { defaultOutDir } from '../pipeline/stitch.js';
+import { defaultOutDir } from '../pipeline/out-dir.js';
 import { numberFlag, splitList } from './args.js';
 import type { CliContext } from './context.js';
 

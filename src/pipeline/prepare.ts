@@ -10,7 +10,7 @@ import { JOURNAL_FILE, readJournal } from '../render/journal.js';
 import { assessShots, summarizeAssessment } from '../render/state.js';
 import { chooseBase } from './base.js';
 import { foreignTasks } from './clips.js';
-import { defaultOutDir } from './stitch.js';
+import { defaultOutDir } from './out-dir.js';
 import type { PreparedRun, RunCallbacks, RunOptions } from './types.js';
 
 function checkFlags(options: RunOptions): void {

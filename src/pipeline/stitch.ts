@@ -14,6 +14,7 @@ import type { Plan } from '../plan/types.js';
 import { JOURNAL_FILE, readJournal } from '../render/journal.js';
 import type { OutputReport, RunReport } from '../report/types.js';
 import { findRenderedClips } from './clips.js';
+import { defaultOutDir } from './out-dir.js';
 
 export interface StitchRenderedOptions {
   outDir: string;
@@ -133,9 +134,4 @@ export async function stitchManifest(
     );
   }
   return { ...result, outDir };
-}
-
-/** Where a manifest's renders go unless told: `renders/<name>`. */
-export function defaultOutDir(name: string): string {
-  return path.join('renders', name);
 }

@@ -109,6 +109,21 @@ describe('resuming a run (built bin against the simulator)', () => {
     expectNoKey([stderr, other.stdout, other.stderr, resumed.stdout, resumed.stderr], out);
   });
 
+  it('after a failed run, the command to run again keeps the base URL and the shots', async () => {
+    const sim = await startSimulator({ apiKey: KEY, latency: '0.1-0.2', seed: 3, failRate: 1 });
+    sims.push(sim);
+    const manifest = writeManifest(tmp.dir, 2);
+    const out = path.join(tmp.dir, 'out');
+    const r = await shotlist(runArgs(manifest, sim, out, '--only', 's02'), {
+      env: childEnv,
+      cwd: tmp.dir,
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(
+      `run again: shotlist run ${manifest} --base-url ${sim.url} --out ${out} --only s02 --yes`,
+    );
+  });
+
   it('--only never shrinks the final or the report; --dry-run shows only what it would send', async () => {
     const sim = await simulator('0.2-0.5');
     const manifest = writeManifest(tmp.dir, 3);
