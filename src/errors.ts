@@ -4,6 +4,8 @@ export const EXIT_CODES = {
   shotsFailed: 1,
   badInput: 2,
   overBudget: 3,
+  /** Not the manifest, not the shots: the machine (an unwritable folder) or a bug in shotlist. */
+  internal: 70,
   interrupted: 130,
 } as const;
 

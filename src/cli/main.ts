@@ -47,11 +47,27 @@ ${Object.entries(COMMANDS)
   .join('\n')}
 
 Run \`shotlist <command> --help\` for a command's options. Every command takes --json.
-Exit codes: 0 ok, 1 some shots failed, 2 bad input, 3 over budget (nothing sent), 130 interrupted.
+Exit codes: 0 ok, 1 some shots failed, 2 bad input, 3 over budget (nothing sent),
+70 unexpected (an unusable folder, or a bug), 130 interrupted.
 `;
 
-/** Prints an error the way users should see it: known errors with their fix, others with a stack. */
-export function reportError(error: unknown, ctx: Pick<CliContext, 'stderr'>): number {
+/** What the system says for the errors a user can fix on their own machine. */
+const SYSTEM_ERRORS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  ENOTDIR: 'a file stands where a folder is needed',
+  EISDIR: 'a folder stands where a file is needed',
+  ENOENT: 'no such file or folder',
+};
+
+/**
+ * Prints an error the way users should see it: known errors with their fix, a failing file
+ * system call as one line naming the path, anything else as one line (the stack only with
+ * SHOTLIST_DEBUG=1). Unexpected errors exit 70, apart from "some shots failed".
+ */
+export function reportError(error: unknown, ctx: Pick<CliContext, 'stderr' | 'env'>): number {
   if (error instanceof ManifestError) {
     for (const d of error.diagnostics) ctx.stderr.write(`${formatDiagnostic(d)}\n`);
     ctx.stderr.write(`${error.message}; nothing was sent.\n`);
@@ -62,8 +78,19 @@ export function reportError(error: unknown, ctx: Pick<CliContext, 'stderr'>): nu
     if (error.fix) ctx.stderr.write(`  fix: ${error.fix}\n`);
     return error.exitCode;
   }
-  ctx.stderr.write(`unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
-  return EXIT_CODES.shotsFailed;
+  const e = error as NodeJS.ErrnoException | undefined;
+  const reason = e?.code ? SYSTEM_ERRORS[e.code] : undefined;
+  if (reason && e?.path) {
+    ctx.stderr.write(`error: cannot use ${e.path}: ${reason} (${e.code})\n`);
+    ctx.stderr.write('  fix: choose a folder you can write to (--out), or fix its permissions\n');
+  } else {
+    ctx.stderr.write(`error: unexpected: ${e?.message ?? String(error)}\n`);
+    ctx.stderr.write(
+      '  fix: run again with SHOTLIST_DEBUG=1 for details, and report it if it persists\n',
+    );
+  }
+  if (ctx.env?.SHOTLIST_DEBUG) ctx.stderr.write(`${e?.stack ?? String(error)}\n`);
+  return EXIT_CODES.internal;
 }
 
 /**

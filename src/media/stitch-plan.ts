@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { EXIT_CODES, MediaError } from '../errors.js';
 import type { ProbeResult } from './probe.js';
+import { FFMPEG_HEAD } from './ffmpeg-common.js';
 
 /**
  * The transitions of ffmpeg's `xfade` filter as of ffmpeg 4.3, the first release that has it,
@@ -294,7 +295,6 @@ function outputFlags(file: string): string[] {
   return /\.(mp4|m4v|mov)$/i.test(file) ? ['-movflags', '+faststart'] : [];
 }
 
-const COMMON_HEAD = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y'];
 const PROGRESS = ['-progress', 'pipe:1', '-nostats'];
 
 /**
@@ -324,7 +324,7 @@ export function planStitch(
     return {
       path: 'copy',
       args: [
-        ...COMMON_HEAD,
+        ...FFMPEG_HEAD,
         ...PROGRESS,
         '-f',
         'concat',
@@ -521,7 +521,7 @@ export function planStitch(
   }
 
   const args = [
-    ...COMMON_HEAD,
+    ...FFMPEG_HEAD,
     ...PROGRESS,
     ...inputs,
     '-filter_complex',

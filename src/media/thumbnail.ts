@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { MediaError } from '../errors.js';
 import { detectFeatures, locateTool, type FfmpegFeatures } from './locate.js';
 import { probe } from './probe.js';
 import { runFfmpeg } from './run-ffmpeg.js';
+import { FFMPEG_HEAD, findFont } from './ffmpeg-common.js';
 
 export interface MediaDeps {
   env?: NodeJS.ProcessEnv;
@@ -73,11 +73,7 @@ export async function thumbnail(
       runFfmpeg(
         features.path,
         [
-          '-hide_banner',
-          '-nostdin',
-          '-loglevel',
-          'error',
-          '-y',
+          ...FFMPEG_HEAD,
           '-ss',
           at.toFixed(3),
           '-i',
@@ -120,30 +116,6 @@ export interface ContactSheetResult {
   file: string;
   labelled: boolean;
   warnings: string[];
-}
-
-const FONT_CANDIDATES = [
-  '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
-  '/usr/share/fonts/dejavu/DejaVuSans.ttf',
-  '/usr/share/fonts/TTF/DejaVuSans.ttf',
-  '/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf',
-  '/System/Library/Fonts/Supplemental/Arial.ttf',
-  '/Library/Fonts/Arial.ttf',
-  'C:\\Windows\\Fonts\\arial.ttf',
-];
-
-// Shot ids are often Chinese; DejaVu draws those as empty boxes, so a CJK font goes first.
-const CJK_FONT_CANDIDATES = [
-  '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc',
-  '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc',
-  '/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc',
-  '/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf',
-];
-
-function pickFont(labels: readonly string[]): string | undefined {
-  const cjk = labels.some((l) => /[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]/.test(l));
-  const candidates = cjk ? [...CJK_FONT_CANDIDATES, ...FONT_CANDIDATES] : FONT_CANDIDATES;
-  return candidates.find((f) => existsSync(f));
 }
 
 /**
@@ -226,7 +198,7 @@ export async function contactSheet(
     columns: opts.columns ?? 4,
     cellWidth: opts.cellWidth ?? 320,
     cellHeight: opts.cellHeight ?? 180,
-    fontFile: opts.fontFile ?? pickFont(items.map((i) => i.label)),
+    fontFile: opts.fontFile ?? findFont(items.map((i) => i.label)),
   };
   const run = (labels: string[] | null): Promise<void> =>
     writeAtomically(
@@ -235,11 +207,7 @@ export async function contactSheet(
         runFfmpeg(
           features.path,
           [
-            '-hide_banner',
-            '-nostdin',
-            '-loglevel',
-            'error',
-            '-y',
+            ...FFMPEG_HEAD,
             ...items.flatMap((item) => ['-i', item.image]),
             '-filter_complex',
             contactSheetGraph(items.length, labels, layout),

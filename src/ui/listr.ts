@@ -2,7 +2,7 @@
 import { Listr, type ListrTaskWrapper } from 'listr2';
 import type { RenderEvent } from '../render/events.js';
 import { describeEvent, formatMoney } from './format.js';
-import type { ProgressInput, ProgressView } from './progress.js';
+import type { ProgressInput, ProgressView } from './types.js';
 
 type Ending =
   { kind: 'done' } | { kind: 'failed'; reason: string } | { kind: 'skip'; reason: string };

@@ -1,23 +1,8 @@
-import type { Writable } from 'node:stream';
-import type { RenderEvent } from '../render/events.js';
 import { describeEvent } from './format.js';
 import type { RendererName } from './renderer.js';
+import type { ProgressInput, ProgressView } from './types.js';
 
-/** Draws render events; `close` waits until the drawing is finished. */
-export interface ProgressView {
-  onEvent(event: RenderEvent): void;
-  close(): Promise<void>;
-}
-
-export interface ProgressInput {
-  /** Labels of every shot of the run, in plan order. */
-  shots: { label: string; key: string }[];
-  currency: string | null;
-  out: Writable;
-  now?: () => number;
-  /** A simulated run spends nothing: its cost is shown as what it would cost. */
-  simulated?: boolean;
-}
+export type { ProgressInput, ProgressView } from './types.js';
 
 function clock(at: number): string {
   return new Date(at).toISOString().slice(11, 19);

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyVideo } from '../../src/media/probe.js';
-import { journalKey, parseJournal } from '../../src/render/journal.js';
+import { parseJournal } from '../../src/render/journal.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
 import {
@@ -79,7 +79,11 @@ describe('shotlist run under crashes and faults (built bin)', () => {
     outputs.push(again.stdout, again.stderr);
     expect(again.exitCode).toBe(0);
     expect(readReport(out).totals.done).toBe(12);
-    for (const [prompt, n] of submissionsByPrompt(sim)) expect(n).toBe(unknown.has(prompt) ? n : 1);
+    // An unknown shot was sent at most once before the kill and once by --retry-unknown.
+    for (const [prompt, n] of submissionsByPrompt(sim)) {
+      if (unknown.has(prompt)) expect(n).toBeGreaterThanOrEqual(1);
+      expect(n).toBeLessThanOrEqual(unknown.has(prompt) ? 2 : 1);
+    }
     expectNoKey(outputs, out);
   });
 
@@ -129,6 +133,5 @@ describe('shotlist run under crashes and faults (built bin)', () => {
     expect(sim.ledger().totals.file_requests_with_authorization).toBe(0);
     expect(filesUnder(out).filter((f) => f.endsWith('.part'))).toEqual([]);
     expectNoKey(outputs, out);
-    expect(journalKey({ model: 'm', prompt: 'p' }, 1, sim.url)).toMatch(/^[0-9a-f]{64}$/);
   });
 });
