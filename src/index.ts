@@ -112,3 +112,4 @@ export type {
   RunStatus,
   PreparedRun,
 } from './pipeline/types.js';
+export { manifestStatus, type ManifestStatus, type StatusOptions } from './pipeline/status.js';

@@ -1,9 +1,12 @@
-/** Plumbing every command shares: the one manifest argument, paths, plan flags, the API base. */
+/**
+ * Plumbing the commands share: the one manifest argument (against `ctx.cwd`), the plan flags,
+ * the API base and the run command line. Output folders resolve in the pipeline
+ * (`defaultOutDir`), against the `cwd` the commands pass.
+ */
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { ShotOverrides } from '../manifest/resolve.js';
 import { chooseBase, type BaseChoice } from '../pipeline/base.js';
-import { defaultOutDir } from '../pipeline/out-dir.js';
 import { numberFlag, splitList } from './args.js';
 import type { CliContext } from './context.js';
 
@@ -21,15 +24,6 @@ export function manifestArg(
   }
   const arg = positionals[0]!;
   return { arg, file: path.resolve(ctx.cwd, arg) };
-}
-
-/** The output folder: `--out` against the working directory, else `renders/<name>`. */
-export function outDirOf(
-  ctx: Pick<CliContext, 'cwd'>,
-  out: string | undefined,
-  name: string,
-): string {
-  return path.resolve(ctx.cwd, out ?? defaultOutDir(name));
 }
 
 /** The API base from `--simulate`, `--base-url`, `$SHOTLIST_BASE_URL` or the default. */
