@@ -85,6 +85,7 @@ export interface RunCommandFlags {
   ratio?: string | undefined;
   duration?: string | undefined;
   concurrency?: string | undefined;
+  'max-cost'?: string | undefined;
   simulate?: boolean | undefined;
   'sim-latency'?: string | undefined;
   yes?: boolean | undefined;
@@ -113,6 +114,8 @@ export function runCommandLine(manifest: string, flags: RunCommandFlags, base: B
   add('--ratio', flags.ratio);
   add('--duration', flags.duration);
   add('--concurrency', flags.concurrency);
+  // Without it a resume could be refused by the manifest's budget the first run was allowed past.
+  add('--max-cost', flags['max-cost']);
   if (flags['allow-outside']) words.push('--allow-outside');
   if (flags.yes) words.push('--yes');
   return words.map(shellWord).join(' ');

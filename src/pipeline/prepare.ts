@@ -76,8 +76,9 @@ export async function prepareRun(
   // Only the shots outside this run: their clips are hashed once, not twice.
   const inRun = new Set(plan.shots.map(takeKey));
   const outside = fullPlan.shots.filter((s) => !inRun.has(takeKey(s)));
+  // A dry run writes no report: the shots outside it are not looked at.
   const others =
-    outside.length > 0
+    outside.length > 0 && !options.dryRun
       ? await assessShots(
           { shots: outside },
           { outDir, baseUrl: base.journalBase, journal: journal.shots },

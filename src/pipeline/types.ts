@@ -68,7 +68,7 @@ export interface PreparedRun {
   simulated: boolean;
   journal: ParsedJournal & { shots: Map<string, JournalShot> };
   assessed: AssessedShot[];
-  /** The shots of `fullPlan` outside this run, as the journal knows them. */
+  /** The shots of `fullPlan` outside this run, as the journal knows them (empty in a dry run). */
   others: AssessedShot[];
   summary: AssessmentSummary;
   budget: BudgetVerdict;

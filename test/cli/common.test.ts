@@ -30,8 +30,8 @@ describe('runCommandLine (the resume hint)', () => {
   });
 
   it('leaves the default API implicit', () => {
-    expect(runCommandLine('ad.yaml', { yes: true }, baseOf({ env: {} }, {}))).toBe(
-      'shotlist run ad.yaml --yes',
-    );
+    expect(
+      runCommandLine('ad.yaml', { yes: true, 'max-cost': '50' }, baseOf({ env: {} }, {})),
+    ).toBe('shotlist run ad.yaml --max-cost 50 --yes');
   });
 });
