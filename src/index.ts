@@ -96,3 +96,20 @@ export { createRequestGate, type RequestGate } from './api/gate.js';
 export { DEFAULT_POLL_TUNING, type PollTuning } from './render/poll.js';
 export { getRenderer } from './ui/renderer.js';
 export { assembleOutputs } from './media/assemble.js';
+export { runManifest } from './pipeline/run.js';
+export { prepareRun } from './pipeline/prepare.js';
+export { executeRun } from './pipeline/execute.js';
+export {
+  stitchRendered,
+  stitchManifest,
+  type StitchRenderedOptions,
+  type StitchRenderedResult,
+} from './pipeline/stitch.js';
+export type {
+  RunOptions,
+  RunCallbacks,
+  RunResult,
+  RunStatus,
+  PreparedRun,
+} from './pipeline/types.js';
+export { manifestStatus, type ManifestStatus, type StatusOptions } from './pipeline/status.js';

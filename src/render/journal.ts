@@ -19,8 +19,19 @@ export interface ShotRef {
 
 /** Every line of the journal. `key` is {@link journalKey} of the shot's request. */
 export type JournalEntry =
-  /** About to POST; `gen` counts deliberate re-renders, `idem` is the Idempotency-Key sent. */
-  | { type: 'intent'; key: string; shot: ShotRef; gen: number; idem: string; at: number }
+  /**
+   * About to POST; `gen` counts deliberate re-renders, `idem` is the Idempotency-Key sent,
+   * `base` the API base URL of the key (absent in journals written before it was recorded).
+   */
+  | {
+      type: 'intent';
+      key: string;
+      shot: ShotRef;
+      gen: number;
+      idem: string;
+      base?: string;
+      at: number;
+    }
   | { type: 'task'; key: string; task_id: string; at: number }
   | {
       type: 'status';
@@ -59,6 +70,8 @@ export interface JournalShot {
   shot: ShotRef;
   gen: number;
   idem: string;
+  /** The API base URL the task was sent to, when the journal recorded it. */
+  base?: string;
   phase: JournalPhase;
   taskId?: string;
   status?: TaskStatus;
@@ -165,6 +178,7 @@ export function foldJournal(entries: readonly JournalEntry[]): Map<string, Journ
         shot: e.shot,
         gen: e.gen,
         idem: e.idem,
+        ...(e.base !== undefined ? { base: e.base } : {}),
         phase: 'submitting',
         intentAt: e.at,
       });

@@ -289,7 +289,8 @@ export async function render(
           const gen = a.state === 'unknown' ? (j?.gen ?? 1) : (j?.gen ?? 0) + 1;
           const idem = a.state === 'unknown' && j ? j.idem : idempotencyKey(a.key, gen);
           const ref = { id: a.shot.id, variant: a.shot.variant, take: a.shot.take };
-          await write({ type: 'intent', key: a.key, shot: ref, gen, idem, at: now() });
+          const base = options.journalBase ?? client.baseUrl;
+          await write({ type: 'intent', key: a.key, shot: ref, gen, idem, base, at: now() });
           delete result.taskId;
           delete result.submittedAt;
           delete result.completedAt;

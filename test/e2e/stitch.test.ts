@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -158,6 +158,18 @@ stitch:
     expect(doc.outputs).toHaveLength(1);
     expect(doc.outputs[0]).toMatchObject({ file: 'final.mp4', path: 'copy' });
     expect(doc.skipped).toEqual([]);
+  });
+
+  it('shotlist stitch uses only the clips the journal vouches for', async () => {
+    const file = path.join(tmp.dir, 'uniform.yaml');
+    const out = path.join(tmp.dir, 'uniform-out');
+    const before = statSync(path.join(out, 'final.mp4')).mtimeMs;
+    // u2's clip replaced by u1's: the file exists, but it is not what was downloaded for u2.
+    copyFileSync(path.join(out, 'clips', 'u1.mp4'), path.join(out, 'clips', 'u2.mp4'));
+    const r = await shotlist(['stitch', file, '--out', out], { cwd: tmp.dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toMatch(/not stitched: 1 shot has no clip yet \(u2\)/);
+    expect(statSync(path.join(out, 'final.mp4')).mtimeMs).toBe(before);
   });
 
   it('shotlist stitch says what to do when nothing was rendered', async () => {

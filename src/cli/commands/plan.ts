@@ -1,10 +1,10 @@
 import { EXIT_CODES, formatDiagnostic } from '../../errors.js';
 import { loadManifest } from '../../manifest/load.js';
-import type { ShotOverrides } from '../../manifest/resolve.js';
 import { formatPlan } from '../../plan/format.js';
 import { plan } from '../../plan/plan.js';
 import type { Plan } from '../../plan/types.js';
-import { numberFlag, parseCommandArgs, splitList } from '../args.js';
+import { parseCommandArgs } from '../args.js';
+import { PLAN_FLAGS, planOptionsFrom } from '../common.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../../errors.js';
 
@@ -25,42 +25,6 @@ Options:
 
 Exit 0 when the plan is within budget, 2 on bad input, 3 when over budget.
 `;
-
-/** The flags that `plan` and `run` share, as plan options. */
-export const PLAN_FLAGS = {
-  json: { type: 'boolean' },
-  variant: { type: 'string' },
-  only: { type: 'string' },
-  model: { type: 'string' },
-  size: { type: 'string' },
-  ratio: { type: 'string' },
-  duration: { type: 'string' },
-  'max-cost': { type: 'string' },
-} as const;
-
-export function planOptionsFrom(values: {
-  variant?: string;
-  only?: string;
-  model?: string;
-  size?: string;
-  ratio?: string;
-  duration?: string;
-  'max-cost'?: string;
-}) {
-  const overrides: ShotOverrides = {};
-  if (values.model !== undefined) overrides.model = values.model;
-  if (values.size !== undefined) overrides.size = values.size;
-  if (values.ratio !== undefined) overrides.ratio = values.ratio;
-  const duration = numberFlag(values.duration, '--duration', true);
-  if (duration !== undefined) overrides.duration = duration;
-  const maxCost = numberFlag(values['max-cost'], '--max-cost');
-  return {
-    ...(values.variant !== undefined ? { variant: values.variant } : {}),
-    ...(values.only !== undefined ? { only: splitList(values.only) ?? [] } : {}),
-    overrides,
-    ...(maxCost !== undefined ? { budget: { max_cost: maxCost } } : {}),
-  };
-}
 
 /** The `plan --json` document. */
 export function planJson(p: Plan) {

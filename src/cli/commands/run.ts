@@ -1,32 +1,16 @@
-import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { setTimeout as delay } from 'node:timers/promises';
-import { createApiClient } from '../../api/client.js';
-import { createRequestGate } from '../../api/gate.js';
-import { resolveApiKey } from '../../api/key.js';
-import { redact } from '../../api/redact.js';
-import { normalizeBaseUrl } from '../../api/url.js';
-import { BudgetError, EXIT_CODES, UsageError, formatDiagnostic } from '../../errors.js';
-import { loadManifest } from '../../manifest/load.js';
-import { verifyVideo } from '../../media/probe.js';
 import { DEFAULT_BASE_URL } from '../../models.js';
-import { checkBudget } from '../../plan/budget.js';
-import { plan as makePlan } from '../../plan/plan.js';
-import type { Plan } from '../../plan/types.js';
-import { assembleOutputs } from '../../media/assemble.js';
-import { stitchJobs, takeKey } from '../../media/outputs.js';
-import { JOURNAL_FILE, readJournal } from '../../render/journal.js';
-import { DEFAULT_CONCURRENCY, render, type RenderResult } from '../../render/render.js';
-import { toRunReport } from '../../render/report.js';
-import { assessShots, summarizeAssessment, type AssessmentSummary } from '../../render/state.js';
-import type { OutputReport } from '../../report/types.js';
+import { DEFAULT_CONCURRENCY } from '../../render/render.js';
+import type { AssessmentSummary } from '../../render/state.js';
+import type { RunOptions, RunResult, PreparedRun } from '../../pipeline/types.js';
+import type { RunReport } from '../../report/types.js';
 import { formatMoney } from '../../ui/format.js';
-import { createProgress } from '../../ui/progress.js';
+import { createProgress, type ProgressView } from '../../ui/progress.js';
 import { getRenderer } from '../../ui/renderer.js';
+import path from 'node:path';
 import { numberFlag, parseCommandArgs, splitList } from '../args.js';
+import { PLAN_FLAGS, manifestArg, planOptionsFrom, runCommandLine } from '../common.js';
 import type { CliContext } from '../context.js';
-import { PLAN_FLAGS, planOptionsFrom } from './plan.js';
 
 export const help = `Usage: shotlist run <manifest> [options]
 
@@ -42,9 +26,11 @@ Options:
   --only ID,...        render these shots only
   --variant NAME       render one variant only
   --force ID,...|all   render these shots again even if done (pays again)
-  --dry-run            print the request bodies and send nothing
+  --dry-run            print the bodies this run would send (not the cached or resumed
+                       shots) and send nothing
   --base-url URL       API base (default $SHOTLIST_BASE_URL, else ${DEFAULT_BASE_URL})
-  --simulate           render against a simulator started in-process: no key, no spend
+  --simulate           render against a simulator started in-process: no key, no spend,
+                       and no question (there is nothing to confirm)
   --sim-latency MIN-MAXs  with --simulate: how long its tasks take (default 2-6s; 0 = at once)
   --concurrency N      tasks in flight at once (default: the manifest's, else ${DEFAULT_CONCURRENCY})
   --max-cost N         refuse to start when the new spend exceeds N
@@ -75,59 +61,6 @@ const FLAGS = {
   'sim-latency': { type: 'string' },
 } as const;
 
-/** The journal key base of `--simulate` runs: fixed, as the simulator's port changes each time. */
-export const SIMULATOR_BASE = 'simulator://shotlist';
-
-/** What {@link afterRender} gets: everything the run knows when the shots are finished. */
-export interface AfterRenderInput {
-  ctx: CliContext;
-  plan: Plan;
-  result: RenderResult;
-  outDir: string;
-  signal: AbortSignal;
-  /** Human-readable notes go here (stderr under --json). */
-  log: (line: string) => void;
-}
-
-/**
- * The step after rendering, before the report is written: stitches one video per variant
- * from the shots' first takes. A variant with a shot not done is skipped with the reason;
- * a stitch that fails is reported and makes the run exit 1, the clips stay.
- */
-export async function afterRender(
-  input: AfterRenderInput,
-): Promise<{ outputs: OutputReport[]; failed: number }> {
-  const { plan, result, outDir } = input;
-  const files = new Map<string, string>();
-  for (const s of result.shots) {
-    if (s.status === 'done' && s.file) {
-      files.set(takeKey(s.shot), path.resolve(outDir, s.file.path));
-    }
-  }
-  const { jobs, skipped } = stitchJobs(
-    plan,
-    (shot) => files.get(takeKey(shot)),
-    outDir,
-    path.dirname(plan.manifest.file),
-  );
-  for (const s of skipped) input.log(`${s.variant ? `${s.variant}: ` : ''}${s.reason}`);
-  if (jobs.length === 0) return { outputs: [], failed: 0 };
-  // A re-encode of many clips takes a while: say how far it is, in quarters.
-  const shown = new Map<string | null, number>();
-  const { outputs, failed } = await assembleOutputs(jobs, outDir, {
-    env: input.ctx.env,
-    signal: input.signal,
-    log: input.log,
-    onProgress: (variant, fraction) => {
-      const quarter = Math.floor(fraction * 4);
-      if (quarter < 1 || quarter > 3 || quarter <= (shown.get(variant) ?? 0)) return;
-      shown.set(variant, quarter);
-      input.log(`stitching${variant ? ` ${variant}` : ''}: ${quarter * 25}%`);
-    },
-  });
-  return { outputs, failed: failed.length };
-}
-
 /** What the run cost: nothing when simulated; no invented figure when no price is set. */
 export function describeSpend(
   simulated: boolean,
@@ -138,6 +71,17 @@ export function describeSpend(
   const money = priced ? formatMoney(cost ?? 0, currency) : undefined;
   if (simulated) return `simulated: nothing spent${money ? ` (${money} at your prices)` : ''}`;
   return money ? `spent ${money}` : 'spent: no prices set';
+}
+
+/** The last line of a run: shot counts, spend, where the report is. */
+export function summaryLine(
+  report: RunReport,
+  simulated: boolean,
+  priced: boolean,
+  reportHtml: string,
+): string {
+  const t = report.totals;
+  return `${t.done} done, ${t.failed} failed${t.unknown ? `, ${t.unknown} unknown` : ''}${t.pending ? `, ${t.pending} pending` : ''} · ${describeSpend(simulated, t.spent_cost, t.currency, priced)} (${t.submitted_seconds} s submitted) · ${reportHtml}`;
 }
 
 function describePreview(s: AssessmentSummary, currency: string | null): string {
@@ -163,267 +107,159 @@ async function confirm(ctx: CliContext, question: string): Promise<boolean> {
   }
 }
 
-/** `shotlist run`: plan, confirm, render, report. Returns the exit code. */
-export default async function run(ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs(ctx.argv, FLAGS, help);
-  if (positionals.length !== 1)
-    throw new UsageError('run takes one manifest', 'shotlist run <manifest> [options]');
-  const manifestFile = path.resolve(ctx.cwd, positionals[0]!);
-  const json = !!values.json;
-  const human = json ? ctx.stderr : ctx.stdout;
-  const say = (line: string) => human.write(`${line}\n`);
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-  const concurrency = numberFlag(values.concurrency, '--concurrency', true);
-  if (concurrency !== undefined && concurrency < 1) {
-    throw new UsageError(`--concurrency ${concurrency} is too small`, 'use 1 or more');
-  }
-  const force =
-    values.force === undefined
-      ? undefined
-      : values.force.trim() === 'all'
-        ? ('all' as const)
-        : (splitList(values.force) ?? []);
-
-  const loaded = await loadManifest(manifestFile);
-  const plan = makePlan(loaded, planOptionsFrom(values));
-  for (const w of plan.warnings) ctx.stderr.write(`${formatDiagnostic(w)}\n`);
-  if (Array.isArray(force)) {
-    const ids = new Set(plan.shots.map((s) => s.id));
-    const unknownIds = force.filter((id) => !ids.has(id));
-    if (unknownIds.length > 0) {
-      throw new UsageError(
-        `--force names ${unknownIds.join(', ')}, not in the plan`,
-        `use shot ids of the manifest, or --force all`,
+/** `--dry-run`: the bodies this run would POST, and what it would not send again. */
+function printDryRun(
+  ctx: CliContext,
+  run: PreparedRun,
+  json: boolean,
+  say: (line: string) => void,
+) {
+  const sent = run.assessed.filter((a) => a.submits);
+  for (const { shot: s } of sent) {
+    if (json)
+      ctx.stdout.write(
+        `${JSON.stringify({ event: 'request', shot: s.id, variant: s.variant, take: s.take, body: s.request })}\n`,
       );
-    }
+    else
+      say(
+        `POST /v1/videos  # ${s.id}${s.variant ? ` @${s.variant}` : ''}${s.take > 1 ? ` take ${s.take}` : ''}\n${JSON.stringify(s.request, null, 2)}`,
+      );
   }
-  const outDir = path.resolve(ctx.cwd, values.out ?? path.join('renders', plan.manifest.name));
-
-  if (values['dry-run']) {
-    for (const s of plan.shots) {
-      if (json)
-        ctx.stdout.write(
-          `${JSON.stringify({ event: 'request', shot: s.id, variant: s.variant, take: s.take, body: s.request })}\n`,
-        );
-      else
-        say(
-          `POST /v1/videos  # ${s.id}${s.variant ? ` @${s.variant}` : ''}${s.take > 1 ? ` take ${s.take}` : ''}\n${JSON.stringify(s.request, null, 2)}`,
-        );
-    }
-    say(
-      `dry run: ${plan.shots.length} request${plan.shots.length === 1 ? '' : 's'} shown, nothing sent.`,
-    );
-    return EXIT_CODES.ok;
-  }
-
-  const simulate = !!values.simulate;
-  if (values['sim-latency'] !== undefined && !simulate) {
-    throw new UsageError(
-      '--sim-latency only applies to --simulate',
-      'add --simulate, or drop --sim-latency',
-    );
-  }
-  const baseText = simulate
-    ? undefined
-    : (values['base-url'] ?? ctx.env.SHOTLIST_BASE_URL ?? DEFAULT_BASE_URL);
-  const journalBase = simulate ? SIMULATOR_BASE : normalizeBaseUrl(baseText!);
-
-  const journal = await readJournal(path.join(outDir, JOURNAL_FILE));
-  const assessed = await assessShots(plan, {
-    outDir,
-    baseUrl: journalBase,
-    journal: journal.shots,
-    ...(force ? { force } : {}),
-    ...(values['retry-unknown'] ? { retryUnknown: true } : {}),
-  });
-  const summary = summarizeAssessment(assessed);
-  const currency = plan.totals.currency;
+  const c = run.summary.counts;
+  const leftUnknown = run.assessed.filter((a) => a.state === 'unknown' && !a.submits).length;
+  const kept = [
+    c.cached > 0 ? `${c.cached} cached` : '',
+    c.in_flight + c.download > 0
+      ? `${c.in_flight + c.download} in flight (resumed, not sent again)`
+      : '',
+    leftUnknown > 0 ? `${leftUnknown} unknown (left alone)` : '',
+  ].filter(Boolean);
   say(
-    `${plan.manifest.name}: ${plan.shots.length} shot${plan.shots.length === 1 ? '' : 's'}: ${describePreview(summary, currency)}${simulate ? ' [simulated: nothing is spent]' : ''}`,
+    `dry run: ${plural(sent.length, 'request')} shown${kept.length > 0 ? `, ${kept.join(', ')}` : ''}; nothing sent.`,
   );
+}
 
-  const verdict = checkBudget(
-    {
-      max_cost: plan.budget.max_cost ?? undefined,
-      max_seconds: plan.budget.max_seconds ?? undefined,
-    },
-    {
-      seconds: summary.newSeconds,
-      cost: summary.newCost,
-      unpriced_seconds: summary.unpricedSeconds,
-      currency,
-    },
-  );
-  if (!verdict.ok) {
-    throw new BudgetError(
-      `over budget: ${verdict.reason}; nothing was sent`,
-      'raise budget.max_cost in the manifest or --max-cost, or render fewer shots with --only / --variant',
-    );
-  }
-
-  const needsNetwork = assessed.some(
-    (a) => a.state !== 'cached' && !(a.state === 'unknown' && !a.submits),
-  );
-  let apiKey: string | undefined;
-  let stopSimulator: (() => Promise<void>) | undefined;
-  let baseUrl = baseText;
-  if (simulate) {
-    apiKey = randomBytes(18).toString('base64url');
-    if (needsNetwork) {
-      const { startSimulator } = await import('../../sim/index.js');
-      const sim = await startSimulator({
-        apiKey,
-        port: 0,
-        stateDir: path.join(outDir, '.simulator'),
-        env: ctx.env,
-        ...(values['sim-latency'] !== undefined ? { latency: values['sim-latency'] } : {}),
-      });
-      baseUrl = sim.url;
-      stopSimulator = () => sim.close();
-    }
-  } else if (needsNetwork) {
-    apiKey = (await resolveApiKey(ctx.env, ctx.cwd))?.key;
-    if (!apiKey) {
-      throw new UsageError(
-        'no API key: nothing was sent',
-        'export SHOTLIST_API_KEY=<your key> (or API_KEY, or put it in .env here); or try --simulate',
-      );
-    }
-  }
-
-  if (summary.submits > 0 && !simulate && !values.yes) {
-    const interactive = !!ctx.stdin.isTTY && !!ctx.stderr.isTTY;
-    if (!interactive) {
-      throw new UsageError(
-        `refusing to submit ${summary.submits} shot${summary.submits === 1 ? '' : 's'} (${formatMoney(summary.newCost ?? 0, currency)}) without confirmation: no terminal to ask`,
-        'pass --yes to confirm, or --dry-run to see the requests first',
-      );
-    }
-    const ok = await confirm(
-      ctx,
-      `Submit ${summary.submits} shot${summary.submits === 1 ? '' : 's'} for ${formatMoney(summary.newCost ?? 0, currency)}? [y/N] `,
-    );
-    if (!ok) {
-      say('nothing was sent.');
-      return ctx.signal.aborted ? EXIT_CODES.interrupted : EXIT_CODES.ok;
-    }
-  }
-
-  const secrets = apiKey ? [apiKey] : [];
-  const clean = (text: string) => redact(text, secrets);
-  const effectiveConcurrency = concurrency ?? plan.concurrency ?? DEFAULT_CONCURRENCY;
-  const sleep = (ms: number, signal?: AbortSignal) =>
-    delay(ms, undefined, signal ? { signal } : undefined);
+/** The command line's options as `runManifest` options. */
+function runOptionsFrom(ctx: CliContext, values: Values): RunOptions {
+  const plan = planOptionsFrom(values);
+  const concurrency = numberFlag(values.concurrency, '--concurrency', true);
   const maxDownloadMb = numberFlag(values['max-download-mb'], '--max-download-mb');
-  const client = createApiClient({
-    ...(maxDownloadMb !== undefined
-      ? { maxDownloadBytes: Math.floor(maxDownloadMb * 1024 * 1024) }
-      : {}),
-    baseUrl: baseUrl ?? DEFAULT_BASE_URL,
-    apiKey: apiKey ?? 'none',
-    connections: Math.min(128, Math.max(8, effectiveConcurrency * 2)),
-    gate: createRequestGate({
-      ratePerSecond: Math.max(20, 4 * effectiveConcurrency),
-      burst: Math.max(20, 2 * effectiveConcurrency),
-      now: Date.now,
-      sleep,
-    }),
-  });
-  const renderer = getRenderer(
-    { json, isTTY: !!ctx.stdout.isTTY, shots: plan.shots.length },
-    ctx.env,
-  );
-  const progress = await createProgress(renderer, {
-    shots: assessed.map((a) => ({ label: a.label, key: a.key })),
-    currency,
-    out: renderer === 'json' ? ctx.stdout : human,
-    simulated: simulate,
-  });
-
-  let result: RenderResult;
-  try {
-    result = await render(
-      plan,
-      {
-        outDir,
-        concurrency: effectiveConcurrency,
-        signal: ctx.signal,
-        journalBase,
-        ...(force ? { force } : {}),
-        ...(values['retry-unknown'] ? { retryUnknown: true } : {}),
-      },
-      {
-        client,
-        assessed,
-        onEvent: (e) => {
-          if (e.type === 'failed' || e.type === 'unknown') e.error.message = clean(e.error.message);
-          progress.onEvent(e);
-        },
-        verify: async (file, shot) => {
-          try {
-            await verifyVideo(file, {
-              expectDurationSec: shot.seconds,
-              toleranceSec: 0.5,
-              env: ctx.env,
-            });
-          } catch (err) {
-            // Without ffprobe the length check is all there is; that is not the clip's fault.
-            if ((err as { code?: string }).code !== 'tool_missing') throw err;
-          }
-        },
-      },
-    );
-  } finally {
-    await progress.close();
-    await client.close();
-    await stopSimulator?.();
-  }
-
-  const stitched =
-    result.interrupted || result.fatal
-      ? { outputs: [], failed: 0 }
-      : await afterRender({ ctx, plan, result, outDir, signal: ctx.signal, log: say });
-  const outputs = stitched.outputs;
-  const report = toRunReport(plan, result, {
-    baseUrl: simulate ? SIMULATOR_BASE : journalBase,
-    simulated: simulate,
-    outputs,
-  });
-  for (const s of report.shots) if (s.error) s.error.message = clean(s.error.message);
-  const { writeReport } = await import('../../report/write.js');
-  const done = report.shots.filter((s) => s.status === 'done').length;
-  const written = await writeReport(outDir, report, {
+  const force = values.force?.trim() === 'all' ? ('all' as const) : splitList(values.force);
+  return {
+    cwd: ctx.cwd,
     env: ctx.env,
-    media: done <= 200 && !ctx.signal.aborted,
-  });
+    signal: ctx.signal,
+    ...(values.out !== undefined ? { out: values.out } : {}),
+    ...(plan.variant !== undefined ? { variant: plan.variant } : {}),
+    ...(plan.only !== undefined ? { only: plan.only } : {}),
+    overrides: plan.overrides,
+    ...(plan.budget ? { maxCost: plan.budget.max_cost } : {}),
+    ...(force !== undefined ? { force } : {}),
+    dryRun: !!values['dry-run'],
+    ...(values['base-url'] !== undefined ? { baseUrl: values['base-url'] } : {}),
+    simulate: !!values.simulate,
+    ...(values['sim-latency'] !== undefined ? { simLatency: values['sim-latency'] } : {}),
+    ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(maxDownloadMb !== undefined ? { maxDownloadMb } : {}),
+    retryUnknown: !!values['retry-unknown'],
+    yes: !!values.yes,
+  };
+}
 
-  const t = report.totals;
-  const line = `${t.done} done, ${t.failed} failed${t.unknown ? `, ${t.unknown} unknown` : ''}${t.pending ? `, ${t.pending} pending` : ''} · ${describeSpend(simulate, t.spent_cost, currency, plan.totals.cost !== null)} (${t.submitted_seconds} s submitted) · ${path.relative(ctx.cwd, written.files.html) || written.files.html}`;
+type Values = ReturnType<typeof parseCommandArgs<typeof FLAGS>>['values'];
+
+/** The end of a run that rendered: the summary, the shots that failed, how to resume. */
+function printOutcome(
+  ctx: CliContext,
+  result: RunResult,
+  resume: string,
+  json: boolean,
+  say: (line: string) => void,
+): void {
+  const { render, report, reportFiles, prepared } = result;
+  if (!render || !report || !reportFiles) return;
+  const html = path.relative(ctx.cwd, reportFiles.html) || reportFiles.html;
   if (json) {
     ctx.stdout.write(
-      `${JSON.stringify({ event: 'summary', time: new Date().toISOString(), totals: t, requests: result.requests, interrupted: result.interrupted, report: written.files.json })}\n`,
+      `${JSON.stringify({ event: 'summary', time: new Date().toISOString(), totals: report.totals, requests: render.requests, interrupted: render.interrupted, report: reportFiles.json })}\n`,
     );
   }
-  say(line);
+  say(summaryLine(report, prepared.simulated, prepared.plan.totals.cost !== null, html));
+  const mine = new Set(render.shots.map((s) => s.key));
   for (const s of report.shots) {
-    if (s.status === 'failed' || s.status === 'unknown')
+    if (mine.has(s.key) && (s.status === 'failed' || s.status === 'unknown'))
       say(
         `  ${s.id}${s.variant ? `@${s.variant}` : ''}: ${s.status}: ${s.error?.code ?? ''}: ${s.error?.message ?? ''}`,
       );
   }
   if (result.fatal) {
-    ctx.stderr.write(`error: ${clean(result.fatal.message)}\n`);
+    ctx.stderr.write(`error: ${result.fatal.message}\n`);
     if (result.fatal.fix) ctx.stderr.write(`  fix: ${result.fatal.fix}\n`);
-    return result.fatal.exitCode;
-  }
-  if (result.interrupted) {
-    const inFlight = result.shots.filter((s) => s.status === 'pending').length;
+  } else if (result.status === 'failed') {
+    ctx.stderr.write(`  run again: ${resume} (only the shots not done are sent)\n`);
+  } else if (result.status === 'interrupted') {
+    const inFlight = render.shots.filter((s) => s.status === 'pending').length;
     ctx.stderr.write(
-      `interrupted: ${inFlight} task${inFlight === 1 ? '' : 's'} in flight ${inFlight === 1 ? 'is' : 'are'} journaled in ${path.relative(ctx.cwd, result.journalFile)}.\n  resume: shotlist run ${positionals[0]}${values.out ? ` --out ${values.out}` : ''} (nothing is paid twice)\n`,
+      `interrupted: ${inFlight} task${inFlight === 1 ? '' : 's'} in flight ${inFlight === 1 ? 'is' : 'are'} journaled in ${path.relative(ctx.cwd, render.journalFile)}.\n  resume: ${resume} (nothing is paid twice)\n`,
     );
-    return EXIT_CODES.interrupted;
   }
-  return result.shots.every((s) => s.status === 'done') && stitched.failed === 0
-    ? EXIT_CODES.ok
-    : EXIT_CODES.shotsFailed;
+}
+
+/** `shotlist run`: parse the flags, run the manifest, print what happened. Returns the exit code. */
+export default async function run(ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs(ctx.argv, FLAGS, help);
+  const { arg } = manifestArg(ctx, positionals, 'run');
+  const json = !!values.json;
+  const human = json ? ctx.stderr : ctx.stdout;
+  const say = (line: string) => human.write(`${line}\n`);
+  const options = runOptionsFrom(ctx, values);
+  let progress: ProgressView | undefined;
+  // A re-encode of many clips takes a while: say how far it is, in quarters.
+  const shown = new Map<string | null, number>();
+  const { runManifest } = await import('../../pipeline/run.js');
+  const result = await runManifest(arg, options, {
+    log: say,
+    warn: (line) => ctx.stderr.write(`${line}\n`),
+    onPrepared: (p) => {
+      if (options.dryRun) return;
+      say(
+        `${p.plan.manifest.name}: ${plural(p.plan.shots.length, 'shot')}: ${describePreview(p.summary, p.plan.totals.currency)}${p.simulated ? ' [simulated: nothing is spent]' : ''}`,
+      );
+    },
+    ...(ctx.stdin.isTTY && ctx.stderr.isTTY
+      ? {
+          confirm: (p: PreparedRun) =>
+            confirm(
+              ctx,
+              `Submit ${plural(p.summary.submits, 'shot')} for ${formatMoney(p.summary.newCost ?? 0, p.plan.totals.currency)}? [y/N] `,
+            ),
+        }
+      : {}),
+    onRenderStart: async (p) => {
+      const renderer = getRenderer(
+        { json, isTTY: !!ctx.stdout.isTTY, shots: p.plan.shots.length },
+        ctx.env,
+      );
+      progress = await createProgress(renderer, {
+        shots: p.assessed.map((a) => ({ label: a.label, key: a.key })),
+        currency: p.plan.totals.currency,
+        out: renderer === 'json' ? ctx.stdout : human,
+        simulated: p.simulated,
+      });
+    },
+    onEvent: (e) => progress?.onEvent(e),
+    onRenderEnd: () => progress?.close(),
+    onStitchProgress: (variant, fraction) => {
+      const quarter = Math.floor(fraction * 4);
+      if (quarter < 1 || quarter > 3 || quarter <= (shown.get(variant) ?? 0)) return;
+      shown.set(variant, quarter);
+      say(`stitching${variant ? ` ${variant}` : ''}: ${quarter * 25}%`);
+    },
+  });
+  if (result.status === 'dry-run') printDryRun(ctx, result.prepared, json, say);
+  else if (result.status === 'declined') say('nothing was sent.');
+  else printOutcome(ctx, result, runCommandLine(arg, values, result.prepared.base), json, say);
+  return result.exitCode;
 }

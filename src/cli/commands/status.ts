@@ -1,15 +1,10 @@
-import path from 'node:path';
-import { normalizeBaseUrl } from '../../api/url.js';
-import { EXIT_CODES, UsageError } from '../../errors.js';
-import { loadManifest } from '../../manifest/load.js';
+import { EXIT_CODES } from '../../errors.js';
 import { DEFAULT_BASE_URL } from '../../models.js';
-import { plan as makePlan } from '../../plan/plan.js';
-import { JOURNAL_FILE, readJournal } from '../../render/journal.js';
-import { assessShots, summarizeAssessment, type ShotState } from '../../render/state.js';
+import type { ShotState } from '../../render/state.js';
 import { formatMoney } from '../../ui/format.js';
 import { parseCommandArgs, splitList } from '../args.js';
+import { manifestArg } from '../common.js';
 import type { CliContext } from '../context.js';
-import { SIMULATOR_BASE } from './run.js';
 
 export const help = `Usage: shotlist status <manifest> [options]
 
@@ -50,20 +45,20 @@ const WORDS: Record<ShotState, string> = {
 /** `shotlist status`: the journal's view of each planned shot. */
 export default async function status(ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(ctx.argv, FLAGS, help);
-  if (positionals.length !== 1)
-    throw new UsageError('status takes one manifest', 'shotlist status <manifest>');
-  const loaded = await loadManifest(path.resolve(ctx.cwd, positionals[0]!));
-  const plan = makePlan(loaded, {
-    ...(values.variant !== undefined ? { variant: values.variant } : {}),
-    ...(values.only !== undefined ? { only: splitList(values.only) ?? [] } : {}),
-  });
-  const outDir = path.resolve(ctx.cwd, values.out ?? path.join('renders', plan.manifest.name));
-  const base = values.simulate
-    ? SIMULATOR_BASE
-    : normalizeBaseUrl(values['base-url'] ?? ctx.env.SHOTLIST_BASE_URL ?? DEFAULT_BASE_URL);
-  const journal = await readJournal(path.join(outDir, JOURNAL_FILE));
-  const assessed = await assessShots(plan, { outDir, baseUrl: base, journal: journal.shots });
-  const summary = summarizeAssessment(assessed);
+  const { arg } = manifestArg(ctx, positionals, 'status');
+  const { manifestStatus } = await import('../../pipeline/status.js');
+  const { plan, outDir, base, journal, journalFile, assessed, summary } = await manifestStatus(
+    arg,
+    {
+      cwd: ctx.cwd,
+      env: ctx.env,
+      ...(values.out !== undefined ? { out: values.out } : {}),
+      ...(values.variant !== undefined ? { variant: values.variant } : {}),
+      ...(values.only !== undefined ? { only: splitList(values.only) ?? [] } : {}),
+      ...(values['base-url'] !== undefined ? { baseUrl: values['base-url'] } : {}),
+      simulate: !!values.simulate,
+    },
+  );
 
   if (values.json) {
     ctx.stdout.write(
@@ -72,7 +67,7 @@ export default async function status(ctx: CliContext): Promise<number> {
         out: outDir,
         base_url: base,
         journal: {
-          file: path.join(outDir, JOURNAL_FILE),
+          file: journalFile,
           torn: journal.torn,
           bad_lines: journal.badLines,
         },

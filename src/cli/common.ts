@@ -1,0 +1,122 @@
+/**
+ * Plumbing the commands share: the one manifest argument (against `ctx.cwd`), the plan flags,
+ * the API base and the run command line. Output folders resolve in the pipeline
+ * (`defaultOutDir`), against the `cwd` the commands pass.
+ */
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import type { ShotOverrides } from '../manifest/resolve.js';
+import { chooseBase, type BaseChoice } from '../pipeline/base.js';
+import { numberFlag, splitList } from './args.js';
+import type { CliContext } from './context.js';
+
+/** The manifest positional, exactly as typed (for advice), and its absolute path. */
+export function manifestArg(
+  ctx: Pick<CliContext, 'cwd'>,
+  positionals: readonly string[],
+  command: string,
+): { arg: string; file: string } {
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      `${command} takes one manifest`,
+      `shotlist ${command} <manifest> [options]`,
+    );
+  }
+  const arg = positionals[0]!;
+  return { arg, file: path.resolve(ctx.cwd, arg) };
+}
+
+/** The API base from `--simulate`, `--base-url`, `$SHOTLIST_BASE_URL` or the default. */
+export function baseOf(
+  ctx: Pick<CliContext, 'env'>,
+  values: { simulate?: boolean | undefined; 'base-url'?: string | undefined },
+): BaseChoice {
+  return chooseBase({ simulate: values.simulate, baseUrl: values['base-url'], env: ctx.env });
+}
+
+/** The flags that `plan` and `run` share, as plan options. */
+export const PLAN_FLAGS = {
+  json: { type: 'boolean' },
+  variant: { type: 'string' },
+  only: { type: 'string' },
+  model: { type: 'string' },
+  size: { type: 'string' },
+  ratio: { type: 'string' },
+  duration: { type: 'string' },
+  'max-cost': { type: 'string' },
+} as const;
+
+export function planOptionsFrom(values: {
+  variant?: string;
+  only?: string;
+  model?: string;
+  size?: string;
+  ratio?: string;
+  duration?: string;
+  'max-cost'?: string;
+}) {
+  const overrides: ShotOverrides = {};
+  if (values.model !== undefined) overrides.model = values.model;
+  if (values.size !== undefined) overrides.size = values.size;
+  if (values.ratio !== undefined) overrides.ratio = values.ratio;
+  const duration = numberFlag(values.duration, '--duration', true);
+  if (duration !== undefined) overrides.duration = duration;
+  const maxCost = numberFlag(values['max-cost'], '--max-cost');
+  return {
+    ...(values.variant !== undefined ? { variant: values.variant } : {}),
+    ...(values.only !== undefined ? { only: splitList(values.only) ?? [] } : {}),
+    overrides,
+    ...(maxCost !== undefined ? { budget: { max_cost: maxCost } } : {}),
+  };
+}
+
+/** A word as a POSIX shell reads it back: quoted when it holds anything but safe characters. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The flags of a run that decide what is sent and where, as parsed. */
+export interface RunCommandFlags {
+  out?: string | undefined;
+  variant?: string | undefined;
+  only?: string | undefined;
+  model?: string | undefined;
+  size?: string | undefined;
+  ratio?: string | undefined;
+  duration?: string | undefined;
+  concurrency?: string | undefined;
+  'max-cost'?: string | undefined;
+  simulate?: boolean | undefined;
+  'sim-latency'?: string | undefined;
+  yes?: boolean | undefined;
+  'allow-outside'?: boolean | undefined;
+}
+
+/**
+ * `shotlist run ...` with every flag that decides what is sent and where: following our own
+ * advice must never reach another API (the base URL is spelled out even when it came from
+ * `$SHOTLIST_BASE_URL`) nor render other shots. `--force` and `--retry-unknown` are left out:
+ * they pay again, and a resume must not.
+ */
+export function runCommandLine(manifest: string, flags: RunCommandFlags, base: BaseChoice): string {
+  const words = ['shotlist', 'run', manifest];
+  const add = (flag: string, value: string | undefined) => {
+    if (value !== undefined) words.push(flag, value);
+  };
+  if (base.source === 'simulate') words.push('--simulate');
+  else if (base.source !== 'default') add('--base-url', base.apiBase);
+  add('--sim-latency', flags['sim-latency']);
+  add('--out', flags.out);
+  add('--variant', flags.variant);
+  add('--only', flags.only);
+  add('--model', flags.model);
+  add('--size', flags.size);
+  add('--ratio', flags.ratio);
+  add('--duration', flags.duration);
+  add('--concurrency', flags.concurrency);
+  // Without it a resume could be refused by the manifest's budget the first run was allowed past.
+  add('--max-cost', flags['max-cost']);
+  if (flags['allow-outside']) words.push('--allow-outside');
+  if (flags.yes) words.push('--yes');
+  return words.map(shellWord).join(' ');
+}

@@ -1,0 +1,36 @@
+import { normalizeBaseUrl } from '../api/url.js';
+import { DEFAULT_BASE_URL } from '../models.js';
+
+/** The journal key base of simulated runs: fixed, as the simulator's port changes each time. */
+export const SIMULATOR_BASE = 'simulator://shotlist';
+
+/** Where a run sends its requests, and how that was decided. */
+export interface BaseChoice {
+  /** The base URL that enters the journal key ({@link SIMULATOR_BASE} when simulated). */
+  journalBase: string;
+  /** The API to talk to; undefined when simulated (the simulator's address is chosen later). */
+  apiBase: string | undefined;
+  /** `flag`: given on the command line (or as an option); `env`: `SHOTLIST_BASE_URL`. */
+  source: 'simulate' | 'flag' | 'env' | 'default';
+}
+
+/** Resolves the API base: `--simulate`, else the flag, else `$SHOTLIST_BASE_URL`, else the default. */
+export function chooseBase(options: {
+  simulate?: boolean | undefined;
+  baseUrl?: string | undefined;
+  env: NodeJS.ProcessEnv;
+}): BaseChoice {
+  if (options.simulate) {
+    return { journalBase: SIMULATOR_BASE, apiBase: undefined, source: 'simulate' };
+  }
+  const envBase = options.env.SHOTLIST_BASE_URL || undefined;
+  const source = options.baseUrl !== undefined ? 'flag' : envBase ? 'env' : 'default';
+  const text = options.baseUrl ?? envBase ?? DEFAULT_BASE_URL;
+  const base = normalizeBaseUrl(text);
+  return { journalBase: base, apiBase: base, source };
+}
+
+/** Base URLs compare without trailing slashes, as in the journal key. */
+export function sameBase(a: string, b: string): boolean {
+  return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+}

@@ -1,0 +1,182 @@
+/** The second half of a run: talk to the API, render, stitch, report. */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { createApiClient, type ApiClient } from '../api/client.js';
+import { createRequestGate } from '../api/gate.js';
+import { redact } from '../api/redact.js';
+import { EXIT_CODES } from '../errors.js';
+import { verifyVideo } from '../media/probe.js';
+import { DEFAULT_BASE_URL } from '../models.js';
+import { DEFAULT_CONCURRENCY, render, type RenderResult } from '../render/render.js';
+import { wholeManifestReport } from './report.js';
+import { mergeOutputs, readRunReport, stitchRendered } from './stitch.js';
+import type { PreparedRun, RunCallbacks, RunOptions, RunResult } from './types.js';
+
+/** Whether the run needs the API at all: cached shots and unknown ones left alone do not. */
+export function needsApi(run: PreparedRun): boolean {
+  return run.assessed.some((a) => a.state !== 'cached' && !(a.state === 'unknown' && !a.submits));
+}
+
+interface Api {
+  client: ApiClient;
+  close: () => Promise<void>;
+}
+
+/** The API client: the real one, or one for a simulator started here (random key, no spend). */
+async function openApi(
+  run: PreparedRun,
+  apiKey: string | undefined,
+  options: RunOptions,
+): Promise<Api> {
+  let baseUrl = run.base.apiBase ?? DEFAULT_BASE_URL;
+  let stopSimulator: (() => Promise<void>) | undefined;
+  if (run.simulated && needsApi(run)) {
+    const { startSimulator } = await import('../sim/index.js');
+    const sim = await startSimulator({
+      apiKey: apiKey!,
+      port: 0,
+      // Kept under the output folder, so an interrupted simulated run resumes like a real one.
+      stateDir: path.join(run.outDir, '.simulator'),
+      env: options.env ?? process.env,
+      ...(options.simLatency !== undefined ? { latency: options.simLatency } : {}),
+    });
+    baseUrl = sim.url;
+    stopSimulator = () => sim.close();
+  }
+  const concurrency = options.concurrency ?? run.plan.concurrency ?? DEFAULT_CONCURRENCY;
+  const sleep = (ms: number, signal?: AbortSignal) =>
+    delay(ms, undefined, signal ? { signal } : undefined);
+  const client = createApiClient({
+    ...(options.maxDownloadMb !== undefined
+      ? { maxDownloadBytes: Math.floor(options.maxDownloadMb * 1024 * 1024) }
+      : {}),
+    baseUrl,
+    apiKey: apiKey ?? 'none',
+    connections: Math.min(128, Math.max(8, concurrency * 2)),
+    gate: createRequestGate({
+      ratePerSecond: Math.max(20, 4 * concurrency),
+      burst: Math.max(20, 2 * concurrency),
+      now: Date.now,
+      sleep,
+    }),
+  });
+  return {
+    client,
+    close: async () => {
+      await client.close();
+      await stopSimulator?.();
+    },
+  };
+}
+
+/** Renders the run's shots; the progress view opens and closes around it. */
+async function renderShots(
+  run: PreparedRun,
+  api: Api,
+  clean: (text: string) => string,
+  options: RunOptions,
+  callbacks: RunCallbacks,
+): Promise<RenderResult> {
+  const env = options.env ?? process.env;
+  await callbacks.onRenderStart?.(run);
+  try {
+    return await render(
+      run.plan,
+      {
+        outDir: run.outDir,
+        concurrency: options.concurrency ?? run.plan.concurrency ?? DEFAULT_CONCURRENCY,
+        ...(options.signal ? { signal: options.signal } : {}),
+        journalBase: run.base.journalBase,
+        ...(options.force ? { force: options.force } : {}),
+        ...(options.retryUnknown ? { retryUnknown: true } : {}),
+      },
+      {
+        client: api.client,
+        assessed: run.assessed,
+        onEvent: (e) => {
+          if (e.type === 'failed' || e.type === 'unknown') e.error.message = clean(e.error.message);
+          callbacks.onEvent?.(e);
+        },
+        verify: async (file, shot) => {
+          try {
+            await verifyVideo(file, { expectDurationSec: shot.seconds, toleranceSec: 0.5, env });
+          } catch (err) {
+            // Without ffprobe the length check is all there is; that is not the clip's fault.
+            if ((err as { code?: string }).code !== 'tool_missing') throw err;
+          }
+        },
+      },
+    );
+  } finally {
+    await callbacks.onRenderEnd?.();
+    await api.close();
+  }
+}
+
+/** The exit code of a finished render: what this run's shots and finals came to. */
+function exitOf(
+  result: RenderResult,
+  stitchFailed: number,
+): Pick<RunResult, 'status' | 'exitCode'> {
+  if (result.fatal) return { status: 'fatal', exitCode: result.fatal.exitCode };
+  if (result.interrupted) return { status: 'interrupted', exitCode: EXIT_CODES.interrupted };
+  return result.shots.every((s) => s.status === 'done') && stitchFailed === 0
+    ? { status: 'done', exitCode: EXIT_CODES.ok }
+    : { status: 'failed', exitCode: EXIT_CODES.shotsFailed };
+}
+
+/**
+ * Renders a prepared run, stitches the variants it touched (only from complete sets of
+ * verified clips) and writes a report of the whole manifest. `apiKey` is needed unless simulated.
+ */
+export async function executeRun(
+  run: PreparedRun,
+  apiKey: string | undefined,
+  options: RunOptions = {},
+  callbacks: RunCallbacks = {},
+): Promise<RunResult> {
+  const key = run.simulated ? randomBytes(18).toString('base64url') : apiKey;
+  const clean = (text: string) => redact(text, key ? [key] : []);
+  const api = await openApi(run, key, options);
+  const result = await renderShots(run, api, clean, options, callbacks);
+  const env = options.env ?? process.env;
+
+  const stopped = result.interrupted || !!result.fatal;
+  const stitch = stopped
+    ? undefined
+    : await stitchRendered(run.fullPlan, {
+        outDir: run.outDir,
+        base: run.base.journalBase,
+        variants: run.plan.variants,
+        env,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(callbacks.log ? { log: callbacks.log } : {}),
+        ...(callbacks.onStitchProgress ? { onProgress: callbacks.onStitchProgress } : {}),
+      });
+
+  const earlier = (await readRunReport(run.outDir).catch(() => undefined))?.outputs ?? [];
+  const report = wholeManifestReport(run.fullPlan, result, run.others, {
+    baseUrl: run.base.journalBase,
+    simulated: run.simulated,
+    outputs: mergeOutputs(run.outDir, earlier, stitch?.outputs ?? []),
+  });
+  for (const s of report.shots) if (s.error) s.error.message = clean(s.error.message);
+  const { writeReport } = await import('../report/write.js');
+  const done = report.shots.filter((s) => s.status === 'done').length;
+  const written = await writeReport(run.outDir, report, {
+    env,
+    media: done <= 200 && !options.signal?.aborted,
+  });
+  return {
+    ...exitOf(result, stitch?.failed.length ?? 0),
+    prepared: run,
+    render: result,
+    ...(stitch ? { stitch } : {}),
+    report: written.report,
+    reportFiles: written.files,
+    ...(result.fatal
+      ? { fatal: { message: clean(result.fatal.message), fix: result.fatal.fix } }
+      : {}),
+  };
+}

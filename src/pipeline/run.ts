@@ -1,0 +1,98 @@
+/** `runManifest`: the programmatic twin of `shotlist run`. */
+import { resolveApiKey } from '../api/key.js';
+import { BudgetError, EXIT_CODES, UsageError } from '../errors.js';
+import { formatMoney } from '../plan/budget.js';
+import { SIMULATOR_BASE } from './base.js';
+import { executeRun, needsApi } from './execute.js';
+import { prepareRun } from './prepare.js';
+import type { PreparedRun, RunCallbacks, RunOptions, RunResult } from './types.js';
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** How to point a run at a base URL, for advice. */
+function baseFlag(base: string): string {
+  return base === SIMULATOR_BASE ? '--simulate' : `--base-url ${base}`;
+}
+
+/**
+ * Tasks journaled for another API are money only that API can deliver: say so, and refuse
+ * to go on unattended unless the base URL was chosen on purpose (a flag, or `--simulate`).
+ */
+export function checkForeignTasks(
+  run: PreparedRun,
+  yes: boolean,
+  log?: (line: string) => void,
+): void {
+  if (run.foreign.length === 0 || run.summary.submits === 0) return;
+  const here = run.base.journalBase;
+  const there = run.foreign.map((f) => `${plural(f.tasks, 'task')} sent to ${f.base}`).join(', ');
+  const message = `the journal in ${run.outDir} holds ${there}; this run sends to ${here}${run.base.source === 'env' ? ' (from $SHOTLIST_BASE_URL)' : run.base.source === 'default' ? ' (the default)' : ''}`;
+  const chosen = run.base.source === 'flag' || run.base.source === 'simulate';
+  if (yes && !chosen) {
+    throw new UsageError(
+      `${message}; nothing was sent`,
+      `to pick those tasks up, run with ${baseFlag(run.foreign[0]!.base)}; to send to ${here} anyway, pass ${baseFlag(here)} explicitly`,
+    );
+  }
+  log?.(`note: ${message}; to pick those tasks up, run with ${baseFlag(run.foreign[0]!.base)}`);
+}
+
+/** Checks the budget, the base URL, the key and the user's consent; returns the key. */
+async function clearToSend(
+  run: PreparedRun,
+  options: RunOptions,
+  callbacks: RunCallbacks,
+): Promise<{ go: true; apiKey: string | undefined } | { go: false }> {
+  if (!run.budget.ok) {
+    throw new BudgetError(
+      `over budget: ${run.budget.reason}; nothing was sent`,
+      'raise budget.max_cost in the manifest or --max-cost, or render fewer shots with --only / --variant',
+    );
+  }
+  checkForeignTasks(run, !!options.yes, callbacks.log);
+  let apiKey: string | undefined;
+  if (!run.simulated && needsApi(run)) {
+    apiKey = (await resolveApiKey(options.env ?? process.env, options.cwd ?? process.cwd()))?.key;
+    if (!apiKey) {
+      throw new UsageError(
+        'no API key: nothing was sent',
+        'export SHOTLIST_API_KEY=<your key> (or API_KEY, or put it in .env here); or try --simulate',
+      );
+    }
+  }
+  // A simulated run spends nothing, so it never asks.
+  if (run.summary.submits === 0 || run.simulated || options.yes) return { go: true, apiKey };
+  const money = formatMoney(run.summary.newCost ?? 0, run.plan.totals.currency);
+  if (!callbacks.confirm) {
+    throw new UsageError(
+      `refusing to submit ${plural(run.summary.submits, 'shot')} (${money}) without confirmation: no terminal to ask`,
+      'pass --yes to confirm, or --dry-run to see the requests first',
+    );
+  }
+  return (await callbacks.confirm(run)) ? { go: true, apiKey } : { go: false };
+}
+
+/**
+ * Runs a manifest as `shotlist run` does: plan, check the budget, confirm (or `yes`), render,
+ * stitch, report. Progress and notes leave through the callbacks. Bad input, an exceeded
+ * budget or a refused confirmation throw a {@link ShotlistError} before anything is sent;
+ * a failed shot does not throw: the result's `exitCode` says how the run went.
+ */
+export async function runManifest(
+  file: string,
+  options: RunOptions = {},
+  callbacks: RunCallbacks = {},
+): Promise<RunResult> {
+  const prepared = await prepareRun(file, options, callbacks);
+  await callbacks.onPrepared?.(prepared);
+  if (options.dryRun) return { status: 'dry-run', exitCode: EXIT_CODES.ok, prepared };
+  const clear = await clearToSend(prepared, options, callbacks);
+  if (!clear.go) {
+    return {
+      status: 'declined',
+      exitCode: options.signal?.aborted ? EXIT_CODES.interrupted : EXIT_CODES.ok,
+      prepared,
+    };
+  }
+  return executeRun(prepared, clear.apiKey, options, callbacks);
+}

@@ -1,0 +1,61 @@
+/** `shotlist status` as a function: the journal's view of each planned shot, nothing sent. */
+import path from 'node:path';
+import { loadManifest } from '../manifest/load.js';
+import { plan as makePlan } from '../plan/plan.js';
+import type { Plan } from '../plan/types.js';
+import { JOURNAL_FILE, readJournal, type ParsedJournal } from '../render/journal.js';
+import {
+  assessShots,
+  summarizeAssessment,
+  type AssessedShot,
+  type AssessmentSummary,
+} from '../render/state.js';
+import { chooseBase } from './base.js';
+import { defaultOutDir } from './out-dir.js';
+import type { RunOptions } from './types.js';
+
+export type StatusOptions = Pick<
+  RunOptions,
+  'cwd' | 'env' | 'out' | 'variant' | 'only' | 'baseUrl' | 'simulate'
+>;
+
+export interface ManifestStatus {
+  plan: Plan;
+  outDir: string;
+  /** The base URL whose journal keys were looked up. */
+  base: string;
+  journalFile: string;
+  journal: ParsedJournal;
+  assessed: AssessedShot[];
+  summary: AssessmentSummary;
+}
+
+/** What the next run of a manifest would do with each shot, read from the journal and files. */
+export async function manifestStatus(
+  file: string,
+  options: StatusOptions = {},
+): Promise<ManifestStatus> {
+  const cwd = options.cwd ?? process.cwd();
+  const plan = makePlan(await loadManifest(path.resolve(cwd, file)), {
+    ...(options.variant !== undefined ? { variant: options.variant } : {}),
+    ...(options.only !== undefined ? { only: options.only } : {}),
+  });
+  const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest.name));
+  const base = chooseBase({
+    simulate: options.simulate,
+    baseUrl: options.baseUrl,
+    env: options.env ?? process.env,
+  }).journalBase;
+  const journalFile = path.join(outDir, JOURNAL_FILE);
+  const journal = await readJournal(journalFile);
+  const assessed = await assessShots(plan, { outDir, baseUrl: base, journal: journal.shots });
+  return {
+    plan,
+    outDir,
+    base,
+    journalFile,
+    journal,
+    assessed,
+    summary: summarizeAssessment(assessed),
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * Stitching what was rendered: one video per variant from the clips the journal vouches for.
+ * Used at the end of `run` and by `shotlist stitch`.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import { loadManifest } from '../manifest/load.js';
+import { assembleOutputs, type AssembleResult } from '../media/assemble.js';
+import { stitchJobs, type SkippedOutput } from '../media/outputs.js';
+import { plan as makePlan } from '../plan/plan.js';
+import type { Plan } from '../plan/types.js';
+import { JOURNAL_FILE, readJournal } from '../render/journal.js';
+import type { OutputReport, RunReport } from '../report/types.js';
+import { findRenderedClips } from './clips.js';
+import { defaultOutDir } from './out-dir.js';
+
+export interface StitchRenderedOptions {
+  outDir: string;
+  /** Only the clips of this API base; default the base with the most clips in the journal. */
+  base?: string | undefined;
+  /** Bases to try besides those the journal records (journals from before it recorded them). */
+  fallbackBases?: readonly string[];
+  /** Stitch these variants only; default every variant of the plan. */
+  variants?: readonly (string | null)[];
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  /** Notes for people: what was skipped and why, the path taken, failures. */
+  log?: (line: string) => void;
+  /** Share done of one output's encode. */
+  onProgress?: (variant: string | null, fraction: number) => void;
+}
+
+export interface StitchRenderedResult {
+  outputs: OutputReport[];
+  /** Variants left alone because a shot has no verified clip; an existing final stays as it was. */
+  skipped: SkippedOutput[];
+  failed: AssembleResult['failed'];
+  /** Shots of the plan with a verified clip. */
+  found: number;
+  /** The base URL whose clips were used. */
+  base: string;
+}
+
+/**
+ * Stitches one video per variant from the verified clips of the whole plan (first takes, in
+ * the stitch order). A variant missing a clip is skipped with the ids, never stitched with holes.
+ */
+export async function stitchRendered(
+  plan: Plan,
+  options: StitchRenderedOptions,
+): Promise<StitchRenderedResult> {
+  const journal = await readJournal(path.join(options.outDir, JOURNAL_FILE));
+  const clips = await findRenderedClips(plan, {
+    outDir: options.outDir,
+    journal: journal.shots,
+    base: options.base,
+    ...(options.fallbackBases ? { fallbackBases: options.fallbackBases } : {}),
+  });
+  const wanted = options.variants ? new Set(options.variants) : undefined;
+  const all = stitchJobs(plan, clips.clipOf, options.outDir, path.dirname(plan.manifest.file));
+  const jobs = all.jobs.filter((j) => !wanted || wanted.has(j.variant));
+  const skipped = all.skipped.filter((s) => !wanted || wanted.has(s.variant));
+  for (const s of skipped) options.log?.(`${s.variant ? `${s.variant}: ` : ''}${s.reason}`);
+  const { outputs, failed } = await assembleOutputs(jobs, options.outDir, {
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.log ? { log: options.log } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  return { outputs, skipped, failed, found: clips.found, base: clips.base };
+}
+
+/** The report's outputs after new ones were made: earlier finals still on disk are kept. */
+export function mergeOutputs(
+  outDir: string,
+  earlier: readonly OutputReport[],
+  made: readonly OutputReport[],
+): OutputReport[] {
+  const kept = earlier.filter(
+    (o) => !made.some((n) => n.variant === o.variant) && existsSync(path.resolve(outDir, o.file)),
+  );
+  return [...kept, ...made];
+}
+
+/** The report of the last run in `outDir`, if there is one. */
+export async function readRunReport(outDir: string): Promise<RunReport | undefined> {
+  try {
+    return JSON.parse(await readFile(path.join(outDir, 'report.json'), 'utf8')) as RunReport;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+export interface StitchManifestOptions extends Omit<StitchRenderedOptions, 'variants' | 'outDir'> {
+  cwd?: string;
+  /** The run's output folder; default `renders/<name>` under `cwd`. */
+  out?: string;
+  variant?: string;
+  /** Printed in the "render first" advice: how to run this manifest with the same flags. */
+  runCommand?: string;
+}
+
+/** `shotlist stitch`: stitches what runs rendered and refreshes the report's outputs. */
+export async function stitchManifest(
+  file: string,
+  options: StitchManifestOptions = {},
+): Promise<StitchRenderedResult & { outDir: string }> {
+  const cwd = options.cwd ?? process.cwd();
+  const plan = makePlan(
+    await loadManifest(path.resolve(cwd, file)),
+    options.variant !== undefined ? { variant: options.variant } : {},
+  );
+  const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest.name));
+  const result = await stitchRendered(plan, { ...options, outDir });
+  if (result.found === 0) {
+    throw new UsageError(
+      `no rendered clips in ${outDir} (the journal records none)`,
+      `render first: ${options.runCommand ?? `shotlist run ${file}`}`,
+    );
+  }
+  const report = await readRunReport(outDir);
+  if (report && result.outputs.length > 0) {
+    const { writeReport } = await import('../report/write.js');
+    await writeReport(
+      outDir,
+      { ...report, outputs: mergeOutputs(outDir, report.outputs, result.outputs) },
+      {
+        ...(options.env ? { env: options.env } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    );
+  }
+  return { ...result, outDir };
+}

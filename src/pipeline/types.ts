@@ -1,0 +1,94 @@
+import type { ShotOverrides } from '../manifest/resolve.js';
+import type { BudgetVerdict, Plan } from '../plan/types.js';
+import type { RenderEvent } from '../render/events.js';
+import type { ParsedJournal, JournalShot } from '../render/journal.js';
+import type { RenderResult } from '../render/render.js';
+import type { AssessedShot, AssessmentSummary } from '../render/state.js';
+import type { RunReport } from '../report/types.js';
+import type { BaseChoice } from './base.js';
+import type { ForeignTasks } from './clips.js';
+import type { StitchRenderedResult } from './stitch.js';
+
+/** What `runManifest` is asked to do: the options of `shotlist run`, as values. */
+export interface RunOptions {
+  /** Relative paths (the manifest, `out`) resolve against it; default `process.cwd()`. */
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Aborting stops submissions; tasks in flight stay journaled for the next run. */
+  signal?: AbortSignal;
+  /** Output folder; default `renders/<name>`. */
+  out?: string;
+  variant?: string;
+  only?: string[];
+  overrides?: ShotOverrides;
+  maxCost?: number;
+  /** Shot ids to render again although done (pays again), or `all`. */
+  force?: string[] | 'all';
+  /** Assess and stop: nothing is sent. */
+  dryRun?: boolean;
+  /** The API base URL, given explicitly; default `$SHOTLIST_BASE_URL`, else the public API. */
+  baseUrl?: string;
+  /** Render against an in-process simulator: no key, no spend. */
+  simulate?: boolean;
+  simLatency?: string;
+  concurrency?: number;
+  maxDownloadMb?: number;
+  retryUnknown?: boolean;
+  /** Submit without asking. Without it and without `confirm`, a run that would spend refuses. */
+  yes?: boolean;
+}
+
+/** How a run reports while it works; every callback is optional. */
+export interface RunCallbacks {
+  /** Notes for people (what was skipped, stitching progress, the foreign-base warning). */
+  log?: (line: string) => void;
+  /** Diagnostics about the manifest (warnings of the plan). */
+  warn?: (line: string) => void;
+  /** The run is assessed: the moment to show what it will do (before any question). */
+  onPrepared?: (run: PreparedRun) => void | Promise<void>;
+  /** Asked before spending when `yes` is not set; resolves true to go on. */
+  confirm?: (run: PreparedRun) => Promise<boolean>;
+  /** Rendering starts / ends: a progress view can open and close around it. */
+  onRenderStart?: (run: PreparedRun) => void | Promise<void>;
+  onEvent?: (event: RenderEvent) => void;
+  onRenderEnd?: () => void | Promise<void>;
+  /** Share done of one stitched output's encode. */
+  onStitchProgress?: (variant: string | null, fraction: number) => void;
+}
+
+/** Everything known before anything is sent: the plan, the journal's view, the budget. */
+export interface PreparedRun {
+  manifestFile: string;
+  /** The shots of this run (after `only` and `variant`). */
+  plan: Plan;
+  /** Every shot of the manifest (the same overrides): what finals and the report describe. */
+  fullPlan: Plan;
+  outDir: string;
+  base: BaseChoice;
+  simulated: boolean;
+  journal: ParsedJournal & { shots: Map<string, JournalShot> };
+  assessed: AssessedShot[];
+  /** The shots of `fullPlan` outside this run, as the journal knows them (empty in a dry run). */
+  others: AssessedShot[];
+  summary: AssessmentSummary;
+  budget: BudgetVerdict;
+  /** Open tasks the journal holds for other base URLs. */
+  foreign: ForeignTasks[];
+}
+
+/** How a run ended. */
+export type RunStatus = 'dry-run' | 'declined' | 'done' | 'failed' | 'interrupted' | 'fatal';
+
+export interface RunResult {
+  status: RunStatus;
+  /** 0 all shots of this run done, 1 some failed, 130 interrupted, 4 the API refused the key... */
+  exitCode: number;
+  prepared: PreparedRun;
+  render?: RenderResult;
+  stitch?: StitchRenderedResult;
+  report?: RunReport;
+  /** Where report.json and report.html were written. */
+  reportFiles?: { json: string; html: string; contactSheet: string | null };
+  /** What stopped the whole run (a refused key), redacted. */
+  fatal?: { message: string; fix: string | undefined };
+}
