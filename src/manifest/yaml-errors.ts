@@ -24,9 +24,6 @@ export interface YamlProblem {
   unreliable: ManifestPath | undefined;
 }
 
-/** Errors the parser reports again on every line it misreads after a tab in the indentation. */
-const TAB_CASCADE = new Set(['BLOCK_AS_IMPLICIT_KEY', 'MULTILINE_IMPLICIT_KEY']);
-
 type AnyPair = Pair<unknown, unknown>;
 
 function rangeOf(node: unknown): [number, number] | undefined {
@@ -99,7 +96,7 @@ function duplicateKey(
   lines: LineCounter,
   offset: number,
 ): Omit<YamlProblem, 'severity' | 'unreliable' | 'line' | 'col'> {
-  let found: { name: string; first: number } | undefined;
+  let found: { name: string; first: string; again: string } | undefined;
   const search = (node: unknown): void => {
     if (found) return;
     if (isMap(node)) {
@@ -110,7 +107,9 @@ function duplicateKey(
         const earlier = node.items.find(
           (p, i) => i < at && isScalar(p.key) && String(p.key.value) === name,
         );
-        found = { name, first: lines.linePos(rangeOf(earlier?.key)?.[0] ?? offset).line };
+        const first = lines.linePos(rangeOf(earlier?.key)?.[0] ?? offset);
+        const again = lines.linePos(offset);
+        found = { name, first: `${first.line}:${first.col}`, again: `${again.line}:${again.col}` };
         return;
       }
       for (const p of node.items) search(isPair(p) ? p.value : p);
@@ -124,7 +123,7 @@ function duplicateKey(
     };
   }
   return {
-    message: `duplicate key "${found.name}": it is already set at line ${found.first}`,
+    message: `duplicate key "${found.name}" at line ${found.again}: it is already set at line ${found.first}`,
     fix: `keep one "${found.name}" (YAML would silently use the last one)`,
   };
 }
@@ -140,15 +139,6 @@ function translate(
   const severity: Severity = problem.name === 'YAMLWarning' ? 'warning' : 'error';
   const unreliable = unitOf(chainAt(doc, offset).path);
   switch (problem.code) {
-    case 'TAB_AS_INDENT':
-      return {
-        severity,
-        line: pos.line,
-        col: pos.col,
-        message: 'this line is indented with a tab; YAML indents with spaces only',
-        fix: 'replace the tab with spaces',
-        unreliable: [],
-      };
     case 'DUPLICATE_KEY':
       // The value read is well defined (the last one): later checks may look at it.
       return { severity, ...pos, ...duplicateKey(doc, lines, offset), unreliable: undefined };
@@ -171,21 +161,39 @@ function translate(
 }
 
 /**
+ * A tab in the indentation makes the parser misread every line after it, in ways that name
+ * no real mistake: the tab lines are said once, and what follows the first tab is not.
+ */
+function tabProblem(tabs: readonly YAMLError[], lines: LineCounter): YamlProblem {
+  const at = lines.linePos(tabs[0]!.pos[0]);
+  const rows = [...new Set(tabs.map((t) => lines.linePos(t.pos[0]).line))];
+  const where = rows.length === 1 ? `line ${rows[0]} is` : `lines ${rows.join(', ')} are`;
+  return {
+    severity: 'error',
+    line: at.line,
+    col: at.col,
+    message: `${where} indented with a tab; YAML indents with spaces only`,
+    fix: `replace the tab${rows.length === 1 ? '' : 's'} with spaces`,
+    unreliable: [],
+  };
+}
+
+/**
  * The parser's errors and warnings, said in the manifest's words: an unquoted value with a
- * colon gets the quoted line to write, a duplicate key is named, a tab in the indentation is
- * one problem (not one per line the parser misreads after it), and each line says one thing.
+ * colon gets the quoted line to write, a duplicate key is named with both places, tabs in the
+ * indentation are one problem (not one per line the parser misreads after them), and each
+ * line says one thing.
  */
 export function yamlProblems(doc: Document, lines: LineCounter, text: string): YamlProblem[] {
   const byPosition = (a: YAMLError, b: YAMLError) => a.pos[0] - b.pos[0];
   // Errors first, so a warning never takes an error's line.
   const all = [...[...doc.errors].sort(byPosition), ...[...doc.warnings].sort(byPosition)];
-  const firstTab = all.find((p) => p.code === 'TAB_AS_INDENT')?.pos[0];
-  const out: YamlProblem[] = [];
-  const lineTaken = new Set<number>();
+  const tabs = all.filter((p) => p.code === 'TAB_AS_INDENT');
+  const firstTab = tabs[0]?.pos[0] ?? Infinity;
+  const out: YamlProblem[] = tabs.length ? [tabProblem(tabs, lines)] : [];
+  const lineTaken = new Set(out.map((p) => p.line));
   for (const problem of all) {
-    if (firstTab !== undefined && problem.pos[0] > firstTab && TAB_CASCADE.has(problem.code)) {
-      continue;
-    }
+    if (problem.code === 'TAB_AS_INDENT' || problem.pos[0] >= firstTab) continue;
     const translated = translate(problem, doc, lines, text);
     if (lineTaken.has(translated.line)) continue;
     lineTaken.add(translated.line);
