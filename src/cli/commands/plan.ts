@@ -1,12 +1,11 @@
-import { EXIT_CODES, formatDiagnostic } from '../../errors.js';
+import { EXIT_CODES, UsageError, formatDiagnostic } from '../../errors.js';
 import { loadManifest } from '../../manifest/load.js';
 import type { ShotOverrides } from '../../manifest/resolve.js';
 import { formatPlan } from '../../plan/format.js';
 import { plan } from '../../plan/plan.js';
 import type { Plan } from '../../plan/types.js';
-import { numberFlag, parseCommandArgs, splitList } from '../args.js';
+import { ALLOW_OUTSIDE_FLAG, numberFlag, parseCommandArgs, splitList } from '../args.js';
 import type { CliContext } from '../context.js';
-import { UsageError } from '../../errors.js';
 
 export const help = `Usage: shotlist plan <manifest> [options]
 
@@ -22,6 +21,7 @@ Options:
   --ratio R          force an aspect ratio
   --duration N       force a duration (seconds)
   --max-cost N       a tighter cost limit than the manifest's budget
+  --allow-outside    let the manifest read local files outside its folder
 
 Exit 0 when the plan is within budget, 2 on bad input, 3 when over budget.
 `;
@@ -36,6 +36,7 @@ export const PLAN_FLAGS = {
   ratio: { type: 'string' },
   duration: { type: 'string' },
   'max-cost': { type: 'string' },
+  ...ALLOW_OUTSIDE_FLAG,
 } as const;
 
 export function planOptionsFrom(values: {
@@ -100,7 +101,10 @@ export default async function planCommand(ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(ctx.argv, PLAN_FLAGS, help);
   if (positionals.length !== 1)
     throw new UsageError('plan takes one manifest', 'shotlist plan <manifest>');
-  const loaded = await loadManifest(positionals[0]!);
+  const loaded = await loadManifest(positionals[0]!, {
+    cwd: ctx.cwd,
+    allowOutside: values['allow-outside'] === true,
+  });
   const result = plan(loaded, planOptionsFrom(values));
   if (values.json) {
     ctx.stdout.write(`${JSON.stringify(planJson(result))}\n`);

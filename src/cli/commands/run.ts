@@ -184,7 +184,7 @@ export default async function run(ctx: CliContext): Promise<number> {
         ? ('all' as const)
         : (splitList(values.force) ?? []);
 
-  const loaded = await loadManifest(manifestFile);
+  const loaded = await loadManifest(manifestFile, { allowOutside: values['allow-outside'] });
   const plan = makePlan(loaded, planOptionsFrom(values));
   for (const w of plan.warnings) ctx.stderr.write(`${formatDiagnostic(w)}\n`);
   if (Array.isArray(force)) {

@@ -35,6 +35,7 @@ const FLAGS = {
   only: { type: 'string' },
   'base-url': { type: 'string' },
   simulate: { type: 'boolean' },
+  'allow-outside': { type: 'boolean' },
 } as const;
 
 const WORDS: Record<ShotState, string> = {
@@ -52,7 +53,9 @@ export default async function status(ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(ctx.argv, FLAGS, help);
   if (positionals.length !== 1)
     throw new UsageError('status takes one manifest', 'shotlist status <manifest>');
-  const loaded = await loadManifest(path.resolve(ctx.cwd, positionals[0]!));
+  const loaded = await loadManifest(path.resolve(ctx.cwd, positionals[0]!), {
+    allowOutside: values['allow-outside'],
+  });
   const plan = makePlan(loaded, {
     ...(values.variant !== undefined ? { variant: values.variant } : {}),
     ...(values.only !== undefined ? { only: splitList(values.only) ?? [] } : {}),

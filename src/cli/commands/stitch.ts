@@ -29,14 +29,19 @@ ffmpeg failed), 2 on bad input.
 export default async function stitchCommand(ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     ctx.argv,
-    { out: { type: 'string' }, variant: { type: 'string' }, json: { type: 'boolean' } },
+    {
+      out: { type: 'string' },
+      variant: { type: 'string' },
+      json: { type: 'boolean' },
+      'allow-outside': { type: 'boolean' },
+    },
     help,
   );
   if (positionals.length !== 1) {
     throw new UsageError('stitch takes one manifest', 'shotlist stitch <manifest> [--out DIR]');
   }
   const manifestFile = path.resolve(ctx.cwd, positionals[0]!);
-  const loaded = await loadManifest(manifestFile);
+  const loaded = await loadManifest(manifestFile, { allowOutside: values['allow-outside'] });
   const plan = makePlan(loaded, values.variant !== undefined ? { variant: values.variant } : {});
   const outDir = path.resolve(ctx.cwd, values.out ?? path.join('renders', plan.manifest.name));
   const reportFile = path.join(outDir, 'report.json');
