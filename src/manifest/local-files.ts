@@ -6,10 +6,10 @@ export function isLocalReference(ref: string): boolean {
   return !/^(https?|asset):\/\//i.test(ref);
 }
 
-export interface LocalFileCheck {
-  /** The file's real path (symlinks resolved), when it is usable. */
-  file?: string;
-  problem?: { message: string; fix: string };
+/** Why a local file may not be read, and what to do about it. */
+export interface LocalFileProblem {
+  message: string;
+  fix: string;
 }
 
 function inside(root: string, target: string): boolean {
@@ -28,35 +28,29 @@ export function checkLocalFile(
   dir: string,
   what: string,
   allowOutside = false,
-): LocalFileCheck {
+): LocalFileProblem | undefined {
   const wanted = path.resolve(dir, ref);
   let real: string;
   try {
     real = realpathSync(wanted);
   } catch {
     return {
-      problem: {
-        message: `${what} "${ref}" does not exist (looked for ${wanted})`,
-        fix: `check the path; a relative path is read from the manifest's folder (${dir})`,
-      },
+      message: `${what} "${ref}" does not exist (looked for ${wanted})`,
+      fix: `check the path; a relative path is read from the manifest's folder (${dir})`,
     };
   }
   if (!statSync(real).isFile()) {
     return {
-      problem: {
-        message: `${what} "${ref}" is not a file (${real})`,
-        fix: 'name an audio or video file',
-      },
+      message: `${what} "${ref}" is not a file (${real})`,
+      fix: 'name an audio or video file',
     };
   }
   if (!allowOutside && !inside(realpathSync(dir), real)) {
     const via = real === wanted ? '' : ` (it resolves to ${real})`;
     return {
-      problem: {
-        message: `${what} "${ref}" is outside the manifest's folder ${dir}${via}`,
-        fix: `move or copy it into ${dir}, or pass --allow-outside to let this manifest read it`,
-      },
+      message: `${what} "${ref}" is outside the manifest's folder ${dir}${via}`,
+      fix: `move or copy it into ${dir}, or pass --allow-outside to let this manifest read it`,
     };
   }
-  return { file: real };
+  return undefined;
 }

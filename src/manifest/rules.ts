@@ -183,6 +183,6 @@ export function checkLocalFiles(
 ): void {
   const file = manifest.stitch?.soundtrack?.file;
   if (typeof file !== 'string' || !isLocalReference(file)) return;
-  const { problem } = checkLocalFile(file, dir, 'soundtrack file', allowOutside);
+  const problem = checkLocalFile(file, dir, 'soundtrack file', allowOutside);
   if (problem) out.at('error', ['stitch', 'soundtrack', 'file'], problem.message, problem.fix);
 }
