@@ -130,7 +130,7 @@ function translate(error: ErrorObject): SchemaProblem | undefined {
         path,
         atKey: false,
         message: `${what} ${show(error.data)} is not one of ${allowed.map((v) => `"${v}"`).join(', ')}`,
-        ...(guess ? { fix: `did you mean "${guess}"?` } : {}),
+        fix: guess ? `did you mean "${guess}"?` : `write one of the values listed`,
       };
     }
     case 'const':
@@ -138,6 +138,7 @@ function translate(error: ErrorObject): SchemaProblem | undefined {
         path,
         atKey: false,
         message: `${what} must be ${show(params.allowedValue)}, not ${show(error.data)}`,
+        fix: `write ${show(params.allowedValue)}`,
       };
     case 'type':
       return {

@@ -64,19 +64,25 @@ shots:
   - id: b
     prompt: hello
     duration: 99
+  - id: c
+    prompt: hi
+    ratio: "5:4"
   - id: b
     prompt: hi
     assets: { images: [https://a/1.jpg, https://a/2.jpg, https://a/3.jpg, https://a/4.jpg, https://a/5.jpg, https://a/6.jpg, https://a/7.jpg, https://a/8.jpg, https://a/9.jpg, https://a/10.jpg] }
 stitch:
-  order: [b, c]
+  order: [b, x]
 `;
     expect(errors(text).map((e) => e.split(' |')[0])).toEqual([
       '5:13 the value of "prompt" contains ": ", which YAML reads as a key inside the value',
       '8:15 duration 99 must be <= 15',
-      '9:9 id "b" is used twice (also shots[1])',
-      '11:23 multi_ref takes at most 9 images, got 10',
-      '13:14 stitch.order names "c", which is not a shot id',
+      '11:12 ratio "5:4" is not one of "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"',
+      '12:9 id "b" is used twice (also shots[1])',
+      '14:23 multi_ref takes at most 9 images, got 10',
+      '16:14 stitch.order names "x", which is not a shot id',
     ]);
+    // Each one says what to do, not only what is wrong.
+    expect(errors(text).filter((e) => e.endsWith('| '))).toEqual([]);
   });
 });
 
