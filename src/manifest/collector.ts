@@ -9,6 +9,8 @@ export class Collector {
   readonly diagnostics: Diagnostic[] = [];
   private readonly seen = new Set<string>();
   private readonly quiet: ManifestPath[] = [];
+  /** Values already reported wrong: later checks add nothing there (one problem per value). */
+  private readonly settled = new Set<string>();
 
   constructor(readonly file: string) {}
 
@@ -17,6 +19,11 @@ export class Collector {
   /** Says nothing more under `path`: a YAML error there means the data is the parser's guess. */
   silence(path: ManifestPath): void {
     this.quiet.push(path);
+  }
+
+  /** Reports nothing more at `path`: its value was already said to be wrong. */
+  settle(path: ManifestPath): void {
+    this.settled.add(toPointer(path));
   }
 
   /** Whether checks may look at `path`: nothing already said the data there is unreliable. */
@@ -31,7 +38,7 @@ export class Collector {
     fix?: string,
     options: { key?: boolean } = {},
   ): void {
-    if (!this.reliable(path)) return;
+    if (!this.reliable(path) || this.settled.has(toPointer(path))) return;
     const pos = this.source?.locate(path, options) ?? { line: 1, col: 1 };
     this.push({ severity, path: toPointer(path), line: pos.line, col: pos.col, message, fix });
   }

@@ -115,7 +115,9 @@ export function checkManifest(
   const broken = new Broken();
   for (const p of checkSchema(expanded)) {
     out.at('error', p.path, p.message, p.fix, { key: p.atKey });
-    broken.add(p.path);
+    out.settle(p.path);
+    // A wrong value in the right shape leaves the rest of its shot checkable.
+    if (!p.valueOnly) broken.add(p.path);
   }
   checkUniqueNames(expanded, out);
   const manifest = expanded as unknown as ShotlistManifest;

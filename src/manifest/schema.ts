@@ -37,7 +37,25 @@ export interface SchemaProblem {
   atKey: boolean;
   message: string;
   fix?: string;
+  /**
+   * The value has the right shape but a wrong value (out of range, not in the list): checks
+   * beyond the schema can still read the rest of its shot.
+   */
+  valueOnly?: boolean;
 }
+
+const VALUE_KEYWORDS = new Set([
+  'enum',
+  'const',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'pattern',
+  'minLength',
+  'maxLength',
+]);
 
 function resolveRef(ref: string): SchemaNode | undefined {
   if (!ref.startsWith('#/')) return undefined;
@@ -217,6 +235,9 @@ export function checkSchema(data: unknown): SchemaProblem[] {
           }
         : translate(error);
     if (!problem) continue;
+    if (VALUE_KEYWORDS.has(error.keyword) && error.propertyName === undefined) {
+      problem.valueOnly = true;
+    }
     const id = `${problem.path.join('/')}|${problem.message}`;
     if (seen.has(id)) continue;
     seen.add(id);

@@ -86,6 +86,18 @@ stitch:
   });
 });
 
+describe('a shot with a wrong value', () => {
+  it('is still checked against the API rules, and each value is reported once', () => {
+    const images = Array.from({ length: 10 }, (_, i) => `https://a/${i}.jpg`).join(', ');
+    const text = `version: 1\nname: demo\nshots:\n  - id: a\n    prompt: hi\n    duration: 20\n    ratio: "2:1"\n    assets: { images: [${images}] }\n`;
+    expect(errors(text).map((e) => e.split(' |')[0])).toEqual([
+      '6:15 duration 20 must be <= 15',
+      '7:12 ratio "2:1" is not one of "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"',
+      '8:23 multi_ref takes at most 9 images, got 10',
+    ]);
+  });
+});
+
 describe('YAML problems in the manifest’s words', () => {
   it('gives the quoted line to write for an unquoted colon', () => {
     const text = 'version: 1\nname: demo\nshots:\n  - id: a\n    prompt: Scene: a cat\n';
