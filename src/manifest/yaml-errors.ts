@@ -91,6 +91,22 @@ function unquotedColon(
   return undefined;
 }
 
+/**
+ * `prompt: @image_file_1 walks in` or `prompt: "cat" walks`: a plain value may not start with
+ * some characters, nor go on after a quoted or bracketed part. Quoting the whole value is the
+ * fix: gives the line to write when the error is on a `key: value` line of block style.
+ */
+function quoteFix(text: string, lines: LineCounter, offset: number): string | undefined {
+  const { line } = lines.linePos(offset);
+  const start = lines.lineStarts[line - 1];
+  if (start === undefined) return undefined;
+  const end = text.indexOf('\n', start);
+  const written = text.slice(start, end < 0 ? text.length : end);
+  const match = /^\s*(?:-\s+)?([\w-]+):\s+(\S.*?)\s*$/.exec(written);
+  if (!match) return undefined;
+  return `quote the value: ${match[1]}: ${JSON.stringify(match[2])}`;
+}
+
 function duplicateKey(
   doc: Document,
   lines: LineCounter,
@@ -147,6 +163,15 @@ function translate(
     case 'MULTILINE_IMPLICIT_KEY': {
       const colon = unquotedColon(doc, lines, text, offset);
       if (colon) return { severity, ...colon, unreliable };
+      break;
+    }
+    case 'BAD_SCALAR_START':
+    case 'UNEXPECTED_TOKEN': {
+      const fix = quoteFix(text, lines, offset);
+      if (fix) {
+        const first = problem.message.split('\n')[0]!;
+        return { severity, ...pos, message: `YAML: ${first}`, fix, unreliable };
+      }
       break;
     }
   }

@@ -106,6 +106,14 @@ describe('YAML problems in the manifest’s words', () => {
     ]);
   });
 
+  it.each([
+    ['@image_file_1 walks in', '5:13 YAML: Plain value cannot start with reserved character @'],
+    ['[wide] cat walks', '5:20 YAML: Unexpected scalar at node end'],
+  ])('gives the quoted line to write for prompt: %s', (value, said) => {
+    const text = `version: 1\nname: demo\nshots:\n  - id: a\n    prompt: ${value}\n`;
+    expect(errors(text)).toEqual([`${said} | quote the value: prompt: "${value}"`]);
+  });
+
   it('names a duplicate key and both of its places', () => {
     const text = 'version: 1\nname: demo\nshots:\n  - id: a\n    prompt: one\n    prompt: two\n';
     expect(errors(text)).toEqual([
