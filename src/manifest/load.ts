@@ -110,7 +110,12 @@ export function checkManifest(
     string,
     unknown
   >;
-  for (const p of varProblems) out.at('error', p.path, p.message, p.fix);
+  for (const p of varProblems) {
+    const where = p.loop?.map(
+      (name) => `\${${name}} at line ${source.locate(['vars', name]).line}`,
+    );
+    out.at('error', p.path, where ? `${p.message} (${where.join(', ')})` : p.message, p.fix);
+  }
 
   const broken = new Broken();
   for (const p of checkSchema(expanded)) {

@@ -4,6 +4,8 @@ export interface VarProblem {
   path: ManifestPath;
   message: string;
   fix: string;
+  /** The other variables of a loop, in its order: the message gives their lines. */
+  loop?: string[];
 }
 
 const REFERENCE = /\$(\$?)\{([^}]*)\}/g;
@@ -69,6 +71,7 @@ export function resolveVars(raw: unknown, problems: VarProblem[]): ResolvedVars 
             ? `variable \${${closing}} refers to itself`
             : `variable \${${closing}} is part of a loop: ${path.join(' -> ')}`,
         fix: 'write the text out in one of these variables instead of referring to another',
+        ...(loop.length > 1 ? { loop: loop.slice(0, -1) } : {}),
       });
       for (const n of loop) broken.add(n);
       return undefined;

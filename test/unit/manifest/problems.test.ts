@@ -40,7 +40,7 @@ shots:
     prompt: "\${a} and \${d}"
 `;
     expect(errors(text)).toEqual([
-      '6:6 variable ${c} is part of a loop: ${c} -> ${a} -> ${b} -> ${c} | write the text out in one of these variables instead of referring to another',
+      '6:6 variable ${c} is part of a loop: ${c} -> ${a} -> ${b} -> ${c} (${a} at line 4, ${b} at line 5) | write the text out in one of these variables instead of referring to another',
       '7:6 unknown variable ${nope} | define it under vars, or use one of ${a}, ${b}, ${c}, ${d}',
     ]);
   });
