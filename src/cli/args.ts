@@ -1,7 +1,25 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
+import { closest } from '../manifest/suggest.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * A flag `parseArgs` does not know: the known one it most likely meant, as a fix. Node's own
+ * message suggests `--` for positionals starting with a dash, which is rarely what was meant.
+ */
+function unknownFlag(error: Error, options: Options, usage: string): UsageError | undefined {
+  if ((error as NodeJS.ErrnoException).code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return undefined;
+  const flag = /'(-[^']*)'/.exec(error.message)?.[1];
+  if (!flag) return undefined;
+  const guess = flag.startsWith('--')
+    ? closest(flag.slice(2).split('=')[0]!, Object.keys(options))
+    : undefined;
+  return new UsageError(
+    `unknown flag ${flag}`,
+    guess ? `did you mean --${guess}?` : `${usage.split('\n')[0]}; --help lists the options`,
+  );
+}
 
 /** Strict `parseArgs` whose mistakes become UsageErrors (exit 2) naming the fix. */
 export function parseCommandArgs<T extends Options>(
@@ -14,12 +32,21 @@ export function parseCommandArgs<T extends Options>(
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(
-      (error as Error).message.split('\n')[0] ?? 'bad arguments',
-      usage.split('\n')[0],
+    throw (
+      unknownFlag(error as Error, options, usage) ??
+      new UsageError(
+        (error as Error).message.split('\n')[0] ?? 'bad arguments',
+        usage.split('\n')[0],
+      )
     );
   }
 }
+
+/**
+ * `--allow-outside`: lets a manifest read local files (a soundtrack) outside its folder tree.
+ * Every command that loads a manifest takes it, so a manifest that validates also runs.
+ */
+export const ALLOW_OUTSIDE_FLAG = { 'allow-outside': { type: 'boolean' } } as const;
 
 /** `a,b , c` -> `['a','b','c']`. */
 export function splitList(value: string | undefined): string[] | undefined {

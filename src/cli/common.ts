@@ -7,7 +7,7 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { ShotOverrides } from '../manifest/resolve.js';
 import { chooseBase, type BaseChoice } from '../pipeline/base.js';
-import { numberFlag, splitList } from './args.js';
+import { ALLOW_OUTSIDE_FLAG, numberFlag, splitList } from './args.js';
 import type { CliContext } from './context.js';
 
 /** The manifest positional, exactly as typed (for advice), and its absolute path. */
@@ -44,6 +44,7 @@ export const PLAN_FLAGS = {
   ratio: { type: 'string' },
   duration: { type: 'string' },
   'max-cost': { type: 'string' },
+  ...ALLOW_OUTSIDE_FLAG,
 } as const;
 
 export function planOptionsFrom(values: {

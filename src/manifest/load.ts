@@ -1,14 +1,14 @@
 import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { ManifestError, type Diagnostic, type Severity } from '../errors.js';
-import { checkRequest } from '../plan/contract.js';
-import { RESERVED_METADATA, buildRequest, type Origin } from '../plan/request.js';
-import { SourceMap, toPointer, type ManifestPath } from './positions.js';
-import { resolveShot } from './resolve.js';
+import { ManifestError, type Diagnostic } from '../errors.js';
+import { Broken, Collector } from './collector.js';
+import { SourceMap, type ManifestPath } from './positions.js';
+import { checkLocalFiles, checkRules, checkUniqueNames } from './rules.js';
 import { checkSchema } from './schema.js';
-import { closest } from './suggest.js';
 import type { ShotlistManifest } from './types.gen.js';
-import { expandVars, type VarProblem } from './vars.js';
+import { expandVars, resolveVars, type VarProblem } from './vars.js';
+import { yamlProblems } from './yaml-errors.js';
 
 /** Manifests larger than this are refused before parsing. */
 export const MAX_MANIFEST_BYTES = 5 * 1024 * 1024;
@@ -20,6 +20,8 @@ export interface LoadedManifest {
   file: string;
   manifest: ShotlistManifest;
   source: SourceMap;
+  /** The manifest's folder (absolute), when it was read from a file: local paths are relative to it. */
+  dir?: string;
   /** Problems that do not stop a run. */
   warnings: Diagnostic[];
 }
@@ -30,61 +32,54 @@ export interface CheckResult {
   diagnostics: Diagnostic[];
 }
 
-class Collector {
-  readonly diagnostics: Diagnostic[] = [];
-  private readonly seen = new Set<string>();
-
-  constructor(
-    readonly file: string,
-    private source: SourceMap | undefined,
-  ) {}
-
-  setSource(source: SourceMap): void {
-    this.source = source;
-  }
-
-  at(
-    severity: Severity,
-    path: ManifestPath,
-    message: string,
-    fix?: string,
-    options: { key?: boolean } = {},
-  ): void {
-    const pos = this.source?.locate(path, options) ?? { line: 1, col: 1 };
-    this.push({ severity, path: toPointer(path), line: pos.line, col: pos.col, message, fix });
-  }
-
-  push(d: Omit<Diagnostic, 'file' | 'fix'> & { fix?: string | undefined }): void {
-    const id = `${d.line}:${d.col}:${d.message}`;
-    if (this.seen.has(id)) return;
-    this.seen.add(id);
-    this.diagnostics.push({
-      severity: d.severity,
-      file: this.file,
-      line: d.line,
-      col: d.col,
-      path: d.path,
-      message: d.message,
-      ...(d.fix ? { fix: d.fix } : {}),
-    });
-  }
-
-  get errorCount(): number {
-    return this.diagnostics.filter((d) => d.severity === 'error').length;
-  }
+/** Options of `checkManifest` and `loadManifest`. */
+export interface CheckOptions {
+  /**
+   * The manifest's folder, against which local files (a soundtrack) are resolved and checked.
+   * Without it, local files are not checked. `loadManifest` sets it from the file's path.
+   */
+  dir?: string;
+  /** Let local files outside the manifest's folder tree be read (`--allow-outside`). */
+  allowOutside?: boolean;
 }
 
-function sortDiagnostics(list: Diagnostic[]): Diagnostic[] {
-  return list.sort((a, b) => a.line - b.line || a.col - b.col);
+/** Parses the YAML, keeping positions; YAML problems are said, and silence what they garble. */
+function parse(text: string, out: Collector): { data: unknown; source: SourceMap } | undefined {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const source = new SourceMap(doc, lines);
+  out.source = source;
+  for (const p of yamlProblems(doc, lines, text)) {
+    out.push({ ...p, path: '' });
+    if (p.unreliable && p.severity === 'error') out.silence(p.unreliable);
+  }
+  if (!out.reliable([])) return undefined;
+  try {
+    return { data: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }), source };
+  } catch (error) {
+    out.at(
+      'error',
+      [],
+      `the manifest could not be read: ${(error as Error).message}`,
+      `use fewer aliases (at most ${MAX_ALIAS_COUNT}); write the values out`,
+    );
+    return undefined;
+  }
 }
 
 /**
  * Checks manifest text without throwing: parses it (keeping positions, refusing duplicate keys
  * and alias bombs), expands `${vars}`, validates it against the JSON Schema and every rule of
- * the API reference. Every problem comes back at once.
+ * the API reference and the stitcher, and (given `options.dir`) the local files it names.
+ * Every problem comes back at once: a shot the schema rejects is left out of the rule checks,
+ * the others are still checked.
  */
-export function checkManifest(text: string, file = '<manifest>'): CheckResult {
-  const out = new Collector(file, undefined);
+export function checkManifest(
+  text: string,
+  file = '<manifest>',
+  options: CheckOptions = {},
+): CheckResult {
+  const out = new Collector(file);
   if (Buffer.byteLength(text) > MAX_MANIFEST_BYTES) {
     out.push({
       severity: 'error',
@@ -94,40 +89,11 @@ export function checkManifest(text: string, file = '<manifest>'): CheckResult {
       message: `the manifest is ${(Buffer.byteLength(text) / 1048576).toFixed(1)} MB; the limit is ${MAX_MANIFEST_BYTES / 1048576} MB`,
       fix: 'split the storyboard into several manifests',
     });
-    return { diagnostics: out.diagnostics };
+    return { diagnostics: out.sorted() };
   }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  const source = new SourceMap(doc, lines);
-  out.setSource(source);
-  for (const problem of [...doc.errors, ...doc.warnings]) {
-    const pos = lines.linePos(problem.pos[0]);
-    const duplicate = problem.code === 'DUPLICATE_KEY';
-    out.push({
-      severity: doc.errors.includes(problem as never) ? 'error' : 'warning',
-      path: '',
-      line: pos.line,
-      col: pos.col,
-      message: duplicate
-        ? 'duplicate key: a key may appear only once in a mapping'
-        : `YAML: ${problem.message.split('\n')[0]}`,
-      fix: duplicate ? 'remove or rename one of the two' : 'fix the YAML syntax at this place',
-    });
-  }
-  if (out.errorCount > 0) return { diagnostics: sortDiagnostics(out.diagnostics) };
-
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  } catch (error) {
-    out.at(
-      'error',
-      [],
-      `the manifest could not be read: ${(error as Error).message}`,
-      `use fewer aliases (at most ${MAX_ALIAS_COUNT}); write the values out`,
-    );
-    return { diagnostics: out.diagnostics };
-  }
+  const parsed = parse(text, out);
+  if (!parsed) return { diagnostics: out.sorted() };
+  const { data, source } = parsed;
   if (!data || typeof data !== 'object' || Array.isArray(data)) {
     out.at(
       'error',
@@ -135,138 +101,49 @@ export function checkManifest(text: string, file = '<manifest>'): CheckResult {
       'a manifest is a YAML mapping with version, name and shots',
       'start from `shotlist init`',
     );
-    return { diagnostics: out.diagnostics };
+    return { diagnostics: out.sorted() };
   }
 
   const raw = data as Record<string, unknown>;
-  const vars =
-    raw.vars && typeof raw.vars === 'object' && !Array.isArray(raw.vars)
-      ? Object.fromEntries(
-          Object.entries(raw.vars).filter(
-            (entry): entry is [string, string] => typeof entry[1] === 'string',
-          ),
-        )
-      : {};
   const varProblems: VarProblem[] = [];
-  const expanded = expandVars(raw, vars, varProblems);
-  for (const p of varProblems) out.at('error', p.path, p.message, p.fix);
+  const expanded = expandVars(raw, resolveVars(raw.vars, varProblems), varProblems) as Record<
+    string,
+    unknown
+  >;
+  for (const p of varProblems) {
+    const where = p.loop?.map(
+      (name) => `\${${name}} at line ${source.locate(['vars', name]).line}`,
+    );
+    out.at('error', p.path, where ? `${p.message} (${where.join(', ')})` : p.message, p.fix);
+  }
 
-  for (const p of checkSchema(expanded))
+  const broken = new Broken();
+  for (const p of checkSchema(expanded)) {
     out.at('error', p.path, p.message, p.fix, { key: p.atKey });
-  checkUniqueNames(expanded as Record<string, unknown>, out);
-  if (out.errorCount > 0) return { diagnostics: sortDiagnostics(out.diagnostics) };
-
-  const manifest = expanded as ShotlistManifest;
-  checkRules(manifest, out);
-  const diagnostics = sortDiagnostics(out.diagnostics);
+    out.settle(p.path);
+    // A wrong value in the right shape leaves the rest of its shot checkable.
+    if (!p.valueOnly) broken.add(p.path);
+  }
+  checkUniqueNames(expanded, out);
+  const manifest = expanded as unknown as ShotlistManifest;
+  const usable = (path: ManifestPath) => out.reliable(path) && !broken.has(path);
+  if (Array.isArray(manifest.shots)) checkRules(manifest, out, usable);
+  if (options.dir !== undefined && usable(['stitch'])) {
+    checkLocalFiles(manifest, out, options.dir, options.allowOutside);
+  }
+  const diagnostics = out.sorted();
   if (out.errorCount > 0) return { diagnostics };
-  return {
-    loaded: { file, manifest, source, warnings: diagnostics },
-    diagnostics,
-  };
-}
-
-/** Shot ids and variant names become file names: they must be unique. Runs even on a manifest with schema errors. */
-function checkUniqueNames(data: Record<string, unknown>, out: Collector): void {
-  for (const [listName, field] of [
-    ['shots', 'id'],
-    ['variants', 'name'],
-  ] as const) {
-    const items = data[listName];
-    if (Array.isArray(items)) checkUnique(out, items, field, listName);
-  }
-}
-
-function checkUnique(
-  out: Collector,
-  items: readonly unknown[],
-  field: string,
-  listName: string,
-): void {
-  const first = new Map<string, number>();
-  items.forEach((item, i) => {
-    const value = (item as Record<string, unknown> | null)?.[field];
-    if (typeof value !== 'string') return;
-    const earlier = first.get(value);
-    if (earlier === undefined) first.set(value, i);
-    else {
-      out.at(
-        'error',
-        [listName, i, field],
-        `${field} "${String(value)}" is used twice (also ${listName}[${earlier}])`,
-        `give each ${listName === 'shots' ? 'shot' : 'variant'} its own ${field}`,
-      );
-    }
-  });
-}
-
-function checkRules(manifest: ShotlistManifest, out: Collector): void {
-  const ids = manifest.shots.map((s) => s.id);
-  manifest.stitch?.order?.forEach((id, i) => {
-    if (!ids.includes(id)) {
-      const guess = closest(id, ids);
-      out.at(
-        'error',
-        ['stitch', 'order', i],
-        `stitch.order names "${id}", which is not a shot id`,
-        guess ? `did you mean "${guess}"?` : `use ids from shots: ${ids.slice(0, 10).join(', ')}`,
-      );
-    }
-  });
-
-  const layers: [
-    Origin,
-    { metadata?: Record<string, unknown>; trim?: { start?: number; end?: number } },
-  ][] = [];
-  if (manifest.defaults) layers.push([['defaults'], manifest.defaults]);
-  manifest.variants?.forEach((v, i) => layers.push([['variants', i], v]));
-  manifest.shots.forEach((s, i) => layers.push([['shots', i], s]));
-  for (const [path, layer] of layers) {
-    for (const key of Object.keys(layer.metadata ?? {})) {
-      if (Object.hasOwn(RESERVED_METADATA, key)) {
-        const field = RESERVED_METADATA[key as keyof typeof RESERVED_METADATA];
-        out.at(
-          'error',
-          [...path, 'metadata', key],
-          `metadata.${key} is set through the "${field}" field`,
-          `write ${field}: ... instead of metadata.${key}`,
-          { key: true },
-        );
-      }
-    }
-    const trim = layer.trim;
-    if (trim?.start !== undefined && trim.end !== undefined && trim.end <= trim.start) {
-      out.at(
-        'error',
-        [...path, 'trim', 'end'],
-        `trim.end ${trim.end} is not after trim.start ${trim.start}`,
-        'keep end > start',
-      );
-    }
-  }
-
-  const variants: (number | null)[] = manifest.variants
-    ? manifest.variants.map((_, i) => i)
-    : [null];
-  for (let s = 0; s < manifest.shots.length; s++) {
-    for (const v of variants) {
-      const shot = resolveShot(manifest, s, v);
-      const { body, origins } = buildRequest(shot);
-      for (const problem of checkRequest(body)) {
-        let origin: Origin | undefined;
-        for (let n = problem.path.length; n > 0 && !origin; n--) {
-          origin = origins.get(problem.path.slice(0, n).join('.'));
-        }
-        if (!origin && problem.path[0] === 'images') origin = origins.get('metadata.action');
-        out.at(problem.severity, origin ?? shot.path, problem.message, problem.fix);
-      }
-    }
-  }
+  const dir = options.dir !== undefined ? { dir: options.dir } : {};
+  return { loaded: { file, manifest, source, ...dir, warnings: diagnostics }, diagnostics };
 }
 
 /** Validates manifest text, throwing a ManifestError with every problem when it is not usable. */
-export function validateManifest(text: string, file = '<manifest>'): LoadedManifest {
-  const result = checkManifest(text, file);
+export function validateManifest(
+  text: string,
+  file = '<manifest>',
+  options: CheckOptions = {},
+): LoadedManifest {
+  const result = checkManifest(text, file, options);
   if (!result.loaded) throw new ManifestError(result.diagnostics);
   return result.loaded;
 }
@@ -277,14 +154,14 @@ function fileProblem(file: string, message: string, fix: string): ManifestError 
 
 /**
  * Reads a manifest file's text, refusing one over 5 MB before reading it. Throws a
- * ManifestError (exit 2) saying what is wrong with the file.
+ * ManifestError (exit 2) saying what is wrong with the file, named `label` (default `file`).
  */
-export async function readManifestText(file: string): Promise<string> {
+export async function readManifestText(file: string, label = file): Promise<string> {
   try {
     const { size } = await stat(file);
     if (size > MAX_MANIFEST_BYTES) {
       throw fileProblem(
-        file,
+        label,
         `the manifest is ${(size / 1048576).toFixed(1)} MB; the limit is ${MAX_MANIFEST_BYTES / 1048576} MB`,
         'split the storyboard into several manifests',
       );
@@ -293,14 +170,31 @@ export async function readManifestText(file: string): Promise<string> {
   } catch (error) {
     if (error instanceof ManifestError) throw error;
     throw fileProblem(
-      file,
+      label,
       `cannot read the manifest: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
       'check the path; `shotlist init` writes a starter manifest',
     );
   }
 }
 
-/** Reads and validates a manifest file. Refuses files over 5 MB before reading them. */
-export async function loadManifest(file: string): Promise<LoadedManifest> {
-  return validateManifest(await readManifestText(file), file);
+export interface LoadOptions {
+  /** Where a relative `file` is found (default the process's working directory). */
+  cwd?: string;
+  /** Let local files outside the manifest's folder tree be read (`--allow-outside`). */
+  allowOutside?: boolean;
+}
+
+/**
+ * Reads and validates a manifest file, and the local files it names. Refuses files over 5 MB
+ * before reading them. Problems name the file as given.
+ */
+export async function loadManifest(
+  file: string,
+  options: LoadOptions = {},
+): Promise<LoadedManifest> {
+  const absolute = path.resolve(options.cwd ?? process.cwd(), file);
+  return validateManifest(await readManifestText(absolute, file), file, {
+    dir: path.dirname(absolute),
+    ...(options.allowOutside ? { allowOutside: true } : {}),
+  });
 }

@@ -37,7 +37,25 @@ export interface SchemaProblem {
   atKey: boolean;
   message: string;
   fix?: string;
+  /**
+   * The value has the right shape but a wrong value (out of range, not in the list): checks
+   * beyond the schema can still read the rest of its shot.
+   */
+  valueOnly?: boolean;
 }
+
+const VALUE_KEYWORDS = new Set([
+  'enum',
+  'const',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'pattern',
+  'minLength',
+  'maxLength',
+]);
 
 function resolveRef(ref: string): SchemaNode | undefined {
   if (!ref.startsWith('#/')) return undefined;
@@ -130,7 +148,7 @@ function translate(error: ErrorObject): SchemaProblem | undefined {
         path,
         atKey: false,
         message: `${what} ${show(error.data)} is not one of ${allowed.map((v) => `"${v}"`).join(', ')}`,
-        ...(guess ? { fix: `did you mean "${guess}"?` } : {}),
+        fix: guess ? `did you mean "${guess}"?` : `write one of the values listed`,
       };
     }
     case 'const':
@@ -138,6 +156,7 @@ function translate(error: ErrorObject): SchemaProblem | undefined {
         path,
         atKey: false,
         message: `${what} must be ${show(params.allowedValue)}, not ${show(error.data)}`,
+        fix: `write ${show(params.allowedValue)}`,
       };
     case 'type':
       return {
@@ -216,6 +235,9 @@ export function checkSchema(data: unknown): SchemaProblem[] {
           }
         : translate(error);
     if (!problem) continue;
+    if (VALUE_KEYWORDS.has(error.keyword) && error.propertyName === undefined) {
+      problem.valueOnly = true;
+    }
     const id = `${problem.path.join('/')}|${problem.message}`;
     if (seen.has(id)) continue;
     seen.add(id);

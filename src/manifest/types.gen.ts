@@ -104,7 +104,7 @@ export interface ShotlistManifest {
    */
   vars?: {
     /**
-     * The text that replaces ${name}.
+     * The text that replaces ${name}; it may use other vars (${brand} earbuds), but not in a loop.
      */
     [k: string]: string;
   };
@@ -293,7 +293,7 @@ export interface Stitch {
    */
   soundtrack?: {
     /**
-     * Path (relative to the manifest) or http(s) URL of the audio file.
+     * Path (relative to the manifest, inside its folder unless --allow-outside) or http(s) URL of the audio file.
      */
     file: string;
     /**

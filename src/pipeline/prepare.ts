@@ -50,7 +50,7 @@ export async function prepareRun(
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   const manifestFile = path.resolve(cwd, file);
-  const loaded = await loadManifest(manifestFile);
+  const loaded = await loadManifest(manifestFile, { allowOutside: options.allowOutside === true });
   const overrides = options.overrides ?? {};
   const plan = makePlan(loaded, {
     ...(options.variant !== undefined ? { variant: options.variant } : {}),

@@ -16,7 +16,7 @@ import type { RunOptions } from './types.js';
 
 export type StatusOptions = Pick<
   RunOptions,
-  'cwd' | 'env' | 'out' | 'variant' | 'only' | 'baseUrl' | 'simulate'
+  'cwd' | 'env' | 'out' | 'variant' | 'only' | 'baseUrl' | 'simulate' | 'allowOutside'
 >;
 
 export interface ManifestStatus {
@@ -36,10 +36,13 @@ export async function manifestStatus(
   options: StatusOptions = {},
 ): Promise<ManifestStatus> {
   const cwd = options.cwd ?? process.cwd();
-  const plan = makePlan(await loadManifest(path.resolve(cwd, file)), {
-    ...(options.variant !== undefined ? { variant: options.variant } : {}),
-    ...(options.only !== undefined ? { only: options.only } : {}),
-  });
+  const plan = makePlan(
+    await loadManifest(path.resolve(cwd, file), { allowOutside: options.allowOutside === true }),
+    {
+      ...(options.variant !== undefined ? { variant: options.variant } : {}),
+      ...(options.only !== undefined ? { only: options.only } : {}),
+    },
+  );
   const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest.name));
   const base = chooseBase({
     simulate: options.simulate,

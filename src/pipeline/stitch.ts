@@ -98,6 +98,8 @@ export interface StitchManifestOptions extends Omit<StitchRenderedOptions, 'vari
   cwd?: string;
   /** The run's output folder; default `renders/<name>` under `cwd`. */
   out?: string;
+  /** Read local files outside the manifest's folder tree (`--allow-outside`). */
+  allowOutside?: boolean;
   variant?: string;
   /** Printed in the "render first" advice: how to run this manifest with the same flags. */
   runCommand?: string;
@@ -110,7 +112,7 @@ export async function stitchManifest(
 ): Promise<StitchRenderedResult & { outDir: string }> {
   const cwd = options.cwd ?? process.cwd();
   const plan = makePlan(
-    await loadManifest(path.resolve(cwd, file)),
+    await loadManifest(path.resolve(cwd, file), { allowOutside: options.allowOutside === true }),
     options.variant !== undefined ? { variant: options.variant } : {},
   );
   const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest.name));

@@ -36,6 +36,8 @@ export interface RunOptions {
   retryUnknown?: boolean;
   /** Submit without asking. Without it and without `confirm`, a run that would spend refuses. */
   yes?: boolean;
+  /** Read local files outside the manifest's folder tree (`--allow-outside`). */
+  allowOutside?: boolean;
 }
 
 /** How a run reports while it works; every callback is optional. */

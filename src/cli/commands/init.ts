@@ -1,11 +1,13 @@
-import { open } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
+import path from 'node:path';
 import { EXIT_CODES, UsageError } from '../../errors.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliContext } from '../context.js';
 
 export const help = `Usage: shotlist init [file] [--json]
 
-Writes a commented starter manifest (default shotlist.yaml). Never overwrites a file.
+Writes a commented starter manifest (default shotlist.yaml), creating its folder if needed.
+Never overwrites a file.
 `;
 
 /** The starter manifest: valid as written, and a tour of the format in its comments. */
@@ -45,23 +47,35 @@ stitch:
   transition: { type: fade, duration: 0.5 }   # cut, fade, dissolve, wipeleft, ...
 `;
 
+/** Opens a new file for writing, creating its folders; never an existing file. */
+async function create(absolute: string, file: string) {
+  const cannot = (error: unknown) =>
+    new UsageError(
+      `cannot write ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      'give a path in a folder you can write to',
+    );
+  try {
+    await mkdir(path.dirname(absolute), { recursive: true });
+  } catch (error) {
+    throw cannot(error);
+  }
+  try {
+    return await open(absolute, 'wx');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw cannot(error);
+    throw new UsageError(
+      `${file} already exists; init never overwrites a file`,
+      'give another name: shotlist init other.yaml',
+    );
+  }
+}
+
 export default async function init(ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(ctx.argv, { json: { type: 'boolean' } }, help);
   if (positionals.length > 1)
     throw new UsageError('init takes at most one file name', 'shotlist init [file]');
   const file = positionals[0] ?? 'shotlist.yaml';
-  let handle;
-  try {
-    handle = await open(file, 'wx');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new UsageError(
-        `${file} already exists; init never overwrites a file`,
-        'give another name: shotlist init other.yaml',
-      );
-    }
-    throw error;
-  }
+  const handle = await create(path.resolve(ctx.cwd, file), file);
   try {
     await handle.writeFile(STARTER);
   } finally {

@@ -64,7 +64,10 @@ export default async function planCommand(ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(ctx.argv, PLAN_FLAGS, help);
   if (positionals.length !== 1)
     throw new UsageError('plan takes one manifest', 'shotlist plan <manifest>');
-  const loaded = await loadManifest(positionals[0]!);
+  const loaded = await loadManifest(positionals[0]!, {
+    cwd: ctx.cwd,
+    allowOutside: values['allow-outside'] === true,
+  });
   const result = plan(loaded, planOptionsFrom(values));
   if (values.json) {
     ctx.stdout.write(`${JSON.stringify(planJson(result))}\n`);

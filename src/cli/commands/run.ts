@@ -165,6 +165,7 @@ function runOptionsFrom(ctx: CliContext, values: Values): RunOptions {
     ...(maxDownloadMb !== undefined ? { maxDownloadMb } : {}),
     retryUnknown: !!values['retry-unknown'],
     yes: !!values.yes,
+    allowOutside: !!values['allow-outside'],
   };
 }
 

@@ -2,7 +2,7 @@ import { EXIT_CODES } from '../../errors.js';
 import { DEFAULT_BASE_URL } from '../../models.js';
 import type { ShotState } from '../../render/state.js';
 import { formatMoney } from '../../ui/format.js';
-import { parseCommandArgs, splitList } from '../args.js';
+import { ALLOW_OUTSIDE_FLAG, parseCommandArgs, splitList } from '../args.js';
 import { manifestArg } from '../common.js';
 import type { CliContext } from '../context.js';
 
@@ -30,6 +30,7 @@ const FLAGS = {
   only: { type: 'string' },
   'base-url': { type: 'string' },
   simulate: { type: 'boolean' },
+  ...ALLOW_OUTSIDE_FLAG,
 } as const;
 
 const WORDS: Record<ShotState, string> = {
@@ -57,6 +58,7 @@ export default async function status(ctx: CliContext): Promise<number> {
       ...(values.only !== undefined ? { only: splitList(values.only) ?? [] } : {}),
       ...(values['base-url'] !== undefined ? { baseUrl: values['base-url'] } : {}),
       simulate: !!values.simulate,
+      allowOutside: !!values['allow-outside'],
     },
   );
 

@@ -1,5 +1,5 @@
 import { EXIT_CODES } from '../../errors.js';
-import { parseCommandArgs } from '../args.js';
+import { ALLOW_OUTSIDE_FLAG, parseCommandArgs } from '../args.js';
 import { baseOf, manifestArg, runCommandLine } from '../common.js';
 import type { CliContext } from '../context.js';
 
@@ -28,6 +28,7 @@ const FLAGS = {
   variant: { type: 'string' },
   'base-url': { type: 'string' },
   simulate: { type: 'boolean' },
+  ...ALLOW_OUTSIDE_FLAG,
   json: { type: 'boolean' },
 } as const;
 
@@ -49,6 +50,7 @@ export default async function stitchCommand(ctx: CliContext): Promise<number> {
     // Told which API: only its clips. Else the journal decides, with the usual base as a fallback.
     ...(chosen ? { base: base.journalBase } : { fallbackBases: [base.journalBase] }),
     runCommand: runCommandLine(arg, values, base),
+    allowOutside: !!values['allow-outside'],
   });
   if (values.json) {
     ctx.stdout.write(`${JSON.stringify({ outputs, skipped, failed })}\n`);

@@ -1,18 +1,22 @@
+import path from 'node:path';
 import { EXIT_CODES, ManifestError, formatDiagnostic, type Diagnostic } from '../../errors.js';
 import { checkManifest, readManifestText } from '../../manifest/load.js';
-import { parseCommandArgs } from '../args.js';
+import { ALLOW_OUTSIDE_FLAG, parseCommandArgs } from '../args.js';
 import type { CliContext } from '../context.js';
 
-export const help = `Usage: shotlist validate <manifest>... [--json]
+export const help = `Usage: shotlist validate <manifest>... [--json] [--allow-outside]
 
-Checks one or more manifests against the schema and every rule of the API reference, and
-prints each problem as file:line:col with the fix. Sends nothing.
+Checks one or more manifests against the schema, every rule of the API reference and of the
+stitcher, and the local files they name, and prints each problem as file:line:col with the
+fix. Sends nothing. --allow-outside lets a manifest read local files outside its folder.
 Exit 0 when all are valid, 2 when any has an error.
 `;
 
-async function check(file: string): Promise<Diagnostic[]> {
+async function check(file: string, cwd: string, allowOutside: boolean): Promise<Diagnostic[]> {
+  const absolute = path.resolve(cwd, file);
   try {
-    return checkManifest(await readManifestText(file), file).diagnostics;
+    const text = await readManifestText(absolute, file);
+    return checkManifest(text, file, { dir: path.dirname(absolute), allowOutside }).diagnostics;
   } catch (error) {
     if (error instanceof ManifestError) return error.diagnostics;
     throw error;
@@ -20,14 +24,18 @@ async function check(file: string): Promise<Diagnostic[]> {
 }
 
 export default async function validate(ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs(ctx.argv, { json: { type: 'boolean' } }, help);
+  const { values, positionals } = parseCommandArgs(
+    ctx.argv,
+    { json: { type: 'boolean' }, ...ALLOW_OUTSIDE_FLAG },
+    help,
+  );
   if (positionals.length === 0) {
     ctx.stderr.write(`error: no manifest given\n  fix: shotlist validate <manifest>...\n`);
     return EXIT_CODES.badInput;
   }
   const results = [];
   for (const file of positionals) {
-    const diagnostics = await check(file);
+    const diagnostics = await check(file, ctx.cwd, values['allow-outside'] === true);
     results.push({ file, ok: !diagnostics.some((d) => d.severity === 'error'), diagnostics });
   }
   if (values.json) {

@@ -85,7 +85,7 @@ shots:
     const problems: VarProblem[] = [];
     const out = expandVars(
       { vars: { a: '${b}' }, shots: [{ prompt: '${a} and $${a} and ${zz}' }] },
-      { a: 'cat' },
+      { values: { a: 'cat' }, broken: new Set() },
       problems,
     );
     expect(out).toEqual({ vars: { a: '${b}' }, shots: [{ prompt: 'cat and ${a} and ${zz}' }] });
