@@ -1,7 +1,9 @@
-import { stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
+import { execa, type ResultPromise } from 'execa';
+import { stripControls } from '../api/redact.js';
 import { MediaError } from '../errors.js';
 import { locateTool } from './locate.js';
 
@@ -48,6 +50,82 @@ export interface ProbeOptions {
   signal?: AbortSignal;
   /** Reuse an earlier answer for the same unchanged file (same size, mtime, inode). Default true. */
   cache?: boolean;
+  /** ffprobe is killed after this many ms. Default {@link PROBE_LIMITS}.timeoutMs. */
+  timeoutMs?: number;
+  /** ffprobe is killed when its resident memory passes this many bytes (where it can be read). */
+  maxMemoryBytes?: number;
+}
+
+/**
+ * Bounds of one ffprobe run. A clip probes in well under a second with a few tens of MB; a
+ * file built to make a demuxer work (a gzip bomb, a huge table) is stopped long before it
+ * can hold a run or its memory.
+ */
+export const PROBE_LIMITS = { timeoutMs: 30_000, maxMemoryBytes: 256 * 1024 ** 2 } as const;
+
+/** The only demuxer a probe may use: every file shotlist reads back is MP4 or MOV (ISO-BMFF). */
+const MP4_FAMILY = 'mov,mp4,m4a,3gp,3g2,mj2';
+
+/** What a few well-known non-video starts are, to make the refusal say what arrived. */
+function describeStart(head: Buffer): string {
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip data';
+  if (head.subarray(0, 4).toString('latin1') === 'PK\x03\x04') return 'a zip archive';
+  const text = head.toString('latin1').trimStart();
+  if (text.startsWith('<')) return 'HTML or XML';
+  if (text.startsWith('{') || text.startsWith('[')) return 'JSON';
+  if (head.length === 0) return 'an empty file';
+  return `bytes ${head.toString('hex').replace(/(..)(?!$)/g, '$1 ')}`;
+}
+
+/**
+ * Refuses a file that does not start like an ISO-BMFF file (an `ftyp` box at offset 4),
+ * before any demuxer can be made to guess at it.
+ */
+export async function checkMp4Magic(file: string): Promise<void> {
+  const head = Buffer.alloc(12);
+  let read = 0;
+  const handle = await open(file, 'r').catch(() => undefined);
+  // A file that cannot be opened gets ffprobe's own message.
+  if (!handle) return;
+  try {
+    ({ bytesRead: read } = await handle.read(head, 0, 12, 0));
+  } finally {
+    await handle.close();
+  }
+  if (read >= 8 && head.subarray(4, 8).toString('latin1') === 'ftyp') return;
+  throw new MediaError(
+    `${file} is not an MP4 video (it holds ${describeStart(head.subarray(0, read))}); it was refused before any decoder read it`,
+    {
+      code: 'video_invalid',
+      fix: 'the file host sent something else than the video: run again to fetch it anew, and check the API answer if it repeats',
+    },
+  );
+}
+
+/** Resident memory of a process in bytes, where the OS tells (Linux); undefined elsewhere. */
+function residentBytes(pid: number): number | undefined {
+  try {
+    const pages = Number(readFileSync(`/proc/${pid}/statm`, 'latin1').split(' ')[1]);
+    return Number.isFinite(pages) ? pages * 4096 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Kills `child` when its memory passes `max`; returns whether it did, and a stop function. */
+function watchMemory(
+  child: ResultPromise,
+  max: number,
+): { killed: () => boolean; stop: () => void } {
+  let killed = false;
+  const timer = setInterval(() => {
+    const rss = child.pid === undefined ? undefined : residentBytes(child.pid);
+    if (rss !== undefined && rss > max) {
+      killed = true;
+      child.kill('SIGKILL');
+    }
+  }, 50);
+  return { killed: () => killed, stop: () => clearInterval(timer) };
 }
 
 // A distro ffprobe spends a quarter of a second loading its libraries before reading a byte,
@@ -169,10 +247,29 @@ export function parseProbeJson(file: string, json: string): ProbeResult {
   return result;
 }
 
-/** The last part of a tool's stderr: enough to see why it failed, short enough to print. */
+/**
+ * The last part of a tool's stderr: enough to see why it failed, short enough to print.
+ * Terminal escapes are stripped line by line: a file's tags can reach a tool's messages.
+ */
 export function stderrTail(stderr: unknown, max = 2000): string {
-  const text = typeof stderr === 'string' ? stderr : String(stderr ?? '');
+  const raw = typeof stderr === 'string' ? stderr : String(stderr ?? '');
+  const text = raw
+    .slice(-4 * max)
+    .split(/\r?\n/)
+    .map(stripControls)
+    .join('\n');
   return text.length > max ? text.slice(-max) : text;
+}
+
+/** The last `count` non-empty lines of a tool's stderr, indented for a message. */
+export function lastLines(stderr: unknown, count = 6): string {
+  return stderrTail(stderr)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .slice(-count)
+    .map((l) => `  ${l}`)
+    .join('\n');
 }
 
 /**
@@ -186,13 +283,36 @@ export async function probe(file: string, opts: ProbeOptions = {}): Promise<Prob
   const stamp = useCache ? await fileStamp(file) : undefined;
   const known = stamp ? probeCache.get(key) : undefined;
   if (known && known.stamp === stamp) return structuredClone({ ...known.result, file });
-  const result = await execa(
+  await checkMp4Magic(file);
+  const maxMemory = opts.maxMemoryBytes ?? PROBE_LIMITS.maxMemoryBytes;
+  const timeoutMs = opts.timeoutMs ?? PROBE_LIMITS.timeoutMs;
+  const child = execa(
     ffprobe.path,
-    ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file],
-    { reject: false, stripFinalNewline: false, cancelSignal: opts.signal },
+    [
+      ...['-v', 'error', '-max_alloc', String(Math.floor(maxMemory / 4)), '-f', MP4_FAMILY],
+      ...['-print_format', 'json', '-show_format', '-show_streams', file],
+    ],
+    {
+      reject: false,
+      stripFinalNewline: false,
+      cancelSignal: opts.signal,
+      timeout: timeoutMs,
+      maxBuffer: 16 * 1024 ** 2,
+    },
   );
+  const memory = watchMemory(child, maxMemory);
+  const result = await child.finally(memory.stop);
   if (result.isCanceled) {
     throw new MediaError(`probing ${file} was cancelled`, { code: 'cancelled' });
+  }
+  if (result.timedOut || memory.killed()) {
+    throw new MediaError(
+      `ffprobe was stopped reading ${file}: ${result.timedOut ? `it took over ${timeoutMs / 1000} s` : `it used over ${Math.round(maxMemory / 1024 ** 2)} MB`}`,
+      {
+        code: 'video_invalid',
+        fix: 'the file is not a clip shotlist can use: delete it and run again',
+      },
+    );
   }
   if (result.exitCode !== 0) {
     throw new MediaError(`ffprobe could not read ${file}`, {

@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import { MediaError } from '../errors.js';
-import { stderrTail } from './probe.js';
+import { lastLines, stderrTail } from './probe.js';
 
 export interface FfmpegProgress {
   /** Seconds of output written so far. */
@@ -72,12 +72,14 @@ export async function runFfmpeg(
     throw new MediaError(`${opts.what} was cancelled`, { code: 'cancelled' });
   }
   if (result.exitCode !== 0) {
+    // ffmpeg's stderr is captured, never shown as it runs: its last lines go in the message.
+    const said = lastLines(result.stderr);
     throw new MediaError(
-      `ffmpeg failed while ${opts.what} (exit ${result.exitCode ?? result.signal})`,
+      `ffmpeg failed while ${opts.what} (exit ${result.exitCode ?? result.signal})${said ? `; ffmpeg said:\n${said}` : ', without a message'}`,
       {
         code: 'ffmpeg_failed',
         stderrTail: stderrTail(result.stderr),
-        fix: 'read the ffmpeg message above; FFMPEG_PATH picks another ffmpeg',
+        fix: 'the lines from ffmpeg say what it could not do; FFMPEG_PATH picks another ffmpeg',
       },
     );
   }
