@@ -12,6 +12,21 @@ export function redact(text: string, secrets: readonly string[]): string {
   return out;
 }
 
+// Every key this process has been given: text from tools (ffmpeg, ffprobe) that never saw the
+// client is redacted against them too, since a URL or a file name can carry a key there.
+const remembered = new Set<string>();
+
+/** Adds a key to the ones {@link redactKnown} removes. */
+export function rememberSecret(secret: string): void {
+  if (secret.length >= 4) remembered.add(secret);
+}
+
+/** Removes every remembered key, and the keys in the usual variables of `env`, from `text`. */
+export function redactKnown(text: string, env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = [env.SHOTLIST_API_KEY, env.API_KEY].filter((k): k is string => !!k?.trim());
+  return redact(text, [...remembered, ...fromEnv.map((k) => k.trim())]);
+}
+
 // Terminal escape sequences, 7-bit and 8-bit: OSC/DCS/SOS/PM/APC strings up to their
 // terminator (or the end: an unterminated one would swallow what a terminal prints next),
 // CSI sequences, then any other two-byte escape.

@@ -3,7 +3,7 @@ import { open, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import { stripControls } from '../api/redact.js';
+import { redactKnown, stripControls } from '../api/redact.js';
 import { MediaError } from '../errors.js';
 import { locateTool } from './locate.js';
 
@@ -63,17 +63,28 @@ export interface ProbeOptions {
  */
 export const PROBE_LIMITS = { timeoutMs: 30_000, maxMemoryBytes: 256 * 1024 ** 2 } as const;
 
-/** The only demuxer a probe may use: every file shotlist reads back is MP4 or MOV (ISO-BMFF). */
-const MP4_FAMILY = 'mov,mp4,m4a,3gp,3g2,mj2';
+/**
+ * The only demuxer a probe may use, and the only protocol: every file shotlist reads back is
+ * a local MP4 or MOV (ISO-BMFF). No guessing (a playlist named .mp4 would make ffprobe fetch
+ * its URLs), no network, no concat or playlist tricks.
+ */
+const PROBE_INPUT = ['-f', 'mov,mp4,m4a,3gp,3g2,mj2', '-protocol_whitelist', 'file'] as const;
+
+const NOT_A_CLIP_FIX =
+  'the file host sent something other than the video: run again to fetch it anew, and report it to the provider if it repeats';
 
 /** What a few well-known non-video starts are, to make the refusal say what arrived. */
 function describeStart(head: Buffer): string {
+  if (head.length === 0) return 'an empty file';
   if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip data';
   if (head.subarray(0, 4).toString('latin1') === 'PK\x03\x04') return 'a zip archive';
-  const text = head.toString('latin1').trimStart();
-  if (text.startsWith('<')) return 'HTML or XML';
-  if (text.startsWith('{') || text.startsWith('[')) return 'JSON';
-  if (head.length === 0) return 'an empty file';
+  const text = head.toString('latin1');
+  if (text.startsWith('#EXTM3U')) return 'an HLS playlist';
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith('<')) return 'HTML or XML';
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) return 'JSON';
+  // Printable ASCII only: the start of a hostile file is shown, never its escape sequences.
+  if (/^[\x20-\x7e\t\r\n]+$/.test(text)) return `text starting "${stripControls(text).trim()}"`;
   return `bytes ${head.toString('hex').replace(/(..)(?!$)/g, '$1 ')}`;
 }
 
@@ -93,12 +104,10 @@ export async function checkMp4Magic(file: string): Promise<void> {
     await handle.close();
   }
   if (read >= 8 && head.subarray(4, 8).toString('latin1') === 'ftyp') return;
+  // The fix is in the message too: a run shows a shot's failure as its message alone.
   throw new MediaError(
-    `${file} is not an MP4 video (it holds ${describeStart(head.subarray(0, read))}); it was refused before any decoder read it`,
-    {
-      code: 'video_invalid',
-      fix: 'the file host sent something else than the video: run again to fetch it anew, and check the API answer if it repeats',
-    },
+    `${file} is not an MP4 video (it holds ${describeStart(head.subarray(0, read))}): refused before any decoder read it; ${NOT_A_CLIP_FIX}`,
+    { code: 'video_invalid', fix: NOT_A_CLIP_FIX },
   );
 }
 
@@ -249,21 +258,22 @@ export function parseProbeJson(file: string, json: string): ProbeResult {
 
 /**
  * The last part of a tool's stderr: enough to see why it failed, short enough to print.
- * Terminal escapes are stripped line by line: a file's tags can reach a tool's messages.
+ * Terminal escapes are stripped line by line (a file's tags can reach a tool's messages) and
+ * the API key is redacted (a URL or a file name can carry it).
  */
-export function stderrTail(stderr: unknown, max = 2000): string {
+export function stderrTail(stderr: unknown, max = 2000, env?: NodeJS.ProcessEnv): string {
   const raw = typeof stderr === 'string' ? stderr : String(stderr ?? '');
   const text = raw
     .slice(-4 * max)
     .split(/\r?\n/)
-    .map(stripControls)
+    .map((line) => redactKnown(stripControls(line), env))
     .join('\n');
   return text.length > max ? text.slice(-max) : text;
 }
 
 /** The last `count` non-empty lines of a tool's stderr, indented for a message. */
-export function lastLines(stderr: unknown, count = 6): string {
-  return stderrTail(stderr)
+export function lastLines(stderr: unknown, env?: NodeJS.ProcessEnv, count = 6): string {
+  return stderrTail(stderr, 2000, env)
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '')
@@ -289,14 +299,16 @@ export async function probe(file: string, opts: ProbeOptions = {}): Promise<Prob
   const child = execa(
     ffprobe.path,
     [
-      ...['-v', 'error', '-max_alloc', String(Math.floor(maxMemory / 4)), '-f', MP4_FAMILY],
-      ...['-print_format', 'json', '-show_format', '-show_streams', file],
+      ...['-v', 'error', '-max_alloc', String(Math.floor(maxMemory / 4)), ...PROBE_INPUT],
+      // `file:` so that a name with a colon is never read as another protocol.
+      ...['-print_format', 'json', '-show_format', '-show_streams', `file:${path.resolve(file)}`],
     ],
     {
       reject: false,
       stripFinalNewline: false,
       cancelSignal: opts.signal,
       timeout: timeoutMs,
+      killSignal: 'SIGKILL',
       maxBuffer: 16 * 1024 ** 2,
     },
   );
@@ -306,20 +318,21 @@ export async function probe(file: string, opts: ProbeOptions = {}): Promise<Prob
     throw new MediaError(`probing ${file} was cancelled`, { code: 'cancelled' });
   }
   if (result.timedOut || memory.killed()) {
-    throw new MediaError(
-      `ffprobe was stopped reading ${file}: ${result.timedOut ? `it took over ${timeoutMs / 1000} s` : `it used over ${Math.round(maxMemory / 1024 ** 2)} MB`}`,
-      {
-        code: 'video_invalid',
-        fix: 'the file is not a clip shotlist can use: delete it and run again',
-      },
-    );
+    const why = result.timedOut
+      ? `it took over ${timeoutMs / 1000} s`
+      : `it used over ${Math.round(maxMemory / 1024 ** 2)} MB`;
+    throw new MediaError(`ffprobe was stopped reading ${file}: ${why}; ${NOT_A_CLIP_FIX}`, {
+      code: 'video_invalid',
+      fix: NOT_A_CLIP_FIX,
+    });
   }
   if (result.exitCode !== 0) {
-    throw new MediaError(`ffprobe could not read ${file}`, {
-      code: 'probe_failed',
-      stderrTail: stderrTail(result.stderr),
-      fix: 'check that the file exists and is a complete video (a partial download is not)',
-    });
+    const said = lastLines(result.stderr, opts.env);
+    const fix = 'check that the file is a complete video (a partial download is not)';
+    throw new MediaError(
+      `ffprobe could not read ${file}; ${fix}${said ? `; ffprobe said:\n${said}` : ''}`,
+      { code: 'probe_failed', stderrTail: stderrTail(result.stderr, 2000, opts.env), fix },
+    );
   }
   const parsed = parseProbeJson(file, String(result.stdout));
   if (stamp) {

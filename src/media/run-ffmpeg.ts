@@ -47,6 +47,8 @@ export function progressParser(onBlock: (p: FfmpegProgress) => void): (chunk: st
 
 export interface RunFfmpegOptions {
   signal?: AbortSignal;
+  /** Where the API key may be found, to keep it out of ffmpeg's lines in the error. */
+  env?: NodeJS.ProcessEnv;
   onProgress?: (p: FfmpegProgress) => void;
   /** Says what was being done, for the error message. */
   what: string;
@@ -73,12 +75,12 @@ export async function runFfmpeg(
   }
   if (result.exitCode !== 0) {
     // ffmpeg's stderr is captured, never shown as it runs: its last lines go in the message.
-    const said = lastLines(result.stderr);
+    const said = lastLines(result.stderr, opts.env);
     throw new MediaError(
       `ffmpeg failed while ${opts.what} (exit ${result.exitCode ?? result.signal})${said ? `; ffmpeg said:\n${said}` : ', without a message'}`,
       {
         code: 'ffmpeg_failed',
-        stderrTail: stderrTail(result.stderr),
+        stderrTail: stderrTail(result.stderr, 2000, opts.env),
         fix: 'the lines from ffmpeg say what it could not do; FFMPEG_PATH picks another ffmpeg',
       },
     );
