@@ -189,7 +189,7 @@ function peakSoFarMb(pid: number | undefined): number {
   }
 }
 
-/** Peak resident memory in MB of the CLI and its children, read from GNU time's report. */
+/** Peak resident memory in MB of the CLI or its largest child (ffprobe), from GNU time. */
 function peakMb(stderr: string): number {
   const kb = /PEAK_RSS_KB=(\d+)/.exec(stderr)?.[1];
   return kb === undefined ? -1 : Math.round(Number(kb) / 1024);
@@ -262,8 +262,8 @@ describe('hostile servers', () => {
     const byId = new Map(report.shots.map((s) => [s.id, s]));
     const figures = {
       'exit code': r.exitCode ?? -1,
-      'seconds to end (bound 120)': seconds,
-      'peak MB, run and children': peakMb(String(r.stderr)),
+      'seconds to end': seconds,
+      'peak MB, largest process': peakMb(String(r.stderr)),
       'shots done': report.totals.done,
       'unknown (POST cut)': [byId.get('h1'), byId.get('h2')].filter((s) => s?.status === 'unknown')
         .length,
@@ -289,7 +289,7 @@ describe('hostile servers', () => {
       'leftover .part files': 0,
       'clip files kept': 0,
     };
-    const peak = figures['peak MB, run and children'];
+    const peak = figures['peak MB, largest process'];
     const passed =
       Object.entries(expected).every(([k, v]) => figures[k as keyof typeof figures] === v) &&
       seconds < 120 &&
@@ -327,7 +327,7 @@ describe('hostile servers', () => {
     const output = `${String(r.stdout)}${String(r.stderr)}`;
     const figures = {
       'exit code': r.exitCode ?? -1,
-      'seconds from Ctrl-C to exit (bound 15)': seconds,
+      'seconds from Ctrl-C to exit': seconds,
       'peak MB at Ctrl-C': peak,
       'tasks kept pending': readReport(out).totals.pending,
       'raw escapes in output': rawEscapes(output),
