@@ -50,6 +50,12 @@ export interface ProbeOptions {
   signal?: AbortSignal;
   /** Reuse an earlier answer for the same unchanged file (same size, mtime, inode). Default true. */
   cache?: boolean;
+  /**
+   * `mp4`: the file must start with an ISO-BMFF `ftyp` box and only the mov/mp4 demuxer may
+   * read it; `any`: ffprobe picks the demuxer (local files only, still bounded). Default `mp4`
+   * for names ending .mp4, .mov, .m4v or .m4a (every clip and final), else `any`.
+   */
+  container?: 'mp4' | 'any';
   /** ffprobe is killed after this many ms. Default {@link PROBE_LIMITS}.timeoutMs. */
   timeoutMs?: number;
   /** ffprobe is killed when its resident memory passes this many bytes (where it can be read). */
@@ -64,11 +70,13 @@ export interface ProbeOptions {
 export const PROBE_LIMITS = { timeoutMs: 30_000, maxMemoryBytes: 256 * 1024 ** 2 } as const;
 
 /**
- * The only demuxer a probe may use, and the only protocol: every file shotlist reads back is
- * a local MP4 or MOV (ISO-BMFF). No guessing (a playlist named .mp4 would make ffprobe fetch
- * its URLs), no network, no concat or playlist tricks.
+ * The demuxer of a probe of an MP4: every clip shotlist reads back is a local MP4 (ISO-BMFF).
+ * No guessing: a playlist named .mp4 would make ffprobe fetch its URLs.
  */
-const PROBE_INPUT = ['-f', 'mov,mp4,m4a,3gp,3g2,mj2', '-protocol_whitelist', 'file'] as const;
+const MP4_DEMUXER = ['-f', 'mov,mp4,m4a,3gp,3g2,mj2'] as const;
+/** The only protocol any probe may use: no network, no concat or playlist tricks. */
+const LOCAL_ONLY = ['-protocol_whitelist', 'file'] as const;
+const MP4_NAME = /\.(mp4|mov|m4v|m4a)$/i;
 
 const NOT_A_CLIP_FIX =
   'the file host sent something other than the video: run again to fetch it anew, and report it to the provider if it repeats';
@@ -104,10 +112,11 @@ export async function checkMp4Magic(file: string): Promise<void> {
     await handle.close();
   }
   if (read >= 8 && head.subarray(4, 8).toString('latin1') === 'ftyp') return;
+  const describe = describeStart(head.subarray(0, read));
   // The fix is in the message too: a run shows a shot's failure as its message alone.
   throw new MediaError(
-    `${file} is not an MP4 video (it holds ${describeStart(head.subarray(0, read))}): refused before any decoder read it; ${NOT_A_CLIP_FIX}`,
-    { code: 'video_invalid', fix: NOT_A_CLIP_FIX },
+    `${file} is not an MP4 video (it holds ${describe}): refused before any decoder read it; ${NOT_A_CLIP_FIX}`,
+    { code: 'probe_failed', stderrTail: `not an ISO-BMFF file: ${describe}`, fix: NOT_A_CLIP_FIX },
   );
 }
 
@@ -289,17 +298,19 @@ export function lastLines(stderr: unknown, env?: NodeJS.ProcessEnv, count = 6): 
 export async function probe(file: string, opts: ProbeOptions = {}): Promise<ProbeResult> {
   const ffprobe = locateTool('ffprobe', opts.env ?? process.env);
   const useCache = opts.cache !== false;
-  const key = `${ffprobe.path}\0${path.resolve(file)}`;
+  const mp4Only = (opts.container ?? (MP4_NAME.test(file) ? 'mp4' : 'any')) === 'mp4';
+  const key = `${ffprobe.path}\0${mp4Only}\0${path.resolve(file)}`;
   const stamp = useCache ? await fileStamp(file) : undefined;
   const known = stamp ? probeCache.get(key) : undefined;
   if (known && known.stamp === stamp) return structuredClone({ ...known.result, file });
-  await checkMp4Magic(file);
+  if (mp4Only) await checkMp4Magic(file);
   const maxMemory = opts.maxMemoryBytes ?? PROBE_LIMITS.maxMemoryBytes;
   const timeoutMs = opts.timeoutMs ?? PROBE_LIMITS.timeoutMs;
   const child = execa(
     ffprobe.path,
     [
-      ...['-v', 'error', '-max_alloc', String(Math.floor(maxMemory / 4)), ...PROBE_INPUT],
+      ...['-v', 'error', '-max_alloc', String(Math.floor(maxMemory / 4)), ...LOCAL_ONLY],
+      ...(mp4Only ? MP4_DEMUXER : []),
       // `file:` so that a name with a colon is never read as another protocol.
       ...['-print_format', 'json', '-show_format', '-show_streams', `file:${path.resolve(file)}`],
     ],
@@ -322,7 +333,7 @@ export async function probe(file: string, opts: ProbeOptions = {}): Promise<Prob
       ? `it took over ${timeoutMs / 1000} s`
       : `it used over ${Math.round(maxMemory / 1024 ** 2)} MB`;
     throw new MediaError(`ffprobe was stopped reading ${file}: ${why}; ${NOT_A_CLIP_FIX}`, {
-      code: 'video_invalid',
+      code: 'probe_failed',
       fix: NOT_A_CLIP_FIX,
     });
   }
@@ -374,7 +385,8 @@ export interface VerifyOptions extends ProbeOptions {
  * when one is given, the expected duration. Returns the probe; throws a MediaError otherwise.
  */
 export async function verifyVideo(file: string, opts: VerifyOptions = {}): Promise<ProbeResult> {
-  const info = await probe(file, opts);
+  // Whatever its name, a video shotlist verifies is a clip or a final: an MP4.
+  const info = await probe(file, { ...opts, container: 'mp4' });
   checkVideo(info, opts);
   return info;
 }

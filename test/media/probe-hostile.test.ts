@@ -79,7 +79,7 @@ describe('probe refuses what is not an MP4 before a decoder reads it', () => {
     const playlist = `#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n${base}/seg.ts\n#EXT-X-ENDLIST\n`;
     await writeFile(file, playlist);
     const err = await failure(probe(file, { cache: false }));
-    expect(err.code).toBe('video_invalid');
+    expect(err.code).toBe('probe_failed');
     expect(err.message).toContain('s01.mp4 is not an MP4 video (it holds an HLS playlist)');
     expect(err.fix).toMatch(/run again/);
     expect(hits).toBe(0);
@@ -95,11 +95,19 @@ describe('probe refuses what is not an MP4 before a decoder reads it', () => {
     expect(hits).toBe(0);
   });
 
+  it('verifyVideo holds any name to MP4: a playlist named .m3u8 is refused unread', async () => {
+    const file = path.join(dir, 'clip.m3u8');
+    await writeFile(file, `#EXTM3U\n#EXTINF:1,\n${base}/seg.ts\n#EXT-X-ENDLIST\n`);
+    const err = await failure(verifyVideo(file, { cache: false }));
+    expect(err.message).toContain('it holds an HLS playlist');
+    expect(hits).toBe(0);
+  });
+
   it('names what a text file holds, without its escape sequences', async () => {
     const file = path.join(dir, 'text.mp4');
     await writeFile(file, 'Access denied\x1b]52;c;aGk=\x07 by policy');
     const err = await failure(probe(file, { cache: false }));
-    expect(err.code).toBe('video_invalid');
+    expect(err.code).toBe('probe_failed');
     expect(err.message).toContain('text starting "Access denie"');
     expect(err.message).not.toContain('\x1b');
   });
@@ -154,7 +162,7 @@ describe('probe bounds the time and memory of ffprobe', () => {
   it('kills an ffprobe that does not finish in time', async () => {
     const env = await fakeProbe('slow', 'exec sleep 30');
     const err = await failure(probe(clip, { env, cache: false, timeoutMs: 300 }));
-    expect(err.code).toBe('video_invalid');
+    expect(err.code).toBe('probe_failed');
     expect(err.message).toContain('it took over 0.3 s');
   });
 
@@ -164,7 +172,7 @@ describe('probe bounds the time and memory of ffprobe', () => {
     const err = await failure(
       probe(clip, { env, cache: false, maxMemoryBytes: 64 * 1024 ** 2, timeoutMs: 60_000 }),
     );
-    expect(err.code).toBe('video_invalid');
+    expect(err.code).toBe('probe_failed');
     expect(err.message).toContain('it used over 64 MB');
   });
 
