@@ -5,13 +5,18 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { Agent, Pool, type Dispatcher } from 'undici';
-import { ApiError, EXIT_CODES } from '../errors.js';
+import { ApiError, EXIT_CODES, UsageError } from '../errors.js';
 import type { VideoRequest } from '../plan/contract.js';
 import { downloadFile, type DownloadOptions, type DownloadResult } from './download.js';
 import { OPEN_GATE, type RequestGate } from './gate.js';
-import { redact } from './redact.js';
-import { backoffDelay, classifyFailure, parseRetryAfter } from './retry.js';
-import { asVideoTask, type VideoTask } from './types.js';
+import { cleanServerText, redact } from './redact.js';
+import {
+  backoffDelay,
+  classifyFailure,
+  DEFAULT_MAX_RETRY_AFTER_MS,
+  parseRetryAfter,
+} from './retry.js';
+import { isTaskProblem, readVideoTask, TASK_ID, type VideoTask } from './types.js';
 import { checkBaseUrl } from './url.js';
 
 /** What a request was for; counted in `stats()`. */
@@ -22,7 +27,30 @@ export interface ApiClientOptions {
   apiKey: string;
   /** Sockets kept to the API host. Default 32. */
   connections?: number;
-  timeouts?: { connectMs?: number; headersMs?: number; bodyMs?: number };
+  /**
+   * Time limits in ms. `requestMs` bounds one API request from start to the end of its answer
+   * (default 60 s); `downloadMs` one download, its retries included (default 30 min);
+   * `headersMs` the wait for response headers (default 30 s).
+   */
+  timeouts?: {
+    connectMs?: number;
+    headersMs?: number;
+    bodyMs?: number;
+    requestMs?: number;
+    downloadMs?: number;
+  };
+  /**
+   * A download that brings fewer than `bytesPerSec` over a `windowMs` window is cut (and
+   * retried). Default 32 KiB/s over 30 s: a trickling server cannot hold a run.
+   */
+  minThroughput?: { bytesPerSec?: number; windowMs?: number };
+  /** The longest `Retry-After` obeyed, in ms. Default {@link DEFAULT_MAX_RETRY_AFTER_MS}. */
+  maxRetryAfterMs?: number;
+  /**
+   * Read for the `SHOTLIST_HTTP_*` limits (see {@link resolveLimits}); explicit options win.
+   * Default `process.env`.
+   */
+  env?: NodeJS.ProcessEnv;
   /** Attempts per call for repeatable requests (GETs, a POST refused for certain). Default 4. */
   attempts?: number;
   /** First backoff delay and its ceiling. Default 500 ms and 20 s. */
@@ -57,8 +85,15 @@ export interface ClientStats {
 export interface ApiClient {
   /** The base URL, normalised (no trailing slash). */
   readonly baseUrl: string;
-  /** `POST /v1/videos`. Throws an ApiError only for 401/403 (the run must stop). */
-  submit(body: VideoRequest, options: { idempotencyKey: string }): Promise<SubmitResult>;
+  /**
+   * `POST /v1/videos`. Throws an ApiError only for 401/403 (the run must stop). Aborting
+   * `signal` ends it at once: `unknown` when the request had left this machine, else
+   * `rejected` with code `interrupted` (nothing was created).
+   */
+  submit(
+    body: VideoRequest,
+    options: { idempotencyKey: string; signal?: AbortSignal },
+  ): Promise<SubmitResult>;
   /**
    * `GET /v1/videos/{id}`, retried on connection errors, 429 and 5xx. Throws an ApiError when
    * it still fails (`retryAfterMs` set when the server asked to wait), and for 401/403/404.
@@ -88,16 +123,92 @@ interface RawResponse {
   body: string;
 }
 
-/** A request that got no complete answer; `sent` says whether it left this machine. */
+/**
+ * A request that got no complete answer; `sent` says whether it left this machine,
+ * `aborted` whether the caller's signal stopped it.
+ */
 class TransportError extends Error {
   readonly sent: boolean;
+  readonly aborted: boolean;
   readonly code: string | undefined;
-  constructor(cause: unknown, sent: boolean) {
+  constructor(cause: unknown, sent: boolean, aborted = false) {
     const err = cause as { message?: string; code?: string };
     super(err?.message ?? String(cause), { cause });
     this.sent = sent;
+    this.aborted = aborted;
     this.code = err?.code;
   }
+}
+
+/** A request that outlived its overall deadline. */
+class DeadlineError extends Error {
+  readonly code = 'deadline_exceeded';
+  constructor(ms: number) {
+    super(`no complete answer within ${formatSeconds(ms)}`);
+  }
+}
+
+const formatSeconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+
+/** Every limit of the client, resolved: explicit option, else environment, else default. */
+export interface ClientLimits {
+  connectMs: number;
+  headersMs: number;
+  bodyMs: number;
+  requestMs: number;
+  downloadMs: number;
+  minBytesPerSec: number;
+  windowMs: number;
+  maxRetryAfterMs: number;
+}
+
+/** The environment variables that set a limit when the options do not, and their defaults. */
+const LIMIT_ENV: Record<keyof ClientLimits, [string | undefined, number]> = {
+  connectMs: [undefined, 10_000],
+  headersMs: ['SHOTLIST_HTTP_HEADERS_MS', 30_000],
+  bodyMs: [undefined, 30_000],
+  requestMs: ['SHOTLIST_HTTP_DEADLINE_MS', 60_000],
+  downloadMs: ['SHOTLIST_DOWNLOAD_DEADLINE_MS', 30 * 60_000],
+  minBytesPerSec: ['SHOTLIST_DOWNLOAD_MIN_BPS', 32 * 1024],
+  windowMs: ['SHOTLIST_DOWNLOAD_WINDOW_MS', 30_000],
+  maxRetryAfterMs: ['SHOTLIST_MAX_RETRY_AFTER_MS', DEFAULT_MAX_RETRY_AFTER_MS],
+};
+
+/**
+ * Resolves the client's limits: an explicit option wins, then its `SHOTLIST_*` environment
+ * variable, then the default. A variable that is not a positive number is a usage error.
+ */
+export function resolveLimits(options: ApiClientOptions): ClientLimits {
+  const env = options.env ?? process.env;
+  const given: Partial<Record<keyof ClientLimits, number | undefined>> = {
+    connectMs: options.timeouts?.connectMs,
+    headersMs: options.timeouts?.headersMs,
+    bodyMs: options.timeouts?.bodyMs,
+    requestMs: options.timeouts?.requestMs,
+    downloadMs: options.timeouts?.downloadMs,
+    minBytesPerSec: options.minThroughput?.bytesPerSec,
+    windowMs: options.minThroughput?.windowMs,
+    maxRetryAfterMs: options.maxRetryAfterMs,
+  };
+  const limits = {} as ClientLimits;
+  for (const [name, [variable, fallback]] of Object.entries(LIMIT_ENV) as [
+    keyof ClientLimits,
+    [string | undefined, number],
+  ][]) {
+    const raw = variable === undefined ? undefined : env[variable];
+    let value = given[name];
+    if (value === undefined && raw !== undefined && raw !== '') {
+      value = Number(raw);
+      if (!(value > 0) || !Number.isFinite(value)) {
+        throw new UsageError(
+          `${variable}=${JSON.stringify(raw)} is not a positive number`,
+          `set ${variable} to a number above 0, or unset it for the default (${fallback})`,
+        );
+      }
+    }
+    limits[name] = value ?? fallback;
+  }
+  return limits;
 }
 
 const MAX_JSON_BYTES = 1 << 20;
@@ -105,27 +216,45 @@ const MAX_JSON_BYTES = 1 << 20;
 /**
  * Sends one request through the pool with a hand-written handler, because only the handler
  * learns whether the request was written to the socket: the line between a POST that may be
- * repeated and one that may have created a task.
+ * repeated and one that may have created a task. The request ends by `deadlineMs` at the
+ * latest, or as soon as `signal` aborts, whatever the server does.
  */
 function exchange(
   dispatcher: Dispatcher,
   options: { method: 'GET' | 'POST'; path: string; headers: Record<string, string>; body?: string },
-  signal?: AbortSignal,
+  limits: { deadlineMs: number; signal?: AbortSignal | undefined },
 ): Promise<RawResponse> {
+  const { signal } = limits;
   return new Promise((resolve, reject) => {
     let sent = false;
+    let settled = false;
     let status = 0;
     let size = 0;
     const headers: Record<string, string> = {};
     const chunks: Buffer[] = [];
     let abort: ((reason?: Error) => void) | undefined;
-    const onAbort = () => abort?.(signal?.reason as Error);
+    let stopReason: Error | undefined;
+    const finish = (settle: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      settle();
+    };
+    // On a socket undici ends the request (and calls onError); still queued, it ends here.
+    const stop = (reason: Error) => {
+      stopReason ??= reason;
+      if (abort) abort(reason);
+      else finish(() => reject(new TransportError(reason, false, !!signal?.aborted)));
+    };
+    const onAbort = () => stop(new Error('interrupted', { cause: signal?.reason }));
+    const timer = setTimeout(() => stop(new DeadlineError(limits.deadlineMs)), limits.deadlineMs);
     signal?.addEventListener('abort', onAbort, { once: true });
-    const done = () => signal?.removeEventListener('abort', onAbort);
+    if (signal?.aborted) return onAbort();
     const handler: Dispatcher.DispatchHandler & { onRequestSent(): void } = {
       onConnect(abortFn) {
         abort = abortFn;
-        if (signal?.aborted) abortFn(signal.reason as Error);
+        if (stopReason) abortFn(stopReason);
       },
       onRequestSent() {
         sent = true;
@@ -147,13 +276,10 @@ function exchange(
         return true;
       },
       onComplete() {
-        done();
-        resolve({ status, headers, body: Buffer.concat(chunks).toString('utf8') });
+        finish(() => resolve({ status, headers, body: Buffer.concat(chunks).toString('utf8') }));
       },
       onError(err) {
-        done();
-        if (signal?.aborted) reject(signal.reason);
-        else reject(new TransportError(err, sent));
+        finish(() => reject(new TransportError(stopReason ?? err, sent, !!signal?.aborted)));
       },
     };
     dispatcher.dispatch(
@@ -171,7 +297,7 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** The server's own words from an error body (`{error:{message,code}}` or `{message}`). */
+/** The server's own words from an error body (`{error:{message,code}}`, `{code,message,data}`). */
 function serverWords(body: unknown): { message?: string; code?: string } {
   if (typeof body !== 'object' || body === null) return {};
   const b = body as { error?: unknown; message?: unknown; code?: unknown };
@@ -190,7 +316,28 @@ function serverWords(body: unknown): { message?: string; code?: string } {
 const defaultSleep = (ms: number, signal?: AbortSignal) =>
   delay(ms, undefined, signal ? { signal } : undefined);
 
-/** Creates the client. Refuses a plain-http base URL that is not loopback. */
+/** A submission stopped by its signal: whether it may have created a task decides the kind. */
+function interruptedSubmit(sent: boolean): SubmitResult {
+  return sent
+    ? {
+        kind: 'unknown',
+        error: new ApiError('submitting the shot was interrupted after it was sent', {
+          code: 'submit_ambiguous',
+        }),
+      }
+    : {
+        kind: 'rejected',
+        error: new ApiError('submitting the shot was interrupted before anything was sent', {
+          code: 'interrupted',
+        }),
+      };
+}
+
+/**
+ * Creates the client. Refuses a plain-http base URL that is not loopback. Every string it
+ * returns from a server (task fields, error codes and messages) is cleaned once here, with
+ * {@link cleanServerText}: nothing downstream sees the key or a terminal escape from it.
+ */
 export function createApiClient(options: ApiClientOptions): ApiClient {
   const base = checkBaseUrl(options.baseUrl);
   const baseUrl = base.toString().replace(/\/+$/, '');
@@ -206,43 +353,50 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     maxMs: options.backoff?.maxMs ?? 20_000,
     random,
   };
-  const timeouts = {
-    connect: options.timeouts?.connectMs ?? 10_000,
-    headers: options.timeouts?.headersMs ?? 30_000,
-    body: options.timeouts?.bodyMs ?? 30_000,
+  const limits = resolveLimits(options);
+  const dispatcherLimits = {
+    connectTimeout: limits.connectMs,
+    headersTimeout: limits.headersMs,
+    bodyTimeout: limits.bodyMs,
   };
   const pool = new Pool(base.origin, {
     connections: options.connections ?? 32,
-    connectTimeout: timeouts.connect,
-    headersTimeout: timeouts.headers,
-    bodyTimeout: timeouts.body,
+    ...dispatcherLimits,
     keepAliveTimeout: 4_000,
   });
   // Files live on another origin: a separate dispatcher that is never given the key.
-  const files = new Agent({
-    connections: 16,
-    connectTimeout: timeouts.connect,
-    headersTimeout: timeouts.headers,
-    bodyTimeout: timeouts.body,
-  });
+  const files = new Agent({ connections: 16, ...dispatcherLimits });
   const stats: ClientStats = { requests: { submit: 0, poll: 0, download: 0 }, retries: 0 };
   const count = (kind: RequestKind) => {
     stats.requests[kind]++;
     options.onRequest?.(kind);
   };
-  const clean = (text: string) => redact(text, secrets);
+  const clean = (text: string, max?: number) => cleanServerText(text, secrets, max);
+  const retryAfterOf = (res: RawResponse) =>
+    parseRetryAfter(res.headers['retry-after'], now(), limits.maxRetryAfterMs);
+  const send = (
+    method: 'GET' | 'POST',
+    path: string,
+    extra: { headers: Record<string, string>; body?: string; signal?: AbortSignal | undefined },
+  ) =>
+    exchange(
+      pool,
+      { method, path, headers: extra.headers, ...(extra.body ? { body: extra.body } : {}) },
+      { deadlineMs: limits.requestMs, signal: extra.signal },
+    );
   const authHeaders = { authorization: `Bearer ${options.apiKey}`, accept: 'application/json' };
 
   const httpError = (what: string, res: RawResponse, code: string): ApiError => {
     const words = serverWords(parseJson(res.body));
     const serverMessage = words.message !== undefined ? clean(words.message) : undefined;
-    const detail = serverMessage ?? (res.body.trim().slice(0, 200) || `HTTP ${res.status}`);
+    const serverCode = words.code !== undefined ? clean(words.code, 100) : undefined;
+    const detail = serverMessage || clean(res.body, 200) || `HTTP ${res.status}`;
     const auth = res.status === 401 || res.status === 403;
-    return new ApiError(clean(`${what}: ${res.status} ${detail}`), {
+    return new ApiError(redact(`${what}: ${res.status} ${detail}`, secrets), {
       code: auth ? 'unauthorized' : code,
       exitCode: auth ? EXIT_CODES.badInput : EXIT_CODES.shotsFailed,
       status: res.status,
-      ...(words.code !== undefined ? { serverCode: words.code } : {}),
+      ...(serverCode !== undefined ? { serverCode } : {}),
       ...(serverMessage !== undefined ? { serverMessage } : {}),
       ...(auth
         ? {
@@ -258,140 +412,158 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       cause: err,
     });
 
+  async function submit(
+    body: VideoRequest,
+    { idempotencyKey, signal }: { idempotencyKey: string; signal?: AbortSignal },
+  ): Promise<SubmitResult> {
+    const payload = JSON.stringify(body);
+    const headers = {
+      ...authHeaders,
+      'content-type': 'application/json',
+      'idempotency-key': idempotencyKey,
+    };
+    // Every wait between attempts ends with the signal; an attempt that waited sent nothing.
+    const wait = async (ms: number) => {
+      await sleep(ms, signal).catch(() => undefined);
+      return !signal?.aborted;
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await gate.acquire(signal);
+      } catch {
+        return interruptedSubmit(false);
+      }
+      if (signal?.aborted) return interruptedSubmit(false);
+      count('submit');
+      let res: RawResponse;
+      try {
+        res = await send('POST', `${prefix}/v1/videos`, { headers, body: payload, signal });
+      } catch (err) {
+        const t = err instanceof TransportError ? err : new TransportError(err, true);
+        if (t.aborted) return interruptedSubmit(t.sent);
+        const verdict = classifyFailure({
+          method: 'POST',
+          sent: t.sent,
+          ...(t.code ? { code: t.code } : {}),
+        });
+        if (verdict === 'retry' && attempt + 1 < attempts) {
+          stats.retries++;
+          if (await wait(backoffDelay(attempt, backoff))) continue;
+          return interruptedSubmit(false);
+        }
+        const error = transportError(
+          'submitting the shot failed',
+          t,
+          verdict === 'retry' ? 'unreachable' : 'submit_ambiguous',
+        );
+        // Unreachable after every retry: the server never saw it, so nothing was created.
+        if (verdict === 'retry') return { kind: 'rejected', error };
+        return { kind: 'unknown', error };
+      }
+      if (res.status >= 200 && res.status < 300) return accepted(res);
+      const verdict = classifyFailure({ method: 'POST', status: res.status, sent: true });
+      if (verdict === 'auth') throw httpError('the API refused the key', res, 'unauthorized');
+      if (verdict === 'retry') {
+        const retryAfter = retryAfterOf(res);
+        if (retryAfter !== undefined) gate.pause(retryAfter);
+        if (attempt + 1 < attempts + 4) {
+          // A 429 created nothing; waiting it out is always safe, so it gets extra attempts.
+          stats.retries++;
+          if (await wait(retryAfter ?? backoffDelay(attempt, backoff))) continue;
+          return interruptedSubmit(false);
+        }
+        return {
+          kind: 'rejected',
+          error: httpError('the API kept answering 429', res, 'rate_limited'),
+        };
+      }
+      if (verdict === 'ambiguous') {
+        return {
+          kind: 'unknown',
+          error: httpError('the API failed while taking the shot', res, 'submit_ambiguous'),
+        };
+      }
+      return { kind: 'rejected', error: httpError('the API rejected the shot', res, 'rejected') };
+    }
+  }
+
+  /** A 2xx answer to a POST: a task, or (maybe billed) nothing usable. */
+  function accepted(res: RawResponse): SubmitResult {
+    const task = readVideoTask(parseJson(res.body), secrets);
+    if (task && !isTaskProblem(task)) return { kind: 'created', task };
+    const why = task ? task.problem : 'its answer has no task id';
+    return {
+      kind: 'unknown',
+      error: new ApiError(
+        `the API accepted the shot but ${why} (HTTP ${res.status}); nothing was stored`,
+        { code: 'submit_ambiguous', status: res.status },
+      ),
+    };
+  }
+
+  async function getTask(taskId: string, opts: { signal?: AbortSignal } = {}): Promise<VideoTask> {
+    if (!TASK_ID.test(taskId)) {
+      // Only a tampered journal holds one: the client never accepts such an id from a server.
+      throw new ApiError(
+        `the task id "${clean(taskId, 60)}" is not 1-128 characters of A-Z a-z 0-9 _ . : -`,
+        { code: 'task_not_found' },
+      );
+    }
+    const path = `${prefix}/v1/videos/${encodeURIComponent(taskId)}`;
+    let last: ApiError | undefined;
+    let lastRetryAfter: number | undefined;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (attempt > 0) {
+        stats.retries++;
+        await sleep(lastRetryAfter ?? backoffDelay(attempt - 1, backoff), opts.signal);
+      }
+      await gate.acquire(opts.signal);
+      count('poll');
+      let res: RawResponse;
+      try {
+        res = await send('GET', path, { headers: authHeaders, signal: opts.signal });
+      } catch (err) {
+        if (opts.signal?.aborted) throw opts.signal.reason;
+        const t = err instanceof TransportError ? err : new TransportError(err, true);
+        last = transportError(`checking task ${taskId} failed`, t, 'poll_failed');
+        lastRetryAfter = undefined;
+        continue;
+      }
+      if (res.status === 200) {
+        const task = readVideoTask(parseJson(res.body), secrets);
+        if (task && !isTaskProblem(task)) return task;
+        last = new ApiError(
+          `checking task ${taskId}: ${task ? task.problem : 'the answer is not a task'}`,
+          { code: 'poll_failed', status: 200 },
+        );
+        lastRetryAfter = undefined;
+        continue;
+      }
+      const verdict = classifyFailure({ method: 'GET', status: res.status, sent: true });
+      if (verdict === 'auth') throw httpError('the API refused the key', res, 'unauthorized');
+      if (verdict === 'reject') {
+        throw httpError(
+          `checking task ${taskId} failed`,
+          res,
+          res.status === 404 ? 'task_not_found' : 'poll_rejected',
+        );
+      }
+      lastRetryAfter = retryAfterOf(res);
+      if (lastRetryAfter !== undefined && res.status === 429) gate.pause(lastRetryAfter);
+      last = httpError(`checking task ${taskId} failed`, res, 'poll_failed');
+    }
+    throw new RetryableApiError(last?.message ?? `checking task ${taskId} failed`, {
+      code: 'poll_failed',
+      ...(last?.status !== undefined ? { status: last.status } : {}),
+      ...(lastRetryAfter !== undefined ? { retryAfterMs: lastRetryAfter } : {}),
+      cause: last,
+    });
+  }
+
   return {
     baseUrl,
-
-    async submit(body, { idempotencyKey }) {
-      const payload = JSON.stringify(body);
-      const headers = {
-        ...authHeaders,
-        'content-type': 'application/json',
-        'idempotency-key': idempotencyKey,
-      };
-      for (let attempt = 0; ; attempt++) {
-        await gate.acquire();
-        count('submit');
-        let res: RawResponse;
-        let retryAfter: number | undefined;
-        try {
-          res = await exchange(pool, {
-            method: 'POST',
-            path: `${prefix}/v1/videos`,
-            headers,
-            body: payload,
-          });
-        } catch (err) {
-          const t = err instanceof TransportError ? err : new TransportError(err, true);
-          const verdict = classifyFailure({
-            method: 'POST',
-            sent: t.sent,
-            ...(t.code ? { code: t.code } : {}),
-          });
-          if (verdict === 'retry' && attempt + 1 < attempts) {
-            stats.retries++;
-            await sleep(backoffDelay(attempt, backoff));
-            continue;
-          }
-          const error = transportError(
-            'submitting the shot failed',
-            t,
-            verdict === 'retry' ? 'unreachable' : 'submit_ambiguous',
-          );
-          // Unreachable after every retry: the server never saw it, so nothing was created.
-          if (verdict === 'retry') return { kind: 'rejected', error };
-          return { kind: 'unknown', error };
-        }
-        if (res.status >= 200 && res.status < 300) {
-          const task = asVideoTask(parseJson(res.body));
-          if (task) return { kind: 'created', task };
-          return {
-            kind: 'unknown',
-            error: new ApiError(
-              `the API accepted the shot but its answer has no task id (HTTP ${res.status})`,
-              {
-                code: 'submit_ambiguous',
-                status: res.status,
-              },
-            ),
-          };
-        }
-        const verdict = classifyFailure({ method: 'POST', status: res.status, sent: true });
-        if (verdict === 'auth') throw httpError('the API refused the key', res, 'unauthorized');
-        if (verdict === 'retry') {
-          retryAfter = parseRetryAfter(res.headers['retry-after'], now());
-          if (retryAfter !== undefined) gate.pause(retryAfter);
-          if (attempt + 1 < attempts + 4) {
-            // A 429 created nothing; waiting it out is always safe, so it gets extra attempts.
-            stats.retries++;
-            await sleep(retryAfter ?? backoffDelay(attempt, backoff));
-            continue;
-          }
-          return {
-            kind: 'rejected',
-            error: httpError('the API kept answering 429', res, 'rate_limited'),
-          };
-        }
-        if (verdict === 'ambiguous') {
-          return {
-            kind: 'unknown',
-            error: httpError('the API failed while taking the shot', res, 'submit_ambiguous'),
-          };
-        }
-        return { kind: 'rejected', error: httpError('the API rejected the shot', res, 'rejected') };
-      }
-    },
-
-    async getTask(taskId, opts = {}) {
-      const path = `${prefix}/v1/videos/${encodeURIComponent(taskId)}`;
-      let last: ApiError | undefined;
-      let lastRetryAfter: number | undefined;
-      for (let attempt = 0; attempt < attempts; attempt++) {
-        if (attempt > 0) {
-          stats.retries++;
-          await sleep(lastRetryAfter ?? backoffDelay(attempt - 1, backoff), opts.signal);
-        }
-        await gate.acquire(opts.signal);
-        count('poll');
-        let res: RawResponse;
-        try {
-          res = await exchange(pool, { method: 'GET', path, headers: authHeaders }, opts.signal);
-        } catch (err) {
-          if (opts.signal?.aborted) throw err;
-          const t = err instanceof TransportError ? err : new TransportError(err, true);
-          last = transportError(`checking task ${taskId} failed`, t, 'poll_failed');
-          lastRetryAfter = undefined;
-          continue;
-        }
-        if (res.status === 200) {
-          const task = asVideoTask(parseJson(res.body));
-          if (task) return task;
-          last = new ApiError(`checking task ${taskId}: the answer is not a task`, {
-            code: 'poll_failed',
-            status: 200,
-          });
-          lastRetryAfter = undefined;
-          continue;
-        }
-        const verdict = classifyFailure({ method: 'GET', status: res.status, sent: true });
-        if (verdict === 'auth') throw httpError('the API refused the key', res, 'unauthorized');
-        if (verdict === 'reject') {
-          throw httpError(
-            `checking task ${taskId} failed`,
-            res,
-            res.status === 404 ? 'task_not_found' : 'poll_rejected',
-          );
-        }
-        lastRetryAfter = parseRetryAfter(res.headers['retry-after'], now());
-        if (lastRetryAfter !== undefined && res.status === 429) gate.pause(lastRetryAfter);
-        last = httpError(`checking task ${taskId} failed`, res, 'poll_failed');
-      }
-      throw new RetryableApiError(last?.message ?? `checking task ${taskId} failed`, {
-        code: 'poll_failed',
-        ...(last?.status !== undefined ? { status: last.status } : {}),
-        ...(lastRetryAfter !== undefined ? { retryAfterMs: lastRetryAfter } : {}),
-        cause: last,
-      });
-    },
+    submit,
+    getTask,
 
     download(url, file, opts = {}) {
       return downloadFile(files, url, file, {
@@ -399,6 +571,8 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         backoff,
         sleep,
         maxBytes: options.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES,
+        deadlineMs: limits.downloadMs,
+        minThroughput: { bytesPerSec: limits.minBytesPerSec, windowMs: limits.windowMs },
         ...opts,
         onRequest: () => count('download'),
       });

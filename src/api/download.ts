@@ -1,10 +1,13 @@
 /**
  * Streams a result file to `<file>.part` in constant memory, resumes a cut transfer with
  * `Range`, checks the length the server announced, syncs it to disk and renames it into
- * place, so a file under its final name is always complete.
+ * place, so a file under its final name is always complete. The file host is untrusted: the
+ * whole download has a deadline, a transfer slower than a floor is cut, and no symlink at the
+ * `.part` or final path is ever followed.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Dispatcher } from 'undici';
 import { ApiError } from '../errors.js';
@@ -26,6 +29,10 @@ export interface DownloadResult {
 
 interface InternalOptions extends DownloadOptions {
   attempts: number;
+  /** The whole download, retries included, ends by then. Default: no deadline. */
+  deadlineMs?: number;
+  /** An attempt bringing fewer than `bytesPerSec` over a `windowMs` window is cut. */
+  minThroughput?: { bytesPerSec: number; windowMs: number };
   backoff: BackoffOptions;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   onRequest?: () => void;
@@ -70,6 +77,75 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/** What lstat says is at `file`: nothing, a regular file, or something shotlist must not touch. */
+async function kindAt(file: string): Promise<'none' | 'file' | 'other'> {
+  try {
+    const s = await lstat(file);
+    return s.isFile() ? 'file' : 'other';
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'none';
+    throw err;
+  }
+}
+
+function unsafePath(file: string): DownloadError {
+  return new DownloadError(
+    `${file} is a symlink or a folder, not a file shotlist made; it was left alone`,
+    {
+      code: 'unsafe_path',
+      fix: 'remove it from the output folder and run again',
+    },
+  );
+}
+
+/**
+ * Creates `part` for writing, never through a link: a leftover regular `.part` (a cut run's)
+ * is removed, anything else at either path is refused, and the open is exclusive and does
+ * not follow a link planted between the check and the open.
+ */
+async function createPart(file: string, part: string): Promise<FileHandle> {
+  if ((await kindAt(file)) === 'other') throw unsafePath(file);
+  const existing = await kindAt(part);
+  if (existing === 'other') throw unsafePath(part);
+  if (existing === 'file') await unlink(part);
+  try {
+    return await open(
+      part,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0),
+      0o644,
+    );
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ELOOP') throw unsafePath(part);
+    throw err;
+  }
+}
+
+/**
+ * Cuts a transfer through `cut` when fewer than `bytesPerSec` arrived over the last window.
+ * Returns the function that stops watching.
+ */
+function watchThroughput(
+  received: () => number,
+  floor: { bytesPerSec: number; windowMs: number } | undefined,
+  cut: AbortController,
+): () => void {
+  if (!floor) return () => undefined;
+  let mark = received();
+  const timer = setInterval(() => {
+    const got = received() - mark;
+    mark = received();
+    if (got < (floor.bytesPerSec * floor.windowMs) / 1000) {
+      cut.abort(
+        new RetryDownload(
+          `the file server sent ${got} bytes in ${floor.windowMs / 1000} s, below the floor of ${floor.bytesPerSec} bytes/s`,
+        ),
+      );
+    }
+  }, floor.windowMs);
+  return () => clearInterval(timer);
+}
+
 /** Downloads `url` to `file` through `dispatcher` with no credentials. */
 export async function downloadFile(
   dispatcher: Dispatcher,
@@ -79,17 +155,42 @@ export async function downloadFile(
 ): Promise<DownloadResult> {
   const part = `${file}.part`;
   let have = 0;
+  let received = 0;
   let hash: Hash = createHash('sha256');
   let total: number | undefined;
   let handle: FileHandle | undefined;
   let lastError: unknown;
+  const deadline = new AbortController();
+  const timer =
+    options.deadlineMs === undefined
+      ? undefined
+      : setTimeout(
+          () =>
+            deadline.abort(
+              new DownloadError(
+                `downloading the video took longer than ${Math.round(options.deadlineMs! / 1000)} s`,
+                {
+                  code: 'download_timeout',
+                  fix: 'the file server is too slow; run again later to fetch it without paying',
+                },
+              ),
+            ),
+          options.deadlineMs,
+        );
+  // The caller's Ctrl-C and the deadline end every wait and every transfer.
+  const outer = options.signal
+    ? AbortSignal.any([options.signal, deadline.signal])
+    : deadline.signal;
   try {
-    handle = await open(part, 'w');
+    handle = await createPart(file, part);
     for (let attempt = 0; attempt < options.attempts; attempt++) {
-      if (attempt > 0)
-        await options.sleep(backoffDelay(attempt - 1, options.backoff), options.signal);
+      if (attempt > 0) await options.sleep(backoffDelay(attempt - 1, options.backoff), outer);
+      const cut = new AbortController();
+      const unwatch = watchThroughput(() => received, options.minThroughput, cut);
       try {
-        await fetchInto(url);
+        await fetchInto(url, AbortSignal.any([outer, cut.signal])).catch((err: unknown) => {
+          throw cut.signal.aborted && !outer.aborted ? cut.signal.reason : err;
+        });
         if (total !== undefined && have !== total) {
           throw new RetryDownload(`the transfer stopped at ${have} of ${total} bytes`);
         }
@@ -101,9 +202,11 @@ export async function downloadFile(
         await syncDir(path.dirname(file));
         return { file, bytes: have, sha256: hash.digest('hex') };
       } catch (err) {
-        if (options.signal?.aborted) throw err;
+        if (outer.aborted) throw err;
         if (err instanceof DownloadError) throw err;
         lastError = err;
+      } finally {
+        unwatch();
       }
     }
     throw new DownloadError(
@@ -116,8 +219,13 @@ export async function downloadFile(
   } catch (err) {
     await handle?.close().catch(() => undefined);
     handle = undefined;
-    await rm(part, { force: true });
+    // Only a .part this call created: a refused path was left alone.
+    if (!(err instanceof DownloadError && err.code === 'unsafe_path'))
+      await rm(part, { force: true });
+    if (deadline.signal.aborted && !options.signal?.aborted) throw deadline.signal.reason;
     throw err;
+  } finally {
+    clearTimeout(timer);
   }
 
   async function restart(): Promise<void> {
@@ -126,7 +234,7 @@ export async function downloadFile(
     await handle!.truncate(0);
   }
 
-  async function fetchInto(start: string): Promise<void> {
+  async function fetchInto(start: string, signal: AbortSignal): Promise<void> {
     let target = new URL(start);
     for (let hop = 0; ; hop++) {
       options.onRequest?.();
@@ -136,7 +244,7 @@ export async function downloadFile(
         path: `${target.pathname}${target.search}`,
         method: 'GET',
         headers,
-        ...(options.signal ? { signal: options.signal } : {}),
+        signal,
       });
       const status = res.statusCode;
       if (status >= 300 && status < 400 && typeof res.headers.location === 'string') {
@@ -193,6 +301,7 @@ export async function downloadFile(
         await handle!.write(chunk, 0, chunk.length, have);
         hash.update(chunk);
         have += chunk.length;
+        received += chunk.length;
         options.onProgress?.(have, total);
       }
       return;

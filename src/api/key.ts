@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { rememberSecret } from './redact.js';
 
 /** Where the key was found; shown to the user instead of the key itself. */
 export type KeySource = 'SHOTLIST_API_KEY' | 'API_KEY' | '.env SHOTLIST_API_KEY' | '.env API_KEY';
@@ -31,6 +32,15 @@ export function parseDotEnv(text: string): Record<string, string> {
  * else the same names in `.env` in the working directory. Never from the manifest.
  */
 export async function resolveApiKey(
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<{ key: string; source: KeySource } | undefined> {
+  const found = await findApiKey(env, cwd);
+  if (found) rememberSecret(found.key);
+  return found;
+}
+
+async function findApiKey(
   env: NodeJS.ProcessEnv,
   cwd: string,
 ): Promise<{ key: string; source: KeySource } | undefined> {

@@ -72,16 +72,28 @@ export function backoffDelay(attempt: number, options: BackoffOptions): number {
   return Math.round(floor + (ceiling - floor) * options.random());
 }
 
+/** The longest `Retry-After` obeyed by default: a server asking for an hour gets a minute. */
+export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
+
 /**
- * Reads a `Retry-After` header (seconds or an HTTP date) as milliseconds from `now`.
+ * Reads a `Retry-After` header (seconds or an HTTP date) as milliseconds from `now`, at most
+ * `maxMs` (a server may not park a run for as long as it likes).
  * Returns undefined when absent or unreadable; never negative.
  */
-export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+export function parseRetryAfter(
+  value: string | undefined,
+  now: number,
+  maxMs = DEFAULT_MAX_RETRY_AFTER_MS,
+): number | undefined {
   if (value === undefined) return undefined;
   const text = value.trim();
   if (text === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  const date = Date.parse(text);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
+  let ms: number;
+  if (/^\d+(\.\d+)?$/.test(text)) ms = Math.round(Number(text) * 1000);
+  else {
+    const date = Date.parse(text);
+    if (Number.isNaN(date)) return undefined;
+    ms = date - now;
+  }
+  return Math.min(maxMs, Math.max(0, ms));
 }

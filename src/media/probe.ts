@@ -1,7 +1,9 @@
-import { stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
+import { execa, type ResultPromise } from 'execa';
+import { redactKnown, stripControls } from '../api/redact.js';
 import { MediaError } from '../errors.js';
 import { locateTool } from './locate.js';
 
@@ -48,6 +50,100 @@ export interface ProbeOptions {
   signal?: AbortSignal;
   /** Reuse an earlier answer for the same unchanged file (same size, mtime, inode). Default true. */
   cache?: boolean;
+  /**
+   * `mp4`: the file must start with an ISO-BMFF `ftyp` box and only the mov/mp4 demuxer may
+   * read it; `any`: ffprobe picks the demuxer (local files only, still bounded). Default `mp4`
+   * for names ending .mp4, .mov, .m4v or .m4a (every clip and final), else `any`.
+   */
+  container?: 'mp4' | 'any';
+  /** ffprobe is killed after this many ms. Default {@link PROBE_LIMITS}.timeoutMs. */
+  timeoutMs?: number;
+  /** ffprobe is killed when its resident memory passes this many bytes (where it can be read). */
+  maxMemoryBytes?: number;
+}
+
+/**
+ * Bounds of one ffprobe run. A clip probes in well under a second with a few tens of MB; a
+ * file built to make a demuxer work (a gzip bomb, a huge table) is stopped long before it
+ * can hold a run or its memory.
+ */
+export const PROBE_LIMITS = { timeoutMs: 30_000, maxMemoryBytes: 256 * 1024 ** 2 } as const;
+
+/**
+ * The demuxer of a probe of an MP4: every clip shotlist reads back is a local MP4 (ISO-BMFF).
+ * No guessing: a playlist named .mp4 would make ffprobe fetch its URLs.
+ */
+const MP4_DEMUXER = ['-f', 'mov,mp4,m4a,3gp,3g2,mj2'] as const;
+/** The only protocol any probe may use: no network, no concat or playlist tricks. */
+const LOCAL_ONLY = ['-protocol_whitelist', 'file'] as const;
+const MP4_NAME = /\.(mp4|mov|m4v|m4a)$/i;
+
+const NOT_A_CLIP_FIX =
+  'the file host sent something other than the video: run again to fetch it anew, and report it to the provider if it repeats';
+
+/** What a few well-known non-video starts are, to make the refusal say what arrived. */
+function describeStart(head: Buffer): string {
+  if (head.length === 0) return 'an empty file';
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip data';
+  if (head.subarray(0, 4).toString('latin1') === 'PK\x03\x04') return 'a zip archive';
+  const text = head.toString('latin1');
+  if (text.startsWith('#EXTM3U')) return 'an HLS playlist';
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith('<')) return 'HTML or XML';
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) return 'JSON';
+  // Printable ASCII only: the start of a hostile file is shown, never its escape sequences.
+  if (/^[\x20-\x7e\t\r\n]+$/.test(text)) return `text starting "${stripControls(text).trim()}"`;
+  return `bytes ${head.toString('hex').replace(/(..)(?!$)/g, '$1 ')}`;
+}
+
+/**
+ * Refuses a file that does not start like an ISO-BMFF file (an `ftyp` box at offset 4),
+ * before any demuxer can be made to guess at it.
+ */
+export async function checkMp4Magic(file: string): Promise<void> {
+  const head = Buffer.alloc(12);
+  let read = 0;
+  const handle = await open(file, 'r').catch(() => undefined);
+  // A file that cannot be opened gets ffprobe's own message.
+  if (!handle) return;
+  try {
+    ({ bytesRead: read } = await handle.read(head, 0, 12, 0));
+  } finally {
+    await handle.close();
+  }
+  if (read >= 8 && head.subarray(4, 8).toString('latin1') === 'ftyp') return;
+  const describe = describeStart(head.subarray(0, read));
+  // The fix is in the message too: a run shows a shot's failure as its message alone.
+  throw new MediaError(
+    `${file} is not an MP4 video (it holds ${describe}): refused before any decoder read it; ${NOT_A_CLIP_FIX}`,
+    { code: 'probe_failed', stderrTail: `not an ISO-BMFF file: ${describe}`, fix: NOT_A_CLIP_FIX },
+  );
+}
+
+/** Resident memory of a process in bytes, where the OS tells (Linux); undefined elsewhere. */
+function residentBytes(pid: number): number | undefined {
+  try {
+    const pages = Number(readFileSync(`/proc/${pid}/statm`, 'latin1').split(' ')[1]);
+    return Number.isFinite(pages) ? pages * 4096 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Kills `child` when its memory passes `max`; returns whether it did, and a stop function. */
+function watchMemory(
+  child: ResultPromise,
+  max: number,
+): { killed: () => boolean; stop: () => void } {
+  let killed = false;
+  const timer = setInterval(() => {
+    const rss = child.pid === undefined ? undefined : residentBytes(child.pid);
+    if (rss !== undefined && rss > max) {
+      killed = true;
+      child.kill('SIGKILL');
+    }
+  }, 50);
+  return { killed: () => killed, stop: () => clearInterval(timer) };
 }
 
 // A distro ffprobe spends a quarter of a second loading its libraries before reading a byte,
@@ -169,10 +265,30 @@ export function parseProbeJson(file: string, json: string): ProbeResult {
   return result;
 }
 
-/** The last part of a tool's stderr: enough to see why it failed, short enough to print. */
-export function stderrTail(stderr: unknown, max = 2000): string {
-  const text = typeof stderr === 'string' ? stderr : String(stderr ?? '');
+/**
+ * The last part of a tool's stderr: enough to see why it failed, short enough to print.
+ * Terminal escapes are stripped line by line (a file's tags can reach a tool's messages) and
+ * the API key is redacted (a URL or a file name can carry it).
+ */
+export function stderrTail(stderr: unknown, max = 2000, env?: NodeJS.ProcessEnv): string {
+  const raw = typeof stderr === 'string' ? stderr : String(stderr ?? '');
+  const text = raw
+    .slice(-4 * max)
+    .split(/\r?\n/)
+    .map((line) => redactKnown(stripControls(line), env))
+    .join('\n');
   return text.length > max ? text.slice(-max) : text;
+}
+
+/** The last `count` non-empty lines of a tool's stderr, indented for a message. */
+export function lastLines(stderr: unknown, env?: NodeJS.ProcessEnv, count = 6): string {
+  return stderrTail(stderr, 2000, env)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .slice(-count)
+    .map((l) => `  ${l}`)
+    .join('\n');
 }
 
 /**
@@ -182,24 +298,52 @@ export function stderrTail(stderr: unknown, max = 2000): string {
 export async function probe(file: string, opts: ProbeOptions = {}): Promise<ProbeResult> {
   const ffprobe = locateTool('ffprobe', opts.env ?? process.env);
   const useCache = opts.cache !== false;
-  const key = `${ffprobe.path}\0${path.resolve(file)}`;
+  const mp4Only = (opts.container ?? (MP4_NAME.test(file) ? 'mp4' : 'any')) === 'mp4';
+  const key = `${ffprobe.path}\0${mp4Only}\0${path.resolve(file)}`;
   const stamp = useCache ? await fileStamp(file) : undefined;
   const known = stamp ? probeCache.get(key) : undefined;
   if (known && known.stamp === stamp) return structuredClone({ ...known.result, file });
-  const result = await execa(
+  if (mp4Only) await checkMp4Magic(file);
+  const maxMemory = opts.maxMemoryBytes ?? PROBE_LIMITS.maxMemoryBytes;
+  const timeoutMs = opts.timeoutMs ?? PROBE_LIMITS.timeoutMs;
+  const child = execa(
     ffprobe.path,
-    ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file],
-    { reject: false, stripFinalNewline: false, cancelSignal: opts.signal },
+    [
+      ...['-v', 'error', '-max_alloc', String(Math.floor(maxMemory / 4)), ...LOCAL_ONLY],
+      ...(mp4Only ? MP4_DEMUXER : []),
+      // `file:` so that a name with a colon is never read as another protocol.
+      ...['-print_format', 'json', '-show_format', '-show_streams', `file:${path.resolve(file)}`],
+    ],
+    {
+      reject: false,
+      stripFinalNewline: false,
+      cancelSignal: opts.signal,
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL',
+      maxBuffer: 16 * 1024 ** 2,
+    },
   );
+  const memory = watchMemory(child, maxMemory);
+  const result = await child.finally(memory.stop);
   if (result.isCanceled) {
     throw new MediaError(`probing ${file} was cancelled`, { code: 'cancelled' });
   }
-  if (result.exitCode !== 0) {
-    throw new MediaError(`ffprobe could not read ${file}`, {
+  if (result.timedOut || memory.killed()) {
+    const why = result.timedOut
+      ? `it took over ${timeoutMs / 1000} s`
+      : `it used over ${Math.round(maxMemory / 1024 ** 2)} MB`;
+    throw new MediaError(`ffprobe was stopped reading ${file}: ${why}; ${NOT_A_CLIP_FIX}`, {
       code: 'probe_failed',
-      stderrTail: stderrTail(result.stderr),
-      fix: 'check that the file exists and is a complete video (a partial download is not)',
+      fix: NOT_A_CLIP_FIX,
     });
+  }
+  if (result.exitCode !== 0) {
+    const said = lastLines(result.stderr, opts.env);
+    const fix = 'check that the file is a complete video (a partial download is not)';
+    throw new MediaError(
+      `ffprobe could not read ${file}; ${fix}${said ? `; ffprobe said:\n${said}` : ''}`,
+      { code: 'probe_failed', stderrTail: stderrTail(result.stderr, 2000, opts.env), fix },
+    );
   }
   const parsed = parseProbeJson(file, String(result.stdout));
   if (stamp) {
@@ -241,7 +385,8 @@ export interface VerifyOptions extends ProbeOptions {
  * when one is given, the expected duration. Returns the probe; throws a MediaError otherwise.
  */
 export async function verifyVideo(file: string, opts: VerifyOptions = {}): Promise<ProbeResult> {
-  const info = await probe(file, opts);
+  // Whatever its name, a video shotlist verifies is a clip or a final: an MP4.
+  const info = await probe(file, { ...opts, container: 'mp4' });
   checkVideo(info, opts);
   return info;
 }

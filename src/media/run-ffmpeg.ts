@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import { MediaError } from '../errors.js';
-import { stderrTail } from './probe.js';
+import { lastLines, stderrTail } from './probe.js';
 
 export interface FfmpegProgress {
   /** Seconds of output written so far. */
@@ -47,6 +47,8 @@ export function progressParser(onBlock: (p: FfmpegProgress) => void): (chunk: st
 
 export interface RunFfmpegOptions {
   signal?: AbortSignal;
+  /** Where the API key may be found, to keep it out of ffmpeg's lines in the error. */
+  env?: NodeJS.ProcessEnv;
   onProgress?: (p: FfmpegProgress) => void;
   /** Says what was being done, for the error message. */
   what: string;
@@ -72,12 +74,14 @@ export async function runFfmpeg(
     throw new MediaError(`${opts.what} was cancelled`, { code: 'cancelled' });
   }
   if (result.exitCode !== 0) {
+    // ffmpeg's stderr is captured, never shown as it runs: its last lines go in the message.
+    const said = lastLines(result.stderr, opts.env);
     throw new MediaError(
-      `ffmpeg failed while ${opts.what} (exit ${result.exitCode ?? result.signal})`,
+      `ffmpeg failed while ${opts.what} (exit ${result.exitCode ?? result.signal})${said ? `; ffmpeg said:\n${said}` : ', without a message'}`,
       {
         code: 'ffmpeg_failed',
-        stderrTail: stderrTail(result.stderr),
-        fix: 'read the ffmpeg message above; FFMPEG_PATH picks another ffmpeg',
+        stderrTail: stderrTail(result.stderr, 2000, opts.env),
+        fix: 'the lines from ffmpeg say what it could not do; FFMPEG_PATH picks another ffmpeg',
       },
     );
   }

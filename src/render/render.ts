@@ -297,7 +297,10 @@ export async function render(
           ev({ type: 'submitting' });
           let submitted;
           try {
-            submitted = await client.submit(a.shot.request, { idempotencyKey: idem });
+            submitted = await client.submit(a.shot.request, {
+              idempotencyKey: idem,
+              signal: stop.signal,
+            });
           } catch (err) {
             const error = errorOf(err, 'submit_failed');
             if (err instanceof ApiError && err.code === 'unauthorized') {

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApiClient } from '../../src/api/client.js';
+import { createApiClient, RetryableApiError } from '../../src/api/client.js';
 import { ApiError } from '../../src/errors.js';
 
 const KEY = 'sk-test-secret-4242';
@@ -267,6 +267,239 @@ describe('download', () => {
     const file = path.join(dir, 'c.mp4');
     await expect(client.download(`${files.url}/c.mp4`, file)).rejects.toThrow(/403/);
     await expect(stat(`${file}.part`)).rejects.toThrow();
+    await client.close();
+  });
+});
+
+/** Answers with headers, then one byte every 50 ms for as long as the client listens. */
+function trickle(res: ServerResponse, headers: Record<string, string> = {}): void {
+  res.writeHead(200, { 'content-type': 'application/json', ...headers });
+  const timer = setInterval(() => res.write(' '), 50);
+  res.on('close', () => clearInterval(timer));
+}
+
+describe('every wait is bounded', () => {
+  it('a POST whose answer trickles ends at its deadline as unknown, sent once', async () => {
+    const s = await serve((_req, res) => trickle(res));
+    const client = createApiClient({
+      baseUrl: s.url,
+      apiKey: KEY,
+      sleep: noSleep,
+      timeouts: { requestMs: 300 },
+    });
+    const r = await client.submit(body, { idempotencyKey: 'k' });
+    expect(r.kind).toBe('unknown');
+    if (r.kind === 'unknown') expect(r.error.message).toMatch(/no complete answer within 0.3 s/);
+    expect(s.hits()).toBe(1);
+    await client.close();
+  });
+
+  it('a poll whose answer trickles gives up with a retryable error', async () => {
+    const s = await serve((_req, res) => trickle(res));
+    const client = createApiClient({
+      baseUrl: s.url,
+      apiKey: KEY,
+      sleep: noSleep,
+      attempts: 2,
+      env: { SHOTLIST_HTTP_DEADLINE_MS: '200' },
+    });
+    const err = await client.getTask('task_1').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RetryableApiError);
+    expect((err as Error).message).toMatch(/no complete answer within 0.2 s/);
+    expect(s.hits()).toBe(2);
+    await client.close();
+  });
+
+  it('a download below the throughput floor is cut, retried, then refused without a file', async () => {
+    const files = await serve((_req, res) => trickle(res, { 'content-length': '1000000' }));
+    const client = createApiClient({
+      baseUrl: 'http://127.0.0.1:1',
+      apiKey: KEY,
+      sleep: noSleep,
+      attempts: 1,
+      minThroughput: { bytesPerSec: 10_000, windowMs: 200 },
+    });
+    const file = path.join(dir, 'slow.mp4');
+    const err = await client.download(`${files.url}/slow.mp4`, file).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).code).toBe('download_failed');
+    expect((err as Error).message).toMatch(/below the floor of 10000 bytes\/s/);
+    expect(files.hits()).toBe(3);
+    await expect(stat(`${file}.part`)).rejects.toThrow();
+    await client.close();
+  });
+
+  it('a download past its overall deadline is refused without retrying', async () => {
+    const files = await serve((_req, res) => trickle(res, { 'content-length': '1000000' }));
+    const client = createApiClient({
+      baseUrl: 'http://127.0.0.1:1',
+      apiKey: KEY,
+      sleep: noSleep,
+      timeouts: { downloadMs: 300 },
+    });
+    const file = path.join(dir, 'late.mp4');
+    const err = await client.download(`${files.url}/late.mp4`, file).catch((e: unknown) => e);
+    expect((err as ApiError).code).toBe('download_timeout');
+    expect(files.hits()).toBe(1);
+    await expect(stat(`${file}.part`)).rejects.toThrow();
+    await client.close();
+  });
+
+  it('caps Retry-After at a minute, or at the configured ceiling', async () => {
+    for (const [cap, expected] of [
+      [undefined, 60_000],
+      [1500, 1500],
+    ] as const) {
+      const waits: number[] = [];
+      const s = await serve((_req, res, _t, n) =>
+        n < 1 ? json(res, 429, {}, { 'retry-after': '3600' }) : json(res, 200, task()),
+      );
+      const client = createApiClient({
+        baseUrl: s.url,
+        apiKey: KEY,
+        sleep: async (ms) => void waits.push(ms),
+        ...(cap !== undefined ? { maxRetryAfterMs: cap } : {}),
+      });
+      expect((await client.submit(body, { idempotencyKey: 'k' })).kind).toBe('created');
+      expect(waits).toEqual([expected]);
+      await client.close();
+    }
+  });
+
+  it('a submission aborted before sending created nothing; after sending it is unknown', async () => {
+    const s = await serve(() => undefined);
+    const client = createApiClient({ baseUrl: s.url, apiKey: KEY, sleep: noSleep });
+    const early = await client.submit(body, { idempotencyKey: 'k', signal: AbortSignal.abort() });
+    expect(early.kind).toBe('rejected');
+    if (early.kind === 'rejected') expect(early.error.code).toBe('interrupted');
+    expect(s.hits()).toBe(0);
+    const ctl = new AbortController();
+    const pending = client.submit(body, { idempotencyKey: 'k', signal: ctl.signal });
+    await expect.poll(() => s.hits()).toBe(1);
+    ctl.abort();
+    const late = await pending;
+    expect(late.kind).toBe('unknown');
+    expect(s.hits()).toBe(1);
+    await client.close();
+  });
+
+  it('refuses a limit from the environment that is not a positive number', () => {
+    expect(() =>
+      createApiClient({
+        baseUrl: 'http://127.0.0.1:1',
+        apiKey: KEY,
+        env: { SHOTLIST_DOWNLOAD_MIN_BPS: 'fast' },
+      }),
+    ).toThrow(/SHOTLIST_DOWNLOAD_MIN_BPS="fast" is not a positive number/);
+  });
+});
+
+/** Whether text holds the key or a control character. */
+const dirty = (text: string) =>
+  text.includes(KEY) || [...text].some((c) => c < ' ' || c === '\x7f');
+
+describe('server strings are cleaned in the client', () => {
+  const nasty = `\x1b]52;c;${Buffer.from('rm -rf ~').toString('base64')}\x07\x1b[2K\r✔ done ${KEY}\x1b]0;title\x07`;
+
+  it('strips escapes and the key from a failed task, keeps the gateway quirks', async () => {
+    const s = await serve((_req, res) =>
+      json(res, 200, {
+        task_id: 'cgt-2024:abc_1.x',
+        status: 'failed',
+        seconds: '5',
+        progress: '100',
+        error: { code: `${KEY}\x1b[31m`, message: nasty },
+        metadata: { url: `https://files.example/v.mp4?k=${KEY}` },
+      }),
+    );
+    const client = createApiClient({ baseUrl: s.url, apiKey: KEY, sleep: noSleep });
+    const t = await client.getTask('cgt-2024:abc_1.x');
+    expect(t).toMatchObject({
+      id: 'cgt-2024:abc_1.x',
+      status: 'failed',
+      seconds: 5,
+      progress: 100,
+    });
+    expect(t.error).toEqual({ code: '***', message: '✔ done ***' });
+    expect(t.metadata).toEqual({});
+    expect(JSON.stringify(t)).not.toMatch(/\\u001b|\\u0007|sk-test/);
+    await client.close();
+  });
+
+  it('an accepted submission with an unusable task id is unknown and keeps nothing of it', async () => {
+    const s = await serve((_req, res) =>
+      json(res, 200, { id: `../${KEY}\x1b[2J`, status: 'queued' }),
+    );
+    const client = createApiClient({ baseUrl: s.url, apiKey: KEY, sleep: noSleep });
+    const r = await client.submit(body, { idempotencyKey: 'k' });
+    expect(r.kind).toBe('unknown');
+    if (r.kind === 'unknown') {
+      expect(r.error.message).toMatch(/task id .* is not 1-128 characters/);
+      expect(dirty(r.error.message)).toBe(false);
+    }
+    await client.close();
+  });
+
+  it('keeps only http(s) result URLs of sane length', async () => {
+    const urls = [
+      'javascript:alert(1)',
+      `https://x.example/${'a'.repeat(5000)}`,
+      'file:///etc/passwd',
+    ];
+    const s = await serve((_req, res, _t, n) =>
+      json(res, 200, { id: 't1', status: 'completed', metadata: { url: urls[n] } }),
+    );
+    const client = createApiClient({ baseUrl: s.url, apiKey: KEY, sleep: noSleep });
+    for (let i = 0; i < urls.length; i++) expect((await client.getTask('t1')).metadata).toEqual({});
+    await client.close();
+  });
+
+  it('cleans an error body in either shape before it reaches an ApiError', async () => {
+    const s = await serve((_req, res, _t, n) =>
+      n === 0
+        ? json(res, 400, { error: { code: `bad\x07${KEY}`, message: nasty } })
+        : json(res, 400, { code: `c\x1b[1m`, message: `m ${KEY}`, data: null }),
+    );
+    const client = createApiClient({ baseUrl: s.url, apiKey: KEY, sleep: noSleep });
+    for (const expected of [
+      { serverCode: 'bad ***', serverMessage: '✔ done ***' },
+      { serverCode: 'c', serverMessage: 'm ***' },
+    ]) {
+      const r = await client.submit(body, { idempotencyKey: 'k' });
+      expect(r.kind).toBe('rejected');
+      if (r.kind !== 'rejected') continue;
+      expect(r.error).toMatchObject(expected);
+      expect(dirty(r.error.message)).toBe(false);
+    }
+    await client.close();
+  });
+});
+
+describe('download paths in a hostile folder', () => {
+  it('never writes through a symlink at the .part or the final path', async () => {
+    const files = await serve((_req, res) => res.end('video'));
+    const client = createApiClient({ baseUrl: 'http://127.0.0.1:1', apiKey: KEY, sleep: noSleep });
+    const victim = path.join(dir, 'victim.txt');
+    await writeFile(victim, 'precious');
+    for (const link of ['d.mp4.part', 'e.mp4']) {
+      await symlink(victim, path.join(dir, link));
+      const file = path.join(dir, link.replace('.part', ''));
+      const err = await client.download(`${files.url}/v.mp4`, file).catch((e: unknown) => e);
+      expect((err as ApiError).code).toBe('unsafe_path');
+      expect((await lstat(path.join(dir, link))).isSymbolicLink()).toBe(true);
+    }
+    expect(await readFile(victim, 'utf8')).toBe('precious');
+    expect(files.hits()).toBe(0);
+    await client.close();
+  });
+
+  it('replaces a leftover .part of a cut run', async () => {
+    const files = await serve((_req, res) => res.end('video'));
+    const client = createApiClient({ baseUrl: 'http://127.0.0.1:1', apiKey: KEY, sleep: noSleep });
+    const file = path.join(dir, 'f.mp4');
+    await writeFile(`${file}.part`, 'half a video from before');
+    await client.download(`${files.url}/v.mp4`, file);
+    expect(await readFile(file, 'utf8')).toBe('video');
     await client.close();
   });
 });

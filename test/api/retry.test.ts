@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, classifyFailure, parseRetryAfter } from '../../src/api/retry.js';
 import { checkBaseUrl, isLoopbackHost } from '../../src/api/url.js';
-import { redact } from '../../src/api/redact.js';
+import { cleanServerText, redact, stripControls } from '../../src/api/redact.js';
 import { parseDotEnv } from '../../src/api/key.js';
 
 describe('classifyFailure', () => {
@@ -54,6 +54,13 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter(undefined, 0)).toBeUndefined();
     expect(parseRetryAfter('soon', 0)).toBeUndefined();
   });
+  it('obeys at most a minute, or the ceiling given', () => {
+    expect(parseRetryAfter('3600', 0)).toBe(60_000);
+    expect(
+      parseRetryAfter('Wed, 01 Jan 2025 01:00:00 GMT', Date.parse('2025-01-01T00:00:00Z')),
+    ).toBe(60_000);
+    expect(parseRetryAfter('3600', 0, 5000)).toBe(5000);
+  });
 });
 
 describe('base URL', () => {
@@ -73,6 +80,26 @@ describe('base URL', () => {
 describe('redact and .env', () => {
   it('blanks every occurrence of a secret', () => {
     expect(redact('Bearer sk-123456 and sk-123456', ['sk-123456'])).toBe('Bearer *** and ***');
+  });
+  it('strips terminal escapes and controls from server text', () => {
+    const cases: [string, string][] = [
+      ['a\x1b]52;c;cm0gLXJmIH4=\x07b', 'ab'],
+      ['a\x1b]0;title\x1b\\b', 'ab'],
+      ['a\x1b]8;;http://x\x07link\x1b]8;;\x07', 'alink'],
+      ['\x1b[2K\r✔ done\x1b[0m', ' ✔ done'],
+      ['a\x9b31mb\x9d0;t\x9cc', 'abc'],
+      ['a\x1bPq#0;2;0;0;0\x1b\\b', 'ab'],
+      ['line1\nline2\ttab\x00\x7f', 'line1 line2 tab '],
+      ['rtl \u202eexe.txt', 'rtl  exe.txt'],
+      ['unterminated \x1b]52;c;AAAA', 'unterminated '],
+      ['猫 ok', '猫 ok'],
+    ];
+    for (const [input, out] of cases) expect(stripControls(input)).toBe(out);
+  });
+  it('cleans server text: escapes out first, so a key split by one is still redacted', () => {
+    const key = 'sk-abcdef123456';
+    expect(cleanServerText(`x sk-abc\x1b[0mdef123456 y`, [key])).toBe('x *** y');
+    expect(cleanServerText('a'.repeat(50), [key], 10)).toBe(`${'a'.repeat(10)}…`);
   });
   it('parses .env lines', () => {
     expect(
