@@ -1,6 +1,68 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The layers of src/, top to bottom (README, "Architecture"). A folder may import its own
+ * layer and those below it, never one above: the rule below fails the lint on any such import.
+ * `src/index.ts` is the package's front door and may import every layer.
+ */
+export const LAYERS = [
+  'cli',
+  'ui',
+  'review',
+  'pipeline',
+  'render',
+  'assets',
+  'report',
+  'sim',
+  'media',
+  'plan',
+  'manifest',
+  'api',
+];
+
+/** One lint block per layer, forbidding imports of every layer above it. */
+function layerRules() {
+  return LAYERS.map((layer, i) => {
+    const above = LAYERS.slice(0, i);
+    return {
+      files: [`src/${layer}/**/*.ts`],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns:
+              above.length === 0
+                ? []
+                : [
+                    {
+                      regex: `^(\\.\\./)+(${above.join('|')})/`,
+                      message: `${layer} may not import a layer above it (the order is in README, Architecture): move the shared code down to ${layer} or below.`,
+                    },
+                  ],
+          },
+        ],
+      },
+    };
+  }).concat({
+    files: ['src/*.ts'],
+    ignores: ['src/index.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `^\\./(${LAYERS.join('|')})/`,
+              message: 'files at the root of src are the bottom layer: they import no folder.',
+            },
+          ],
+        },
+      ],
+    },
+  });
+}
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'bench/results/**', 'renders/**', 'coverage/**'] },
   js.configs.recommended,
@@ -26,4 +88,5 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  ...layerRules(),
 );

@@ -22,7 +22,7 @@ export {
   type VideoRequest,
   type VideoRequestMetadata,
   type RequestProblem,
-} from './plan/contract.js';
+} from './api/contract.js';
 export type * from './plan/types.js';
 export { locateTool, detectFeatures } from './media/locate.js';
 export {

@@ -6,7 +6,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Agent, Pool, type Dispatcher } from 'undici';
 import { ApiError, EXIT_CODES, UsageError } from '../errors.js';
-import type { VideoRequest } from '../plan/contract.js';
+import type { VideoRequest } from './contract.js';
 import { downloadFile, type DownloadOptions, type DownloadResult } from './download.js';
 import { OPEN_GATE, type RequestGate } from './gate.js';
 import { cleanServerText, redact } from './redact.js';

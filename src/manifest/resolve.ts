@@ -1,5 +1,5 @@
 import { DEFAULT_MODEL, type Mode } from '../models.js';
-import type { Origin, ResolvedShot } from '../plan/request.js';
+import type { Origin, ResolvedShot } from './request.js';
 import type { Shot, ShotSettings, ShotlistManifest, Variant } from './types.gen.js';
 
 /** Settings a command line may force over everything in the manifest. */

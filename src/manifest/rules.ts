@@ -1,5 +1,5 @@
-import { checkRequest } from '../plan/contract.js';
-import { RESERVED_METADATA, buildRequest, type Origin } from '../plan/request.js';
+import { checkRequest } from '../api/contract.js';
+import { RESERVED_METADATA, buildRequest, type Origin } from './request.js';
 import type { Collector } from './collector.js';
 import { checkLocalFile, isLocalReference } from './local-files.js';
 import type { ManifestPath } from './positions.js';

@@ -5,7 +5,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import type { ShotlistManifest } from './types.gen.js';
 import type { ManifestPath } from './positions.js';
 import { closest } from './suggest.js';
-import { checkMediaUrl } from '../plan/contract.js';
+import { checkMediaUrl } from '../api/contract.js';
 
 type SchemaNode = Record<string, unknown>;
 

@@ -1,5 +1,5 @@
 import { LIMITS } from '../models.js';
-import type { Origin, ResolvedShot } from '../plan/request.js';
+import type { Origin, ResolvedShot } from './request.js';
 import type { ManifestPath } from './positions.js';
 
 /** Seconds of a transition that names no duration; the stitcher uses the same default. */

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import type { OutputReport } from '../report/types.js';
 import { ShotlistError } from '../errors.js';
 import type { StitchJob } from './outputs.js';
 import { stitch, type StitchDeps } from './stitch.js';
@@ -11,8 +10,18 @@ export interface AssembleDeps extends Pick<StitchDeps, 'env' | 'signal' | 'featu
   log?: (line: string) => void;
 }
 
+/** One finished output file, as the report records it. */
+export interface StitchedOutput {
+  variant: string | null;
+  /** Relative to the report's folder. */
+  file: string;
+  duration: number;
+  path: 'copy' | 'normalise';
+  warnings: string[];
+}
+
 export interface AssembleResult {
-  outputs: OutputReport[];
+  outputs: StitchedOutput[];
   /** Outputs that could not be made, with the reason; the others are still made. */
   failed: { variant: string | null; message: string; fix?: string }[];
 }
@@ -26,7 +35,7 @@ export async function assembleOutputs(
   outDir: string,
   deps: AssembleDeps = {},
 ): Promise<AssembleResult> {
-  const outputs: OutputReport[] = [];
+  const outputs: StitchedOutput[] = [];
   const failed: AssembleResult['failed'] = [];
   for (const job of jobs) {
     if (deps.signal?.aborted) break;

@@ -3,9 +3,9 @@ import { LIMITS, MODELS, DEFAULT_RATIO, isModelId, type Ratio, type Size } from 
 import type { LoadedManifest } from '../manifest/load.js';
 import { resolveShot, type ShotOverrides } from '../manifest/resolve.js';
 import { closest } from '../manifest/suggest.js';
-import { checkRequest } from './contract.js';
+import { checkRequest } from '../api/contract.js';
 import { checkBudget, roundMoney, type BudgetLimits } from './budget.js';
-import { buildRequest, shotMode } from './request.js';
+import { buildRequest, shotMode } from '../manifest/request.js';
 import type { Plan, PlannedShot } from './types.js';
 
 export interface PlanOptions {

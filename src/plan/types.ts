@@ -1,6 +1,6 @@
 import type { Diagnostic } from '../errors.js';
 import type { Mode, Ratio, Size } from '../models.js';
-import type { VideoRequest } from './contract.js';
+import type { VideoRequest } from '../api/contract.js';
 
 /** One request the run will send: a shot, in one variant, one take. */
 export interface PlannedShot {

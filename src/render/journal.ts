@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { open, readFile, truncate, type FileHandle } from 'node:fs/promises';
 import type { TaskStatus } from '../api/types.js';
-import type { VideoRequest } from '../plan/contract.js';
+import type { VideoRequest } from '../api/contract.js';
 
 export const JOURNAL_FILE = 'journal.ndjson';
 

@@ -1,3 +1,4 @@
+import type { StitchedOutput } from '../media/assemble.js';
 /** Where a shot stands at the end of a run. `unknown`: submitted, but its outcome was not seen. */
 export type ShotStatus = 'done' | 'failed' | 'unknown' | 'pending' | 'skipped';
 
@@ -34,14 +35,8 @@ export interface ShotReport {
 }
 
 /** One stitched video (one per variant). */
-export interface OutputReport {
-  variant: string | null;
-  /** Relative to the report's folder. */
-  file: string;
-  duration: number;
-  path: 'copy' | 'normalise';
-  warnings: string[];
-}
+/** A stitched output as report.json lists it (what the media layer made). */
+export type OutputReport = StitchedOutput;
 
 /** What report.json holds, and what report.html shows. */
 export interface RunReport {

@@ -18,7 +18,7 @@ import {
   type Ratio,
   type Size,
 } from '../models.js';
-import type { VideoRequest } from '../plan/contract.js';
+import type { VideoRequest } from '../api/contract.js';
 import { hash32 } from './random.js';
 
 /** Everything that changes a clip's bytes; two tasks with equal specs share one file. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { VideoRequest, VideoRequestMetadata } from '../plan/contract.js';
+import type { VideoRequest, VideoRequestMetadata } from '../api/contract.js';
 
 /**
  * Bodies up to this many bytes are kept whole for the ledger; larger ones are kept as their

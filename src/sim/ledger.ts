@@ -1,4 +1,4 @@
-import type { VideoRequest } from '../plan/contract.js';
+import type { VideoRequest } from '../api/contract.js';
 import { readStoredTasks } from './state.js';
 import { TaskBoard, billableSeconds, type TaskStatus } from './tasks.js';
 

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ShotlistError, UsageError } from '../errors.js';
-import { checkRequest, type VideoRequest } from '../plan/contract.js';
+import { checkRequest, type VideoRequest } from '../api/contract.js';
 import { ClipStore, clipSpec, type ClipStats } from './clips.js';
 import { KEPT_WEBHOOK_LIMIT, keepBody } from './kept.js';
 import { buildLedger, type Ledger } from './ledger.js';

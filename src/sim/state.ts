@@ -19,7 +19,7 @@ import {
 } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
-import { checkRequest, type VideoRequest } from '../plan/contract.js';
+import { checkRequest, type VideoRequest } from '../api/contract.js';
 import type { SimTask, TaskError } from './tasks.js';
 
 export const TASKS_FILE = 'tasks.ndjson';

@@ -1,5 +1,5 @@
 import { LIMITS } from '../models.js';
-import type { VideoRequest } from '../plan/contract.js';
+import type { VideoRequest } from '../api/contract.js';
 import type { KeptBody } from './kept.js';
 import type { LatencyRange } from './options.js';
 import { taskId, type Random } from './random.js';

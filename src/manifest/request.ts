@@ -1,5 +1,5 @@
 import { MODES, inferMode, type Mode } from '../models.js';
-import type { VideoRequest, VideoRequestMetadata } from './contract.js';
+import type { VideoRequest, VideoRequestMetadata } from '../api/contract.js';
 
 export type Origin = readonly (string | number)[];
 
