@@ -85,7 +85,13 @@ describe('render against the simulator', () => {
     const plan = makePlan(5);
     const first = await render(plan, { outDir: dir, poll: fast }, deps);
     expect(first.shots.map((s) => s.status)).toEqual(Array(5).fill('done'));
-    expect(first.spent).toEqual({ cost: 20, seconds: 20, submissions: 5 });
+    expect(first.spent).toEqual({
+      cost: 20,
+      seconds: 20,
+      submissions: 5,
+      failed: { seconds: 0, cost: null },
+      atRisk: { seconds: 0, cost: null },
+    });
     expect(sim.ledger().totals.submissions).toBe(5);
     expect(sim.ledger().totals.file_requests_with_authorization).toBe(0);
     const clips = await readdir(path.join(dir, 'clips'));
