@@ -81,6 +81,7 @@ async function checkDir(root: string, rel: string, create: boolean): Promise<boo
 /** Makes the root, then `rel` and every folder above it, refusing any that is a link. */
 export async function ensureDir(root: string, rel: string): Promise<string> {
   await mkdir(root, { recursive: true });
+  if (path.normalize(rel) === '.') return path.resolve(root);
   for (const dir of [...parents(rel), path.normalize(rel)]) await checkDir(root, dir, true);
   return insideRoot(root, rel);
 }

@@ -187,10 +187,7 @@ function charge(kind: Charge['kind'], shot: PlannedShot, seconds = shot.seconds)
 }
 
 /** Adds up the charges of one kind. */
-export function sumCharges(
-  charges: readonly (Charge | undefined)[],
-  kind: Charge['kind'],
-): Money {
+export function sumCharges(charges: readonly (Charge | undefined)[], kind: Charge['kind']): Money {
   let seconds = 0;
   let cost: number | null = null;
   for (const c of charges) {

@@ -24,11 +24,12 @@ export function escapeHtml(text: unknown): string {
  * segment percent-encoded, so `#`, `?`, spaces or a `javascript:` prefix stay a file name.
  */
 export function relativeUrl(file: string): string {
-  return file
-    .replace(/\\/g, '/')
-    .split('/')
-    .map((segment) => encodeURIComponent(segment))
-    .join('/');
+  const segments = file.replace(/\\/g, '/').split('/');
+  // The report never links outside its folder: an absolute path or a `..` links nowhere.
+  if (/^[A-Za-z]:$/.test(segments[0] ?? '') || segments.some((s) => s === '' || s === '..')) {
+    return '#';
+  }
+  return segments.map((segment) => encodeURIComponent(segment)).join('/');
 }
 
 const STATUS_ORDER: Record<ShotStatus, number> = {
