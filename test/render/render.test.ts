@@ -95,7 +95,9 @@ describe('render against the simulator', () => {
     expect(sim.ledger().totals.submissions).toBe(5);
     expect(sim.ledger().totals.file_requests_with_authorization).toBe(0);
     const clips = await readdir(path.join(dir, 'clips'));
-    expect(clips.sort()).toEqual(['s01.mp4', 's02.mp4', 's03.mp4', 's04.mp4', 's05.mp4']);
+    expect(clips.sort()).toEqual(['.store', 's01.mp4', 's02.mp4', 's03.mp4', 's04.mp4', 's05.mp4']);
+    // Every named clip is its stored file (one link, or a copy where links are refused).
+    expect((await readdir(path.join(dir, 'clips/.store'))).length).toBeGreaterThan(0);
     expect(events.some((e) => e.type === 'submitted')).toBe(true);
     expect(events.filter((e) => e.type === 'done')).toHaveLength(5);
 
