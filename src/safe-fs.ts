@@ -121,6 +121,20 @@ export function tempName(rel: string, suffix = '.tmp'): string {
 }
 
 /**
+ * The absolute path of `rel`, a file about to be replaced by a rename: a link there is fine (the
+ * rename replaces it), a folder is refused (shotlist never removes one to make room).
+ */
+async function replaceable(root: string, rel: string): Promise<string> {
+  const abs = insideRoot(root, rel);
+  const info = await lstat(abs).catch((err: unknown) => {
+    if (isMissing(err)) return undefined;
+    throw err;
+  });
+  if (info?.isDirectory()) throw new UnsafePathError(abs, 'it is a folder where a file should be');
+  return abs;
+}
+
+/**
  * Writes `data` to `rel` atomically: an exclusively created temporary file beside it (a name
  * nobody else holds, never a link), synced, then renamed over `rel` (which replaces a link
  * there rather than writing through it). The one atomic writer of the output folder.
@@ -131,7 +145,7 @@ export async function writeFileAtomic(
   data: string | Uint8Array,
 ): Promise<string> {
   await ensureDir(root, path.dirname(rel));
-  const target = insideRoot(root, rel);
+  const target = await replaceable(root, rel);
   const tmp = insideRoot(root, tempName(rel));
   const handle = await open(tmp, 'wx');
   try {
@@ -155,7 +169,7 @@ export async function writeFileAtomic(
 export async function placeCopy(root: string, from: string, to: string): Promise<string> {
   const source = await refuseLink(root, from);
   await ensureDir(root, path.dirname(to));
-  const target = insideRoot(root, to);
+  const target = await replaceable(root, to);
   const tmp = insideRoot(root, tempName(to));
   try {
     await link(source, tmp).catch(() => copyFile(source, tmp, constants.COPYFILE_EXCL));
@@ -171,7 +185,7 @@ export async function placeCopy(root: string, from: string, to: string): Promise
 export async function moveInside(root: string, from: string, to: string): Promise<string> {
   const source = await refuseLink(root, from);
   await ensureDir(root, path.dirname(to));
-  const target = insideRoot(root, to);
+  const target = await replaceable(root, to);
   await rename(source, target);
   return target;
 }

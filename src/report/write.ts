@@ -88,7 +88,8 @@ export async function writeReport(
       .filter((s) => s.thumbnail)
       .map((s) => ({ image: insideRoot(outDir, s.thumbnail!), label: sheetLabel(s) }));
     if (items.length > 0) {
-      const file = await refuseLink(outDir, 'contact-sheet.jpg');
+      // Written under a temporary name and renamed: a link there is replaced, never followed.
+      const file = insideRoot(outDir, 'contact-sheet.jpg');
       try {
         const sheet = await contactSheet(items, file, mediaDeps);
         sheet.warnings.forEach(warn);
