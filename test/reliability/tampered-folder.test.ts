@@ -69,7 +69,7 @@ const cases: Case[] = [
     name: 'journal file entries name outside paths (one with the outside file sha256)',
     tamper: (out, sentinel) => {
       for (const id of ['s01', 's02']) rmSync(path.join(out, `clips/${id}.mp4`));
-      rmSync(path.join(out, 'clips/.store'), { recursive: true });
+      rmSync(path.join(out, 'clips/.store'), { recursive: true, force: true });
       const victim = path.join(sentinel, 'victim.txt');
       editFileEntries(out, {
         s01: {
