@@ -13,6 +13,7 @@ import type { ApiClient, ClientStats } from '../api/client.js';
 import { RetryableApiError } from '../api/client.js';
 import type { VideoTask } from '../api/types.js';
 import { ApiError } from '../errors.js';
+import { costLedger, pricesOf, type ChargeKind, type CostLedger, type Money } from '../cost.js';
 import { roundMoney } from '../plan/budget.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
 import { ensureDir, insideRoot, refuseLink, removeOwned, tempName } from '../safe-fs.js';
@@ -109,14 +110,10 @@ export interface ShotResult {
   charge?: Charge;
 }
 
-/** Seconds and cost of some tasks; `cost` is null when none of them has a price. */
-export interface Money {
-  seconds: number;
-  cost: number | null;
-}
+export type { Money };
 
 export interface Charge extends Money {
-  kind: 'billed' | 'failed' | 'at_risk';
+  kind: ChargeKind;
 }
 
 export interface RenderResult {
@@ -135,6 +132,8 @@ export interface RenderResult {
    * `submissions` counts the POSTs that created a task.
    */
   spent: Money & { submissions: number; failed: Money; atRisk: Money };
+  /** The bill of the whole job: every run the journal records, this one included. */
+  ledger: CostLedger;
   requests: ClientStats;
   /** A torn last journal line (a kill during a write) was cut off. */
   journalRepaired: boolean;
@@ -639,6 +638,7 @@ export async function render(
   const shots = await Promise.all(assessed.map((a) => byKey.get(a)!));
   options.signal?.removeEventListener('abort', onOuterAbort);
   await journal.close();
+  const ledger = costLedger((await readJournal(journalFile)).entries, pricesOf(plan.shots));
 
   const charges = shots.map((s) => s.charge);
   const submissions = shots.reduce((n, s) => n + s.submissions, 0);
@@ -656,6 +656,7 @@ export async function render(
       failed: sumCharges(charges, 'failed'),
       atRisk: sumCharges(charges, 'at_risk'),
     },
+    ledger,
     requests: client.stats(),
     journalRepaired: read.torn,
   };

@@ -1,5 +1,5 @@
 import { formatMoney } from '../plan/budget.js';
-import type { OutputReport, RunReport, ShotReport, ShotStatus } from './types.js';
+import type { MoneyTotal, OutputReport, RunReport, ShotReport, ShotStatus } from './types.js';
 
 export interface RenderHtmlOptions {
   /** The page's title; defaults to the run's name. */
@@ -169,6 +169,21 @@ dd { margin: 0; }
 .sheet img { max-width: 100%; border-radius: 4px; }
 `;
 
+/** Failed tasks (not billed), tasks that may be billed, and the job's bill over every run. */
+function spendItems(t: RunReport['totals']): string[][] {
+  const item = (label: string, m: MoneyTotal) => [
+    label,
+    `${seconds(m.seconds)} · ${money(m.cost, t.currency)}`,
+  ];
+  const items: string[][] = [];
+  if (t.spend?.failed.seconds) items.push(item('failed, not billed', t.spend.failed));
+  if (t.spend?.at_risk.seconds) items.push(item('may have been billed', t.spend.at_risk));
+  if (t.job_spend) items.push(item('billed, all runs', t.job_spend.billed));
+  if (t.job_spend?.at_risk.seconds)
+    items.push(item('may have been billed, all runs', t.job_spend.at_risk));
+  return items;
+}
+
 /**
  * Renders the run report as one HTML page. Pure. The page needs no network: its CSS is
  * inline, it has no script, and clips, thumbnails and outputs are referenced by paths
@@ -192,7 +207,11 @@ export function renderReportHtml(report: RunReport, opts: RenderHtmlOptions = {}
           'simulated: nothing spent',
           `${seconds(t.submitted_seconds)} · ${money(t.spent_cost, t.currency)} at your prices`,
         ]
-      : ['spent', `${seconds(t.submitted_seconds)} · ${money(t.spent_cost, t.currency)}`],
+      : [
+          'spent',
+          `${seconds(t.spend?.billed.seconds ?? t.submitted_seconds)} · ${money(t.spent_cost, t.currency)}`,
+        ],
+    ...spendItems(t),
   ]
     .map(
       ([k, v]) => `<li class="total-${escapeHtml(k)}">${escapeHtml(k)}<b>${escapeHtml(v)}</b></li>`,

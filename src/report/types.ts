@@ -43,6 +43,19 @@ export interface OutputReport {
   warnings: string[];
 }
 
+/** Seconds and cost (null: no price known) of some tasks. */
+export interface MoneyTotal {
+  seconds: number;
+  cost: number | null;
+}
+
+/** Spend split by what the API bills: completed tasks only. */
+export interface SpendTotals {
+  billed: MoneyTotal;
+  failed: MoneyTotal;
+  at_risk: MoneyTotal;
+}
+
 /** What report.json holds, and what report.html shows. */
 export interface RunReport {
   version: 1;
@@ -60,10 +73,16 @@ export interface RunReport {
     unknown: number;
     pending: number;
     previewed_seconds: number;
+    /** Seconds of every task this run submitted or picked up: billed, failed and at risk. */
     submitted_seconds: number;
     previewed_cost: number | null;
+    /** What this run's completed tasks bill (`spend.billed.cost`). */
     spent_cost: number | null;
     currency: string | null;
+    /** This run's tasks: billed (completed), failed (not billed), at risk (may be billed). */
+    spend?: SpendTotals;
+    /** The same over every run of the job's journal (what `shotlist cost` shows). */
+    job_spend?: SpendTotals & { tasks: number };
   };
   /** Relative to the report's folder; set by writeReport when it made one. */
   contact_sheet?: string | null;

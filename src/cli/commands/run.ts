@@ -18,7 +18,7 @@ import { assembleOutputs } from '../../media/assemble.js';
 import { stitchJobs, takeKey } from '../../media/outputs.js';
 import { JOURNAL_FILE, readJournal } from '../../render/journal.js';
 import { DEFAULT_CONCURRENCY, render, type RenderResult } from '../../render/render.js';
-import { toRunReport } from '../../render/report.js';
+import { describeCharges, toRunReport } from '../../render/report.js';
 import { assessShots, summarizeAssessment, type AssessmentSummary } from '../../render/state.js';
 import type { OutputReport } from '../../report/types.js';
 import { formatMoney } from '../../ui/format.js';
@@ -397,7 +397,7 @@ export default async function run(ctx: CliContext): Promise<number> {
   });
 
   const t = report.totals;
-  const line = `${t.done} done, ${t.failed} failed${t.unknown ? `, ${t.unknown} unknown` : ''}${t.pending ? `, ${t.pending} pending` : ''} · ${describeSpend(simulate, t.spent_cost, currency, plan.totals.cost !== null)} (${t.submitted_seconds} s submitted) · ${path.relative(ctx.cwd, written.files.html) || written.files.html}`;
+  const line = `${t.done} done, ${t.failed} failed${t.unknown ? `, ${t.unknown} unknown` : ''}${t.pending ? `, ${t.pending} pending` : ''} · ${describeSpend(simulate, t.spent_cost, currency, plan.totals.cost !== null)} ${describeCharges(t.spend)} · ${path.relative(ctx.cwd, written.files.html) || written.files.html}`;
   if (json) {
     ctx.stdout.write(
       `${JSON.stringify({ event: 'summary', time: new Date().toISOString(), totals: t, requests: result.requests, interrupted: result.interrupted, report: written.files.json })}\n`,
