@@ -54,6 +54,7 @@ it('fault soak: 300 shots under injected faults end done or failed with the reas
     'files failing ffprobe': await filesFailingProbe(out, report),
     'leftover .part files': partFiles(out),
     'billed s / previewed s (done)': `${billed} / ${previewed}`,
+    'spend s / simulator billed s': `${report.totals.spend?.billed.seconds} / ${sim.ledger().totals.billed_seconds}`,
     'auth sent to file host': sim.ledger().totals.file_requests_with_authorization,
     'key leaks': keyLeaks([r.stdout, r.stderr], tmp.dir),
     'API requests (per shot)': `${apiRequests} (${(apiRequests / 300).toFixed(1)})`,
@@ -70,6 +71,7 @@ it('fault soak: 300 shots under injected faults end done or failed with the reas
     figures['files failing ffprobe'] === 0 &&
     figures['leftover .part files'] === 0 &&
     billed === previewed &&
+    report.totals.spend?.billed.seconds === sim.ledger().totals.billed_seconds &&
     figures['auth sent to file host'] === 0 &&
     figures['key leaks'] === 0;
   record('soak', '300 shots under faults', passed, figures);
@@ -84,5 +86,7 @@ it('fault soak: 300 shots under injected faults end done or failed with the reas
   expect(by('done').length).toBeGreaterThan(240);
   expect(failedWithReason).toBe(by('failed').length);
   expect(billed).toBe(previewed);
+  // The spend line is what the simulator billed: completed tasks only.
+  expect(report.totals.spend?.billed.seconds).toBe(sim.ledger().totals.billed_seconds);
   expect([0, 1]).toContain(r.exitCode);
 });
