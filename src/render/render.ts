@@ -28,7 +28,7 @@ import {
 } from './journal.js';
 import { DEFAULT_POLL_TUNING, DurationModel, nextPollDelay, type PollTuning } from './poll.js';
 import { assessShots, type AssessedShot, type ShotState } from './state.js';
-import { STORE_DIR, storeClip } from './store.js';
+import { STORE_DIR, clipVersions, storeClip, versionsOf, type ClipVersion } from './store.js';
 
 export const DEFAULT_CONCURRENCY = 4;
 export const DEFAULT_DEADLINE_MS = 30 * 60 * 1000;
@@ -108,6 +108,8 @@ export interface ShotResult {
    * running (it may be billed). Absent when this run saw no task end or start.
    */
   charge?: Charge;
+  /** Every verified clip the journal knows for this shot, oldest first (set at the end). */
+  versions?: ClipVersion[];
 }
 
 export type { Money };
@@ -638,7 +640,10 @@ export async function render(
   const shots = await Promise.all(assessed.map((a) => byKey.get(a)!));
   options.signal?.removeEventListener('abort', onOuterAbort);
   await journal.close();
-  const ledger = costLedger((await readJournal(journalFile)).entries, pricesOf(plan.shots));
+  const { entries } = await readJournal(journalFile);
+  const ledger = costLedger(entries, pricesOf(plan.shots));
+  const versions = clipVersions(entries, new Set(shots.map((s) => s.key)));
+  for (const s of shots) s.versions = versionsOf(versions, s.shot);
 
   const charges = shots.map((s) => s.charge);
   const submissions = shots.reduce((n, s) => n + s.submissions, 0);

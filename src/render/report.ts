@@ -8,6 +8,7 @@ import type {
   SpendTotals,
 } from '../report/types.js';
 import type { RenderResult } from './render.js';
+import { storePath } from './store.js';
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
@@ -66,6 +67,13 @@ export function toRunReport(plan: Plan, result: RenderResult, context: ReportCon
     file: r.file?.path ?? null,
     bytes: r.file?.bytes ?? null,
     sha256: r.file?.sha256 ?? null,
+    versions: (r.versions ?? []).map((v) => ({
+      sha256: v.sha256,
+      bytes: v.bytes,
+      downloaded_at: new Date(v.at).toISOString(),
+      current: v.current,
+      file: storePath(v.sha256),
+    })),
   }));
   const count = (status: ShotReport['status']) => shots.filter((s) => s.status === status).length;
   return {

@@ -104,7 +104,19 @@ function renderCard(shot: ShotReport): string {
 <div class="media">${media.join('')}</div>
 ${error}<p class="prompt">${escapeHtml(shot.prompt)}</p>
 <dl>${facts.join('')}</dl>
-</article>`;
+${renderVersions(shot)}</article>`;
+}
+
+/** Earlier clips of a shot, kept in the clip store: each one a link, the current one marked. */
+function renderVersions(shot: ShotReport): string {
+  const versions = shot.versions ?? [];
+  if (versions.length < 2) return '';
+  const items = versions.map(
+    (v, i) =>
+      `<li><a href="${escapeHtml(relativeUrl(v.file))}">version ${i + 1}</a> · ${escapeHtml(v.downloaded_at)}${v.current ? ' · current' : ''}</li>`,
+  );
+  return `<details class="versions"><summary>${versions.length} versions</summary><ol>${items.join('')}</ol></details>
+`;
 }
 
 function renderOutput(output: OutputReport): string {

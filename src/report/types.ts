@@ -31,6 +31,20 @@ export interface ShotReport {
   sha256: string | null;
   /** Relative to the report's folder; set by writeReport for done shots. */
   thumbnail?: string | null;
+  /**
+   * Every verified clip this shot has had (oldest first), kept in `clips/.store/<sha256>.mp4`;
+   * `current` marks the one its present request gives.
+   */
+  versions?: ClipVersionReport[];
+}
+
+export interface ClipVersionReport {
+  sha256: string;
+  bytes: number;
+  downloaded_at: string;
+  current: boolean;
+  /** Relative to the report's folder. */
+  file: string;
 }
 
 /** One stitched video (one per variant). */

@@ -5,6 +5,7 @@ import { loadManifest } from '../../manifest/load.js';
 import { DEFAULT_BASE_URL } from '../../models.js';
 import { plan as makePlan } from '../../plan/plan.js';
 import { JOURNAL_FILE, readJournal } from '../../render/journal.js';
+import { clipVersions, versionsOf } from '../../render/store.js';
 import { assessShots, summarizeAssessment, type ShotState } from '../../render/state.js';
 import { formatMoney } from '../../ui/format.js';
 import { parseCommandArgs, splitList } from '../args.js';
@@ -64,6 +65,7 @@ export default async function status(ctx: CliContext): Promise<number> {
   const journal = await readJournal(path.join(outDir, JOURNAL_FILE));
   const assessed = await assessShots(plan, { outDir, baseUrl: base, journal: journal.shots });
   const summary = summarizeAssessment(assessed);
+  const versions = clipVersions(journal.entries, new Set(assessed.map((a) => a.key)));
 
   if (values.json) {
     ctx.stdout.write(
@@ -84,7 +86,8 @@ export default async function status(ctx: CliContext): Promise<number> {
           state: a.state,
           task_id: a.journal?.taskId ?? null,
           task_status: a.journal?.status ?? null,
-          file: a.state === 'cached' ? (a.journal?.file?.path ?? null) : null,
+          file: a.state === 'cached' ? a.clip : null,
+          versions: versionsOf(versions, a.shot),
           error: a.journal?.error ?? null,
           cost_if_run: a.cost,
         })),
@@ -101,7 +104,9 @@ export default async function status(ctx: CliContext): Promise<number> {
         a.state === 'retry' && a.journal?.error
           ? ` (${a.journal.error.code ?? 'error'}: ${a.journal.error.message})`
           : '';
-      ctx.stdout.write(`${a.label.padEnd(width)}  ${WORDS[a.state]}${why}${task}\n`);
+      const n = versionsOf(versions, a.shot).length;
+      const kept = n > 1 ? ` (${n} versions kept)` : '';
+      ctx.stdout.write(`${a.label.padEnd(width)}  ${WORDS[a.state]}${why}${task}${kept}\n`);
     }
     const c = summary.counts;
     ctx.stdout.write(
