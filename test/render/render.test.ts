@@ -125,6 +125,36 @@ describe('render against the simulator', () => {
     expect(sim.ledger().totals.submissions).toBe(4);
   });
 
+  it('a resumed download asks the API for a fresh link before fetching', async () => {
+    const { sim, deps } = await setup();
+    const plan = makePlan(2);
+    await render(plan, { outDir: dir, poll: fast }, deps);
+    // The journal's links name a server that is gone, and the files must be fetched again.
+    const file = path.join(dir, 'journal.ndjson');
+    const lines = (await readFile(file, 'utf8')).trim().split('\n');
+    const stale = lines
+      .map((l) => JSON.parse(l) as { type: string; url?: string })
+      .filter((e) => e.type !== 'file')
+      .map((e) => (e.type === 'completed' ? { ...e, url: 'http://127.0.0.1:9/gone.mp4' } : e));
+    await writeFile(file, `${stale.map((e) => JSON.stringify(e)).join('\n')}\n`);
+    await rm(path.join(dir, 'clips'), { recursive: true });
+    const fetched: string[] = [];
+    const client = new Proxy(deps.client, {
+      get: (target, name, receiver) =>
+        name === 'download'
+          ? (url: string, ...rest: unknown[]) => {
+              fetched.push(url);
+              return (target.download as (...a: unknown[]) => unknown).call(target, url, ...rest);
+            }
+          : (Reflect.get(target, name, receiver) as unknown),
+    });
+    const second = await render(plan, { outDir: dir, poll: fast }, { ...deps, client });
+    expect(second.shots.map((s) => s.status)).toEqual(['done', 'done']);
+    expect(fetched).toHaveLength(2);
+    expect(fetched.filter((u) => u.includes('127.0.0.1:9/'))).toEqual([]);
+    expect(sim.ledger().totals.submissions).toBe(2);
+  });
+
   it('picks up a journaled task instead of resubmitting it', async () => {
     const { sim, deps } = await setup({ latency: '0.3' });
     const plan = makePlan(2);
