@@ -16,7 +16,7 @@ import { ApiError } from '../errors.js';
 import { costLedger, pricesOf, type ChargeKind, type CostLedger, type Money } from '../cost.js';
 import { roundMoney } from '../plan/budget.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
-import { ensureDir, insideRoot, refuseLink, removeOwned, tempName } from '../safe-fs.js';
+import { ensureDir, insideRoot, placeCopy, refuseLink, removeOwned, tempName } from '../safe-fs.js';
 import type { RenderEvent, ShotError } from './events.js';
 import {
   JOURNAL_FILE,
@@ -28,7 +28,14 @@ import {
 } from './journal.js';
 import { DEFAULT_POLL_TUNING, DurationModel, nextPollDelay, type PollTuning } from './poll.js';
 import { assessShots, type AssessedShot, type ShotState } from './state.js';
-import { STORE_DIR, clipVersions, storeClip, versionsOf, type ClipVersion } from './store.js';
+import {
+  STORE_DIR,
+  clipVersions,
+  storeClip,
+  storePath,
+  versionsOf,
+  type ClipVersion,
+} from './store.js';
 
 export const DEFAULT_CONCURRENCY = 4;
 export const DEFAULT_DEADLINE_MS = 30 * 60 * 1000;
@@ -197,6 +204,44 @@ export function sumCharges(charges: readonly (Charge | undefined)[], kind: Charg
     if (c.cost !== null) cost = (cost ?? 0) + c.cost;
   }
   return { seconds, cost };
+}
+
+/**
+ * The result of a shot that shares the request of an earlier one (`source`): its clip is the
+ * source's stored file under its own name; nothing is sent and nothing is charged for it.
+ */
+async function shareResult(
+  a: AssessedShot,
+  source: Promise<ShotResult>,
+  outDir: string,
+  emit: (e: RenderEvent) => void,
+  now: () => number,
+): Promise<ShotResult> {
+  const src = await source;
+  const base = { at: now(), shot: a.label, key: a.key };
+  const result: ShotResult = {
+    shot: a.shot,
+    key: a.key,
+    label: a.label,
+    state: a.state,
+    status: src.status,
+    cached: src.cached,
+    submissions: 0,
+    cost: 0,
+  };
+  for (const k of ['taskId', 'submittedAt', 'completedAt', 'downloadedAt'] as const)
+    if (src[k] !== undefined) Object.assign(result, { [k]: src[k] });
+  if (src.status === 'done' && src.file) {
+    await placeCopy(outDir, storePath(src.file.sha256), a.clip);
+    result.file = { path: a.clip, bytes: src.file.bytes, sha256: src.file.sha256 };
+    emit({ ...base, type: 'done', taskId: src.taskId, file: a.clip, elapsedMs: 0, cached: true });
+    return result;
+  }
+  const error = src.error ?? { code: src.status, message: `${src.label} did not finish` };
+  result.error = { ...error, message: `${error.message} (shared with ${src.label})` };
+  if (src.status === 'failed') emit({ ...base, type: 'failed', taskId: src.taskId, error });
+  if (src.status === 'unknown') emit({ ...base, type: 'unknown', error });
+  return result;
 }
 
 /**
@@ -614,12 +659,21 @@ export async function render(
     });
   }
   // Tasks already running go first: they hold server capacity and cost nothing new.
-  const order = [...assessed].sort((x, y) => Number(x.submits) - Number(y.submits));
+  // A shot sharing an earlier one's request waits for it and takes its clip: one task, one bill.
+  const order = [...assessed].sort(
+    (x, y) =>
+      Number(x.sharedWith !== undefined) - Number(y.sharedWith !== undefined) ||
+      Number(x.submits) - Number(y.submits),
+  );
   const byKey = new Map<AssessedShot, Promise<ShotResult>>();
+  const sources = new Map<string, Promise<ShotResult>>();
   for (const a of order) {
+    const source = a.sharedWith !== undefined ? sources.get(a.key) : undefined;
+    const started = source ? shareResult(a, source, outDir, emit, now) : runOne(a);
+    if (!sources.has(a.key)) sources.set(a.key, started);
     byKey.set(
       a,
-      runOne(a).catch(async (err: unknown): Promise<ShotResult> => {
+      started.catch(async (err: unknown): Promise<ShotResult> => {
         // Only the journal's disk can fail here; keep the shot as data and say why.
         const error = errorOf(err, 'internal');
         emit({ type: 'failed', at: now(), shot: a.label, key: a.key, taskId: undefined, error });

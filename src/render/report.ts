@@ -67,6 +67,7 @@ export function toRunReport(plan: Plan, result: RenderResult, context: ReportCon
     file: r.file?.path ?? null,
     bytes: r.file?.bytes ?? null,
     sha256: r.file?.sha256 ?? null,
+    ...(r.shot.shared_with !== undefined ? { shared_with: r.shot.shared_with } : {}),
     versions: (r.versions ?? []).map((v) => ({
       sha256: v.sha256,
       bytes: v.bytes,

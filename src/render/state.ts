@@ -36,6 +36,8 @@ export interface AssessedShot {
    */
   clip: string;
   state: ShotState;
+  /** The label of the earlier shot with the same request, whose task and clip this one shares. */
+  sharedWith?: string;
   /** Whether the coming run will POST it (and pay for it). */
   submits: boolean;
   /** The new spend it causes: its cost when it submits, else 0. */
@@ -73,7 +75,7 @@ export async function assessShots(
 ): Promise<AssessedShot[]> {
   const multi = multiTakeShots(plan);
   const forced = (id: string) => options.force === 'all' || (options.force?.includes(id) ?? false);
-  return Promise.all(
+  const assessed = await Promise.all(
     plan.shots.map(async (shot): Promise<AssessedShot> => {
       const isMulti = multi.has(`${shot.id}\u0000${shot.variant ?? ''}`);
       const clip = clipPath(shot, isMulti);
@@ -120,6 +122,21 @@ export async function assessShots(
       };
     }),
   );
+  return markSharers(assessed);
+}
+
+/**
+ * A shot whose request is the body of an earlier shot of the plan (same take) is not sent: it
+ * shares that shot's task and clip, at cost 0.
+ */
+function markSharers(assessed: AssessedShot[]): AssessedShot[] {
+  const first = new Map<string, AssessedShot>();
+  for (const a of assessed) {
+    const source = first.get(a.key);
+    if (!source) first.set(a.key, a);
+    else Object.assign(a, { submits: false, cost: 0, sharedWith: source.label });
+  }
+  return assessed;
 }
 
 /** Counts and new spend of an assessment: what the run is about to do. */

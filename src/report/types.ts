@@ -31,6 +31,8 @@ export interface ShotReport {
   sha256: string | null;
   /** Relative to the report's folder; set by writeReport for done shots. */
   thumbnail?: string | null;
+  /** The shot with the same request whose task and clip this one shares (cost 0). */
+  shared_with?: string;
   /**
    * Every verified clip this shot has had (oldest first), kept in `clips/.store/<sha256>.mp4`;
    * `current` marks the one its present request gives.

@@ -88,6 +88,7 @@ export default async function status(ctx: CliContext): Promise<number> {
           task_status: a.journal?.status ?? null,
           file: a.state === 'cached' ? a.clip : null,
           versions: versionsOf(versions, a.shot),
+          shared_with: a.sharedWith ?? null,
           error: a.journal?.error ?? null,
           cost_if_run: a.cost,
         })),
@@ -105,7 +106,7 @@ export default async function status(ctx: CliContext): Promise<number> {
           ? ` (${a.journal.error.code ?? 'error'}: ${a.journal.error.message})`
           : '';
       const n = versionsOf(versions, a.shot).length;
-      const kept = n > 1 ? ` (${n} versions kept)` : '';
+      const kept = `${n > 1 ? ` (${n} versions kept)` : ''}${a.sharedWith ? ` (shared with ${a.sharedWith})` : ''}`;
       ctx.stdout.write(`${a.label.padEnd(width)}  ${WORDS[a.state]}${why}${task}${kept}\n`);
     }
     const c = summary.counts;
