@@ -188,8 +188,21 @@ it('tampered folder: links, outside paths and folders in the output folder touch
       failures.push(`${c.name}: ${(err as Error).message}`);
     }
   }
+  // `stitch` reads report.json: a clip path there that leaves the folder is refused.
+  const edited = path.join(tmp.dir, 'stitch-case');
+  cpSync(base, edited, { recursive: true });
+  const report = readReport(edited);
+  report.shots[0]!.file = path.relative(edited, path.join(sentinel, 'victim.txt'));
+  writeFileSync(path.join(edited, 'report.json'), JSON.stringify(report));
+  const stitch = await shotlist(['stitch', manifest, '--out', edited], { env, cwd: tmp.dir });
+  outputs.push(stitch.stdout, stitch.stderr);
+  changed += differences(before, snapshot(sentinel)).length;
+  if (stitch.exitCode === 2 && /refusing to use .*not inside the output folder/.test(stitch.stderr))
+    refused++;
+  else failures.push(`stitch with an outside clip path: exit ${stitch.exitCode}\n${stitch.stderr}`);
+
   const figures = {
-    'tampered folders tried': cases.length,
+    'tampered folders tried': cases.length + 1,
     'refused with a clear message': refused,
     'recovered safely': recovered,
     'outside entries touched': changed,

@@ -7,6 +7,7 @@ import { assembleOutputs } from '../../media/assemble.js';
 import { stitchJobs, takeKey } from '../../media/outputs.js';
 import { plan as makePlan } from '../../plan/plan.js';
 import type { RunReport } from '../../report/types.js';
+import { insideRoot } from '../../safe-fs.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliContext } from '../context.js';
 
@@ -50,7 +51,7 @@ export default async function stitchCommand(ctx: CliContext): Promise<number> {
   const done = new Map(
     report.shots
       .filter((s) => s.status === 'done' && s.file)
-      .map((s) => [takeKey(s), path.resolve(outDir, s.file!)]),
+      .map((s) => [takeKey(s), insideRoot(outDir, s.file!)]),
   );
   const { jobs, skipped } = stitchJobs(
     plan,
