@@ -226,7 +226,8 @@ export function renderReportHtml(report: RunReport, opts: RenderHtmlOptions = {}
     ...spendItems(t),
   ]
     .map(
-      ([k, v]) => `<li class="total-${escapeHtml(k)}">${escapeHtml(k)}<b>${escapeHtml(v)}</b></li>`,
+      ([k, v]) =>
+        `<li class="total-${escapeHtml(k.replace(/[^a-z0-9]+/gi, '-'))}">${escapeHtml(k)}<b>${escapeHtml(v)}</b></li>`,
     )
     .join('');
   const warnings = report.warnings?.length
