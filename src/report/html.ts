@@ -182,12 +182,12 @@ dd { margin: 0; }
 `;
 
 /** Failed tasks (not billed), tasks that may be billed, and the job's bill over every run. */
-function spendItems(t: RunReport['totals']): string[][] {
-  const item = (label: string, m: MoneyTotal) => [
+function spendItems(t: RunReport['totals']): [string, string][] {
+  const item = (label: string, m: MoneyTotal): [string, string] => [
     label,
     `${seconds(m.seconds)} · ${money(m.cost, t.currency)}`,
   ];
-  const items: string[][] = [];
+  const items: [string, string][] = [];
   if (t.spend?.failed.seconds) items.push(item('failed, not billed', t.spend.failed));
   if (t.spend?.at_risk.seconds) items.push(item('may have been billed', t.spend.at_risk));
   if (t.job_spend) items.push(item('billed, all runs', t.job_spend.billed));
@@ -226,7 +226,7 @@ export function renderReportHtml(report: RunReport, opts: RenderHtmlOptions = {}
     ...spendItems(t),
   ]
     .map(
-      ([k, v]) =>
+      ([k = '', v]) =>
         `<li class="total-${escapeHtml(k.replace(/[^a-z0-9]+/gi, '-'))}">${escapeHtml(k)}<b>${escapeHtml(v)}</b></li>`,
     )
     .join('');
