@@ -22,6 +22,10 @@ const COMMANDS: Record<
     summary: 'what the next run would skip, resume or submit',
     load: () => import('./commands/status.js'),
   },
+  cost: {
+    summary: 'what the job has cost: billed, failed, unknown',
+    load: () => import('./commands/cost.js'),
+  },
   stitch: {
     summary: 'join rendered shots into one video per variant',
     load: () => import('./commands/stitch.js'),

@@ -87,8 +87,9 @@ export async function findRenderedClips(
   const chosen = best!;
   const files = new Map(
     chosen.assessed
-      .filter((a) => a.state === 'cached' && a.journal?.file)
-      .map((a) => [a.shot, path.resolve(options.outDir, a.journal!.file!.path)] as const),
+      .filter((a) => a.state === 'cached')
+      // The path is derived from the shot, never read back from the journal (it is untrusted).
+      .map((a) => [a.shot, path.join(options.outDir, a.clip)] as const),
   );
   return { ...chosen, clipOf: (shot) => files.get(shot) };
 }

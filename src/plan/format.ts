@@ -25,6 +25,7 @@ export interface PlanTableOptions {
 export function formatPlan(plan: Plan, options: PlanTableOptions = {}): string {
   const hasVariants = plan.variants.some((v) => v !== null);
   const hasTakes = plan.shots.some((s) => s.take > 1);
+  const hasShared = plan.shots.some((s) => s.shared_with !== undefined);
   const header = [
     ...(hasVariants ? ['variant'] : []),
     'shot',
@@ -36,6 +37,7 @@ export function formatPlan(plan: Plan, options: PlanTableOptions = {}): string {
     'seconds',
     'unit price',
     'cost',
+    ...(hasShared ? ['shared'] : []),
     ...(options.state ? ['state'] : []),
   ];
   const rows = plan.shots.map((s) => [
@@ -49,6 +51,7 @@ export function formatPlan(plan: Plan, options: PlanTableOptions = {}): string {
     String(s.seconds),
     s.unit_price === null ? 'not set' : String(s.unit_price),
     money(s.cost, s.currency),
+    ...(hasShared ? [s.shared_with ? `shared with ${s.shared_with}` : ''] : []),
     ...(options.state ? [options.state(s)] : []),
   ]);
   const numeric = new Set([

@@ -3,7 +3,7 @@ import { LIMITS, MODELS, DEFAULT_RATIO, isModelId, type Ratio, type Size } from 
 import type { LoadedManifest } from '../manifest/load.js';
 import { resolveShot, type ShotOverrides } from '../manifest/resolve.js';
 import { closest } from '../manifest/suggest.js';
-import { checkRequest } from '../api/contract.js';
+import { canonicalJson, checkRequest } from '../api/contract.js';
 import { checkBudget, roundMoney, type BudgetLimits } from './budget.js';
 import { buildRequest, shotMode } from '../manifest/request.js';
 import type { Plan, PlannedShot } from './types.js';
@@ -111,10 +111,12 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
     });
   }
 
+  markShared(shots);
   let seconds = 0;
   let cost: number | null = null;
   let unpriced = 0;
   for (const shot of shots) {
+    if (shot.shared_with !== undefined) continue;
     seconds += shot.seconds;
     if (shot.cost === null) unpriced += shot.seconds;
     else cost = (cost ?? 0) + shot.cost;
@@ -146,6 +148,29 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
     variants: variantIndexes.map((v) => (v === null ? null : manifest.variants![v]!.name)),
     warnings: loaded.warnings,
   };
+}
+
+/** `id[@variant][ take N]`: how the plan names a shot it shares with. */
+export function planLabel(shot: Pick<PlannedShot, 'id' | 'variant' | 'take'>): string {
+  return `${shot.id}${shot.variant ? `@${shot.variant}` : ''}${shot.take > 1 ? ` take ${shot.take}` : ''}`;
+}
+
+/**
+ * Identical bodies of the same take are one render: every later shot with the body of an
+ * earlier one shares its clip, costs nothing and is not counted in the totals.
+ */
+function markShared(shots: PlannedShot[]): void {
+  const first = new Map<string, PlannedShot>();
+  for (const shot of shots) {
+    const body = `${canonicalJson(shot.request)}\n${shot.take}`;
+    const source = first.get(body);
+    if (!source) {
+      first.set(body, shot);
+      continue;
+    }
+    shot.shared_with = planLabel(source);
+    if (shot.cost !== null) shot.cost = 0;
+  }
 }
 
 function minDefined(a: number | undefined, b: number | undefined): number | undefined {

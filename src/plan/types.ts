@@ -27,6 +27,11 @@ export interface PlannedShot {
   transition?: { type?: string; duration?: number };
   /** Where the shot is written in the manifest. */
   source: { file: string; line: number; col: number };
+  /**
+   * The label (`id[@variant][ take N]`) of an earlier shot of the plan whose request is the
+   * same body: this one is rendered once with it and shares its clip, at cost 0.
+   */
+  shared_with?: string;
 }
 
 export interface PlanTotals {

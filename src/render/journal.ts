@@ -4,9 +4,11 @@
  * change and the verified file. It is what makes a run resumable and a re-run free.
  */
 import { createHash } from 'node:crypto';
-import { open, readFile, truncate, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, type FileHandle } from 'node:fs/promises';
 import type { TaskStatus } from '../api/types.js';
-import type { VideoRequest } from '../api/contract.js';
+import { canonicalJson, type VideoRequest } from '../api/contract.js';
+import { O_NOFOLLOW, UnsafePathError } from '../safe-fs.js';
 
 export const JOURNAL_FILE = 'journal.ndjson';
 
@@ -22,6 +24,7 @@ export type JournalEntry =
   /**
    * About to POST; `gen` counts deliberate re-renders, `idem` is the Idempotency-Key sent,
    * `base` the API base URL of the key (absent in journals written before it was recorded).
+   * `model` and `seconds` price it later (`shotlist cost`); older journals lack them.
    */
   | {
       type: 'intent';
@@ -30,6 +33,8 @@ export type JournalEntry =
       gen: number;
       idem: string;
       base?: string;
+      model?: string;
+      seconds?: number;
       at: number;
     }
   | { type: 'task'; key: string; task_id: string; at: number }
@@ -41,14 +46,18 @@ export type JournalEntry =
       progress?: number;
       at: number;
     }
-  | { type: 'completed'; key: string; task_id: string; url: string; at: number }
+  /** `seconds`: what the completed task bills (the API's figure when it gives one). */
+  | { type: 'completed'; key: string; task_id: string; url: string; seconds?: number; at: number }
   /** The task ended failed, or the API refused the request (`task_id` absent). */
   | { type: 'failed'; key: string; task_id?: string; code?: string; message: string; at: number }
   /** The POST may or may not have created a task. */
   | { type: 'unknown'; key: string; message: string; at: number }
   /** The task finished but its file could not be fetched or verified (it can be fetched again). */
   | { type: 'download_failed'; key: string; task_id: string; message: string; at: number }
-  /** The verified file, relative to the output folder. */
+  /**
+   * The verified file. `path` is where it was placed, for people reading the journal: shotlist
+   * never reads it back (clip paths are derived from the shot, the store's from `sha256`).
+   */
   | {
       type: 'file';
       key: string;
@@ -83,18 +92,6 @@ export interface JournalShot {
   submittedAt?: number;
   completedAt?: number;
   downloadedAt?: number;
-}
-
-/** JSON with object keys sorted at every level: the same body always gives the same text. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v ?? null)).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /**
@@ -229,15 +226,36 @@ export function foldJournal(entries: readonly JournalEntry[]): Map<string, Journ
   return shots;
 }
 
-/** Reads and folds a journal file; a missing file is an empty journal. */
+/** A journal that is a link or not a plain file (a FIFO would hang the read) is refused. */
+async function refuseOther(file: string): Promise<void> {
+  const info = await lstat(file);
+  if (info.isSymbolicLink()) throw new UnsafePathError(file, 'it is a symbolic link');
+  if (!info.isFile()) throw new UnsafePathError(file, 'it is not a plain file');
+}
+
+const unsafe = (file: string, err: unknown) =>
+  (err as NodeJS.ErrnoException).code === 'ELOOP'
+    ? new UnsafePathError(file, 'it is a symbolic link')
+    : err;
+
+/**
+ * Reads and folds a journal file; a missing file is an empty journal, a link is refused (it
+ * is never followed, for reading or appending).
+ */
 export async function readJournal(
   file: string,
 ): Promise<ParsedJournal & { shots: Map<string, JournalShot> }> {
   let text = '';
   try {
-    text = await readFile(file, 'utf8');
+    await refuseOther(file);
+    const handle = await open(file, constants.O_RDONLY | O_NOFOLLOW);
+    try {
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw unsafe(file, err);
   }
   const parsed = parseJournal(text);
   return { ...parsed, shots: foldJournal(parsed.entries) };
@@ -255,12 +273,14 @@ export interface JournalWriter {
  * finishing at once cost a handful of syncs, not 64.
  */
 export async function openJournal(file: string, validLength?: number): Promise<JournalWriter> {
-  if (validLength !== undefined) {
-    await truncate(file, validLength).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-    });
-  }
-  const handle: FileHandle = await open(file, 'a');
+  await refuseOther(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
+  const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | O_NOFOLLOW;
+  const handle: FileHandle = await open(file, flags).catch((err: unknown) => {
+    throw unsafe(file, err);
+  });
+  if (validLength !== undefined) await handle.truncate(validLength);
   type Pending = {
     line: string;
     durable: boolean;

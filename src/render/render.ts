@@ -5,7 +5,7 @@
  * output folder goes through the injected client; progress leaves through `onEvent`.
  */
 import { setMaxListeners } from 'node:events';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import pLimit from 'p-limit';
@@ -13,7 +13,10 @@ import type { ApiClient, ClientStats } from '../api/client.js';
 import { RetryableApiError } from '../api/client.js';
 import type { VideoTask } from '../api/types.js';
 import { ApiError } from '../errors.js';
+import { costLedger, pricesOf, type ChargeKind, type CostLedger, type Money } from './cost.js';
+import { roundMoney } from '../plan/budget.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
+import { ensureDir, insideRoot, placeCopy, refuseLink, removeOwned, tempName } from '../safe-fs.js';
 import type { RenderEvent, ShotError } from './events.js';
 import {
   JOURNAL_FILE,
@@ -25,6 +28,14 @@ import {
 } from './journal.js';
 import { DEFAULT_POLL_TUNING, DurationModel, nextPollDelay, type PollTuning } from './poll.js';
 import { assessShots, type AssessedShot, type ShotState } from './state.js';
+import {
+  STORE_DIR,
+  clipVersions,
+  storeClip,
+  storePath,
+  versionsOf,
+  type ClipVersion,
+} from './store.js';
 
 export const DEFAULT_CONCURRENCY = 4;
 export const DEFAULT_DEADLINE_MS = 30 * 60 * 1000;
@@ -98,6 +109,20 @@ export interface ShotResult {
   submissions: number;
   /** What this run spent on it (0 when cached or resumed). */
   cost: number | null;
+  /**
+   * What its task means for the bill, as this run saw it: `billed` it completed, `failed` it
+   * ended failed (not billed), `at_risk` its submission's outcome is unknown or it is still
+   * running (it may be billed). Absent when this run saw no task end or start.
+   */
+  charge?: Charge;
+  /** Every verified clip the journal knows for this shot, oldest first (set at the end). */
+  versions?: ClipVersion[];
+}
+
+export type { Money };
+
+export interface Charge extends Money {
+  kind: ChargeKind;
 }
 
 export interface RenderResult {
@@ -110,7 +135,14 @@ export interface RenderResult {
   fatal?: ApiError;
   startedAt: number;
   finishedAt: number;
-  spent: { cost: number | null; seconds: number; submissions: number };
+  /**
+   * What this run's tasks bill: `cost` and `seconds` are the tasks that completed in this run;
+   * `failed` ended failed (not billed); `atRisk` may be billed (unknown outcome, still running).
+   * `submissions` counts the POSTs that created a task.
+   */
+  spent: Money & { submissions: number; failed: Money; atRisk: Money };
+  /** The bill of the whole job: every run the journal records, this one included. */
+  ledger: CostLedger;
   requests: ClientStats;
   /** A torn last journal line (a kill during a write) was cut off. */
   journalRepaired: boolean;
@@ -134,18 +166,92 @@ function errorOf(err: unknown, fallbackCode: string): ShotError {
   };
 }
 
-async function sweepPartFiles(dir: string): Promise<void> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  } catch {
-    return;
+/**
+ * Removes leftover `.part` files under `rel` (a folder of the output folder checked not to be
+ * a link). It walks real folders only: a link is neither followed nor removed, and only plain
+ * files are deleted, so nothing outside the folder can be reached.
+ */
+async function sweepPartFiles(root: string, rel: string): Promise<void> {
+  const entries = await readdir(insideRoot(root, rel), { withFileTypes: true }).catch(() => []);
+  for (const e of entries) {
+    const child = path.join(rel, e.name);
+    if (e.isDirectory()) await sweepPartFiles(root, child);
+    else if (e.isFile() && e.name.endsWith('.part')) await removeOwned(root, child);
   }
-  await Promise.all(
-    entries
-      .filter((e) => e.isFile() && e.name.endsWith('.part'))
-      .map((e) => rm(path.join(e.parentPath ?? dir, e.name), { force: true })),
-  );
+}
+
+/** What a task bills, in seconds: the API's figure when the task carries one, else the plan's. */
+function billedSeconds(task: VideoTask, planned: number): number {
+  const given = (task as { seconds?: unknown }).seconds;
+  return typeof given === 'number' && Number.isFinite(given) && given > 0 ? given : planned;
+}
+
+function charge(kind: Charge['kind'], shot: PlannedShot, seconds = shot.seconds): Charge {
+  return {
+    kind,
+    seconds,
+    cost: shot.unit_price === null ? null : roundMoney(shot.unit_price * seconds),
+  };
+}
+
+/** Adds up the charges of one kind. */
+export function sumCharges(charges: readonly (Charge | undefined)[], kind: Charge['kind']): Money {
+  let seconds = 0;
+  let cost: number | null = null;
+  for (const c of charges) {
+    if (c?.kind !== kind) continue;
+    seconds += c.seconds;
+    if (c.cost !== null) cost = (cost ?? 0) + c.cost;
+  }
+  return { seconds, cost };
+}
+
+/**
+ * The result of a shot that shares the request of an earlier one (`source`): its clip is the
+ * source's stored file under its own name; nothing is sent and nothing is charged for it.
+ */
+async function shareResult(
+  a: AssessedShot,
+  source: Promise<ShotResult>,
+  outDir: string,
+  emit: (e: RenderEvent) => void,
+  now: () => number,
+): Promise<ShotResult> {
+  const src = await source;
+  const base = { at: now(), shot: a.label, key: a.key };
+  const result: ShotResult = {
+    shot: a.shot,
+    key: a.key,
+    label: a.label,
+    state: a.state,
+    status: src.status,
+    cached: src.cached,
+    submissions: 0,
+    cost: 0,
+  };
+  for (const k of ['taskId', 'submittedAt', 'completedAt', 'downloadedAt'] as const)
+    if (src[k] !== undefined) Object.assign(result, { [k]: src[k] });
+  if (src.status === 'done' && src.file) {
+    await placeCopy(outDir, storePath(src.file.sha256), a.clip);
+    result.file = { path: a.clip, bytes: src.file.bytes, sha256: src.file.sha256 };
+    emit({ ...base, type: 'done', taskId: src.taskId, file: a.clip, elapsedMs: 0, cached: true });
+    return result;
+  }
+  const error = src.error ?? { code: src.status, message: `${src.label} did not finish` };
+  result.error = { ...error, message: `${error.message} (shared with ${src.label})` };
+  if (src.status === 'failed') emit({ ...base, type: 'failed', taskId: src.taskId, error });
+  if (src.status === 'unknown') emit({ ...base, type: 'unknown', error });
+  return result;
+}
+
+/**
+ * Checks the output folder before anything is sent: the folders shotlist writes into are made
+ * (or found) as real folders, and the journal and thumbnails are not links.
+ */
+async function prepareOutputFolder(outDir: string): Promise<void> {
+  await ensureDir(outDir, STORE_DIR);
+  await refuseLink(outDir, JOURNAL_FILE);
+  await refuseLink(outDir, 'thumbs');
 }
 
 /**
@@ -170,10 +276,10 @@ export async function render(
   const journalFile = path.join(outDir, JOURNAL_FILE);
   const startedAt = now();
 
-  await mkdir(path.join(outDir, 'clips'), { recursive: true });
+  await prepareOutputFolder(outDir);
   const read = await readJournal(journalFile);
   // A leftover .part belongs to a download that died with its process; it will be fetched again.
-  await sweepPartFiles(path.join(outDir, 'clips'));
+  await sweepPartFiles(outDir, 'clips');
   const journal: JournalWriter = await openJournal(journalFile, read.validLength);
   const assessed =
     deps.assessed ??
@@ -242,6 +348,8 @@ export async function render(
       });
     const pending = (reason: 'deadline' | 'interrupted'): ShotResult => {
       result.status = 'pending';
+      // A task still running will be billed when it completes.
+      if (!result.charge && a.state !== 'download') result.charge = charge('at_risk', a.shot);
       result.error = {
         code: reason,
         message:
@@ -256,10 +364,10 @@ export async function render(
     if (a.state === 'cached' && j?.file) {
       result.status = 'done';
       result.cached = true;
-      result.file = j.file;
+      result.file = { path: a.clip, bytes: j.file.bytes, sha256: j.file.sha256 };
       if (j.downloadedAt) result.downloadedAt = j.downloadedAt;
-      ev({ type: 'cached', file: j.file.path });
-      ev({ type: 'done', taskId: result.taskId, file: j.file.path, elapsedMs: 0, cached: true });
+      ev({ type: 'cached', file: a.clip });
+      ev({ type: 'done', taskId: result.taskId, file: a.clip, elapsedMs: 0, cached: true });
       return result;
     }
     if (a.state === 'unknown' && !a.submits) {
@@ -290,7 +398,17 @@ export async function render(
           const idem = a.state === 'unknown' && j ? j.idem : idempotencyKey(a.key, gen);
           const ref = { id: a.shot.id, variant: a.shot.variant, take: a.shot.take };
           const base = options.journalBase ?? client.baseUrl;
-          await write({ type: 'intent', key: a.key, shot: ref, gen, idem, base, at: now() });
+          const price = { model: a.shot.model, seconds: a.shot.seconds };
+          await write({
+            type: 'intent',
+            key: a.key,
+            shot: ref,
+            gen,
+            idem,
+            base,
+            ...price,
+            at: now(),
+          });
           delete result.taskId;
           delete result.submittedAt;
           delete result.completedAt;
@@ -317,6 +435,7 @@ export async function render(
             await write({ type: 'unknown', key: a.key, message: error.message, at: now() });
             result.status = 'unknown';
             result.error = error;
+            result.charge = charge('at_risk', a.shot);
             ev({ type: 'unknown', error });
             return result;
           }
@@ -344,6 +463,7 @@ export async function render(
             const error = { ...errorOf(submitted.error, 'unknown'), code: 'unknown' };
             await write({ type: 'unknown', key: a.key, message: error.message, at: now() });
             result.status = 'unknown';
+            result.charge = charge('at_risk', a.shot);
             result.error = {
               ...error,
               message: `${error.message}; the task may exist and be billed. Resubmit with --retry-unknown`,
@@ -354,7 +474,8 @@ export async function render(
         } else {
           if (j?.submittedAt) t0 = j.submittedAt;
           ev({ type: 'submitted', taskId, resumed: true, cost: 0 });
-          if (a.state === 'download') return { url: j?.url, t0 };
+          // The stored link may have expired or name a server that is gone: ask for a fresh one.
+          if (a.state === 'download') return { url: undefined, t0 };
         }
         return poll(taskId, t0, fresh);
       },
@@ -427,6 +548,7 @@ export async function render(
           }
         }
         if (task.status === 'failed') {
+          result.charge = charge('failed', a.shot);
           const error: ShotError = {
             code: task.error?.code ?? 'failed',
             message: task.error?.message ?? 'the API reports the task failed without a reason',
@@ -434,6 +556,8 @@ export async function render(
           return failTask(taskId, error);
         }
         if (task.status === 'completed') {
+          const seconds = billedSeconds(task, a.shot.seconds);
+          result.charge = charge('billed', a.shot, seconds);
           const url = task.metadata?.url;
           if (typeof url !== 'string' || url === '') {
             const error = {
@@ -442,7 +566,7 @@ export async function render(
             };
             return failTask(taskId, error);
           }
-          await write({ type: 'completed', key: a.key, task_id: taskId, url, at: now() });
+          await write({ type: 'completed', key: a.key, task_id: taskId, url, seconds, at: now() });
           return { url, t0 };
         }
       }
@@ -450,8 +574,6 @@ export async function render(
 
     async function download(knownUrl: string | undefined): Promise<ShotResult> {
       const taskId = result.taskId!;
-      const abs = path.join(outDir, a.clip);
-      await mkdir(path.dirname(abs), { recursive: true });
       const started = now();
       let url = knownUrl;
       let lastError: ShotError | undefined;
@@ -471,6 +593,12 @@ export async function render(
           }
           if (!url) continue;
         }
+        // An unguessable name of this run in the store folder: the download never writes where
+        // a planted link could wait (`clips/<id>.mp4.part`), and only its own file is removed.
+        const tmp = tempName(`${STORE_DIR}/download.mp4`, '.mp4');
+        const abs = insideRoot(outDir, tmp);
+        const discard = () =>
+          Promise.all([removeOwned(outDir, tmp), removeOwned(outDir, `${tmp}.part`)]);
         let lastProgress = 0;
         ev({ type: 'downloading', taskId, bytes: 0, total: undefined });
         try {
@@ -486,31 +614,14 @@ export async function render(
           try {
             await deps.verify?.(abs, a.shot);
           } catch (err) {
-            await rm(abs, { force: true });
+            await discard();
             lastError = { ...errorOf(err, 'verify_failed'), code: 'verify_failed' };
             continue;
           }
-          const file = { path: a.clip, bytes: got.bytes, sha256: got.sha256 };
-          result.downloadedAt = now();
-          await write({
-            type: 'file',
-            key: a.key,
-            task_id: taskId,
-            ...file,
-            at: result.downloadedAt,
-          });
-          result.file = file;
-          result.status = 'done';
-          ev({
-            type: 'downloaded',
-            taskId,
-            file: file.path,
-            bytes: file.bytes,
-            sha256: file.sha256,
-          });
-          ev({ type: 'done', taskId, file: file.path, elapsedMs: now() - started, cached: false });
-          return result;
+          await storeClip(outDir, tmp, got.sha256, a.clip);
+          return await downloaded({ path: a.clip, bytes: got.bytes, sha256: got.sha256 }, started);
         } catch (err) {
+          await discard().catch(() => undefined);
           if (stop.signal.aborted) return pending('interrupted');
           if (err instanceof ApiError && err.code === 'download_too_large') {
             // A fresh link to the same file would be just as large.
@@ -536,6 +647,17 @@ export async function render(
         message: `${error.message} (task ${taskId} is done; run again to fetch it without paying)`,
       });
     }
+
+    async function downloaded(file: NonNullable<ShotResult['file']>, started: number) {
+      const taskId = result.taskId!;
+      result.downloadedAt = now();
+      await write({ type: 'file', key: a.key, task_id: taskId, ...file, at: result.downloadedAt });
+      result.file = file;
+      result.status = 'done';
+      ev({ type: 'downloaded', taskId, file: file.path, bytes: file.bytes, sha256: file.sha256 });
+      ev({ type: 'done', taskId, file: file.path, elapsedMs: now() - started, cached: false });
+      return result;
+    }
   };
 
   for (const a of assessed) {
@@ -550,12 +672,21 @@ export async function render(
     });
   }
   // Tasks already running go first: they hold server capacity and cost nothing new.
-  const order = [...assessed].sort((x, y) => Number(x.submits) - Number(y.submits));
+  // A shot sharing an earlier one's request waits for it and takes its clip: one task, one bill.
+  const order = [...assessed].sort(
+    (x, y) =>
+      Number(x.sharedWith !== undefined) - Number(y.sharedWith !== undefined) ||
+      Number(x.submits) - Number(y.submits),
+  );
   const byKey = new Map<AssessedShot, Promise<ShotResult>>();
+  const sources = new Map<string, Promise<ShotResult>>();
   for (const a of order) {
+    const source = a.sharedWith !== undefined ? sources.get(a.key) : undefined;
+    const started = source ? shareResult(a, source, outDir, emit, now) : runOne(a);
+    if (!sources.has(a.key)) sources.set(a.key, started);
     byKey.set(
       a,
-      runOne(a).catch(async (err: unknown): Promise<ShotResult> => {
+      started.catch(async (err: unknown): Promise<ShotResult> => {
         // Only the journal's disk can fail here; keep the shot as data and say why.
         const error = errorOf(err, 'internal');
         emit({ type: 'failed', at: now(), shot: a.label, key: a.key, taskId: undefined, error });
@@ -576,16 +707,13 @@ export async function render(
   const shots = await Promise.all(assessed.map((a) => byKey.get(a)!));
   options.signal?.removeEventListener('abort', onOuterAbort);
   await journal.close();
+  const { entries } = await readJournal(journalFile);
+  const ledger = costLedger(entries, pricesOf(plan.shots));
+  const versions = clipVersions(entries, new Set(shots.map((s) => s.key)));
+  for (const s of shots) s.versions = versionsOf(versions, s.shot);
 
-  let cost: number | null = null;
-  let seconds = 0;
-  let submissions = 0;
-  for (const s of shots) {
-    if (s.submissions === 0) continue;
-    submissions += s.submissions;
-    seconds += s.shot.seconds;
-    if (s.cost !== null) cost = (cost ?? 0) + s.cost;
-  }
+  const charges = shots.map((s) => s.charge);
+  const submissions = shots.reduce((n, s) => n + s.submissions, 0);
   return {
     outDir,
     journalFile,
@@ -594,7 +722,13 @@ export async function render(
     ...(fatal ? { fatal } : {}),
     startedAt,
     finishedAt: now(),
-    spent: { cost, seconds, submissions },
+    spent: {
+      ...sumCharges(charges, 'billed'),
+      submissions,
+      failed: sumCharges(charges, 'failed'),
+      atRisk: sumCharges(charges, 'at_risk'),
+    },
+    ledger,
     requests: client.stats(),
     journalRepaired: read.torn,
   };

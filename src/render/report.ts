@@ -1,6 +1,14 @@
 import type { Plan } from '../plan/types.js';
-import type { OutputReport, RunReport, ShotReport } from '../report/types.js';
+import type { Money } from './cost.js';
+import type {
+  MoneyTotal,
+  OutputReport,
+  RunReport,
+  ShotReport,
+  SpendTotals,
+} from '../report/types.js';
 import type { RenderResult } from './render.js';
+import { storePath } from './store.js';
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
@@ -11,6 +19,24 @@ export interface ReportContext {
   outputs?: OutputReport[];
   warnings?: string[];
   now?: () => number;
+}
+
+const money = (m: Money): MoneyTotal => ({ seconds: m.seconds, cost: m.cost });
+
+function spendTotals(m: { billed: Money; failed: Money; atRisk: Money }): SpendTotals {
+  return { billed: money(m.billed), failed: money(m.failed), at_risk: money(m.atRisk) };
+}
+
+/**
+ * The spend part of the run summary: what completed tasks bill, then failed tasks apart (not
+ * billed) and tasks that may have been billed.
+ */
+export function describeCharges(spend: SpendTotals | undefined): string {
+  if (!spend) return '';
+  const parts = [`${spend.billed.seconds} s billed`];
+  if (spend.failed.seconds > 0) parts.push(`${spend.failed.seconds} s failed, not billed`);
+  if (spend.at_risk.seconds > 0) parts.push(`${spend.at_risk.seconds} s may have been billed`);
+  return `(${parts.join(', ')})`;
 }
 
 /** Turns a render result into `report.json`: per shot its task, status, timings and file; totals previewed vs submitted. */
@@ -41,6 +67,14 @@ export function toRunReport(plan: Plan, result: RenderResult, context: ReportCon
     file: r.file?.path ?? null,
     bytes: r.file?.bytes ?? null,
     sha256: r.file?.sha256 ?? null,
+    ...(r.shot.shared_with !== undefined ? { shared_with: r.shot.shared_with } : {}),
+    versions: (r.versions ?? []).map((v) => ({
+      sha256: v.sha256,
+      bytes: v.bytes,
+      downloaded_at: new Date(v.at).toISOString(),
+      current: v.current,
+      file: storePath(v.sha256),
+    })),
   }));
   const count = (status: ShotReport['status']) => shots.filter((s) => s.status === status).length;
   return {
@@ -59,10 +93,17 @@ export function toRunReport(plan: Plan, result: RenderResult, context: ReportCon
       unknown: count('unknown'),
       pending: count('pending'),
       previewed_seconds: plan.totals.seconds,
-      submitted_seconds: result.spent.seconds,
+      submitted_seconds:
+        result.spent.seconds + result.spent.failed.seconds + result.spent.atRisk.seconds,
       previewed_cost: plan.totals.cost,
       spent_cost: result.spent.cost,
       currency: plan.totals.currency,
+      spend: spendTotals({
+        billed: result.spent,
+        failed: result.spent.failed,
+        atRisk: result.spent.atRisk,
+      }),
+      job_spend: { ...spendTotals(result.ledger), tasks: result.ledger.tasks },
     },
     ...(context.warnings && context.warnings.length > 0 ? { warnings: context.warnings } : {}),
   };

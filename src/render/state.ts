@@ -2,13 +2,12 @@
  * What a run would do with each planned shot, read from the journal and the files on disk
  * without sending anything. Shared by `run` (the preview and the budget) and `status`.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import type { Plan, PlannedShot } from '../plan/types.js';
 import { clipPath, shotLabel } from './events.js';
 import { journalKey, type JournalShot } from './journal.js';
+import { restoreClip } from './store.js';
+
+export { hashFile } from './store.js';
 
 /** The fate of a planned shot in the coming run. */
 export type ShotState =
@@ -31,9 +30,14 @@ export interface AssessedShot {
   shot: PlannedShot;
   key: string;
   label: string;
-  /** Where its clip goes, relative to the output folder. */
+  /**
+   * Where its clip goes, relative to the output folder: always derived from the shot, never
+   * read from the journal. When `cached`, the file there is present and verified.
+   */
   clip: string;
   state: ShotState;
+  /** The label of the earlier shot with the same request, whose task and clip this one shares. */
+  sharedWith?: string;
   /** Whether the coming run will POST it (and pay for it). */
   submits: boolean;
   /** The new spend it causes: its cost when it submits, else 0. */
@@ -50,26 +54,6 @@ export interface AssessOptions {
   retryUnknown?: boolean;
 }
 
-/** sha256 of a file, streamed. */
-export async function hashFile(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-async function fileMatches(
-  file: string,
-  expected: { bytes: number; sha256: string },
-): Promise<boolean> {
-  try {
-    const info = await stat(file);
-    if (!info.isFile() || info.size !== expected.bytes) return false;
-    return (await hashFile(file)) === expected.sha256;
-  } catch {
-    return false;
-  }
-}
-
 /** Takes per shot id and variant: `.take<N>` appears in file names only when there are several. */
 export function multiTakeShots(plan: Pick<Plan, 'shots'>): Set<string> {
   const counts = new Map<string, number>();
@@ -80,16 +64,21 @@ export function multiTakeShots(plan: Pick<Plan, 'shots'>): Set<string> {
   return new Set([...counts].filter(([, n]) => n > 1).map(([k]) => k));
 }
 
-/** Decides, for every planned shot, whether the run submits, resumes, downloads or skips it. */
+/**
+ * Decides, for every planned shot, whether the run submits, resumes, downloads or skips it. A
+ * done shot whose named clip is missing or changed is linked again from the clip store when
+ * the store holds its verified file (`cached`, nothing fetched).
+ */
 export async function assessShots(
   plan: Pick<Plan, 'shots'>,
   options: AssessOptions,
 ): Promise<AssessedShot[]> {
   const multi = multiTakeShots(plan);
   const forced = (id: string) => options.force === 'all' || (options.force?.includes(id) ?? false);
-  return Promise.all(
+  const assessed = await Promise.all(
     plan.shots.map(async (shot): Promise<AssessedShot> => {
       const isMulti = multi.has(`${shot.id}\u0000${shot.variant ?? ''}`);
+      const clip = clipPath(shot, isMulti);
       const key = journalKey(shot.request, shot.take, options.baseUrl);
       const j = options.journal.get(key);
       let state: ShotState;
@@ -99,9 +88,7 @@ export async function assessShots(
         switch (j.phase) {
           case 'downloaded':
             state =
-              j.file && (await fileMatches(path.join(options.outDir, j.file.path), j.file))
-                ? 'cached'
-                : 'download';
+              j.file && (await restoreClip(options.outDir, clip, j.file)) ? 'cached' : 'download';
             break;
           case 'completed':
             state = 'download';
@@ -127,7 +114,7 @@ export async function assessShots(
         shot,
         key,
         label: shotLabel(shot, isMulti),
-        clip: j?.file?.path ?? clipPath(shot, isMulti),
+        clip,
         state,
         submits,
         cost: submits ? shot.cost : 0,
@@ -135,6 +122,21 @@ export async function assessShots(
       };
     }),
   );
+  return markSharers(assessed);
+}
+
+/**
+ * A shot whose request is the body of an earlier shot of the plan (same take) is not sent: it
+ * shares that shot's task and clip, at cost 0.
+ */
+function markSharers(assessed: AssessedShot[]): AssessedShot[] {
+  const first = new Map<string, AssessedShot>();
+  for (const a of assessed) {
+    const source = first.get(a.key);
+    if (!source) first.set(a.key, a);
+    else Object.assign(a, { submits: false, cost: 0, sharedWith: source.label });
+  }
+  return assessed;
 }
 
 /** Counts and new spend of an assessment: what the run is about to do. */

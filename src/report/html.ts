@@ -1,5 +1,5 @@
 import { formatMoney } from '../plan/budget.js';
-import type { OutputReport, RunReport, ShotReport, ShotStatus } from './types.js';
+import type { MoneyTotal, OutputReport, RunReport, ShotReport, ShotStatus } from './types.js';
 
 export interface RenderHtmlOptions {
   /** The page's title; defaults to the run's name. */
@@ -24,11 +24,12 @@ export function escapeHtml(text: unknown): string {
  * segment percent-encoded, so `#`, `?`, spaces or a `javascript:` prefix stay a file name.
  */
 export function relativeUrl(file: string): string {
-  return file
-    .replace(/\\/g, '/')
-    .split('/')
-    .map((segment) => encodeURIComponent(segment))
-    .join('/');
+  const segments = file.replace(/\\/g, '/').split('/');
+  // The report never links outside its folder: an absolute path or a `..` links nowhere.
+  if (/^[A-Za-z]:$/.test(segments[0] ?? '') || segments.some((s) => s === '' || s === '..')) {
+    return '#';
+  }
+  return segments.map((segment) => encodeURIComponent(segment)).join('/');
 }
 
 const STATUS_ORDER: Record<ShotStatus, number> = {
@@ -103,7 +104,19 @@ function renderCard(shot: ShotReport): string {
 <div class="media">${media.join('')}</div>
 ${error}<p class="prompt">${escapeHtml(shot.prompt)}</p>
 <dl>${facts.join('')}</dl>
-</article>`;
+${renderVersions(shot)}</article>`;
+}
+
+/** Earlier clips of a shot, kept in the clip store: each one a link, the current one marked. */
+function renderVersions(shot: ShotReport): string {
+  const versions = shot.versions ?? [];
+  if (versions.length < 2) return '';
+  const items = versions.map(
+    (v, i) =>
+      `<li><a href="${escapeHtml(relativeUrl(v.file))}">version ${i + 1}</a> · ${escapeHtml(v.downloaded_at)}${v.current ? ' · current' : ''}</li>`,
+  );
+  return `<details class="versions"><summary>${versions.length} versions</summary><ol>${items.join('')}</ol></details>
+`;
 }
 
 function renderOutput(output: OutputReport): string {
@@ -168,6 +181,21 @@ dd { margin: 0; }
 .sheet img { max-width: 100%; border-radius: 4px; }
 `;
 
+/** Failed tasks (not billed), tasks that may be billed, and the job's bill over every run. */
+function spendItems(t: RunReport['totals']): [string, string][] {
+  const item = (label: string, m: MoneyTotal): [string, string] => [
+    label,
+    `${seconds(m.seconds)} · ${money(m.cost, t.currency)}`,
+  ];
+  const items: [string, string][] = [];
+  if (t.spend?.failed.seconds) items.push(item('failed, not billed', t.spend.failed));
+  if (t.spend?.at_risk.seconds) items.push(item('may have been billed', t.spend.at_risk));
+  if (t.job_spend) items.push(item('billed, all runs', t.job_spend.billed));
+  if (t.job_spend?.at_risk.seconds)
+    items.push(item('may have been billed, all runs', t.job_spend.at_risk));
+  return items;
+}
+
 /**
  * Renders the run report as one HTML page. Pure. The page needs no network: its CSS is
  * inline, it has no script, and clips, thumbnails and outputs are referenced by paths
@@ -191,10 +219,15 @@ export function renderReportHtml(report: RunReport, opts: RenderHtmlOptions = {}
           'simulated: nothing spent',
           `${seconds(t.submitted_seconds)} · ${money(t.spent_cost, t.currency)} at your prices`,
         ]
-      : ['spent', `${seconds(t.submitted_seconds)} · ${money(t.spent_cost, t.currency)}`],
+      : [
+          'spent',
+          `${seconds(t.spend?.billed.seconds ?? t.submitted_seconds)} · ${money(t.spent_cost, t.currency)}`,
+        ],
+    ...spendItems(t),
   ]
     .map(
-      ([k, v]) => `<li class="total-${escapeHtml(k)}">${escapeHtml(k)}<b>${escapeHtml(v)}</b></li>`,
+      ([k = '', v]) =>
+        `<li class="total-${escapeHtml(k.replace(/[^a-z0-9]+/gi, '-'))}">${escapeHtml(k)}<b>${escapeHtml(v)}</b></li>`,
     )
     .join('');
   const warnings = report.warnings?.length

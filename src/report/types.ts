@@ -32,11 +32,40 @@ export interface ShotReport {
   sha256: string | null;
   /** Relative to the report's folder; set by writeReport for done shots. */
   thumbnail?: string | null;
+  /** The shot with the same request whose task and clip this one shares (cost 0). */
+  shared_with?: string;
+  /**
+   * Every verified clip this shot has had (oldest first), kept in `clips/.store/<sha256>.mp4`;
+   * `current` marks the one its present request gives.
+   */
+  versions?: ClipVersionReport[];
+}
+
+export interface ClipVersionReport {
+  sha256: string;
+  bytes: number;
+  downloaded_at: string;
+  current: boolean;
+  /** Relative to the report's folder. */
+  file: string;
 }
 
 /** One stitched video (one per variant). */
 /** A stitched output as report.json lists it (what the media layer made). */
 export type OutputReport = StitchedOutput;
+
+/** Seconds and cost (null: no price known) of some tasks. */
+export interface MoneyTotal {
+  seconds: number;
+  cost: number | null;
+}
+
+/** Spend split by what the API bills: completed tasks only. */
+export interface SpendTotals {
+  billed: MoneyTotal;
+  failed: MoneyTotal;
+  at_risk: MoneyTotal;
+}
 
 /** What report.json holds, and what report.html shows. */
 export interface RunReport {
@@ -55,10 +84,16 @@ export interface RunReport {
     unknown: number;
     pending: number;
     previewed_seconds: number;
+    /** Seconds of every task this run submitted or picked up: billed, failed and at risk. */
     submitted_seconds: number;
     previewed_cost: number | null;
+    /** What this run's completed tasks bill (`spend.billed.cost`). */
     spent_cost: number | null;
     currency: string | null;
+    /** This run's tasks: billed (completed), failed (not billed), at risk (may be billed). */
+    spend?: SpendTotals;
+    /** The same over every run of the job's journal (what `shotlist cost` shows). */
+    job_spend?: SpendTotals & { tasks: number };
   };
   /** Relative to the report's folder; set by writeReport when it made one. */
   contact_sheet?: string | null;

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { lstat } from 'node:fs/promises';
 import type { FfmpegFeatures } from '../media/locate.js';
 import { contactSheet, thumbnail } from '../media/thumbnail.js';
 import { renderReportHtml } from './html.js';
 import type { RunReport, ShotReport } from './types.js';
+import { ensureDir, insideRoot, refuseLink, regularFile, writeFileAtomic } from '../safe-fs.js';
 
 export interface WriteReportDeps {
   env?: NodeJS.ProcessEnv;
@@ -38,26 +38,10 @@ function sheetLabel(shot: ShotReport): string {
   return parts.join(' ');
 }
 
-async function isFresh(derived: string, source: string): Promise<boolean> {
-  const [d, s] = await Promise.all([
-    stat(derived).catch(() => null),
-    stat(source).catch(() => null),
-  ]);
+/** Whether a thumbnail (a plain file, never a link) is newer than its clip. */
+async function isFresh(outDir: string, derived: string, source: string): Promise<boolean> {
+  const [d, s] = await Promise.all([regularFile(outDir, derived), lstat(source).catch(() => null)]);
   return !!d && !!s && d.size > 0 && d.mtimeMs >= s.mtimeMs;
-}
-
-/** Writes a file under a temporary name in the same folder, then renames it into place. */
-export async function writeFileAtomic(file: string, data: string): Promise<void> {
-  const tmp = path.join(
-    path.dirname(file),
-    `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`,
-  );
-  try {
-    await writeFile(tmp, data, 'utf8');
-    await rename(tmp, file);
-  } finally {
-    await rm(tmp, { force: true });
-  }
 }
 
 /**
@@ -81,18 +65,19 @@ export async function writeReport(
     shots: input.shots.map((s) => ({ ...s })),
     warnings: [...(input.warnings ?? [])],
   };
-  await mkdir(outDir, { recursive: true });
+  await ensureDir(outDir, '.');
 
   let sheetFile: string | null = null;
   if (deps.media !== false) {
     const done = report.shots.filter((s) => s.status === 'done' && s.file);
-    if (done.length > 0) await mkdir(path.join(outDir, 'thumbs'), { recursive: true });
+    // A link at thumbs/ is refused: thumbnails are never written through it.
+    if (done.length > 0) await ensureDir(outDir, 'thumbs');
     for (const shot of done) {
-      const clip = path.resolve(outDir, shot.file!);
       const relative = `thumbs/${thumbnailName(shot.key)}`;
-      const out = path.join(outDir, relative);
       try {
-        if (!(await isFresh(out, clip))) await thumbnail(clip, out, mediaDeps);
+        const clip = await refuseLink(outDir, shot.file!);
+        const out = insideRoot(outDir, relative);
+        if (!(await isFresh(outDir, relative, clip))) await thumbnail(clip, out, mediaDeps);
         shot.thumbnail = relative;
       } catch (cause) {
         shot.thumbnail = null;
@@ -101,9 +86,10 @@ export async function writeReport(
     }
     const items = report.shots
       .filter((s) => s.thumbnail)
-      .map((s) => ({ image: path.join(outDir, s.thumbnail!), label: sheetLabel(s) }));
+      .map((s) => ({ image: insideRoot(outDir, s.thumbnail!), label: sheetLabel(s) }));
     if (items.length > 0) {
-      const file = path.join(outDir, 'contact-sheet.jpg');
+      // Written under a temporary name and renamed: a link there is replaced, never followed.
+      const file = insideRoot(outDir, 'contact-sheet.jpg');
       try {
         const sheet = await contactSheet(items, file, mediaDeps);
         sheet.warnings.forEach(warn);
@@ -117,9 +103,7 @@ export async function writeReport(
   }
   report.warnings = [...(report.warnings ?? []), ...warnings];
 
-  const json = path.join(outDir, 'report.json');
-  const html = path.join(outDir, 'report.html');
-  await writeFileAtomic(json, `${JSON.stringify(report, null, 2)}\n`);
-  await writeFileAtomic(html, renderReportHtml(report));
+  const json = await writeFileAtomic(outDir, 'report.json', `${JSON.stringify(report, null, 2)}\n`);
+  const html = await writeFileAtomic(outDir, 'report.html', renderReportHtml(report));
   return { report, files: { json, html, contactSheet: sheetFile }, warnings };
 }

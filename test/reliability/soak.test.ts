@@ -40,6 +40,15 @@ it('fault soak: 300 shots under injected faults end done or failed with the reas
   const failedWithReason = by('failed').filter((s) => s.error?.code && s.error.message).length;
   const { billed, previewed } = billedForDone(sim, report);
   const stats = sim.stats();
+  const spend = {
+    billed: report.totals.spend?.billed.seconds ?? -1,
+    atRisk: report.totals.spend?.at_risk.seconds ?? 0,
+    sim: sim.ledger().totals.billed_seconds,
+    unseen: sim
+      .ledger()
+      .submissions.filter((e) => e.fault && e.status === 'completed')
+      .reduce((n, e) => n + e.seconds, 0),
+  };
   const apiRequests = Object.entries(stats.requests)
     .filter(([route]) => route.includes('/v1/'))
     .reduce((a, [, n]) => a + n, 0);
@@ -54,6 +63,7 @@ it('fault soak: 300 shots under injected faults end done or failed with the reas
     'files failing ffprobe': await filesFailingProbe(out, report),
     'leftover .part files': partFiles(out),
     'billed s / previewed s (done)': `${billed} / ${previewed}`,
+    'spend s (+ may be billed) / sim billed s': `${spend.billed} (+${spend.atRisk}) / ${spend.sim}`,
     'auth sent to file host': sim.ledger().totals.file_requests_with_authorization,
     'key leaks': keyLeaks([r.stdout, r.stderr], tmp.dir),
     'API requests (per shot)': `${apiRequests} (${(apiRequests / 300).toFixed(1)})`,
@@ -70,6 +80,8 @@ it('fault soak: 300 shots under injected faults end done or failed with the reas
     figures['files failing ffprobe'] === 0 &&
     figures['leftover .part files'] === 0 &&
     billed === previewed &&
+    spend.billed === spend.sim - spend.unseen &&
+    spend.billed + spend.atRisk >= spend.sim &&
     figures['auth sent to file host'] === 0 &&
     figures['key leaks'] === 0;
   record('soak', '300 shots under faults', passed, figures);
@@ -84,5 +96,9 @@ it('fault soak: 300 shots under injected faults end done or failed with the reas
   expect(by('done').length).toBeGreaterThan(240);
   expect(failedWithReason).toBe(by('failed').length);
   expect(billed).toBe(previewed);
+  // The spend line is what the simulator billed for the tasks the run saw; a task created
+  // although its POST got a 500 or a reset is among those that "may have been billed".
+  expect(spend.billed).toBe(spend.sim - spend.unseen);
+  expect(spend.billed + spend.atRisk).toBeGreaterThanOrEqual(spend.sim);
   expect([0, 1]).toContain(r.exitCode);
 });

@@ -1,9 +1,9 @@
+import { canonicalJson } from '../../src/api/contract.js';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  canonicalJson,
   foldJournal,
   idempotencyKey,
   journalKey,

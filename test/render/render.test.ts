@@ -85,11 +85,19 @@ describe('render against the simulator', () => {
     const plan = makePlan(5);
     const first = await render(plan, { outDir: dir, poll: fast }, deps);
     expect(first.shots.map((s) => s.status)).toEqual(Array(5).fill('done'));
-    expect(first.spent).toEqual({ cost: 20, seconds: 20, submissions: 5 });
+    expect(first.spent).toEqual({
+      cost: 20,
+      seconds: 20,
+      submissions: 5,
+      failed: { seconds: 0, cost: null },
+      atRisk: { seconds: 0, cost: null },
+    });
     expect(sim.ledger().totals.submissions).toBe(5);
     expect(sim.ledger().totals.file_requests_with_authorization).toBe(0);
     const clips = await readdir(path.join(dir, 'clips'));
-    expect(clips.sort()).toEqual(['s01.mp4', 's02.mp4', 's03.mp4', 's04.mp4', 's05.mp4']);
+    expect(clips.sort()).toEqual(['.store', 's01.mp4', 's02.mp4', 's03.mp4', 's04.mp4', 's05.mp4']);
+    // Every named clip is its stored file (one link, or a copy where links are refused).
+    expect((await readdir(path.join(dir, 'clips/.store'))).length).toBeGreaterThan(0);
     expect(events.some((e) => e.type === 'submitted')).toBe(true);
     expect(events.filter((e) => e.type === 'done')).toHaveLength(5);
 
@@ -115,6 +123,36 @@ describe('render against the simulator', () => {
     expect(r.shots.map((s) => s.state)).toEqual(['cached', 'new', 'download']);
     expect(r.shots.every((s) => s.status === 'done')).toBe(true);
     expect(sim.ledger().totals.submissions).toBe(4);
+  });
+
+  it('a resumed download asks the API for a fresh link before fetching', async () => {
+    const { sim, deps } = await setup();
+    const plan = makePlan(2);
+    await render(plan, { outDir: dir, poll: fast }, deps);
+    // The journal's links name a server that is gone, and the files must be fetched again.
+    const file = path.join(dir, 'journal.ndjson');
+    const lines = (await readFile(file, 'utf8')).trim().split('\n');
+    const stale = lines
+      .map((l) => JSON.parse(l) as { type: string; url?: string })
+      .filter((e) => e.type !== 'file')
+      .map((e) => (e.type === 'completed' ? { ...e, url: 'http://127.0.0.1:9/gone.mp4' } : e));
+    await writeFile(file, `${stale.map((e) => JSON.stringify(e)).join('\n')}\n`);
+    await rm(path.join(dir, 'clips'), { recursive: true });
+    const fetched: string[] = [];
+    const client = new Proxy(deps.client, {
+      get: (target, name, receiver) =>
+        name === 'download'
+          ? (url: string, ...rest: unknown[]) => {
+              fetched.push(url);
+              return (target.download as (...a: unknown[]) => unknown).call(target, url, ...rest);
+            }
+          : (Reflect.get(target, name, receiver) as unknown),
+    });
+    const second = await render(plan, { outDir: dir, poll: fast }, { ...deps, client });
+    expect(second.shots.map((s) => s.status)).toEqual(['done', 'done']);
+    expect(fetched).toHaveLength(2);
+    expect(fetched.filter((u) => u.includes('127.0.0.1:9/'))).toEqual([]);
+    expect(sim.ledger().totals.submissions).toBe(2);
   });
 
   it('picks up a journaled task instead of resubmitting it', async () => {

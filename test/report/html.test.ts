@@ -145,6 +145,15 @@ describe('helpers', () => {
     expect(relativeUrl('clips/s 01#a?.mp4')).toBe('clips/s%2001%23a%3F.mp4');
     expect(relativeUrl('javascript:alert(1)')).toBe('javascript%3Aalert(1)');
     expect(relativeUrl('clips\\橘猫.mp4')).toBe('clips/%E6%A9%98%E7%8C%AB.mp4');
+    // A path out of the report's folder (tampered report.json) links nowhere.
+    for (const outside of [
+      '../victim.mp4',
+      'clips/../../x.mp4',
+      '/etc/passwd',
+      'C:/x.mp4',
+      '//host/x',
+    ])
+      expect(relativeUrl(outside), outside).toBe('#');
   });
 });
 

@@ -41,6 +41,7 @@ export function planJson(p: Plan) {
       seconds: s.seconds,
       unit_price: s.unit_price,
       cost: s.cost,
+      ...(s.shared_with !== undefined ? { shared_with: s.shared_with } : {}),
       request: s.request,
     })),
     totals: {

@@ -3,6 +3,7 @@ import { DEFAULT_BASE_URL } from '../../models.js';
 import { DEFAULT_CONCURRENCY } from '../../render/render.js';
 import type { AssessmentSummary } from '../../render/state.js';
 import type { RunOptions, RunResult, PreparedRun } from '../../pipeline/types.js';
+import { describeCharges } from '../../render/report.js';
 import type { RunReport } from '../../report/types.js';
 import { formatMoney } from '../../ui/format.js';
 import { createProgress, type ProgressView } from '../../ui/progress.js';
@@ -81,7 +82,7 @@ export function summaryLine(
   reportHtml: string,
 ): string {
   const t = report.totals;
-  return `${t.done} done, ${t.failed} failed${t.unknown ? `, ${t.unknown} unknown` : ''}${t.pending ? `, ${t.pending} pending` : ''} · ${describeSpend(simulated, t.spent_cost, t.currency, priced)} (${t.submitted_seconds} s submitted) · ${reportHtml}`;
+  return `${t.done} done, ${t.failed} failed${t.unknown ? `, ${t.unknown} unknown` : ''}${t.pending ? `, ${t.pending} pending` : ''} · ${describeSpend(simulated, t.spent_cost, t.currency, priced)} ${describeCharges(t.spend)} · ${reportHtml}`;
 }
 
 function describePreview(s: AssessmentSummary, currency: string | null): string {

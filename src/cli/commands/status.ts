@@ -1,5 +1,6 @@
 import { EXIT_CODES } from '../../errors.js';
 import { DEFAULT_BASE_URL } from '../../models.js';
+import { clipVersions, versionsOf } from '../../render/store.js';
 import type { ShotState } from '../../render/state.js';
 import { formatMoney } from '../../ui/format.js';
 import { ALLOW_OUTSIDE_FLAG, parseCommandArgs, splitList } from '../args.js';
@@ -61,6 +62,7 @@ export default async function status(ctx: CliContext): Promise<number> {
       allowOutside: !!values['allow-outside'],
     },
   );
+  const versions = clipVersions(journal.entries, new Set(assessed.map((a) => a.key)));
 
   if (values.json) {
     ctx.stdout.write(
@@ -81,7 +83,9 @@ export default async function status(ctx: CliContext): Promise<number> {
           state: a.state,
           task_id: a.journal?.taskId ?? null,
           task_status: a.journal?.status ?? null,
-          file: a.state === 'cached' ? (a.journal?.file?.path ?? null) : null,
+          file: a.state === 'cached' ? a.clip : null,
+          versions: versionsOf(versions, a.shot),
+          shared_with: a.sharedWith ?? null,
           error: a.journal?.error ?? null,
           cost_if_run: a.cost,
         })),
@@ -98,7 +102,9 @@ export default async function status(ctx: CliContext): Promise<number> {
         a.state === 'retry' && a.journal?.error
           ? ` (${a.journal.error.code ?? 'error'}: ${a.journal.error.message})`
           : '';
-      ctx.stdout.write(`${a.label.padEnd(width)}  ${WORDS[a.state]}${why}${task}\n`);
+      const n = versionsOf(versions, a.shot).length;
+      const kept = `${n > 1 ? ` (${n} versions kept)` : ''}${a.sharedWith ? ` (shared with ${a.sharedWith})` : ''}`;
+      ctx.stdout.write(`${a.label.padEnd(width)}  ${WORDS[a.state]}${why}${task}${kept}\n`);
     }
     const c = summary.counts;
     ctx.stdout.write(

@@ -1,0 +1,133 @@
+/**
+ * The clip store: every verified clip is kept under `clips/.store/<sha256>.mp4`, and the named
+ * clip (`clips/[<variant>/]<id>[.take<N>].mp4`) is a hard link to (or a copy of) the current
+ * one. Reverting a prompt to an earlier version finds its clip here by the sha256 the journal
+ * recorded: no network, and no earlier clip is ever overwritten.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { insideRoot, moveInside, placeCopy, regularFile } from '../safe-fs.js';
+import type { JournalEntry, ShotRef } from './journal.js';
+
+/** The store folder, relative to the output folder. */
+export const STORE_DIR = 'clips/.store';
+
+/** Whether `value` is a sha256 in hex: the only journal text that ever becomes a file name. */
+export function isSha256(value: unknown): value is string {
+  return typeof value === 'string' && /^[0-9a-f]{64}$/.test(value);
+}
+
+/** Where the clip with this sha256 is kept, relative to the output folder. */
+export function storePath(sha256: string): string {
+  if (!isSha256(sha256)) throw new Error(`not a sha256: ${JSON.stringify(sha256)}`);
+  return `${STORE_DIR}/${sha256}.mp4`;
+}
+
+/** sha256 of a file, streamed. */
+export async function hashFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Whether `rel` is a plain file inside `root`, reached through no link, with these bytes. */
+export async function fileMatches(
+  root: string,
+  rel: string,
+  expected: { bytes: number; sha256: string },
+): Promise<boolean> {
+  const info = await regularFile(root, rel);
+  if (!info || info.size !== expected.bytes) return false;
+  try {
+    return (await hashFile(insideRoot(root, rel))) === expected.sha256;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Makes the named clip `clip` hold the verified file `expected`: kept as it is when it already
+ * matches (and added to the store if missing there), else linked again from the store. Returns
+ * false when neither has it (the clip must be downloaded again).
+ */
+export async function restoreClip(
+  root: string,
+  clip: string,
+  expected: { bytes: number; sha256: string },
+): Promise<boolean> {
+  if (!isSha256(expected.sha256)) return false;
+  const stored = storePath(expected.sha256);
+  if (await fileMatches(root, clip, expected)) {
+    if (!(await regularFile(root, stored))) await placeCopy(root, clip, stored);
+    return true;
+  }
+  if (!(await fileMatches(root, stored, expected))) return false;
+  await placeCopy(root, stored, clip);
+  return true;
+}
+
+/**
+ * Files a verified download (`tmp`, relative to the output folder) into the store under its
+ * sha256 and makes the named clip point at it.
+ */
+export async function storeClip(
+  root: string,
+  tmp: string,
+  sha256: string,
+  clip: string,
+): Promise<void> {
+  const stored = storePath(sha256);
+  await moveInside(root, tmp, stored);
+  await placeCopy(root, stored, clip);
+}
+
+/** One verified file the journal knows for a shot (one id, variant and take). */
+export interface ClipVersion {
+  sha256: string;
+  bytes: number;
+  /** Epoch milliseconds of its latest download. */
+  at: number;
+  /** The journal key (the request) that produced it. */
+  key: string;
+  /** Whether it is the clip the shot's current request gives. */
+  current: boolean;
+}
+
+const refKey = (r: ShotRef) => `${r.id}\u0000${r.variant ?? ''}\u0000${r.take}`;
+
+/**
+ * Every verified file the journal knows, per shot (`id`, `variant`, `take`), oldest first,
+ * one per sha256. `current` marks those whose key is in `currentKeys`.
+ */
+export function clipVersions(
+  entries: readonly JournalEntry[],
+  currentKeys: ReadonlySet<string> = new Set(),
+): Map<string, ClipVersion[]> {
+  const refs = new Map<string, ShotRef>();
+  const versions = new Map<string, Map<string, ClipVersion>>();
+  for (const e of entries) {
+    if (e.type === 'intent') refs.set(e.key, e.shot);
+    if (e.type !== 'file' || !isSha256(e.sha256)) continue;
+    const ref = refs.get(e.key);
+    if (!ref) continue;
+    const byHash = versions.get(refKey(ref)) ?? new Map<string, ClipVersion>();
+    versions.set(refKey(ref), byHash);
+    byHash.delete(e.sha256);
+    byHash.set(e.sha256, {
+      sha256: e.sha256,
+      bytes: e.bytes,
+      at: e.at,
+      key: e.key,
+      current: currentKeys.has(e.key),
+    });
+  }
+  return new Map([...versions].map(([k, v]) => [k, [...v.values()]]));
+}
+
+/** The {@link clipVersions} entry of one shot. */
+export function versionsOf(
+  all: Map<string, ClipVersion[]>,
+  shot: { id: string; variant: string | null; take: number },
+): ClipVersion[] {
+  return all.get(refKey(shot)) ?? [];
+}
