@@ -161,7 +161,9 @@ describe('render against the simulator', () => {
     const controller = new AbortController();
     const run = render(
       plan,
-      { outDir: dir, poll: fast, signal: controller.signal },
+      // One at a time: the abort lands after the first POST, never while a second is being sent
+      // (a POST cut while sending is rightly `unknown`, which this test is not about).
+      { outDir: dir, poll: fast, signal: controller.signal, concurrency: 1 },
       {
         ...deps,
         onEvent: (e) => {
