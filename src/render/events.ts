@@ -66,12 +66,11 @@ export type RenderEvent =
 
 export type RenderEventType = RenderEvent['type'];
 
+/** Omits keys from each member of a union, keeping it discriminated. */
+type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 /** An event without its shot and time: what a phase of one shot says. */
-export type ShotEventBody = RenderEvent extends infer E
-  ? E extends RenderEvent
-    ? Omit<E, keyof Base>
-    : never
-  : never;
+export type ShotEventBody = OmitEach<RenderEvent, keyof Base>;
 
 /** Stamps an event of one shot with the shot and the time. */
 export function shotEvent(about: EventShot, at: number, body: ShotEventBody): RenderEvent {
