@@ -83,17 +83,15 @@ async function renderShots(
   try {
     return await render(
       run.plan,
+      run.assessed,
       {
         outDir: run.outDir,
         concurrency: options.concurrency ?? run.plan.concurrency ?? DEFAULT_CONCURRENCY,
         ...(options.signal ? { signal: options.signal } : {}),
         journalBase: run.base.journalBase,
-        ...(options.force ? { force: options.force } : {}),
-        ...(options.retryUnknown ? { retryUnknown: true } : {}),
       },
       {
         client: api.client,
-        assessed: run.assessed,
         onEvent: (e) => {
           if (e.type === 'failed' || e.type === 'unknown') e.error.message = clean(e.error.message);
           callbacks.onEvent?.(e);
