@@ -14,5 +14,5 @@ export {
   type FaultKind,
   type FaultRates,
 } from './options.js';
-export type { TaskObject, TaskStatus, TaskError } from './tasks.js';
+export type { TaskObject, TaskError } from './tasks.js';
 export { clipSpec, type ClipSpec, type ClipStats } from './clips.js';
