@@ -1,11 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { setPriority, tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import pLimit from 'p-limit';
 import { MediaError } from '../errors.js';
+import { FFMPEG_HEAD, findFont } from '../media/ffmpeg-common.js';
 import { detectFeatures, locateTool, type FfmpegFeatures } from '../media/locate.js';
 import {
   DEFAULT_RATIO,
@@ -63,14 +63,6 @@ const FPS = 24;
 const FORMAT_VERSION = 2;
 const PALETTE = ['1f77b4', 'ff7f0e', '2ca02c', 'd62728', '9467bd', '8c564b', 'e377c2', '17becf'];
 const TONES = [330, 392, 440, 494, 523, 587, 659, 740];
-const FONTS = [
-  '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
-  '/usr/share/fonts/dejavu/DejaVuSans.ttf',
-  '/usr/share/fonts/TTF/DejaVuSans.ttf',
-  '/usr/local/share/fonts/DejaVuSans.ttf',
-  '/System/Library/Fonts/Supplemental/Arial.ttf',
-  '/Library/Fonts/Arial.ttf',
-];
 // Paths put into a filtergraph unescaped must not carry any of its special characters.
 const SAFE_PATH = /^[\w./-]+$/;
 
@@ -133,7 +125,9 @@ export class ClipStore {
       }
       let font: string | undefined;
       if (ffmpeg.filters.has('drawtext')) {
-        font = FONTS.find((file) => SAFE_PATH.test(file) && existsSync(file));
+        // The label is ASCII (see promptLabel), so any Latin font draws it.
+        font = findFont();
+        if (font && !SAFE_PATH.test(font)) font = undefined;
         if (!font) this.options.onWarn('no font file found: clips carry no text');
       }
       return { ffmpeg, font };
@@ -219,11 +213,7 @@ export class ClipStore {
       );
     }
     const args = [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-nostdin',
-      '-y',
+      ...FFMPEG_HEAD,
       '-f',
       'lavfi',
       '-i',
