@@ -1,10 +1,11 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { setPriority, tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import pLimit from 'p-limit';
 import { MediaError } from '../errors.js';
+import { tempName, withAtomicFile } from '../safe-fs.js';
 import { FFMPEG_HEAD, findFont } from '../media/ffmpeg-common.js';
 import { detectFeatures, locateTool, type FfmpegFeatures } from '../media/locate.js';
 import {
@@ -192,9 +193,18 @@ export class ClipStore {
     if (this.abort.signal.aborted)
       throw new MediaError('the simulator is closing', { code: 'aborted' });
     await mkdir(this.dir, { recursive: true });
-    const stem = `${file}.${process.pid}.${randomUUID().slice(0, 8)}`;
-    const temp = `${stem}.tmp.mp4`;
-    const textFile = `${stem}.txt`;
+    await withAtomicFile(file, (temp) => this.run(encoder, spec, colour, text, temp));
+  }
+
+  /** One ffmpeg encode of the clip for `spec` into `temp`. */
+  private async run(
+    encoder: Encoder,
+    spec: ClipSpec,
+    colour: number,
+    text: string | undefined,
+    temp: string,
+  ): Promise<void> {
+    const textFile = tempName(temp, '.drawtext.txt');
     const { width, height, seconds } = spec;
     const frames = FPS * seconds + 1;
     const marker = Math.max(8, Math.round(Math.min(width, height) / 10));
@@ -205,7 +215,7 @@ export class ClipStore {
       `trim=end_frame=${frames}`,
     ];
     if (text && encoder.font && SAFE_PATH.test(textFile)) {
-      await writeFile(textFile, text);
+      await writeFile(textFile, text, { flag: 'wx' });
       filters.push(
         `drawtext=fontfile=${encoder.font}:textfile=${textFile}:expansion=none:fontcolor=white` +
           `:fontsize=${Math.round(width / 28)}:line_spacing=8:x=(w-text_w)/2:y=(h-text_h)/2` +
@@ -277,9 +287,7 @@ export class ClipStore {
           fix: 'check that ffmpeg works (ffmpeg -version) or set FFMPEG_PATH to another build',
         });
       }
-      await rename(temp, file);
     } finally {
-      await rm(temp, { force: true });
       await rm(textFile, { force: true });
     }
   }
