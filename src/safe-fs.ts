@@ -12,6 +12,7 @@
  * - {@link refuseLink}: throws when `rel` (or a folder above it) is a link.
  * - {@link tempName}: an unguessable name beside `rel`, for a writer that creates it itself.
  * - {@link writeFileAtomic}: exclusive temporary file, fsync, rename into place.
+ * - {@link withAtomicFile}: the same for a file another program (ffmpeg) writes.
  * - {@link placeCopy}: hard link (else copy) of one file to another name, replaced atomically.
  * - {@link removeOwned}: unlinks one file this run created.
  */
@@ -159,6 +160,35 @@ export async function writeFileAtomic(
     throw err;
   }
   return target;
+}
+
+/**
+ * Replaces `file` with what `write` puts at a temporary path beside it, for writers that must
+ * create the file themselves (ffmpeg). The temporary name is unguessable and created
+ * exclusively first, so `write` never writes through someone else's file or link; it keeps
+ * `file`'s extension (ffmpeg picks the format by it). What `write` resolves to is returned
+ * once the file is synced and renamed into place; on any failure the temporary file goes.
+ */
+export async function withAtomicFile<T>(
+  file: string,
+  write: (tmp: string) => Promise<T>,
+): Promise<T> {
+  const tmp = tempName(file, `.tmp${path.extname(file)}`);
+  await (await open(tmp, 'wx')).close();
+  try {
+    const result = await write(tmp);
+    const handle = await open(tmp, constants.O_RDWR | O_NOFOLLOW);
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, file);
+    return result;
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
 }
 
 /**

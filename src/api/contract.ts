@@ -55,10 +55,6 @@ export function codePointLength(text: string): number {
   return count;
 }
 
-export function isAssetRef(url: string): boolean {
-  return ASSET_REF.test(url);
-}
-
 /** A public http(s) URL or an `asset://` reference; nothing local, relative or of another scheme. */
 export function checkMediaUrl(url: string): string | undefined {
   if (url.startsWith('asset://')) {

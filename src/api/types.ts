@@ -33,7 +33,7 @@ const UPSTREAM_STATUS: Record<string, TaskStatus> = {
 /** A task id the client accepts: it names files, journal lines and URL paths. */
 export const TASK_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 /** Longest `metadata.url` accepted. */
-export const MAX_URL_LENGTH = 4096;
+const MAX_URL_LENGTH = 4096;
 
 /** Why an answer is not a usable task, in words for an error message. */
 export type TaskProblem = { problem: string };
@@ -48,7 +48,7 @@ function text(value: unknown, secrets: readonly string[], max: number): string |
 }
 
 /** An http(s) URL of sane length, else undefined: the file must come from a web server. */
-export function checkResultUrl(value: unknown): string | undefined {
+function checkResultUrl(value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length > MAX_URL_LENGTH) return undefined;
   try {
     const url = new URL(value);

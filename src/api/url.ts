@@ -1,11 +1,16 @@
+import { isIP } from 'node:net';
 import { UsageError } from '../errors.js';
 
-const LOOPBACK_NAMES = new Set(['localhost', '[::1]', '::1']);
-
-/** Whether a URL's host is this machine (127.0.0.0/8, ::1, localhost). */
+/**
+ * Whether a host (as `URL.hostname` gives it, IPv6 with or without brackets) is this
+ * machine: a literal in 127.0.0.0/8, ::1, or `localhost`, which callers never resolve
+ * through DNS. Any other name is refused: a resolver could answer anything for it.
+ */
 export function isLoopbackHost(hostname: string): boolean {
-  if (LOOPBACK_NAMES.has(hostname)) return true;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+  const host = hostname.replace(/^\[(.*)\]$/, '$1');
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return isIP(host) === 6 && host === '::1';
 }
 
 /**

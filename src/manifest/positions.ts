@@ -58,15 +58,6 @@ export class SourceMap {
   }
 }
 
-/** Formats a path as the manifest's readers write it: `shots[2].assets.images[0]`. */
-export function formatPath(path: ManifestPath): string {
-  let out = '';
-  for (const segment of path) {
-    out += typeof segment === 'number' ? `[${segment}]` : out === '' ? segment : `.${segment}`;
-  }
-  return out || '(top level)';
-}
-
 /** `/shots/2/duration` from `['shots', 2, 'duration']`. */
 export function toPointer(path: ManifestPath): string {
   return path.map((s) => `/${String(s).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');

@@ -2,7 +2,7 @@ import { LIMITS } from '../models.js';
 import type { Origin, ResolvedShot } from './request.js';
 import type { ManifestPath } from './positions.js';
 
-/** Seconds of a transition that names no duration; the stitcher uses the same default. */
+/** Seconds of a transition that names no duration: the checks here and the stitcher alike. */
 export const DEFAULT_TRANSITION_SECONDS = 0.5;
 
 export type Report = (path: ManifestPath, message: string, fix: string) => void;

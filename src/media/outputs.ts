@@ -1,20 +1,12 @@
 import path from 'node:path';
 import { PIXEL_SIZES } from '../models.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
-import type { StitchOptions, Transition, TransitionType } from './stitch-plan.js';
+import type { Stitch, Transition as TransitionSpec } from '../manifest/types.gen.js';
+import { DEFAULT_TRANSITION_SECONDS } from '../manifest/stitch-rules.js';
+import type { StitchOptions, Transition } from './stitch-plan.js';
 
-/** The manifest's `stitch` section, as the schema allows it. */
-export interface StitchSpec {
-  output?: string;
-  order?: string[];
-  transition?: { type?: string; duration?: number };
-  audio?: 'keep' | 'mute';
-  soundtrack?: { file: string; volume?: number; fade_out?: number; mode?: 'mix' | 'replace' };
-  size?: string;
-  fit?: 'pad' | 'crop';
-  crf?: number;
-  preset?: string;
-}
+/** The manifest's `stitch` section: the schema's generated type, never a copy of it. */
+export type StitchSpec = Stitch;
 
 export interface StitchJob {
   variant: string | null;
@@ -26,18 +18,14 @@ export interface SkippedOutput {
   reason: string;
 }
 
-export const DEFAULT_TRANSITION_SECONDS = 0.5;
-
 /** One planned take (shot id, variant, take) as a map key. */
 export function takeKey(shot: Pick<PlannedShot, 'id' | 'variant' | 'take'>): string {
   return `${shot.id}\u0000${shot.variant ?? ''}\u0000${shot.take}`;
 }
 
-function transitionOf(
-  spec: { type?: string; duration?: number } | undefined,
-): Transition | undefined {
+function transitionOf(spec: TransitionSpec | undefined): Transition | undefined {
   if (!spec) return undefined;
-  const type = (spec.type ?? 'fade') as TransitionType;
+  const type = spec.type ?? 'fade';
   return { type, duration: type === 'cut' ? 0 : (spec.duration ?? DEFAULT_TRANSITION_SECONDS) };
 }
 
@@ -89,7 +77,7 @@ export function stitchJobs(
           file: clipFile(s)!,
           id: s.id,
           ...(s.trim ? { trim: s.trim } : {}),
-          ...(s.transition ? { transition: transitionOf(s.transition)! } : {}),
+          ...(s.transition ? { transition: transitionOf(s.transition as TransitionSpec)! } : {}),
         })),
         transition: transitionOf(spec.transition) ?? { type: 'cut', duration: 0 },
         audio: spec.audio ?? 'keep',

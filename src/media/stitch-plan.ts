@@ -163,7 +163,7 @@ export function buildConcatList(files: readonly string[]): string {
 }
 
 /** The length of a clip's picture: the video stream's duration when known, else the file's. */
-export function clipDuration(info: ProbeResult): number {
+function clipDuration(info: ProbeResult): number {
   return info.video?.durationSec ?? info.durationSec;
 }
 

@@ -1,10 +1,11 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MediaError } from '../errors.js';
+import { tempName, withAtomicFile } from '../safe-fs.js';
 import { detectFeatures, locateTool, type FfmpegFeatures } from './locate.js';
 import { checkVideo, probe, probeAll, type ProbeResult } from './probe.js';
 import { runFfmpeg, type FfmpegProgress } from './run-ffmpeg.js';
-import { planStitch, type StitchOptions } from './stitch-plan.js';
+import { planStitch, type StitchOptions, type StitchPlan } from './stitch-plan.js';
 
 export interface StitchProgressInfo extends FfmpegProgress {
   path: 'copy' | 'normalise';
@@ -45,66 +46,78 @@ export async function stitch(options: StitchOptions, deps: StitchDeps = {}): Pro
   );
 
   const output = path.resolve(options.output);
-  const dir = path.dirname(output);
   const base = path.basename(output);
-  const tag = `${process.pid}.${Date.now().toString(36)}`;
-  const tmpOutput = path.join(dir, `.${base}.${tag}.tmp${path.extname(base)}`);
-  const listFile = path.join(dir, `.${base}.${tag}.concat.txt`);
-
-  const plan = planStitch({ ...options, output }, probes, {
-    features,
-    outputFile: tmpOutput,
-    listFile,
-  });
-
-  await mkdir(dir, { recursive: true });
-  try {
-    if (plan.concatList !== undefined) await writeFile(listFile, plan.concatList, 'utf8');
-    const onProgress = deps.onProgress;
-    await runFfmpeg(features.path, plan.args, {
-      what: `stitching ${base}`,
-      signal: deps.signal,
-      onProgress: onProgress
-        ? (p) => {
-            const fraction = p.done
-              ? 1
-              : Math.min(
-                  1,
-                  plan.expectedDurationSec > 0 ? p.outTimeSec / plan.expectedDurationSec : 0,
-                );
-            onProgress(fraction, {
-              ...p,
-              path: plan.path,
-              expectedDurationSec: plan.expectedDurationSec,
-            });
-          }
-        : undefined,
+  const listFile = tempName(output, '.concat.txt');
+  await mkdir(path.dirname(output), { recursive: true });
+  return withAtomicFile(output, async (tmpOutput) => {
+    const plan = planStitch({ ...options, output }, probes, {
+      features,
+      outputFile: tmpOutput,
+      listFile,
     });
-    const result = await probe(tmpOutput, { env, signal: deps.signal, cache: false });
     try {
-      // Two frames, plus one AAC frame: the container ends with whichever stream ends last.
-      checkVideo(result, {
-        expectDurationSec: plan.expectedDurationSec,
-        toleranceSec: plan.toleranceSec ?? 2 / plan.fps + 1024 / 44100,
+      if (plan.concatList !== undefined) {
+        await writeFile(listFile, plan.concatList, { encoding: 'utf8', flag: 'wx' });
+      }
+      const result = await encode(plan, tmpOutput, base, {
+        ...deps,
+        env,
+        ffmpegPath: features.path,
       });
-    } catch (cause) {
-      throw new MediaError(`the stitched ${base} failed its check: ${(cause as Error).message}`, {
-        code: 'stitch_check_failed',
-        cause,
-        fix: 'report this with the clips that caused it; run with another ffmpeg via FFMPEG_PATH',
-      });
+      return {
+        output,
+        path: plan.path,
+        durationSec: result.durationSec,
+        expectedDurationSec: plan.expectedDurationSec,
+        warnings: plan.warnings,
+        probe: { ...result, file: output },
+      };
+    } finally {
+      if (plan.concatList !== undefined) await rm(listFile, { force: true });
     }
-    await rename(tmpOutput, output);
-    return {
-      output,
-      path: plan.path,
-      durationSec: result.durationSec,
-      expectedDurationSec: plan.expectedDurationSec,
-      warnings: plan.warnings,
-      probe: { ...result, file: output },
-    };
-  } finally {
-    await rm(tmpOutput, { force: true });
-    if (plan.concatList !== undefined) await rm(listFile, { force: true });
+  });
+}
+
+/** Runs the planned ffmpeg into `tmpOutput` and checks the result with ffprobe. */
+async function encode(
+  plan: StitchPlan,
+  tmpOutput: string,
+  base: string,
+  deps: StitchDeps & { env: NodeJS.ProcessEnv; ffmpegPath: string },
+): Promise<ProbeResult> {
+  const onProgress = deps.onProgress;
+  await runFfmpeg(deps.ffmpegPath, plan.args, {
+    what: `stitching ${base}`,
+    signal: deps.signal,
+    onProgress: onProgress
+      ? (p) => {
+          const fraction = p.done
+            ? 1
+            : Math.min(
+                1,
+                plan.expectedDurationSec > 0 ? p.outTimeSec / plan.expectedDurationSec : 0,
+              );
+          onProgress(fraction, {
+            ...p,
+            path: plan.path,
+            expectedDurationSec: plan.expectedDurationSec,
+          });
+        }
+      : undefined,
+  });
+  const result = await probe(tmpOutput, { env: deps.env, signal: deps.signal, cache: false });
+  try {
+    // Two frames, plus one AAC frame: the container ends with whichever stream ends last.
+    checkVideo(result, {
+      expectDurationSec: plan.expectedDurationSec,
+      toleranceSec: plan.toleranceSec ?? 2 / plan.fps + 1024 / 44100,
+    });
+  } catch (cause) {
+    throw new MediaError(`the stitched ${base} failed its check: ${(cause as Error).message}`, {
+      code: 'stitch_check_failed',
+      cause,
+      fix: 'report this with the clips that caused it; run with another ffmpeg via FFMPEG_PATH',
+    });
   }
+  return result;
 }

@@ -1,6 +1,7 @@
-import { rename, rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { MediaError } from '../errors.js';
+import { withAtomicFile } from '../safe-fs.js';
 import { detectFeatures, locateTool, type FfmpegFeatures } from './locate.js';
 import { probe } from './probe.js';
 import { runFfmpeg } from './run-ffmpeg.js';
@@ -24,21 +25,13 @@ async function ffmpegFeatures(deps: MediaDeps): Promise<FfmpegFeatures> {
   return deps.features ?? detectFeatures(locateTool('ffmpeg', deps.env ?? process.env));
 }
 
-function tempBeside(file: string): string {
-  const ext = path.extname(file) || '.jpg';
-  return path.join(
-    path.dirname(file),
-    `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp${ext}`,
-  );
-}
-
-async function writeAtomically(
+/** Writes `out` through ffmpeg under a temporary name; an empty result is an error. */
+function writeAtomically(
   out: string,
   produce: (tmp: string) => Promise<void>,
   what: string,
 ): Promise<void> {
-  const tmp = tempBeside(out);
-  try {
+  return withAtomicFile(out, async (tmp) => {
     await produce(tmp);
     const info = await stat(tmp).catch(() => undefined);
     if (!info?.size) {
@@ -47,10 +40,7 @@ async function writeAtomically(
         fix: 'the clip may be shorter than the time asked for',
       });
     }
-    await rename(tmp, out);
-  } finally {
-    await rm(tmp, { force: true });
-  }
+  });
 }
 
 /**

@@ -1,6 +1,15 @@
 import type { StitchedOutput } from '../media/assemble.js';
-/** Where a shot stands at the end of a run. `unknown`: submitted, but its outcome was not seen. */
-export type ShotStatus = 'done' | 'failed' | 'unknown' | 'pending' | 'skipped';
+/** Where a shot stands at the end of a run: the one shot status of render and report alike. */
+export type ShotStatus =
+  /** Its verified file is on disk. */
+  | 'done'
+  | 'failed'
+  /** The submission may or may not have created a task; not resubmitted. */
+  | 'unknown'
+  /** A task exists but is not finished (deadline, Ctrl-C): the next run picks it up. */
+  | 'pending'
+  /** Not started (Ctrl-C or a stopped run before its turn). */
+  | 'skipped';
 
 /** One shot (one variant, one take) in the run report. */
 export interface ShotReport {

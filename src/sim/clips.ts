@@ -1,11 +1,12 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { setPriority, tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import pLimit from 'p-limit';
 import { MediaError } from '../errors.js';
+import { tempName, withAtomicFile } from '../safe-fs.js';
+import { FFMPEG_HEAD, findFont } from '../media/ffmpeg-common.js';
 import { detectFeatures, locateTool, type FfmpegFeatures } from '../media/locate.js';
 import {
   DEFAULT_RATIO,
@@ -63,14 +64,6 @@ const FPS = 24;
 const FORMAT_VERSION = 2;
 const PALETTE = ['1f77b4', 'ff7f0e', '2ca02c', 'd62728', '9467bd', '8c564b', 'e377c2', '17becf'];
 const TONES = [330, 392, 440, 494, 523, 587, 659, 740];
-const FONTS = [
-  '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
-  '/usr/share/fonts/dejavu/DejaVuSans.ttf',
-  '/usr/share/fonts/TTF/DejaVuSans.ttf',
-  '/usr/local/share/fonts/DejaVuSans.ttf',
-  '/System/Library/Fonts/Supplemental/Arial.ttf',
-  '/Library/Fonts/Arial.ttf',
-];
 // Paths put into a filtergraph unescaped must not carry any of its special characters.
 const SAFE_PATH = /^[\w./-]+$/;
 
@@ -133,7 +126,9 @@ export class ClipStore {
       }
       let font: string | undefined;
       if (ffmpeg.filters.has('drawtext')) {
-        font = FONTS.find((file) => SAFE_PATH.test(file) && existsSync(file));
+        // The label is ASCII (see promptLabel), so any Latin font draws it.
+        font = findFont();
+        if (font && !SAFE_PATH.test(font)) font = undefined;
         if (!font) this.options.onWarn('no font file found: clips carry no text');
       }
       return { ffmpeg, font };
@@ -198,9 +193,18 @@ export class ClipStore {
     if (this.abort.signal.aborted)
       throw new MediaError('the simulator is closing', { code: 'aborted' });
     await mkdir(this.dir, { recursive: true });
-    const stem = `${file}.${process.pid}.${randomUUID().slice(0, 8)}`;
-    const temp = `${stem}.tmp.mp4`;
-    const textFile = `${stem}.txt`;
+    await withAtomicFile(file, (temp) => this.run(encoder, spec, colour, text, temp));
+  }
+
+  /** One ffmpeg encode of the clip for `spec` into `temp`. */
+  private async run(
+    encoder: Encoder,
+    spec: ClipSpec,
+    colour: number,
+    text: string | undefined,
+    temp: string,
+  ): Promise<void> {
+    const textFile = tempName(temp, '.drawtext.txt');
     const { width, height, seconds } = spec;
     const frames = FPS * seconds + 1;
     const marker = Math.max(8, Math.round(Math.min(width, height) / 10));
@@ -211,7 +215,7 @@ export class ClipStore {
       `trim=end_frame=${frames}`,
     ];
     if (text && encoder.font && SAFE_PATH.test(textFile)) {
-      await writeFile(textFile, text);
+      await writeFile(textFile, text, { flag: 'wx' });
       filters.push(
         `drawtext=fontfile=${encoder.font}:textfile=${textFile}:expansion=none:fontcolor=white` +
           `:fontsize=${Math.round(width / 28)}:line_spacing=8:x=(w-text_w)/2:y=(h-text_h)/2` +
@@ -219,11 +223,7 @@ export class ClipStore {
       );
     }
     const args = [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-nostdin',
-      '-y',
+      ...FFMPEG_HEAD,
       '-f',
       'lavfi',
       '-i',
@@ -287,9 +287,7 @@ export class ClipStore {
           fix: 'check that ffmpeg works (ffmpeg -version) or set FFMPEG_PATH to another build',
         });
       }
-      await rename(temp, file);
     } finally {
-      await rm(temp, { force: true });
       await rm(textFile, { force: true });
     }
   }

@@ -1,18 +1,12 @@
 export { startSimulator, parseRange, type Simulator, type SimulatorStats } from './server.js';
 export { readLedger, type Ledger, type LedgerEntry } from './ledger.js';
-export { KEPT_BODY_LIMIT, type KeptBody } from './kept.js';
+export { KEPT_BODY_LIMIT } from './kept.js';
 export {
   parseLatency,
   parseFaults,
-  checkRate,
-  FAULT_KINDS,
-  DEFAULT_LATENCY,
-  DEFAULT_SLOW_SECONDS,
   type SimulatorOptions,
-  type SimulatorLogEvent,
   type LatencyRange,
   type FaultKind,
   type FaultRates,
 } from './options.js';
-export type { TaskObject, TaskStatus, TaskError } from './tasks.js';
-export { clipSpec, type ClipSpec, type ClipStats } from './clips.js';
+export type { TaskObject } from './tasks.js';

@@ -25,7 +25,7 @@ export interface KeptBody {
  * The fields of a (checked) body that decide its clip (model, prompt, seconds, size, ratio,
  * audio) and its lifecycle (webhook). The prompt is bounded by the contract (2500 code points).
  */
-export function essentials(body: VideoRequest): VideoRequest {
+function essentials(body: VideoRequest): VideoRequest {
   const kept: VideoRequest = { model: body.model, prompt: body.prompt };
   if (body.duration !== undefined) kept.duration = body.duration;
   if (body.size !== undefined) kept.size = body.size;

@@ -1,6 +1,7 @@
 import type { VideoRequest } from '../api/contract.js';
 import { readStoredTasks } from './state.js';
-import { TaskBoard, billableSeconds, type TaskStatus } from './tasks.js';
+import type { TaskStatus } from '../api/types.js';
+import { TaskBoard, billableSeconds } from './tasks.js';
 
 /** One accepted submission in the ledger. */
 export interface LedgerEntry {

@@ -58,8 +58,8 @@ export interface SimulatorOptions {
   onLog?: (event: SimulatorLogEvent) => void;
 }
 
-export const DEFAULT_LATENCY: LatencyRange = { min: 2, max: 6 };
-export const DEFAULT_SLOW_SECONDS = 3;
+const DEFAULT_LATENCY: LatencyRange = { min: 2, max: 6 };
+const DEFAULT_SLOW_SECONDS = 3;
 
 const NUMBER = String.raw`(\d+(?:\.\d+)?)`;
 const LATENCY_FORM = new RegExp(`^${NUMBER}(?:\\s*-\\s*${NUMBER})?\\s*s?$`);
@@ -113,7 +113,7 @@ export function parseFaults(text: string): FaultRates {
 }
 
 /** Checks a share from 0 to 1; throws a UsageError showing the bad value otherwise. */
-export function checkRate(what: string, value: number): number {
+function checkRate(what: string, value: number): number {
   if (!Number.isFinite(value) || value < 0 || value > 1) {
     throw new UsageError(
       `${what} rate ${value} is not a share from 0 to 1`,

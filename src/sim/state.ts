@@ -5,20 +5,11 @@
  * them can resume. The folder lives in the output folder, which is untrusted input: symlinks
  * are refused, and every line is checked before it is believed.
  */
-import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import {
-  lstat,
-  mkdir,
-  open,
-  readFile,
-  rename,
-  rm,
-  writeFile,
-  type FileHandle,
-} from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { writeFileAtomic } from '../safe-fs.js';
 import { checkRequest, type VideoRequest } from '../api/contract.js';
 import type { SimTask, TaskError } from './tasks.js';
 
@@ -252,14 +243,7 @@ export class SimState {
 
   /** Remembers the file port (temporary file, then rename: never half written). */
   async saveFilePort(port: number): Promise<void> {
-    const file = path.join(this.dir, PORTS_FILE);
-    const temp = `${file}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
-    try {
-      await writeFile(temp, JSON.stringify({ file_port: port }), { flag: 'wx' });
-      await rename(temp, file);
-    } finally {
-      await rm(temp, { force: true });
-    }
+    await writeFileAtomic(this.dir, PORTS_FILE, JSON.stringify({ file_port: port }));
   }
 
   /** Waits for the writes under way and closes the file. */

@@ -1,10 +1,9 @@
 import { LIMITS } from '../models.js';
 import type { VideoRequest } from '../api/contract.js';
+import type { TaskStatus } from '../api/types.js';
 import type { KeptBody } from './kept.js';
 import type { LatencyRange } from './options.js';
 import { taskId, type Random } from './random.js';
-
-export type TaskStatus = 'queued' | 'in_progress' | 'completed' | 'failed';
 
 export interface TaskError {
   message: string;

@@ -1,5 +1,5 @@
 import { request } from 'node:https';
-import { isIP } from 'node:net';
+import { isLoopbackHost } from '../api/url.js';
 
 /**
  * The URL to connect to for a webhook on this machine, its host a literal loopback address
@@ -13,14 +13,9 @@ export function loopbackTarget(url: string): URL | undefined {
   } catch {
     return undefined;
   }
-  const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (host === 'localhost') {
-    target.hostname = '127.0.0.1';
-    return target;
-  }
-  if (isIP(host) === 4 && host.startsWith('127.')) return target;
-  if (isIP(host) === 6 && host === '::1') return target;
-  return undefined;
+  if (!isLoopbackHost(target.hostname)) return undefined;
+  if (target.hostname === 'localhost') target.hostname = '127.0.0.1';
+  return target;
 }
 
 /** Whether a URL's host is this machine: the only place the simulator will call back. */

@@ -75,6 +75,16 @@ describe('base URL', () => {
     expect(isLoopbackHost('127.0.0.2')).toBe(true);
     expect(isLoopbackHost('10.0.0.1')).toBe(false);
   });
+
+  it('takes only literal loopback addresses, the one check the simulator shares', () => {
+    expect(isLoopbackHost('::1')).toBe(true);
+    expect(isLoopbackHost('127.255.255.254')).toBe(true);
+    // Not an address at all, so it would be looked up by name.
+    expect(isLoopbackHost('127.0.0.300')).toBe(false);
+    expect(isLoopbackHost('127.0.0.1.nip.io')).toBe(false);
+    expect(isLoopbackHost('app.localhost')).toBe(false);
+    expect(isLoopbackHost('[::ffff:7f00:1]')).toBe(false);
+  });
 });
 
 describe('redact and .env', () => {

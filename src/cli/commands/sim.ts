@@ -1,6 +1,7 @@
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { ShotlistError, UsageError } from '../../errors.js';
+import type { Simulator } from '../../sim/index.js';
+import { parseCommandArgs } from '../args.js';
 import type { CliContext } from '../context.js';
 
 export const help = `Usage: shotlist sim [options]
@@ -42,59 +43,65 @@ function number(flag: string, text: string | undefined, integer: boolean): numbe
   return value;
 }
 
+const FLAGS = {
+  port: { type: 'string' },
+  'api-key': { type: 'string' },
+  latency: { type: 'string' },
+  'fail-rate': { type: 'string' },
+  faults: { type: 'string' },
+  'slow-seconds': { type: 'string' },
+  'max-concurrent': { type: 'string' },
+  seed: { type: 'string' },
+  'cache-dir': { type: 'string' },
+  'state-dir': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = ReturnType<typeof parseCommandArgs<typeof FLAGS>>['values'];
+
+function parseFlags(argv: string[]): Values {
+  const { values, positionals } = parseCommandArgs(argv, FLAGS, help);
+  if (positionals.length > 0) {
+    throw new UsageError(
+      `unexpected argument ${JSON.stringify(positionals[0])}`,
+      'shotlist sim takes options only; --help lists them',
+    );
+  }
+  return values;
+}
+
+async function start(ctx: CliContext, values: Values): Promise<Simulator> {
+  const { startSimulator } = await import('../../sim/index.js');
+  const apiKey = values['api-key'] ?? ctx.env.SHOTLIST_API_KEY;
+  return startSimulator({
+    port: number('port', values.port, true),
+    apiKey: apiKey === '' ? undefined : apiKey,
+    latency: values.latency,
+    failRate: number('fail-rate', values['fail-rate'], false),
+    faults: values.faults,
+    slowSeconds: number('slow-seconds', values['slow-seconds'], false),
+    maxConcurrent: number('max-concurrent', values['max-concurrent'], true),
+    seed: number('seed', values.seed, true),
+    cacheDir: values['cache-dir'],
+    stateDir:
+      values['state-dir'] === undefined ? undefined : path.resolve(ctx.cwd, values['state-dir']),
+    env: ctx.env,
+    onLog: (event) => ctx.stderr.write(`${event.level}: ${event.message}\n`),
+  });
+}
+
 /** `shotlist sim`: serves the simulator until the context's signal aborts. */
 export default async function sim(ctx: CliContext): Promise<number> {
-  let values;
+  let values: Values;
+  let simulator: Simulator;
   try {
-    ({ values } = parseArgs({
-      args: ctx.argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        port: { type: 'string' },
-        'api-key': { type: 'string' },
-        latency: { type: 'string' },
-        'fail-rate': { type: 'string' },
-        faults: { type: 'string' },
-        'slow-seconds': { type: 'string' },
-        'max-concurrent': { type: 'string' },
-        seed: { type: 'string' },
-        'cache-dir': { type: 'string' },
-        'state-dir': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    ctx.stderr.write(
-      `shotlist sim: ${(error as Error).message}\n  fix: run shotlist sim --help for the options\n`,
-    );
-    return 2;
-  }
-  if (values.help) {
-    ctx.stdout.write(`${help}\n`);
-    return 0;
-  }
-
-  const { startSimulator } = await import('../../sim/index.js');
-  let simulator;
-  try {
-    const apiKey = values['api-key'] ?? ctx.env.SHOTLIST_API_KEY;
-    simulator = await startSimulator({
-      port: number('port', values.port, true),
-      apiKey: apiKey === '' ? undefined : apiKey,
-      latency: values.latency,
-      failRate: number('fail-rate', values['fail-rate'], false),
-      faults: values.faults,
-      slowSeconds: number('slow-seconds', values['slow-seconds'], false),
-      maxConcurrent: number('max-concurrent', values['max-concurrent'], true),
-      seed: number('seed', values.seed, true),
-      cacheDir: values['cache-dir'],
-      stateDir:
-        values['state-dir'] === undefined ? undefined : path.resolve(ctx.cwd, values['state-dir']),
-      env: ctx.env,
-      onLog: (event) => ctx.stderr.write(`${event.level}: ${event.message}\n`),
-    });
+    values = parseFlags(ctx.argv);
+    if (values.help) {
+      ctx.stdout.write(`${help}\n`);
+      return 0;
+    }
+    simulator = await start(ctx, values);
   } catch (error) {
     if (error instanceof ShotlistError) {
       ctx.stderr.write(
