@@ -7,20 +7,12 @@ import type { ChargeKind, CostLedger, Money } from './cost.js';
 import type { ShotError } from './events.js';
 import type { AssessedShot, ShotState } from './state.js';
 import type { ClipVersion } from './store.js';
+import type { ShotStatus } from '../report/types.js';
 
 export type { Money };
 
-/** How a shot ended in this run. */
-export type ShotOutcome =
-  /** Its verified file is on disk. */
-  | 'done'
-  | 'failed'
-  /** The submission may or may not have created a task; not resubmitted. */
-  | 'unknown'
-  /** A task exists but is not finished (deadline, Ctrl-C): the next run picks it up. */
-  | 'pending'
-  /** Not started (Ctrl-C or a stopped run before its turn). */
-  | 'skipped';
+/** How a shot ended: the report's one shot status (render is above report). */
+export type ShotOutcome = ShotStatus;
 
 export interface Charge extends Money {
   kind: ChargeKind;
