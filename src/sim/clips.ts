@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, link, lstat, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { setPriority, tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -70,7 +71,36 @@ const SAFE_PATH = /^[\w./-]+$/;
 export interface ClipStoreOptions {
   env: NodeJS.ProcessEnv;
   cacheDir: string | undefined;
+  /**
+   * A cache shared by every simulator on this machine (clips depend only on their spec): a
+   * clip missing from `cacheDir` is linked from here before it is encoded, and a new one is
+   * linked here after. Keeps per-folder state (a resumable simulated run) as cheap as before.
+   */
+  sharedDir?: string;
   onWarn: (message: string) => void;
+}
+
+/** The machine-wide cache of simulated clips. */
+export const SHARED_CLIP_CACHE = path.join(tmpdir(), 'shotlist-sim-clips');
+
+/** Links `from` to `to` (a copy where links cannot be made); false when `from` is not there. */
+async function linkOrCopy(from: string, to: string): Promise<boolean> {
+  try {
+    if (!(await lstat(from)).isFile()) return false;
+    await mkdir(path.dirname(to), { recursive: true });
+    // A link is atomic; a copy (across file systems) goes through a temp name, so a reader
+    // never sees half a clip.
+    await link(from, to).catch(async () => {
+      const tmp = tempName(to);
+      await copyFile(from, tmp, constants.COPYFILE_EXCL);
+      await rename(tmp, to).catch((error: unknown) =>
+        rm(tmp, { force: true }).then(() => Promise.reject(error)),
+      );
+    });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 interface Encoder {
@@ -109,7 +139,7 @@ export class ClipStore {
   private encoder: Promise<Encoder> | undefined;
 
   constructor(private readonly options: ClipStoreOptions) {
-    this.dir = options.cacheDir ?? path.join(tmpdir(), 'shotlist-sim-clips');
+    this.dir = options.cacheDir ?? SHARED_CLIP_CACHE;
   }
 
   /** Finds ffmpeg and a font once; rejects with a MediaError when no usable ffmpeg exists. */
@@ -173,8 +203,14 @@ export class ClipStore {
       } catch {
         // not cached yet
       }
+      const shared = this.options.sharedDir && path.join(this.options.sharedDir, `${key}.mp4`);
+      if (shared && shared !== file && (await linkOrCopy(shared, file))) {
+        this.stats.cache_hits++;
+        return file;
+      }
       await this.limit(() => this.encode(encoder, spec, colour, text, file));
       this.stats.encoded++;
+      if (shared && shared !== file) await linkOrCopy(file, shared);
       return file;
     })();
     this.pending.set(key, job);

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ShotlistError, UsageError } from '../errors.js';
 import { checkRequest, type VideoRequest } from '../api/contract.js';
-import { ClipStore, clipSpec, type ClipStats } from './clips.js';
+import { ClipStore, SHARED_CLIP_CACHE, clipSpec, type ClipStats } from './clips.js';
 import { KEPT_WEBHOOK_LIMIT, keepBody } from './kept.js';
 import { buildLedger, type Ledger } from './ledger.js';
 import {
@@ -193,6 +193,7 @@ class SimulatorServer {
     this.clips = new ClipStore({
       env: options.env,
       cacheDir: options.cacheDir ?? (state ? path.join(state.dir, CLIPS_FOLDER) : undefined),
+      ...(state && !options.cacheDir ? { sharedDir: SHARED_CLIP_CACHE } : {}),
       onWarn: (message) => options.onLog({ level: 'warn', message }),
     });
     this.cacheDir = this.clips.dir;
