@@ -1,7 +1,7 @@
 /** `runManifest`: the programmatic twin of `shotlist run`. */
 import { resolveApiKey } from '../api/key.js';
 import { BudgetError, EXIT_CODES, UsageError } from '../errors.js';
-import { formatMoney } from '../plan/budget.js';
+import { formatMoney } from '../plan/money.js';
 import { SIMULATOR_BASE } from './base.js';
 import { executeRun, needsApi } from './execute.js';
 import { prepareRun } from './prepare.js';

@@ -1,4 +1,4 @@
-import { formatMoney as money } from './budget.js';
+import { formatMoney as money } from './money.js';
 import type { Plan, PlannedShot } from './types.js';
 
 function table(rows: string[][], rightAligned: ReadonlySet<number>): string {
