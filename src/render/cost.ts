@@ -24,6 +24,8 @@ export interface CostLedger {
   atRisk: Money;
   /** Submissions that created (or may have created) a task. */
   tasks: number;
+  /** Seconds billed or at risk without a price: a cost limit cannot vouch for them. */
+  unpricedSeconds: number;
   rows: CostRow[];
 }
 
@@ -112,7 +114,14 @@ function attempts(entries: readonly JournalEntry[]): Attempt[] {
  * a model without one adds seconds but no cost).
  */
 export function costLedger(entries: readonly JournalEntry[], prices: Prices): CostLedger {
-  const ledger: CostLedger = { billed: none(), failed: none(), atRisk: none(), tasks: 0, rows: [] };
+  const ledger: CostLedger = {
+    billed: none(),
+    failed: none(),
+    atRisk: none(),
+    tasks: 0,
+    unpricedSeconds: 0,
+    rows: [],
+  };
   const rows = new Map<string, CostRow>();
   for (const a of attempts(entries)) {
     if (a.kind === 'refused') continue;
@@ -125,6 +134,7 @@ export function costLedger(entries: readonly JournalEntry[], prices: Prices): Co
     }
     const field = a.kind === 'at_risk' ? 'atRisk' : a.kind;
     const price = prices.of(a);
+    if (price === null && field !== 'failed') ledger.unpricedSeconds += a.seconds;
     addCharge(row[field], a.seconds, price, prices);
     addCharge(ledger[field], a.seconds, price, prices);
   }
