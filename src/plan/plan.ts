@@ -140,12 +140,16 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
     concurrency: manifest.concurrency ?? null,
     shots,
     totals,
-    budget: checkBudget(limits, {
-      seconds,
-      cost: totals.cost,
-      unpriced_seconds: unpriced,
-      currency,
-    }),
+    budget: {
+      ...checkBudget(limits, { seconds, cost: totals.cost, unpriced_seconds: unpriced, currency }),
+      // Limits over every run: `run` checks them against the journal.
+      ...(manifest.budget?.max_total_cost !== undefined
+        ? { max_total_cost: manifest.budget.max_total_cost }
+        : {}),
+      ...(manifest.budget?.max_total_seconds !== undefined
+        ? { max_total_seconds: manifest.budget.max_total_seconds }
+        : {}),
+    },
     stitch: (manifest.stitch as Record<string, unknown> | undefined) ?? null,
     order: ids,
     variants: variantIndexes.map((v) => (v === null ? null : manifest.variants![v]!.name)),

@@ -54,6 +54,8 @@ export function planJson(p: Plan) {
     budget: {
       max_cost: p.budget.max_cost,
       max_seconds: p.budget.max_seconds,
+      max_total_cost: p.budget.max_total_cost ?? null,
+      max_total_seconds: p.budget.max_total_seconds ?? null,
       ok: p.budget.ok,
       reason: p.budget.reason,
     },
