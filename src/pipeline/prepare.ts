@@ -12,6 +12,7 @@ import { assessShots, summarizeAssessment, type AssessmentSummary } from '../ren
 import { SIMULATOR_BASE, chooseBase } from './base.js';
 import { foreignTasks } from './clips.js';
 import { defaultOutDir } from './out-dir.js';
+import { checkSavedPlan } from './saved-plan.js';
 import type { PreparedRun, RunCallbacks, RunOptions } from './types.js';
 
 function checkFlags(options: RunOptions): void {
@@ -131,7 +132,7 @@ export async function prepareRun(
           jobSpend(journal.entries, fullPlan, !!options.simulate, summary),
           plan.totals.currency,
         );
-  return {
+  const prepared: PreparedRun = {
     manifestFile,
     plan,
     fullPlan,
@@ -145,6 +146,10 @@ export async function prepareRun(
     budget,
     foreign: foreignTasks(journal.shots, base.journalBase),
   };
+  if (options.savedPlan !== undefined) {
+    await checkSavedPlan(path.resolve(cwd, options.savedPlan), prepared, loaded.manifest.pricing);
+  }
+  return prepared;
 }
 
 /**

@@ -43,6 +43,11 @@ export interface RunOptions {
    * this is `'allow'`: the explicit override for a program that has decided to spend anyway.
    */
   overBudget?: 'refuse' | 'allow';
+  /**
+   * A plan saved by `plan --save`: the run sends exactly it, or refuses before sending
+   * anything when the manifest, prices, flags or journal drifted since.
+   */
+  savedPlan?: string;
 }
 
 /** How a run reports while it works; every callback is optional. */
