@@ -5,7 +5,7 @@ import {
   formatMoney,
   roundMoney,
   sumMoney,
-} from '../../../src/plan/money.js';
+} from '../../src/plan/money.js';
 
 describe('money', () => {
   it('knows the minor unit of a currency; 2 decimals when unknown', () => {
