@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  costOf,
-  currencyDigits,
-  formatMoney,
-  roundMoney,
-  sumMoney,
-} from '../../src/plan/money.js';
+import { costOf, currencyDigits, formatMoney, roundMoney, sumMoney } from '../../src/plan/money.js';
 
 describe('money', () => {
   it('knows the minor unit of a currency; 2 decimals when unknown', () => {
