@@ -216,13 +216,46 @@ function translate(error: ErrorObject): SchemaProblem | undefined {
   }
 }
 
+/**
+ * The errors worth showing of a value that may take one of several shapes (`anyOf`, e.g. a
+ * price or prices by size): when one shape fits the value's type, only its errors; otherwise
+ * only the first shape's type error. The `anyOf` summary itself says nothing more.
+ */
+function withoutShapeNoise(errors: readonly ErrorObject[]): ErrorObject[] {
+  const branch = (e: ErrorObject) => /^(.*\/anyOf)\/(\d+)\//.exec(e.schemaPath);
+  const isShapeType = (e: ErrorObject, m: RegExpExecArray) =>
+    e.keyword === 'type' && e.schemaPath === `${m[1]}/${m[2]}/type`;
+  const inside = (e: ErrorObject, at: string) =>
+    e.instancePath === at || e.instancePath.startsWith(`${at}/`);
+  const typed = new Set<string>();
+  return errors.filter((e) => {
+    if (e.keyword === 'anyOf') return false;
+    const m = branch(e);
+    if (!m || !isShapeType(e, m)) return true;
+    const fits = errors.some((o) => {
+      const om = branch(o);
+      return (
+        om !== null &&
+        om[1] === m[1] &&
+        om[2] !== m[2] &&
+        !isShapeType(o, om) &&
+        inside(o, e.instancePath)
+      );
+    });
+    const id = `${m[1]}|${e.instancePath}`;
+    if (fits || typed.has(id)) return false;
+    typed.add(id);
+    return true;
+  });
+}
+
 /** Validates plain data against the schema; every problem, translated for people. */
 export function checkSchema(data: unknown): SchemaProblem[] {
   const validate = validator();
   if (validate(data)) return [];
   const problems: SchemaProblem[] = [];
   const seen = new Set<string>();
-  for (const error of validate.errors ?? []) {
+  for (const error of withoutShapeNoise(validate.errors ?? [])) {
     // propertyNames reports once for the name and once for the object; keep the named one.
     if (error.keyword === 'propertyNames' && error.propertyName === undefined) continue;
     const problem =

@@ -117,13 +117,24 @@ export interface ShotlistManifest {
      */
     currency?: string;
     /**
-     * Price of one second of video, by model id.
+     * Price of one second of video, by model id: one price, or one per size ({ 480p: 0.5, 720p: 1.0 }). A size without a price is like a model without one: seconds shown, a cost budget refused.
      */
     per_second: {
       /**
-       * Price per second (>= 0).
+       * Price per second (>= 0), or an object of prices per second by size.
        */
-      [k: string]: number;
+      [k: string]:
+        | number
+        | {
+            /**
+             * Price per second at 480p (>= 0).
+             */
+            '480p'?: number;
+            /**
+             * Price per second at 720p (>= 0).
+             */
+            '720p'?: number;
+          };
     };
   };
   /**
@@ -138,6 +149,14 @@ export interface ShotlistManifest {
      * Most billable seconds a run may submit.
      */
     max_seconds?: number;
+    /**
+     * Most the whole job may cost over every run: what the journal says was billed, plus what may have been billed, plus this run's new spend.
+     */
+    max_total_cost?: number;
+    /**
+     * Most billable seconds over every run: billed so far, plus what may have been billed, plus this run's.
+     */
+    max_total_seconds?: number;
   };
   /**
    * How many shots render at once (default 4).

@@ -9,6 +9,7 @@ import { EXIT_CODES } from '../errors.js';
 import { verifyVideo } from '../media/probe.js';
 import { DEFAULT_BASE_URL } from '../models.js';
 import { DEFAULT_CONCURRENCY, render, type RenderResult } from '../render/render.js';
+import { refuseOverBudget } from './prepare.js';
 import { wholeManifestReport } from './report.js';
 import { mergeOutputs, readRunReport, stitchRendered } from './stitch.js';
 import type { PreparedRun, RunCallbacks, RunOptions, RunResult } from './types.js';
@@ -134,6 +135,7 @@ export async function executeRun(
   options: RunOptions = {},
   callbacks: RunCallbacks = {},
 ): Promise<RunResult> {
+  refuseOverBudget(run, options);
   const key = run.simulated ? randomBytes(18).toString('base64url') : apiKey;
   const clean = (text: string) => redact(text, key ? [key] : []);
   const api = await openApi(run, key, options);

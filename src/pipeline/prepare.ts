@@ -1,16 +1,18 @@
 /** The first half of a run: everything decided before anything is sent. */
 import path from 'node:path';
-import { UsageError, formatDiagnostic } from '../errors.js';
+import { BudgetError, UsageError, formatDiagnostic } from '../errors.js';
 import { loadManifest } from '../manifest/load.js';
 import { takeKey } from '../media/outputs.js';
-import { checkBudget } from '../plan/budget.js';
+import { checkBudget, checkTotalBudget } from '../plan/budget.js';
 import { plan as makePlan } from '../plan/plan.js';
-import type { Plan } from '../plan/types.js';
-import { JOURNAL_FILE, readJournal } from '../render/journal.js';
-import { assessShots, summarizeAssessment } from '../render/state.js';
-import { chooseBase } from './base.js';
+import type { JobSpend, Plan } from '../plan/types.js';
+import { costLedger, pricesOf } from '../render/cost.js';
+import { JOURNAL_FILE, readJournal, type JournalEntry } from '../render/journal.js';
+import { assessShots, summarizeAssessment, type AssessmentSummary } from '../render/state.js';
+import { SIMULATOR_BASE, chooseBase } from './base.js';
 import { foreignTasks } from './clips.js';
 import { defaultOutDir } from './out-dir.js';
+import { checkSavedPlan } from './saved-plan.js';
 import type { PreparedRun, RunCallbacks, RunOptions } from './types.js';
 
 function checkFlags(options: RunOptions): void {
@@ -35,6 +37,29 @@ function checkForce(plan: Plan, force: RunOptions['force']): void {
       `use shot ids of the manifest, or --force all`,
     );
   }
+}
+
+/**
+ * What the job has billed and may have billed over every run, and what this run adds. A
+ * simulated run counts the simulated submissions of the journal, a real one the real ones, so
+ * a rehearsal is refused where the real campaign would be.
+ */
+function jobSpend(
+  entries: readonly JournalEntry[],
+  fullPlan: Plan,
+  simulated: boolean,
+  summary: AssessmentSummary,
+): JobSpend {
+  const ours = entries.filter(
+    (e) => e.type !== 'intent' || (e.base === SIMULATOR_BASE) === simulated,
+  );
+  const ledger = costLedger(ours, pricesOf(fullPlan.shots));
+  return {
+    billed: ledger.billed,
+    at_risk: ledger.atRisk,
+    this_run: { seconds: summary.newSeconds, cost: summary.newCost },
+    unpriced_seconds: ledger.unpricedSeconds + summary.unpricedSeconds,
+  };
 }
 
 /**
@@ -85,7 +110,7 @@ export async function prepareRun(
         )
       : [];
   const summary = summarizeAssessment(assessed);
-  const budget = checkBudget(
+  const runBudget = checkBudget(
     {
       max_cost: plan.budget.max_cost ?? undefined,
       max_seconds: plan.budget.max_seconds ?? undefined,
@@ -97,7 +122,17 @@ export async function prepareRun(
       currency: plan.totals.currency,
     },
   );
-  return {
+  // A run that sends nothing spends nothing: it may still collect, stitch and report.
+  const budget =
+    summary.submits === 0
+      ? runBudget
+      : checkTotalBudget(
+          runBudget,
+          loaded.manifest.budget,
+          jobSpend(journal.entries, fullPlan, !!options.simulate, summary),
+          plan.totals.currency,
+        );
+  const prepared: PreparedRun = {
     manifestFile,
     plan,
     fullPlan,
@@ -111,4 +146,23 @@ export async function prepareRun(
     budget,
     foreign: foreignTasks(journal.shots, base.journalBase),
   };
+  if (options.savedPlan !== undefined) {
+    await checkSavedPlan(path.resolve(cwd, options.savedPlan), prepared, loaded.manifest.pricing);
+  }
+  return prepared;
+}
+
+/**
+ * Refuses a run whose budget verdict is not ok, before anything is sent: the command line and
+ * every program calling `runManifest` or `executeRun` alike, unless `overBudget: 'allow'`.
+ */
+export function refuseOverBudget(run: Pick<PreparedRun, 'budget'>, options: RunOptions): void {
+  if (run.budget.ok || options.overBudget === 'allow') return;
+  const total = run.budget.job !== undefined;
+  throw new BudgetError(
+    `over budget: ${run.budget.reason}; nothing was sent`,
+    total
+      ? 'raise budget.max_total_cost / max_total_seconds in the manifest, or render fewer shots with --only / --variant'
+      : 'raise budget.max_cost in the manifest or --max-cost, or render fewer shots with --only / --variant',
+  );
 }

@@ -1,10 +1,10 @@
 /** `runManifest`: the programmatic twin of `shotlist run`. */
 import { resolveApiKey } from '../api/key.js';
-import { BudgetError, EXIT_CODES, UsageError } from '../errors.js';
-import { formatMoney } from '../plan/budget.js';
+import { EXIT_CODES, UsageError } from '../errors.js';
+import { formatMoney } from '../plan/money.js';
 import { SIMULATOR_BASE } from './base.js';
 import { executeRun, needsApi } from './execute.js';
-import { prepareRun } from './prepare.js';
+import { prepareRun, refuseOverBudget } from './prepare.js';
 import type { PreparedRun, RunCallbacks, RunOptions, RunResult } from './types.js';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -43,12 +43,7 @@ async function clearToSend(
   options: RunOptions,
   callbacks: RunCallbacks,
 ): Promise<{ go: true; apiKey: string | undefined } | { go: false }> {
-  if (!run.budget.ok) {
-    throw new BudgetError(
-      `over budget: ${run.budget.reason}; nothing was sent`,
-      'raise budget.max_cost in the manifest or --max-cost, or render fewer shots with --only / --variant',
-    );
-  }
+  refuseOverBudget(run, options);
   checkForeignTasks(run, !!options.yes, callbacks.log);
   let apiKey: string | undefined;
   if (!run.simulated && needsApi(run)) {

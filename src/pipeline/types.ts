@@ -38,6 +38,16 @@ export interface RunOptions {
   yes?: boolean;
   /** Read local files outside the manifest's folder tree (`--allow-outside`). */
   allowOutside?: boolean;
+  /**
+   * A run whose budget verdict is not ok is refused (a `BudgetError`, nothing sent) unless
+   * this is `'allow'`: the explicit override for a program that has decided to spend anyway.
+   */
+  overBudget?: 'refuse' | 'allow';
+  /**
+   * A plan saved by `plan --save`: the run sends exactly it, or refuses before sending
+   * anything when the manifest, prices, flags or journal drifted since.
+   */
+  savedPlan?: string;
 }
 
 /** How a run reports while it works; every callback is optional. */

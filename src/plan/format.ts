@@ -1,4 +1,4 @@
-import { formatMoney as money } from './budget.js';
+import { formatMoney as money } from './money.js';
 import type { Plan, PlannedShot } from './types.js';
 
 function table(rows: string[][], rightAligned: ReadonlySet<number>): string {
@@ -73,19 +73,28 @@ export function formatPlan(plan: Plan, options: PlanTableOptions = {}): string {
   );
   if (t.unpriced_seconds > 0 && t.cost !== null) {
     lines.push(
-      `  plus ${t.unpriced_seconds} seconds of models without a price in pricing.per_second`,
+      `  plus ${t.unpriced_seconds} seconds of models (or sizes) without a price in pricing.per_second`,
     );
   } else if (t.cost === null) {
-    lines.push('  price not set: add pricing.per_second.<model> to see the cost');
+    lines.push(
+      '  price not set: add pricing.per_second.<model> (one price, or one per size) to see the cost',
+    );
   }
   const b = plan.budget;
-  if (b.max_cost === null && b.max_seconds === null) lines.push('budget: none set');
+  const totals = [
+    ...(b.max_total_cost != null ? [`max_total_cost ${money(b.max_total_cost, t.currency)}`] : []),
+    ...(b.max_total_seconds != null ? [`max_total_seconds ${b.max_total_seconds}`] : []),
+  ];
+  if (b.max_cost === null && b.max_seconds === null && totals.length === 0)
+    lines.push('budget: none set');
   else if (b.ok) {
     const parts = [
       ...(b.max_cost !== null ? [`max_cost ${money(b.max_cost, t.currency)}`] : []),
       ...(b.max_seconds !== null ? [`max_seconds ${b.max_seconds}`] : []),
     ];
-    lines.push(`budget: ok (${parts.join(', ')})`);
+    if (parts.length > 0) lines.push(`budget: ok (${parts.join(', ')})`);
   } else lines.push(`budget: EXCEEDED: ${b.reason}`);
+  if (totals.length > 0)
+    lines.push(`budget over every run: ${totals.join(', ')} (run checks them against the journal)`);
   return `${lines.join('\n')}\n`;
 }

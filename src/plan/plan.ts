@@ -4,7 +4,9 @@ import type { LoadedManifest } from '../manifest/load.js';
 import { resolveShot, type ShotOverrides } from '../manifest/resolve.js';
 import { closest } from '../manifest/suggest.js';
 import { canonicalJson, checkRequest } from '../api/contract.js';
-import { checkBudget, roundMoney, type BudgetLimits } from './budget.js';
+import { checkBudget, type BudgetLimits } from './budget.js';
+import { costOf, sumMoney } from './money.js';
+import { unitPrice } from './pricing.js';
 import { buildRequest, shotMode } from '../manifest/request.js';
 import type { Plan, PlannedShot } from './types.js';
 
@@ -85,7 +87,7 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
       const size = (resolved.size ??
         (isModelId(model) ? MODELS[model].defaultSize : '480p')) as Size;
       const seconds = resolved.duration ?? LIMITS.durationDefault;
-      const unit = Object.hasOwn(prices, model) ? prices[model]! : null;
+      const unit = unitPrice(prices, model, size);
       const pos = shotsNode.locate(['shots', s]);
       for (let take = 1; take <= resolved.takes; take++) {
         shots.push({
@@ -100,7 +102,7 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
           audio: resolved.audio ?? true,
           prompt: resolved.prompt,
           unit_price: unit,
-          cost: unit === null ? null : roundMoney(unit * seconds),
+          cost: unit === null ? null : costOf(unit, seconds, currency),
           currency: unit === null ? null : currency,
           request: body,
           ...(resolved.trim ? { trim: resolved.trim } : {}),
@@ -113,18 +115,19 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
 
   markShared(shots);
   let seconds = 0;
-  let cost: number | null = null;
   let unpriced = 0;
-  for (const shot of shots) {
-    if (shot.shared_with !== undefined) continue;
+  const rendered = shots.filter((shot) => shot.shared_with === undefined);
+  for (const shot of rendered) {
     seconds += shot.seconds;
     if (shot.cost === null) unpriced += shot.seconds;
-    else cost = (cost ?? 0) + shot.cost;
   }
   const totals = {
     shots: shots.length,
     seconds,
-    cost: cost === null ? null : roundMoney(cost),
+    cost: sumMoney(
+      rendered.map((s) => s.cost),
+      currency,
+    ),
     currency,
     unpriced_seconds: unpriced,
   };
@@ -137,12 +140,16 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
     concurrency: manifest.concurrency ?? null,
     shots,
     totals,
-    budget: checkBudget(limits, {
-      seconds,
-      cost: totals.cost,
-      unpriced_seconds: unpriced,
-      currency,
-    }),
+    budget: {
+      ...checkBudget(limits, { seconds, cost: totals.cost, unpriced_seconds: unpriced, currency }),
+      // Limits over every run: `run` checks them against the journal.
+      ...(manifest.budget?.max_total_cost !== undefined
+        ? { max_total_cost: manifest.budget.max_total_cost }
+        : {}),
+      ...(manifest.budget?.max_total_seconds !== undefined
+        ? { max_total_seconds: manifest.budget.max_total_seconds }
+        : {}),
+    },
     stitch: (manifest.stitch as Record<string, unknown> | undefined) ?? null,
     order: ids,
     variants: variantIndexes.map((v) => (v === null ? null : manifest.variants![v]!.name)),

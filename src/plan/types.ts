@@ -44,9 +44,32 @@ export interface PlanTotals {
   unpriced_seconds: number;
 }
 
+/** Seconds and cost (null: none of them priced) of some renders. */
+export interface MoneyFigure {
+  seconds: number;
+  cost: number | null;
+}
+
+/** What a job's limits over every run are checked against: the journal's figures and this run's. */
+export interface JobSpend {
+  /** What completed tasks of earlier runs billed. */
+  billed: MoneyFigure;
+  /** What tasks whose outcome is unknown, or still running, may have billed. */
+  at_risk: MoneyFigure;
+  /** What this run would submit. */
+  this_run: MoneyFigure;
+  /** Seconds among the three without a price. */
+  unpriced_seconds: number;
+}
+
 export interface BudgetVerdict {
   max_cost: number | null;
   max_seconds: number | null;
+  /** Limits over every run of the job (`budget.max_total_cost`, `max_total_seconds`). */
+  max_total_cost?: number | null;
+  max_total_seconds?: number | null;
+  /** The figures the total limits were checked against (a run with the journal read). */
+  job?: JobSpend;
   ok: boolean;
   /** Why the budget does not hold, when it does not. */
   reason: string | null;

@@ -1,3 +1,4 @@
+import { roundMoney } from '../plan/money.js';
 import type { Plan } from '../plan/types.js';
 import type { Money } from './cost.js';
 import type {
@@ -21,9 +22,15 @@ export interface ReportContext {
   now?: () => number;
 }
 
-const money = (m: Money): MoneyTotal => ({ seconds: m.seconds, cost: m.cost });
+/** An amount as the report holds it: rounded to the currency, as every figure shown. */
+const exact = (cost: number | null, currency: string | null) =>
+  cost === null ? null : roundMoney(cost, currency);
 
-function spendTotals(m: { billed: Money; failed: Money; atRisk: Money }): SpendTotals {
+function spendTotals(
+  m: { billed: Money; failed: Money; atRisk: Money },
+  currency: string | null,
+): SpendTotals {
+  const money = (x: Money): MoneyTotal => ({ seconds: x.seconds, cost: exact(x.cost, currency) });
   return { billed: money(m.billed), failed: money(m.failed), at_risk: money(m.atRisk) };
 }
 
@@ -53,7 +60,7 @@ export function toRunReport(plan: Plan, result: RenderResult, context: ReportCon
     prompt: r.shot.prompt,
     seconds: r.shot.seconds,
     unit_price: r.shot.unit_price,
-    cost: r.shot.cost,
+    cost: exact(r.shot.cost, r.shot.currency),
     currency: r.shot.currency,
     status: r.status,
     cached: r.cached,
@@ -77,6 +84,7 @@ export function toRunReport(plan: Plan, result: RenderResult, context: ReportCon
     })),
   }));
   const count = (status: ShotReport['status']) => shots.filter((s) => s.status === status).length;
+  const currency = plan.totals.currency;
   return {
     version: 1,
     name: plan.manifest.name,
@@ -95,15 +103,14 @@ export function toRunReport(plan: Plan, result: RenderResult, context: ReportCon
       previewed_seconds: plan.totals.seconds,
       submitted_seconds:
         result.spent.seconds + result.spent.failed.seconds + result.spent.atRisk.seconds,
-      previewed_cost: plan.totals.cost,
-      spent_cost: result.spent.cost,
-      currency: plan.totals.currency,
-      spend: spendTotals({
-        billed: result.spent,
-        failed: result.spent.failed,
-        atRisk: result.spent.atRisk,
-      }),
-      job_spend: { ...spendTotals(result.ledger), tasks: result.ledger.tasks },
+      previewed_cost: exact(plan.totals.cost, currency),
+      spent_cost: exact(result.spent.cost, currency),
+      currency,
+      spend: spendTotals(
+        { billed: result.spent, failed: result.spent.failed, atRisk: result.spent.atRisk },
+        currency,
+      ),
+      job_spend: { ...spendTotals(result.ledger, currency), tasks: result.ledger.tasks },
     },
     ...(context.warnings && context.warnings.length > 0 ? { warnings: context.warnings } : {}),
   };

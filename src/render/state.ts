@@ -2,6 +2,7 @@
  * What a run would do with each planned shot, read from the journal and the files on disk
  * without sending anything. Shared by `run` (the preview and the budget) and `status`.
  */
+import { addMoney } from '../plan/money.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
 import { clipPath, shotLabel } from './events.js';
 import { journalKey, type JournalShot } from './journal.js';
@@ -172,7 +173,7 @@ export function summarizeAssessment(shots: readonly AssessedShot[]): AssessmentS
     submits++;
     newSeconds += a.shot.seconds;
     if (a.shot.cost === null) unpricedSeconds += a.shot.seconds;
-    else newCost = (newCost ?? 0) + a.shot.cost;
+    else newCost = addMoney(newCost, a.shot.cost, a.shot.currency);
   }
   return { counts, submits, newSeconds, newCost, unpricedSeconds };
 }

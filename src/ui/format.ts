@@ -15,7 +15,7 @@ export function formatDuration(ms: number): string {
   return `${min} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
-export { formatMoney } from '../plan/budget.js';
+export { formatMoney } from '../plan/money.js';
 
 /** The one-line state of a shot after an event, as the task list and the plain log show it. */
 export function describeEvent(e: RenderEvent): string {

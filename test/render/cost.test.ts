@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { costLedger } from '../../src/render/cost.js';
-import type { JournalEntry } from '../../src/render/journal.js';
+import { costLedger, pricesOf, type Prices } from '../../src/render/cost.js';
+import { journalKey, type JournalEntry } from '../../src/render/journal.js';
+import type { VideoRequest } from '../../src/api/contract.js';
 
 const shot = (id: string, variant: string | null = null) => ({ id, variant, take: 1 });
-const intent = (key: string, idem: string, variant: string | null = null): JournalEntry => ({
+const intent = (
+  key: string,
+  idem: string,
+  variant: string | null = null,
+): Extract<JournalEntry, { type: 'intent' }> => ({
   type: 'intent',
   key,
   shot: shot(key, variant),
@@ -12,6 +17,12 @@ const intent = (key: string, idem: string, variant: string | null = null): Journ
   model: 'm1',
   seconds: 5,
   at: 1,
+});
+
+/** One price per second for every submission. */
+const flat = (price: number | null, currency: string | null = null): Prices => ({
+  currency,
+  of: () => price,
 });
 
 describe('costLedger', () => {
@@ -30,7 +41,7 @@ describe('costLedger', () => {
       intent('e', 'ie'),
       { type: 'task', key: 'e', task_id: 't5', at: 2 },
     ];
-    const ledger = costLedger(entries, new Map([['m1', 2]]));
+    const ledger = costLedger(entries, flat(2));
     expect(ledger.billed).toEqual({ seconds: 6, cost: 12 });
     expect(ledger.failed).toEqual({ seconds: 5, cost: 10 });
     expect(ledger.atRisk).toEqual({ seconds: 10, cost: 20 });
@@ -52,9 +63,39 @@ describe('costLedger', () => {
       { type: 'task', key: 'a', task_id: 't2', at: 5 },
       { type: 'completed', key: 'a', task_id: 't2', url: 'u', at: 6 },
     ];
-    const ledger = costLedger(entries, new Map([['m1', null]]));
+    const ledger = costLedger(entries, flat(null));
     expect(ledger.billed).toEqual({ seconds: 10, cost: null });
     expect(ledger.atRisk.seconds).toBe(0);
     expect(ledger.tasks).toBe(2);
+  });
+
+  it('adds money exactly, rounded to the currency: 49 tasks at 0.56 are 27.44', () => {
+    const entries: JournalEntry[] = [];
+    for (let i = 0; i < 49; i++) {
+      entries.push({ ...intent(`k${i}`, `i${i}`), seconds: 1 });
+      entries.push({ type: 'completed', key: `k${i}`, task_id: `t${i}`, url: 'u', at: 2 });
+    }
+    // Floating point adds these up to 27.439999999999998.
+    expect(costLedger(entries, flat(0.56, 'USD')).billed).toEqual({ seconds: 49, cost: 27.44 });
+    expect(costLedger(entries, flat(0.56, 'JPY')).billed.cost).toBe(49);
+  });
+
+  it('prices a planned request at its own size, others by the size the journal records', () => {
+    const base = 'http://127.0.0.1:1';
+    const body = (size: string) => ({ model: 'm1', prompt: 'p', size }) as VideoRequest;
+    const shots = ['480p', '720p'].map((size, i) => ({
+      model: 'm1',
+      size: size as '480p' | '720p',
+      unit_price: i === 0 ? 0.5 : 1,
+      currency: 'USD',
+      request: body(size),
+      take: 1,
+    }));
+    const prices = pricesOf(shots);
+    const key720 = journalKey(body('720p'), 1, base);
+    expect(prices.of({ key: key720, base, model: 'm1', size: undefined })).toBe(1);
+    expect(prices.of({ key: 'other', base, model: 'm1', size: '480p' })).toBe(0.5);
+    // Two prices for the model and no size recorded: no guess.
+    expect(prices.of({ key: 'other', base, model: 'm1', size: undefined })).toBeNull();
   });
 });

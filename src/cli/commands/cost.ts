@@ -2,7 +2,7 @@ import path from 'node:path';
 import { costLedger, pricesOf, type CostLedger, type Money } from '../../render/cost.js';
 import { EXIT_CODES, UsageError } from '../../errors.js';
 import { loadManifest } from '../../manifest/load.js';
-import { formatMoney } from '../../plan/budget.js';
+import { formatMoney } from '../../plan/money.js';
 import { plan as makePlan } from '../../plan/plan.js';
 import { JOURNAL_FILE, readJournal } from '../../render/journal.js';
 import { parseCommandArgs } from '../args.js';

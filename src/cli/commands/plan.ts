@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { EXIT_CODES, formatDiagnostic } from '../../errors.js';
+import { writeFileAtomic } from '../../safe-fs.js';
 import { loadManifest } from '../../manifest/load.js';
 import { formatPlan } from '../../plan/format.js';
 import { plan } from '../../plan/plan.js';
@@ -22,6 +24,12 @@ Options:
   --ratio R          force an aspect ratio
   --duration N       force a duration (seconds)
   --max-cost N       a tighter cost limit than the manifest's budget
+  --save FILE        also write the plan a run would send (bodies, costs, the manifest's and
+                     prices' hashes, the journal state it assumes) for \`run --plan FILE\`,
+                     which sends exactly it or refuses if anything drifted
+  --out DIR          with --save: the run's output folder (default renders/<name>)
+  --base-url URL     with --save: the API the run will send to
+  --simulate         with --save: a plan for \`run --simulate --plan FILE\`
 
 Exit 0 when the plan is within budget, 2 on bad input, 3 when over budget.
 `;
@@ -54,6 +62,8 @@ export function planJson(p: Plan) {
     budget: {
       max_cost: p.budget.max_cost,
       max_seconds: p.budget.max_seconds,
+      max_total_cost: p.budget.max_total_cost ?? null,
+      max_total_seconds: p.budget.max_total_seconds ?? null,
       ok: p.budget.ok,
       reason: p.budget.reason,
     },
@@ -61,8 +71,49 @@ export function planJson(p: Plan) {
   };
 }
 
+const FLAGS = {
+  ...PLAN_FLAGS,
+  save: { type: 'string' },
+  out: { type: 'string' },
+  'base-url': { type: 'string' },
+  simulate: { type: 'boolean' },
+} as const;
+
+type Values = ReturnType<typeof parseCommandArgs<typeof FLAGS>>['values'];
+
+/** `--save FILE`: the run's view of the plan (journal read, nothing sent), written for `run --plan`. */
+async function savePlanFile(ctx: CliContext, manifest: string, values: Values): Promise<string> {
+  const { prepareRun } = await import('../../pipeline/prepare.js');
+  const { savePlan } = await import('../../pipeline/saved-plan.js');
+  const options = planOptionsFrom(values);
+  const prepared = await prepareRun(manifest, {
+    cwd: ctx.cwd,
+    env: ctx.env,
+    dryRun: true,
+    ...(options.variant !== undefined ? { variant: options.variant } : {}),
+    ...(options.only !== undefined ? { only: options.only } : {}),
+    overrides: options.overrides,
+    ...(options.budget ? { maxCost: options.budget.max_cost } : {}),
+    ...(values.out !== undefined ? { out: values.out } : {}),
+    ...(values['base-url'] !== undefined ? { baseUrl: values['base-url'] } : {}),
+    simulate: !!values.simulate,
+    allowOutside: values['allow-outside'] === true,
+  });
+  const loaded = await loadManifest(prepared.manifestFile, {
+    allowOutside: values['allow-outside'] === true,
+  });
+  const saved = await savePlan(prepared, loaded.manifest.pricing);
+  const file = path.resolve(ctx.cwd, values.save!);
+  await writeFileAtomic(
+    path.dirname(file),
+    path.basename(file),
+    `${JSON.stringify(saved, null, 2)}\n`,
+  );
+  return file;
+}
+
 export default async function planCommand(ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs(ctx.argv, PLAN_FLAGS, help);
+  const { values, positionals } = parseCommandArgs(ctx.argv, FLAGS, help);
   if (positionals.length !== 1)
     throw new UsageError('plan takes one manifest', 'shotlist plan <manifest>');
   const loaded = await loadManifest(positionals[0]!, {
@@ -75,6 +126,12 @@ export default async function planCommand(ctx: CliContext): Promise<number> {
   } else {
     for (const w of result.warnings) ctx.stderr.write(`${formatDiagnostic(w)}\n`);
     ctx.stdout.write(formatPlan(result));
+  }
+  if (values.save !== undefined) {
+    const saved = await savePlanFile(ctx, positionals[0]!, values);
+    ctx.stderr.write(
+      `plan saved to ${saved}: run it with shotlist run ${positionals[0]} --plan ${values.save} (and the same flags)\n`,
+    );
   }
   return result.budget.ok ? EXIT_CODES.ok : EXIT_CODES.overBudget;
 }

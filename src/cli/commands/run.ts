@@ -40,6 +40,8 @@ Options:
   --retry-unknown      resubmit shots whose earlier submission may or may not have
                        created a task (may pay twice)
   --json               NDJSON events on stdout instead of the task list
+  --plan FILE          send exactly the plan saved by \`plan --save FILE\`; refuse, sending
+                       nothing, if the manifest, prices, flags or journal drifted since
   --model, --size, --ratio, --duration   force a setting on every shot (as in plan)
 
 The key comes from SHOTLIST_API_KEY, else API_KEY, else a .env file in the working
@@ -60,6 +62,7 @@ const FLAGS = {
   'retry-unknown': { type: 'boolean' },
   'max-download-mb': { type: 'string' },
   'sim-latency': { type: 'string' },
+  plan: { type: 'string' },
 } as const;
 
 /** What the run cost: nothing when simulated; no invented figure when no price is set. */
@@ -167,6 +170,7 @@ function runOptionsFrom(ctx: CliContext, values: Values): RunOptions {
     retryUnknown: !!values['retry-unknown'],
     yes: !!values.yes,
     allowOutside: !!values['allow-outside'],
+    ...(values.plan !== undefined ? { savedPlan: values.plan } : {}),
   };
 }
 

@@ -1,0 +1,135 @@
+/**
+ * Saved plans (as `terraform plan -out` / `apply planfile`): `plan --save` writes what a run
+ * would send, the hashes of the manifest and its prices and the journal state it assumed;
+ * `run --plan` sends exactly that, or refuses, sending nothing, when anything drifted since.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { canonicalJson, type VideoRequest } from '../api/contract.js';
+import { UsageError } from '../errors.js';
+import type { ShotlistManifest } from '../manifest/types.gen.js';
+import type { BudgetVerdict } from '../plan/types.js';
+import type { PreparedRun } from './types.js';
+
+export interface SavedShot {
+  label: string;
+  /** The journal key: a hash of the body, the take and the API base. */
+  key: string;
+  /** What the run was to do with it when the plan was saved (`new`, `cached`, `in_flight`...). */
+  state: string;
+  submits: boolean;
+  cost: number | null;
+  request: VideoRequest;
+}
+
+/** The saved plan file. */
+export interface SavedPlan {
+  shotlist_saved_plan: 1;
+  manifest: { file: string; sha256: string };
+  pricing_sha256: string;
+  out: string;
+  base: string;
+  simulated: boolean;
+  budget: BudgetVerdict;
+  totals: { submits: number; seconds: number; cost: number | null; currency: string | null };
+  shots: SavedShot[];
+}
+
+const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+function pricingHash(pricing: ShotlistManifest['pricing']): string {
+  return sha256(canonicalJson(pricing ?? null));
+}
+
+/** What `run` assumed, as `plan --save` writes it. */
+export async function savePlan(
+  run: PreparedRun,
+  pricing: ShotlistManifest['pricing'],
+): Promise<SavedPlan> {
+  return {
+    shotlist_saved_plan: 1,
+    manifest: { file: run.manifestFile, sha256: sha256(await readFile(run.manifestFile)) },
+    pricing_sha256: pricingHash(pricing),
+    out: run.outDir,
+    base: run.base.journalBase,
+    simulated: run.simulated,
+    budget: run.budget,
+    totals: {
+      submits: run.summary.submits,
+      seconds: run.summary.newSeconds,
+      cost: run.summary.newCost,
+      currency: run.plan.totals.currency,
+    },
+    shots: run.assessed.map((a) => ({
+      label: a.label,
+      key: a.key,
+      state: a.state,
+      submits: a.submits,
+      cost: a.cost,
+      request: a.shot.request,
+    })),
+  };
+}
+
+/** Reads a saved plan, or says why the file is not one. */
+export async function readSavedPlan(file: string): Promise<SavedPlan> {
+  let data: unknown;
+  try {
+    data = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(
+      `--plan ${file}: cannot read it (${(err as Error).message})`,
+      'save one with shotlist plan <manifest> --save <file>',
+    );
+  }
+  if ((data as { shotlist_saved_plan?: unknown } | null)?.shotlist_saved_plan !== 1) {
+    throw new UsageError(
+      `--plan ${file} is not a saved plan`,
+      'save one with shotlist plan <manifest> --save <file>',
+    );
+  }
+  return data as SavedPlan;
+}
+
+/** Everything that differs between a saved plan and the run about to start. */
+export async function planDrift(
+  saved: SavedPlan,
+  run: PreparedRun,
+  pricing: ShotlistManifest['pricing'],
+): Promise<string[]> {
+  const drift: string[] = [];
+  if (saved.manifest.file !== run.manifestFile)
+    drift.push(`the plan is of ${saved.manifest.file}, not ${run.manifestFile}`);
+  else if (saved.manifest.sha256 !== sha256(await readFile(run.manifestFile)))
+    drift.push('the manifest was edited');
+  if (saved.pricing_sha256 !== pricingHash(pricing)) drift.push('the prices changed');
+  if (saved.out !== run.outDir) drift.push(`the output folder is ${run.outDir}, not ${saved.out}`);
+  if (saved.base !== run.base.journalBase)
+    drift.push(`the API is ${run.base.journalBase}, not ${saved.base}`);
+  const now = new Map(run.assessed.map((a) => [a.key, a]));
+  for (const s of saved.shots) {
+    const a = now.get(s.key);
+    if (!a) drift.push(`${s.label}: its request is no longer in the run`);
+    else if (a.state !== s.state || a.submits !== s.submits)
+      drift.push(`${s.label}: was ${s.state}, now ${a.state}`);
+  }
+  const before = new Set(saved.shots.map((s) => s.key));
+  for (const a of run.assessed)
+    if (!before.has(a.key)) drift.push(`${a.label}: a request the plan does not have`);
+  return drift;
+}
+
+/** Refuses a run that is not the saved plan, before anything is sent. */
+export async function checkSavedPlan(
+  file: string,
+  run: PreparedRun,
+  pricing: ShotlistManifest['pricing'],
+): Promise<void> {
+  const drift = await planDrift(await readSavedPlan(file), run, pricing);
+  if (drift.length === 0) return;
+  const shown = drift.slice(0, 10).join('; ');
+  throw new UsageError(
+    `the run drifted from the saved plan ${file}: ${shown}${drift.length > 10 ? `; and ${drift.length - 10} more` : ''}; nothing was sent`,
+    'save the plan again (shotlist plan <manifest> --save <file>), review it, then run it',
+  );
+}
