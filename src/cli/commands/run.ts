@@ -2,12 +2,13 @@ import { createInterface } from 'node:readline/promises';
 import { DEFAULT_BASE_URL } from '../../models.js';
 import { DEFAULT_CONCURRENCY } from '../../render/render.js';
 import type { AssessmentSummary } from '../../render/state.js';
-import type { RunOptions, RunResult, PreparedRun } from '../../pipeline/types.js';
+import { UsageError } from '../../errors.js';
+import type { RunCallbacks, RunOptions, RunResult, PreparedRun } from '../../pipeline/types.js';
 import { describeCharges } from '../../render/report.js';
 import type { RunReport } from '../../report/types.js';
 import { formatMoney } from '../../ui/format.js';
 import { createProgress, type ProgressView } from '../../ui/progress.js';
-import { getRenderer } from '../../ui/renderer.js';
+import { getRenderer, truthy } from '../../ui/renderer.js';
 import path from 'node:path';
 import { numberFlag, parseCommandArgs, splitList } from '../args.js';
 import { PLAN_FLAGS, manifestArg, planOptionsFrom, runCommandLine } from '../common.js';
@@ -109,6 +110,32 @@ async function confirm(ctx: CliContext, question: string): Promise<boolean> {
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * How a run asks before spending: on a terminal it asks; under CI (even with a pseudo-terminal,
+ * where nobody answers) it refuses as it does without a terminal, so a job never hangs.
+ */
+function confirmFor(ctx: CliContext): Pick<RunCallbacks, 'confirm'> {
+  if (truthy(ctx.env.CI)) {
+    return {
+      confirm: (p) =>
+        Promise.reject(
+          new UsageError(
+            `refusing to submit ${plural(p.summary.submits, 'shot')} (${formatMoney(p.summary.newCost ?? 0, p.plan.totals.currency)}) without confirmation: CI is set, nobody can answer`,
+            'pass --yes to confirm, or --dry-run to see the requests first',
+          ),
+        ),
+    };
+  }
+  if (!ctx.stdin.isTTY || !ctx.stderr.isTTY) return {};
+  return {
+    confirm: (p) =>
+      confirm(
+        ctx,
+        `Submit ${plural(p.summary.submits, 'shot')} for ${formatMoney(p.summary.newCost ?? 0, p.plan.totals.currency)}? [y/N] `,
+      ),
+  };
+}
 
 /** `--dry-run`: the bodies this run would POST, and what it would not send again. */
 function printDryRun(
@@ -230,15 +257,7 @@ export default async function run(ctx: CliContext): Promise<number> {
         `${p.plan.manifest.name}: ${plural(p.plan.shots.length, 'shot')}: ${describePreview(p.summary, p.plan.totals.currency)}${p.simulated ? ' [simulated: nothing is spent]' : ''}`,
       );
     },
-    ...(ctx.stdin.isTTY && ctx.stderr.isTTY
-      ? {
-          confirm: (p: PreparedRun) =>
-            confirm(
-              ctx,
-              `Submit ${plural(p.summary.submits, 'shot')} for ${formatMoney(p.summary.newCost ?? 0, p.plan.totals.currency)}? [y/N] `,
-            ),
-        }
-      : {}),
+    ...confirmFor(ctx),
     onRenderStart: async (p) => {
       const renderer = getRenderer(
         { json, isTTY: !!ctx.stdout.isTTY, shots: p.plan.shots.length },
