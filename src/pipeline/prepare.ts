@@ -3,7 +3,6 @@ import path from 'node:path';
 import { UsageError, formatDiagnostic } from '../errors.js';
 import { loadManifest } from '../manifest/load.js';
 import { takeKey } from '../media/outputs.js';
-import { checkBudget } from '../plan/budget.js';
 import { plan as makePlan } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
 import { JOURNAL_FILE, readJournal } from '../render/journal.js';
@@ -11,6 +10,7 @@ import { assessShots, summarizeAssessment } from '../render/state.js';
 import { chooseBase } from './base.js';
 import { foreignTasks } from './clips.js';
 import { defaultOutDir } from './out-dir.js';
+import { budgetOfNewSpend } from './status.js';
 import type { PreparedRun, RunCallbacks, RunOptions } from './types.js';
 
 function checkFlags(options: RunOptions): void {
@@ -85,18 +85,7 @@ export async function prepareRun(
         )
       : [];
   const summary = summarizeAssessment(assessed);
-  const budget = checkBudget(
-    {
-      max_cost: plan.budget.max_cost ?? undefined,
-      max_seconds: plan.budget.max_seconds ?? undefined,
-    },
-    {
-      seconds: summary.newSeconds,
-      cost: summary.newCost,
-      unpriced_seconds: summary.unpricedSeconds,
-      currency: plan.totals.currency,
-    },
-  );
+  const budget = budgetOfNewSpend(plan, summary);
   return {
     manifestFile,
     plan,
