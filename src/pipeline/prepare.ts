@@ -62,7 +62,7 @@ export async function prepareRun(
   checkForce(plan, options.force);
   const partial = options.variant !== undefined || options.only !== undefined;
   const fullPlan = partial ? makePlan(loaded, { overrides }) : plan;
-  const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest.name));
+  const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest));
   const base = chooseBase({ simulate: options.simulate, baseUrl: options.baseUrl, env });
 
   const journal = await readJournal(path.join(outDir, JOURNAL_FILE));

@@ -73,7 +73,7 @@ export async function manifestStatus(
       ...(options.maxCost !== undefined ? { budget: { max_cost: options.maxCost } } : {}),
     },
   );
-  const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest.name));
+  const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest));
   const base = chooseBase({
     simulate: options.simulate,
     baseUrl: options.baseUrl,

@@ -11,7 +11,13 @@ import { createProgress, type ProgressView } from '../../ui/progress.js';
 import { getRenderer, truthy } from '../../ui/renderer.js';
 import path from 'node:path';
 import { numberFlag, parseCommandArgs, splitList } from '../args.js';
-import { PLAN_FLAGS, manifestArg, planOptionsFrom, runCommandLine } from '../common.js';
+import {
+  PLAN_FLAGS,
+  manifestArg,
+  noJournalNote,
+  planOptionsFrom,
+  runCommandLine,
+} from '../common.js';
 import type { CliContext } from '../context.js';
 
 export const help = `Usage: shotlist run <manifest> [options]
@@ -24,7 +30,7 @@ pays for nothing twice: done shots are skipped, tasks in flight are picked up, n
 resubmitted.
 
 Options:
-  --out DIR            output folder (default renders/<name>)
+  --out DIR            output folder (default renders/<name> next to the manifest)
   --only ID,...        render these shots only
   --variant NAME       render one variant only
   --force ID,...|all   render these shots again even if done (pays again)
@@ -256,6 +262,8 @@ export default async function run(ctx: CliContext): Promise<number> {
       say(
         `${p.plan.manifest.name}: ${plural(p.plan.shots.length, 'shot')}: ${describePreview(p.summary, p.plan.totals.currency)}${p.simulated ? ' [simulated: nothing is spent]' : ''}`,
       );
+      const note = p.assessed.length > 0 ? noJournalNote(ctx, p.outDir) : undefined;
+      if (note) say(note);
     },
     ...confirmFor(ctx),
     onRenderStart: async (p) => {

@@ -4,7 +4,7 @@ import { clipVersions, versionsOf } from '../../render/store.js';
 import type { ShotState } from '../../render/state.js';
 import { formatMoney } from '../../ui/format.js';
 import { parseCommandArgs } from '../args.js';
-import { PLAN_FLAGS, manifestArg, planOptionsFrom } from '../common.js';
+import { PLAN_FLAGS, manifestArg, noJournalNote, planOptionsFrom } from '../common.js';
 import type { CliContext } from '../context.js';
 
 export const help = `Usage: shotlist status <manifest> [options]
@@ -14,7 +14,7 @@ download it again, leave it (unknown) or submit it (new). Reads the journal and 
 sends nothing.
 
 Options:
-  --out DIR          output folder (default renders/<name>)
+  --out DIR          output folder (default renders/<name> next to the manifest)
   --variant NAME     one variant only
   --only ID,...      these shots only
   --base-url URL     the API the renders were made with (default $SHOTLIST_BASE_URL, else ${DEFAULT_BASE_URL})
@@ -64,6 +64,7 @@ export default async function status(ctx: CliContext): Promise<number> {
       allowOutside: !!values['allow-outside'],
     });
   const versions = clipVersions(journal.entries, new Set(assessed.map((a) => a.key)));
+  const noJournal = noJournalNote(ctx, outDir);
 
   if (values.json) {
     ctx.stdout.write(
@@ -73,6 +74,7 @@ export default async function status(ctx: CliContext): Promise<number> {
         base_url: base,
         journal: {
           file: journalFile,
+          exists: noJournal === undefined,
           torn: journal.torn,
           bad_lines: journal.badLines,
         },
@@ -97,6 +99,7 @@ export default async function status(ctx: CliContext): Promise<number> {
       })}\n`,
     );
   } else {
+    if (noJournal) ctx.stdout.write(`${noJournal}\n`);
     const width = Math.max(4, ...assessed.map((a) => a.label.length));
     for (const a of assessed) {
       const task = a.journal?.taskId ? `  ${a.journal.taskId}` : '';
