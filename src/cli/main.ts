@@ -145,7 +145,13 @@ export async function main(argv: string[], partial: Partial<CliContext> = {}): P
     }
     return await command.default(ctx);
   } catch (error) {
-    return reportError(error, ctx);
+    const code = reportError(error, ctx);
+    if (ctx.argv.includes('--json')) {
+      // With --json every exit ends the stream with an event a machine can read.
+      const { eventLine, errorEventFields } = await import('../ui/events.js');
+      ctx.stdout.write(eventLine('error', errorEventFields(error, code)));
+    }
+    return code;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -1,3 +1,4 @@
+import { appendFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { DEFAULT_BASE_URL } from '../../models.js';
 import { DEFAULT_CONCURRENCY } from '../../render/render.js';
@@ -7,7 +8,14 @@ import type { RunCallbacks, RunOptions, RunResult, PreparedRun } from '../../pip
 import { describeCharges } from '../../render/report.js';
 import type { RunReport } from '../../report/types.js';
 import { formatMoney } from '../../ui/format.js';
+import {
+  eventLine,
+  planEventFields,
+  stitchEventFields,
+  summaryEventFields,
+} from '../../ui/events.js';
 import { createProgress, type ProgressView } from '../../ui/progress.js';
+import { stepSummaryMarkdown } from '../../ui/step-summary.js';
 import { getRenderer, truthy } from '../../ui/renderer.js';
 import path from 'node:path';
 import { numberFlag, parseCommandArgs, splitList } from '../args.js';
@@ -154,7 +162,7 @@ function printDryRun(
   for (const { shot: s } of sent) {
     if (json)
       ctx.stdout.write(
-        `${JSON.stringify({ event: 'request', shot: s.id, variant: s.variant, take: s.take, body: s.request })}\n`,
+        eventLine('request', { id: s.id, variant: s.variant, take: s.take, body: s.request }),
       );
     else
       say(
@@ -210,17 +218,11 @@ function printOutcome(
   ctx: CliContext,
   result: RunResult,
   resume: string,
-  json: boolean,
   say: (line: string) => void,
 ): void {
   const { render, report, reportFiles, prepared } = result;
   if (!render || !report || !reportFiles) return;
   const html = path.relative(ctx.cwd, reportFiles.html) || reportFiles.html;
-  if (json) {
-    ctx.stdout.write(
-      `${JSON.stringify({ event: 'summary', time: new Date().toISOString(), totals: report.totals, requests: render.requests, interrupted: render.interrupted, report: reportFiles.json })}\n`,
-    );
-  }
   say(summaryLine(report, prepared.simulated, prepared.plan.totals.cost !== null, html));
   const mine = new Set(render.shots.map((s) => s.key));
   for (const s of report.shots) {
@@ -258,6 +260,8 @@ export default async function run(ctx: CliContext): Promise<number> {
     log: say,
     warn: (line) => ctx.stderr.write(`${line}\n`),
     onPrepared: (p) => {
+      if (json)
+        ctx.stdout.write(eventLine('plan', planEventFields(p, !noJournalNote(ctx, p.outDir))));
       if (options.dryRun) return;
       say(
         `${p.plan.manifest.name}: ${plural(p.plan.shots.length, 'shot')}: ${describePreview(p.summary, p.plan.totals.currency)}${p.simulated ? ' [simulated: nothing is spent]' : ''}`,
@@ -272,7 +276,13 @@ export default async function run(ctx: CliContext): Promise<number> {
         ctx.env,
       );
       progress = await createProgress(renderer, {
-        shots: p.assessed.map((a) => ({ label: a.label, key: a.key })),
+        shots: p.assessed.map((a) => ({
+          label: a.label,
+          key: a.key,
+          id: a.shot.id,
+          variant: a.shot.variant,
+          take: a.shot.take,
+        })),
         currency: p.plan.totals.currency,
         out: renderer === 'json' ? ctx.stdout : human,
         simulated: p.simulated,
@@ -289,6 +299,14 @@ export default async function run(ctx: CliContext): Promise<number> {
   });
   if (result.status === 'dry-run') printDryRun(ctx, result.prepared, json, say);
   else if (result.status === 'declined') say('nothing was sent.');
-  else printOutcome(ctx, result, runCommandLine(arg, values, result.prepared.base), json, say);
+  else printOutcome(ctx, result, runCommandLine(arg, values, result.prepared.base), say);
+  if (json) {
+    for (const fields of stitchEventFields(result, result.prepared.outDir))
+      ctx.stdout.write(eventLine('stitch', fields));
+    ctx.stdout.write(eventLine('summary', summaryEventFields(result)));
+  }
+  const stepSummary = ctx.env.GITHUB_STEP_SUMMARY;
+  if (stepSummary && result.report)
+    await appendFile(stepSummary, stepSummaryMarkdown(result, ctx.cwd));
   return result.exitCode;
 }
