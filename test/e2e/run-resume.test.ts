@@ -181,8 +181,9 @@ describe('resuming a run (built bin against the simulator)', () => {
     const bodies = dryJson.stdout
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { shot: string });
-    expect(bodies.map((b) => b.shot)).toEqual(['s03']);
+      .map((l) => JSON.parse(l) as { event: string; id: string })
+      .filter((e) => e.event === 'request');
+    expect(bodies.map((b) => b.id)).toEqual(['s03']);
     expect(sim.ledger().totals.submissions).toBe(4);
   });
 

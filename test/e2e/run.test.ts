@@ -98,7 +98,8 @@ describe('shotlist run (built bin against the simulator)', () => {
     const lines = r.stdout
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { body: { prompt: string } });
+      .map((l) => JSON.parse(l) as { event: string; body: { prompt: string } })
+      .filter((e) => e.event === 'request');
     expect(lines).toHaveLength(2);
     expect(lines[0]!.body.prompt).toContain('橘猫');
     expect(sim.ledger().totals.submissions).toBe(0);
