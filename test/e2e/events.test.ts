@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { shotlist, tempDir } from '../helpers/cli.js';
+import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
 import { KEY, childEnv, runArgs, writeManifest } from './run-helpers.js';
 
 const schema = JSON.parse(
@@ -25,11 +25,10 @@ afterEach(async () => {
 
 type Event = Record<string, unknown> & { event: string; exit_code?: number };
 
-/** Runs the built CLI with --json; checks every stdout line against the schema and the last. */
-async function jsonRun(args: string[], env: Record<string, string> = childEnv) {
-  const r = await shotlist([...args, '--json'], { env, cwd: tmp.dir });
-  const lines = r.stdout.split('\n').filter((l) => l !== '');
-  expect(lines.length, r.stderr).toBeGreaterThan(0);
+/** Every line of a --json stdout checked against the schema; the last must end the stream. */
+function checkStream(stdout: string, exitCode: number | undefined, stderr: string) {
+  const lines = stdout.split('\n').filter((l) => l !== '');
+  expect(lines.length, stderr).toBeGreaterThan(0);
   const events = lines.map((line) => {
     const event = JSON.parse(line) as Event;
     const ok = validate(event);
@@ -38,8 +37,14 @@ async function jsonRun(args: string[], env: Record<string, string> = childEnv) {
   });
   const last = events.at(-1)!;
   expect(['summary', 'error']).toContain(last.event);
-  expect(last.exit_code).toBe(r.exitCode);
-  return { ...r, events, last };
+  expect(last.exit_code).toBe(exitCode);
+  return { events, last };
+}
+
+/** Runs the built CLI with --json and checks its stream. */
+async function jsonRun(args: string[], env: Record<string, string> = childEnv) {
+  const r = await shotlist([...args, '--json'], { env, cwd: tmp.dir });
+  return { ...r, ...checkStream(r.stdout, r.exitCode, r.stderr) };
 }
 
 const VARIANTS =
@@ -171,5 +176,26 @@ describe('the --json event stream (built bin, every line checked against docs/ev
     const negative = await jsonRun(['run', manifest, '--max-cost', '-1']);
     expect(negative.last).toMatchObject({ event: 'error', exit_code: 2 });
     expect(sim.ledger().totals.submissions).toBe(0);
+  });
+
+  it('Ctrl-C: shots left pending or skipped, a summary with exit 130 last', async () => {
+    await sim.close();
+    sim = await startSimulator({ apiKey: KEY, latency: '2-3', seed: 12 });
+    const manifest = writeManifest(tmp.dir, 8);
+    const child = spawnShotlist([...runArgs(manifest, sim, path.join(tmp.dir, 'out')), '--json'], {
+      env: childEnv,
+    });
+    let interrupted = false;
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (!interrupted && chunk.toString().includes('"event":"submitted"')) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    const r = await child;
+    const { events, last } = checkStream(String(r.stdout), r.exitCode, String(r.stderr));
+    expect(r.exitCode).toBe(130);
+    expect(last).toMatchObject({ event: 'summary', status: 'interrupted', interrupted: true });
+    expect(events.some((e) => e.event === 'pending' || e.event === 'skipped')).toBe(true);
   });
 });
