@@ -1,15 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
+import { parseEvents } from './events-schema.js';
 import { KEY, childEnv, runArgs, writeManifest } from './run-helpers.js';
-
-const schema = JSON.parse(
-  readFileSync(path.resolve(import.meta.dirname, '../../docs/events.schema.json'), 'utf8'),
-) as object;
-const validate = new Ajv2020({ allErrors: true }).compile(schema);
 
 let tmp: ReturnType<typeof tempDir>;
 let sim: Simulator;
@@ -23,28 +18,10 @@ afterEach(async () => {
   tmp.cleanup();
 });
 
-type Event = Record<string, unknown> & { event: string; exit_code?: number };
-
-/** Every line of a --json stdout checked against the schema; the last must end the stream. */
-function checkStream(stdout: string, exitCode: number | undefined, stderr: string) {
-  const lines = stdout.split('\n').filter((l) => l !== '');
-  expect(lines.length, stderr).toBeGreaterThan(0);
-  const events = lines.map((line) => {
-    const event = JSON.parse(line) as Event;
-    const ok = validate(event);
-    expect(ok, `${line}\n${JSON.stringify(validate.errors)}`).toBe(true);
-    return event;
-  });
-  const last = events.at(-1)!;
-  expect(['summary', 'error']).toContain(last.event);
-  expect(last.exit_code).toBe(exitCode);
-  return { events, last };
-}
-
 /** Runs the built CLI with --json and checks its stream. */
 async function jsonRun(args: string[], env: Record<string, string> = childEnv) {
   const r = await shotlist([...args, '--json'], { env, cwd: tmp.dir });
-  return { ...r, ...checkStream(r.stdout, r.exitCode, r.stderr) };
+  return { ...r, ...parseEvents(r.stdout, r.exitCode) };
 }
 
 const VARIANTS =
@@ -193,7 +170,7 @@ describe('the --json event stream (built bin, every line checked against docs/ev
       }
     });
     const r = await child;
-    const { events, last } = checkStream(String(r.stdout), r.exitCode, String(r.stderr));
+    const { events, last } = parseEvents(String(r.stdout), r.exitCode);
     expect(r.exitCode).toBe(130);
     expect(last).toMatchObject({ event: 'summary', status: 'interrupted', interrupted: true });
     expect(events.some((e) => e.event === 'pending' || e.event === 'skipped')).toBe(true);
