@@ -7,6 +7,7 @@ import path from 'node:path';
 import { ManifestError, ShotlistError, type Diagnostic } from '../errors.js';
 import type { PreparedRun, RunResult } from '../pipeline/types.js';
 import type { RenderEvent } from '../render/events.js';
+import { JOURNAL_FILE } from '../render/journal.js';
 
 /** The version of the event stream; every event carries it as `schema`. */
 export const EVENT_SCHEMA = 1;
@@ -66,7 +67,7 @@ export function planEventFields(run: PreparedRun, journalExists: boolean) {
       max_cost: run.budget.max_cost,
       max_seconds: run.budget.max_seconds,
     },
-    journal: { file: path.join(run.outDir, 'journal.ndjson'), exists: journalExists },
+    journal: { file: path.join(run.outDir, JOURNAL_FILE), exists: journalExists },
   };
 }
 
