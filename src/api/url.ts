@@ -51,7 +51,11 @@ export function checkBaseUrl(text: string): URL {
   return url;
 }
 
-/** The base URL as text, as it enters the journal key: no trailing slash. */
+/**
+ * The base URL as text, as it enters the journal key: scheme and host in lower case, no
+ * default port (the URL parser drops `:443` on https, `:80` on http), no trailing slash, so
+ * `HTTP://127.0.0.1:80/` and `http://127.0.0.1` are one API and one set of journal keys.
+ */
 export function normalizeBaseUrl(text: string): string {
   return checkBaseUrl(text).toString().replace(/\/+$/, '');
 }

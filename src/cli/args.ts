@@ -21,6 +21,25 @@ function unknownFlag(error: Error, options: Options, usage: string): UsageError 
   );
 }
 
+/**
+ * `--max-cost -1` as `--max-cost=-1`: a value that looks like a negative number belongs to the
+ * string flag before it (parseArgs would call it ambiguous), so the flag's own check can say
+ * what is allowed.
+ */
+function joinNegativeValues(argv: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    const next = argv[i + 1];
+    const name = word.startsWith('--') ? word.slice(2) : undefined;
+    if (name && options[name]?.type === 'string' && next && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${word}=${next}`);
+      i++;
+    } else out.push(word);
+  }
+  return out;
+}
+
 /** Strict `parseArgs` whose mistakes become UsageErrors (exit 2) naming the fix. */
 export function parseCommandArgs<T extends Options>(
   argv: string[],
@@ -30,7 +49,12 @@ export function parseCommandArgs<T extends Options>(
   typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>
 > {
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return parseArgs({
+      args: joinNegativeValues(argv, options),
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
     throw (
       unknownFlag(error as Error, options, usage) ??
@@ -67,7 +91,7 @@ export function numberFlag(
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) {
     throw new UsageError(
-      `${flag} ${value} is not a ${integer ? 'whole ' : ''}number >= 0`,
+      `${flag} must be ${integer ? 'a whole number, ' : ''}0 or more, not ${value}`,
       `e.g. ${flag} 4`,
     );
   }

@@ -1,12 +1,14 @@
 /**
  * Plumbing the commands share: the one manifest argument (against `ctx.cwd`), the plan flags,
  * the API base and the run command line. Output folders resolve in the pipeline
- * (`defaultOutDir`), against the `cwd` the commands pass.
+ * (`defaultOutDir`: next to the manifest unless `--out` says otherwise).
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { ShotOverrides } from '../manifest/resolve.js';
 import { chooseBase, type BaseChoice } from '../pipeline/base.js';
+import { JOURNAL_FILE } from '../render/journal.js';
 import { ALLOW_OUTSIDE_FLAG, numberFlag, splitList } from './args.js';
 import type { CliContext } from './context.js';
 
@@ -24,6 +26,21 @@ export function manifestArg(
   }
   const arg = positionals[0]!;
   return { arg, file: path.resolve(ctx.cwd, arg) };
+}
+
+/** A path as shown to people: relative to `cwd` when it lies below it, else absolute. */
+export function shownPath(ctx: Pick<CliContext, 'cwd'>, file: string): string {
+  const relative = path.relative(ctx.cwd, file);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
+}
+
+/**
+ * Said before a run asks (and by `status`) when the output folder holds no journal: renders
+ * made elsewhere (another `--out`) cannot be known, so say plainly where we looked.
+ */
+export function noJournalNote(ctx: Pick<CliContext, 'cwd'>, outDir: string): string | undefined {
+  const file = path.join(outDir, JOURNAL_FILE);
+  return existsSync(file) ? undefined : `no journal at ${shownPath(ctx, file)}: every shot is new`;
 }
 
 /** The API base from `--simulate`, `--base-url`, `$SHOTLIST_BASE_URL` or the default. */

@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { EXIT_CODES, ManifestError, ShotlistError, formatDiagnostic } from '../errors.js';
+import {
+  EXIT_CODES,
+  ManifestError,
+  ShotlistError,
+  UsageError,
+  formatDiagnostic,
+} from '../errors.js';
 import type { CliContext, Command } from './context.js';
 
 const COMMANDS: Record<
@@ -98,6 +104,19 @@ export function reportError(error: unknown, ctx: Pick<CliContext, 'stderr' | 'en
 }
 
 /**
+ * Reports an error and returns its exit code; with `--json` the output also ends with an
+ * `error` event (docs/events.md), so a machine reading stdout learns how the command ended.
+ */
+async function endWithError(error: unknown, ctx: CliContext): Promise<number> {
+  const code = reportError(error, ctx);
+  if (ctx.argv.includes('--json')) {
+    const { eventLine, errorEventFields } = await import('../ui/events.js');
+    ctx.stdout.write(eventLine('error', errorEventFields(error, code)));
+  }
+  return code;
+}
+
+/**
  * The CLI entry point: dispatches to a lazily imported command and returns the exit code.
  * The first Ctrl-C aborts `ctx.signal` so the command can stop cleanly; a second one exits at once.
  */
@@ -130,10 +149,11 @@ export async function main(argv: string[], partial: Partial<CliContext> = {}): P
   }
   const entry = COMMANDS[name];
   if (!entry) {
-    ctx.stderr.write(
-      `error: unknown command "${name}"\n  fix: use one of ${Object.keys(COMMANDS).join(', ')}\n`,
+    const unknown = new UsageError(
+      `unknown command "${name}"`,
+      `use one of ${Object.keys(COMMANDS).join(', ')}`,
     );
-    return EXIT_CODES.badInput;
+    return endWithError(unknown, ctx);
   }
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -145,7 +165,7 @@ export async function main(argv: string[], partial: Partial<CliContext> = {}): P
     }
     return await command.default(ctx);
   } catch (error) {
-    return reportError(error, ctx);
+    return await endWithError(error, ctx);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -30,7 +30,20 @@ export function chooseBase(options: {
   return { journalBase: base, apiBase: base, source };
 }
 
-/** Base URLs compare without trailing slashes, as in the journal key. */
+/** A base as the journal key holds it; a base that is not an API URL (the simulator's) as is. */
+function keyBase(text: string): string {
+  try {
+    return normalizeBaseUrl(text);
+  } catch {
+    return text.replace(/\/+$/, '');
+  }
+}
+
+/**
+ * Whether two base URLs are the same API as the journal key sees it: scheme and host case,
+ * a default port and trailing slashes do not matter (a journal written by an older version
+ * may hold a base as it was typed).
+ */
 export function sameBase(a: string, b: string): boolean {
-  return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+  return keyBase(a) === keyBase(b);
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { BudgetError, UsageError, formatDiagnostic } from '../errors.js';
 import { loadManifest } from '../manifest/load.js';
 import { takeKey } from '../media/outputs.js';
-import { checkBudget, checkTotalBudget } from '../plan/budget.js';
+import { checkTotalBudget } from '../plan/budget.js';
 import { plan as makePlan } from '../plan/plan.js';
 import type { JobSpend, Plan } from '../plan/types.js';
 import { costLedger, pricesOf } from '../render/cost.js';
@@ -13,6 +13,7 @@ import { SIMULATOR_BASE, chooseBase } from './base.js';
 import { foreignTasks } from './clips.js';
 import { defaultOutDir } from './out-dir.js';
 import { checkSavedPlan } from './saved-plan.js';
+import { budgetOfNewSpend } from './status.js';
 import type { PreparedRun, RunCallbacks, RunOptions } from './types.js';
 
 function checkFlags(options: RunOptions): void {
@@ -87,7 +88,7 @@ export async function prepareRun(
   checkForce(plan, options.force);
   const partial = options.variant !== undefined || options.only !== undefined;
   const fullPlan = partial ? makePlan(loaded, { overrides }) : plan;
-  const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest.name));
+  const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest));
   const base = chooseBase({ simulate: options.simulate, baseUrl: options.baseUrl, env });
 
   const journal = await readJournal(path.join(outDir, JOURNAL_FILE));
@@ -110,18 +111,7 @@ export async function prepareRun(
         )
       : [];
   const summary = summarizeAssessment(assessed);
-  const runBudget = checkBudget(
-    {
-      max_cost: plan.budget.max_cost ?? undefined,
-      max_seconds: plan.budget.max_seconds ?? undefined,
-    },
-    {
-      seconds: summary.newSeconds,
-      cost: summary.newCost,
-      unpriced_seconds: summary.unpricedSeconds,
-      currency: plan.totals.currency,
-    },
-  );
+  const runBudget = budgetOfNewSpend(plan, summary);
   // A run that sends nothing spends nothing: it may still collect, stitch and report.
   const budget =
     summary.submits === 0

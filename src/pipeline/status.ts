@@ -1,8 +1,9 @@
 /** `shotlist status` as a function: the journal's view of each planned shot, nothing sent. */
 import path from 'node:path';
 import { loadManifest } from '../manifest/load.js';
+import { checkBudget } from '../plan/budget.js';
 import { plan as makePlan } from '../plan/plan.js';
-import type { Plan } from '../plan/types.js';
+import type { BudgetVerdict, Plan } from '../plan/types.js';
 import { JOURNAL_FILE, readJournal, type ParsedJournal } from '../render/journal.js';
 import {
   assessShots,
@@ -16,8 +17,33 @@ import type { RunOptions } from './types.js';
 
 export type StatusOptions = Pick<
   RunOptions,
-  'cwd' | 'env' | 'out' | 'variant' | 'only' | 'baseUrl' | 'simulate' | 'allowOutside'
+  | 'cwd'
+  | 'env'
+  | 'out'
+  | 'variant'
+  | 'only'
+  | 'overrides'
+  | 'maxCost'
+  | 'baseUrl'
+  | 'simulate'
+  | 'allowOutside'
 >;
+
+/** The budget verdict on what a run would newly spend (cached and resumed shots cost nothing). */
+export function budgetOfNewSpend(plan: Plan, summary: AssessmentSummary): BudgetVerdict {
+  return checkBudget(
+    {
+      max_cost: plan.budget.max_cost ?? undefined,
+      max_seconds: plan.budget.max_seconds ?? undefined,
+    },
+    {
+      seconds: summary.newSeconds,
+      cost: summary.newCost,
+      unpriced_seconds: summary.unpricedSeconds,
+      currency: plan.totals.currency,
+    },
+  );
+}
 
 export interface ManifestStatus {
   plan: Plan;
@@ -33,6 +59,8 @@ export interface ManifestStatus {
    * the caller should say so and point at `--simulate`, not report every shot as new.
    */
   simulatedElsewhere: boolean;
+  /** The budget verdict on the new spend, as `run` would check it. */
+  budget: BudgetVerdict;
 }
 
 /** What the next run of a manifest would do with each shot, read from the journal and files. */
@@ -46,9 +74,11 @@ export async function manifestStatus(
     {
       ...(options.variant !== undefined ? { variant: options.variant } : {}),
       ...(options.only !== undefined ? { only: options.only } : {}),
+      ...(options.overrides !== undefined ? { overrides: options.overrides } : {}),
+      ...(options.maxCost !== undefined ? { budget: { max_cost: options.maxCost } } : {}),
     },
   );
-  const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest.name));
+  const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest));
   const base = chooseBase({
     simulate: options.simulate,
     baseUrl: options.baseUrl,
@@ -71,5 +101,6 @@ export async function manifestStatus(
     assessed,
     summary,
     simulatedElsewhere,
+    budget: budgetOfNewSpend(plan, summary),
   };
 }

@@ -96,7 +96,7 @@ export async function readRunReport(outDir: string): Promise<RunReport | undefin
 
 export interface StitchManifestOptions extends Omit<StitchRenderedOptions, 'variants' | 'outDir'> {
   cwd?: string;
-  /** The run's output folder; default `renders/<name>` under `cwd`. */
+  /** The run's output folder; default `renders/<name>` next to the manifest. */
   out?: string;
   /** Read local files outside the manifest's folder tree (`--allow-outside`). */
   allowOutside?: boolean;
@@ -115,7 +115,7 @@ export async function stitchManifest(
     await loadManifest(path.resolve(cwd, file), { allowOutside: options.allowOutside === true }),
     options.variant !== undefined ? { variant: options.variant } : {},
   );
-  const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest.name));
+  const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest));
   const result = await stitchRendered(plan, { ...options, outDir });
   if (result.found === 0) {
     throw new UsageError(

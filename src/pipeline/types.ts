@@ -16,7 +16,7 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** Aborting stops submissions; tasks in flight stay journaled for the next run. */
   signal?: AbortSignal;
-  /** Output folder; default `renders/<name>`. */
+  /** Output folder; default `renders/<name>` next to the manifest. */
   out?: string;
   variant?: string;
   only?: string[];

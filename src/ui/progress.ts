@@ -1,3 +1,4 @@
+import { eventLine, renderEventFields, type ShotRef } from './events.js';
 import { describeEvent } from './format.js';
 import type { RendererName } from './renderer.js';
 import type { ProgressInput, ProgressView } from './types.js';
@@ -20,14 +21,19 @@ export function createPlainProgress(input: ProgressInput): ProgressView {
   };
 }
 
-/** The `--json` stream: one JSON object per event, for machines. Never holds the key. */
+/**
+ * The `--json` stream: one JSON object per event, for machines (docs/events.md), the shot as
+ * `id`/`variant`/`take`, fields in snake_case. Never holds the key.
+ */
 export function createJsonProgress(input: ProgressInput): ProgressView {
+  // By label: two shots with the same body share a key, never a label.
+  const byLabel = new Map<string, ShotRef>();
+  for (const s of input.shots)
+    if (s.id !== undefined)
+      byLabel.set(s.label, { id: s.id, variant: s.variant ?? null, take: s.take ?? 1 });
   return {
     onEvent(e) {
-      const { type, at, ...rest } = e;
-      input.out.write(
-        `${JSON.stringify({ event: type, time: new Date(at).toISOString(), ...rest })}\n`,
-      );
+      input.out.write(eventLine(e.type, renderEventFields(e, byLabel.get(e.shot)), e.at));
     },
     close: async () => undefined,
   };

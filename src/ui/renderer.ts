@@ -15,7 +15,8 @@ export interface RendererChoice {
 /** The most shots drawn as a live task list; larger runs get the plain log. */
 export const MAX_LISTR_SHOTS = 200;
 
-function truthy(value: string | undefined): boolean {
+/** An environment flag as CI systems set it: anything but unset, empty, `0` or `false`. */
+export function truthy(value: string | undefined): boolean {
   return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
 }
 

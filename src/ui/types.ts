@@ -8,8 +8,8 @@ export interface ProgressView {
 }
 
 export interface ProgressInput {
-  /** Labels of every shot of the run, in plan order. */
-  shots: { label: string; key: string }[];
+  /** Labels of every shot of the run, in plan order (with the take, for the `--json` stream). */
+  shots: { label: string; key: string; id?: string; variant?: string | null; take?: number }[];
   currency: string | null;
   out: Writable;
   now?: () => number;

@@ -25,7 +25,7 @@ async function cli(argv: string[], cwd: string) {
 }
 
 describe('shotlist status (in-process through main)', () => {
-  it('reads a simulated run: the manifest and renders/<name> against ctx.cwd', async () => {
+  it('reads a simulated run: the manifest against ctx.cwd, renders/<name> next to it', async () => {
     writeManifest(tmp.dir, 2);
     const run = await runManifest('film.yaml', {
       cwd: tmp.dir,

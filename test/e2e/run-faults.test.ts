@@ -16,6 +16,7 @@ import {
   submissionsByPrompt,
   writeManifest,
 } from './run-helpers.js';
+import { parseEvents } from './events-schema.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let sim: Simulator | undefined;
@@ -99,11 +100,8 @@ describe('shotlist run under crashes and faults (built bin)', () => {
     const out = path.join(tmp.dir, 'out');
     const first = await shotlist([...runArgs(manifest, sim, out), '--json'], { env: childEnv });
     outputs.push(first.stdout, first.stderr);
-    const events = first.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { event: string });
-    expect(events.at(-1)?.event).toBe('summary');
+    const { last } = parseEvents(first.stdout, first.exitCode);
+    expect(last.event).toBe('summary');
     const report = readReport(out);
     expect(first.exitCode).toBe(report.shots.every((s) => s.status === 'done') ? 0 : 1);
     for (const s of report.shots) {

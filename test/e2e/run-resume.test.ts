@@ -13,6 +13,7 @@ import {
   submissionsByPrompt,
   writeManifest,
 } from './run-helpers.js';
+import { parseEvents } from './events-schema.js';
 
 let tmp: ReturnType<typeof tempDir>;
 const sims: Simulator[] = [];
@@ -178,11 +179,10 @@ describe('resuming a run (built bin against the simulator)', () => {
       env: childEnv,
       cwd: tmp.dir,
     });
-    const bodies = dryJson.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { shot: string });
-    expect(bodies.map((b) => b.shot)).toEqual(['s03']);
+    const bodies = parseEvents(dryJson.stdout, dryJson.exitCode).events.filter(
+      (e) => e.event === 'request',
+    );
+    expect(bodies.map((b) => b.id)).toEqual(['s03']);
     expect(sim.ledger().totals.submissions).toBe(4);
   });
 

@@ -14,6 +14,7 @@ import {
   submissionsByPrompt,
   writeManifest,
 } from './run-helpers.js';
+import { parseEvents } from './events-schema.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let sim: Simulator;
@@ -95,12 +96,9 @@ describe('shotlist run (built bin against the simulator)', () => {
       },
     );
     expect(r.exitCode).toBe(0);
-    const lines = r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { body: { prompt: string } });
+    const lines = parseEvents(r.stdout, r.exitCode).events.filter((e) => e.event === 'request');
     expect(lines).toHaveLength(2);
-    expect(lines[0]!.body.prompt).toContain('橘猫');
+    expect((lines[0]!.body as { prompt: string }).prompt).toContain('橘猫');
     expect(sim.ledger().totals.submissions).toBe(0);
   });
 
@@ -143,6 +141,7 @@ describe('shotlist run (built bin against the simulator)', () => {
     const first = await child;
     outputs.push(String(first.stdout), String(first.stderr));
     expect(first.exitCode).toBe(130);
+    expect(parseEvents(String(first.stdout), first.exitCode).last.status).toBe('interrupted');
     expect(String(first.stderr)).toMatch(/resume: shotlist run/);
     const before = sim.ledger().totals.submissions;
     expect(before).toBeGreaterThanOrEqual(2);

@@ -29,7 +29,11 @@ function collect(create: typeof createPlainProgress, events: RenderEvent[]): str
   const out = new PassThrough();
   let text = '';
   out.on('data', (c: Buffer) => (text += c.toString()));
-  const view = create({ shots: [{ label: 's01', key: 'k' }], currency: 'CNY', out });
+  const view = create({
+    shots: [{ label: 's01', key: 'k', id: 's01', variant: null, take: 1 }],
+    currency: 'CNY',
+    out,
+  });
   for (const e of events) view.onEvent(e);
   return text;
 }
@@ -68,11 +72,14 @@ describe('progress views', () => {
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(4);
     expect(lines[0]).toMatchObject({
+      schema: 1,
       event: 'submitted',
       time: '2025-01-01T10:00:00.000Z',
-      shot: 's01',
-      taskId: 'task_1',
+      id: 's01',
+      task_id: 'task_1',
     });
+    expect(lines[0]).not.toHaveProperty('taskId');
+    expect(lines[0]).not.toHaveProperty('shot');
     expect(lines[3]).toMatchObject({ event: 'failed', error: { code: 'content_filter' } });
   });
 });

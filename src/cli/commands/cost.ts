@@ -4,6 +4,7 @@ import { EXIT_CODES, UsageError } from '../../errors.js';
 import { loadManifest } from '../../manifest/load.js';
 import { formatMoney } from '../../plan/money.js';
 import { plan as makePlan } from '../../plan/plan.js';
+import { defaultOutDir } from '../../pipeline/out-dir.js';
 import { JOURNAL_FILE, readJournal } from '../../render/journal.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliContext } from '../context.js';
@@ -16,7 +17,7 @@ running: it may have been billed), per variant and model, priced with the manife
 Reads the journal; sends nothing.
 
 Options:
-  --out DIR          output folder (default renders/<name>)
+  --out DIR          output folder (default renders/<name> next to the manifest)
   --csv              one CSV table (for invoicing): a row per variant and model, then the total
   --json             one JSON document
 
@@ -74,7 +75,7 @@ export default async function cost(ctx: CliContext): Promise<number> {
     throw new UsageError('cost takes one manifest', 'shotlist cost <manifest> [--csv]');
   if (values.csv && values.json) throw new UsageError('--csv and --json are exclusive', 'pick one');
   const plan = makePlan(await loadManifest(path.resolve(ctx.cwd, positionals[0]!)), {});
-  const outDir = path.resolve(ctx.cwd, values.out ?? path.join('renders', plan.manifest.name));
+  const outDir = path.resolve(ctx.cwd, values.out ?? defaultOutDir(plan.manifest));
   const journal = await readJournal(path.join(outDir, JOURNAL_FILE));
   const ledger = costLedger(journal.entries, pricesOf(plan.shots));
   const currency = plan.totals.currency;

@@ -1,16 +1,31 @@
+import { appendFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { DEFAULT_BASE_URL } from '../../models.js';
 import { DEFAULT_CONCURRENCY } from '../../render/render.js';
 import type { AssessmentSummary } from '../../render/state.js';
-import type { RunOptions, RunResult, PreparedRun } from '../../pipeline/types.js';
+import { UsageError } from '../../errors.js';
+import type { RunCallbacks, RunOptions, RunResult, PreparedRun } from '../../pipeline/types.js';
 import { describeCharges } from '../../render/report.js';
 import type { RunReport } from '../../report/types.js';
 import { formatMoney } from '../../ui/format.js';
+import {
+  eventLine,
+  planEventFields,
+  stitchEventFields,
+  summaryEventFields,
+} from '../../ui/events.js';
 import { createProgress, type ProgressView } from '../../ui/progress.js';
-import { getRenderer } from '../../ui/renderer.js';
+import { stepSummaryMarkdown } from '../../ui/step-summary.js';
+import { getRenderer, truthy } from '../../ui/renderer.js';
 import path from 'node:path';
 import { numberFlag, parseCommandArgs, splitList } from '../args.js';
-import { PLAN_FLAGS, manifestArg, planOptionsFrom, runCommandLine } from '../common.js';
+import {
+  PLAN_FLAGS,
+  manifestArg,
+  noJournalNote,
+  planOptionsFrom,
+  runCommandLine,
+} from '../common.js';
 import type { CliContext } from '../context.js';
 
 export const help = `Usage: shotlist run <manifest> [options]
@@ -23,7 +38,7 @@ pays for nothing twice: done shots are skipped, tasks in flight are picked up, n
 resubmitted.
 
 Options:
-  --out DIR            output folder (default renders/<name>)
+  --out DIR            output folder (default renders/<name> next to the manifest)
   --only ID,...        render these shots only
   --variant NAME       render one variant only
   --force ID,...|all   render these shots again even if done (pays again)
@@ -113,6 +128,32 @@ async function confirm(ctx: CliContext, question: string): Promise<boolean> {
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+/**
+ * How a run asks before spending: on a terminal it asks; under CI (even with a pseudo-terminal,
+ * where nobody answers) it refuses as it does without a terminal, so a job never hangs.
+ */
+function confirmFor(ctx: CliContext): Pick<RunCallbacks, 'confirm'> {
+  if (truthy(ctx.env.CI)) {
+    return {
+      confirm: (p) =>
+        Promise.reject(
+          new UsageError(
+            `refusing to submit ${plural(p.summary.submits, 'shot')} (${formatMoney(p.summary.newCost ?? 0, p.plan.totals.currency)}) without confirmation: CI is set, nobody can answer`,
+            'pass --yes to confirm, or --dry-run to see the requests first',
+          ),
+        ),
+    };
+  }
+  if (!ctx.stdin.isTTY || !ctx.stderr.isTTY) return {};
+  return {
+    confirm: (p) =>
+      confirm(
+        ctx,
+        `Submit ${plural(p.summary.submits, 'shot')} for ${formatMoney(p.summary.newCost ?? 0, p.plan.totals.currency)}? [y/N] `,
+      ),
+  };
+}
+
 /** `--dry-run`: the bodies this run would POST, and what it would not send again. */
 function printDryRun(
   ctx: CliContext,
@@ -124,7 +165,7 @@ function printDryRun(
   for (const { shot: s } of sent) {
     if (json)
       ctx.stdout.write(
-        `${JSON.stringify({ event: 'request', shot: s.id, variant: s.variant, take: s.take, body: s.request })}\n`,
+        eventLine('request', { id: s.id, variant: s.variant, take: s.take, body: s.request }),
       );
     else
       say(
@@ -181,17 +222,11 @@ function printOutcome(
   ctx: CliContext,
   result: RunResult,
   resume: string,
-  json: boolean,
   say: (line: string) => void,
 ): void {
   const { render, report, reportFiles, prepared } = result;
   if (!render || !report || !reportFiles) return;
   const html = path.relative(ctx.cwd, reportFiles.html) || reportFiles.html;
-  if (json) {
-    ctx.stdout.write(
-      `${JSON.stringify({ event: 'summary', time: new Date().toISOString(), totals: report.totals, requests: render.requests, interrupted: render.interrupted, report: reportFiles.json })}\n`,
-    );
-  }
   say(summaryLine(report, prepared.simulated, prepared.plan.totals.cost !== null, html));
   const mine = new Set(render.shots.map((s) => s.key));
   for (const s of report.shots) {
@@ -229,27 +264,29 @@ export default async function run(ctx: CliContext): Promise<number> {
     log: say,
     warn: (line) => ctx.stderr.write(`${line}\n`),
     onPrepared: (p) => {
+      if (json)
+        ctx.stdout.write(eventLine('plan', planEventFields(p, !noJournalNote(ctx, p.outDir))));
       if (options.dryRun) return;
       say(
         `${p.plan.manifest.name}: ${plural(p.plan.shots.length, 'shot')}: ${describePreview(p.summary, p.plan.totals.currency)}${p.simulated ? ' [simulated: nothing is spent]' : ''}`,
       );
+      const note = p.assessed.length > 0 ? noJournalNote(ctx, p.outDir) : undefined;
+      if (note) say(note);
     },
-    ...(ctx.stdin.isTTY && ctx.stderr.isTTY
-      ? {
-          confirm: (p: PreparedRun) =>
-            confirm(
-              ctx,
-              `Submit ${plural(p.summary.submits, 'shot')} for ${formatMoney(p.summary.newCost ?? 0, p.plan.totals.currency)}? [y/N] `,
-            ),
-        }
-      : {}),
+    ...confirmFor(ctx),
     onRenderStart: async (p) => {
       const renderer = getRenderer(
         { json, isTTY: !!ctx.stdout.isTTY, shots: p.plan.shots.length },
         ctx.env,
       );
       progress = await createProgress(renderer, {
-        shots: p.assessed.map((a) => ({ label: a.label, key: a.key })),
+        shots: p.assessed.map((a) => ({
+          label: a.label,
+          key: a.key,
+          id: a.shot.id,
+          variant: a.shot.variant,
+          take: a.shot.take,
+        })),
         currency: p.plan.totals.currency,
         out: renderer === 'json' ? ctx.stdout : human,
         simulated: p.simulated,
@@ -266,6 +303,14 @@ export default async function run(ctx: CliContext): Promise<number> {
   });
   if (result.status === 'dry-run') printDryRun(ctx, result.prepared, json, say);
   else if (result.status === 'declined') say('nothing was sent.');
-  else printOutcome(ctx, result, runCommandLine(arg, values, result.prepared.base), json, say);
+  else printOutcome(ctx, result, runCommandLine(arg, values, result.prepared.base), say);
+  if (json) {
+    for (const fields of stitchEventFields(result, result.prepared.outDir))
+      ctx.stdout.write(eventLine('stitch', fields));
+    ctx.stdout.write(eventLine('summary', summaryEventFields(result)));
+  }
+  const stepSummary = ctx.env.GITHUB_STEP_SUMMARY;
+  if (stepSummary && result.report)
+    await appendFile(stepSummary, stepSummaryMarkdown(result, ctx.cwd));
   return result.exitCode;
 }

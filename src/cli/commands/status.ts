@@ -3,8 +3,8 @@ import { DEFAULT_BASE_URL } from '../../models.js';
 import { clipVersions, versionsOf } from '../../render/store.js';
 import type { ShotState } from '../../render/state.js';
 import { formatMoney } from '../../ui/format.js';
-import { ALLOW_OUTSIDE_FLAG, parseCommandArgs, splitList } from '../args.js';
-import { manifestArg } from '../common.js';
+import { parseCommandArgs } from '../args.js';
+import { PLAN_FLAGS, manifestArg, noJournalNote, planOptionsFrom } from '../common.js';
 import type { CliContext } from '../context.js';
 
 export const help = `Usage: shotlist status <manifest> [options]
@@ -14,24 +14,24 @@ download it again, leave it (unknown) or submit it (new). Reads the journal and 
 sends nothing.
 
 Options:
-  --out DIR          output folder (default renders/<name>)
+  --out DIR          output folder (default renders/<name> next to the manifest)
   --variant NAME     one variant only
   --only ID,...      these shots only
   --base-url URL     the API the renders were made with (default $SHOTLIST_BASE_URL, else ${DEFAULT_BASE_URL})
   --simulate         look at the renders of \`run --simulate\`
+  --model, --size, --ratio, --duration   force a setting on every shot (as in run): the
+                     status of the run with those flags
+  --max-cost N       check the new spend against N, as run would
   --json             one JSON document
 
-Exit 0 when every shot is done, 1 otherwise.
+Exit 0 when every shot is done, 1 otherwise, 3 when the new spend is over the budget.
 `;
 
 const FLAGS = {
-  json: { type: 'boolean' },
+  ...PLAN_FLAGS,
   out: { type: 'string' },
-  variant: { type: 'string' },
-  only: { type: 'string' },
   'base-url': { type: 'string' },
   simulate: { type: 'boolean' },
-  ...ALLOW_OUTSIDE_FLAG,
 } as const;
 
 const WORDS: Record<ShotState, string> = {
@@ -49,20 +49,22 @@ export default async function status(ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(ctx.argv, FLAGS, help);
   const { arg } = manifestArg(ctx, positionals, 'status');
   const { manifestStatus } = await import('../../pipeline/status.js');
-  const { plan, outDir, base, journal, journalFile, assessed, summary } = await manifestStatus(
-    arg,
-    {
+  const planned = planOptionsFrom(values);
+  const { plan, outDir, base, journal, journalFile, assessed, summary, budget } =
+    await manifestStatus(arg, {
       cwd: ctx.cwd,
       env: ctx.env,
       ...(values.out !== undefined ? { out: values.out } : {}),
-      ...(values.variant !== undefined ? { variant: values.variant } : {}),
-      ...(values.only !== undefined ? { only: splitList(values.only) ?? [] } : {}),
+      ...(planned.variant !== undefined ? { variant: planned.variant } : {}),
+      ...(planned.only !== undefined ? { only: planned.only } : {}),
+      overrides: planned.overrides,
+      ...(planned.budget ? { maxCost: planned.budget.max_cost } : {}),
       ...(values['base-url'] !== undefined ? { baseUrl: values['base-url'] } : {}),
       simulate: !!values.simulate,
       allowOutside: !!values['allow-outside'],
-    },
-  );
+    });
   const versions = clipVersions(journal.entries, new Set(assessed.map((a) => a.key)));
+  const noJournal = noJournalNote(ctx, outDir);
 
   if (values.json) {
     ctx.stdout.write(
@@ -72,6 +74,7 @@ export default async function status(ctx: CliContext): Promise<number> {
         base_url: base,
         journal: {
           file: journalFile,
+          exists: noJournal === undefined,
           torn: journal.torn,
           bad_lines: journal.badLines,
         },
@@ -92,9 +95,11 @@ export default async function status(ctx: CliContext): Promise<number> {
         counts: summary.counts,
         new_cost: summary.newCost,
         new_seconds: summary.newSeconds,
+        budget,
       })}\n`,
     );
   } else {
+    if (noJournal) ctx.stdout.write(`${noJournal}\n`);
     const width = Math.max(4, ...assessed.map((a) => a.label.length));
     for (const a of assessed) {
       const task = a.journal?.taskId ? `  ${a.journal.taskId}` : '';
@@ -110,10 +115,12 @@ export default async function status(ctx: CliContext): Promise<number> {
     ctx.stdout.write(
       `\n${c.cached} done, ${c.in_flight} in flight, ${c.download} to download, ${c.unknown} unknown, ${c.new + c.retry} to submit (${formatMoney(summary.newCost ?? 0, plan.totals.currency)})\n`,
     );
+    if (!budget.ok) ctx.stdout.write(`over budget: ${budget.reason}; run would refuse (exit 3)\n`);
     if (journal.torn)
       ctx.stdout.write(
         'note: the journal ends with a torn line (a run was killed mid-write); the next run repairs it\n',
       );
   }
+  if (!budget.ok) return EXIT_CODES.overBudget;
   return summary.counts.cached === assessed.length ? EXIT_CODES.ok : EXIT_CODES.shotsFailed;
 }

@@ -12,7 +12,7 @@ when the clips allow it; otherwise they are normalised and re-encoded once. Send
 to the API.
 
 Options:
-  --out DIR        the run's output folder (default renders/<name>)
+  --out DIR        the run's output folder (default renders/<name> next to the manifest)
   --variant NAME   stitch one variant only
   --base-url URL   use the clips rendered by this API (default: the API whose clips the
                    journal holds most of)

@@ -1,0 +1,89 @@
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { shotlist, tempDir } from '../helpers/cli.js';
+import { writeManifest } from '../e2e/run-helpers.js';
+
+let tmp: ReturnType<typeof tempDir>;
+beforeEach(() => {
+  tmp = tempDir('shotlist-flags-');
+});
+afterEach(() => tmp.cleanup());
+
+describe('number flags (built bin)', () => {
+  it('--max-cost -1 says what is allowed, not "ambiguous"', async () => {
+    const manifest = writeManifest(tmp.dir, 1);
+    for (const command of ['run', 'plan', 'status']) {
+      const r = await shotlist([command, manifest, '--max-cost', '-1']);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain('--max-cost must be 0 or more, not -1');
+      expect(r.stderr).not.toContain('ambiguous');
+    }
+  });
+
+  it('--duration -4 on run names the flag and the fix', async () => {
+    const manifest = writeManifest(tmp.dir, 1);
+    const r = await shotlist(['run', manifest, '--simulate', '--duration', '-4']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('--duration must be a whole number, 0 or more, not -4');
+  });
+});
+
+describe('status takes the plan-changing flags of run (built bin)', () => {
+  it('--duration, --size and --max-cost change what status assesses', async () => {
+    const manifest = writeManifest(tmp.dir, 2);
+    const out = path.join(tmp.dir, 'out');
+    const run = await shotlist([
+      'run',
+      manifest,
+      '--simulate',
+      '--sim-latency',
+      '0',
+      '--yes',
+      '--out',
+      out,
+    ]);
+    expect(run.exitCode).toBe(0);
+
+    const same = await shotlist(['status', manifest, '--simulate', '--out', out, '--json']);
+    expect(same.exitCode).toBe(0);
+    expect((JSON.parse(same.stdout) as { counts: { cached: number } }).counts.cached).toBe(2);
+
+    const longer = await shotlist([
+      'status',
+      manifest,
+      '--simulate',
+      '--out',
+      out,
+      '--duration',
+      '6',
+      '--json',
+    ]);
+    expect(longer.exitCode).toBe(1);
+    const doc = JSON.parse(longer.stdout) as {
+      counts: { new: number };
+      new_seconds: number;
+      budget: { ok: boolean };
+    };
+    expect(doc.counts.new).toBe(2);
+    expect(doc.new_seconds).toBe(12);
+    expect(doc.budget.ok).toBe(true);
+
+    const capped = await shotlist([
+      'status',
+      manifest,
+      '--simulate',
+      '--out',
+      out,
+      '--duration',
+      '6',
+      '--max-cost',
+      '5',
+    ]);
+    expect(capped.exitCode).toBe(3);
+    expect(capped.stdout).toContain('over budget');
+
+    const size = await shotlist(['status', manifest, '--simulate', '--out', out, '--size', '720p']);
+    expect(size.exitCode).toBe(1);
+    expect(size.stdout).toContain('2 to submit');
+  });
+});
