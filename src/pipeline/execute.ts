@@ -9,13 +9,16 @@ import { EXIT_CODES } from '../errors.js';
 import { verifyVideo } from '../media/probe.js';
 import { DEFAULT_BASE_URL } from '../models.js';
 import { DEFAULT_CONCURRENCY, render, type RenderResult } from '../render/render.js';
+import { gaveUpEvent, renderable, withGaveUp } from './attempts.js';
 import { wholeManifestReport } from './report.js';
 import { mergeOutputs, readRunReport, stitchRendered } from './stitch.js';
 import type { PreparedRun, RunCallbacks, RunOptions, RunResult } from './types.js';
 
 /** Whether the run needs the API at all: cached shots and unknown ones left alone do not. */
 export function needsApi(run: PreparedRun): boolean {
-  return run.assessed.some((a) => a.state !== 'cached' && !(a.state === 'unknown' && !a.submits));
+  return run.assessed.some(
+    (a) => a.state !== 'cached' && a.state !== 'gave_up' && !(a.state === 'unknown' && !a.submits),
+  );
 }
 
 interface Api {
@@ -81,7 +84,9 @@ async function renderShots(
   const env = options.env ?? process.env;
   await callbacks.onRenderStart?.(run);
   try {
-    return await render(
+    for (const a of run.assessed)
+      if (a.state === 'gave_up') callbacks.onEvent?.(gaveUpEvent(a, Date.now()));
+    const result = await render(
       run.plan,
       {
         outDir: run.outDir,
@@ -93,7 +98,7 @@ async function renderShots(
       },
       {
         client: api.client,
-        assessed: run.assessed,
+        assessed: renderable(run.assessed),
         onEvent: (e) => {
           if (e.type === 'failed' || e.type === 'unknown') e.error.message = clean(e.error.message);
           callbacks.onEvent?.(e);
@@ -108,6 +113,7 @@ async function renderShots(
         },
       },
     );
+    return withGaveUp(result, run.assessed);
   } finally {
     await callbacks.onRenderEnd?.();
     await api.close();

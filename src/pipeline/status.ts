@@ -36,13 +36,13 @@ export async function manifestStatus(
   options: StatusOptions = {},
 ): Promise<ManifestStatus> {
   const cwd = options.cwd ?? process.cwd();
-  const plan = makePlan(
-    await loadManifest(path.resolve(cwd, file), { allowOutside: options.allowOutside === true }),
-    {
-      ...(options.variant !== undefined ? { variant: options.variant } : {}),
-      ...(options.only !== undefined ? { only: options.only } : {}),
-    },
-  );
+  const loaded = await loadManifest(path.resolve(cwd, file), {
+    allowOutside: options.allowOutside === true,
+  });
+  const plan = makePlan(loaded, {
+    ...(options.variant !== undefined ? { variant: options.variant } : {}),
+    ...(options.only !== undefined ? { only: options.only } : {}),
+  });
   const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest.name));
   const base = chooseBase({
     simulate: options.simulate,
@@ -51,7 +51,13 @@ export async function manifestStatus(
   }).journalBase;
   const journalFile = path.join(outDir, JOURNAL_FILE);
   const journal = await readJournal(journalFile);
-  const assessed = await assessShots(plan, { outDir, baseUrl: base, journal: journal.shots });
+  const maxAttempts = loaded.manifest.max_attempts;
+  const assessed = await assessShots(plan, {
+    outDir,
+    baseUrl: base,
+    journal: journal.shots,
+    ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+  });
   return {
     plan,
     outDir,

@@ -39,6 +39,8 @@ Options:
   --max-download-mb N  refuse a video file larger than N MiB (default 2048)
   --retry-unknown      resubmit shots whose earlier submission may or may not have
                        created a task (may pay twice)
+  --max-attempts N     stop submitting a shot after N failed tasks over all runs
+                       (default: the manifest's max_attempts, else 2); --force sends it again
   --json               NDJSON events on stdout instead of the task list
   --model, --size, --ratio, --duration   force a setting on every shot (as in plan)
 
@@ -58,6 +60,7 @@ const FLAGS = {
   concurrency: { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
   'retry-unknown': { type: 'boolean' },
+  'max-attempts': { type: 'string' },
   'max-download-mb': { type: 'string' },
   'sim-latency': { type: 'string' },
 } as const;
@@ -93,6 +96,7 @@ function describePreview(s: AssessmentSummary, currency: string | null): string 
   if (s.counts.in_flight) parts.push(`${s.counts.in_flight} in flight from an earlier run`);
   if (s.counts.download) parts.push(`${s.counts.download} to download again`);
   if (s.counts.unknown) parts.push(`${s.counts.unknown} unknown`);
+  if (s.counts.gave_up) parts.push(`${s.counts.gave_up} given up (failed too often; --force)`);
   return parts.join(', ');
 }
 
@@ -147,6 +151,7 @@ function runOptionsFrom(ctx: CliContext, values: Values): RunOptions {
   const plan = planOptionsFrom(values);
   const concurrency = numberFlag(values.concurrency, '--concurrency', true);
   const maxDownloadMb = numberFlag(values['max-download-mb'], '--max-download-mb');
+  const maxAttempts = numberFlag(values['max-attempts'], '--max-attempts', true);
   const force = values.force?.trim() === 'all' ? ('all' as const) : splitList(values.force);
   return {
     cwd: ctx.cwd,
@@ -165,6 +170,7 @@ function runOptionsFrom(ctx: CliContext, values: Values): RunOptions {
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(maxDownloadMb !== undefined ? { maxDownloadMb } : {}),
     retryUnknown: !!values['retry-unknown'],
+    ...(maxAttempts !== undefined ? { maxAttempts } : {}),
     yes: !!values.yes,
     allowOutside: !!values['allow-outside'],
   };

@@ -1,7 +1,7 @@
 import { EXIT_CODES } from '../../errors.js';
 import { DEFAULT_BASE_URL } from '../../models.js';
 import { clipVersions, versionsOf } from '../../render/store.js';
-import type { ShotState } from '../../render/state.js';
+import { gaveUpMessage, type ShotState } from '../../render/state.js';
 import { formatMoney } from '../../ui/format.js';
 import { ALLOW_OUTSIDE_FLAG, parseCommandArgs, splitList } from '../args.js';
 import { manifestArg } from '../common.js';
@@ -41,6 +41,7 @@ const WORDS: Record<ShotState, string> = {
   download: 'finished: will be downloaded again',
   unknown: 'unknown: may have been created; --retry-unknown resubmits',
   retry: 'failed: will be submitted again',
+  gave_up: 'given up: not submitted again',
   forced: 'forced',
 };
 
@@ -87,6 +88,7 @@ export default async function status(ctx: CliContext): Promise<number> {
           versions: versionsOf(versions, a.shot),
           shared_with: a.sharedWith ?? null,
           error: a.journal?.error ?? null,
+          failures: a.failures,
           cost_if_run: a.cost,
         })),
         counts: summary.counts,
@@ -99,9 +101,11 @@ export default async function status(ctx: CliContext): Promise<number> {
     for (const a of assessed) {
       const task = a.journal?.taskId ? `  ${a.journal.taskId}` : '';
       const why =
-        a.state === 'retry' && a.journal?.error
-          ? ` (${a.journal.error.code ?? 'error'}: ${a.journal.error.message})`
-          : '';
+        a.state === 'gave_up'
+          ? ` (${gaveUpMessage(a)})`
+          : a.state === 'retry' && a.journal?.error
+            ? ` (${a.journal.error.code ?? 'error'}: ${a.journal.error.message})`
+            : '';
       const n = versionsOf(versions, a.shot).length;
       const kept = `${n > 1 ? ` (${n} versions kept)` : ''}${a.sharedWith ? ` (shared with ${a.sharedWith})` : ''}`;
       ctx.stdout.write(`${a.label.padEnd(width)}  ${WORDS[a.state]}${why}${task}${kept}\n`);
