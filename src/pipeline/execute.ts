@@ -11,7 +11,7 @@ import { DEFAULT_BASE_URL } from '../models.js';
 import { DEFAULT_CONCURRENCY, render, type RenderResult } from '../render/render.js';
 import { gaveUpEvent, renderable, withGaveUp } from './attempts.js';
 import { wholeManifestReport } from './report.js';
-import { mergeOutputs, readRunReport, stitchRendered } from './stitch.js';
+import { mergeOutputs, readRunReport, stitchRendered, withStaleWarnings } from './stitch.js';
 import type { PreparedRun, RunCallbacks, RunOptions, RunResult } from './types.js';
 
 /** Whether the run needs the API at all: cached shots and unknown ones left alone do not. */
@@ -162,11 +162,14 @@ export async function executeRun(
       });
 
   const earlier = (await readRunReport(run.outDir).catch(() => undefined))?.outputs ?? [];
-  const report = wholeManifestReport(run.fullPlan, result, run.others, {
-    baseUrl: run.base.journalBase,
-    simulated: run.simulated,
-    outputs: mergeOutputs(run.outDir, earlier, stitch?.outputs ?? []),
-  });
+  const report = withStaleWarnings(
+    wholeManifestReport(run.fullPlan, result, run.others, {
+      baseUrl: run.base.journalBase,
+      simulated: run.simulated,
+      outputs: mergeOutputs(run.outDir, earlier, stitch?.outputs ?? []),
+    }),
+    stitch?.stale ?? [],
+  );
   for (const s of report.shots) if (s.error) s.error.message = clean(s.error.message);
   const { writeReport } = await import('../report/write.js');
   const done = report.shots.filter((s) => s.status === 'done').length;
