@@ -2,6 +2,7 @@
  * What a run would do with each planned shot, read from the journal and the files on disk
  * without sending anything. Shared by `run` (the preview and the budget) and `status`.
  */
+import { UsageError } from '../errors.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
 import { clipPath, shotLabel } from './events.js';
 import { journalKey, type JournalShot } from './journal.js';
@@ -199,4 +200,30 @@ export function summarizeAssessment(shots: readonly AssessedShot[]): AssessmentS
     else newCost = (newCost ?? 0) + a.shot.cost;
   }
   return { counts, submits, newSeconds, newCost, unpricedSeconds };
+}
+
+/** Shots whose submission may or may not have created a task: money that may be billed. */
+export interface UnknownAtRisk {
+  /** One per request (a shot sharing another's body is counted with it). */
+  shots: AssessedShot[];
+  seconds: number;
+  /** Their cost at the plan's prices; null when none of them has a price. */
+  cost: number | null;
+}
+
+export function unknownAtRisk(assessed: readonly AssessedShot[]): UnknownAtRisk {
+  const shots = assessed.filter((a) => a.state === 'unknown' && a.sharedWith === undefined);
+  let cost: number | null = null;
+  for (const a of shots) if (a.shot.cost !== null) cost = (cost ?? 0) + a.shot.cost;
+  return { shots, seconds: shots.reduce((n, a) => n + a.shot.seconds, 0), cost };
+}
+
+/** `--fail-on unknown` (run, status): whether unknown shots make the exit code 1. */
+export function failOnUnknown(value: string | undefined): boolean {
+  if (value === undefined) return false;
+  if (value.trim() === 'unknown') return true;
+  throw new UsageError(
+    `--fail-on ${value} is not a condition shotlist knows`,
+    'use --fail-on unknown',
+  );
 }

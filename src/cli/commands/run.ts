@@ -1,7 +1,8 @@
 import { createInterface } from 'node:readline/promises';
 import { DEFAULT_BASE_URL } from '../../models.js';
 import { DEFAULT_CONCURRENCY } from '../../render/render.js';
-import type { AssessmentSummary } from '../../render/state.js';
+import { EXIT_CODES } from '../../errors.js';
+import { failOnUnknown, unknownAtRisk, type AssessmentSummary } from '../../render/state.js';
 import type { RunOptions, RunResult, PreparedRun } from '../../pipeline/types.js';
 import { describeCharges } from '../../render/report.js';
 import type { RunReport } from '../../report/types.js';
@@ -41,6 +42,8 @@ Options:
                        created a task (may pay twice)
   --max-attempts N     stop submitting a shot after N failed tasks over all runs
                        (default: the manifest's max_attempts, else 2); --force sends it again
+  --fail-on unknown    exit 1 while any shot of the manifest is unknown (its submission
+                       may have been billed); \`shotlist status\` lists them
   --json               NDJSON events on stdout instead of the task list
   --model, --size, --ratio, --duration   force a setting on every shot (as in plan)
 
@@ -61,6 +64,7 @@ const FLAGS = {
   yes: { type: 'boolean', short: 'y' },
   'retry-unknown': { type: 'boolean' },
   'max-attempts': { type: 'string' },
+  'fail-on': { type: 'string' },
   'max-download-mb': { type: 'string' },
   'sim-latency': { type: 'string' },
 } as const;
@@ -215,6 +219,12 @@ function printOutcome(
   }
 }
 
+/** Unknown shots of the whole manifest after the run (or, without a report, as assessed). */
+function unknownShots(result: RunResult): number {
+  if (result.report) return result.report.shots.filter((s) => s.status === 'unknown').length;
+  return unknownAtRisk([...result.prepared.assessed, ...result.prepared.others]).shots.length;
+}
+
 /** `shotlist run`: parse the flags, run the manifest, print what happened. Returns the exit code. */
 export default async function run(ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(ctx.argv, FLAGS, help);
@@ -223,6 +233,7 @@ export default async function run(ctx: CliContext): Promise<number> {
   const human = json ? ctx.stderr : ctx.stdout;
   const say = (line: string) => human.write(`${line}\n`);
   const options = runOptionsFrom(ctx, values);
+  const failOn = failOnUnknown(values['fail-on']);
   let progress: ProgressView | undefined;
   // A re-encode of many clips takes a while: say how far it is, in quarters.
   const shown = new Map<string | null, number>();
@@ -269,5 +280,12 @@ export default async function run(ctx: CliContext): Promise<number> {
   if (result.status === 'dry-run') printDryRun(ctx, result.prepared, json, say);
   else if (result.status === 'declined') say('nothing was sent.');
   else printOutcome(ctx, result, runCommandLine(arg, values, result.prepared.base), json, say);
+  const unknown = unknownShots(result);
+  if (failOn && unknown > 0 && result.exitCode === EXIT_CODES.ok) {
+    ctx.stderr.write(
+      `${plural(unknown, 'shot')} unknown (may have been billed): exit 1 (--fail-on unknown); \`shotlist status\` lists them\n`,
+    );
+    return EXIT_CODES.shotsFailed;
+  }
   return result.exitCode;
 }

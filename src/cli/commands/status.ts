@@ -1,7 +1,13 @@
 import { EXIT_CODES } from '../../errors.js';
 import { DEFAULT_BASE_URL } from '../../models.js';
 import { clipVersions, versionsOf } from '../../render/store.js';
-import { gaveUpMessage, type ShotState } from '../../render/state.js';
+import {
+  failOnUnknown,
+  gaveUpMessage,
+  unknownAtRisk,
+  type ShotState,
+  type UnknownAtRisk,
+} from '../../render/state.js';
 import { formatMoney } from '../../ui/format.js';
 import { ALLOW_OUTSIDE_FLAG, parseCommandArgs, splitList } from '../args.js';
 import { manifestArg } from '../common.js';
@@ -20,7 +26,10 @@ Options:
   --base-url URL     the API the renders were made with (default $SHOTLIST_BASE_URL, else ${DEFAULT_BASE_URL})
   --simulate         look at the renders of \`run --simulate\`
   --json             one JSON document
+  --fail-on unknown  exit 1 while any shot is unknown (a submission that may have been billed)
 
+Unknown shots are listed with what they may cost at the plan's prices and when they were
+submitted.
 Exit 0 when every shot is done, 1 otherwise.
 `;
 
@@ -31,8 +40,29 @@ const FLAGS = {
   only: { type: 'string' },
   'base-url': { type: 'string' },
   simulate: { type: 'boolean' },
+  'fail-on': { type: 'string' },
   ...ALLOW_OUTSIDE_FLAG,
 } as const;
+
+const when = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** The unknown shots: what each may cost, since when, and what can be done about them. */
+function printUnknown(ctx: CliContext, risk: UnknownAtRisk, currency: string | null): void {
+  if (risk.shots.length === 0) return;
+  const money = (cost: number | null, seconds: number) =>
+    cost === null ? `${seconds} s (no price)` : formatMoney(cost, currency);
+  const n = risk.shots.length;
+  ctx.stdout.write(
+    `\n${n} unknown shot${n === 1 ? '' : 's'}: submitted, but whether a task was created (and will be billed) is not known; at risk ${money(risk.cost, risk.seconds)}\n`,
+  );
+  for (const a of risk.shots) {
+    const at = a.journal ? `submitted ${when(a.journal.intentAt)}` : '';
+    ctx.stdout.write(`  ${a.label}  ${money(a.shot.cost, a.shot.seconds)}  ${at}\n`);
+  }
+  ctx.stdout.write(
+    'options: wait and run again (a plain run sends nothing for them), or run with --retry-unknown to resubmit them (may pay twice)\n',
+  );
+}
 
 const WORDS: Record<ShotState, string> = {
   new: 'new: will be submitted',
@@ -49,6 +79,7 @@ const WORDS: Record<ShotState, string> = {
 export default async function status(ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(ctx.argv, FLAGS, help);
   const { arg } = manifestArg(ctx, positionals, 'status');
+  const failOn = failOnUnknown(values['fail-on']);
   const { manifestStatus } = await import('../../pipeline/status.js');
   const { plan, outDir, base, journal, journalFile, assessed, summary } = await manifestStatus(
     arg,
@@ -64,6 +95,7 @@ export default async function status(ctx: CliContext): Promise<number> {
     },
   );
   const versions = clipVersions(journal.entries, new Set(assessed.map((a) => a.key)));
+  const risk = unknownAtRisk(assessed);
 
   if (values.json) {
     ctx.stdout.write(
@@ -89,11 +121,14 @@ export default async function status(ctx: CliContext): Promise<number> {
           shared_with: a.sharedWith ?? null,
           error: a.journal?.error ?? null,
           failures: a.failures,
+          submitted_at:
+            a.state === 'unknown' && a.journal ? new Date(a.journal.intentAt).toISOString() : null,
           cost_if_run: a.cost,
         })),
         counts: summary.counts,
         new_cost: summary.newCost,
         new_seconds: summary.newSeconds,
+        unknown: { shots: risk.shots.length, seconds: risk.seconds, cost: risk.cost },
       })}\n`,
     );
   } else {
@@ -114,10 +149,12 @@ export default async function status(ctx: CliContext): Promise<number> {
     ctx.stdout.write(
       `\n${c.cached} done, ${c.in_flight} in flight, ${c.download} to download, ${c.unknown} unknown, ${c.new + c.retry} to submit (${formatMoney(summary.newCost ?? 0, plan.totals.currency)})\n`,
     );
+    printUnknown(ctx, risk, plan.totals.currency);
     if (journal.torn)
       ctx.stdout.write(
         'note: the journal ends with a torn line (a run was killed mid-write); the next run repairs it\n',
       );
   }
+  if (failOn && risk.shots.length > 0) return EXIT_CODES.shotsFailed;
   return summary.counts.cached === assessed.length ? EXIT_CODES.ok : EXIT_CODES.shotsFailed;
 }
