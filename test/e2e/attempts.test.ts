@@ -43,7 +43,7 @@ it('a content-filtered shot is submitted at most max_attempts (2) times over thr
   const third = outputs.at(-2)!;
   expect(third).toContain('1 given up');
   expect(third).toContain(
-    's01: failed: max_attempts: failed 2 times (content_filter): not submitted again; --force s01 to try again',
+    '  s01: failed 2 times (content_filter): not submitted again; --force s01 to try again',
   );
   const report = readReport(out);
   expect(report.shots[0]).toMatchObject({ status: 'failed', error: { code: 'max_attempts' } });

@@ -144,6 +144,7 @@ function printDryRun(
       ? `${c.in_flight + c.download} in flight (resumed, not sent again)`
       : '',
     leftUnknown > 0 ? `${leftUnknown} unknown (left alone)` : '',
+    c.gave_up > 0 ? `${c.gave_up} given up (failed too often; --force sends again)` : '',
   ].filter(Boolean);
   say(
     `dry run: ${plural(sent.length, 'request')} shown${kept.length > 0 ? `, ${kept.join(', ')}` : ''}; nothing sent.`,
@@ -201,10 +202,11 @@ function printOutcome(
   say(summaryLine(report, prepared.simulated, prepared.plan.totals.cost !== null, html));
   const mine = new Set(render.shots.map((s) => s.key));
   for (const s of report.shots) {
-    if (mine.has(s.key) && (s.status === 'failed' || s.status === 'unknown'))
-      say(
-        `  ${s.id}${s.variant ? `@${s.variant}` : ''}: ${s.status}: ${s.error?.code ?? ''}: ${s.error?.message ?? ''}`,
-      );
+    if (!mine.has(s.key) || (s.status !== 'failed' && s.status !== 'unknown')) continue;
+    const label = `${s.id}${s.variant ? `@${s.variant}` : ''}`;
+    // A shot given up on was not sent: its message says how often it failed and how to force it.
+    if (s.error?.code === 'max_attempts') say(`  ${label}: ${s.error.message}`);
+    else say(`  ${label}: ${s.status}: ${s.error?.code ?? ''}: ${s.error?.message ?? ''}`);
   }
   if (result.fatal) {
     ctx.stderr.write(`error: ${result.fatal.message}\n`);
