@@ -19,6 +19,7 @@ import { promisify } from 'node:util';
 import { createApiClient } from '../dist/api/client.js';
 import { DEFAULT_POLL_TUNING, scaleTuning } from '../dist/render/poll.js';
 import { render } from '../dist/render/render.js';
+import { assessShots } from '../dist/render/state.js';
 import { startSimulator } from '../dist/sim/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -256,8 +257,16 @@ async function polling(spread = { min: 60, max: 120 }, prefix = 'polling') {
       backoff: { baseMs: 5, maxMs: 50 },
     });
     const started = performance.now();
+    const plan = spreadPlan(n);
+    // A fresh folder: every shot is new.
+    const assessed = await assessShots(plan, {
+      outDir: dir,
+      baseUrl: client.baseUrl,
+      journal: new Map(),
+    });
     const result = await render(
-      spreadPlan(n),
+      plan,
+      assessed,
       { outDir: dir, concurrency, poll: s.poll },
       { client, random: s.random },
     );

@@ -88,17 +88,15 @@ async function renderShots(
       if (a.state === 'gave_up') callbacks.onEvent?.(gaveUpEvent(a, Date.now()));
     const result = await render(
       run.plan,
+      renderable(run.assessed),
       {
         outDir: run.outDir,
         concurrency: options.concurrency ?? run.plan.concurrency ?? DEFAULT_CONCURRENCY,
         ...(options.signal ? { signal: options.signal } : {}),
         journalBase: run.base.journalBase,
-        ...(options.force ? { force: options.force } : {}),
-        ...(options.retryUnknown ? { retryUnknown: true } : {}),
       },
       {
         client: api.client,
-        assessed: renderable(run.assessed),
         onEvent: (e) => {
           if (e.type === 'failed' || e.type === 'unknown') e.error.message = clean(e.error.message);
           callbacks.onEvent?.(e);

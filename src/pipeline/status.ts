@@ -10,7 +10,7 @@ import {
   type AssessedShot,
   type AssessmentSummary,
 } from '../render/state.js';
-import { chooseBase } from './base.js';
+import { SIMULATOR_BASE, chooseBase } from './base.js';
 import { defaultOutDir } from './out-dir.js';
 import type { RunOptions } from './types.js';
 
@@ -28,6 +28,11 @@ export interface ManifestStatus {
   journal: ParsedJournal;
   assessed: AssessedShot[];
   summary: AssessmentSummary;
+  /**
+   * Looked at as real renders, while the journal knows these shots only from `run --simulate`:
+   * the caller should say so and point at `--simulate`, not report every shot as new.
+   */
+  simulatedElsewhere: boolean;
 }
 
 /** What the next run of a manifest would do with each shot, read from the journal and files. */
@@ -58,6 +63,11 @@ export async function manifestStatus(
     journal: journal.shots,
     ...(maxAttempts !== undefined ? { maxAttempts } : {}),
   });
+  const summary = summarizeAssessment(assessed);
+  const simulatedElsewhere =
+    base !== SIMULATOR_BASE &&
+    summary.counts.new === assessed.length &&
+    [...journal.shots.values()].some((j) => j.base === SIMULATOR_BASE);
   return {
     plan,
     outDir,
@@ -65,6 +75,7 @@ export async function manifestStatus(
     journalFile,
     journal,
     assessed,
-    summary: summarizeAssessment(assessed),
+    summary,
+    simulatedElsewhere,
   };
 }

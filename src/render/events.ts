@@ -30,12 +30,16 @@ export interface ShotError {
   status?: number;
 }
 
-interface Base {
-  /** Milliseconds since the epoch, from the injected clock. */
-  at: number;
+/** Which shot an event is about. */
+export interface EventShot {
   /** {@link shotLabel} of the shot. */
   shot: string;
   key: string;
+}
+
+interface Base extends EventShot {
+  /** Milliseconds since the epoch, from the injected clock. */
+  at: number;
 }
 
 /** Everything the renderer reports while it works; `src/ui/` draws these. */
@@ -61,3 +65,14 @@ export type RenderEvent =
   | (Base & { type: 'warning'; message: string });
 
 export type RenderEventType = RenderEvent['type'];
+
+/** Omits keys from each member of a union, keeping it discriminated. */
+type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** An event without its shot and time: what a phase of one shot says. */
+export type ShotEventBody = OmitEach<RenderEvent, keyof Base>;
+
+/** Stamps an event of one shot with the shot and the time. */
+export function shotEvent(about: EventShot, at: number, body: ShotEventBody): RenderEvent {
+  return { ...body, at, shot: about.shot, key: about.key };
+}

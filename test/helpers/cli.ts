@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable, Writable } from 'node:stream';
 import { execa, type Options, type ResultPromise } from 'execa';
 
 /** The built bin, as users run it. */
@@ -41,4 +42,32 @@ export async function shotlist(args: string[], options: Options = {}): Promise<C
 export function tempDir(prefix = 'shotlist-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Runs a command in-process through `main(argv, ctx)` with a fake context: no terminal, no
+ * stdin, the given working directory and environment. Same result shape as {@link shotlist}.
+ */
+export async function cli(
+  argv: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
+  const { main } = await import('../../src/cli/main.js');
+  const out: string[] = [];
+  const err: string[] = [];
+  const sink = (chunks: string[]) =>
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        chunks.push(chunk.toString());
+        done();
+      },
+    });
+  const exitCode = await main(argv, {
+    cwd: options.cwd ?? process.cwd(),
+    env: { NO_COLOR: '1', PATH: process.env.PATH, ...options.env },
+    stdout: sink(out),
+    stderr: sink(err),
+    stdin: Readable.from([]),
+  });
+  return { exitCode, signal: undefined, stdout: out.join(''), stderr: err.join('') };
 }

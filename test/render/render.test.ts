@@ -6,8 +6,9 @@ import { createApiClient, type ApiClient } from '../../src/api/client.js';
 import { verifyVideo } from '../../src/media/probe.js';
 import type { Plan, PlannedShot } from '../../src/plan/types.js';
 import type { RenderEvent } from '../../src/render/events.js';
-import { readJournal } from '../../src/render/journal.js';
-import { render, type RenderDeps } from '../../src/render/render.js';
+import { JOURNAL_FILE, readJournal } from '../../src/render/journal.js';
+import { render, type RenderDeps, type RenderOptions } from '../../src/render/render.js';
+import { assessShots } from '../../src/render/state.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 
 const KEY = 'sk-render-test-9876';
@@ -79,11 +80,22 @@ async function setup(simOptions: Parameters<typeof startSimulator>[0] = {}) {
   return { sim, client, events, deps };
 }
 
+/** Assesses the plan against the output folder's journal, as a run does, then renders it. */
+async function renderPlan(plan: Plan, options: RenderOptions, deps: RenderDeps) {
+  const journal = await readJournal(path.join(options.outDir, JOURNAL_FILE));
+  const assessed = await assessShots(plan, {
+    outDir: options.outDir,
+    baseUrl: deps.client.baseUrl,
+    journal: journal.shots,
+  });
+  return render(plan, assessed, options, deps);
+}
+
 describe('render against the simulator', () => {
   it('renders every shot, then a second run sends nothing', async () => {
     const { sim, deps, events } = await setup();
     const plan = makePlan(5);
-    const first = await render(plan, { outDir: dir, poll: fast }, deps);
+    const first = await renderPlan(plan, { outDir: dir, poll: fast }, deps);
     expect(first.shots.map((s) => s.status)).toEqual(Array(5).fill('done'));
     expect(first.spent).toEqual({
       cost: 20,
@@ -101,7 +113,7 @@ describe('render against the simulator', () => {
     expect(events.some((e) => e.type === 'submitted')).toBe(true);
     expect(events.filter((e) => e.type === 'done')).toHaveLength(5);
 
-    const second = await render(plan, { outDir: dir, poll: fast }, deps);
+    const second = await renderPlan(plan, { outDir: dir, poll: fast }, deps);
     expect(second.shots.every((s) => s.status === 'done' && s.cached)).toBe(true);
     expect(second.spent.submissions).toBe(0);
     expect(sim.ledger().totals.submissions).toBe(5);
@@ -112,14 +124,14 @@ describe('render against the simulator', () => {
   it('editing one prompt re-renders that shot alone; a changed file is downloaded again for free', async () => {
     const { sim, deps } = await setup();
     const plan = makePlan(3);
-    await render(plan, { outDir: dir, poll: fast }, deps);
+    await renderPlan(plan, { outDir: dir, poll: fast }, deps);
     const edited = makePlan(3);
     edited.shots[1] = {
       ...edited.shots[1]!,
       request: { ...edited.shots[1]!.request, prompt: '新的提示词' },
     };
     await writeFile(path.join(dir, 'clips', 's03.mp4'), 'not a video');
-    const r = await render(edited, { outDir: dir, poll: fast }, deps);
+    const r = await renderPlan(edited, { outDir: dir, poll: fast }, deps);
     expect(r.shots.map((s) => s.state)).toEqual(['cached', 'new', 'download']);
     expect(r.shots.every((s) => s.status === 'done')).toBe(true);
     expect(sim.ledger().totals.submissions).toBe(4);
@@ -128,7 +140,7 @@ describe('render against the simulator', () => {
   it('a resumed download asks the API for a fresh link before fetching', async () => {
     const { sim, deps } = await setup();
     const plan = makePlan(2);
-    await render(plan, { outDir: dir, poll: fast }, deps);
+    await renderPlan(plan, { outDir: dir, poll: fast }, deps);
     // The journal's links name a server that is gone, and the files must be fetched again.
     const file = path.join(dir, 'journal.ndjson');
     const lines = (await readFile(file, 'utf8')).trim().split('\n');
@@ -148,7 +160,7 @@ describe('render against the simulator', () => {
             }
           : (Reflect.get(target, name, receiver) as unknown),
     });
-    const second = await render(plan, { outDir: dir, poll: fast }, { ...deps, client });
+    const second = await renderPlan(plan, { outDir: dir, poll: fast }, { ...deps, client });
     expect(second.shots.map((s) => s.status)).toEqual(['done', 'done']);
     expect(fetched).toHaveLength(2);
     expect(fetched.filter((u) => u.includes('127.0.0.1:9/'))).toEqual([]);
@@ -159,7 +171,7 @@ describe('render against the simulator', () => {
     const { sim, deps } = await setup({ latency: '0.3' });
     const plan = makePlan(2);
     const controller = new AbortController();
-    const run = render(
+    const run = renderPlan(
       plan,
       // One at a time: the abort lands after the first POST, never while a second is being sent
       // (a POST cut while sending is rightly `unknown`, which this test is not about).
@@ -175,7 +187,7 @@ describe('render against the simulator', () => {
     expect(first.interrupted).toBe(true);
     expect(first.shots.some((s) => s.status === 'pending')).toBe(true);
     const before = sim.ledger().totals.submissions;
-    const second = await render(plan, { outDir: dir, poll: fast }, deps);
+    const second = await renderPlan(plan, { outDir: dir, poll: fast }, deps);
     expect(second.shots.every((s) => s.status === 'done')).toBe(true);
     const ids = sim.ledger().submissions.map((s) => s.body.prompt);
     expect(new Set(ids).size).toBe(ids.length);
@@ -185,7 +197,7 @@ describe('render against the simulator', () => {
 
   it('records a failed task with the API reason and goes on', async () => {
     const { deps } = await setup({ failRate: 1 });
-    const r = await render(makePlan(2), { outDir: dir, poll: fast }, deps);
+    const r = await renderPlan(makePlan(2), { outDir: dir, poll: fast }, deps);
     expect(r.shots.every((s) => s.status === 'failed')).toBe(true);
     expect(r.shots[0]!.error?.code).toBe('content_filter');
     expect(r.shots[0]!.taskId).toMatch(/./);
@@ -200,7 +212,11 @@ describe('render against the simulator', () => {
       apiKey: 'wrong-key-123',
       backoff: { baseMs: 5, maxMs: 50 },
     });
-    const r = await render(makePlan(6), { outDir: dir, poll: fast, concurrency: 1 }, { client });
+    const r = await renderPlan(
+      makePlan(6),
+      { outDir: dir, poll: fast, concurrency: 1 },
+      { client },
+    );
     expect(r.fatal?.code).toBe('unauthorized');
     expect(r.shots.filter((s) => s.status === 'skipped').length).toBeGreaterThanOrEqual(4);
     expect(sim.ledger().totals.submissions).toBe(0);
@@ -208,7 +224,7 @@ describe('render against the simulator', () => {
 
   it('keeps a task pending after its deadline', async () => {
     const { deps } = await setup({ latency: 5 });
-    const r = await render(makePlan(1), { outDir: dir, poll: fast, deadlineMs: 150 }, deps);
+    const r = await renderPlan(makePlan(1), { outDir: dir, poll: fast, deadlineMs: 150 }, deps);
     expect(r.shots[0]!.status).toBe('pending');
     expect(r.shots[0]!.error?.code).toBe('deadline');
   });
@@ -220,7 +236,7 @@ describe('render against the simulator', () => {
       seed: 3,
     });
     const plan = makePlan(12);
-    const r = await render(plan, { outDir: dir, poll: fast, concurrency: 4 }, deps);
+    const r = await renderPlan(plan, { outDir: dir, poll: fast, concurrency: 4 }, deps);
     for (const s of r.shots) {
       expect(['done', 'failed', 'unknown']).toContain(s.status);
       if (s.status !== 'done') expect(s.error?.message).toBeTruthy();

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ManifestError } from '../../../src/errors.js';
-import { MAX_MANIFEST_BYTES, checkManifest, validateManifest } from '../../../src/manifest/load.js';
-import { expandVars, type VarProblem } from '../../../src/manifest/vars.js';
-import { closest } from '../../../src/manifest/suggest.js';
+import { ManifestError } from '../../src/errors.js';
+import { MAX_MANIFEST_BYTES, checkManifest, validateManifest } from '../../src/manifest/load.js';
+import { expandVars, type VarProblem } from '../../src/manifest/vars.js';
+import { closest } from '../../src/manifest/suggest.js';
 
 const ok = `version: 1
 name: demo

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../../src/errors.js';
-import { validateManifest } from '../../../src/manifest/load.js';
-import { checkBudget } from '../../../src/plan/budget.js';
-import { formatPlan } from '../../../src/plan/format.js';
-import { plan } from '../../../src/plan/plan.js';
+import { UsageError } from '../../src/errors.js';
+import { validateManifest } from '../../src/manifest/load.js';
+import { checkBudget } from '../../src/plan/budget.js';
+import { formatPlan } from '../../src/plan/format.js';
+import { plan } from '../../src/plan/plan.js';
 
 const campaign = `version: 1
 name: campaign

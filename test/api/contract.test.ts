@@ -4,7 +4,7 @@ import {
   codePointLength,
   requestMode,
   type VideoRequest,
-} from '../../../src/api/contract.js';
+} from '../../src/api/contract.js';
 
 const base: VideoRequest = { model: 'seedance-2-official', prompt: 'a cat' };
 const errors = (body: unknown) => checkRequest(body).filter((p) => p.severity === 'error');

@@ -1,12 +1,13 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EXAMPLES, shotlist, tempDir } from '../helpers/cli.js';
+import { EXAMPLES, cli, shotlist, tempDir } from '../helpers/cli.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
-describe('shotlist validate, plan and init (built bin)', () => {
+describe('shotlist validate, plan and init (in-process through main)', () => {
+  // The one spawned check here: the built bin starts and prints its usage.
   it('prints usage with --help and exits 0', async () => {
     const r = await shotlist(['--help']);
     expect(r.exitCode).toBe(0);
@@ -15,7 +16,7 @@ describe('shotlist validate, plan and init (built bin)', () => {
   });
 
   it('refuses an unknown command with exit 2 and the fix', async () => {
-    const r = await shotlist(['plna']);
+    const r = await cli(['plna']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('unknown command "plna"');
   });
@@ -23,7 +24,7 @@ describe('shotlist validate, plan and init (built bin)', () => {
   it('validates every example', async () => {
     const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml'));
     expect(files.length).toBeGreaterThanOrEqual(7);
-    const r = await shotlist(['validate', ...files.map((f) => path.join(EXAMPLES, f))]);
+    const r = await cli(['validate', ...files.map((f) => path.join(EXAMPLES, f))]);
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(files.length);
@@ -35,17 +36,17 @@ describe('shotlist validate, plan and init (built bin)', () => {
       file,
       'version: 1\nname: bad\nshots:\n  - id: a\n    prompt: hi\n    ratoi: "16:9"\n',
     );
-    const r = await shotlist(['validate', file]);
+    const r = await cli(['validate', file]);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain(`${file}:6:5: error: unknown key "ratoi" in shots[0]`);
     expect(r.stderr).toContain('fix: did you mean "ratio"?');
-    const plan = await shotlist(['plan', file]);
+    const plan = await cli(['plan', file]);
     expect(plan.exitCode).toBe(2);
     expect(plan.stderr).toContain('nothing was sent');
   });
 
   it('prints the plan table with totals and the budget verdict', async () => {
-    const r = await shotlist(['plan', path.join(EXAMPLES, 'campaign.yaml')]);
+    const r = await cli(['plan', path.join(EXAMPLES, 'campaign.yaml')]);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(
       /vertical\s+c03-logo\s+1\s+text_to_video\s+seedance-2-official2-fast\s+720p\s+9:16\s+4\s+0.6\s+2.40 CNY/,
@@ -55,7 +56,7 @@ describe('shotlist validate, plan and init (built bin)', () => {
   });
 
   it('prints one JSON document with --json, bodies included', async () => {
-    const r = await shotlist([
+    const r = await cli([
       'plan',
       '--json',
       '--variant',
@@ -84,33 +85,28 @@ describe('shotlist validate, plan and init (built bin)', () => {
   });
 
   it('exits 3 when the plan is over budget', async () => {
-    const r = await shotlist(['plan', '--max-cost', '5', path.join(EXAMPLES, 'campaign.yaml')]);
+    const r = await cli(['plan', '--max-cost', '5', path.join(EXAMPLES, 'campaign.yaml')]);
     expect(r.exitCode).toBe(3);
     expect(r.stdout).toContain('budget: EXCEEDED');
   });
 
   it('says when no price is set instead of inventing one', async () => {
-    const r = await shotlist(['plan', path.join(EXAMPLES, 'image-to-video.yaml')]);
+    const r = await cli(['plan', path.join(EXAMPLES, 'image-to-video.yaml')]);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('not set');
     expect(r.stdout).toContain('price not set');
   });
 
   it('rejects unknown flags and unknown shot ids with exit 2', async () => {
-    const flag = await shotlist(['plan', '--colour', path.join(EXAMPLES, 'campaign.yaml')]);
+    const flag = await cli(['plan', '--colour', path.join(EXAMPLES, 'campaign.yaml')]);
     expect(flag.exitCode).toBe(2);
-    const only = await shotlist([
-      'plan',
-      '--only',
-      'c01-revael',
-      path.join(EXAMPLES, 'campaign.yaml'),
-    ]);
+    const only = await cli(['plan', '--only', 'c01-revael', path.join(EXAMPLES, 'campaign.yaml')]);
     expect(only.exitCode).toBe(2);
     expect(only.stderr).toContain('did you mean "c01-reveal"?');
   });
 
   it('refuses --sim-latency without --simulate', async () => {
-    const r = await shotlist([
+    const r = await cli([
       'run',
       '--sim-latency',
       '0',
@@ -123,11 +119,11 @@ describe('shotlist validate, plan and init (built bin)', () => {
 
   it('init writes a starter manifest that validates, and never overwrites', async () => {
     const file = path.join(tmp.dir, 'starter.yaml');
-    const first = await shotlist(['init', file]);
+    const first = await cli(['init', file]);
     expect(first.exitCode).toBe(0);
-    expect((await shotlist(['validate', file])).exitCode).toBe(0);
+    expect((await cli(['validate', file])).exitCode).toBe(0);
     const before = readFileSync(file, 'utf8');
-    const second = await shotlist(['init', file]);
+    const second = await cli(['init', file]);
     expect(second.exitCode).toBe(2);
     expect(second.stderr).toContain('already exists');
     expect(readFileSync(file, 'utf8')).toBe(before);

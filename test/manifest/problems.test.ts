@@ -1,9 +1,9 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checkManifest, loadManifest } from '../../../src/manifest/load.js';
-import { ManifestError } from '../../../src/errors.js';
-import { tempDir } from '../../helpers/cli.js';
+import { checkManifest, loadManifest } from '../../src/manifest/load.js';
+import { ManifestError } from '../../src/errors.js';
+import { tempDir } from '../helpers/cli.js';
 
 function errors(text: string, options = {}) {
   return checkManifest(text, 'm.yaml', options)

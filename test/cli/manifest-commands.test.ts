@@ -7,34 +7,13 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../../src/cli/main.js';
-import { EXAMPLES, tempDir } from '../../helpers/cli.js';
+import { EXAMPLES, cli as runInProcess, tempDir } from '../helpers/cli.js';
 
-function sink() {
-  let text = '';
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  return { stream, text: () => text };
-}
-
-/** Runs a command in-process with a fake context whose working directory is `cwd`. */
+/** The shared in-process runner, with this file's result names. */
 async function cli(argv: string[], cwd: string) {
-  const out = sink();
-  const err = sink();
-  const code = await main(argv, {
-    cwd,
-    stdout: out.stream,
-    stderr: err.stream,
-    stdin: Readable.from([]),
-    env: { NO_COLOR: '1' },
-  });
-  return { code, stdout: out.text(), stderr: err.text() };
+  const r = await runInProcess(argv, { cwd });
+  return { code: r.exitCode, stdout: r.stdout, stderr: r.stderr };
 }
 
 let dir: string;

@@ -1,8 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { checkManifest } from '../../../src/manifest/load.js';
+import { checkManifest } from '../../src/manifest/load.js';
 
-const dir = new URL('../../fixtures/bad/', import.meta.url);
+const dir = new URL('../fixtures/bad/', import.meta.url);
 const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
 
 describe('the bad-manifest corpus', () => {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { generateTypes } from '../../../scripts/gen-types.mjs';
-import { manifestSchema } from '../../../src/manifest/schema.js';
-import { MODEL_IDS, MODES, RATIOS, SIZES } from '../../../src/models.js';
+import { generateTypes } from '../../scripts/gen-types.mjs';
+import { manifestSchema } from '../../src/manifest/schema.js';
+import { MODEL_IDS, MODES, RATIOS, SIZES } from '../../src/models.js';
 
 type Node = Record<string, unknown>;
 
@@ -18,7 +18,7 @@ function walk(node: unknown, path: string, visit: (node: Node, path: string) => 
 describe('the JSON Schema', () => {
   it('is the source of the TypeScript types: the committed types are what it generates', async () => {
     const committed = readFileSync(
-      new URL('../../../src/manifest/types.gen.ts', import.meta.url),
+      new URL('../../src/manifest/types.gen.ts', import.meta.url),
       'utf8',
     );
     expect(await generateTypes()).toBe(committed);
@@ -50,7 +50,7 @@ describe('the JSON Schema', () => {
 
 describe('the schema and the stitcher', () => {
   it('offer the same transitions', async () => {
-    const { TRANSITION_TYPES } = await import('../../../src/media/stitch-plan.js');
+    const { TRANSITION_TYPES } = await import('../../src/media/stitch-plan.js');
     const defs = manifestSchema.$defs as Record<string, Node>;
     const transition = (defs.transition!.properties as Record<string, Node>).type!;
     expect(transition.enum).toEqual([...TRANSITION_TYPES]);

@@ -1,10 +1,10 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { validateManifest } from '../../../src/manifest/load.js';
-import { plan } from '../../../src/plan/plan.js';
-import { checkRequest } from '../../../src/api/contract.js';
+import { validateManifest } from '../../src/manifest/load.js';
+import { plan } from '../../src/plan/plan.js';
+import { checkRequest } from '../../src/api/contract.js';
 
-const dir = new URL('../../fixtures/reference/', import.meta.url);
+const dir = new URL('../fixtures/reference/', import.meta.url);
 const cases = readdirSync(dir)
   .filter((f) => f.endsWith('.json'))
   .map((f) => f.replace(/\.json$/, ''));

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { validateManifest } from '../../../src/manifest/load.js';
-import { outputName, stitchJobs } from '../../../src/media/outputs.js';
-import { plan } from '../../../src/plan/plan.js';
+import { validateManifest } from '../../src/manifest/load.js';
+import { outputName, stitchJobs } from '../../src/media/outputs.js';
+import { plan } from '../../src/plan/plan.js';
 
 const manifest = `version: 1
 name: x

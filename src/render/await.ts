@@ -1,0 +1,151 @@
+/**
+ * Phase two of a shot: wait for its task on the adaptive schedule of `poll.ts` until it
+ * completes, fails, runs past the run's deadline or the run stops. A failed look never fails
+ * a shot; only the task's own end does.
+ */
+import { RetryableApiError } from '../api/client.js';
+import type { VideoTask } from '../api/types.js';
+import { ApiError } from '../errors.js';
+import {
+  errorOf,
+  failTask,
+  isUnauthorized,
+  leavePending,
+  record,
+  say,
+  type ShotContext,
+} from './context.js';
+import { nextPollDelay } from './poll.js';
+import { charge, type ShotResult } from './result.js';
+
+/** How the wait ended: a file to fetch, or a shot already decided (failed or pending). */
+export type Awaited = { kind: 'completed'; url: string } | { kind: 'ended'; result: ShotResult };
+
+/** The task being waited for. */
+export interface AwaitedTask {
+  taskId: string;
+  /** When it was submitted (or this run took it over): its age counts from here. */
+  t0: number;
+  /** Submitted in this run: its duration teaches the poll schedule. */
+  fresh: boolean;
+}
+
+/** What the loop remembers between looks. */
+interface Watch {
+  polls: number;
+  lastRunningAge: number;
+  last: { status: string; progress: number | undefined } | undefined;
+}
+
+/** Polls the task until it ends, the deadline passes or the run stops. */
+export async function awaitTask(ctx: ShotContext, task: AwaitedTask): Promise<Awaited> {
+  const { now } = ctx;
+  const ended = async (result: ShotResult | Promise<ShotResult>): Promise<Awaited> => ({
+    kind: 'ended',
+    result: await result,
+  });
+  const until = now() + ctx.deadlineMs;
+  const watch: Watch = { polls: 0, lastRunningAge: 0, last: undefined };
+  let retryAfter: number | undefined;
+  for (;;) {
+    let wait =
+      retryAfter ??
+      nextPollDelay({
+        ageMs: now() - task.t0,
+        polls: watch.polls,
+        model: ctx.model,
+        tuning: ctx.tuning,
+        random: ctx.random,
+      });
+    retryAfter = undefined;
+    if (now() >= until) return ended(leavePending(ctx, task.taskId, 'deadline'));
+    wait = Math.min(wait, Math.max(0, until - now()));
+    try {
+      await ctx.sleep(wait, ctx.signal);
+    } catch {
+      return ended(leavePending(ctx, task.taskId, 'interrupted'));
+    }
+    let seen: VideoTask;
+    try {
+      seen = await ctx.client.getTask(task.taskId, { signal: ctx.signal });
+    } catch (err) {
+      if (ctx.signal.aborted) return ended(leavePending(ctx, task.taskId, 'interrupted'));
+      if (isUnauthorized(err)) {
+        ctx.halt(err);
+        return ended(leavePending(ctx, task.taskId, 'interrupted'));
+      }
+      if (err instanceof ApiError && err.code === 'task_not_found') {
+        return ended(failTask(ctx, task.taskId, errorOf(err, 'task_not_found')));
+      }
+      // A failed poll never fails a shot: look again later.
+      watch.polls++;
+      if (err instanceof RetryableApiError) retryAfter = err.retryAfterMs;
+      continue;
+    }
+    watch.polls++;
+    const outcome = await observe(ctx, task, seen, watch);
+    if (outcome) return outcome;
+  }
+}
+
+/** Takes in one look at the task; returns how the wait ends once the task has ended. */
+async function observe(
+  ctx: ShotContext,
+  { taskId, t0, fresh }: AwaitedTask,
+  seen: VideoTask,
+  watch: Watch,
+): Promise<Awaited | undefined> {
+  const { shot: a, result, now } = ctx;
+  const age = now() - t0;
+  if (seen.status === 'completed' || seen.status === 'failed') {
+    if (fresh) ctx.model.add(watch.lastRunningAge, age);
+    result.completedAt = now();
+  } else {
+    watch.lastRunningAge = age;
+  }
+  if (watch.last?.status !== seen.status || watch.last.progress !== seen.progress) {
+    watch.last = { status: seen.status, progress: seen.progress };
+    say(ctx, { type: 'status', taskId, status: seen.status, progress: seen.progress });
+    if (seen.status === 'queued' || seen.status === 'in_progress') {
+      await record(
+        ctx,
+        {
+          type: 'status',
+          key: a.key,
+          task_id: taskId,
+          status: seen.status,
+          ...(seen.progress !== undefined ? { progress: seen.progress } : {}),
+          at: now(),
+        },
+        false,
+      );
+    }
+  }
+  if (seen.status === 'failed') {
+    result.charge = charge('failed', a.shot);
+    const error = {
+      code: seen.error?.code ?? 'failed',
+      message: seen.error?.message ?? 'the API reports the task failed without a reason',
+    };
+    return { kind: 'ended', result: await failTask(ctx, taskId, error) };
+  }
+  if (seen.status !== 'completed') return undefined;
+  const seconds = billedSeconds(seen, a.shot.seconds);
+  result.charge = charge('billed', a.shot, seconds);
+  const url = seen.metadata?.url;
+  if (typeof url !== 'string' || url === '') {
+    const error = {
+      code: 'no_url',
+      message: `task ${taskId} is completed but carries no metadata.url`,
+    };
+    return { kind: 'ended', result: await failTask(ctx, taskId, error) };
+  }
+  await record(ctx, { type: 'completed', key: a.key, task_id: taskId, url, seconds, at: now() });
+  return { kind: 'completed', url };
+}
+
+/** What a task bills, in seconds: the API's figure when the task carries one, else the plan's. */
+function billedSeconds(task: VideoTask, planned: number): number {
+  const given: unknown = task.seconds;
+  return typeof given === 'number' && Number.isFinite(given) && given > 0 ? given : planned;
+}

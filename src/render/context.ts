@@ -1,0 +1,127 @@
+/**
+ * The per-shot context every phase of a render works in: the shot, the journal, the client,
+ * the clock and the run's stop signal, passed in explicitly so each phase runs against fakes.
+ */
+import type { ApiClient } from '../api/client.js';
+import { ApiError } from '../errors.js';
+import type { PlannedShot } from '../plan/types.js';
+import { shotEvent, type ShotError, type ShotEventBody, type RenderEvent } from './events.js';
+import type { JournalEntry, JournalWriter } from './journal.js';
+import type { DurationModel, PollTuning } from './poll.js';
+import { charge, type ShotResult } from './result.js';
+import type { AssessedShot } from './state.js';
+
+/** Checks a downloaded clip; throws when it is not a usable video. */
+export type VerifyClip = (file: string, shot: PlannedShot) => Promise<void>;
+
+/** The part of the API client a render uses. */
+export type RenderClient = Pick<ApiClient, 'baseUrl' | 'submit' | 'getTask' | 'download'>;
+
+/** What every shot of one run shares. */
+export interface RunContext {
+  client: RenderClient;
+  journal: Pick<JournalWriter, 'append'>;
+  now: () => number;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random: () => number;
+  emit: (event: RenderEvent) => void;
+  /** Aborted by the caller's signal or a refused key: nothing new is sent, tasks stay pending. */
+  signal: AbortSignal;
+  /** Stops the whole run: the key was refused. */
+  halt: (err: ApiError) => void;
+  /** The output folder, absolute. */
+  outDir: string;
+  /** The API base URL recorded in each intent. */
+  journalBase: string;
+  /** How long one run waits for one task. */
+  deadlineMs: number;
+  tuning: PollTuning;
+  /** Durations of this run's finished tasks: the poll schedule learns from them. */
+  model: DurationModel;
+  verify?: VerifyClip;
+}
+
+/** One shot in one run. */
+export interface ShotContext extends RunContext {
+  shot: AssessedShot;
+  /** What the run has made of the shot so far: each phase fills it in. */
+  result: ShotResult;
+}
+
+/** A shot's error from anything thrown or returned: the server's code and message first. */
+export function errorOf(err: unknown, fallbackCode: string): ShotError {
+  if (err instanceof ApiError) {
+    return {
+      code: err.serverCode ?? err.code ?? fallbackCode,
+      message: err.serverMessage ?? err.message,
+      ...(err.status !== undefined ? { status: err.status } : {}),
+    };
+  }
+  const e = err as { code?: unknown; message?: unknown } | null | undefined;
+  return {
+    code: typeof e?.code === 'string' ? e.code : fallbackCode,
+    message: typeof e?.message === 'string' ? e.message : String(err),
+  };
+}
+
+/** Whether an error means the key was refused: the run must stop. */
+export function isUnauthorized(err: unknown): err is ApiError {
+  return err instanceof ApiError && err.code === 'unauthorized';
+}
+
+/** Emits an event of this shot, stamped with its label, key and the time. */
+export function say(ctx: Pick<ShotContext, 'emit' | 'now' | 'shot'>, body: ShotEventBody): void {
+  ctx.emit(shotEvent({ shot: ctx.shot.label, key: ctx.shot.key }, ctx.now(), body));
+}
+
+/** Appends to the journal; durable entries resolve once synced to disk. */
+export function record(ctx: RunContext, entry: JournalEntry, durable = true): Promise<void> {
+  return ctx.journal.append(entry, { durable });
+}
+
+/** The shot failed: journals `entry` when given, and ends the shot as `failed`. */
+export async function failShot(
+  ctx: ShotContext,
+  error: ShotError,
+  entry?: JournalEntry,
+): Promise<ShotResult> {
+  if (entry) await record(ctx, entry);
+  ctx.result.status = 'failed';
+  ctx.result.error = error;
+  say(ctx, { type: 'failed', taskId: ctx.result.taskId, error });
+  return ctx.result;
+}
+
+/** The task ended failed (or vanished): journaled with its id, the shot fails. */
+export function failTask(ctx: ShotContext, taskId: string, error: ShotError): Promise<ShotResult> {
+  return failShot(ctx, error, {
+    type: 'failed',
+    key: ctx.shot.key,
+    task_id: taskId,
+    code: error.code,
+    message: error.message,
+    at: ctx.now(),
+  });
+}
+
+/** The task is journaled but not finished: the next run picks it up. */
+export function leavePending(
+  ctx: ShotContext,
+  taskId: string,
+  reason: 'deadline' | 'interrupted',
+): ShotResult {
+  const { result } = ctx;
+  result.status = 'pending';
+  // A task still running will be billed when it completes.
+  if (!result.charge && ctx.shot.state !== 'download')
+    result.charge = charge('at_risk', ctx.shot.shot);
+  result.error = {
+    code: reason,
+    message:
+      reason === 'deadline'
+        ? `task ${taskId} is still running after ${Math.round(ctx.deadlineMs / 60000)} min; run again to pick it up`
+        : `task ${taskId} is journaled; run again to pick it up`,
+  };
+  say(ctx, { type: 'pending', taskId, reason });
+  return result;
+}

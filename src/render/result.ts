@@ -1,0 +1,115 @@
+/** What a run makes of each shot, and what it bills: the data every phase fills in. */
+import type { ApiError } from '../errors.js';
+import type { ClientStats } from '../api/client.js';
+import { roundMoney } from '../plan/budget.js';
+import type { PlannedShot } from '../plan/types.js';
+import type { ChargeKind, CostLedger, Money } from './cost.js';
+import type { ShotError } from './events.js';
+import type { AssessedShot, ShotState } from './state.js';
+import type { ClipVersion } from './store.js';
+
+export type { Money };
+
+/** How a shot ended in this run. */
+export type ShotOutcome =
+  /** Its verified file is on disk. */
+  | 'done'
+  | 'failed'
+  /** The submission may or may not have created a task; not resubmitted. */
+  | 'unknown'
+  /** A task exists but is not finished (deadline, Ctrl-C): the next run picks it up. */
+  | 'pending'
+  /** Not started (Ctrl-C or a stopped run before its turn). */
+  | 'skipped';
+
+export interface Charge extends Money {
+  kind: ChargeKind;
+}
+
+export interface ShotResult {
+  shot: PlannedShot;
+  key: string;
+  label: string;
+  /** What the run found before starting it. */
+  state: ShotState;
+  status: ShotOutcome;
+  cached: boolean;
+  taskId?: string;
+  /** The clip, relative to the output folder. */
+  file?: { path: string; bytes: number; sha256: string };
+  error?: ShotError;
+  /** Epoch milliseconds. */
+  submittedAt?: number;
+  completedAt?: number;
+  downloadedAt?: number;
+  /** POSTs that created a task in this run (0 or 1). */
+  submissions: number;
+  /** What this run spent on it (0 when cached or resumed). */
+  cost: number | null;
+  /**
+   * What its task means for the bill, as this run saw it: `billed` it completed, `failed` it
+   * ended failed (not billed), `at_risk` its submission's outcome is unknown or it is still
+   * running (it may be billed). Absent when this run saw no task end or start.
+   */
+  charge?: Charge;
+  /** Every verified clip the journal knows for this shot, oldest first (set at the end). */
+  versions?: ClipVersion[];
+}
+
+export interface RenderResult {
+  outDir: string;
+  journalFile: string;
+  shots: ShotResult[];
+  /** The run was stopped by its signal. */
+  interrupted: boolean;
+  /** A 401/403 that stopped the whole run. */
+  fatal?: ApiError;
+  startedAt: number;
+  finishedAt: number;
+  /**
+   * What this run's tasks bill: `cost` and `seconds` are the tasks that completed in this run;
+   * `failed` ended failed (not billed); `atRisk` may be billed (unknown outcome, still running).
+   * `submissions` counts the POSTs that created a task.
+   */
+  spent: Money & { submissions: number; failed: Money; atRisk: Money };
+  /** The bill of the whole job: every run the journal records, this one included. */
+  ledger: CostLedger;
+  requests: ClientStats;
+  /** A torn last journal line (a kill during a write) was cut off. */
+  journalRepaired: boolean;
+}
+
+/** A shot's result before the run has done anything with it. */
+export function startResult(a: AssessedShot, status: ShotOutcome): ShotResult {
+  return {
+    shot: a.shot,
+    key: a.key,
+    label: a.label,
+    state: a.state,
+    status,
+    cached: false,
+    submissions: 0,
+    cost: 0,
+  };
+}
+
+/** What `seconds` of a shot come to on the bill. */
+export function charge(kind: ChargeKind, shot: PlannedShot, seconds = shot.seconds): Charge {
+  return {
+    kind,
+    seconds,
+    cost: shot.unit_price === null ? null : roundMoney(shot.unit_price * seconds),
+  };
+}
+
+/** Adds up the charges of one kind. */
+export function sumCharges(charges: readonly (Charge | undefined)[], kind: ChargeKind): Money {
+  let seconds = 0;
+  let cost: number | null = null;
+  for (const c of charges) {
+    if (c?.kind !== kind) continue;
+    seconds += c.seconds;
+    if (c.cost !== null) cost = (cost ?? 0) + c.cost;
+  }
+  return { seconds, cost };
+}

@@ -1,0 +1,108 @@
+/**
+ * Phase one of a shot: the intent reaches the journal, then the POST, then the task id, synced
+ * to disk before anything else happens to it. A POST whose fate is unclear is `unknown`, never
+ * sent again by itself.
+ */
+import { errorOf, failShot, isUnauthorized, record, say, type ShotContext } from './context.js';
+import type { ShotError } from './events.js';
+import { idempotencyKey } from './journal.js';
+import { charge, type ShotResult } from './result.js';
+
+/** How a submission ended: a task to wait for, or a shot already decided. */
+export type Submitted =
+  | { kind: 'task'; taskId: string; submittedAt: number }
+  /** The POST may have created a task: journaled `unknown`, not resubmitted. */
+  | { kind: 'unknown'; result: ShotResult }
+  /** Nothing was created (a refused body or key): journaled `failed`. */
+  | { kind: 'rejected'; result: ShotResult };
+
+/** Journals the intent and POSTs the shot's request. */
+export async function submitShot(ctx: ShotContext): Promise<Submitted> {
+  const { shot: a, result } = ctx;
+  const j = a.journal;
+  // An unknown shot keeps its generation so a server that honours Idempotency-Key dedupes it.
+  const gen = a.state === 'unknown' ? (j?.gen ?? 1) : (j?.gen ?? 0) + 1;
+  const idem = a.state === 'unknown' && j ? j.idem : idempotencyKey(a.key, gen);
+  const ref = { id: a.shot.id, variant: a.shot.variant, take: a.shot.take };
+  const price = { model: a.shot.model, seconds: a.shot.seconds };
+  await record(ctx, {
+    type: 'intent',
+    key: a.key,
+    shot: ref,
+    gen,
+    idem,
+    base: ctx.journalBase,
+    ...price,
+    at: ctx.now(),
+  });
+  delete result.taskId;
+  delete result.submittedAt;
+  delete result.completedAt;
+  say(ctx, { type: 'submitting' });
+  let submitted;
+  try {
+    submitted = await ctx.client.submit(a.shot.request, {
+      idempotencyKey: idem,
+      signal: ctx.signal,
+    });
+  } catch (err) {
+    const error = errorOf(err, 'submit_failed');
+    if (isUnauthorized(err)) {
+      // A refused key created nothing: the shot failed, the run stops.
+      ctx.halt(err);
+      return { kind: 'rejected', result: await refused(ctx, error) };
+    }
+    return { kind: 'unknown', result: await unknown(ctx, error, error.message) };
+  }
+  if (submitted.kind === 'created') {
+    const taskId = submitted.task.id;
+    const t0 = ctx.now();
+    // The task id reaches the disk before anything else can happen to it.
+    await record(ctx, { type: 'task', key: a.key, task_id: taskId, at: t0 });
+    result.taskId = taskId;
+    result.submittedAt = t0;
+    result.submissions = 1;
+    result.cost = a.shot.cost;
+    say(ctx, { type: 'submitted', taskId, resumed: false, cost: a.shot.cost });
+    return { kind: 'task', taskId, submittedAt: t0 };
+  }
+  if (submitted.kind === 'rejected') {
+    return { kind: 'rejected', result: await refused(ctx, errorOf(submitted.error, 'rejected')) };
+  }
+  const error = { ...errorOf(submitted.error, 'unknown'), code: 'unknown' };
+  return {
+    kind: 'unknown',
+    result: await unknown(
+      ctx,
+      {
+        ...error,
+        message: `${error.message}; the task may exist and be billed. Resubmit with --retry-unknown`,
+      },
+      error.message,
+    ),
+  };
+}
+
+/** Nothing was created: the refusal is journaled and the shot fails. */
+function refused(ctx: ShotContext, error: ShotError): Promise<ShotResult> {
+  return failShot(ctx, error, {
+    type: 'failed',
+    key: ctx.shot.key,
+    code: error.code,
+    message: error.message,
+    at: ctx.now(),
+  });
+}
+
+/**
+ * The POST may have created a task (billed or not): journaled with `journaled` as its reason,
+ * never resubmitted by itself.
+ */
+async function unknown(ctx: ShotContext, error: ShotError, journaled: string): Promise<ShotResult> {
+  await record(ctx, { type: 'unknown', key: ctx.shot.key, message: journaled, at: ctx.now() });
+  ctx.result.status = 'unknown';
+  ctx.result.error = error;
+  ctx.result.charge = charge('at_risk', ctx.shot.shot);
+  say(ctx, { type: 'unknown', error });
+  return ctx.result;
+}
