@@ -163,6 +163,10 @@ export interface ShotlistManifest {
    */
   concurrency?: number;
   /**
+   * Failed tasks per request body (e.g. refused by the content filter), over every run, after which a run stops submitting it unless forced with --force (default 2).
+   */
+  max_attempts?: number;
+  /**
    * Campaign renders: every shot is planned once per variant, with the variant's fields overriding the defaults (a shot's own fields still win).
    *
    * @minItems 1

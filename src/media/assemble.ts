@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { ShotlistError } from '../errors.js';
+import { currentFinal, recordFinal } from './finals.js';
 import type { StitchJob } from './outputs.js';
 import { stitch, type StitchDeps } from './stitch.js';
 
@@ -18,6 +19,8 @@ export interface StitchedOutput {
   duration: number;
   path: 'copy' | 'normalise';
   warnings: string[];
+  /** Kept from an earlier run: same clips and settings, not encoded again. */
+  unchanged?: boolean;
 }
 
 export interface AssembleResult {
@@ -40,6 +43,20 @@ export async function assembleOutputs(
   for (const job of jobs) {
     if (deps.signal?.aborted) break;
     const name = path.relative(outDir, job.options.output);
+    const kept = job.inputs ? await currentFinal(outDir, name, job.inputs) : undefined;
+    if (kept) {
+      const { duration, path: how, warnings } = kept;
+      outputs.push({
+        variant: job.variant,
+        file: name,
+        duration,
+        path: how,
+        warnings,
+        unchanged: true,
+      });
+      deps.log?.(`${name}: unchanged (same clips and stitch settings), not stitched again`);
+      continue;
+    }
     try {
       const result = await stitch(job.options, {
         ...(deps.env ? { env: deps.env } : {}),
@@ -53,13 +70,20 @@ export async function assembleOutputs(
           result.path === 'copy' ? 'streams copied (no re-encode)' : 're-encoded'
         }`,
       );
-      outputs.push({
+      const output: StitchedOutput = {
         variant: job.variant,
         file: name,
         duration: result.durationSec,
         path: result.path,
         warnings: result.warnings,
-      });
+      };
+      outputs.push(output);
+      // Without its record the final is only encoded again next time: not worth failing it.
+      if (job.inputs) {
+        await recordFinal(outDir, output, job.inputs).catch((err: unknown) =>
+          deps.log?.(`${name}: what it was made from was not recorded: ${String(err)}`),
+        );
+      }
     } catch (error) {
       const known = error instanceof ShotlistError;
       const message = known ? error.message : String((error as Error)?.message ?? error);

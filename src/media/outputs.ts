@@ -11,10 +11,14 @@ export type StitchSpec = Stitch;
 export interface StitchJob {
   variant: string | null;
   options: StitchOptions;
+  /** Fingerprint of the job's inputs (`finalInputs`): a final recorded with it is kept as is. */
+  inputs?: string;
 }
 
 export interface SkippedOutput {
   variant: string | null;
+  /** The final this variant would have, relative to the output folder. */
+  output: string;
   reason: string;
 }
 
@@ -56,10 +60,12 @@ export function stitchJobs(
       .map((id) => plan.shots.find((s) => s.id === id && s.variant === variant && s.take === 1))
       .filter((s): s is PlannedShot => s !== undefined);
     if (shots.length === 0) continue;
+    const output = outputName(spec.output ?? 'final.mp4', variant);
     const missing = shots.filter((s) => clipFile(s) === undefined).map((s) => s.id);
     if (missing.length > 0) {
       skipped.push({
         variant,
+        output,
         reason: `not stitched: ${missing.length} shot${missing.length === 1 ? ' has' : 's have'} no clip yet (${missing.join(', ')}); run again to finish them`,
       });
       continue;
@@ -72,7 +78,7 @@ export function stitchJobs(
     jobs.push({
       variant,
       options: {
-        output: path.resolve(outDir, outputName(spec.output ?? 'final.mp4', variant)),
+        output: path.resolve(outDir, output),
         clips: shots.map((s) => ({
           file: clipFile(s)!,
           id: s.id,

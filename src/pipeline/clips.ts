@@ -47,6 +47,8 @@ export interface RenderedClips {
   assessed: AssessedShot[];
   /** Absolute path of each planned shot's verified clip, when it has one. */
   clipOf: (shot: AssessedShot['shot']) => string | undefined;
+  /** The sha256 the journal records for a clip of `clipOf` (what a final's record names it by). */
+  shaOf: (file: string) => string | undefined;
   /** Shots with a verified clip. */
   found: number;
 }
@@ -85,11 +87,11 @@ export async function findRenderedClips(
     if (!best || found > best.found) best = { base, assessed, found };
   }
   const chosen = best!;
-  const files = new Map(
-    chosen.assessed
-      .filter((a) => a.state === 'cached')
-      // The path is derived from the shot, never read back from the journal (it is untrusted).
-      .map((a) => [a.shot, path.join(options.outDir, a.clip)] as const),
+  const cached = chosen.assessed.filter((a) => a.state === 'cached');
+  // The path is derived from the shot, never read back from the journal (it is untrusted).
+  const files = new Map(cached.map((a) => [a.shot, path.join(options.outDir, a.clip)] as const));
+  const hashes = new Map(
+    cached.map((a) => [path.join(options.outDir, a.clip), a.journal?.file?.sha256] as const),
   );
-  return { ...chosen, clipOf: (shot) => files.get(shot) };
+  return { ...chosen, clipOf: (shot) => files.get(shot), shaOf: (file) => hashes.get(file) };
 }

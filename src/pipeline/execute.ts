@@ -10,13 +10,16 @@ import { verifyVideo } from '../media/probe.js';
 import { DEFAULT_BASE_URL } from '../models.js';
 import { DEFAULT_CONCURRENCY, render, type RenderResult } from '../render/render.js';
 import { refuseOverBudget } from './prepare.js';
+import { gaveUpEvent, renderable, withGaveUp } from './attempts.js';
 import { wholeManifestReport } from './report.js';
-import { mergeOutputs, readRunReport, stitchRendered } from './stitch.js';
+import { mergeOutputs, readRunReport, stitchRendered, withStaleWarnings } from './stitch.js';
 import type { PreparedRun, RunCallbacks, RunOptions, RunResult } from './types.js';
 
 /** Whether the run needs the API at all: cached shots and unknown ones left alone do not. */
 export function needsApi(run: PreparedRun): boolean {
-  return run.assessed.some((a) => a.state !== 'cached' && !(a.state === 'unknown' && !a.submits));
+  return run.assessed.some(
+    (a) => a.state !== 'cached' && a.state !== 'gave_up' && !(a.state === 'unknown' && !a.submits),
+  );
 }
 
 interface Api {
@@ -82,9 +85,11 @@ async function renderShots(
   const env = options.env ?? process.env;
   await callbacks.onRenderStart?.(run);
   try {
-    return await render(
+    for (const a of run.assessed)
+      if (a.state === 'gave_up') callbacks.onEvent?.(gaveUpEvent(a, Date.now()));
+    const result = await render(
       run.plan,
-      run.assessed,
+      renderable(run.assessed),
       {
         outDir: run.outDir,
         concurrency: options.concurrency ?? run.plan.concurrency ?? DEFAULT_CONCURRENCY,
@@ -107,6 +112,7 @@ async function renderShots(
         },
       },
     );
+    return withGaveUp(result, run.assessed);
   } finally {
     await callbacks.onRenderEnd?.();
     await api.close();
@@ -156,11 +162,14 @@ export async function executeRun(
       });
 
   const earlier = (await readRunReport(run.outDir).catch(() => undefined))?.outputs ?? [];
-  const report = wholeManifestReport(run.fullPlan, result, run.others, {
-    baseUrl: run.base.journalBase,
-    simulated: run.simulated,
-    outputs: mergeOutputs(run.outDir, earlier, stitch?.outputs ?? []),
-  });
+  const report = withStaleWarnings(
+    wholeManifestReport(run.fullPlan, result, run.others, {
+      baseUrl: run.base.journalBase,
+      simulated: run.simulated,
+      outputs: mergeOutputs(run.outDir, earlier, stitch?.outputs ?? []),
+    }),
+    stitch?.stale ?? [],
+  );
   for (const s of report.shots) if (s.error) s.error.message = clean(s.error.message);
   const { writeReport } = await import('../report/write.js');
   const done = report.shots.filter((s) => s.status === 'done').length;

@@ -17,6 +17,9 @@ import { budgetOfNewSpend } from './status.js';
 import type { PreparedRun, RunCallbacks, RunOptions } from './types.js';
 
 function checkFlags(options: RunOptions): void {
+  if (options.maxAttempts !== undefined && options.maxAttempts < 1) {
+    throw new UsageError(`--max-attempts ${options.maxAttempts} is too small`, 'use 1 or more');
+  }
   if (options.concurrency !== undefined && options.concurrency < 1) {
     throw new UsageError(`--concurrency ${options.concurrency} is too small`, 'use 1 or more');
   }
@@ -92,10 +95,12 @@ export async function prepareRun(
   const base = chooseBase({ simulate: options.simulate, baseUrl: options.baseUrl, env });
 
   const journal = await readJournal(path.join(outDir, JOURNAL_FILE));
+  const maxAttempts = options.maxAttempts ?? loaded.manifest.max_attempts;
   const assessed = await assessShots(plan, {
     outDir,
     baseUrl: base.journalBase,
     journal: journal.shots,
+    ...(maxAttempts !== undefined ? { maxAttempts } : {}),
     ...(options.force ? { force: options.force } : {}),
     ...(options.retryUnknown ? { retryUnknown: true } : {}),
   });
@@ -107,7 +112,12 @@ export async function prepareRun(
     outside.length > 0 && !options.dryRun
       ? await assessShots(
           { shots: outside },
-          { outDir, baseUrl: base.journalBase, journal: journal.shots },
+          {
+            outDir,
+            baseUrl: base.journalBase,
+            journal: journal.shots,
+            ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+          },
         )
       : [];
   const summary = summarizeAssessment(assessed);

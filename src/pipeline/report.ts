@@ -16,6 +16,7 @@ const OUTCOME: Record<ShotState, ShotOutcome> = {
   download: 'pending',
   unknown: 'unknown',
   retry: 'failed',
+  gave_up: 'failed',
   new: 'skipped',
   forced: 'skipped',
 };

@@ -69,15 +69,15 @@ export async function manifestStatus(
   options: StatusOptions = {},
 ): Promise<ManifestStatus> {
   const cwd = options.cwd ?? process.cwd();
-  const plan = makePlan(
-    await loadManifest(path.resolve(cwd, file), { allowOutside: options.allowOutside === true }),
-    {
-      ...(options.variant !== undefined ? { variant: options.variant } : {}),
-      ...(options.only !== undefined ? { only: options.only } : {}),
-      ...(options.overrides !== undefined ? { overrides: options.overrides } : {}),
-      ...(options.maxCost !== undefined ? { budget: { max_cost: options.maxCost } } : {}),
-    },
-  );
+  const loaded = await loadManifest(path.resolve(cwd, file), {
+    allowOutside: options.allowOutside === true,
+  });
+  const plan = makePlan(loaded, {
+    ...(options.variant !== undefined ? { variant: options.variant } : {}),
+    ...(options.only !== undefined ? { only: options.only } : {}),
+    ...(options.overrides !== undefined ? { overrides: options.overrides } : {}),
+    ...(options.maxCost !== undefined ? { budget: { max_cost: options.maxCost } } : {}),
+  });
   const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest));
   const base = chooseBase({
     simulate: options.simulate,
@@ -86,7 +86,13 @@ export async function manifestStatus(
   }).journalBase;
   const journalFile = path.join(outDir, JOURNAL_FILE);
   const journal = await readJournal(journalFile);
-  const assessed = await assessShots(plan, { outDir, baseUrl: base, journal: journal.shots });
+  const maxAttempts = loaded.manifest.max_attempts;
+  const assessed = await assessShots(plan, {
+    outDir,
+    baseUrl: base,
+    journal: journal.shots,
+    ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+  });
   const summary = summarizeAssessment(assessed);
   const simulatedElsewhere =
     base !== SIMULATOR_BASE &&

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { loadManifest } from '../manifest/load.js';
 import { assembleOutputs, type AssembleResult } from '../media/assemble.js';
-import { stitchJobs, type SkippedOutput } from '../media/outputs.js';
+import { finalInputs, moveStaleFinal } from '../media/finals.js';
+import { stitchJobs, type SkippedOutput, type StitchJob } from '../media/outputs.js';
 import { plan as makePlan } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
 import { JOURNAL_FILE, readJournal } from '../render/journal.js';
@@ -41,6 +42,58 @@ export interface StitchRenderedResult {
   found: number;
   /** The base URL whose clips were used. */
   base: string;
+  /** Finals of variants that could not be made again, moved aside so none looks current. */
+  stale: StaleFinal[];
+}
+
+export interface StaleFinal {
+  variant: string | null;
+  /** Where the final was, and where it is now; relative to the output folder. */
+  file: string;
+  moved_to: string;
+}
+
+/** Each job with the fingerprint of its inputs, so an unchanged final is kept as it is. */
+async function withInputs(
+  jobs: readonly StitchJob[],
+  outDir: string,
+  shaOf: (file: string) => string | undefined,
+): Promise<StitchJob[]> {
+  return Promise.all(
+    jobs.map(async (job) => {
+      const shas = job.options.clips.map((c) => shaOf(c.file));
+      if (shas.some((s) => s === undefined)) return job;
+      return { ...job, inputs: await finalInputs(job, outDir, shas as string[]) };
+    }),
+  );
+}
+
+/** The report's words for finals moved aside, added to its warnings. */
+export function withStaleWarnings(report: RunReport, stale: readonly StaleFinal[]): RunReport {
+  if (stale.length === 0) return report;
+  const notes = stale.map(
+    (s) =>
+      `${s.file} was not made again (a shot has no clip): the earlier one is now ${s.moved_to}`,
+  );
+  return { ...report, warnings: [...(report.warnings ?? []), ...notes] };
+}
+
+/** Moves aside the finals of variants that were not made, and says so. */
+async function moveStale(
+  outDir: string,
+  unmade: readonly { variant: string | null; output: string }[],
+  log: ((line: string) => void) | undefined,
+): Promise<StaleFinal[]> {
+  const earlier = await readRunReport(outDir).catch(() => undefined);
+  const madeBefore = new Set((earlier?.outputs ?? []).map((o) => o.file));
+  const stale: StaleFinal[] = [];
+  for (const u of unmade) {
+    const moved = await moveStaleFinal(outDir, u.output, madeBefore);
+    if (!moved) continue;
+    stale.push({ variant: u.variant, file: u.output, moved_to: moved });
+    log?.(`${u.output} no longer matches the manifest: moved aside to ${moved}`);
+  }
+  return stale;
 }
 
 /**
@@ -63,13 +116,23 @@ export async function stitchRendered(
   const jobs = all.jobs.filter((j) => !wanted || wanted.has(j.variant));
   const skipped = all.skipped.filter((s) => !wanted || wanted.has(s.variant));
   for (const s of skipped) options.log?.(`${s.variant ? `${s.variant}: ` : ''}${s.reason}`);
-  const { outputs, failed } = await assembleOutputs(jobs, options.outDir, {
+  const ready = await withInputs(jobs, options.outDir, clips.shaOf);
+  const { outputs, failed } = await assembleOutputs(ready, options.outDir, {
     ...(options.env ? { env: options.env } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.log ? { log: options.log } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
-  return { outputs, skipped, failed, found: clips.found, base: clips.base };
+  const failedJobs = jobs.filter((j) => failed.some((f) => f.variant === j.variant));
+  const unmade = [
+    ...skipped,
+    ...failedJobs.map((j) => ({
+      variant: j.variant,
+      output: path.relative(options.outDir, j.options.output),
+    })),
+  ];
+  const stale = options.signal?.aborted ? [] : await moveStale(options.outDir, unmade, options.log);
+  return { outputs, skipped, failed, found: clips.found, base: clips.base, stale };
 }
 
 /** The report's outputs after new ones were made: earlier finals still on disk are kept. */
@@ -124,11 +187,14 @@ export async function stitchManifest(
     );
   }
   const report = await readRunReport(outDir);
-  if (report && result.outputs.length > 0) {
+  if (report && (result.outputs.length > 0 || result.stale.length > 0)) {
     const { writeReport } = await import('../report/write.js');
     await writeReport(
       outDir,
-      { ...report, outputs: mergeOutputs(outDir, report.outputs, result.outputs) },
+      withStaleWarnings(
+        { ...report, outputs: mergeOutputs(outDir, report.outputs, result.outputs) },
+        result.stale,
+      ),
       {
         ...(options.env ? { env: options.env } : {}),
         ...(options.signal ? { signal: options.signal } : {}),

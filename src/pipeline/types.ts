@@ -34,6 +34,8 @@ export interface RunOptions {
   concurrency?: number;
   maxDownloadMb?: number;
   retryUnknown?: boolean;
+  /** Failed tasks per request body before it is no longer submitted; default the manifest's `max_attempts`, else 2. */
+  maxAttempts?: number;
   /** Submit without asking. Without it and without `confirm`, a run that would spend refuses. */
   yes?: boolean;
   /** Read local files outside the manifest's folder tree (`--allow-outside`). */

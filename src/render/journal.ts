@@ -88,6 +88,8 @@ export interface JournalShot {
   url?: string;
   file?: { path: string; bytes: number; sha256: string };
   error?: { code?: string; message: string };
+  /** Tasks of this key, over every generation, that the API created and that ended failed. */
+  failedTasks?: number;
   intentAt: number;
   submittedAt?: number;
   completedAt?: number;
@@ -168,7 +170,13 @@ export function parseJournal(text: string): ParsedJournal {
 /** Folds entries into the latest state of each key. */
 export function foldJournal(entries: readonly JournalEntry[]): Map<string, JournalShot> {
   const shots = new Map<string, JournalShot>();
+  // Counted across generations: a body the API keeps failing is given up on (see state.ts).
+  const failedTasks = new Map<string, Set<string>>();
   for (const e of entries) {
+    if (e.type === 'failed' && e.task_id !== undefined) {
+      const ids = failedTasks.get(e.key) ?? new Set<string>();
+      failedTasks.set(e.key, ids.add(e.task_id));
+    }
     if (e.type === 'intent') {
       shots.set(e.key, {
         key: e.key,
@@ -222,6 +230,10 @@ export function foldJournal(entries: readonly JournalEntry[]): Map<string, Journ
         delete s.error;
         break;
     }
+  }
+  for (const [key, ids] of failedTasks) {
+    const s = shots.get(key);
+    if (s) s.failedTasks = ids.size;
   }
   return shots;
 }

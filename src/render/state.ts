@@ -3,6 +3,7 @@
  * without sending anything. Shared by `run` (the preview and the budget) and `status`.
  */
 import { addMoney } from '../plan/money.js';
+import { UsageError } from '../errors.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
 import { clipPath, shotLabel } from './events.js';
 import { journalKey, type JournalShot } from './journal.js';
@@ -24,6 +25,8 @@ export type ShotState =
   | 'unknown'
   /** It failed or was refused last time: submitted again. */
   | 'retry'
+  /** Its tasks failed `maxAttempts` times (e.g. the content filter): not submitted again without `--force`. */
+  | 'gave_up'
   /** Asked for with `--force`: submitted again although it is done. */
   | 'forced';
 
@@ -39,6 +42,8 @@ export interface AssessedShot {
   state: ShotState;
   /** The label of the earlier shot with the same request, whose task and clip this one shares. */
   sharedWith?: string;
+  /** Tasks of its request that ended failed, over every run (from the journal). */
+  failures: number;
   /** Whether the coming run will POST it (and pay for it). */
   submits: boolean;
   /** The new spend it causes: its cost when it submits, else 0. */
@@ -53,6 +58,17 @@ export interface AssessOptions {
   /** Shot ids to render again even if done, or `all`. */
   force?: readonly string[] | 'all';
   retryUnknown?: boolean;
+  /** Failed tasks per request after which it is no longer submitted; default {@link DEFAULT_MAX_ATTEMPTS}. */
+  maxAttempts?: number;
+}
+
+/** Failed tasks per request body before a run stops submitting it (manifest `max_attempts`). */
+export const DEFAULT_MAX_ATTEMPTS = 2;
+
+/** Why a given-up shot is not sent, and how to send it anyway. */
+export function gaveUpMessage(a: Pick<AssessedShot, 'shot' | 'failures' | 'journal'>): string {
+  const code = a.journal?.error?.code ?? 'failed';
+  return `failed ${a.failures} time${a.failures === 1 ? '' : 's'} (${code}): not submitted again; --force ${a.shot.id} to try again`;
 }
 
 /** Takes per shot id and variant: `.take<N>` appears in file names only when there are several. */
@@ -98,7 +114,10 @@ export async function assessShots(
             state = 'in_flight';
             break;
           case 'failed':
-            state = 'retry';
+            state =
+              (j.failedTasks ?? 0) >= (options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)
+                ? 'gave_up'
+                : 'retry';
             break;
           case 'submitting':
           case 'unknown':
@@ -117,6 +136,7 @@ export async function assessShots(
         label: shotLabel(shot, isMulti),
         clip,
         state,
+        failures: j?.failedTasks ?? 0,
         submits,
         cost: submits ? shot.cost : 0,
         journal: j,
@@ -135,7 +155,11 @@ function markSharers(assessed: AssessedShot[]): AssessedShot[] {
   for (const a of assessed) {
     const source = first.get(a.key);
     if (!source) first.set(a.key, a);
-    else Object.assign(a, { submits: false, cost: 0, sharedWith: source.label });
+    else {
+      // A body given up on but forced under another id is rendered once, for both.
+      const state = a.state === 'gave_up' && source.submits ? source.state : a.state;
+      Object.assign(a, { state, submits: false, cost: 0, sharedWith: source.label });
+    }
   }
   return assessed;
 }
@@ -161,6 +185,7 @@ export function summarizeAssessment(shots: readonly AssessedShot[]): AssessmentS
     download: 0,
     unknown: 0,
     retry: 0,
+    gave_up: 0,
     forced: 0,
   };
   let submits = 0;
@@ -176,4 +201,30 @@ export function summarizeAssessment(shots: readonly AssessedShot[]): AssessmentS
     else newCost = addMoney(newCost, a.shot.cost, a.shot.currency);
   }
   return { counts, submits, newSeconds, newCost, unpricedSeconds };
+}
+
+/** Shots whose submission may or may not have created a task: money that may be billed. */
+export interface UnknownAtRisk {
+  /** One per request (a shot sharing another's body is counted with it). */
+  shots: AssessedShot[];
+  seconds: number;
+  /** Their cost at the plan's prices; null when none of them has a price. */
+  cost: number | null;
+}
+
+export function unknownAtRisk(assessed: readonly AssessedShot[]): UnknownAtRisk {
+  const shots = assessed.filter((a) => a.state === 'unknown' && a.sharedWith === undefined);
+  let cost: number | null = null;
+  for (const a of shots) if (a.shot.cost !== null) cost = (cost ?? 0) + a.shot.cost;
+  return { shots, seconds: shots.reduce((n, a) => n + a.shot.seconds, 0), cost };
+}
+
+/** `--fail-on unknown` (run, status): whether unknown shots make the exit code 1. */
+export function failOnUnknown(value: string | undefined): boolean {
+  if (value === undefined) return false;
+  if (value.trim() === 'unknown') return true;
+  throw new UsageError(
+    `--fail-on ${value} is not a condition shotlist knows`,
+    'use --fail-on unknown',
+  );
 }

@@ -1,4 +1,4 @@
-import { copyFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -169,7 +169,9 @@ stitch:
     const r = await shotlist(['stitch', file, '--out', out], { cwd: tmp.dir });
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toMatch(/not stitched: 1 shot has no clip yet \(u2\)/);
-    expect(statSync(path.join(out, 'final.mp4')).mtimeMs).toBe(before);
+    // The old final no longer matches the clips: moved aside, never left looking current.
+    expect(statSync(path.join(out, 'final.stale.mp4')).mtimeMs).toBe(before);
+    expect(existsSync(path.join(out, 'final.mp4'))).toBe(false);
   });
 
   it('shotlist stitch says what to do when nothing was rendered', async () => {

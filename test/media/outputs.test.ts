@@ -64,7 +64,9 @@ describe('stitchJobs', () => {
       '/m',
     );
     expect(jobs).toHaveLength(1);
-    expect(skipped).toEqual([{ variant: 'vertical', reason: expect.stringContaining('(b)') }]);
+    expect(skipped).toEqual([
+      { variant: 'vertical', output: 'final.vertical.mp4', reason: expect.stringContaining('(b)') },
+    ]);
   });
 
   it('names outputs per variant', () => {

@@ -46,6 +46,7 @@ export function assessed(state: ShotState = 'new', journal?: JournalShot): Asses
     label: 's01',
     clip: 'clips/s01.mp4',
     state,
+    failures: journal?.failedTasks ?? 0,
     submits,
     cost: submits ? shot.cost : 0,
     journal,

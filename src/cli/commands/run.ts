@@ -2,8 +2,8 @@ import { appendFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { DEFAULT_BASE_URL } from '../../models.js';
 import { DEFAULT_CONCURRENCY } from '../../render/render.js';
-import type { AssessmentSummary } from '../../render/state.js';
-import { UsageError } from '../../errors.js';
+import { EXIT_CODES, UsageError } from '../../errors.js';
+import { failOnUnknown, unknownAtRisk, type AssessmentSummary } from '../../render/state.js';
 import type { RunCallbacks, RunOptions, RunResult, PreparedRun } from '../../pipeline/types.js';
 import { describeCharges } from '../../render/report.js';
 import type { RunReport } from '../../report/types.js';
@@ -54,6 +54,10 @@ Options:
   --max-download-mb N  refuse a video file larger than N MiB (default 2048)
   --retry-unknown      resubmit shots whose earlier submission may or may not have
                        created a task (may pay twice)
+  --max-attempts N     stop submitting a shot after N failed tasks over all runs
+                       (default: the manifest's max_attempts, else 2); --force sends it again
+  --fail-on unknown    exit 1 while any shot of the manifest is unknown (its submission
+                       may have been billed); \`shotlist status\` lists them
   --json               NDJSON events on stdout instead of the task list
   --plan FILE          send exactly the plan saved by \`plan --save FILE\`; refuse, sending
                        nothing, if the manifest, prices, flags or journal drifted since
@@ -75,6 +79,8 @@ const FLAGS = {
   concurrency: { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
   'retry-unknown': { type: 'boolean' },
+  'max-attempts': { type: 'string' },
+  'fail-on': { type: 'string' },
   'max-download-mb': { type: 'string' },
   'sim-latency': { type: 'string' },
   plan: { type: 'string' },
@@ -111,6 +117,7 @@ function describePreview(s: AssessmentSummary, currency: string | null): string 
   if (s.counts.in_flight) parts.push(`${s.counts.in_flight} in flight from an earlier run`);
   if (s.counts.download) parts.push(`${s.counts.download} to download again`);
   if (s.counts.unknown) parts.push(`${s.counts.unknown} unknown`);
+  if (s.counts.gave_up) parts.push(`${s.counts.gave_up} given up (failed too often; --force)`);
   return parts.join(', ');
 }
 
@@ -180,6 +187,7 @@ function printDryRun(
       ? `${c.in_flight + c.download} in flight (resumed, not sent again)`
       : '',
     leftUnknown > 0 ? `${leftUnknown} unknown (left alone)` : '',
+    c.gave_up > 0 ? `${c.gave_up} given up (failed too often; --force sends again)` : '',
   ].filter(Boolean);
   say(
     `dry run: ${plural(sent.length, 'request')} shown${kept.length > 0 ? `, ${kept.join(', ')}` : ''}; nothing sent.`,
@@ -191,6 +199,7 @@ function runOptionsFrom(ctx: CliContext, values: Values): RunOptions {
   const plan = planOptionsFrom(values);
   const concurrency = numberFlag(values.concurrency, '--concurrency', true);
   const maxDownloadMb = numberFlag(values['max-download-mb'], '--max-download-mb');
+  const maxAttempts = numberFlag(values['max-attempts'], '--max-attempts', true);
   const force = values.force?.trim() === 'all' ? ('all' as const) : splitList(values.force);
   return {
     cwd: ctx.cwd,
@@ -209,6 +218,7 @@ function runOptionsFrom(ctx: CliContext, values: Values): RunOptions {
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(maxDownloadMb !== undefined ? { maxDownloadMb } : {}),
     retryUnknown: !!values['retry-unknown'],
+    ...(maxAttempts !== undefined ? { maxAttempts } : {}),
     yes: !!values.yes,
     allowOutside: !!values['allow-outside'],
     ...(values.plan !== undefined ? { savedPlan: values.plan } : {}),
@@ -230,10 +240,11 @@ function printOutcome(
   say(summaryLine(report, prepared.simulated, prepared.plan.totals.cost !== null, html));
   const mine = new Set(render.shots.map((s) => s.key));
   for (const s of report.shots) {
-    if (mine.has(s.key) && (s.status === 'failed' || s.status === 'unknown'))
-      say(
-        `  ${s.id}${s.variant ? `@${s.variant}` : ''}: ${s.status}: ${s.error?.code ?? ''}: ${s.error?.message ?? ''}`,
-      );
+    if (!mine.has(s.key) || (s.status !== 'failed' && s.status !== 'unknown')) continue;
+    const label = `${s.id}${s.variant ? `@${s.variant}` : ''}`;
+    // A shot given up on was not sent: its message says how often it failed and how to force it.
+    if (s.error?.code === 'max_attempts') say(`  ${label}: ${s.error.message}`);
+    else say(`  ${label}: ${s.status}: ${s.error?.code ?? ''}: ${s.error?.message ?? ''}`);
   }
   if (result.fatal) {
     ctx.stderr.write(`error: ${result.fatal.message}\n`);
@@ -248,6 +259,12 @@ function printOutcome(
   }
 }
 
+/** Unknown shots of the whole manifest after the run (or, without a report, as assessed). */
+function unknownShots(result: RunResult): number {
+  if (result.report) return result.report.shots.filter((s) => s.status === 'unknown').length;
+  return unknownAtRisk([...result.prepared.assessed, ...result.prepared.others]).shots.length;
+}
+
 /** `shotlist run`: parse the flags, run the manifest, print what happened. Returns the exit code. */
 export default async function run(ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(ctx.argv, FLAGS, help);
@@ -256,6 +273,7 @@ export default async function run(ctx: CliContext): Promise<number> {
   const human = json ? ctx.stderr : ctx.stdout;
   const say = (line: string) => human.write(`${line}\n`);
   const options = runOptionsFrom(ctx, values);
+  const failOn = failOnUnknown(values['fail-on']);
   let progress: ProgressView | undefined;
   // A re-encode of many clips takes a while: say how far it is, in quarters.
   const shown = new Map<string | null, number>();
@@ -304,13 +322,21 @@ export default async function run(ctx: CliContext): Promise<number> {
   if (result.status === 'dry-run') printDryRun(ctx, result.prepared, json, say);
   else if (result.status === 'declined') say('nothing was sent.');
   else printOutcome(ctx, result, runCommandLine(arg, values, result.prepared.base), say);
+  const unknown = unknownShots(result);
+  const failedOnUnknown = failOn && unknown > 0 && result.exitCode === EXIT_CODES.ok;
+  if (failedOnUnknown) {
+    ctx.stderr.write(
+      `${plural(unknown, 'shot')} unknown (may have been billed): exit 1 (--fail-on unknown); \`shotlist status\` lists them\n`,
+    );
+  }
+  const exitCode = failedOnUnknown ? EXIT_CODES.shotsFailed : result.exitCode;
   if (json) {
     for (const fields of stitchEventFields(result, result.prepared.outDir))
       ctx.stdout.write(eventLine('stitch', fields));
-    ctx.stdout.write(eventLine('summary', summaryEventFields(result)));
+    ctx.stdout.write(eventLine('summary', { ...summaryEventFields(result), exit_code: exitCode }));
   }
   const stepSummary = ctx.env.GITHUB_STEP_SUMMARY;
   if (stepSummary && result.report)
     await appendFile(stepSummary, stepSummaryMarkdown(result, ctx.cwd));
-  return result.exitCode;
+  return exitCode;
 }

@@ -1,7 +1,13 @@
 import { EXIT_CODES } from '../../errors.js';
 import { DEFAULT_BASE_URL } from '../../models.js';
 import { clipVersions, versionsOf } from '../../render/store.js';
-import type { ShotState } from '../../render/state.js';
+import {
+  failOnUnknown,
+  gaveUpMessage,
+  unknownAtRisk,
+  type ShotState,
+  type UnknownAtRisk,
+} from '../../render/state.js';
 import { formatMoney } from '../../ui/format.js';
 import { parseCommandArgs } from '../args.js';
 import { PLAN_FLAGS, manifestArg, noJournalNote, planOptionsFrom } from '../common.js';
@@ -23,7 +29,10 @@ Options:
                      status of the run with those flags
   --max-cost N       check the new spend against N, as run would
   --json             one JSON document
+  --fail-on unknown  exit 1 while any shot is unknown (a submission that may have been billed)
 
+Unknown shots are listed with what they may cost at the plan's prices and when they were
+submitted.
 Exit 0 when every shot is done, 1 otherwise, 3 when the new spend is over the budget.
 `;
 
@@ -32,7 +41,28 @@ const FLAGS = {
   out: { type: 'string' },
   'base-url': { type: 'string' },
   simulate: { type: 'boolean' },
+  'fail-on': { type: 'string' },
 } as const;
+
+const when = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** The unknown shots: what each may cost, since when, and what can be done about them. */
+function printUnknown(ctx: CliContext, risk: UnknownAtRisk, currency: string | null): void {
+  if (risk.shots.length === 0) return;
+  const money = (cost: number | null, seconds: number) =>
+    cost === null ? `${seconds} s (no price)` : formatMoney(cost, currency);
+  const n = risk.shots.length;
+  ctx.stdout.write(
+    `\n${n} unknown shot${n === 1 ? '' : 's'}: submitted, but whether a task was created (and will be billed) is not known; at risk ${money(risk.cost, risk.seconds)}\n`,
+  );
+  for (const a of risk.shots) {
+    const at = a.journal ? `submitted ${when(a.journal.intentAt)}` : '';
+    ctx.stdout.write(`  ${a.label}  ${money(a.shot.cost, a.shot.seconds)}  ${at}\n`);
+  }
+  ctx.stdout.write(
+    'options: wait and run again (a plain run sends nothing for them), or run with --retry-unknown to resubmit them (may pay twice)\n',
+  );
+}
 
 const WORDS: Record<ShotState, string> = {
   new: 'new: will be submitted',
@@ -41,6 +71,7 @@ const WORDS: Record<ShotState, string> = {
   download: 'finished: will be downloaded again',
   unknown: 'unknown: may have been created; --retry-unknown resubmits',
   retry: 'failed: will be submitted again',
+  gave_up: 'given up: not submitted again',
   forced: 'forced',
 };
 
@@ -48,23 +79,34 @@ const WORDS: Record<ShotState, string> = {
 export default async function status(ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(ctx.argv, FLAGS, help);
   const { arg } = manifestArg(ctx, positionals, 'status');
+  const failOn = failOnUnknown(values['fail-on']);
   const { manifestStatus } = await import('../../pipeline/status.js');
   const planned = planOptionsFrom(values);
-  const { plan, outDir, base, journal, journalFile, assessed, summary, budget } =
-    await manifestStatus(arg, {
-      cwd: ctx.cwd,
-      env: ctx.env,
-      ...(values.out !== undefined ? { out: values.out } : {}),
-      ...(planned.variant !== undefined ? { variant: planned.variant } : {}),
-      ...(planned.only !== undefined ? { only: planned.only } : {}),
-      overrides: planned.overrides,
-      ...(planned.budget ? { maxCost: planned.budget.max_cost } : {}),
-      ...(values['base-url'] !== undefined ? { baseUrl: values['base-url'] } : {}),
-      simulate: !!values.simulate,
-      allowOutside: !!values['allow-outside'],
-    });
+  const {
+    plan,
+    outDir,
+    base,
+    journal,
+    journalFile,
+    assessed,
+    summary,
+    budget,
+    simulatedElsewhere,
+  } = await manifestStatus(arg, {
+    cwd: ctx.cwd,
+    env: ctx.env,
+    ...(values.out !== undefined ? { out: values.out } : {}),
+    ...(planned.variant !== undefined ? { variant: planned.variant } : {}),
+    ...(planned.only !== undefined ? { only: planned.only } : {}),
+    overrides: planned.overrides,
+    ...(planned.budget ? { maxCost: planned.budget.max_cost } : {}),
+    ...(values['base-url'] !== undefined ? { baseUrl: values['base-url'] } : {}),
+    simulate: !!values.simulate,
+    allowOutside: !!values['allow-outside'],
+  });
   const versions = clipVersions(journal.entries, new Set(assessed.map((a) => a.key)));
   const noJournal = noJournalNote(ctx, outDir);
+  const risk = unknownAtRisk(assessed);
 
   if (values.json) {
     ctx.stdout.write(
@@ -72,6 +114,7 @@ export default async function status(ctx: CliContext): Promise<number> {
         manifest: plan.manifest,
         out: outDir,
         base_url: base,
+        simulated_renders_only: simulatedElsewhere,
         journal: {
           file: journalFile,
           exists: noJournal === undefined,
@@ -90,23 +133,33 @@ export default async function status(ctx: CliContext): Promise<number> {
           versions: versionsOf(versions, a.shot),
           shared_with: a.sharedWith ?? null,
           error: a.journal?.error ?? null,
+          failures: a.failures,
+          submitted_at:
+            a.state === 'unknown' && a.journal ? new Date(a.journal.intentAt).toISOString() : null,
           cost_if_run: a.cost,
         })),
         counts: summary.counts,
         new_cost: summary.newCost,
         new_seconds: summary.newSeconds,
         budget,
+        unknown: { shots: risk.shots.length, seconds: risk.seconds, cost: risk.cost },
       })}\n`,
     );
   } else {
     if (noJournal) ctx.stdout.write(`${noJournal}\n`);
+    if (simulatedElsewhere)
+      ctx.stdout.write(
+        `note: the renders in ${outDir} were made by \`run --simulate\` (free, not real); see them with: shotlist status --simulate ${arg}\n`,
+      );
     const width = Math.max(4, ...assessed.map((a) => a.label.length));
     for (const a of assessed) {
       const task = a.journal?.taskId ? `  ${a.journal.taskId}` : '';
       const why =
-        a.state === 'retry' && a.journal?.error
-          ? ` (${a.journal.error.code ?? 'error'}: ${a.journal.error.message})`
-          : '';
+        a.state === 'gave_up'
+          ? ` (${gaveUpMessage(a)})`
+          : a.state === 'retry' && a.journal?.error
+            ? ` (${a.journal.error.code ?? 'error'}: ${a.journal.error.message})`
+            : '';
       const n = versionsOf(versions, a.shot).length;
       const kept = `${n > 1 ? ` (${n} versions kept)` : ''}${a.sharedWith ? ` (shared with ${a.sharedWith})` : ''}`;
       ctx.stdout.write(`${a.label.padEnd(width)}  ${WORDS[a.state]}${why}${task}${kept}\n`);
@@ -116,11 +169,13 @@ export default async function status(ctx: CliContext): Promise<number> {
       `\n${c.cached} done, ${c.in_flight} in flight, ${c.download} to download, ${c.unknown} unknown, ${c.new + c.retry} to submit (${formatMoney(summary.newCost ?? 0, plan.totals.currency)})\n`,
     );
     if (!budget.ok) ctx.stdout.write(`over budget: ${budget.reason}; run would refuse (exit 3)\n`);
+    printUnknown(ctx, risk, plan.totals.currency);
     if (journal.torn)
       ctx.stdout.write(
         'note: the journal ends with a torn line (a run was killed mid-write); the next run repairs it\n',
       );
   }
   if (!budget.ok) return EXIT_CODES.overBudget;
+  if (failOn && risk.shots.length > 0) return EXIT_CODES.shotsFailed;
   return summary.counts.cached === assessed.length ? EXIT_CODES.ok : EXIT_CODES.shotsFailed;
 }
