@@ -47,7 +47,10 @@ export function insideRoot(root: string, rel: string): string {
   const base = path.resolve(root);
   const abs = path.resolve(base, rel);
   const back = path.relative(base, abs);
-  if (path.isAbsolute(rel) || back === '' || back.startsWith('..') || path.isAbsolute(back)) {
+  // `..` itself or a path through it leaves the root; a name that merely starts with dots
+  // (`..final.json.tmp`) does not.
+  const leaves = back === '..' || back.startsWith(`..${path.sep}`);
+  if (path.isAbsolute(rel) || back === '' || leaves || path.isAbsolute(back)) {
     throw new UnsafePathError(abs, `it is not inside the output folder ${base}`);
   }
   return abs;

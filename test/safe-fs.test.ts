@@ -9,7 +9,7 @@ import {
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { withAtomicFile } from '../src/safe-fs.js';
+import { insideRoot, withAtomicFile } from '../src/safe-fs.js';
 import { tempDir } from './helpers/cli.js';
 
 let cleanups: (() => void)[] = [];
@@ -65,5 +65,15 @@ describe('withAtomicFile', () => {
     await withAtomicFile(file, (tmp) => writeFile(tmp, 'new'));
     expect(readFileSync(elsewhere, 'utf8')).toBe('keep');
     expect(readFileSync(file, 'utf8')).toBe('new');
+  });
+});
+
+describe('insideRoot', () => {
+  it('refuses paths that leave the root, and keeps names that only start with dots', () => {
+    const root = path.resolve('/out');
+    for (const rel of ['..', '../x', 'a/../../x', '/etc/passwd', '', '.'])
+      expect(() => insideRoot(root, rel), rel).toThrow(/not inside the output folder/);
+    expect(insideRoot(root, '..final.json.tmp')).toBe(path.join(root, '..final.json.tmp'));
+    expect(insideRoot(root, 'clips/..x.mp4')).toBe(path.join(root, 'clips', '..x.mp4'));
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { manifestStatus, runManifest } from '../../src/index.js';
-import { tempDir } from '../helpers/cli.js';
+import { cli, tempDir } from '../helpers/cli.js';
 import { writeManifest } from '../e2e/run-helpers.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -36,5 +36,21 @@ describe('manifestStatus after a simulated run', () => {
     writeManifest(tmp.dir, 1);
     const fresh = await manifestStatus('film.yaml', { cwd: tmp.dir, env });
     expect(fresh.simulatedElsewhere).toBe(false);
+  });
+});
+
+describe('shotlist status on a folder of simulated renders', () => {
+  it('points at --simulate', async () => {
+    writeManifest(tmp.dir, 1);
+    await runManifest('film.yaml', {
+      cwd: tmp.dir,
+      env,
+      simulate: true,
+      simLatency: '0',
+      yes: true,
+    });
+    const r = await cli(['status', 'film.yaml'], { cwd: tmp.dir });
+    expect(r.stdout).toContain('made by `run --simulate`');
+    expect(r.stdout).toContain('shotlist status --simulate film.yaml');
   });
 });
