@@ -108,6 +108,7 @@ export interface RunCommandFlags {
   'sim-latency'?: string | undefined;
   yes?: boolean | undefined;
   'allow-outside'?: boolean | undefined;
+  'max-attempts'?: string | undefined;
 }
 
 /**
@@ -134,6 +135,8 @@ export function runCommandLine(manifest: string, flags: RunCommandFlags, base: B
   add('--concurrency', flags.concurrency);
   // Without it a resume could be refused by the manifest's budget the first run was allowed past.
   add('--max-cost', flags['max-cost']);
+  // Without it a resume could resubmit a shot the first run had given up on.
+  add('--max-attempts', flags['max-attempts']);
   if (flags['allow-outside']) words.push('--allow-outside');
   if (flags.yes) words.push('--yes');
   return words.map(shellWord).join(' ');

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { ShotlistError } from '../errors.js';
 import { currentFinal, recordFinal } from './finals.js';
-import type { StitchJob } from './outputs.js';
+import type { StitchJob, StitchedOutput } from './outputs.js';
+
 import { stitch, type StitchDeps } from './stitch.js';
 
 export interface AssembleDeps extends Pick<StitchDeps, 'env' | 'signal' | 'features'> {
@@ -9,18 +10,6 @@ export interface AssembleDeps extends Pick<StitchDeps, 'env' | 'signal' | 'featu
   onProgress?: (variant: string | null, fraction: number) => void;
   /** Notes for people: the path taken, warnings, failures. */
   log?: (line: string) => void;
-}
-
-/** One finished output file, as the report records it. */
-export interface StitchedOutput {
-  variant: string | null;
-  /** Relative to the report's folder. */
-  file: string;
-  duration: number;
-  path: 'copy' | 'normalise';
-  warnings: string[];
-  /** Kept from an earlier run: same clips and settings, not encoded again. */
-  unchanged?: boolean;
 }
 
 export interface AssembleResult {

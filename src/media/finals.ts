@@ -10,8 +10,7 @@ import { constants } from 'node:fs';
 import { lstat, open } from 'node:fs/promises';
 import path from 'node:path';
 import { O_NOFOLLOW, moveInside, regularFile, removeOwned, writeFileAtomic } from '../safe-fs.js';
-import type { StitchedOutput } from './assemble.js';
-import type { StitchJob } from './outputs.js';
+import type { StitchJob, StitchedOutput } from './outputs.js';
 
 /** Bumped when the same inputs would stitch to a different file. */
 const RECORD_VERSION = 1;

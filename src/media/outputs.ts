@@ -108,3 +108,15 @@ export function stitchJobs(
   }
   return { jobs, skipped };
 }
+
+/** One finished output file, as the report records it. */
+export interface StitchedOutput {
+  variant: string | null;
+  /** Relative to the report's folder. */
+  file: string;
+  duration: number;
+  path: 'copy' | 'normalise';
+  warnings: string[];
+  /** Kept from an earlier run: same clips and settings, not encoded again. */
+  unchanged?: boolean;
+}

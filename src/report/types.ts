@@ -1,4 +1,4 @@
-import type { StitchedOutput } from '../media/assemble.js';
+import type { StitchedOutput } from '../media/outputs.js';
 /** Where a shot stands at the end of a run: the one shot status of render and report alike. */
 export type ShotStatus =
   /** Its verified file is on disk. */

@@ -31,7 +31,11 @@ describe('runCommandLine (the resume hint)', () => {
 
   it('leaves the default API implicit', () => {
     expect(
-      runCommandLine('ad.yaml', { yes: true, 'max-cost': '50' }, baseOf({ env: {} }, {})),
-    ).toBe('shotlist run ad.yaml --max-cost 50 --yes');
+      runCommandLine(
+        'ad.yaml',
+        { yes: true, 'max-cost': '50', 'max-attempts': '3' },
+        baseOf({ env: {} }, {}),
+      ),
+    ).toBe('shotlist run ad.yaml --max-cost 50 --max-attempts 3 --yes');
   });
 });
