@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { shotlist, tempDir } from '../helpers/cli.js';
 import { KEY, childEnv, readReport, runArgs } from './run-helpers.js';
+import { parseEvents } from './events-schema.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let sim: Simulator | undefined;
@@ -97,13 +98,12 @@ describe('money is exact', () => {
       cwd: tmp.dir,
     });
     expect(run.exitCode, run.stderr).toBe(0);
-    const events = run.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const { events } = parseEvents(run.stdout, run.exitCode);
     for (const e of events) if (moneyFigures(e).length > 0) expectCents(e);
+    const planEvent = events.find((e) => e.event === 'plan');
     const summary = events.find((e) => e.event === 'summary');
-    expect(summary).toMatchObject({ totals: { spent_cost: 18.66, previewed_cost: 18.66 } });
+    expect(JSON.stringify(planEvent)).toContain('18.66');
+    expect(summary).toMatchObject({ spend: { currency: 'USD', billed: { cost: 18.66 } } });
     const report = readReport(out);
     expectCents(report);
     expect(report.totals.spend?.billed.cost).toBe(18.66);

@@ -1,4 +1,4 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { probe } from '../../src/media/probe.js';
@@ -157,7 +157,8 @@ describe('resuming a run (built bin against the simulator)', () => {
       's03:done',
     ]);
 
-    // s03 edited and not rendered yet: a run of s01 leaves the existing final alone and says why.
+    // s03 edited and not rendered yet: a run of s01 does not stitch a short film over the whole
+    // one; the earlier final is kept, moved aside as stale (it no longer matches the manifest).
     writeFileSync(
       manifest,
       readFileSync(manifest, 'utf8').replace('第 3 个镜头', '第 3 个镜头,夜景'),
@@ -169,11 +170,14 @@ describe('resuming a run (built bin against the simulator)', () => {
     });
     expect(partial.exitCode).toBe(0);
     expect(partial.stdout).toMatch(/not stitched: 1 shot has no clip yet \(s03\)/);
-    expect(statSync(final).mtimeMs).toBe(before);
-    expect((await probe(final)).durationSec).toBeCloseTo(12, 0);
+    const stale = path.join(out, 'final.stale.mp4');
+    expect(existsSync(final)).toBe(false);
+    expect(statSync(stale).mtimeMs).toBe(before);
+    expect((await probe(stale)).durationSec).toBeCloseTo(12, 0);
     const report = readReport(out);
     expect(report.shots.map((s) => s.id)).toEqual(['s01', 's02', 's03']);
-    expect(report.outputs.map((o) => o.file)).toEqual(['final.mp4']);
+    expect(report.outputs).toEqual([]);
+    expect((report.warnings ?? []).join('\n')).toContain('final.stale.mp4');
 
     const dryJson = await shotlist(runArgs(manifest, sim, out, '--dry-run', '--json'), {
       env: childEnv,
