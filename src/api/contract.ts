@@ -3,6 +3,7 @@
  * serves both the manifest validator and the simulator, so the two cannot disagree.
  */
 import {
+  DEFAULT_RATIO,
   LIMITS,
   MODELS,
   MODES,
@@ -11,6 +12,8 @@ import {
   inferMode,
   isModelId,
   type Mode,
+  type Ratio,
+  type Size,
 } from '../models.js';
 
 export interface VideoRequestMetadata {
@@ -370,4 +373,37 @@ export function canonicalJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
+}
+
+/** What the API makes of a body: every setting it leaves out, filled in with the API's default. */
+export interface EffectiveSettings {
+  size: Size;
+  ratio: Ratio;
+  seconds: number;
+  audio: boolean;
+}
+
+/**
+ * The defaults of the API reference applied to a body (size by model, ratio, duration,
+ * audio): the one place the planner (what it will cost) and the simulator (what it makes
+ * and bills) learn them, so the two cannot disagree.
+ */
+export function effectiveSettings(
+  body: Pick<VideoRequest, 'model' | 'size' | 'duration' | 'metadata'>,
+): EffectiveSettings {
+  const size: Size = (SIZES as readonly string[]).includes(body.size ?? '')
+    ? (body.size as Size)
+    : isModelId(body.model)
+      ? MODELS[body.model].defaultSize
+      : '480p';
+  const wanted = body.metadata?.ratio;
+  const ratio: Ratio = (RATIOS as readonly string[]).includes(wanted ?? '')
+    ? (wanted as Ratio)
+    : DEFAULT_RATIO;
+  return {
+    size,
+    ratio,
+    seconds: body.duration ?? LIMITS.durationDefault,
+    audio: body.metadata?.generate_audio !== false,
+  };
 }

@@ -1,9 +1,8 @@
 import { UsageError } from '../errors.js';
-import { LIMITS, MODELS, DEFAULT_RATIO, isModelId, type Ratio, type Size } from '../models.js';
 import type { LoadedManifest } from '../manifest/load.js';
 import { resolveShot, type ShotOverrides } from '../manifest/resolve.js';
 import { closest } from '../manifest/suggest.js';
-import { canonicalJson, checkRequest } from '../api/contract.js';
+import { canonicalJson, checkRequest, effectiveSettings } from '../api/contract.js';
 import { checkBudget, type BudgetLimits } from './budget.js';
 import { costOf, sumMoney } from './money.js';
 import { unitPrice } from './pricing.js';
@@ -84,9 +83,7 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
         }
       }
       const model = resolved.model;
-      const size = (resolved.size ??
-        (isModelId(model) ? MODELS[model].defaultSize : '480p')) as Size;
-      const seconds = resolved.duration ?? LIMITS.durationDefault;
+      const { size, ratio, seconds, audio } = effectiveSettings(body);
       const unit = unitPrice(prices, model, size);
       const pos = shotsNode.locate(['shots', s]);
       for (let take = 1; take <= resolved.takes; take++) {
@@ -97,9 +94,9 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
           mode: shotMode(resolved),
           model,
           size,
-          ratio: (resolved.ratio ?? DEFAULT_RATIO) as Ratio,
+          ratio,
           seconds,
-          audio: resolved.audio ?? true,
+          audio,
           prompt: resolved.prompt,
           unit_price: unit,
           cost: unit === null ? null : costOf(unit, seconds, currency),

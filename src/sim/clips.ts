@@ -9,18 +9,8 @@ import { MediaError } from '../errors.js';
 import { tempName, withAtomicFile } from '../safe-fs.js';
 import { FFMPEG_HEAD, findFont } from '../media/ffmpeg-common.js';
 import { detectFeatures, locateTool, type FfmpegFeatures } from '../media/locate.js';
-import {
-  DEFAULT_RATIO,
-  LIMITS,
-  MODELS,
-  PIXEL_SIZES,
-  RATIOS,
-  SIZES,
-  isModelId,
-  type Ratio,
-  type Size,
-} from '../models.js';
-import type { VideoRequest } from '../api/contract.js';
+import { PIXEL_SIZES, type Ratio, type Size } from '../models.js';
+import { effectiveSettings, type VideoRequest } from '../api/contract.js';
 import { hash32 } from './random.js';
 
 /** Everything that changes a clip's bytes; two tasks with equal specs share one file. */
@@ -37,27 +27,9 @@ export interface ClipSpec {
 
 /** The clip the API would return for a (valid) request body. */
 export function clipSpec(body: VideoRequest): ClipSpec {
-  const model = body.model;
-  const size: Size = (SIZES as readonly string[]).includes(body.size ?? '')
-    ? (body.size as Size)
-    : isModelId(model)
-      ? MODELS[model].defaultSize
-      : '480p';
-  const wanted = body.metadata?.ratio;
-  const ratio: Ratio = (RATIOS as readonly string[]).includes(wanted ?? '')
-    ? (wanted as Ratio)
-    : DEFAULT_RATIO;
+  const { size, ratio, seconds, audio } = effectiveSettings(body);
   const { width, height } = PIXEL_SIZES[size][ratio];
-  return {
-    model,
-    size,
-    ratio,
-    width,
-    height,
-    seconds: body.duration ?? LIMITS.durationDefault,
-    audio: body.metadata?.generate_audio !== false,
-    prompt: body.prompt,
-  };
+  return { model: body.model, size, ratio, width, height, seconds, audio, prompt: body.prompt };
 }
 
 const FPS = 24;

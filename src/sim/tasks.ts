@@ -1,5 +1,4 @@
-import { LIMITS } from '../models.js';
-import type { VideoRequest } from '../api/contract.js';
+import { effectiveSettings, type VideoRequest } from '../api/contract.js';
 import type { TaskStatus } from '../api/types.js';
 import type { KeptBody } from './kept.js';
 import type { LatencyRange } from './options.js';
@@ -212,5 +211,5 @@ export class TaskBoard {
 
 /** The seconds a submission bills when it completes: its duration, or the API's default. */
 export function billableSeconds(body: VideoRequest): number {
-  return body.duration ?? LIMITS.durationDefault;
+  return effectiveSettings(body).seconds;
 }

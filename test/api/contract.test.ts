@@ -2,9 +2,13 @@ import { describe, expect, it } from 'vitest';
 import {
   checkRequest,
   codePointLength,
+  effectiveSettings,
   requestMode,
   type VideoRequest,
 } from '../../src/api/contract.js';
+import { DEFAULT_RATIO, LIMITS, MODELS } from '../../src/models.js';
+import { clipSpec } from '../../src/sim/clips.js';
+import { billableSeconds } from '../../src/sim/tasks.js';
 
 const base: VideoRequest = { model: 'seedance-2-official', prompt: 'a cat' };
 const errors = (body: unknown) => checkRequest(body).filter((p) => p.severity === 'error');
@@ -138,5 +142,37 @@ describe('checkRequest: the rules of the API reference', () => {
   it('rejects a body that is not an object', () => {
     expect(params(null)).toEqual(['']);
     expect(params([1])).toEqual(['']);
+  });
+});
+
+describe('effectiveSettings (the API defaults, for planner and simulator alike)', () => {
+  it('fills what a body leaves out with the reference defaults', () => {
+    expect(effectiveSettings({ model: 'seedance-2-official' })).toEqual({
+      size: MODELS['seedance-2-official'].defaultSize,
+      ratio: DEFAULT_RATIO,
+      seconds: LIMITS.durationDefault,
+      audio: true,
+    });
+    expect(
+      effectiveSettings({
+        model: 'seedance-2-official',
+        size: '720p',
+        duration: 8,
+        metadata: { ratio: '9:16', generate_audio: false },
+      }),
+    ).toEqual({ size: '720p', ratio: '9:16', seconds: 8, audio: false });
+  });
+
+  it('is what the simulator renders and bills', () => {
+    const body = { model: 'seedance-2-official', prompt: 'p', metadata: { ratio: '1:1' } };
+    const spec = clipSpec(body);
+    const settings = effectiveSettings(body);
+    expect([spec.size, spec.ratio, spec.seconds, spec.audio]).toEqual([
+      settings.size,
+      settings.ratio,
+      settings.seconds,
+      settings.audio,
+    ]);
+    expect(billableSeconds(body)).toBe(settings.seconds);
   });
 });
