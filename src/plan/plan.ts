@@ -5,6 +5,7 @@ import { closest } from '../manifest/suggest.js';
 import { canonicalJson, checkRequest, effectiveSettings } from '../api/contract.js';
 import { checkBudget, type BudgetLimits } from './budget.js';
 import { costOf, sumMoney } from './money.js';
+import { shotLabel } from './label.js';
 import { unitPrice } from './pricing.js';
 import { buildRequest, shotMode } from '../manifest/request.js';
 import type { Plan, PlannedShot } from './types.js';
@@ -154,11 +155,6 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
   };
 }
 
-/** `id[@variant][ take N]`: how the plan names a shot it shares with. */
-export function planLabel(shot: Pick<PlannedShot, 'id' | 'variant' | 'take'>): string {
-  return `${shot.id}${shot.variant ? `@${shot.variant}` : ''}${shot.take > 1 ? ` take ${shot.take}` : ''}`;
-}
-
 /**
  * Identical bodies of the same take are one render: every later shot with the body of an
  * earlier one shares its clip, costs nothing and is not counted in the totals.
@@ -172,7 +168,7 @@ function markShared(shots: PlannedShot[]): void {
       first.set(body, shot);
       continue;
     }
-    shot.shared_with = planLabel(source);
+    shot.shared_with = shotLabel(source);
     if (shot.cost !== null) shot.cost = 0;
   }
 }

@@ -1,13 +1,6 @@
+export { shotLabel } from '../plan/label.js';
 import type { TaskStatus } from '../api/types.js';
 import type { PlannedShot } from '../plan/types.js';
-
-/** Names one planned request in events and reports: `s01`, `s01@wide`, `s01#2`, `s01@wide#2`. */
-export function shotLabel(
-  shot: Pick<PlannedShot, 'id' | 'variant' | 'take'>,
-  multiTake = shot.take > 1,
-): string {
-  return `${shot.id}${shot.variant ? `@${shot.variant}` : ''}${multiTake ? `#${shot.take}` : ''}`;
-}
 
 /**
  * Where a shot's clip is written, relative to the output folder: `clips/<variant>/<id>.mp4`,

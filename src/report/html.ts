@@ -1,5 +1,6 @@
 import { formatMoney } from '../plan/budget.js';
 import type { MoneyTotal, OutputReport, RunReport, ShotReport, ShotStatus } from './types.js';
+import { shotLabel } from '../plan/label.js';
 
 export interface RenderHtmlOptions {
   /** The page's title; defaults to the run's name. */
@@ -56,13 +57,6 @@ function money(value: number | null, currency: string | null): string {
 
 function seconds(value: number): string {
   return `${Number.isInteger(value) ? value : value.toFixed(2)} s`;
-}
-
-function shotLabel(shot: ShotReport): string {
-  const parts = [shot.id];
-  if (shot.variant) parts.push(shot.variant);
-  if (shot.take > 1) parts.push(`take ${shot.take}`);
-  return parts.join(' · ');
 }
 
 function field(name: string, value: string): string {

@@ -3,8 +3,9 @@ import { lstat } from 'node:fs/promises';
 import type { FfmpegFeatures } from '../media/locate.js';
 import { contactSheet, thumbnail } from '../media/thumbnail.js';
 import { renderReportHtml } from './html.js';
-import type { RunReport, ShotReport } from './types.js';
+import type { RunReport } from './types.js';
 import { ensureDir, insideRoot, refuseLink, regularFile, writeFileAtomic } from '../safe-fs.js';
+import { shotLabel } from '../plan/label.js';
 
 export interface WriteReportDeps {
   env?: NodeJS.ProcessEnv;
@@ -29,13 +30,6 @@ export function thumbnailName(key: string): string {
   const safe = key.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
   if (safe === key) return `${safe}.jpg`;
   return `${safe}-${createHash('sha256').update(key).digest('hex').slice(0, 8)}.jpg`;
-}
-
-function sheetLabel(shot: ShotReport): string {
-  const parts = [shot.id];
-  if (shot.variant) parts.push(shot.variant);
-  if (shot.take > 1) parts.push(`take ${shot.take}`);
-  return parts.join(' ');
 }
 
 /** Whether a thumbnail (a plain file, never a link) is newer than its clip. */
@@ -86,7 +80,7 @@ export async function writeReport(
     }
     const items = report.shots
       .filter((s) => s.thumbnail)
-      .map((s) => ({ image: insideRoot(outDir, s.thumbnail!), label: sheetLabel(s) }));
+      .map((s) => ({ image: insideRoot(outDir, s.thumbnail!), label: shotLabel(s) }));
     if (items.length > 0) {
       // Written under a temporary name and renamed: a link there is replaced, never followed.
       const file = insideRoot(outDir, 'contact-sheet.jpg');

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { RunResult } from '../pipeline/types.js';
 import { summaryEventFields } from './events.js';
 import { formatMoney } from './format.js';
+import { shotLabel } from '../plan/label.js';
 
 /** Server text in a table cell: one line, no pipes or backticks to break the Markdown. */
 function cell(text: string): string {
@@ -35,7 +36,7 @@ export function stepSummaryMarkdown(result: RunResult, cwd: string): string {
   if (s.failures.length > 0) {
     lines.push('| failed shot | status | reason |', '| --- | --- | --- |');
     for (const f of s.failures) {
-      const name = `${f.id}${f.variant ? `@${f.variant}` : ''}${f.take > 1 ? ` take ${f.take}` : ''}`;
+      const name = shotLabel(f);
       lines.push(
         `| ${cell(name)} | ${f.status} | ${cell(`${f.code ?? ''}: ${f.message ?? ''}`)} |`,
       );

@@ -19,7 +19,7 @@ describe('renderReportHtml', () => {
     expect(html).toContain('image_to_video');
     expect(html).toContain('seedance-2-official');
     expect(html).toContain('5.00 CNY');
-    expect(html).toContain('s02 · take 2');
+    expect(html).toContain('s02#2');
     expect(html).toContain('<video controls preload="none" src="clips/s01.mp4"></video>');
   });
 

@@ -27,6 +27,7 @@ import {
   runCommandLine,
 } from '../common.js';
 import type { CliContext } from '../context.js';
+import { shotLabel } from '../../plan/label.js';
 
 export const help = `Usage: shotlist run <manifest> [options]
 
@@ -174,10 +175,7 @@ function printDryRun(
       ctx.stdout.write(
         eventLine('request', { id: s.id, variant: s.variant, take: s.take, body: s.request }),
       );
-    else
-      say(
-        `POST /v1/videos  # ${s.id}${s.variant ? ` @${s.variant}` : ''}${s.take > 1 ? ` take ${s.take}` : ''}\n${JSON.stringify(s.request, null, 2)}`,
-      );
+    else say(`POST /v1/videos  # ${shotLabel(s)}\n${JSON.stringify(s.request, null, 2)}`);
   }
   const c = run.summary.counts;
   const leftUnknown = run.assessed.filter((a) => a.state === 'unknown' && !a.submits).length;
@@ -241,7 +239,7 @@ function printOutcome(
   const mine = new Set(render.shots.map((s) => s.key));
   for (const s of report.shots) {
     if (!mine.has(s.key) || (s.status !== 'failed' && s.status !== 'unknown')) continue;
-    const label = `${s.id}${s.variant ? `@${s.variant}` : ''}`;
+    const label = shotLabel(s);
     // A shot given up on was not sent: its message says how often it failed and how to force it.
     if (s.error?.code === 'max_attempts') say(`  ${label}: ${s.error.message}`);
     else say(`  ${label}: ${s.status}: ${s.error?.code ?? ''}: ${s.error?.message ?? ''}`);
