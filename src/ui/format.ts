@@ -52,7 +52,5 @@ export function describeEvent(e: RenderEvent): string {
       return e.reason === 'unknown'
         ? 'skipped: an earlier submission may have created a task (use --retry-unknown)'
         : 'not started (interrupted)';
-    case 'warning':
-      return `warning: ${e.message}`;
   }
 }
