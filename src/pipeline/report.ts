@@ -6,6 +6,7 @@ import { takeKey } from '../media/outputs.js';
 import type { Plan } from '../plan/types.js';
 import type { RenderResult, ShotOutcome, ShotResult } from '../render/render.js';
 import { toRunReport } from '../render/report.js';
+import { startResult } from '../render/result.js';
 import type { AssessedShot, ShotState } from '../render/state.js';
 import type { OutputReport, RunReport } from '../report/types.js';
 
@@ -26,14 +27,8 @@ export function journalResult(a: AssessedShot): ShotResult {
   const j = a.journal;
   const status = OUTCOME[a.state];
   return {
-    shot: a.shot,
-    key: a.key,
-    label: a.label,
-    state: a.state,
-    status,
+    ...startResult(a, status),
     cached: status === 'done',
-    submissions: 0,
-    cost: 0,
     ...(j?.taskId !== undefined ? { taskId: j.taskId } : {}),
     ...(status === 'done' && j?.file ? { file: j.file } : {}),
     ...(j?.error && status !== 'done'
