@@ -55,6 +55,9 @@ describe('run --simulate, interrupted and resumed (built bin)', () => {
     const second = await shotlist([...args, '--sim-latency', '0.2-0.5'], { cwd: tmp.dir });
     expect(second.exitCode, second.stderr + second.stdout).toBe(0);
     expect(second.stdout).toMatch(/in flight from an earlier run/);
+    // Simulated: the summary says nothing was spent and claims no billed seconds.
+    expect(second.stdout).toMatch(/simulated: nothing spent/);
+    expect(second.stdout).not.toMatch(/s billed/);
     expect(second.stdout + second.stderr).not.toMatch(/not_found|ECONNREFUSED/);
     const after = await readLedger(stateDir);
     expect(after.totals.submissions).toBe(4);

@@ -107,7 +107,7 @@ export function summaryLine(
   reportHtml: string,
 ): string {
   const t = report.totals;
-  return `${t.done} done, ${t.failed} failed${t.unknown ? `, ${t.unknown} unknown` : ''}${t.pending ? `, ${t.pending} pending` : ''} · ${describeSpend(simulated, t.spent_cost, t.currency, priced)} ${describeCharges(t.spend)} · ${reportHtml}`;
+  return `${t.done} done, ${t.failed} failed${t.unknown ? `, ${t.unknown} unknown` : ''}${t.pending ? `, ${t.pending} pending` : ''} · ${describeSpend(simulated, t.spent_cost, t.currency, priced)}${simulated ? '' : ` ${describeCharges(t.spend)}`} · ${reportHtml}`;
 }
 
 function describePreview(s: AssessmentSummary, currency: string | null): string {
