@@ -12,6 +12,7 @@ import { assessShots, summarizeAssessment, type AssessmentSummary } from '../ren
 import { SIMULATOR_BASE, chooseBase } from './base.js';
 import { foreignTasks } from './clips.js';
 import { defaultOutDir } from './out-dir.js';
+import { planOptionsOf } from './plan-options.js';
 import { checkSavedPlan } from './saved-plan.js';
 import { budgetOfNewSpend } from './status.js';
 import type { PreparedRun, RunCallbacks, RunOptions } from './types.js';
@@ -81,12 +82,7 @@ export async function prepareRun(
   const manifestFile = path.resolve(cwd, file);
   const loaded = await loadManifest(manifestFile, { allowOutside: options.allowOutside === true });
   const overrides = options.overrides ?? {};
-  const plan = makePlan(loaded, {
-    ...(options.variant !== undefined ? { variant: options.variant } : {}),
-    ...(options.only !== undefined ? { only: options.only } : {}),
-    overrides,
-    ...(options.maxCost !== undefined ? { budget: { max_cost: options.maxCost } } : {}),
-  });
+  const plan = makePlan(loaded, planOptionsOf({ ...options, overrides }));
   for (const w of plan.warnings) callbacks.warn?.(formatDiagnostic(w));
   checkForce(plan, options.force);
   const partial = options.variant !== undefined || options.only !== undefined;
@@ -134,6 +130,7 @@ export async function prepareRun(
         );
   const prepared: PreparedRun = {
     manifestFile,
+    pricing: loaded.manifest.pricing,
     plan,
     fullPlan,
     outDir,
@@ -147,7 +144,7 @@ export async function prepareRun(
     foreign: foreignTasks(journal.shots, base.journalBase),
   };
   if (options.savedPlan !== undefined) {
-    await checkSavedPlan(path.resolve(cwd, options.savedPlan), prepared, loaded.manifest.pricing);
+    await checkSavedPlan(path.resolve(cwd, options.savedPlan), prepared, prepared.pricing);
   }
   return prepared;
 }

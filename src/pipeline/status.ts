@@ -13,6 +13,7 @@ import {
 } from '../render/state.js';
 import { SIMULATOR_BASE, chooseBase } from './base.js';
 import { defaultOutDir } from './out-dir.js';
+import { planOptionsOf } from './plan-options.js';
 import type { RunOptions } from './types.js';
 
 export type StatusOptions = Pick<
@@ -72,12 +73,7 @@ export async function manifestStatus(
   const loaded = await loadManifest(path.resolve(cwd, file), {
     allowOutside: options.allowOutside === true,
   });
-  const plan = makePlan(loaded, {
-    ...(options.variant !== undefined ? { variant: options.variant } : {}),
-    ...(options.only !== undefined ? { only: options.only } : {}),
-    ...(options.overrides !== undefined ? { overrides: options.overrides } : {}),
-    ...(options.maxCost !== undefined ? { budget: { max_cost: options.maxCost } } : {}),
-  });
+  const plan = makePlan(loaded, planOptionsOf(options));
   const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest));
   const base = chooseBase({
     simulate: options.simulate,

@@ -1,4 +1,5 @@
 import type { ShotOverrides } from '../manifest/resolve.js';
+import type { ShotlistManifest } from '../manifest/types.gen.js';
 import type { BudgetVerdict, Plan } from '../plan/types.js';
 import type { RenderEvent } from '../render/events.js';
 import type { ParsedJournal, JournalShot } from '../render/journal.js';
@@ -73,6 +74,8 @@ export interface RunCallbacks {
 /** Everything known before anything is sent: the plan, the journal's view, the budget. */
 export interface PreparedRun {
   manifestFile: string;
+  /** The manifest's prices, as a saved plan records and checks them. */
+  pricing: ShotlistManifest['pricing'];
   /** The shots of this run (after `only` and `variant`). */
   plan: Plan;
   /** Every shot of the manifest (the same overrides): what finals and the report describe. */

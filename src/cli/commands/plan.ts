@@ -99,10 +99,7 @@ async function savePlanFile(ctx: CliContext, manifest: string, values: Values): 
     simulate: !!values.simulate,
     allowOutside: values['allow-outside'] === true,
   });
-  const loaded = await loadManifest(prepared.manifestFile, {
-    allowOutside: values['allow-outside'] === true,
-  });
-  const saved = await savePlan(prepared, loaded.manifest.pricing);
+  const saved = await savePlan(prepared, prepared.pricing);
   const file = path.resolve(ctx.cwd, values.save!);
   await writeFileAtomic(
     path.dirname(file),
