@@ -56,7 +56,7 @@ export class DownloadError extends ApiError {}
 class RetryDownload extends Error {}
 
 /** `bytes 100-199/2000` → its start and total. */
-export function parseContentRange(
+function parseContentRange(
   value: string | undefined,
 ): { start: number; total: number | undefined } | undefined {
   const match = /^bytes\s+(\d+)-\d+\/(\d+|\*)$/.exec(value?.trim() ?? '');
@@ -146,6 +146,51 @@ function watchThroughput(
   return () => clearInterval(timer);
 }
 
+/** What has reached the `.part` file so far, and its running hash. */
+class Part {
+  have = 0;
+  /** Bytes received over every attempt (the throughput floor watches it). */
+  received = 0;
+  total: number | undefined;
+  hash: Hash = createHash('sha256');
+
+  constructor(readonly handle: FileHandle) {}
+
+  /** Starts the file over: the server cannot resume where it stopped. */
+  async restart(): Promise<void> {
+    this.have = 0;
+    this.hash = createHash('sha256');
+    await this.handle.truncate(0);
+  }
+
+  async append(chunk: Buffer): Promise<void> {
+    await this.handle.write(chunk, 0, chunk.length, this.have);
+    this.hash.update(chunk);
+    this.have += chunk.length;
+    this.received += chunk.length;
+  }
+}
+
+/** A signal that fires when the whole download is over its deadline (never without one). */
+function deadlineOf(options: InternalOptions): { signal: AbortSignal; clear: () => void } {
+  const deadline = new AbortController();
+  if (options.deadlineMs === undefined) return { signal: deadline.signal, clear: () => undefined };
+  const timer = setTimeout(
+    () =>
+      deadline.abort(
+        new DownloadError(
+          `downloading the video took longer than ${Math.round(options.deadlineMs! / 1000)} s`,
+          {
+            code: 'download_timeout',
+            fix: 'the file server is too slow; run again later to fetch it without paying',
+          },
+        ),
+      ),
+    options.deadlineMs,
+  );
+  return { signal: deadline.signal, clear: () => clearTimeout(timer) };
+}
+
 /** Downloads `url` to `file` through `dispatcher` with no credentials. */
 export async function downloadFile(
   dispatcher: Dispatcher,
@@ -153,158 +198,152 @@ export async function downloadFile(
   file: string,
   options: InternalOptions,
 ): Promise<DownloadResult> {
-  const part = `${file}.part`;
-  let have = 0;
-  let received = 0;
-  let hash: Hash = createHash('sha256');
-  let total: number | undefined;
-  let handle: FileHandle | undefined;
-  let lastError: unknown;
-  const deadline = new AbortController();
-  const timer =
-    options.deadlineMs === undefined
-      ? undefined
-      : setTimeout(
-          () =>
-            deadline.abort(
-              new DownloadError(
-                `downloading the video took longer than ${Math.round(options.deadlineMs! / 1000)} s`,
-                {
-                  code: 'download_timeout',
-                  fix: 'the file server is too slow; run again later to fetch it without paying',
-                },
-              ),
-            ),
-          options.deadlineMs,
-        );
+  const partFile = `${file}.part`;
+  let part: Part | undefined;
+  const deadline = deadlineOf(options);
   // The caller's Ctrl-C and the deadline end every wait and every transfer.
   const outer = options.signal
     ? AbortSignal.any([options.signal, deadline.signal])
     : deadline.signal;
   try {
-    handle = await createPart(file, part);
-    for (let attempt = 0; attempt < options.attempts; attempt++) {
-      if (attempt > 0) await options.sleep(backoffDelay(attempt - 1, options.backoff), outer);
-      const cut = new AbortController();
-      const unwatch = watchThroughput(() => received, options.minThroughput, cut);
-      try {
-        await fetchInto(url, AbortSignal.any([outer, cut.signal])).catch((err: unknown) => {
-          throw cut.signal.aborted && !outer.aborted ? cut.signal.reason : err;
-        });
-        if (total !== undefined && have !== total) {
-          throw new RetryDownload(`the transfer stopped at ${have} of ${total} bytes`);
-        }
-        const done = handle!;
-        handle = undefined;
-        await done.sync();
-        await done.close();
-        await rename(part, file);
-        await syncDir(path.dirname(file));
-        return { file, bytes: have, sha256: hash.digest('hex') };
-      } catch (err) {
-        if (outer.aborted) throw err;
-        if (err instanceof DownloadError) throw err;
-        lastError = err;
-      } finally {
-        unwatch();
-      }
-    }
-    throw new DownloadError(
-      `downloading ${url} failed after ${options.attempts} attempts: ${String((lastError as Error)?.message ?? lastError)}`,
-      {
-        code: 'download_failed',
-        cause: lastError,
-      },
-    );
+    part = new Part(await createPart(file, partFile));
+    const result = await attempts(dispatcher, url, part, options, outer);
+    part = undefined;
+    await rename(partFile, file);
+    await syncDir(path.dirname(file));
+    return { file, ...result };
   } catch (err) {
-    await handle?.close().catch(() => undefined);
-    handle = undefined;
+    await part?.handle.close().catch(() => undefined);
     // Only a .part this call created: a refused path was left alone.
     if (!(err instanceof DownloadError && err.code === 'unsafe_path'))
-      await rm(part, { force: true });
+      await rm(partFile, { force: true });
     if (deadline.signal.aborted && !options.signal?.aborted) throw deadline.signal.reason;
     throw err;
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
   }
+}
 
-  async function restart(): Promise<void> {
-    have = 0;
-    hash = createHash('sha256');
-    await handle!.truncate(0);
-  }
-
-  async function fetchInto(start: string, signal: AbortSignal): Promise<void> {
-    let target = new URL(start);
-    for (let hop = 0; ; hop++) {
-      options.onRequest?.();
-      const headers: Record<string, string> = have > 0 ? { range: `bytes=${have}-` } : {};
-      const res = await dispatcher.request({
-        origin: target.origin,
-        path: `${target.pathname}${target.search}`,
-        method: 'GET',
-        headers,
-        signal,
-      });
-      const status = res.statusCode;
-      if (status >= 300 && status < 400 && typeof res.headers.location === 'string') {
-        await res.body.dump();
-        if (hop >= MAX_REDIRECTS)
-          throw new DownloadError(`too many redirects for ${start}`, { code: 'download_failed' });
-        target = new URL(res.headers.location, target);
-        continue;
+/** Tries the transfer up to `options.attempts` times; the part file is synced and closed after. */
+async function attempts(
+  dispatcher: Dispatcher,
+  url: string,
+  part: Part,
+  options: InternalOptions,
+  outer: AbortSignal,
+): Promise<{ bytes: number; sha256: string }> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < options.attempts; attempt++) {
+    if (attempt > 0) await options.sleep(backoffDelay(attempt - 1, options.backoff), outer);
+    const cut = new AbortController();
+    const unwatch = watchThroughput(() => part.received, options.minThroughput, cut);
+    try {
+      await fetchInto(dispatcher, url, part, options, AbortSignal.any([outer, cut.signal])).catch(
+        (err: unknown) => {
+          throw cut.signal.aborted && !outer.aborted ? cut.signal.reason : err;
+        },
+      );
+      if (part.total !== undefined && part.have !== part.total) {
+        throw new RetryDownload(`the transfer stopped at ${part.have} of ${part.total} bytes`);
       }
-      if (status === 429 || status >= 500 || status === 408) {
-        await res.body.dump();
-        throw new RetryDownload(`the file server answered ${status}`);
-      }
-      if (status === 416) {
-        await res.body.dump();
-        await restart();
-        throw new RetryDownload('the file server refused the resume range');
-      }
-      if (status !== 200 && status !== 206) {
-        await res.body.dump();
-        throw new DownloadError(`the file server answered ${status} for the video`, {
-          code: 'download_failed',
-          status,
-          fix: 'the link may have expired; run again to ask the API for a fresh one',
-        });
-      }
-      if (status === 206) {
-        const range = parseContentRange(String(res.headers['content-range'] ?? ''));
-        if (!range || range.start !== have) {
-          await res.body.dump();
-          await restart();
-          throw new RetryDownload('the file server resumed at the wrong place');
-        }
-        total = range.total ?? total;
-      } else {
-        if (have > 0) await restart();
-        const length = Number(res.headers['content-length']);
-        total =
-          Number.isFinite(length) && res.headers['content-length'] !== undefined
-            ? length
-            : undefined;
-      }
-      const cap = options.maxBytes;
-      if (cap !== undefined && total !== undefined && total > cap) {
-        res.body.destroy();
-        throw tooLarge(total, cap);
-      }
-      // One chunk at a time, awaited: memory stays flat and `have` is exactly what is on disk.
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        if (cap !== undefined && have + chunk.length > cap) {
-          res.body.destroy();
-          throw tooLarge(have + chunk.length, cap);
-        }
-        await handle!.write(chunk, 0, chunk.length, have);
-        hash.update(chunk);
-        have += chunk.length;
-        received += chunk.length;
-        options.onProgress?.(have, total);
-      }
-      return;
+      await part.handle.sync();
+      await part.handle.close();
+      return { bytes: part.have, sha256: part.hash.digest('hex') };
+    } catch (err) {
+      if (outer.aborted) throw err;
+      if (err instanceof DownloadError) throw err;
+      lastError = err;
+    } finally {
+      unwatch();
     }
   }
+  throw new DownloadError(
+    `downloading ${url} failed after ${options.attempts} attempts: ${String((lastError as Error)?.message ?? lastError)}`,
+    { code: 'download_failed', cause: lastError },
+  );
+}
+
+/** One GET, following redirects, streamed into `part` (resumed with Range when it has bytes). */
+async function fetchInto(
+  dispatcher: Dispatcher,
+  start: string,
+  part: Part,
+  options: InternalOptions,
+  signal: AbortSignal,
+): Promise<void> {
+  let target = new URL(start);
+  for (let hop = 0; ; hop++) {
+    options.onRequest?.();
+    const headers: Record<string, string> = part.have > 0 ? { range: `bytes=${part.have}-` } : {};
+    const res = await dispatcher.request({
+      origin: target.origin,
+      path: `${target.pathname}${target.search}`,
+      method: 'GET',
+      headers,
+      signal,
+    });
+    const status = res.statusCode;
+    if (status >= 300 && status < 400 && typeof res.headers.location === 'string') {
+      await res.body.dump();
+      if (hop >= MAX_REDIRECTS)
+        throw new DownloadError(`too many redirects for ${start}`, { code: 'download_failed' });
+      target = new URL(res.headers.location, target);
+      continue;
+    }
+    await acceptResponse(res, part);
+    const cap = options.maxBytes;
+    if (cap !== undefined && part.total !== undefined && part.total > cap) {
+      res.body.destroy();
+      throw tooLarge(part.total, cap);
+    }
+    // One chunk at a time, awaited: memory stays flat and `have` is exactly what is on disk.
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      if (cap !== undefined && part.have + chunk.length > cap) {
+        res.body.destroy();
+        throw tooLarge(part.have + chunk.length, cap);
+      }
+      await part.append(chunk);
+      options.onProgress?.(part.have, part.total);
+    }
+    return;
+  }
+}
+
+/**
+ * Checks a (non-redirect) answer before its body is read: retries what may pass, refuses what
+ * will not, and sets where the body goes (a resumed range, or the file from the start).
+ */
+async function acceptResponse(res: Dispatcher.ResponseData, part: Part): Promise<void> {
+  const status = res.statusCode;
+  if (status === 429 || status >= 500 || status === 408) {
+    await res.body.dump();
+    throw new RetryDownload(`the file server answered ${status}`);
+  }
+  if (status === 416) {
+    await res.body.dump();
+    await part.restart();
+    throw new RetryDownload('the file server refused the resume range');
+  }
+  if (status !== 200 && status !== 206) {
+    await res.body.dump();
+    throw new DownloadError(`the file server answered ${status} for the video`, {
+      code: 'download_failed',
+      status,
+      fix: 'the link may have expired; run again to ask the API for a fresh one',
+    });
+  }
+  if (status === 206) {
+    const range = parseContentRange(String(res.headers['content-range'] ?? ''));
+    if (!range || range.start !== part.have) {
+      await res.body.dump();
+      await part.restart();
+      throw new RetryDownload('the file server resumed at the wrong place');
+    }
+    part.total = range.total ?? part.total;
+    return;
+  }
+  if (part.have > 0) await part.restart();
+  const length = Number(res.headers['content-length']);
+  part.total =
+    Number.isFinite(length) && res.headers['content-length'] !== undefined ? length : undefined;
 }

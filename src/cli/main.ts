@@ -47,7 +47,7 @@ function version(): string {
   return pkg.version;
 }
 
-export const USAGE = `shotlist: storyboard YAML in, finished video out, through the Seedance video API.
+const USAGE = `shotlist: storyboard YAML in, finished video out, through the Seedance video API.
 
 Usage: shotlist <command> [options]
 
@@ -77,7 +77,7 @@ const SYSTEM_ERRORS: Record<string, string> = {
  * system call as one line naming the path, anything else as one line (the stack only with
  * SHOTLIST_DEBUG=1). Unexpected errors exit 70, apart from "some shots failed".
  */
-export function reportError(error: unknown, ctx: Pick<CliContext, 'stderr' | 'env'>): number {
+function reportError(error: unknown, ctx: Pick<CliContext, 'stderr' | 'env'>): number {
   if (error instanceof ManifestError) {
     for (const d of error.diagnostics) ctx.stderr.write(`${formatDiagnostic(d)}\n`);
     ctx.stderr.write(`${error.message}; nothing was sent.\n`);

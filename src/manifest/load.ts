@@ -13,7 +13,7 @@ import { yamlProblems } from './yaml-errors.js';
 /** Manifests larger than this are refused before parsing. */
 export const MAX_MANIFEST_BYTES = 5 * 1024 * 1024;
 /** Aliases a manifest may use; far more than a storyboard needs, far fewer than a bomb. */
-export const MAX_ALIAS_COUNT = 100;
+const MAX_ALIAS_COUNT = 100;
 
 /** A manifest that passed validation, with its variables expanded and its source kept. */
 export interface LoadedManifest {

@@ -27,12 +27,12 @@ export interface FinalRecord {
 }
 
 /** The record of a final, relative to the output folder: `.finals/final.wide.mp4.json`. */
-export function recordName(final: string): string {
+function recordName(final: string): string {
   return path.join('.finals', `${path.normalize(final)}.json`);
 }
 
 /** Where a final that no longer matches the manifest is moved: `final.wide.stale.mp4`. */
-export function staleName(final: string): string {
+function staleName(final: string): string {
   const ext = path.extname(final);
   return `${final.slice(0, final.length - ext.length)}.stale${ext}`;
 }

@@ -314,78 +314,66 @@ export function planStitch(
   }
   const outputFile = ctx.outputFile ?? options.output;
   const segs = segments(options, probes);
-  const warnings: string[] = [];
+  if (copyBlocker(options, probes) === null) return copyPlan(options, segs, ctx, outputFile);
+  return normalisePlan(options, segs, ctx, outputFile);
+}
 
-  if (copyBlocker(options, probes) === null) {
-    const listFile =
-      ctx.listFile ??
-      path.join(path.dirname(outputFile), `.${path.basename(options.output)}.concat.txt`);
-    const fps = segs[0]!.info.video!.fps;
-    return {
-      path: 'copy',
-      args: [
-        ...FFMPEG_HEAD,
-        ...PROGRESS,
-        '-f',
-        'concat',
-        '-safe',
-        '0',
-        '-i',
-        listFile,
-        '-map',
-        '0:v:0',
-        ...(segs[0]!.info.audio ? ['-map', '0:a:0'] : []),
-        '-c',
-        'copy',
-        ...outputFlags(outputFile),
-        outputFile,
-      ],
-      concatList: buildConcatList(options.clips.map((c) => c.file)),
-      listFile,
-      expectedDurationSec: segs.reduce((sum, s) => sum + s.info.durationSec, 0),
-      fps: Number.isFinite(fps) ? fps : 24,
-      // ffprobe builds disagree on whether a file's AAC priming (one 1024-sample frame) counts
-      // in its duration, and the concat demuxer counts it: each clip may add up to one frame.
-      toleranceSec:
-        2 / (Number.isFinite(fps) ? fps : 24) +
-        segs.reduce(
-          (sum, s) => sum + (s.info.audio ? 1024 / (s.info.audio.sampleRate || 44100) : 0),
-          0,
-        ),
-      warnings,
-    };
-  }
+/** Joins clips that already match with the concat demuxer: streams copied, nothing re-encoded. */
+function copyPlan(
+  options: StitchOptions,
+  segs: readonly Segment[],
+  ctx: PlanContext,
+  outputFile: string,
+): StitchPlan {
+  const listFile =
+    ctx.listFile ??
+    path.join(path.dirname(outputFile), `.${path.basename(options.output)}.concat.txt`);
+  const measured = segs[0]!.info.video!.fps;
+  const fps = Number.isFinite(measured) ? measured : 24;
+  return {
+    path: 'copy',
+    args: [
+      ...FFMPEG_HEAD,
+      ...PROGRESS,
+      ...['-f', 'concat', '-safe', '0', '-i', listFile],
+      ...['-map', '0:v:0', ...(segs[0]!.info.audio ? ['-map', '0:a:0'] : [])],
+      ...['-c', 'copy'],
+      ...outputFlags(outputFile),
+      outputFile,
+    ],
+    concatList: buildConcatList(options.clips.map((c) => c.file)),
+    listFile,
+    expectedDurationSec: segs.reduce((sum, s) => sum + s.info.durationSec, 0),
+    fps,
+    // ffprobe builds disagree on whether a file's AAC priming (one 1024-sample frame) counts
+    // in its duration, and the concat demuxer counts it: each clip may add up to one frame.
+    toleranceSec:
+      2 / fps +
+      segs.reduce(
+        (sum, s) => sum + (s.info.audio ? 1024 / (s.info.audio.sampleRate || 44100) : 0),
+        0,
+      ),
+    warnings: [],
+  };
+}
 
-  const width = even(options.size.width);
-  const height = even(options.size.height);
-  if (width !== options.size.width || height !== options.size.height) {
-    warnings.push(
-      `the output size ${options.size.width}x${options.size.height} became ${width}x${height}: H.264 in yuv420p needs even dimensions`,
-    );
-  }
-  const firstRate = segs[0]!.info.video!;
-  const fpsExpr =
-    options.fps !== undefined
-      ? num(options.fps)
-      : Number.isFinite(firstRate.fps)
-        ? firstRate.frameRate
-        : '24';
-  const fps = options.fps ?? (Number.isFinite(firstRate.fps) ? firstRate.fps : 24);
-
-  if (ctx.features.encoders && !ctx.features.encoders.has('libx264')) {
-    throw new MediaError(`${describeTool(ctx.features)} has no libx264 encoder`, {
-      code: 'tool_feature_missing',
-      fix: 'install an ffmpeg built with libx264 (Debian: apt-get install ffmpeg) or set FFMPEG_PATH',
-    });
-  }
-
-  const hasXfade = ctx.features.filters.has('xfade');
+/**
+ * The transition after each clip but the last, as it will be made: hard cuts where this
+ * ffmpeg has no xfade (with a warning). Refuses a transition longer than the clips it joins.
+ */
+function planJoins(
+  options: StitchOptions,
+  segs: readonly Segment[],
+  features: PlanFeatures,
+  warnings: string[],
+): Transition[] {
+  const hasXfade = features.filters.has('xfade');
   const transitions = segs.slice(0, -1).map((s) => s.clip.transition ?? options.transition);
   const wanted = transitions.filter((t) => t.type !== 'cut');
   if (wanted.length > 0 && !hasXfade) {
     const names = [...new Set(wanted.map((t) => t.type))].join(', ');
     warnings.push(
-      `${describeTool(ctx.features)} has no xfade filter (it came in ffmpeg 4.3), so the ${names} transition${wanted.length === 1 ? '' : 's'} became hard cuts; for real transitions install ffmpeg >= 4.3 (Debian: apt-get install ffmpeg) or set FFMPEG_PATH to an ffmpeg that has xfade`,
+      `${describeTool(features)} has no xfade filter (it came in ffmpeg 4.3), so the ${names} transition${wanted.length === 1 ? '' : 's'} became hard cuts; for real transitions install ffmpeg >= 4.3 (Debian: apt-get install ffmpeg) or set FFMPEG_PATH to an ffmpeg that has xfade`,
     );
   }
   const joins: Transition[] = transitions.map((t) =>
@@ -412,20 +400,24 @@ export function planStitch(
       }
     }
   });
+  return joins;
+}
 
-  const keepAudio = options.audio === 'keep' && segs.some((s) => s.info.audio);
-  const soundtrack = options.soundtrack;
-  const clipAudio = keepAudio && !(soundtrack?.mode === 'replace');
-
-  const usesXfade = joins.some((t) => t.type !== 'cut');
+/** The filter chains that bring each clip to one size, rate and audio format: `[vN]`, `[aN]`. */
+function segmentGraph(
+  segs: readonly Segment[],
+  shape: { fpsExpr: string; width: number; height: number; fit: StitchOptions['fit'] },
+  usesXfade: boolean,
+  clipAudio: boolean,
+): string[] {
   const graph: string[] = [];
   segs.forEach((s, i) => {
     const v = [
       // fps before trim: ffmpeg 4.1's fps filter after a trim pads back to the untrimmed end.
-      `fps=${fpsExpr}`,
+      `fps=${shape.fpsExpr}`,
       `trim=start=${num(s.start)}:end=${num(s.end)}`,
       'setpts=PTS-STARTPTS',
-      ...fitFilters(s.info, width, height, options.fit),
+      ...fitFilters(s.info, shape.width, shape.height, shape.fit),
       'setsar=1',
       'format=yuv420p',
       // Into xfade, the fps filter's end-of-stream comes a frame early and xfade then drops the
@@ -452,91 +444,138 @@ export function planStitch(
         ];
     graph.push(`${a.join(',')},asetpts=PTS-STARTPTS[a${i}]`);
   });
+  return graph;
+}
 
+/** Joins the segments with cuts (one concat) or transitions (a chain): the last labels and length. */
+function joinGraph(
+  segs: readonly Segment[],
+  joins: readonly Transition[],
+  clipAudio: boolean,
+  graph: string[],
+): { video: string; audio: string; length: number } {
+  if (joins.every((t) => t.type === 'cut')) {
+    const length = segs.reduce((sum, s) => sum + s.duration, 0);
+    if (segs.length === 1) return { video: 'v0', audio: 'a0', length };
+    const inputs = segs.map((_, i) => (clipAudio ? `[v${i}][a${i}]` : `[v${i}]`)).join('');
+    graph.push(
+      `${inputs}concat=n=${segs.length}:v=1:a=${clipAudio ? 1 : 0}[vcat]${clipAudio ? '[acat]' : ''}`,
+    );
+    return { video: 'vcat', audio: 'acat', length };
+  }
   let video = 'v0';
   let audio = 'a0';
   let length = segs[0]!.duration;
-  if (joins.every((t) => t.type === 'cut')) {
-    length = segs.reduce((sum, s) => sum + s.duration, 0);
-    if (segs.length > 1) {
-      const inputs = segs.map((_, i) => (clipAudio ? `[v${i}][a${i}]` : `[v${i}]`)).join('');
+  joins.forEach((t, k) => {
+    const i = k + 1;
+    const seg = segs[i]!;
+    if (t.type === 'cut') {
       graph.push(
-        `${inputs}concat=n=${segs.length}:v=1:a=${clipAudio ? 1 : 0}[vcat]${clipAudio ? '[acat]' : ''}`,
+        clipAudio
+          ? `[${video}][${audio}][v${i}][a${i}]concat=n=2:v=1:a=1[vj${i}][aj${i}]`
+          : `[${video}][v${i}]concat=n=2:v=1:a=0[vj${i}]`,
       );
-      video = 'vcat';
-      audio = 'acat';
-    }
-  } else {
-    joins.forEach((t, k) => {
-      const i = k + 1;
-      const seg = segs[i]!;
-      if (t.type === 'cut') {
-        graph.push(
-          clipAudio
-            ? `[${video}][${audio}][v${i}][a${i}]concat=n=2:v=1:a=1[vj${i}][aj${i}]`
-            : `[${video}][v${i}]concat=n=2:v=1:a=0[vj${i}]`,
-        );
-        length += seg.duration;
-      } else {
-        const offset = length - t.duration;
-        graph.push(
-          `[${video}][v${i}]xfade=transition=${t.type}:duration=${num(t.duration)}:offset=${num(offset)}[vj${i}]`,
-        );
-        if (clipAudio) {
-          graph.push(`[${audio}][a${i}]acrossfade=d=${num(t.duration)}:c1=tri:c2=tri[aj${i}]`);
-        }
-        length += seg.duration - t.duration;
+      length += seg.duration;
+    } else {
+      const offset = length - t.duration;
+      graph.push(
+        `[${video}][v${i}]xfade=transition=${t.type}:duration=${num(t.duration)}:offset=${num(offset)}[vj${i}]`,
+      );
+      if (clipAudio) {
+        graph.push(`[${audio}][a${i}]acrossfade=d=${num(t.duration)}:c1=tri:c2=tri[aj${i}]`);
       }
-      video = `vj${i}`;
-      audio = `aj${i}`;
+      length += seg.duration - t.duration;
+    }
+    video = `vj${i}`;
+    audio = `aj${i}`;
+  });
+  return { video, audio, length };
+}
+
+/** Adds the soundtrack as input `index`, mixed under or replacing the clips' audio. */
+function soundtrackGraph(
+  soundtrack: Soundtrack,
+  index: number,
+  length: number,
+  clipAudio: string | null,
+  graph: string[],
+): string {
+  const st = [
+    `[${index}:a:0]asetpts=PTS-STARTPTS`,
+    `aresample=${AUDIO_RATE}`,
+    AUDIO_FORMAT,
+    `volume=${num(soundtrack.volume)}`,
+    'apad',
+    `atrim=end=${num(length)}`,
+  ];
+  const fade = Math.min(soundtrack.fadeOut, length);
+  if (fade > 0) st.push(`afade=t=out:st=${num(length - fade)}:d=${num(fade)}`);
+  graph.push(`${st.join(',')}[st]`);
+  if (!clipAudio) return 'st';
+  // amix divides every input by the number of inputs; volume=2 gives each its own level back.
+  graph.push(`[${clipAudio}][st]amix=inputs=2:duration=first:dropout_transition=0,volume=2[amix]`);
+  return 'amix';
+}
+
+/** Re-encodes every clip to one size and rate through one filter graph, with transitions. */
+function normalisePlan(
+  options: StitchOptions,
+  segs: readonly Segment[],
+  ctx: PlanContext,
+  outputFile: string,
+): StitchPlan {
+  const warnings: string[] = [];
+  const width = even(options.size.width);
+  const height = even(options.size.height);
+  if (width !== options.size.width || height !== options.size.height) {
+    warnings.push(
+      `the output size ${options.size.width}x${options.size.height} became ${width}x${height}: H.264 in yuv420p needs even dimensions`,
+    );
+  }
+  const firstRate = segs[0]!.info.video!;
+  const fpsExpr =
+    options.fps !== undefined
+      ? num(options.fps)
+      : Number.isFinite(firstRate.fps)
+        ? firstRate.frameRate
+        : '24';
+  const fps = options.fps ?? (Number.isFinite(firstRate.fps) ? firstRate.fps : 24);
+
+  if (ctx.features.encoders && !ctx.features.encoders.has('libx264')) {
+    throw new MediaError(`${describeTool(ctx.features)} has no libx264 encoder`, {
+      code: 'tool_feature_missing',
+      fix: 'install an ffmpeg built with libx264 (Debian: apt-get install ffmpeg) or set FFMPEG_PATH',
     });
   }
+  const joins = planJoins(options, segs, ctx.features, warnings);
+  const keepAudio = options.audio === 'keep' && segs.some((s) => s.info.audio);
+  const soundtrack = options.soundtrack;
+  const clipAudio = keepAudio && !(soundtrack?.mode === 'replace');
+  const usesXfade = joins.some((t) => t.type !== 'cut');
+  const graph = segmentGraph(
+    segs,
+    { fpsExpr, width, height, fit: options.fit },
+    usesXfade,
+    clipAudio,
+  );
+  const { video, audio, length } = joinGraph(segs, joins, clipAudio, graph);
 
   const inputs: string[] = [];
   for (const s of segs) inputs.push('-i', s.clip.file);
   let audioOut: string | null = clipAudio ? audio : null;
   if (soundtrack) {
-    const index = segs.length;
     inputs.push('-i', soundtrack.file);
-    const st = [
-      `[${index}:a:0]asetpts=PTS-STARTPTS`,
-      `aresample=${AUDIO_RATE}`,
-      AUDIO_FORMAT,
-      `volume=${num(soundtrack.volume)}`,
-      'apad',
-      `atrim=end=${num(length)}`,
-    ];
-    const fade = Math.min(soundtrack.fadeOut, length);
-    if (fade > 0) st.push(`afade=t=out:st=${num(length - fade)}:d=${num(fade)}`);
-    graph.push(`${st.join(',')}[st]`);
-    if (audioOut) {
-      // amix divides every input by the number of inputs; volume=2 gives each its own level back.
-      graph.push(
-        `[${audioOut}][st]amix=inputs=2:duration=first:dropout_transition=0,volume=2[amix]`,
-      );
-      audioOut = 'amix';
-    } else {
-      audioOut = 'st';
-    }
+    audioOut = soundtrackGraph(soundtrack, segs.length, length, audioOut, graph);
   }
 
   const args = [
     ...FFMPEG_HEAD,
     ...PROGRESS,
     ...inputs,
-    '-filter_complex',
-    graph.join(';'),
-    '-map',
-    `[${video}]`,
-    ...(audioOut ? ['-map', `[${audioOut}]`] : []),
-    '-c:v',
-    'libx264',
-    '-crf',
-    String(options.crf),
-    '-preset',
-    options.preset,
-    '-pix_fmt',
-    'yuv420p',
+    ...['-filter_complex', graph.join(';')],
+    ...['-map', `[${video}]`, ...(audioOut ? ['-map', `[${audioOut}]`] : [])],
+    ...['-c:v', 'libx264', '-crf', String(options.crf), '-preset', options.preset],
+    ...['-pix_fmt', 'yuv420p'],
     ...(audioOut ? ['-c:a', 'aac', '-b:a', '192k', '-ar', String(AUDIO_RATE)] : ['-an']),
     ...outputFlags(outputFile),
     outputFile,

@@ -13,7 +13,7 @@ export function renderable(assessed: readonly AssessedShot[]): AssessedShot[] {
 }
 
 /** A given-up shot as this run's result: failed, nothing sent, nothing spent. */
-export function gaveUpResult(a: AssessedShot): ShotResult {
+function gaveUpResult(a: AssessedShot): ShotResult {
   return {
     ...journalResult(a),
     error: { code: 'max_attempts', message: gaveUpMessage(a) },

@@ -72,7 +72,7 @@ export async function savePlan(
 }
 
 /** Reads a saved plan, or says why the file is not one. */
-export async function readSavedPlan(file: string): Promise<SavedPlan> {
+async function readSavedPlan(file: string): Promise<SavedPlan> {
   let data: unknown;
   try {
     data = JSON.parse(await readFile(file, 'utf8'));
@@ -92,7 +92,7 @@ export async function readSavedPlan(file: string): Promise<SavedPlan> {
 }
 
 /** Everything that differs between a saved plan and the run about to start. */
-export async function planDrift(
+async function planDrift(
   saved: SavedPlan,
   run: PreparedRun,
   pricing: ShotlistManifest['pricing'],

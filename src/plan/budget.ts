@@ -19,7 +19,7 @@ export interface Spend {
 }
 
 /** Why a cost limit cannot be checked when some seconds have no price. */
-export const UNPRICED_FIX = 'add their models (and sizes) to pricing.per_second';
+const UNPRICED_FIX = 'add their models (and sizes) to pricing.per_second';
 
 /**
  * Whether a spend stays within the limits. A cost limit with unpriced models cannot be

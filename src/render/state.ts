@@ -2,6 +2,7 @@
  * What a run would do with each planned shot, read from the journal and the files on disk
  * without sending anything. Shared by `run` (the preview and the budget) and `status`.
  */
+import pLimit from 'p-limit';
 import { addMoney } from '../plan/money.js';
 import { UsageError } from '../errors.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
@@ -63,7 +64,7 @@ export interface AssessOptions {
 }
 
 /** Failed tasks per request body before a run stops submitting it (manifest `max_attempts`). */
-export const DEFAULT_MAX_ATTEMPTS = 2;
+const DEFAULT_MAX_ATTEMPTS = 2;
 
 /** Why a given-up shot is not sent, and how to send it anyway. */
 export function gaveUpMessage(a: Pick<AssessedShot, 'shot' | 'failures' | 'journal'>): string {
@@ -92,6 +93,9 @@ export async function assessShots(
 ): Promise<AssessedShot[]> {
   const multi = multiTakeShots(plan);
   const forced = (id: string) => options.force === 'all' || (options.force?.includes(id) ?? false);
+  // Checking a done shot hashes its clip: a few at a time, or a thousand shots would hold a
+  // read buffer each at once.
+  const hashing = pLimit(8);
   const assessed = await Promise.all(
     plan.shots.map(async (shot): Promise<AssessedShot> => {
       const isMulti = multi.has(`${shot.id}\u0000${shot.variant ?? ''}`);
@@ -105,7 +109,9 @@ export async function assessShots(
         switch (j.phase) {
           case 'downloaded':
             state =
-              j.file && (await restoreClip(options.outDir, clip, j.file)) ? 'cached' : 'download';
+              j.file && (await hashing(() => restoreClip(options.outDir, clip, j.file!)))
+                ? 'cached'
+                : 'download';
             break;
           case 'completed':
             state = 'download';

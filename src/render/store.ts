@@ -5,7 +5,7 @@
  * recorded: no network, and no earlier clip is ever overwritten.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { insideRoot, moveInside, placeCopy, regularFile } from '../safe-fs.js';
 import type { JournalEntry, ShotRef } from './journal.js';
 
@@ -30,6 +30,24 @@ export async function hashFile(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/**
+ * The hashes this process has already taken, by path, with the file's identity at the time. A
+ * run checks every done clip when it starts and again before stitching; a thousand clips
+ * should be read once, not twice. Any write or replacement changes the inode or the change
+ * time, so a file touched since is hashed again.
+ */
+const hashed = new Map<string, { stamp: string; sha256: string }>();
+const HASHED_LIMIT = 100_000;
+
+function stampOf(info: Stats): string {
+  return `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}:${info.ctimeMs}`;
+}
+
+function remember(abs: string, info: Stats, sha256: string): void {
+  if (hashed.size >= HASHED_LIMIT) hashed.delete(hashed.keys().next().value!);
+  hashed.set(abs, { stamp: stampOf(info), sha256 });
+}
+
 /** Whether `rel` is a plain file inside `root`, reached through no link, with these bytes. */
 export async function fileMatches(
   root: string,
@@ -39,7 +57,12 @@ export async function fileMatches(
   const info = await regularFile(root, rel);
   if (!info || info.size !== expected.bytes) return false;
   try {
-    return (await hashFile(insideRoot(root, rel))) === expected.sha256;
+    const abs = insideRoot(root, rel);
+    const known = hashed.get(abs);
+    if (known?.stamp === stampOf(info)) return known.sha256 === expected.sha256;
+    const sha256 = await hashFile(abs);
+    remember(abs, info, sha256);
+    return sha256 === expected.sha256;
   } catch {
     return false;
   }
@@ -79,6 +102,11 @@ export async function storeClip(
   const stored = storePath(sha256);
   await moveInside(root, tmp, stored);
   await placeCopy(root, stored, clip);
+  // Hashed while it downloaded: the checks before stitching need not read it again.
+  for (const rel of [stored, clip]) {
+    const info = await regularFile(root, rel);
+    if (info) remember(insideRoot(root, rel), info, sha256);
+  }
 }
 
 /** One verified file the journal knows for a shot (one id, variant and take). */

@@ -10,7 +10,7 @@ import type { RenderEvent } from '../render/events.js';
 import { JOURNAL_FILE } from '../render/journal.js';
 
 /** The version of the event stream; every event carries it as `schema`. */
-export const EVENT_SCHEMA = 1;
+const EVENT_SCHEMA = 1;
 
 /** One planned take, as events name it. */
 export interface ShotRef {

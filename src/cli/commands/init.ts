@@ -11,7 +11,7 @@ Never overwrites a file.
 `;
 
 /** The starter manifest: valid as written, and a tour of the format in its comments. */
-export const STARTER = `# yaml-language-server: $schema=./node_modules/shotlist/schema/manifest.schema.json
+const STARTER = `# yaml-language-server: $schema=./node_modules/shotlist/schema/manifest.schema.json
 # A shotlist manifest: shots rendered through the Seedance video API, then stitched.
 # Check it: shotlist validate <file>   Cost it: shotlist plan <file>   Try it free: shotlist run --simulate <file>
 version: 1

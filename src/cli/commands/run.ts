@@ -100,7 +100,7 @@ export function describeSpend(
 }
 
 /** The last line of a run: shot counts, spend, where the report is. */
-export function summaryLine(
+function summaryLine(
   report: RunReport,
   simulated: boolean,
   priced: boolean,
