@@ -12,7 +12,7 @@ export interface RemoteMedia {
 
 export interface RemoteProbeOptions {
   env: NodeJS.ProcessEnv;
-  /** A read that stalls this long fails; the whole probe gets three times as long. */
+  /** A read that stalls this long fails; the whole probe gets three times as long (30 s at least). */
   timeoutMs: number;
   signal?: AbortSignal;
 }
@@ -29,6 +29,8 @@ export async function probeRemote(
   options: RemoteProbeOptions,
 ): Promise<RemoteMedia | { problem: string }> {
   const ffprobe = locateTool('ffprobe', options.env);
+  // A stalled read fails after timeoutMs; a host trickling bytes is stopped after this.
+  const limitMs = Math.max(options.timeoutMs * 3, PROBE_LIMITS.timeoutMs);
   const child = execa(
     ffprobe.path,
     [
@@ -41,7 +43,7 @@ export async function probeRemote(
       reject: false,
       stdin: 'ignore',
       cancelSignal: options.signal,
-      timeout: options.timeoutMs * 3,
+      timeout: limitMs,
       killSignal: 'SIGKILL',
       maxBuffer: 4 * 1024 ** 2,
       // The asset host is not ours: ffprobe gets no proxy credentials or keys from here.
@@ -52,7 +54,7 @@ export async function probeRemote(
   const result = await child;
   if (result.isCanceled) return { problem: 'the probe was cancelled' };
   if (result.timedOut)
-    return { problem: `ffprobe got no complete answer within ${(options.timeoutMs * 3) / 1000} s` };
+    return { problem: `ffprobe got no complete answer within ${limitMs / 1000} s` };
   if (result.exitCode !== 0) {
     const said = lastLines(result.stderr, options.env, 2)
       .trim()

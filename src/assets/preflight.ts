@@ -118,7 +118,7 @@ export function httpProblem(role: AssetRole, info: HttpInfo): string | undefined
   }
   const type = info.contentType;
   if (type !== undefined && !UNTYPED.has(type) && type.split('/')[0] !== role) {
-    return `the host serves it as ${type}; ${role === 'audio' ? 'an' : 'a'} ${role} (${role}/*) is needed`;
+    return `the host serves it as ${type}; ${role === 'video' ? 'a' : 'an'} ${role} (${role}/*) is needed`;
   }
   if (info.size === 0) return 'the file is empty';
   return undefined;

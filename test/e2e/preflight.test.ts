@@ -79,7 +79,7 @@ const BAD: [string, () => string, RegExp][] = [
   [
     'an HTML page as an image',
     () => image('/page.png'),
-    /serves it as text\/html; a image|serves it as text\/html/,
+    /serves it as text\/html; an image \(image\/\*\) is needed/,
   ],
   [
     'a 1.2 s reference video',
