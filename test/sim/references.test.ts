@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { makePng, startAssetHost, type AssetHost } from '../e2e/preflight-assets.js';
-import { BODY, KEY, render, sim } from './helpers.js';
+import { BODY, KEY, probe, render, sim } from './helpers.js';
 
 let dir: string;
 let host: AssetHost;
@@ -58,7 +58,18 @@ describe('the simulator fetches loopback references', () => {
       expect(task.status).toBe('completed');
       return (task.metadata as { url: string }).url;
     };
-    const yellow = await firstCorner(await clip('/yellow.png'));
+    const yellowClip = await clip('/yellow.png');
+    // Still the clip of the body: its pixel size, 24 fps, 24*d+1 frames.
+    const video = (await probe(yellowClip, { decode: false })).streams.find(
+      (st) => st.codec_type === 'video',
+    );
+    expect(video).toMatchObject({
+      width: 864,
+      height: 496,
+      r_frame_rate: '24/1',
+      nb_read_packets: '97',
+    });
+    const yellow = await firstCorner(yellowClip);
     const magenta = await firstCorner(await clip('/magenta.png'));
     expect(near(yellow, [255, 255, 0]), `yellow: ${yellow.join(',')}`).toBe(true);
     expect(near(magenta, [255, 0, 255]), `magenta: ${magenta.join(',')}`).toBe(true);
@@ -85,11 +96,13 @@ describe('the simulator fetches loopback references', () => {
       /images\[0\]: the image at http:\/\/127\.0\.0\.1:\d+\/missing\.png could not be fetched \(HTTP 404\)/,
     ],
     ['not an image', '/page.png', /is not an image/],
+    ['unreachable', 'http://127.0.0.1:9/closed.png', /could not be fetched \(.*ECONNREFUSED/],
   ])(
     'an image that is %s fails the task with the reference error shape',
     async (_, image, message) => {
       const s = await sim();
-      const task = await render(s.url, { ...BODY, images: [`${host.url}${image}`] });
+      const url = image.startsWith('http') ? image : `${host.url}${image}`;
+      const task = await render(s.url, { ...BODY, images: [url] });
       expect(task).toMatchObject({ status: 'failed', progress: 100 });
       expect(Object.keys(task.error as object).sort()).toEqual(['code', 'message']);
       expect(task.error).toMatchObject({
