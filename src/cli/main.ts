@@ -20,6 +20,10 @@ const COMMANDS: Record<
     summary: 'show what would be sent and what it costs',
     load: () => import('./commands/plan.js'),
   },
+  check: {
+    summary: 'fetch every reference URL and check it before anything is spent',
+    load: () => import('./commands/check.js'),
+  },
   run: {
     summary: 'render every shot: confirm, submit, poll, download, stitch, report',
     load: () => import('./commands/run.js'),

@@ -146,6 +146,19 @@ export async function prepareRun(
   if (options.savedPlan !== undefined) {
     await checkSavedPlan(path.resolve(cwd, options.savedPlan), prepared, prepared.pricing);
   }
+  // Only what this run will send is checked: cached shots need no reference any more.
+  if (!options.dryRun && options.preflight !== false && summary.submits > 0) {
+    const { preflightOrRefuse } = await import('../assets/preflight.js');
+    await preflightOrRefuse(
+      assessed.filter((a) => a.submits).map((a) => a.shot),
+      {
+        env,
+        outDir,
+        loopbackOnly: !!options.simulate,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    );
+  }
   return prepared;
 }
 

@@ -51,6 +51,11 @@ export interface RunOptions {
    * anything when the manifest, prices, flags or journal drifted since.
    */
   savedPlan?: string;
+  /**
+   * `false` skips the preflight (`--no-preflight`); by default every http(s) reference of the
+   * shots this run sends is checked before anything is sent (loopback hosts only when simulated).
+   */
+  preflight?: boolean;
 }
 
 /** How a run reports while it works; every callback is optional. */

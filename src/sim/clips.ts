@@ -23,6 +23,8 @@ export interface ClipSpec {
   seconds: number;
   audio: boolean;
   prompt: string;
+  /** The image the clip starts from (image-to-video, first/last frame), named by its content. */
+  image?: { file: string; sha256: string };
 }
 
 /** The clip the API would return for a (valid) request body. */
@@ -156,6 +158,7 @@ export class ClipStore {
           spec.audio,
           colour,
           text ?? null,
+          ...(spec.image ? [spec.image.sha256] : []),
         ]),
       )
       .digest('hex')
@@ -216,9 +219,13 @@ export class ClipStore {
     const { width, height, seconds } = spec;
     const frames = FPS * seconds + 1;
     const marker = Math.max(8, Math.round(Math.min(width, height) / 10));
+    // A given image, scaled to cover the frame, is the background: the clip shows what it was made from.
+    const cover = spec.image
+      ? `scale=${width}:${height}:force_original_aspect_ratio=increase,crop=${width}:${height},setsar=1,`
+      : '';
     const filters = [
       // Planar YUV from the start: overlaying in RGB and converting costs about half the encode.
-      '[1:v]format=yuv420p[marker];[0:v]format=yuv420p[background]',
+      `[1:v]format=yuv420p[marker];[0:v]${cover}format=yuv420p[background]`,
       `[background][marker]overlay=x=mod(t*${Math.round(width / 3)}\\,W-w):y=H-h-H/12:eval=frame:format=yuv420`,
       `trim=end_frame=${frames}`,
     ];
@@ -230,12 +237,23 @@ export class ClipStore {
           ':box=1:boxcolor=black@0.45:boxborderw=12',
       );
     }
+    const background = spec.image
+      ? [
+          '-f',
+          'image2',
+          '-pattern_type',
+          'none',
+          '-loop',
+          '1',
+          '-framerate',
+          String(FPS),
+          '-i',
+          spec.image.file,
+        ]
+      : ['-f', 'lavfi', '-i', `color=c=0x${PALETTE[colour]}:s=${width}x${height}:r=${FPS}`];
     const args = [
       ...FFMPEG_HEAD,
-      '-f',
-      'lavfi',
-      '-i',
-      `color=c=0x${PALETTE[colour]}:s=${width}x${height}:r=${FPS}`,
+      ...background,
       '-f',
       'lavfi',
       '-i',

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ShotlistError, UsageError } from '../errors.js';
 import { checkRequest, type VideoRequest } from '../api/contract.js';
-import { ClipStore, SHARED_CLIP_CACHE, clipSpec, type ClipStats } from './clips.js';
+import { ClipStore, SHARED_CLIP_CACHE, clipSpec, type ClipSpec, type ClipStats } from './clips.js';
 import { KEPT_WEBHOOK_LIMIT, keepBody } from './kept.js';
 import { buildLedger, type Ledger } from './ledger.js';
 import {
@@ -17,6 +17,7 @@ import {
   type SimulatorOptions,
 } from './options.js';
 import { randomStreams, type Random } from './random.js';
+import { ReferenceFetcher, type ReferenceImage } from './references.js';
 import { CLIPS_FOLDER, SimState } from './state.js';
 import { TaskBoard, type SimTask } from './tasks.js';
 import { isLoopbackUrl, postWebhook } from './webhook.js';
@@ -177,6 +178,9 @@ class SimulatorServer {
   private wakeAt = Infinity;
   private encodeWarned = false;
   private readonly apiKeyDigest: Buffer | undefined;
+  private readonly references: ReferenceFetcher;
+  /** The image each task's clip starts from (undefined: none); refetched after a restart. */
+  private readonly images = new Map<string, ReferenceImage | undefined>();
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -197,6 +201,7 @@ class SimulatorServer {
       onWarn: (message) => options.onLog({ level: 'warn', message }),
     });
     this.cacheDir = this.clips.dir;
+    this.references = new ReferenceFetcher(path.join(this.clips.dir, 'refs'), this.closing.signal);
     this.apiKeyDigest = options.apiKey === undefined ? undefined : digest(options.apiKey);
     this.api = createServer((req, res) => this.guard(res, this.handleApi(req, res)));
     this.files = createServer((req, res) => this.guard(res, this.handleFile(req, res)));
@@ -522,10 +527,14 @@ class SimulatorServer {
     // A real gateway may have created the task before it failed: half the time, so does this.
     const created = fault === undefined || this.random.ambiguity() < 0.5;
     if (created) {
+      // Fetched as the real service does, before the task exists: its outcome is known up front.
+      const refs = await this.references.check(request);
       const task = this.board.submit(kept, this.now(), {
         idempotencyKey,
         ...(fault ? { fault } : {}),
       });
+      if (!refs.ok) Object.assign(task, { outcome: 'failed', error: refs.error });
+      else this.images.set(task.id, refs.image);
       // On disk before the client learns the id: a restarted simulator must know every id given out.
       await this.state?.append(task);
       if (task.outcome === 'completed') this.prepareClip(task);
@@ -586,7 +595,18 @@ class SimulatorServer {
   }
 
   private prepareClip(task: SimTask): void {
-    this.clips.ensure(clipSpec(task.body)).catch((error: unknown) => this.warnEncode(error));
+    this.specOf(task)
+      .then((spec) => this.clips.ensure(spec))
+      .catch((error: unknown) => this.warnEncode(error));
+  }
+
+  /** The clip of a task: its body's, starting from its image when it has one. */
+  private async specOf(task: SimTask): Promise<ClipSpec> {
+    if (!this.images.has(task.id)) {
+      this.images.set(task.id, await this.references.firstImage(task.body));
+    }
+    const image = this.images.get(task.id);
+    return image ? { ...clipSpec(task.body), image } : clipSpec(task.body);
   }
 
   private warnEncode(error: unknown): void {
@@ -631,7 +651,7 @@ class SimulatorServer {
     }
     let file: string;
     try {
-      file = await this.clips.ensure(clipSpec(task.body));
+      file = await this.clips.ensure(await this.specOf(task));
     } catch (error) {
       return sendError(res, {
         status: 500,

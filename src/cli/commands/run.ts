@@ -63,6 +63,8 @@ Options:
   --plan FILE          send exactly the plan saved by \`plan --save FILE\`; refuse, sending
                        nothing, if the manifest, prices, flags or journal drifted since
   --model, --size, --ratio, --duration   force a setting on every shot (as in plan)
+  --no-preflight       do not check the references (HTTP status, type, video lengths)
+                       before sending; see \`shotlist check\`
 
 The key comes from SHOTLIST_API_KEY, else API_KEY, else a .env file in the working
 directory; never from the manifest. Ctrl-C stops submitting and keeps every task for the
@@ -85,6 +87,7 @@ const FLAGS = {
   'max-download-mb': { type: 'string' },
   'sim-latency': { type: 'string' },
   plan: { type: 'string' },
+  'no-preflight': { type: 'boolean' },
 } as const;
 
 /** What the run cost: nothing when simulated; no invented figure when no price is set. */
@@ -220,6 +223,7 @@ function runOptionsFrom(ctx: CliContext, values: Values): RunOptions {
     yes: !!values.yes,
     allowOutside: !!values['allow-outside'],
     ...(values.plan !== undefined ? { savedPlan: values.plan } : {}),
+    ...(values['no-preflight'] ? { preflight: false } : {}),
   };
 }
 
