@@ -67,7 +67,7 @@ export interface ProbeOptions {
  * file built to make a demuxer work (a gzip bomb, a huge table) is stopped long before it
  * can hold a run or its memory.
  */
-const PROBE_LIMITS = { timeoutMs: 30_000, maxMemoryBytes: 256 * 1024 ** 2 } as const;
+export const PROBE_LIMITS = { timeoutMs: 30_000, maxMemoryBytes: 256 * 1024 ** 2 } as const;
 
 /**
  * The demuxer of a probe of an MP4: every clip shotlist reads back is a local MP4 (ISO-BMFF).
