@@ -56,12 +56,13 @@ describe('shotlist run (built bin against the simulator)', () => {
     expect(sim.ledger().totals.submissions).toBe(12);
     expect(sim.ledger().totals.file_requests_with_authorization).toBe(0);
 
-    const started = Date.now();
+    const requestsBefore = JSON.stringify(sim.stats().requests);
     const second = await shotlist(runArgs(manifest, sim, out), { env: childEnv, cwd: tmp.dir });
     outputs.push(second.stdout, second.stderr);
     expect(second.exitCode).toBe(0);
     expect(second.stdout).toContain('12 cached');
-    expect(Date.now() - started).toBeLessThan(8000);
+    // A no-op re-run is fast because it asks the API nothing at all (not a timing: load varies).
+    expect(JSON.stringify(sim.stats().requests)).toBe(requestsBefore);
     expect(sim.ledger().totals.submissions).toBe(12);
 
     const status = await shotlist(
