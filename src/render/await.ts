@@ -1,7 +1,8 @@
 /**
  * Phase two of a shot: wait for its task on the adaptive schedule of `poll.ts` until it
  * completes, fails, runs past the run's deadline or the run stops. A failed look never fails
- * a shot; only the task's own end does.
+ * a shot; only the task's own end does. With a push receiver, a shot submitted in this run
+ * waits for its push (then looks once) and polls only on the slow safety schedule.
  */
 import { RetryableApiError } from '../api/client.js';
 import type { VideoTask } from '../api/types.js';
@@ -15,7 +16,7 @@ import {
   say,
   type ShotContext,
 } from './context.js';
-import { nextPollDelay } from './poll.js';
+import { nextPollDelay, nextSafetyDelay } from './poll.js';
 import { charge, type ShotResult } from './result.js';
 
 /** How the wait ended: a file to fetch, or a shot already decided (failed or pending). */
@@ -39,7 +40,18 @@ interface Watch {
 
 /** Polls the task until it ends, the deadline passes or the run stops. */
 export async function awaitTask(ctx: ShotContext, task: AwaitedTask): Promise<Awaited> {
+  try {
+    return await pollTask(ctx, task);
+  } finally {
+    // Pushes after the wait (replays, late duplicates) are counted and do nothing.
+    ctx.pushes?.close(ctx.shot.key);
+  }
+}
+
+async function pollTask(ctx: ShotContext, task: AwaitedTask): Promise<Awaited> {
   const { now } = ctx;
+  const key = ctx.shot.key;
+  const pushed = ctx.pushes?.expects(key) === true;
   const ended = async (result: ShotResult | Promise<ShotResult>): Promise<Awaited> => ({
     kind: 'ended',
     result: await result,
@@ -48,22 +60,24 @@ export async function awaitTask(ctx: ShotContext, task: AwaitedTask): Promise<Aw
   const watch: Watch = { polls: 0, lastRunningAge: 0, last: undefined };
   let retryAfter: number | undefined;
   for (;;) {
-    let wait =
-      retryAfter ??
-      nextPollDelay({
-        ageMs: now() - task.t0,
-        polls: watch.polls,
-        model: ctx.model,
-        tuning: ctx.tuning,
-        random: ctx.random,
-      });
+    const schedule = {
+      ageMs: now() - task.t0,
+      polls: watch.polls,
+      model: ctx.model,
+      tuning: ctx.tuning,
+      random: ctx.random,
+    };
+    let wait = retryAfter ?? (pushed ? nextSafetyDelay(schedule) : nextPollDelay(schedule));
     retryAfter = undefined;
     if (now() >= until) return ended(leavePending(ctx, task.taskId, 'deadline'));
     wait = Math.min(wait, Math.max(0, until - now()));
-    try {
-      await ctx.sleep(wait, ctx.signal);
-    } catch {
-      return ended(leavePending(ctx, task.taskId, 'interrupted'));
+    // Pushes that came during the last look are answered by one look now, however many.
+    if (!(pushed && ctx.pushes!.take(key))) {
+      try {
+        if (await sleepOrPush(ctx, wait)) watch.lastRunningAge = now() - task.t0;
+      } catch {
+        return ended(leavePending(ctx, task.taskId, 'interrupted'));
+      }
     }
     let seen: VideoTask;
     try {
@@ -85,6 +99,32 @@ export async function awaitTask(ctx: ShotContext, task: AwaitedTask): Promise<Aw
     watch.polls++;
     const outcome = await observe(ctx, task, seen, watch);
     if (outcome) return outcome;
+  }
+}
+
+/**
+ * Waits `ms`, or less when a push for the shot comes first; true when a push woke it (the
+ * task ended about now, which the schedule learns). Throws when the run stops.
+ */
+async function sleepOrPush(ctx: ShotContext, ms: number): Promise<boolean> {
+  const { pushes, signal } = ctx;
+  if (!pushes?.expects(ctx.shot.key)) {
+    await ctx.sleep(ms, signal);
+    return false;
+  }
+  const woken = new AbortController();
+  const stop = () => woken.abort();
+  signal.addEventListener('abort', stop, { once: true });
+  const unsubscribe = pushes.onPush(ctx.shot.key, stop);
+  try {
+    await ctx.sleep(ms, woken.signal);
+    return false;
+  } catch (err) {
+    if (signal.aborted) throw err;
+    return pushes.take(ctx.shot.key);
+  } finally {
+    unsubscribe();
+    signal.removeEventListener('abort', stop);
   }
 }
 

@@ -28,6 +28,8 @@ import {
 } from '../common.js';
 import type { CliContext } from '../context.js';
 import { shotLabel } from '../../plan/label.js';
+import { isLoopbackHost } from '../../api/url.js';
+import { parseListen } from '../../render/receiver.js';
 
 export const help = `Usage: shotlist run <manifest> [options]
 
@@ -62,6 +64,12 @@ Options:
   --json               NDJSON events on stdout instead of the task list
   --plan FILE          send exactly the plan saved by \`plan --save FILE\`; refuse, sending
                        nothing, if the manifest, prices, flags or journal drifted since
+  --listen HOST:PORT   serve a push receiver (PORT alone: loopback) and ask the API to
+                       call it when a task ends; polling slows to a safety net
+  --public-url URL     the receiver's address as the API reaches it (a reverse proxy or
+                       tunnel); default http://HOST:PORT/hook
+  --safety-poll S      with --listen: seconds between looks at a task whose push has not
+                       come, once the run's tasks would usually be done (default 60)
   --model, --size, --ratio, --duration   force a setting on every shot (as in plan)
 
 The key comes from SHOTLIST_API_KEY, else API_KEY, else a .env file in the working
@@ -85,6 +93,9 @@ const FLAGS = {
   'max-download-mb': { type: 'string' },
   'sim-latency': { type: 'string' },
   plan: { type: 'string' },
+  listen: { type: 'string' },
+  'public-url': { type: 'string' },
+  'safety-poll': { type: 'string' },
 } as const;
 
 /** What the run cost: nothing when simulated; no invented figure when no price is set. */
@@ -220,6 +231,31 @@ function runOptionsFrom(ctx: CliContext, values: Values): RunOptions {
     yes: !!values.yes,
     allowOutside: !!values['allow-outside'],
     ...(values.plan !== undefined ? { savedPlan: values.plan } : {}),
+    ...pushOptionsFrom(ctx, values),
+  };
+}
+
+/** `--listen`, `--public-url`, `--safety-poll`: checked before anything is sent. */
+function pushOptionsFrom(ctx: CliContext, values: Values): Partial<RunOptions> {
+  const safety = numberFlag(values['safety-poll'], '--safety-poll');
+  const publicUrl = values['public-url'];
+  if (values.listen === undefined) {
+    if (publicUrl !== undefined || safety !== undefined)
+      throw new UsageError('--public-url and --safety-poll need --listen', 'add --listen PORT');
+    return {};
+  }
+  const { host } = parseListen(values.listen);
+  if (publicUrl !== undefined && !/^https?:\/\/[^/]/.test(publicUrl))
+    throw new UsageError(
+      `--public-url must be an http(s) URL, not ${publicUrl}`,
+      'e.g. --public-url https://hooks.example.com/shotlist',
+    );
+  if (!isLoopbackHost(host))
+    ctx.stderr.write(`note: the push receiver listens on ${host}, reachable beyond this machine\n`);
+  return {
+    listen: values.listen,
+    ...(publicUrl !== undefined ? { publicUrl } : {}),
+    ...(safety !== undefined ? { safetyPollSeconds: Math.max(1, safety) } : {}),
   };
 }
 
