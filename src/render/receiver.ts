@@ -45,7 +45,7 @@ export class PushBoard {
   private readonly byKey = new Map<string, { token: string; slot: Slot }>();
 
   /** `publicUrl` is where the API reaches the receiver; each shot's URL adds its token. */
-  constructor(readonly publicUrl: string) {}
+  constructor(public publicUrl: string) {}
 
   /** The webhook URL for a shot submitted in this run: a fresh token, the key never in it. */
   urlFor(key: string): string {
@@ -159,8 +159,8 @@ export interface Receiver {
  * body has been counted; nothing about it is kept beyond {@link PushCounts}.
  */
 export async function startReceiver(listen: ListenAddress, publicUrl?: string): Promise<Receiver> {
-  let board: PushBoard | undefined;
-  const server = createServer((req, res) => answer(board!, req, res));
+  const board = new PushBoard(publicUrl ?? '');
+  const server = createServer((req, res) => answer(board, req, res));
   // A flood or a slow sender holds little: short timeouts, few headers, few sockets.
   server.headersTimeout = 5_000;
   server.requestTimeout = 10_000;
@@ -180,7 +180,8 @@ export async function startReceiver(listen: ListenAddress, publicUrl?: string): 
   });
   const { port } = server.address() as AddressInfo;
   const shown = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
-  board = new PushBoard(publicUrl ?? `http://${shown}:${port}/hook`);
+  // Only a port given as 0 is known now.
+  board.publicUrl = publicUrl ?? `http://${shown}:${port}/hook`;
   return {
     board,
     address: `${shown}:${port}`,
