@@ -88,7 +88,7 @@ async function renderShots(
   let receiver;
   try {
     receiver = options.listen
-      ? await startReceiver(parseListen(options.listen), options.publicUrl)
+      ? await startReceiver(parseListen(options.listen), options.publicUrl, api.client.baseUrl)
       : undefined;
     for (const a of run.assessed)
       if (a.state === 'gave_up') callbacks.onEvent?.(gaveUpEvent(a, Date.now()));

@@ -155,10 +155,20 @@ export interface Receiver {
 
 /**
  * Starts the receiver on `listen`. Without `publicUrl` the API is told the listening address
- * itself (enough for a simulator on this machine). Every request is answered as soon as its
+ * itself: only an API on this machine (the simulator) can call that, so another is refused. Every request is answered as soon as its
  * body has been counted; nothing about it is kept beyond {@link PushCounts}.
  */
-export async function startReceiver(listen: ListenAddress, publicUrl?: string): Promise<Receiver> {
+export async function startReceiver(
+  listen: ListenAddress,
+  publicUrl: string | undefined,
+  apiBase: string,
+): Promise<Receiver> {
+  if (publicUrl === undefined && !isLoopbackHost(new URL(apiBase).hostname)) {
+    throw new UsageError(
+      `the API at ${new URL(apiBase).host} cannot call a receiver at ${listen.host}:${listen.port}`,
+      'give --public-url, the https address of a reverse proxy or tunnel in front of --listen',
+    );
+  }
   const board = new PushBoard(publicUrl ?? '');
   const server = createServer((req, res) => answer(board, req, res));
   // A flood or a slow sender holds little: short timeouts, few headers, few sockets.

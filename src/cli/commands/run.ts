@@ -30,6 +30,7 @@ import type { CliContext } from '../context.js';
 import { shotLabel } from '../../plan/label.js';
 import { isLoopbackHost } from '../../api/url.js';
 import { parseListen } from '../../render/receiver.js';
+import { isHookUrl } from '../../api/contract.js';
 
 export const help = `Usage: shotlist run <manifest> [options]
 
@@ -245,11 +246,18 @@ function pushOptionsFrom(ctx: CliContext, values: Values): Partial<RunOptions> {
     return {};
   }
   const { host } = parseListen(values.listen);
-  if (publicUrl !== undefined && !/^https?:\/\/[^/]/.test(publicUrl))
+  if (publicUrl !== undefined && !URL.canParse(publicUrl)) {
     throw new UsageError(
-      `--public-url must be an http(s) URL, not ${publicUrl}`,
+      `--public-url must be a URL, not ${publicUrl}`,
       'e.g. --public-url https://hooks.example.com/shotlist',
     );
+  }
+  if (publicUrl !== undefined && !isHookUrl(new URL(publicUrl))) {
+    throw new UsageError(
+      `--public-url ${publicUrl} is not https: the API calls only https URLs`,
+      'expose the receiver through an https reverse proxy or tunnel (plain http only on loopback)',
+    );
+  }
   if (!isLoopbackHost(host))
     ctx.stderr.write(`note: the push receiver listens on ${host}, reachable beyond this machine\n`);
   return {
