@@ -148,8 +148,6 @@ export interface Receiver {
   board: PushBoard;
   /** The address it listens on, e.g. `127.0.0.1:8787`. */
   address: string;
-  /** Whether it can be reached from beyond this machine. */
-  exposed: boolean;
   close(): Promise<void>;
 }
 
@@ -195,7 +193,6 @@ export async function startReceiver(
   return {
     board,
     address: `${shown}:${port}`,
-    exposed: !isLoopbackHost(listen.host),
     close: () => stop(server),
   };
 }

@@ -199,7 +199,6 @@ describe('the receiver over HTTP', () => {
 
   it('answers 204 for a token of the run, 404 for any other, 405 for a GET; the token is in no count', async () => {
     receiver = await startReceiver(parseListen('0'), undefined, 'http://127.0.0.1:1');
-    expect(receiver.exposed).toBe(false);
     const url = receiver.board.urlFor(KEY);
     expect(url.startsWith(`http://${receiver.address}/hook/`)).toBe(true);
     const path = new URL(url).pathname;
