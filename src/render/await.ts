@@ -36,6 +36,8 @@ interface Watch {
   polls: number;
   lastRunningAge: number;
   last: { status: string; progress: number | undefined } | undefined;
+  /** A push is due: the schedule is the safety net's. */
+  pushed: boolean;
 }
 
 /** Polls the task until it ends, the deadline passes or the run stops. */
@@ -57,7 +59,7 @@ async function pollTask(ctx: ShotContext, task: AwaitedTask): Promise<Awaited> {
     result: await result,
   });
   const until = now() + ctx.deadlineMs;
-  const watch: Watch = { polls: 0, lastRunningAge: 0, last: undefined };
+  const watch: Watch = { polls: 0, lastRunningAge: 0, last: undefined, pushed };
   let retryAfter: number | undefined;
   for (;;) {
     const schedule = {
@@ -138,7 +140,10 @@ async function observe(
   const { shot: a, result, now } = ctx;
   const age = now() - t0;
   if (seen.status === 'completed' || seen.status === 'failed') {
-    if (fresh) ctx.model.add(watch.lastRunningAge, age);
+    // A push or a look that saw it running bounds when it ended; a first look after a lost
+    // push does not (the task ended any time before), and would teach the schedule too short.
+    if (fresh && !(watch.pushed && watch.lastRunningAge === 0))
+      ctx.model.add(watch.lastRunningAge, age);
     result.completedAt = now();
   } else {
     watch.lastRunningAge = age;

@@ -67,6 +67,7 @@ describe('PushBoard and the wait', () => {
     expect(board.counts.unknown).toBe(1);
 
     // A push for a task still running: one GET, then back to waiting.
+    f.clock.t += 30_000;
     board.push(token);
     await settle();
     expect(api.gets()).toBe(1);
@@ -86,6 +87,7 @@ describe('PushBoard and the wait', () => {
     api.answer({ status: 'completed', metadata: { url: URL_OK } });
     expect(await done).toEqual({ kind: 'completed', url: URL_OK });
     expect(api.gets()).toBe(3);
+    expect(f.ctx.model.count).toBe(1);
 
     // A replay after the end is counted as late and changes nothing.
     expect(board.push(token)).toBe(true);
@@ -110,6 +112,8 @@ describe('PushBoard and the wait', () => {
     });
     expect(f.sleeps).toEqual([f.ctx.tuning.safetyMs]);
     expect(gets).toBe(1);
+    // It ended at some unknown time before that look: the schedule learns nothing from it.
+    expect(f.ctx.model.count).toBe(0);
   });
 
   it('a stopped run ends a wait for a push: the task stays pending', async () => {
