@@ -15,6 +15,7 @@ import {
   type Ratio,
   type Size,
 } from '../models.js';
+import { isLoopbackHost } from './url.js';
 
 export interface VideoRequestMetadata {
   ratio?: string;
@@ -208,7 +209,7 @@ export function checkRequest(input: unknown): RequestProblem[] {
     let ok = false;
     if (typeof hook === 'string') {
       try {
-        ok = new URL(hook).protocol === 'https:';
+        ok = isHookUrl(new URL(hook));
       } catch {
         ok = false;
       }
@@ -217,7 +218,7 @@ export function checkRequest(input: unknown): RequestProblem[] {
       error(
         ['metadata', 'webhook_url'],
         `webhook_url ${JSON.stringify(hook)} is not an https URL`,
-        'give a full https:// URL the gateway can call when the task ends',
+        'give a full https:// URL the gateway can call when the task ends (plain http only on loopback)',
       );
     }
   }
@@ -406,4 +407,9 @@ export function effectiveSettings(
     seconds: body.duration ?? LIMITS.durationDefault,
     audio: body.metadata?.generate_audio !== false,
   };
+}
+
+/** A URL the gateway may call back: https, or plain http on this machine (a local receiver). */
+export function isHookUrl(url: URL): boolean {
+  return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
 }

@@ -109,6 +109,9 @@ export interface RunCommandFlags {
   yes?: boolean | undefined;
   'allow-outside'?: boolean | undefined;
   'max-attempts'?: string | undefined;
+  listen?: string | undefined;
+  'public-url'?: string | undefined;
+  'safety-poll'?: string | undefined;
 }
 
 /**
@@ -137,6 +140,10 @@ export function runCommandLine(manifest: string, flags: RunCommandFlags, base: B
   add('--max-cost', flags['max-cost']);
   // Without it a resume could resubmit a shot the first run had given up on.
   add('--max-attempts', flags['max-attempts']);
+  // A resume with pushes keeps them: the same receiver, the same public address.
+  add('--listen', flags.listen);
+  add('--public-url', flags['public-url']);
+  add('--safety-poll', flags['safety-poll']);
   if (flags['allow-outside']) words.push('--allow-outside');
   if (flags.yes) words.push('--yes');
   return words.map(shellWord).join(' ');

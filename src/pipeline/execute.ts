@@ -9,6 +9,7 @@ import { EXIT_CODES } from '../errors.js';
 import { verifyVideo } from '../media/probe.js';
 import { DEFAULT_BASE_URL } from '../models.js';
 import { DEFAULT_CONCURRENCY, render, type RenderResult } from '../render/render.js';
+import { parseListen, startReceiver } from '../render/receiver.js';
 import { refuseOverBudget } from './prepare.js';
 import { gaveUpEvent, renderable, withGaveUp } from './attempts.js';
 import { wholeManifestReport } from './report.js';
@@ -84,7 +85,11 @@ async function renderShots(
 ): Promise<RenderResult> {
   const env = options.env ?? process.env;
   await callbacks.onRenderStart?.(run);
+  let receiver;
   try {
+    receiver = options.listen
+      ? await startReceiver(parseListen(options.listen), options.publicUrl, api.client.baseUrl)
+      : undefined;
     for (const a of run.assessed)
       if (a.state === 'gave_up') callbacks.onEvent?.(gaveUpEvent(a, Date.now()));
     const result = await render(
@@ -95,9 +100,13 @@ async function renderShots(
         concurrency: options.concurrency ?? run.plan.concurrency ?? DEFAULT_CONCURRENCY,
         ...(options.signal ? { signal: options.signal } : {}),
         journalBase: run.base.journalBase,
+        ...(options.safetyPollSeconds !== undefined
+          ? { poll: { safetyMs: options.safetyPollSeconds * 1000 } }
+          : {}),
       },
       {
         client: api.client,
+        ...(receiver ? { pushes: receiver.board } : {}),
         onEvent: (e) => {
           if (e.type === 'failed' || e.type === 'unknown') e.error.message = clean(e.error.message);
           callbacks.onEvent?.(e);
@@ -114,6 +123,7 @@ async function renderShots(
     );
     return withGaveUp(result, run.assessed);
   } finally {
+    await receiver?.close();
     await callbacks.onRenderEnd?.();
     await api.close();
   }

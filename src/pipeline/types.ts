@@ -56,6 +56,12 @@ export interface RunOptions {
    * shots this run sends is checked before anything is sent (loopback hosts only when simulated).
    */
   preflight?: boolean;
+  /** Serve a push receiver on `HOST:PORT` (or `PORT`, loopback) and ask the API to call it. */
+  listen?: string;
+  /** The receiver's address as the API reaches it (a proxy or tunnel); default the listen address. */
+  publicUrl?: string;
+  /** With `listen`: seconds between safety looks at a task whose push has not come (default 60). */
+  safetyPollSeconds?: number;
 }
 
 /** How a run reports while it works; every callback is optional. */

@@ -1,7 +1,8 @@
 /**
  * Phase two of a shot: wait for its task on the adaptive schedule of `poll.ts` until it
  * completes, fails, runs past the run's deadline or the run stops. A failed look never fails
- * a shot; only the task's own end does.
+ * a shot; only the task's own end does. With a push receiver, a shot submitted in this run
+ * waits for its push (then looks once) and polls only on the slow safety schedule.
  */
 import { RetryableApiError } from '../api/client.js';
 import type { VideoTask } from '../api/types.js';
@@ -15,7 +16,7 @@ import {
   say,
   type ShotContext,
 } from './context.js';
-import { nextPollDelay } from './poll.js';
+import { nextPollDelay, nextSafetyDelay } from './poll.js';
 import { charge, type ShotResult } from './result.js';
 
 /** How the wait ended: a file to fetch, or a shot already decided (failed or pending). */
@@ -35,35 +36,50 @@ interface Watch {
   polls: number;
   lastRunningAge: number;
   last: { status: string; progress: number | undefined } | undefined;
+  /** A push is due: the schedule is the safety net's. */
+  pushed: boolean;
 }
 
 /** Polls the task until it ends, the deadline passes or the run stops. */
 export async function awaitTask(ctx: ShotContext, task: AwaitedTask): Promise<Awaited> {
+  try {
+    return await pollTask(ctx, task);
+  } finally {
+    // Pushes after the wait (replays, late duplicates) are counted and do nothing.
+    ctx.pushes?.close(ctx.shot.key);
+  }
+}
+
+async function pollTask(ctx: ShotContext, task: AwaitedTask): Promise<Awaited> {
   const { now } = ctx;
+  const key = ctx.shot.key;
+  const pushed = ctx.pushes?.expects(key) === true;
   const ended = async (result: ShotResult | Promise<ShotResult>): Promise<Awaited> => ({
     kind: 'ended',
     result: await result,
   });
   const until = now() + ctx.deadlineMs;
-  const watch: Watch = { polls: 0, lastRunningAge: 0, last: undefined };
+  const watch: Watch = { polls: 0, lastRunningAge: 0, last: undefined, pushed };
   let retryAfter: number | undefined;
   for (;;) {
-    let wait =
-      retryAfter ??
-      nextPollDelay({
-        ageMs: now() - task.t0,
-        polls: watch.polls,
-        model: ctx.model,
-        tuning: ctx.tuning,
-        random: ctx.random,
-      });
+    const schedule = {
+      ageMs: now() - task.t0,
+      polls: watch.polls,
+      model: ctx.model,
+      tuning: ctx.tuning,
+      random: ctx.random,
+    };
+    let wait = retryAfter ?? (pushed ? nextSafetyDelay(schedule) : nextPollDelay(schedule));
     retryAfter = undefined;
     if (now() >= until) return ended(leavePending(ctx, task.taskId, 'deadline'));
     wait = Math.min(wait, Math.max(0, until - now()));
-    try {
-      await ctx.sleep(wait, ctx.signal);
-    } catch {
-      return ended(leavePending(ctx, task.taskId, 'interrupted'));
+    // Pushes that came during the last look are answered by one look now, however many.
+    if (!(pushed && ctx.pushes!.take(key))) {
+      try {
+        if (await sleepOrPush(ctx, wait)) watch.lastRunningAge = now() - task.t0;
+      } catch {
+        return ended(leavePending(ctx, task.taskId, 'interrupted'));
+      }
     }
     let seen: VideoTask;
     try {
@@ -88,6 +104,32 @@ export async function awaitTask(ctx: ShotContext, task: AwaitedTask): Promise<Aw
   }
 }
 
+/**
+ * Waits `ms`, or less when a push for the shot comes first; true when a push woke it (the
+ * task ended about now, which the schedule learns). Throws when the run stops.
+ */
+async function sleepOrPush(ctx: ShotContext, ms: number): Promise<boolean> {
+  const { pushes, signal } = ctx;
+  if (!pushes?.expects(ctx.shot.key)) {
+    await ctx.sleep(ms, signal);
+    return false;
+  }
+  const woken = new AbortController();
+  const stop = () => woken.abort();
+  signal.addEventListener('abort', stop, { once: true });
+  const unsubscribe = pushes.onPush(ctx.shot.key, stop);
+  try {
+    await ctx.sleep(ms, woken.signal);
+    return false;
+  } catch (err) {
+    if (signal.aborted) throw err;
+    return pushes.take(ctx.shot.key);
+  } finally {
+    unsubscribe();
+    signal.removeEventListener('abort', stop);
+  }
+}
+
 /** Takes in one look at the task; returns how the wait ends once the task has ended. */
 async function observe(
   ctx: ShotContext,
@@ -98,7 +140,10 @@ async function observe(
   const { shot: a, result, now } = ctx;
   const age = now() - t0;
   if (seen.status === 'completed' || seen.status === 'failed') {
-    if (fresh) ctx.model.add(watch.lastRunningAge, age);
+    // A push or a look that saw it running bounds when it ended; a first look after a lost
+    // push does not (the task ended any time before), and would teach the schedule too short.
+    if (fresh && !(watch.pushed && watch.lastRunningAge === 0))
+      ctx.model.add(watch.lastRunningAge, age);
     result.completedAt = now();
   } else {
     watch.lastRunningAge = age;

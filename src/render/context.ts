@@ -8,6 +8,7 @@ import type { PlannedShot } from '../plan/types.js';
 import { shotEvent, type ShotError, type ShotEventBody, type RenderEvent } from './events.js';
 import type { JournalEntry, JournalWriter } from './journal.js';
 import type { DurationModel, PollTuning } from './poll.js';
+import type { PushBoard } from './receiver.js';
 import { charge, type ShotResult } from './result.js';
 import type { AssessedShot } from './state.js';
 
@@ -39,6 +40,8 @@ export interface RunContext {
   /** Durations of this run's finished tasks: the poll schedule learns from them. */
   model: DurationModel;
   verify?: VerifyClip;
+  /** The push receiver's side of the run (`--listen`): tokens, pending pushes, wakers. */
+  pushes?: PushBoard;
 }
 
 /** One shot in one run. */

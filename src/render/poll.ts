@@ -22,6 +22,11 @@ export interface PollTuning {
   relativeDelay: number;
   /** Samples needed before the learned durations are trusted. */
   minSamples: number;
+  /**
+   * With a push receiver: the longest quiet time between looks at a task whose push has not
+   * come, once the run's tasks would usually be done. Bounds what a lost push costs.
+   */
+  safetyMs: number;
 }
 
 export const DEFAULT_POLL_TUNING: PollTuning = {
@@ -31,6 +36,7 @@ export const DEFAULT_POLL_TUNING: PollTuning = {
   targetDelayMs: 4_500,
   relativeDelay: 0.05,
   minSamples: 3,
+  safetyMs: 60_000,
 };
 
 /** Multiplies every duration of a tuning: used by benchmarks that speed time up. */
@@ -41,6 +47,7 @@ export function scaleTuning(tuning: PollTuning, factor: number): PollTuning {
     minMs: tuning.minMs * factor,
     maxMs: tuning.maxMs * factor,
     targetDelayMs: tuning.targetDelayMs * factor,
+    safetyMs: tuning.safetyMs * factor,
   };
 }
 
@@ -116,6 +123,22 @@ export function nextPollDelay(input: PollInput): number {
   }
   const jitter = 1 + 0.1 * (2 * input.random() - 1);
   return Math.round(clamp(delay * jitter, tuning.minMs, tuning.maxMs));
+}
+
+/**
+ * How long to wait for a task whose end will be pushed: a push wakes the wait earlier, so
+ * these looks are only the net for a push that never comes. None before the run's tasks would
+ * usually be done (the push is expected then), then one every `safetyMs`.
+ */
+export function nextSafetyDelay(input: Omit<PollInput, 'polls'>): number {
+  const { ageMs, model, tuning } = input;
+  let delay = tuning.safetyMs;
+  if (model.count >= tuning.minSamples) {
+    const usualEnd = 1.1 * model.quantile(0.95) + tuning.targetDelayMs;
+    delay = Math.max(delay, usualEnd - ageMs);
+  }
+  const jitter = 1 + 0.1 * (2 * input.random() - 1);
+  return Math.round(Math.max(tuning.minMs, delay * jitter));
 }
 
 function clamp(value: number, min: number, max: number): number {

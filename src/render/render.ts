@@ -20,6 +20,7 @@ import type { RenderEvent } from './events.js';
 import { JOURNAL_FILE, openJournal, readJournal, type JournalWriter } from './journal.js';
 import { DEFAULT_POLL_TUNING, DurationModel, type PollTuning } from './poll.js';
 import { startResult, sumCharges, type RenderResult, type ShotResult } from './result.js';
+import type { PushBoard } from './receiver.js';
 import { renderShot, shareResult, type Slots } from './shot.js';
 import type { AssessedShot } from './state.js';
 import { STORE_DIR, clipVersions, versionsOf } from './store.js';
@@ -57,6 +58,8 @@ export interface RenderDeps {
   random?: () => number;
   onEvent?: (event: RenderEvent) => void;
   verify?: VerifyClip;
+  /** Pushes from a receiver started by the caller (`--listen`): hints to look now. */
+  pushes?: PushBoard;
 }
 
 const defaultSleep = (ms: number, signal?: AbortSignal) =>
@@ -204,6 +207,7 @@ export async function render(
     tuning: { ...DEFAULT_POLL_TUNING, ...options.poll },
     model: new DurationModel(),
     ...(deps.verify ? { verify: deps.verify } : {}),
+    ...(deps.pushes ? { pushes: deps.pushes } : {}),
   };
   const slots: Slots = {
     tasks: pLimit(concurrency),

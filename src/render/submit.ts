@@ -6,6 +6,7 @@
 import { errorOf, failShot, isUnauthorized, record, say, type ShotContext } from './context.js';
 import type { ShotError } from './events.js';
 import { idempotencyKey } from './journal.js';
+import { withWebhook } from './receiver.js';
 import { charge, type ShotResult } from './result.js';
 
 /** How a submission ended: a task to wait for, or a shot already decided. */
@@ -41,7 +42,7 @@ export async function submitShot(ctx: ShotContext): Promise<Submitted> {
   say(ctx, { type: 'submitting' });
   let submitted;
   try {
-    submitted = await ctx.client.submit(a.shot.request, {
+    submitted = await ctx.client.submit(withWebhook(a.shot.request, ctx.pushes, a.key), {
       idempotencyKey: idem,
       signal: ctx.signal,
     });

@@ -56,6 +56,15 @@ export interface SimulatorOptions {
   clock?: () => number;
   /** Notable events (a webhook that failed, an encode that broke); the simulator prints nothing. */
   onLog?: (event: SimulatorLogEvent) => void;
+  /** Share of webhook calls (0..1) never made, as a push lost on the way. Default 0. */
+  webhookLoss?: number;
+  /** Share of webhook calls (0..1) made twice. Default 0. */
+  webhookDup?: number;
+  /**
+   * How long each webhook call waits after the task ends, in ms: a number or `{min,max}`
+   * (each call draws its own, so calls arrive out of order). Default 0.
+   */
+  webhookDelayMs?: number | LatencyRange;
 }
 
 const DEFAULT_LATENCY: LatencyRange = { min: 2, max: 6 };
@@ -165,6 +174,7 @@ export interface ResolvedOptions {
   stateDir: string | undefined;
   clock: () => number;
   onLog: (event: SimulatorLogEvent) => void;
+  webhook: { loss: number; dup: number; delayMs: LatencyRange };
 }
 
 function checkPort(what: string, port: number | undefined): number {
@@ -227,5 +237,14 @@ export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions 
     stateDir: options.stateDir,
     clock: options.clock ?? Date.now,
     onLog: options.onLog ?? (() => {}),
+    webhook: {
+      loss: checkRate('webhook loss', options.webhookLoss ?? 0),
+      dup: checkRate('webhook duplicate', options.webhookDup ?? 0),
+      delayMs: checkLatency(
+        typeof options.webhookDelayMs === 'object'
+          ? options.webhookDelayMs
+          : { min: options.webhookDelayMs ?? 0, max: options.webhookDelayMs ?? 0 },
+      ),
+    },
   };
 }

@@ -31,7 +31,8 @@ export interface SimulatorStats {
   /** Faults injected, by kind. */
   faults: Record<FaultKind, number>;
   file_requests_with_authorization: number;
-  webhooks: { delivered: number; failed: number };
+  /** Webhook calls made and answered 2xx, made and failed, and dropped by `webhookLoss`. */
+  webhooks: { delivered: number; failed: number; lost?: number };
   clips: ClipStats;
 }
 
@@ -162,14 +163,14 @@ class SimulatorServer {
   private readonly files: Server;
   private readonly board: TaskBoard;
   private readonly clips: ClipStore;
-  private readonly random: Record<'tasks' | 'ids' | 'faults' | 'ambiguity', Random>;
+  private readonly random: Record<'tasks' | 'ids' | 'faults' | 'ambiguity' | 'webhooks', Random>;
   private readonly requestCounts: Record<string, number> = {};
   private readonly faultCounts = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<
     FaultKind,
     number
   >;
   private fileAuthCount = 0;
-  private readonly webhookCounts = { delivered: 0, failed: 0 };
+  private readonly webhookCounts: SimulatorStats['webhooks'] = { delivered: 0, failed: 0 };
   private readonly hookTasks = new Set<SimTask>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly sleepers = new Set<() => void>();
@@ -186,7 +187,7 @@ class SimulatorServer {
     private readonly options: ResolvedOptions,
     private readonly state: SimState | undefined,
   ) {
-    this.random = randomStreams(options.seed, ['tasks', 'ids', 'faults', 'ambiguity']);
+    this.random = randomStreams(options.seed, ['tasks', 'ids', 'faults', 'ambiguity', 'webhooks']);
     this.board = new TaskBoard({
       latency: options.latency,
       failRate: options.failRate,
@@ -704,29 +705,7 @@ class SimulatorServer {
       this.hookTasks.delete(task);
       const url = task.body.metadata?.webhook_url ?? '';
       const payload = TaskBoard.view(task, now, (t) => this.videoUrl(t));
-      const delivery = postWebhook(url, payload, this.closing.signal).then(
-        (status) => {
-          if (status >= 200 && status < 300) this.webhookCounts.delivered++;
-          else {
-            this.webhookCounts.failed++;
-            this.options.onLog({
-              level: 'warn',
-              message: `${task.id}: webhook ${url} answered ${status}`,
-            });
-          }
-        },
-        (error: unknown) => {
-          this.webhookCounts.failed++;
-          if (!this.closing.signal.aborted) {
-            this.options.onLog({
-              level: 'warn',
-              message: `${task.id}: webhook ${url} failed: ${(error as Error).message}`,
-            });
-          }
-        },
-      );
-      this.inFlight.add(delivery);
-      void delivery.finally(() => this.inFlight.delete(delivery));
+      for (const wait of this.deliveryDelays()) this.deliver(task, url, payload, wait);
     }
     if (this.hookTasks.size === 0) return;
     const next = this.board.nextEnd();
@@ -740,6 +719,63 @@ class SimulatorServer {
       },
       Math.max(5, next - now),
     );
+  }
+
+  /**
+   * When to call a task's webhook, in ms from now: none for a lost call, two for a duplicated
+   * one; each delay drawn on its own, so calls of several tasks arrive out of order.
+   */
+  private deliveryDelays(): number[] {
+    const { loss, dup, delayMs } = this.options.webhook;
+    const r = this.random.webhooks;
+    if (loss > 0 && r() < loss) {
+      this.webhookCounts.lost = (this.webhookCounts.lost ?? 0) + 1;
+      return [];
+    }
+    const draw = () => delayMs.min + r() * (delayMs.max - delayMs.min);
+    return dup > 0 && r() < dup ? [draw(), draw()] : [draw()];
+  }
+
+  /** One webhook call, after `wait` ms unless the simulator closes first. */
+  private deliver(task: SimTask, url: string, payload: unknown, wait: number): void {
+    const { signal } = this.closing;
+    const waited =
+      wait <= 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, wait);
+            signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), {
+              once: true,
+            });
+          });
+    const delivery = waited
+      .then(() => {
+        if (signal.aborted) throw new Error('closed');
+        return postWebhook(url, payload, signal);
+      })
+      .then(
+        (status) => {
+          if (status >= 200 && status < 300) this.webhookCounts.delivered++;
+          else {
+            this.webhookCounts.failed++;
+            this.options.onLog({
+              level: 'warn',
+              message: `${task.id}: webhook ${url} answered ${status}`,
+            });
+          }
+        },
+        (error: unknown) => {
+          this.webhookCounts.failed++;
+          if (!signal.aborted) {
+            this.options.onLog({
+              level: 'warn',
+              message: `${task.id}: webhook ${url} failed: ${(error as Error).message}`,
+            });
+          }
+        },
+      );
+    this.inFlight.add(delivery);
+    void delivery.finally(() => this.inFlight.delete(delivery));
   }
 
   ledger(): Ledger {

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
 import { isLoopbackHost } from '../api/url.js';
 
@@ -24,16 +25,17 @@ export function isLoopbackUrl(url: string): boolean {
 }
 
 /**
- * POSTs `payload` as JSON to an https URL on this machine. Certificate checks are off because
- * a local receiver can only have a self-signed certificate; that is why non-loopback URLs are
- * refused here rather than trusted.
+ * POSTs `payload` as JSON to an http or https URL on this machine. Certificate checks are off
+ * because a local receiver can only have a self-signed certificate; that is why non-loopback
+ * URLs are refused here rather than trusted.
  */
 export function postWebhook(url: string, payload: unknown, signal: AbortSignal): Promise<number> {
   const target = loopbackTarget(url);
   if (!target) return Promise.reject(new Error(`${url} is not a loopback address`));
   const body = JSON.stringify(payload);
+  const send = target.protocol === 'http:' ? httpRequest : request;
   return new Promise((resolve, reject) => {
-    const req = request(
+    const req = send(
       target,
       {
         method: 'POST',

@@ -49,8 +49,8 @@ describe('request validation (one rule set with the manifest validator)', () => 
     ['ratio', { ...BODY, metadata: { ratio: '2:1' } }, 'metadata.ratio'],
     ['boolean flag', { ...BODY, metadata: { generate_audio: 'no' } }, 'metadata.generate_audio'],
     [
-      'webhook not https',
-      { ...BODY, metadata: { webhook_url: 'http://127.0.0.1/x' } },
+      'webhook not https (plain http only on loopback)',
+      { ...BODY, metadata: { webhook_url: 'http://hooks.example.com/x' } },
       'metadata.webhook_url',
     ],
     ['bad image URL', { ...BODY, images: ['file:///cat.jpg'] }, 'images.0'],

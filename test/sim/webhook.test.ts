@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,7 +7,7 @@ import path from 'node:path';
 import { execaSync } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isLoopbackUrl, loopbackTarget } from '../../src/sim/webhook.js';
-import { BODY, post, sim } from './helpers.js';
+import { BODY, get, post, sim } from './helpers.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'shotlist-sim-hook-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -213,5 +214,77 @@ describe('webhook_url', () => {
     const simulator = await sim({ onLog: (e) => logs.push(e.message) });
     await post(simulator.url, { ...BODY, metadata: { webhook_url: 'https://example.com/hook' } });
     expect(logs.join('\n')).toMatch(/not a loopback address/);
+  });
+});
+
+/** A plain http receiver on loopback that keeps the ids it is called with. */
+async function plainReceiver() {
+  const ids: string[] = [];
+  const waiting: (() => void)[] = [];
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      ids.push((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: string }).id);
+      res.writeHead(204).end();
+      for (const wake of waiting.splice(0)) wake();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook/t0ken`;
+  /** Resolves once `n` calls have come. */
+  const calls = async (n: number) => {
+    while (ids.length < n) await new Promise<void>((r) => waiting.push(r));
+    return ids;
+  };
+  return { server, url, ids, calls };
+}
+
+describe('webhook faults (plain http on loopback)', () => {
+  it('calls a plain http receiver on loopback; --webhook-dup calls twice, out of order across tasks', async () => {
+    const hook = await plainReceiver();
+    try {
+      const simulator = await sim({
+        latency: { min: 0.1, max: 0.1 },
+        seed: 3,
+        webhookDup: 1,
+        webhookDelayMs: { min: 0, max: 300 },
+      });
+      const sent: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const body = { ...BODY, prompt: `p${i}`, metadata: { webhook_url: hook.url } };
+        sent.push(((await (await post(simulator.url, body)).json()) as { id: string }).id);
+      }
+      const ids = await hook.calls(8);
+      for (const id of sent) expect(ids.filter((x) => x === id)).toHaveLength(2);
+      // Each call draws its own delay: the order of the calls is not the order of the tasks.
+      expect(ids).not.toEqual(sent.flatMap((id) => [id, id]));
+      // A call is counted once its answer has been read, just after the receiver saw it.
+      for (let i = 0; i < 100 && simulator.stats().webhooks.delivered < 8; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(simulator.stats().webhooks).toEqual({ delivered: 8, failed: 0 });
+    } finally {
+      hook.server.close();
+    }
+  });
+
+  it('--webhook-loss 1 makes no call and counts each as lost', async () => {
+    const hook = await plainReceiver();
+    try {
+      const simulator = await sim({ latency: 0, webhookLoss: 1 });
+      const ok = (await (
+        await post(simulator.url, { ...BODY, metadata: { webhook_url: hook.url } })
+      ).json()) as { id: string };
+      // A GET advances the board: the task has ended, its call is due (and dropped).
+      await get(simulator.url, ok.id);
+      expect(simulator.stats().webhooks).toEqual({ delivered: 0, failed: 0, lost: 1 });
+      expect(hook.ids).toEqual([]);
+    } finally {
+      hook.server.close();
+    }
+  });
+
+  it('refuses a webhook rate outside 0..1', async () => {
+    await expect(sim({ webhookLoss: 1.5 })).rejects.toThrow(/webhook loss rate 1.5/);
   });
 });

@@ -28,6 +28,9 @@ import {
 } from '../common.js';
 import type { CliContext } from '../context.js';
 import { shotLabel } from '../../plan/label.js';
+import { isLoopbackHost } from '../../api/url.js';
+import { parseListen } from '../../render/receiver.js';
+import { isHookUrl } from '../../api/contract.js';
 
 export const help = `Usage: shotlist run <manifest> [options]
 
@@ -62,6 +65,12 @@ Options:
   --json               NDJSON events on stdout instead of the task list
   --plan FILE          send exactly the plan saved by \`plan --save FILE\`; refuse, sending
                        nothing, if the manifest, prices, flags or journal drifted since
+  --listen HOST:PORT   serve a push receiver (PORT alone: loopback) and ask the API to
+                       call it when a task ends; polling slows to a safety net
+  --public-url URL     the receiver's address as the API reaches it (a reverse proxy or
+                       tunnel); default http://HOST:PORT/hook
+  --safety-poll S      with --listen: seconds between looks at a task whose push has not
+                       come, once the run's tasks would usually be done (default 60)
   --model, --size, --ratio, --duration   force a setting on every shot (as in plan)
   --no-preflight       do not check the references (HTTP status, type, video lengths)
                        before sending; see \`shotlist check\`
@@ -88,6 +97,9 @@ const FLAGS = {
   'sim-latency': { type: 'string' },
   plan: { type: 'string' },
   'no-preflight': { type: 'boolean' },
+  listen: { type: 'string' },
+  'public-url': { type: 'string' },
+  'safety-poll': { type: 'string' },
 } as const;
 
 /** What the run cost: nothing when simulated; no invented figure when no price is set. */
@@ -224,6 +236,38 @@ function runOptionsFrom(ctx: CliContext, values: Values): RunOptions {
     allowOutside: !!values['allow-outside'],
     ...(values.plan !== undefined ? { savedPlan: values.plan } : {}),
     ...(values['no-preflight'] ? { preflight: false } : {}),
+    ...pushOptionsFrom(ctx, values),
+  };
+}
+
+/** `--listen`, `--public-url`, `--safety-poll`: checked before anything is sent. */
+function pushOptionsFrom(ctx: CliContext, values: Values): Partial<RunOptions> {
+  const safety = numberFlag(values['safety-poll'], '--safety-poll');
+  const publicUrl = values['public-url'];
+  if (values.listen === undefined) {
+    if (publicUrl !== undefined || safety !== undefined)
+      throw new UsageError('--public-url and --safety-poll need --listen', 'add --listen PORT');
+    return {};
+  }
+  const { host } = parseListen(values.listen);
+  if (publicUrl !== undefined && !URL.canParse(publicUrl)) {
+    throw new UsageError(
+      `--public-url must be a URL, not ${publicUrl}`,
+      'e.g. --public-url https://hooks.example.com/shotlist',
+    );
+  }
+  if (publicUrl !== undefined && !isHookUrl(new URL(publicUrl))) {
+    throw new UsageError(
+      `--public-url ${publicUrl} is not https: the API calls only https URLs`,
+      'expose the receiver through an https reverse proxy or tunnel (plain http only on loopback)',
+    );
+  }
+  if (!isLoopbackHost(host))
+    ctx.stderr.write(`note: the push receiver listens on ${host}, reachable beyond this machine\n`);
+  return {
+    listen: values.listen,
+    ...(publicUrl !== undefined ? { publicUrl } : {}),
+    ...(safety !== undefined ? { safetyPollSeconds: Math.max(1, safety) } : {}),
   };
 }
 

@@ -20,6 +20,10 @@ Options:
   --slow-seconds N     how late a "slow" answer comes (default 3)
   --max-concurrent N   tasks running at once; the rest stay queued (default unbounded)
   --seed N             make every random choice reproducible
+  --webhook-loss P     share of webhook calls (0-1) never made, like a push lost (default 0)
+  --webhook-dup P      share of webhook calls (0-1) made twice (default 0)
+  --webhook-delay MIN-MAX  milliseconds between a task's end and its webhook call, drawn
+                       per call so calls arrive out of order (default 0)
   --state-dir DIR      keep tasks, the ledger and clips in DIR: started again on the same
                        DIR, the simulator serves the earlier tasks (default: none, the
                        tasks end with the process)
@@ -52,6 +56,9 @@ const FLAGS = {
   'slow-seconds': { type: 'string' },
   'max-concurrent': { type: 'string' },
   seed: { type: 'string' },
+  'webhook-loss': { type: 'string' },
+  'webhook-dup': { type: 'string' },
+  'webhook-delay': { type: 'string' },
   'cache-dir': { type: 'string' },
   'state-dir': { type: 'string' },
   json: { type: 'boolean' },
@@ -72,7 +79,7 @@ function parseFlags(argv: string[]): Values {
 }
 
 async function start(ctx: CliContext, values: Values): Promise<Simulator> {
-  const { startSimulator } = await import('../../sim/index.js');
+  const { startSimulator, parseLatency } = await import('../../sim/index.js');
   const apiKey = values['api-key'] ?? ctx.env.SHOTLIST_API_KEY;
   return startSimulator({
     port: number('port', values.port, true),
@@ -83,6 +90,11 @@ async function start(ctx: CliContext, values: Values): Promise<Simulator> {
     slowSeconds: number('slow-seconds', values['slow-seconds'], false),
     maxConcurrent: number('max-concurrent', values['max-concurrent'], true),
     seed: number('seed', values.seed, true),
+    webhookLoss: number('webhook-loss', values['webhook-loss'], false),
+    webhookDup: number('webhook-dup', values['webhook-dup'], false),
+    ...(values['webhook-delay'] !== undefined
+      ? { webhookDelayMs: parseLatency(values['webhook-delay']) }
+      : {}),
     cacheDir: values['cache-dir'],
     stateDir:
       values['state-dir'] === undefined ? undefined : path.resolve(ctx.cwd, values['state-dir']),
