@@ -36,6 +36,10 @@ const COMMANDS: Record<
     summary: 'join rendered shots into one video per variant',
     load: () => import('./commands/stitch.js'),
   },
+  pick: {
+    summary: 'record which take of a shot the finals use',
+    load: () => import('./commands/pick.js'),
+  },
   sim: { summary: 'serve the local API simulator', load: () => import('./commands/sim.js') },
   init: { summary: 'write a commented starter manifest', load: () => import('./commands/init.js') },
 };

@@ -586,7 +586,9 @@ class SimulatorServer {
   }
 
   private prepareClip(task: SimTask): void {
-    this.clips.ensure(clipSpec(task.body)).catch((error: unknown) => this.warnEncode(error));
+    this.clips
+      .ensure(clipSpec(task.body, this.board.variation(task)))
+      .catch((error: unknown) => this.warnEncode(error));
   }
 
   private warnEncode(error: unknown): void {
@@ -631,7 +633,7 @@ class SimulatorServer {
     }
     let file: string;
     try {
-      file = await this.clips.ensure(clipSpec(task.body));
+      file = await this.clips.ensure(clipSpec(task.body, this.board.variation(task)));
     } catch (error) {
       return sendError(res, {
         status: 500,
