@@ -26,7 +26,7 @@ main { padding: 8px 16px 40px; max-width: 1400px; }
 .meta { color: var(--muted); font-size: 13px; }
 .prompt { margin: 6px 0 10px; overflow-wrap: anywhere; }
 .stale { color: #b45309; font-size: 13px; margin: 4px 0; }
-.takes { display: grid; grid-template-columns: repeat(auto-fill, minmax(240px, 1fr)); gap: 10px; }
+.takes { display: grid; grid-template-columns: repeat(auto-fit, minmax(240px, 400px)); gap: 10px; }
 .take { margin: 0; border: 2px solid transparent; border-radius: 8px; padding: 6px;
   background: #8881; }
 .take.picked { border-color: #16a34a; background: #16a34a1a; }
@@ -69,7 +69,7 @@ function money(v, currency) {
 function takeCard(shot, t) {
   const picked = t.take === shot.picked;
   const media = t.clip
-    ? el('video', { src: '/files/' + t.clip.split('/').map(encodeURIComponent).join('/'),
+    ? el('video', { src: '/files/' + t.clip.split('/').map(encodeURIComponent).join('/') + '#t=0.1',
         controls: true, preload: 'metadata', playsInline: true, muted: false })
     : el('div', { className: 'empty', textContent: t.status });
   const button = el('button', { type: 'button', textContent: picked ? 'Picked' : 'Pick ' + t.take });
