@@ -11,6 +11,7 @@ import { assembleOutputs, type AssembleResult } from '../media/assemble.js';
 import { finalInputs, moveStaleFinal } from '../media/finals.js';
 import { stitchJobs, type SkippedOutput, type StitchJob } from '../media/outputs.js';
 import { plan as makePlan } from '../plan/plan.js';
+import { shotLabel } from '../plan/label.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
 import { JOURNAL_FILE, readJournal } from '../render/journal.js';
 import type { OutputReport, RunReport } from '../report/types.js';
@@ -79,6 +80,22 @@ export function withStaleWarnings(report: RunReport, stale: readonly StaleFinal[
       `${s.file} was not made again (a shot has no clip): the earlier one is now ${s.moved_to}`,
   );
   return { ...report, warnings: [...(report.warnings ?? []), ...notes] };
+}
+
+/** The report with the picked takes marked (the takes the finals were stitched from). */
+export function withPickMarks(
+  report: RunReport,
+  picks: Pick<AppliedPicks, 'applied'> | undefined,
+): RunReport {
+  if (!picks || picks.applied.length === 0) return report;
+  const chosen = new Map(picks.applied.map((a) => [a.label, a.take] as const));
+  const shots = report.shots.map((s) => {
+    const { picked: _, ...rest } = s;
+    return chosen.get(shotLabel({ ...s, take: 1 })) === s.take
+      ? { ...rest, picked: true as const }
+      : rest;
+  });
+  return { ...report, shots };
 }
 
 /** Moves aside the finals of variants that were not made, and says so. */
@@ -227,9 +244,12 @@ export async function stitchManifest(
     const { writeReport } = await import('../report/write.js');
     await writeReport(
       outDir,
-      withStaleWarnings(
-        { ...report, outputs: mergeOutputs(outDir, report.outputs, result.outputs) },
-        result.stale,
+      withPickMarks(
+        withStaleWarnings(
+          { ...report, outputs: mergeOutputs(outDir, report.outputs, result.outputs) },
+          result.stale,
+        ),
+        result.picks,
       ),
       {
         ...(options.env ? { env: options.env } : {}),

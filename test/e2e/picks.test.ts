@@ -94,6 +94,11 @@ describe('picks: stitch uses the picked takes (built bin, simulator, real ffmpeg
       ...(await frameHashes(clip('s03', 1))),
     ];
     expect(await frameHashes(path.join(out, 'final.mp4'))).toEqual(expected);
+    const marked = readReport(out)
+      .shots.filter((s) => s.picked)
+      .map((s) => `${s.id}#${s.take}`);
+    expect(marked).toEqual(['s01#2', 's02#3']);
+    expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toContain('badge picked');
   }, 120_000);
 
   it('refuses an unknown shot or take, and writes nothing', async () => {
@@ -124,6 +129,11 @@ describe('picks: stitch uses the picked takes (built bin, simulator, real ffmpeg
       ...(await frameHashes(clip('s03', 1))),
     ];
     expect(await frameHashes(path.join(out, 'final.mp4'))).toEqual(expected);
-    expect(readReport(out).outputs[0]?.file).toBe('final.mp4');
+    // The run's own stitch step applies the picks and marks them as well.
+    expect(
+      readReport(out)
+        .shots.filter((s) => s.picked)
+        .map((s) => `${s.id}#${s.take}`),
+    ).toEqual(['s02#3']);
   }, 300_000);
 });
