@@ -148,6 +148,17 @@ function hostAllowed(req: IncomingMessage, port: number): boolean {
   return [`127.0.0.1:${port}`, `localhost:${port}`].includes(req.headers.host ?? '');
 }
 
+/** One write at a time: the revision check and the rename must not interleave with another. */
+function serialised<T>(): (job: () => Promise<T>) => Promise<T> {
+  let last: Promise<unknown> = Promise.resolve();
+  return (job) => {
+    const next = last.then(job, job);
+    last = next.catch(() => undefined);
+    return next;
+  };
+}
+const inTurn = serialised<{ revision: number }>();
+
 async function handle(
   source: ReviewSource,
   port: number,
@@ -169,7 +180,8 @@ async function handle(
       return send(res, 415, 'text/plain', 'JSON only\n');
     }
     try {
-      return json(res, 200, await savePick(source, await readBody(req)));
+      const body = await readBody(req);
+      return json(res, 200, await inTurn(() => savePick(source, body)));
     } catch (err) {
       if (err instanceof StalePicksError)
         return json(res, 409, { error: err.message, fix: err.fix });
