@@ -40,6 +40,14 @@ const COMMANDS: Record<
     summary: 'join rendered shots into one video per variant',
     load: () => import('./commands/stitch.js'),
   },
+  review: {
+    summary: 'a local page to compare takes, pick, mark re-rolls',
+    load: () => import('./commands/review.js'),
+  },
+  pick: {
+    summary: 'record which take of a shot the finals use',
+    load: () => import('./commands/pick.js'),
+  },
   sim: { summary: 'serve the local API simulator', load: () => import('./commands/sim.js') },
   init: { summary: 'write a commented starter manifest', load: () => import('./commands/init.js') },
 };

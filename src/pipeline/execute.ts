@@ -13,7 +13,13 @@ import { parseListen, startReceiver } from '../render/receiver.js';
 import { refuseOverBudget } from './prepare.js';
 import { gaveUpEvent, renderable, withGaveUp } from './attempts.js';
 import { wholeManifestReport } from './report.js';
-import { mergeOutputs, readRunReport, stitchRendered, withStaleWarnings } from './stitch.js';
+import {
+  mergeOutputs,
+  readRunReport,
+  stitchRendered,
+  withPickMarks,
+  withStaleWarnings,
+} from './stitch.js';
 import type { PreparedRun, RunCallbacks, RunOptions, RunResult } from './types.js';
 
 /** Whether the run needs the API at all: cached shots and unknown ones left alone do not. */
@@ -172,13 +178,16 @@ export async function executeRun(
       });
 
   const earlier = (await readRunReport(run.outDir).catch(() => undefined))?.outputs ?? [];
-  const report = withStaleWarnings(
-    wholeManifestReport(run.fullPlan, result, run.others, {
-      baseUrl: run.base.journalBase,
-      simulated: run.simulated,
-      outputs: mergeOutputs(run.outDir, earlier, stitch?.outputs ?? []),
-    }),
-    stitch?.stale ?? [],
+  const report = withPickMarks(
+    withStaleWarnings(
+      wholeManifestReport(run.fullPlan, result, run.others, {
+        baseUrl: run.base.journalBase,
+        simulated: run.simulated,
+        outputs: mergeOutputs(run.outDir, earlier, stitch?.outputs ?? []),
+      }),
+      stitch?.stale ?? [],
+    ),
+    stitch?.picks,
   );
   for (const s of report.shots) if (s.error) s.error.message = clean(s.error.message);
   const { writeReport } = await import('../report/write.js');

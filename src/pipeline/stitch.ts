@@ -11,11 +11,13 @@ import { assembleOutputs, type AssembleResult } from '../media/assemble.js';
 import { finalInputs, moveStaleFinal } from '../media/finals.js';
 import { stitchJobs, type SkippedOutput, type StitchJob } from '../media/outputs.js';
 import { plan as makePlan } from '../plan/plan.js';
-import type { Plan } from '../plan/types.js';
+import { shotLabel } from '../plan/label.js';
+import type { Plan, PlannedShot } from '../plan/types.js';
 import { JOURNAL_FILE, readJournal } from '../render/journal.js';
 import type { OutputReport, RunReport } from '../report/types.js';
 import { findRenderedClips } from './clips.js';
 import { defaultOutDir } from './out-dir.js';
+import { picksOfPlan, staleMessage, type AppliedPicks } from './picks.js';
 
 export interface StitchRenderedOptions {
   outDir: string;
@@ -44,6 +46,8 @@ export interface StitchRenderedResult {
   base: string;
   /** Finals of variants that could not be made again, moved aside so none looks current. */
   stale: StaleFinal[];
+  /** The picks file's takes that were used, and those not used because their shot changed. */
+  picks: Pick<AppliedPicks, 'applied' | 'stale'>;
 }
 
 export interface StaleFinal {
@@ -78,6 +82,22 @@ export function withStaleWarnings(report: RunReport, stale: readonly StaleFinal[
   return { ...report, warnings: [...(report.warnings ?? []), ...notes] };
 }
 
+/** The report with the picked takes marked (the takes the finals were stitched from). */
+export function withPickMarks(
+  report: RunReport,
+  picks: Pick<AppliedPicks, 'applied'> | undefined,
+): RunReport {
+  if (!picks || picks.applied.length === 0) return report;
+  const chosen = new Map(picks.applied.map((a) => [a.label, a.take] as const));
+  const shots = report.shots.map((s) => {
+    const { picked: _, ...rest } = s;
+    return chosen.get(shotLabel({ ...s, take: 1 })) === s.take
+      ? { ...rest, picked: true as const }
+      : rest;
+  });
+  return { ...report, shots };
+}
+
 /** Moves aside the finals of variants that were not made, and says so. */
 async function moveStale(
   outDir: string,
@@ -97,8 +117,9 @@ async function moveStale(
 }
 
 /**
- * Stitches one video per variant from the verified clips of the whole plan (first takes, in
- * the stitch order). A variant missing a clip is skipped with the ids, never stitched with holes.
+ * Stitches one video per variant from the verified clips of the whole plan (the picked take of
+ * each shot, else its first, in the stitch order). A variant missing a clip is skipped with the
+ * ids, never stitched with holes.
  */
 export async function stitchRendered(
   plan: Plan,
@@ -111,8 +132,16 @@ export async function stitchRendered(
     base: options.base,
     ...(options.fallbackBases ? { fallbackBases: options.fallbackBases } : {}),
   });
+  const picks = await picksOfPlan(plan);
+  for (const s of picks.stale) options.log?.(staleMessage(s));
+  for (const a of picks.applied) options.log?.(`${a.label}: picked take ${a.take}`);
   const wanted = options.variants ? new Set(options.variants) : undefined;
-  const all = stitchJobs(plan, clips.clipOf, options.outDir, path.dirname(plan.manifest.file));
+  const all = stitchJobs(
+    plan,
+    pickedClip(plan, picks, clips.clipOf),
+    options.outDir,
+    path.dirname(plan.manifest.file),
+  );
   const jobs = all.jobs.filter((j) => !wanted || wanted.has(j.variant));
   const skipped = all.skipped.filter((s) => !wanted || wanted.has(s.variant));
   for (const s of skipped) options.log?.(`${s.variant ? `${s.variant}: ` : ''}${s.reason}`);
@@ -132,7 +161,31 @@ export async function stitchRendered(
     })),
   ];
   const stale = options.signal?.aborted ? [] : await moveStale(options.outDir, unmade, options.log);
-  return { outputs, skipped, failed, found: clips.found, base: clips.base, stale };
+  return {
+    outputs,
+    skipped,
+    failed,
+    found: clips.found,
+    base: clips.base,
+    stale,
+    picks: { applied: picks.applied, stale: picks.stale },
+  };
+}
+
+/** `clipOf` seen through the picks: a shot's first take stands for the take picked for it. */
+function pickedClip(
+  plan: Pick<Plan, 'shots'>,
+  picks: AppliedPicks,
+  clipOf: (shot: PlannedShot) => string | undefined,
+): (shot: PlannedShot) => string | undefined {
+  return (shot) => {
+    const take = picks.takeOf(shot.id, shot.variant);
+    if (take === shot.take) return clipOf(shot);
+    const picked = plan.shots.find(
+      (s) => s.id === shot.id && s.variant === shot.variant && s.take === take,
+    );
+    return picked && clipOf(picked);
+  };
 }
 
 /** The report's outputs after new ones were made: earlier finals still on disk are kept. */
@@ -191,9 +244,12 @@ export async function stitchManifest(
     const { writeReport } = await import('../report/write.js');
     await writeReport(
       outDir,
-      withStaleWarnings(
-        { ...report, outputs: mergeOutputs(outDir, report.outputs, result.outputs) },
-        result.stale,
+      withPickMarks(
+        withStaleWarnings(
+          { ...report, outputs: mergeOutputs(outDir, report.outputs, result.outputs) },
+          result.stale,
+        ),
+        result.picks,
       ),
       {
         ...(options.env ? { env: options.env } : {}),

@@ -94,7 +94,7 @@ function renderCard(shot: ShotReport): string {
   if (shot.task_id) facts.push(field('task', shot.task_id));
   if (shot.file) facts.push(field('file', shot.file));
   return `<article class="card status-${escapeHtml(shot.status)}" data-shot-id="${escapeHtml(shot.id)}" data-shot-key="${escapeHtml(shot.key)}" data-status="${escapeHtml(shot.status)}">
-<header><h3>${escapeHtml(shotLabel(shot))}</h3><span class="badge">${escapeHtml(shot.status)}</span></header>
+<header><h3>${escapeHtml(shotLabel(shot))}</h3><span class="badge">${escapeHtml(shot.status)}</span>${shot.picked ? ' <span class="badge picked">picked</span>' : ''}</header>
 <div class="media">${media.join('')}</div>
 ${error}<p class="prompt">${escapeHtml(shot.prompt)}</p>
 <dl>${facts.join('')}</dl>
@@ -162,6 +162,7 @@ tr.status-failed td { color: var(--bad); }
 .card .thumb { margin-top: 6px; max-height: 80px; width: auto; }
 .badge { font-size: 12px; border-radius: 4px; padding: 0 6px; background: var(--line); }
 .status-done .badge { background: var(--ok); color: #fff; }
+.badge.picked { background: #2563eb; color: #fff; }
 .status-failed { border-color: var(--bad); }
 .status-failed .badge { background: var(--bad); color: #fff; }
 .status-unknown .badge, .status-pending .badge { background: var(--warn); color: #fff; }

@@ -48,6 +48,8 @@ export interface ShotReport {
    * `current` marks the one its present request gives.
    */
   versions?: ClipVersionReport[];
+  /** The take the picks file chose for the finals (set only where a pick is applied). */
+  picked?: true;
 }
 
 export interface ClipVersionReport {

@@ -25,13 +25,28 @@ export interface ClipSpec {
   prompt: string;
   /** The image the clip starts from (image-to-video, first/last frame), named by its content. */
   image?: { file: string; sha256: string };
+  /**
+   * Which render of this body (1 = the first): the API never returns the same video twice,
+   * so each later task of a repeated body (another take) looks different and says its number.
+   */
+  variation: number;
 }
 
-/** The clip the API would return for a (valid) request body. */
-export function clipSpec(body: VideoRequest): ClipSpec {
+/** The clip the API would return for a (valid) request body, in its `variation`-th render. */
+export function clipSpec(body: VideoRequest, variation = 1): ClipSpec {
   const { size, ratio, seconds, audio } = effectiveSettings(body);
   const { width, height } = PIXEL_SIZES[size][ratio];
-  return { model: body.model, size, ratio, width, height, seconds, audio, prompt: body.prompt };
+  return {
+    model: body.model,
+    size,
+    ratio,
+    width,
+    height,
+    seconds,
+    audio,
+    prompt: body.prompt,
+    variation,
+  };
 }
 
 const FPS = 24;
@@ -143,9 +158,11 @@ export class ClipStore {
   /** The path of the clip for `spec`, encoding it first if it is not cached yet. */
   async ensure(spec: ClipSpec): Promise<string> {
     const encoder = await this.ensureEncoder();
-    const colour = hash32(spec.prompt) % PALETTE.length;
+    // A later variation shifts the colour (and tone) and names itself: takes tell apart by eye.
+    const colour = (hash32(spec.prompt) + spec.variation - 1) % PALETTE.length;
+    const render = spec.variation > 1 ? `  render ${spec.variation}` : '';
     const text = encoder.font
-      ? `${spec.model}  ${spec.size}  ${spec.ratio}  ${spec.seconds}s\n${promptLabel(spec.prompt)}`
+      ? `${spec.model}  ${spec.size}  ${spec.ratio}  ${spec.seconds}s${render}\n${promptLabel(spec.prompt)}`
       : undefined;
     const key = createHash('sha256')
       .update(
@@ -159,6 +176,8 @@ export class ClipStore {
           colour,
           text ?? null,
           ...(spec.image ? [spec.image.sha256] : []),
+          // Without a font the text is gone: the variation still keeps its own file.
+          ...(spec.variation > 1 ? [spec.variation] : []),
         ]),
       )
       .digest('hex')

@@ -607,7 +607,8 @@ class SimulatorServer {
       this.images.set(task.id, await this.references.firstImage(task.body));
     }
     const image = this.images.get(task.id);
-    return image ? { ...clipSpec(task.body), image } : clipSpec(task.body);
+    const spec = clipSpec(task.body, this.board.variation(task));
+    return image ? { ...spec, image } : spec;
   }
 
   private warnEncode(error: unknown): void {

@@ -74,8 +74,25 @@ export class TaskBoard {
   readonly tasks = new Map<string, SimTask>();
   private readonly running: SimTask[] = [];
   private readonly waiting: SimTask[] = [];
+  /** Per body, the variation of each Idempotency-Key in the order they were first seen. */
+  private readonly variations = new Map<string, Map<string, number>>();
 
   constructor(private readonly options: TaskBoardOptions) {}
+
+  /**
+   * Which render of its body a task is (1 = the first). Another take of the same body comes
+   * with another Idempotency-Key and gets the next number; a retry with the same key (or a
+   * task without one) shares the render it repeats. Derived from the tasks, in the order they
+   * were received, so a restarted simulator draws the same clips.
+   */
+  variation(task: SimTask): number {
+    if (task.idempotencyKey === null) return 1;
+    let keys = this.variations.get(task.bodySha256);
+    if (!keys) this.variations.set(task.bodySha256, (keys = new Map()));
+    let n = keys.get(task.idempotencyKey);
+    if (n === undefined) keys.set(task.idempotencyKey, (n = keys.size + 1));
+    return n;
+  }
 
   /** Accepts a valid body at time `now` (ms) and decides, up front, how the task will end. */
   submit(
@@ -105,6 +122,7 @@ export class TaskBoard {
       endAt: undefined,
     };
     this.tasks.set(id, task);
+    this.variation(task);
     if (this.running.length < this.options.maxConcurrent) this.start(task, now);
     else this.waiting.push(task);
     return task;
@@ -121,6 +139,7 @@ export class TaskBoard {
       if (this.tasks.has(task.id)) continue;
       this.advance(task.receivedAt);
       this.tasks.set(task.id, task);
+      this.variation(task);
       if (task.startAt !== undefined && task.endAt !== undefined) this.running.push(task);
       else this.waiting.push(task);
     }

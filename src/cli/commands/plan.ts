@@ -124,6 +124,8 @@ export default async function planCommand(ctx: CliContext): Promise<number> {
     for (const w of result.warnings) ctx.stderr.write(`${formatDiagnostic(w)}\n`);
     ctx.stdout.write(formatPlan(result));
   }
+  const { picksOfPlan, staleMessage } = await import('../../pipeline/picks.js');
+  for (const s of (await picksOfPlan(result)).stale) ctx.stderr.write(`${staleMessage(s)}\n`);
   if (values.save !== undefined) {
     const saved = await savePlanFile(ctx, positionals[0]!, values);
     ctx.stderr.write(

@@ -1,0 +1,51 @@
+import path from 'node:path';
+import { EXIT_CODES, UsageError } from '../../errors.js';
+import { ALLOW_OUTSIDE_FLAG, parseCommandArgs } from '../args.js';
+import { shownPath } from '../common.js';
+import type { CliContext } from '../context.js';
+
+export const help = `Usage: shotlist pick <manifest> SHOT=TAKE... [options]
+
+Records which take of a shot the finals use, in <manifest>.picks.yaml beside the manifest
+(the file \`shotlist review\` writes; commit it with the manifest). \`stitch\` and the stitch
+step of \`run\` use the picked take of each shot, take 1 where none is picked. A pick names
+the request it was made for: once the shot is edited, the pick is reported stale and not
+applied. Sends nothing.
+
+  shotlist pick campaign.yaml s01=2 s03=1
+
+Options:
+  --variant NAME   pick in this variant only (default: every variant)
+  --json           one JSON document: { file, revision, picked }
+
+Exit 0 when recorded, 2 on bad input (an unknown shot or take).
+`;
+
+const FLAGS = {
+  variant: { type: 'string' },
+  ...ALLOW_OUTSIDE_FLAG,
+  json: { type: 'boolean' },
+} as const;
+
+/** `shotlist pick`: writes picked takes from the command line. */
+export default async function pickCommand(ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs(ctx.argv, FLAGS, help);
+  const [arg, ...words] = positionals;
+  if (arg === undefined) {
+    throw new UsageError('pick takes a manifest', 'shotlist pick <manifest> s01=2 s03=1');
+  }
+  const { parseChoices, pickTakes } = await import('../../review/pick.js');
+  const result = await pickTakes(path.resolve(ctx.cwd, arg), parseChoices(words), {
+    ...(values.variant !== undefined ? { variant: values.variant } : {}),
+    allowOutside: !!values['allow-outside'],
+  });
+  if (values.json) {
+    ctx.stdout.write(`${JSON.stringify(result)}\n`);
+    return EXIT_CODES.ok;
+  }
+  for (const p of result.picked) {
+    ctx.stdout.write(`picked ${p.shot}${p.variant ? `@${p.variant}` : ''}: take ${p.take}\n`);
+  }
+  ctx.stdout.write(`saved in ${shownPath(ctx, result.file)}\n`);
+  return EXIT_CODES.ok;
+}

@@ -1,0 +1,65 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { EXIT_CODES, UsageError } from '../../errors.js';
+import { ALLOW_OUTSIDE_FLAG, numberFlag, parseCommandArgs } from '../args.js';
+import { manifestArg } from '../common.js';
+import type { CliContext } from '../context.js';
+
+export const help = `Usage: shotlist review <manifest> [options]
+
+Serves a local page (127.0.0.1 only) to review the rendered takes: every shot in stitch
+order, per variant, its takes side by side with players, prompt, mode, cost and status.
+Pick with a click or the keyboard (1-9 pick, j/k or arrows next/previous shot, space
+play/pause, r mark re-roll, n note). Every change is saved at once in
+<manifest>.picks.yaml, which \`stitch\` uses. Sends nothing to the API. Ctrl-C stops it.
+
+Options:
+  --out DIR      the run's output folder (default renders/<name> next to the manifest)
+  --port N       listen on this port (default: a free one)
+  --open         open the page in the default browser
+`;
+
+const FLAGS = {
+  out: { type: 'string' },
+  port: { type: 'string' },
+  open: { type: 'boolean' },
+  ...ALLOW_OUTSIDE_FLAG,
+  json: { type: 'boolean' },
+} as const;
+
+/** Opens `url` with the system's opener; failing to is not an error (the URL is printed). */
+function openBrowser(url: string): void {
+  const opener =
+    process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+  const child = spawn(opener, [url], { stdio: 'ignore', detached: true });
+  child.on('error', () => undefined);
+  child.unref();
+}
+
+/** `shotlist review`: the review server, until interrupted. */
+export default async function reviewCommand(ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs(ctx.argv, FLAGS, help);
+  const { file } = manifestArg(ctx, positionals, 'review');
+  const port = numberFlag(values.port, '--port', true) ?? 0;
+  if (port > 65535) {
+    throw new UsageError(`--port ${values.port} is not a port`, 'use 1-65535, or leave it out');
+  }
+  const { reviewPlan } = await import('../../review/state.js');
+  const { startReview } = await import('../../review/server.js');
+  const allowOutside = !!values['allow-outside'];
+  const { outDir } = await reviewPlan({
+    manifestFile: file,
+    allowOutside,
+    ...(values.out !== undefined ? { out: path.resolve(ctx.cwd, values.out) } : {}),
+  });
+  const server = await startReview({ manifestFile: file, outDir, allowOutside }, port);
+  if (values.json) ctx.stdout.write(`${JSON.stringify({ url: server.url, out: outDir })}\n`);
+  else ctx.stdout.write(`review at ${server.url} (Ctrl-C to stop)\n`);
+  if (values.open) openBrowser(server.url);
+  await new Promise<void>((resolve) => {
+    if (ctx.signal.aborted) resolve();
+    ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  await server.close();
+  return EXIT_CODES.ok;
+}

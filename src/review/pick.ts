@@ -1,0 +1,101 @@
+/** `shotlist pick`: records picked takes from the command line, in the same file as the page. */
+import { UsageError } from '../errors.js';
+import { loadManifest } from '../manifest/load.js';
+import { closest } from '../manifest/suggest.js';
+import { plan as makePlan } from '../plan/plan.js';
+import type { Plan } from '../plan/types.js';
+import {
+  bodyFingerprint,
+  pickKey,
+  picksFileOf,
+  readPicks,
+  withPick,
+  writePicks,
+  type ShotPick,
+} from '../pipeline/picks.js';
+
+export interface PickChoice {
+  shot: string;
+  take: number;
+}
+
+/** `s01=2` words as choices; a malformed word is a usage error naming it. */
+export function parseChoices(words: readonly string[]): PickChoice[] {
+  if (words.length === 0) {
+    throw new UsageError('pick needs at least one SHOT=TAKE', 'shotlist pick <manifest> s01=2');
+  }
+  return words.map((word) => {
+    const m = /^(.+)=(\d+)$/.exec(word);
+    if (!m || Number(m[2]) < 1) {
+      throw new UsageError(
+        `"${word}" is not SHOT=TAKE`,
+        'write the shot id, "=", a take >= 1: s01=2',
+      );
+    }
+    return { shot: m[1]!, take: Number(m[2]) };
+  });
+}
+
+/** The planned shot each choice names, in every variant planned; unknown ids and takes refused. */
+function pickedShots(plan: Plan, choices: readonly PickChoice[]): ShotPick[] {
+  const ids = [...new Set(plan.shots.map((s) => s.id))];
+  const entries: ShotPick[] = [];
+  for (const c of choices) {
+    if (!ids.includes(c.shot)) {
+      const guess = closest(c.shot, ids);
+      throw new UsageError(
+        `the manifest has no shot "${c.shot}"`,
+        guess ? `did you mean "${guess}"?` : `use one of: ${ids.slice(0, 20).join(', ')}`,
+      );
+    }
+    for (const variant of plan.variants) {
+      const takes = plan.shots.filter((s) => s.id === c.shot && s.variant === variant);
+      const shot = takes.find((s) => s.take === c.take);
+      if (!shot) {
+        throw new UsageError(
+          `shot ${c.shot} has ${takes.length} take${takes.length === 1 ? '' : 's'}: no take ${c.take}`,
+          `pick a take from 1 to ${takes.length}`,
+        );
+      }
+      entries.push({ shot: c.shot, variant, take: c.take, body: bodyFingerprint(shot) });
+    }
+  }
+  return entries;
+}
+
+export interface PickResult {
+  file: string;
+  revision: number;
+  picked: ShotPick[];
+}
+
+/**
+ * Records the choices in `<manifest>.picks.yaml` (every variant, or `variant` only), keeping
+ * re-roll marks and notes. Sends nothing.
+ */
+export async function pickTakes(
+  manifestFile: string,
+  choices: readonly PickChoice[],
+  options: { variant?: string; allowOutside?: boolean } = {},
+): Promise<PickResult> {
+  const plan = makePlan(
+    await loadManifest(manifestFile, { allowOutside: options.allowOutside === true }),
+    options.variant !== undefined ? { variant: options.variant } : {},
+  );
+  const file = picksFileOf(manifestFile);
+  const current = await readPicks(file);
+  let picks = current.picks;
+  const picked = pickedShots(plan, choices);
+  for (const entry of picked) {
+    const old = picks.find(
+      (p) => pickKey(p.shot, p.variant) === pickKey(entry.shot, entry.variant),
+    );
+    picks = withPick(picks, {
+      ...entry,
+      ...(old?.reroll ? { reroll: true } : {}),
+      ...(old?.note ? { note: old.note } : {}),
+    });
+  }
+  const written = await writePicks(file, picks, current.revision);
+  return { file, revision: written.revision, picked };
+}
