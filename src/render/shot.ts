@@ -69,12 +69,11 @@ async function submitAndAwait(ctx: ShotContext): Promise<ShotResult | ToFetch> {
     if (result.taskId && a.state === 'in_flight') {
       return leavePending(ctx, result.taskId, 'interrupted');
     }
-    result.status = 'skipped';
-    say(ctx, { type: 'skipped', reason: 'interrupted' });
-    return result;
+    return notSent(ctx);
   }
   const resumed = a.submits ? undefined : j?.taskId;
   if (!resumed) {
+    if (ctx.submissions.aborted) return notSent(ctx);
     const submitted = await submitShot(ctx);
     if (submitted.kind !== 'task') return submitted.result;
     const { taskId, submittedAt } = submitted;
@@ -87,6 +86,13 @@ async function submitAndAwait(ctx: ShotContext): Promise<ShotResult | ToFetch> {
   if (a.state === 'download') return { taskId: resumed, url: undefined };
   const awaited = await awaitTask(ctx, { taskId: resumed, t0, fresh: false });
   return awaited.kind === 'ended' ? awaited.result : { taskId: resumed, url: awaited.url };
+}
+
+/** The run stopped sending before this shot: nothing sent, it is still to do next run. */
+function notSent(ctx: ShotContext): ShotResult {
+  ctx.result.status = 'skipped';
+  say(ctx, { type: 'skipped', reason: 'interrupted' });
+  return ctx.result;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { parseQuotas, type Quotas } from './quota.js';
 
 /** Submit-to-completion time of a task, in seconds, drawn uniformly from [min, max]. */
 export interface LatencyRange {
@@ -41,6 +42,13 @@ export interface SimulatorOptions {
   maxConcurrent?: number;
   /** Makes every random choice (ids, latency, failures, faults) reproducible. */
   seed?: number;
+  /**
+   * Seconds each key may be billed, by key (or `KEY=SECONDS` text): once spent, a POST is
+   * refused with 403. These keys are accepted besides `apiKey`. Default: no quota.
+   */
+  quota?: Quotas | string | readonly string[];
+  /** Tasks one key may have queued or running; one more is answered 429. Default unbounded. */
+  keyConcurrency?: number;
   /** Environment used to locate ffmpeg (`FFMPEG_PATH`, `PATH`). Default `process.env`. */
   env?: NodeJS.ProcessEnv;
   /** Where clips are cached across runs. Default `<stateDir>/clips`, else `<tmpdir>/shotlist-sim-clips`. */
@@ -160,6 +168,8 @@ export interface ResolvedOptions {
   slowSeconds: number;
   maxConcurrent: number;
   seed: number | undefined;
+  quotas: Quotas;
+  keyConcurrency: number;
   env: NodeJS.ProcessEnv;
   cacheDir: string | undefined;
   stateDir: string | undefined;
@@ -199,6 +209,13 @@ export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions 
       'use 1 or more',
     );
   }
+  const keyConcurrency = options.keyConcurrency ?? Infinity;
+  if (!(keyConcurrency === Infinity || (Number.isInteger(keyConcurrency) && keyConcurrency >= 1))) {
+    throw new UsageError(
+      `keyConcurrency ${keyConcurrency} is not a positive whole number`,
+      'use 1 or more',
+    );
+  }
   const slowSeconds = options.slowSeconds ?? DEFAULT_SLOW_SECONDS;
   if (!Number.isFinite(slowSeconds) || slowSeconds < 0) {
     throw new UsageError(`slowSeconds ${slowSeconds} is not a number of seconds`, 'use 0 or more');
@@ -222,6 +239,11 @@ export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions 
     slowSeconds,
     maxConcurrent,
     seed: options.seed,
+    quotas:
+      typeof options.quota === 'string' || Array.isArray(options.quota)
+        ? parseQuotas(options.quota)
+        : parseQuotas(Object.entries(options.quota ?? {}).map(([k, v]) => `${k}=${v}`)),
+    keyConcurrency,
     env: options.env ?? process.env,
     cacheDir: options.cacheDir,
     stateDir: options.stateDir,

@@ -93,13 +93,14 @@ describe('submit', () => {
     expect(f.events.at(-1)).toMatchObject({ type: 'failed', error: { status: 400 } });
   });
 
-  it('a refused key fails the shot and stops the run', async () => {
+  it('a refused key fails the shot and stops new submissions, not the polls', async () => {
     const refused = new ApiError('key refused', { code: 'unauthorized', status: 401 });
     const f = fakeContext(fakeClient({ submit: () => Promise.reject(refused) }));
     const out = await submitShot(f.ctx);
     expect(out.kind).toBe('rejected');
     expect(f.halted).toEqual([refused]);
-    expect(f.ctx.signal.aborted).toBe(true);
+    expect(f.ctx.submissions.aborted).toBe(true);
+    expect(f.ctx.signal.aborted).toBe(false);
     expect(f.entries.map((e) => e.type)).toEqual(['intent', 'failed']);
   });
 

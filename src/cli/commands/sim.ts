@@ -20,6 +20,10 @@ Options:
   --slow-seconds N     how late a "slow" answer comes (default 3)
   --max-concurrent N   tasks running at once; the rest stay queued (default unbounded)
   --seed N             make every random choice reproducible
+  --quota KEY=SECONDS  seconds of video KEY may be billed; once spent its POSTs get 403
+                       (insufficient_user_quota). Repeat for several keys; each is accepted
+  --key-concurrency N  tasks one key may have queued or running; one more gets 429 with
+                       Retry-After (default unbounded)
   --state-dir DIR      keep tasks, the ledger and clips in DIR: started again on the same
                        DIR, the simulator serves the earlier tasks (default: none, the
                        tasks end with the process)
@@ -52,6 +56,8 @@ const FLAGS = {
   'slow-seconds': { type: 'string' },
   'max-concurrent': { type: 'string' },
   seed: { type: 'string' },
+  quota: { type: 'string', multiple: true },
+  'key-concurrency': { type: 'string' },
   'cache-dir': { type: 'string' },
   'state-dir': { type: 'string' },
   json: { type: 'boolean' },
@@ -83,6 +89,8 @@ async function start(ctx: CliContext, values: Values): Promise<Simulator> {
     slowSeconds: number('slow-seconds', values['slow-seconds'], false),
     maxConcurrent: number('max-concurrent', values['max-concurrent'], true),
     seed: number('seed', values.seed, true),
+    ...(values.quota ? { quota: values.quota } : {}),
+    keyConcurrency: number('key-concurrency', values['key-concurrency'], true),
     cacheDir: values['cache-dir'],
     stateDir:
       values['state-dir'] === undefined ? undefined : path.resolve(ctx.cwd, values['state-dir']),
@@ -112,7 +120,8 @@ export default async function sim(ctx: CliContext): Promise<number> {
     throw error;
   }
 
-  const keyed = values['api-key'] !== undefined || !!ctx.env.SHOTLIST_API_KEY;
+  const keyed =
+    values['api-key'] !== undefined || !!ctx.env.SHOTLIST_API_KEY || values.quota !== undefined;
   if (values.json) {
     ctx.stdout.write(
       `${JSON.stringify({ event: 'listening', url: simulator.url, file_url: simulator.fileUrl, ledger: `${simulator.url}/__sim/ledger`, auth: keyed ? 'key' : 'any' })}\n`,
