@@ -37,6 +37,7 @@ export async function renderShot(
   if (j?.taskId) result.taskId = j.taskId;
   if (j?.submittedAt) result.submittedAt = j.submittedAt;
   if (j?.completedAt) result.completedAt = j.completedAt;
+  if (j?.reportedSeconds !== undefined) result.reportedSeconds = j.reportedSeconds;
 
   if (a.state === 'cached' && j?.file) {
     result.status = 'done';

@@ -38,6 +38,7 @@ export async function submitShot(ctx: ShotContext): Promise<Submitted> {
   delete result.taskId;
   delete result.submittedAt;
   delete result.completedAt;
+  delete result.reportedSeconds;
   say(ctx, { type: 'submitting' });
   let submitted;
   try {

@@ -49,6 +49,11 @@ export interface SimulatorOptions {
   quota?: Quotas | string | readonly string[];
   /** Tasks one key may have queued or running; one more is answered 429. Default unbounded. */
   keyConcurrency?: number;
+  /**
+   * Seconds added to what a completed task reports billing (`seconds`, `usage`), to stand
+   * for a gateway that bills otherwise than the request says. Default 0.
+   */
+  billExtraSeconds?: number;
   /** Environment used to locate ffmpeg (`FFMPEG_PATH`, `PATH`). Default `process.env`. */
   env?: NodeJS.ProcessEnv;
   /** Where clips are cached across runs. Default `<stateDir>/clips`, else `<tmpdir>/shotlist-sim-clips`. */
@@ -170,11 +175,19 @@ export interface ResolvedOptions {
   seed: number | undefined;
   quotas: Quotas;
   keyConcurrency: number;
+  billExtraSeconds: number;
   env: NodeJS.ProcessEnv;
   cacheDir: string | undefined;
   stateDir: string | undefined;
   clock: () => number;
   onLog: (event: SimulatorLogEvent) => void;
+}
+
+function checkExtraSeconds(value: number): number {
+  if (!Number.isFinite(value)) {
+    throw new UsageError(`billExtraSeconds ${value} is not a number`, 'use a number such as 1');
+  }
+  return value;
 }
 
 function checkPort(what: string, port: number | undefined): number {
@@ -244,6 +257,7 @@ export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions 
         ? parseQuotas(options.quota)
         : parseQuotas(Object.entries(options.quota ?? {}).map(([k, v]) => `${k}=${v}`)),
     keyConcurrency,
+    billExtraSeconds: checkExtraSeconds(options.billExtraSeconds ?? 0),
     env: options.env ?? process.env,
     cacheDir: options.cacheDir,
     stateDir: options.stateDir,

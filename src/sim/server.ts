@@ -599,11 +599,12 @@ class SimulatorServer {
     const now = this.now();
     this.board.advance(now);
     this.checkHooks();
-    sendJson(
-      res,
-      200,
-      TaskBoard.view(task, now, (t) => this.videoUrl(t)),
-    );
+    const view = TaskBoard.view(task, now, (t) => this.videoUrl(t));
+    if (view.status === 'completed') {
+      const seconds = billableSeconds(task.body) + this.options.billExtraSeconds;
+      Object.assign(view, { seconds, usage: { video_seconds: seconds } });
+    }
+    sendJson(res, 200, view);
   }
 
   private videoUrl(task: SimTask): string {

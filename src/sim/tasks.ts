@@ -20,6 +20,9 @@ export interface TaskObject {
   completed_at?: number;
   metadata?: { url: string };
   error?: TaskError;
+  /** Completed tasks: the seconds billed, and the same as a gateway's `usage`. */
+  seconds?: number;
+  usage?: { video_seconds: number };
 }
 
 /** One accepted submission, as the simulator keeps it. */

@@ -22,6 +22,7 @@ Options:
   --seed N             make every random choice reproducible
   --quota KEY=SECONDS  seconds of video KEY may be billed; once spent its POSTs get 403
                        (insufficient_user_quota). Repeat for several keys; each is accepted
+  --bill-extra-seconds N  seconds added to what completed tasks report billing (default 0)
   --key-concurrency N  tasks one key may have queued or running; one more gets 429 with
                        Retry-After (default unbounded)
   --state-dir DIR      keep tasks, the ledger and clips in DIR: started again on the same
@@ -58,6 +59,7 @@ const FLAGS = {
   seed: { type: 'string' },
   quota: { type: 'string', multiple: true },
   'key-concurrency': { type: 'string' },
+  'bill-extra-seconds': { type: 'string' },
   'cache-dir': { type: 'string' },
   'state-dir': { type: 'string' },
   json: { type: 'boolean' },
@@ -91,6 +93,7 @@ async function start(ctx: CliContext, values: Values): Promise<Simulator> {
     seed: number('seed', values.seed, true),
     ...(values.quota ? { quota: values.quota } : {}),
     keyConcurrency: number('key-concurrency', values['key-concurrency'], true),
+    billExtraSeconds: number('bill-extra-seconds', values['bill-extra-seconds'], false),
     cacheDir: values['cache-dir'],
     stateDir:
       values['state-dir'] === undefined ? undefined : path.resolve(ctx.cwd, values['state-dir']),
