@@ -220,6 +220,7 @@ export async function render(
   const slots: Slots = {
     tasks: pLimit(concurrency),
     downloads: pLimit(Math.max(1, options.downloadConcurrency ?? Math.min(concurrency, 16))),
+    posts: pLimit(1),
   };
   const shots = await renderAll(run, assessed, slots);
   stop.release();
