@@ -4,6 +4,8 @@ export const EXIT_CODES = {
   shotsFailed: 1,
   badInput: 2,
   overBudget: 3,
+  /** The API refused the account (a wrong key, or its quota is spent): new submissions stopped. */
+  accountRefused: 4,
   /** Not the manifest, not the shots: the machine (an unwritable folder) or a bug in shotlist. */
   internal: 70,
   interrupted: 130,

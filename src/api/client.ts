@@ -11,6 +11,7 @@ import { downloadFile, type DownloadOptions, type DownloadResult } from './downl
 import { OPEN_GATE, type RequestGate } from './gate.js';
 import { cleanServerText, redact } from './redact.js';
 import {
+  accountRefusal,
   backoffDelay,
   classifyFailure,
   DEFAULT_MAX_RETRY_AFTER_MS,
@@ -213,6 +214,20 @@ export function resolveLimits(options: ApiClientOptions): ClientLimits {
 
 const MAX_JSON_BYTES = 1 << 20;
 
+/** How each kind of refused account is worded, coded and fixed. */
+const REFUSED = {
+  key: {
+    what: 'the API refused the key',
+    code: 'unauthorized',
+    fix: 'check the key in SHOTLIST_API_KEY (or API_KEY, or .env) and that it may use this API, then run the same command again',
+  },
+  quota: {
+    what: 'the API refused the account: its quota is spent',
+    code: 'quota_exhausted',
+    fix: 'add quota to the account (or use a key that has some), then run the same command again: the tasks already sent are kept, the shots not sent yet are sent then',
+  },
+} as const;
+
 /**
  * Sends one request through the pool with a hand-written handler, because only the handler
  * learns whether the request was written to the socket: the line between a POST that may be
@@ -391,18 +406,27 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     const serverMessage = words.message !== undefined ? clean(words.message) : undefined;
     const serverCode = words.code !== undefined ? clean(words.code, 100) : undefined;
     const detail = serverMessage || clean(res.body, 200) || `HTTP ${res.status}`;
-    const auth = res.status === 401 || res.status === 403;
     return new ApiError(redact(`${what}: ${res.status} ${detail}`, secrets), {
-      code: auth ? 'unauthorized' : code,
-      exitCode: auth ? EXIT_CODES.badInput : EXIT_CODES.shotsFailed,
+      code,
       status: res.status,
       ...(serverCode !== undefined ? { serverCode } : {}),
       ...(serverMessage !== undefined ? { serverMessage } : {}),
-      ...(auth
-        ? {
-            fix: 'check the key in SHOTLIST_API_KEY (or API_KEY, or .env) and that it may use this API',
-          }
-        : {}),
+    });
+  };
+
+  /** The refusal of the account in `res`, if it is one: the run stops sending new work. */
+  const refusalOf = (res: RawResponse): ApiError | undefined => {
+    const words = serverWords(parseJson(res.body));
+    const why = accountRefusal(res.status, words);
+    if (why === undefined) return undefined;
+    const seen = httpError(REFUSED[why].what, res, REFUSED[why].code);
+    return new ApiError(seen.message, {
+      code: REFUSED[why].code,
+      exitCode: EXIT_CODES.accountRefused,
+      fix: REFUSED[why].fix,
+      status: res.status,
+      ...(seen.serverCode !== undefined ? { serverCode: seen.serverCode } : {}),
+      ...(seen.serverMessage !== undefined ? { serverMessage: seen.serverMessage } : {}),
     });
   };
 
@@ -461,8 +485,9 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         return { kind: 'unknown', error };
       }
       if (res.status >= 200 && res.status < 300) return accepted(res);
+      const refused = refusalOf(res);
+      if (refused) throw refused;
       const verdict = classifyFailure({ method: 'POST', status: res.status, sent: true });
-      if (verdict === 'auth') throw httpError('the API refused the key', res, 'unauthorized');
       if (verdict === 'retry') {
         const retryAfter = retryAfterOf(res);
         if (retryAfter !== undefined) gate.pause(retryAfter);
@@ -539,8 +564,9 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         lastRetryAfter = undefined;
         continue;
       }
+      const refused = refusalOf(res);
+      if (refused) throw refused;
       const verdict = classifyFailure({ method: 'GET', status: res.status, sent: true });
-      if (verdict === 'auth') throw httpError('the API refused the key', res, 'unauthorized');
       if (verdict === 'reject') {
         throw httpError(
           `checking task ${taskId} failed`,

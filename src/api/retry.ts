@@ -25,6 +25,28 @@ export interface FailedAttempt {
   code?: string;
 }
 
+/** Why the API refused the account: the key itself, or the quota behind it. */
+export type AccountRefusal = 'key' | 'quota';
+
+// Gateways word a spent balance in many ways: OpenAI-style `insufficient_quota`, new-api's
+// `insufficient_user_quota`, a Chinese "额度不足", or a plain "quota"/"balance"/"credit".
+const QUOTA_WORDS = /quota|balance|credit|billing|额度|余额/i;
+
+/**
+ * Whether an answer refuses the account, and why: 401 and 403 are about the account, and the
+ * server's own code or message tells a spent quota from a refused key. A 429 whose code says
+ * the quota is spent (OpenAI's `insufficient_quota`) is no rate limit: waiting will not help.
+ */
+export function accountRefusal(
+  status: number,
+  server: { code?: string | undefined; message?: string | undefined },
+): AccountRefusal | undefined {
+  const quota = QUOTA_WORDS.test(`${server.code ?? ''} ${server.message ?? ''}`);
+  if (status === 401 || status === 403) return quota ? 'quota' : 'key';
+  if (status === 429 && /quota/i.test(server.code ?? '')) return 'quota';
+  return undefined;
+}
+
 /** Error codes that mean the connection never carried the request. */
 const NEVER_CONNECTED = new Set([
   'ECONNREFUSED',

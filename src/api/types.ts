@@ -21,6 +21,8 @@ export interface VideoTask {
   completed_at?: number;
   metadata?: { url?: string };
   error?: { message?: string; code?: string };
+  /** What the server says the task used (numbers by name, e.g. `{ "video_seconds": 5 }`), when it says. */
+  usage?: Record<string, number>;
 }
 
 const STATUSES = new Set<string>(['queued', 'in_progress', 'completed', 'failed']);
@@ -37,6 +39,17 @@ const MAX_URL_LENGTH = 4096;
 
 /** Why an answer is not a usable task, in words for an error message. */
 export type TaskProblem = { problem: string };
+
+/** The numeric fields of a `usage` object (at most 20, names cut to 60), or undefined. */
+function usageOf(value: unknown): Record<string, number> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const usage: Record<string, number> = {};
+  for (const [name, raw] of Object.entries(value as Record<string, unknown>).slice(0, 20)) {
+    const n = numeric(raw);
+    if (n !== undefined && /^[\w.-]{1,60}$/.test(name)) usage[name] = n;
+  }
+  return Object.keys(usage).length > 0 ? usage : undefined;
+}
 
 function numeric(value: unknown): number | undefined {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
@@ -90,6 +103,8 @@ export function readVideoTask(
     const n = numeric(v[field]);
     if (n !== undefined) task[field] = n;
   }
+  const usage = usageOf(v.usage);
+  if (usage) task.usage = usage;
   const meta = v.metadata;
   if (typeof meta === 'object' && meta !== null) {
     const url = checkResultUrl((meta as Record<string, unknown>).url);

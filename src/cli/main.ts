@@ -70,6 +70,7 @@ ${Object.entries(COMMANDS)
 
 Run \`shotlist <command> --help\` for a command's options. Every command takes --json.
 Exit codes: 0 ok, 1 some shots failed, 2 bad input, 3 over budget (nothing sent),
+4 the API refused the account (key or quota; tasks already sent were still fetched),
 70 unexpected (an unusable folder, or a bug), 130 interrupted.
 `;
 

@@ -36,6 +36,7 @@ export function journalResult(a: AssessedShot): ShotResult {
       : {}),
     ...(j?.submittedAt !== undefined ? { submittedAt: j.submittedAt } : {}),
     ...(j?.completedAt !== undefined ? { completedAt: j.completedAt } : {}),
+    ...(j?.reportedSeconds !== undefined ? { reportedSeconds: j.reportedSeconds } : {}),
     ...(j?.downloadedAt !== undefined && status === 'done' ? { downloadedAt: j.downloadedAt } : {}),
   };
 }

@@ -1,9 +1,12 @@
 /** `runManifest`: the programmatic twin of `shotlist run`. */
+import path from 'node:path';
 import { resolveApiKey } from '../api/key.js';
 import { EXIT_CODES, UsageError } from '../errors.js';
 import { formatMoney } from '../plan/money.js';
+import { JOURNAL_FILE, readJournal } from '../render/journal.js';
 import { SIMULATOR_BASE } from './base.js';
 import { executeRun, needsApi } from './execute.js';
+import { acquireRunLock, type RunLock } from './lock.js';
 import { prepareRun, refuseOverBudget } from './prepare.js';
 import type { PreparedRun, RunCallbacks, RunOptions, RunResult } from './types.js';
 
@@ -68,6 +71,29 @@ async function clearToSend(
 }
 
 /**
+ * Takes the output folder's run lock. The journal was read before: if another run wrote to it
+ * meanwhile, this run's view of which shots are done is stale, so it stops, sending nothing.
+ */
+async function lockRun(run: PreparedRun, callbacks: RunCallbacks): Promise<RunLock> {
+  const lock = await acquireRunLock(run.outDir);
+  const was = lock.tookOver;
+  if (was) {
+    callbacks.log?.(
+      `note: took over the lock of run ${was.pid} on ${was.host}, which is no longer running`,
+    );
+  }
+  const now = await readJournal(path.join(run.outDir, JOURNAL_FILE));
+  if (now.entries.length !== run.journal.entries.length) {
+    await lock.release();
+    throw new UsageError(
+      `the journal in ${run.outDir} changed while this run was being prepared (another run was writing to it); nothing was sent`,
+      'run the same command again: it starts from what the journal holds now',
+    );
+  }
+  return lock;
+}
+
+/**
  * Runs a manifest as `shotlist run` does: plan, check the budget, confirm (or `yes`), render,
  * stitch, report. Progress and notes leave through the callbacks. Bad input, an exceeded
  * budget or a refused confirmation throw a {@link ShotlistError} before anything is sent;
@@ -81,13 +107,18 @@ export async function runManifest(
   const prepared = await prepareRun(file, options, callbacks);
   await callbacks.onPrepared?.(prepared);
   if (options.dryRun) return { status: 'dry-run', exitCode: EXIT_CODES.ok, prepared };
-  const clear = await clearToSend(prepared, options, callbacks);
-  if (!clear.go) {
-    return {
-      status: 'declined',
-      exitCode: options.signal?.aborted ? EXIT_CODES.interrupted : EXIT_CODES.ok,
-      prepared,
-    };
+  const lock = await lockRun(prepared, callbacks);
+  try {
+    const clear = await clearToSend(prepared, options, callbacks);
+    if (!clear.go) {
+      return {
+        status: 'declined',
+        exitCode: options.signal?.aborted ? EXIT_CODES.interrupted : EXIT_CODES.ok,
+        prepared,
+      };
+    }
+    return await executeRun(prepared, clear.apiKey, options, callbacks);
+  } finally {
+    await lock.release();
   }
-  return executeRun(prepared, clear.apiKey, options, callbacks);
 }

@@ -4,6 +4,7 @@ import { loadManifest } from '../manifest/load.js';
 import { checkBudget } from '../plan/budget.js';
 import { plan as makePlan } from '../plan/plan.js';
 import type { BudgetVerdict, Plan } from '../plan/types.js';
+import { billedCheck, type BilledCheck } from '../report/billed.js';
 import { JOURNAL_FILE, readJournal, type ParsedJournal } from '../render/journal.js';
 import {
   assessShots,
@@ -62,6 +63,8 @@ export interface ManifestStatus {
   simulatedElsewhere: boolean;
   /** The budget verdict on the new spend, as `run` would check it. */
   budget: BudgetVerdict;
+  /** Previewed against the seconds the API reported billing, over the shots it reported on. */
+  billed: BilledCheck | undefined;
 }
 
 /** What the next run of a manifest would do with each shot, read from the journal and files. */
@@ -104,5 +107,12 @@ export async function manifestStatus(
     summary,
     simulatedElsewhere,
     budget: budgetOfNewSpend(plan, summary),
+    billed: billedCheck(
+      assessed.flatMap((a) =>
+        a.journal?.reportedSeconds !== undefined && a.sharedWith === undefined
+          ? [{ shot: a.label, previewed: a.shot.seconds, reported: a.journal.reportedSeconds }]
+          : [],
+      ),
+    ),
   };
 }

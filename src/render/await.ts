@@ -185,7 +185,18 @@ async function observe(
     };
     return { kind: 'ended', result: await failTask(ctx, taskId, error) };
   }
-  await record(ctx, { type: 'completed', key: a.key, task_id: taskId, url, seconds, at: now() });
+  const reported = seen.seconds !== undefined && seen.seconds > 0 ? seen.seconds : undefined;
+  if (reported !== undefined) result.reportedSeconds = reported;
+  await record(ctx, {
+    type: 'completed',
+    key: a.key,
+    task_id: taskId,
+    url,
+    seconds,
+    ...(reported !== undefined ? { reported_seconds: reported } : {}),
+    ...(seen.usage ? { usage: seen.usage } : {}),
+    at: now(),
+  });
   return { kind: 'completed', url };
 }
 

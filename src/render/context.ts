@@ -28,8 +28,15 @@ export interface RunContext {
   emit: (event: RenderEvent) => void;
   /** Aborted by the caller's signal or a refused key: nothing new is sent, tasks stay pending. */
   signal: AbortSignal;
-  /** Stops the whole run: the key was refused. */
+  /** Stops the whole run: the key was refused even for looking at tasks. */
   halt: (err: ApiError) => void;
+  /**
+   * Aborted with `signal`, or alone when the API refused the account for a new task: nothing
+   * new is sent, while the tasks already sent (paid for) are still awaited and fetched.
+   */
+  submissions: AbortSignal;
+  /** Stops new submissions only: the account was refused on a POST. */
+  refuseSubmissions: (err: ApiError) => void;
   /** The output folder, absolute. */
   outDir: string;
   /** The API base URL recorded in each intent. */
@@ -67,9 +74,9 @@ export function errorOf(err: unknown, fallbackCode: string): ShotError {
   };
 }
 
-/** Whether an error means the key was refused: the run must stop. */
+/** Whether an error means the account was refused (its key, or its quota): the run must stop. */
 export function isUnauthorized(err: unknown): err is ApiError {
-  return err instanceof ApiError && err.code === 'unauthorized';
+  return err instanceof ApiError && (err.code === 'unauthorized' || err.code === 'quota_exhausted');
 }
 
 /** Emits an event of this shot, stamped with its label, key and the time. */

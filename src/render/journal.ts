@@ -46,8 +46,20 @@ export type JournalEntry =
       progress?: number;
       at: number;
     }
-  /** `seconds`: what the completed task bills (the API's figure when it gives one). */
-  | { type: 'completed'; key: string; task_id: string; url: string; seconds?: number; at: number }
+  /**
+   * `seconds`: what the completed task bills (the API's figure when it gives one, else the
+   * plan's); `reported_seconds` and `usage`: what the API itself said, when it said it.
+   */
+  | {
+      type: 'completed';
+      key: string;
+      task_id: string;
+      url: string;
+      seconds?: number;
+      reported_seconds?: number;
+      usage?: Record<string, number>;
+      at: number;
+    }
   /** The task ended failed, or the API refused the request (`task_id` absent). */
   | { type: 'failed'; key: string; task_id?: string; code?: string; message: string; at: number }
   /** The POST may or may not have created a task. */
@@ -88,6 +100,9 @@ export interface JournalShot {
   url?: string;
   file?: { path: string; bytes: number; sha256: string };
   error?: { code?: string; message: string };
+  /** The seconds the API reported billing for its completed task, when it did. */
+  reportedSeconds?: number;
+  usage?: Record<string, number>;
   /** Tasks of this key, over every generation, that the API created and that ended failed. */
   failedTasks?: number;
   intentAt: number;
@@ -210,6 +225,10 @@ export function foldJournal(entries: readonly JournalEntry[]): Map<string, Journ
         s.completedAt = e.at;
         s.status = 'completed';
         if (s.phase !== 'downloaded') s.phase = 'completed';
+        if (e.reported_seconds !== undefined) s.reportedSeconds = e.reported_seconds;
+        else delete s.reportedSeconds;
+        if (e.usage !== undefined) s.usage = e.usage;
+        else delete s.usage;
         break;
       case 'failed':
         s.phase = 'failed';

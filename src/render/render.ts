@@ -98,22 +98,32 @@ async function openOutput(
 }
 
 /**
- * The run's stop signal: aborted by the caller's signal, or by {@link halt} when the key is
- * refused (which also keeps the error as the run's `fatal`).
+ * The run's stop signals: `signal` aborted by the caller's signal, or by {@link halt} when the
+ * key is refused even for polls; `submissions` also by {@link refuseSubmissions} when a POST
+ * is refused (the tasks already sent are still awaited). The first refusal is the run's `fatal`.
  */
 function stopSwitch(outer: AbortSignal | undefined) {
   const stop = new AbortController();
+  const submit = new AbortController();
   // Every waiting poll listens on it: hundreds of listeners are expected, not a leak.
   setMaxListeners(0, stop.signal);
+  setMaxListeners(0, submit.signal);
   const onOuterAbort = () => stop.abort(outer?.reason);
   if (outer?.aborted) stop.abort(outer.reason);
   outer?.addEventListener('abort', onOuterAbort, { once: true });
+  stop.signal.addEventListener('abort', () => submit.abort(stop.signal.reason), { once: true });
+  if (stop.signal.aborted) submit.abort(stop.signal.reason);
   let fatal: ApiError | undefined;
   return {
     signal: stop.signal,
+    submissions: submit.signal,
     halt: (err: ApiError) => {
       fatal ??= err;
       stop.abort(err);
+    },
+    refuseSubmissions: (err: ApiError) => {
+      fatal ??= err;
+      submit.abort(err);
     },
     fatal: () => fatal,
     release: () => outer?.removeEventListener('abort', onOuterAbort),
@@ -201,6 +211,8 @@ export async function render(
     emit: deps.onEvent ?? (() => undefined),
     signal: stop.signal,
     halt: stop.halt,
+    submissions: stop.submissions,
+    refuseSubmissions: stop.refuseSubmissions,
     outDir,
     journalBase: options.journalBase ?? client.baseUrl,
     deadlineMs: options.deadlineMs ?? DEFAULT_DEADLINE_MS,
@@ -212,6 +224,7 @@ export async function render(
   const slots: Slots = {
     tasks: pLimit(concurrency),
     downloads: pLimit(Math.max(1, options.downloadConcurrency ?? Math.min(concurrency, 16))),
+    posts: pLimit(1),
   };
   const shots = await renderAll(run, assessed, slots);
   stop.release();

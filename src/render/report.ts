@@ -1,5 +1,6 @@
 import { roundMoney } from '../plan/money.js';
 import type { Plan } from '../plan/types.js';
+import { billedCheck, billedWarning } from '../report/billed.js';
 import type { Money } from './cost.js';
 import type {
   MoneyTotal,
@@ -74,6 +75,7 @@ export function toRunReport(plan: Plan, result: RenderResult, context: ReportCon
     file: r.file?.path ?? null,
     bytes: r.file?.bytes ?? null,
     sha256: r.file?.sha256 ?? null,
+    ...(r.reportedSeconds !== undefined ? { reported_seconds: r.reportedSeconds } : {}),
     ...(r.shot.shared_with !== undefined ? { shared_with: r.shot.shared_with } : {}),
     versions: (r.versions ?? []).map((v) => ({
       sha256: v.sha256,
@@ -85,6 +87,14 @@ export function toRunReport(plan: Plan, result: RenderResult, context: ReportCon
   }));
   const count = (status: ShotReport['status']) => shots.filter((s) => s.status === status).length;
   const currency = plan.totals.currency;
+  const billed = billedCheck(
+    result.shots.flatMap((r) =>
+      r.reportedSeconds !== undefined && r.shot.shared_with === undefined
+        ? [{ shot: r.label, previewed: r.shot.seconds, reported: r.reportedSeconds }]
+        : [],
+    ),
+  );
+  const warnings = [...(context.warnings ?? []), billedWarning(billed) ?? []].flat();
   return {
     version: 1,
     name: plan.manifest.name,
@@ -111,7 +121,8 @@ export function toRunReport(plan: Plan, result: RenderResult, context: ReportCon
         currency,
       ),
       job_spend: { ...spendTotals(result.ledger, currency), tasks: result.ledger.tasks },
+      ...(billed ? { billed_check: billed } : {}),
     },
-    ...(context.warnings && context.warnings.length > 0 ? { warnings: context.warnings } : {}),
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
 }

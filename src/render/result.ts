@@ -34,6 +34,8 @@ export interface ShotResult {
   submittedAt?: number;
   completedAt?: number;
   downloadedAt?: number;
+  /** The seconds the API reported billing for its task, when it did (this run or the journal). */
+  reportedSeconds?: number;
   /** POSTs that created a task in this run (0 or 1). */
   submissions: number;
   /** What this run spent on it (0 when cached or resumed). */

@@ -13,10 +13,15 @@ import type { AssessedShot } from './state.js';
 import { storePath } from './store.js';
 import { submitShot } from './submit.js';
 
-/** The run's two limits: tasks in flight, downloads at once. */
+/** The run's limits: tasks in flight, downloads at once, and one submission at a time. */
 export interface Slots {
   tasks: LimitFunction;
   downloads: LimitFunction;
+  /**
+   * Submissions go one by one, so once the API refuses the account no other POST is already
+   * on its way: the refusal is the last request that asks for money.
+   */
+  posts: LimitFunction;
 }
 
 /** A finished task whose file is still to fetch (`url` absent: ask the API again). */
@@ -37,6 +42,7 @@ export async function renderShot(
   if (j?.taskId) result.taskId = j.taskId;
   if (j?.submittedAt) result.submittedAt = j.submittedAt;
   if (j?.completedAt) result.completedAt = j.completedAt;
+  if (j?.reportedSeconds !== undefined) result.reportedSeconds = j.reportedSeconds;
 
   if (a.state === 'cached' && j?.file) {
     result.status = 'done';
@@ -56,26 +62,28 @@ export async function renderShot(
     say(ctx, { type: 'skipped', reason: 'unknown' });
     return result;
   }
-  const task = await slots.tasks(() => submitAndAwait(ctx));
+  const task = await slots.tasks(() => submitAndAwait(ctx, slots.posts));
   if ('status' in task) return task;
   return slots.downloads(() => fetchClip(ctx, task.taskId, task.url));
 }
 
 /** Under a task slot: submit the shot (or take over its journaled task) and wait for its end. */
-async function submitAndAwait(ctx: ShotContext): Promise<ShotResult | ToFetch> {
+async function submitAndAwait(
+  ctx: ShotContext,
+  posts: LimitFunction,
+): Promise<ShotResult | ToFetch> {
   const { shot: a, result } = ctx;
   const j = a.journal;
   if (ctx.signal.aborted) {
     if (result.taskId && a.state === 'in_flight') {
       return leavePending(ctx, result.taskId, 'interrupted');
     }
-    result.status = 'skipped';
-    say(ctx, { type: 'skipped', reason: 'interrupted' });
-    return result;
+    return notSent(ctx);
   }
   const resumed = a.submits ? undefined : j?.taskId;
   if (!resumed) {
-    const submitted = await submitShot(ctx);
+    const submitted = await posts(() => (ctx.submissions.aborted ? undefined : submitShot(ctx)));
+    if (!submitted) return notSent(ctx);
     if (submitted.kind !== 'task') return submitted.result;
     const { taskId, submittedAt } = submitted;
     const awaited = await awaitTask(ctx, { taskId, t0: submittedAt, fresh: true });
@@ -87,6 +95,13 @@ async function submitAndAwait(ctx: ShotContext): Promise<ShotResult | ToFetch> {
   if (a.state === 'download') return { taskId: resumed, url: undefined };
   const awaited = await awaitTask(ctx, { taskId: resumed, t0, fresh: false });
   return awaited.kind === 'ended' ? awaited.result : { taskId: resumed, url: awaited.url };
+}
+
+/** The run stopped sending before this shot: nothing sent, it is still to do next run. */
+function notSent(ctx: ShotContext): ShotResult {
+  ctx.result.status = 'skipped';
+  say(ctx, { type: 'skipped', reason: 'interrupted' });
+  return ctx.result;
 }
 
 /**

@@ -39,18 +39,19 @@ export async function submitShot(ctx: ShotContext): Promise<Submitted> {
   delete result.taskId;
   delete result.submittedAt;
   delete result.completedAt;
+  delete result.reportedSeconds;
   say(ctx, { type: 'submitting' });
   let submitted;
   try {
     submitted = await ctx.client.submit(withWebhook(a.shot.request, ctx.pushes, a.key), {
       idempotencyKey: idem,
-      signal: ctx.signal,
+      signal: ctx.submissions,
     });
   } catch (err) {
     const error = errorOf(err, 'submit_failed');
     if (isUnauthorized(err)) {
-      // A refused key created nothing: the shot failed, the run stops.
-      ctx.halt(err);
+      // A refused account created nothing: no new submissions, the tasks already sent go on.
+      ctx.refuseSubmissions(err);
       return { kind: 'rejected', result: await refused(ctx, error) };
     }
     return { kind: 'unknown', result: await unknown(ctx, error, error.message) };

@@ -219,6 +219,14 @@ export function renderReportHtml(report: RunReport, opts: RenderHtmlOptions = {}
           `${seconds(t.spend?.billed.seconds ?? t.submitted_seconds)} · ${money(t.spent_cost, t.currency)}`,
         ],
     ...spendItems(t),
+    ...(t.billed_check
+      ? [
+          [
+            'reported by the API',
+            `${seconds(t.billed_check.reported_seconds)} for ${t.billed_check.shots} shots (previewed ${seconds(t.billed_check.previewed_seconds)})${t.billed_check.differences.length ? `, ${t.billed_check.differences.length} differ` : ''}`,
+          ],
+        ]
+      : []),
   ]
     .map(
       ([k = '', v]) =>

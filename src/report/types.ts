@@ -1,4 +1,5 @@
 import type { StitchedOutput } from '../media/outputs.js';
+import type { BilledCheck } from './billed.js';
 /** Where a shot stands at the end of a run: the one shot status of render and report alike. */
 export type ShotStatus =
   /** Its verified file is on disk. */
@@ -41,6 +42,8 @@ export interface ShotReport {
   sha256: string | null;
   /** Relative to the report's folder; set by writeReport for done shots. */
   thumbnail?: string | null;
+  /** The seconds the API reported billing for this shot's task, when it did. */
+  reported_seconds?: number;
   /** The shot with the same request whose task and clip this one shares (cost 0). */
   shared_with?: string;
   /**
@@ -105,6 +108,8 @@ export interface RunReport {
     spend?: SpendTotals;
     /** The same over every run of the job's journal (what `shotlist cost` shows). */
     job_spend?: SpendTotals & { tasks: number };
+    /** Previewed against the API's reported seconds, over the shots it reported on. */
+    billed_check?: BilledCheck;
   };
   /** Relative to the report's folder; set by writeReport when it made one. */
   contact_sheet?: string | null;

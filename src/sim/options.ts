@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { parseQuotas, type Quotas } from './quota.js';
 
 /** Submit-to-completion time of a task, in seconds, drawn uniformly from [min, max]. */
 export interface LatencyRange {
@@ -41,6 +42,18 @@ export interface SimulatorOptions {
   maxConcurrent?: number;
   /** Makes every random choice (ids, latency, failures, faults) reproducible. */
   seed?: number;
+  /**
+   * Seconds each key may be billed, by key (or `KEY=SECONDS` text): once spent, a POST is
+   * refused with 403. These keys are accepted besides `apiKey`. Default: no quota.
+   */
+  quota?: Quotas | string | readonly string[];
+  /** Tasks one key may have queued or running; one more is answered 429. Default unbounded. */
+  keyConcurrency?: number;
+  /**
+   * Seconds added to what a completed task reports billing (`seconds`, `usage`), to stand
+   * for a gateway that bills otherwise than the request says. Default 0.
+   */
+  billExtraSeconds?: number;
   /** Environment used to locate ffmpeg (`FFMPEG_PATH`, `PATH`). Default `process.env`. */
   env?: NodeJS.ProcessEnv;
   /** Where clips are cached across runs. Default `<stateDir>/clips`, else `<tmpdir>/shotlist-sim-clips`. */
@@ -169,12 +182,22 @@ export interface ResolvedOptions {
   slowSeconds: number;
   maxConcurrent: number;
   seed: number | undefined;
+  quotas: Quotas;
+  keyConcurrency: number;
+  billExtraSeconds: number;
   env: NodeJS.ProcessEnv;
   cacheDir: string | undefined;
   stateDir: string | undefined;
   clock: () => number;
   onLog: (event: SimulatorLogEvent) => void;
   webhook: { loss: number; dup: number; delayMs: LatencyRange };
+}
+
+function checkExtraSeconds(value: number): number {
+  if (!Number.isFinite(value)) {
+    throw new UsageError(`billExtraSeconds ${value} is not a number`, 'use a number such as 1');
+  }
+  return value;
 }
 
 function checkPort(what: string, port: number | undefined): number {
@@ -209,6 +232,13 @@ export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions 
       'use 1 or more',
     );
   }
+  const keyConcurrency = options.keyConcurrency ?? Infinity;
+  if (!(keyConcurrency === Infinity || (Number.isInteger(keyConcurrency) && keyConcurrency >= 1))) {
+    throw new UsageError(
+      `keyConcurrency ${keyConcurrency} is not a positive whole number`,
+      'use 1 or more',
+    );
+  }
   const slowSeconds = options.slowSeconds ?? DEFAULT_SLOW_SECONDS;
   if (!Number.isFinite(slowSeconds) || slowSeconds < 0) {
     throw new UsageError(`slowSeconds ${slowSeconds} is not a number of seconds`, 'use 0 or more');
@@ -232,6 +262,12 @@ export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions 
     slowSeconds,
     maxConcurrent,
     seed: options.seed,
+    quotas:
+      typeof options.quota === 'string' || Array.isArray(options.quota)
+        ? parseQuotas(options.quota)
+        : parseQuotas(Object.entries(options.quota ?? {}).map(([k, v]) => `${k}=${v}`)),
+    keyConcurrency,
+    billExtraSeconds: checkExtraSeconds(options.billExtraSeconds ?? 0),
     env: options.env ?? process.env,
     cacheDir: options.cacheDir,
     stateDir: options.stateDir,

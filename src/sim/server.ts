@@ -16,10 +16,11 @@ import {
   type ResolvedOptions,
   type SimulatorOptions,
 } from './options.js';
+import { Accounts, accountOf } from './quota.js';
 import { randomStreams, type Random } from './random.js';
 import { ReferenceFetcher, type ReferenceImage } from './references.js';
 import { CLIPS_FOLDER, SimState } from './state.js';
-import { TaskBoard, type SimTask } from './tasks.js';
+import { TaskBoard, billableSeconds, type SimTask } from './tasks.js';
 import { isLoopbackUrl, postWebhook } from './webhook.js';
 
 export type { Ledger, LedgerEntry } from './ledger.js';
@@ -182,6 +183,7 @@ class SimulatorServer {
   private readonly references: ReferenceFetcher;
   /** The image each task's clip starts from (undefined: none); refetched after a restart. */
   private readonly images = new Map<string, ReferenceImage | undefined>();
+  private readonly accounts: Accounts;
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -204,6 +206,7 @@ class SimulatorServer {
     this.cacheDir = this.clips.dir;
     this.references = new ReferenceFetcher(path.join(this.clips.dir, 'refs'), this.closing.signal);
     this.apiKeyDigest = options.apiKey === undefined ? undefined : digest(options.apiKey);
+    this.accounts = new Accounts(options.quotas, options.keyConcurrency);
     this.api = createServer((req, res) => this.guard(res, this.handleApi(req, res)));
     this.files = createServer((req, res) => this.guard(res, this.handleFile(req, res)));
     if (state) this.restore(state.tasks);
@@ -366,22 +369,28 @@ class SimulatorServer {
     }
   }
 
-  private authorize(req: IncomingMessage): ErrorShape | undefined {
+  /** The key of an accepted request, or why it is refused. */
+  private authorize(req: IncomingMessage): { key: string } | { error: ErrorShape } {
     const header = req.headers.authorization;
     if (header === undefined) {
       return {
-        status: 401,
-        code: 'missing_api_key',
-        message: 'no API key: send the header Authorization: Bearer YOUR_API_KEY',
+        error: {
+          status: 401,
+          code: 'missing_api_key',
+          message: 'no API key: send the header Authorization: Bearer YOUR_API_KEY',
+        },
       };
     }
     const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+    const open = this.apiKeyDigest === undefined && !this.accounts.keyed;
     const ok =
       token !== undefined &&
-      (this.apiKeyDigest === undefined || timingSafeEqual(digest(token), this.apiKeyDigest));
+      (open ||
+        this.accounts.knows(token) ||
+        (this.apiKeyDigest !== undefined && timingSafeEqual(digest(token), this.apiKeyDigest)));
     return ok
-      ? undefined
-      : { status: 401, code: 'invalid_api_key', message: 'the API key is not valid' };
+      ? { key: token }
+      : { error: { status: 401, code: 'invalid_api_key', message: 'the API key is not valid' } };
   }
 
   /**
@@ -468,16 +477,17 @@ class SimulatorServer {
       });
     }
     const deferred = fault === '500' || fault === 'reset' ? fault : undefined;
-    const refused = this.authorize(req);
-    if (refused) return this.refuse(req, res, deferred, refused);
+    const auth = this.authorize(req);
+    if ('error' in auth) return this.refuse(req, res, deferred, auth.error);
     if (method === 'GET') return this.getTask(res, decodeURIComponent(taskMatch?.[1] ?? ''));
-    return this.submit(req, res, deferred);
+    return this.submit(req, res, deferred, accountOf(auth.key));
   }
 
   private async submit(
     req: IncomingMessage,
     res: ServerResponse,
     fault: '500' | 'reset' | undefined,
+    account: string,
   ): Promise<void> {
     const type = req.headers['content-type'] ?? '';
     if (!/^application\/json\s*(;|$)/i.test(type)) {
@@ -521,6 +531,8 @@ class SimulatorServer {
       });
     }
     const request = body as VideoRequest;
+    const limited = this.admit(account, request);
+    if (limited) return this.refuse(req, res, fault, limited);
     const kept = keepBody(raw, request);
     const header = req.headers['idempotency-key'];
     const idempotencyKey = Array.isArray(header) ? (header[0] ?? null) : (header ?? null);
@@ -532,6 +544,7 @@ class SimulatorServer {
       const refs = await this.references.check(request);
       const task = this.board.submit(kept, this.now(), {
         idempotencyKey,
+        account,
         ...(fault ? { fault } : {}),
       });
       if (!refs.ok) Object.assign(task, { outcome: 'failed', error: refs.error });
@@ -561,6 +574,18 @@ class SimulatorServer {
     });
   }
 
+  /** The account's quota and cap for one more task of `request`: a refusal, or undefined. */
+  private admit(account: string, request: VideoRequest): ErrorShape | undefined {
+    const now = this.now();
+    this.board.advance(now);
+    const tasks = [...this.board.tasks.values()].map((t) => ({
+      account: t.account,
+      seconds: billableSeconds(t.body),
+      open: !TaskBoard.ended(t, now),
+    }));
+    return this.accounts.admit(account, billableSeconds(request), tasks);
+  }
+
   /** Calls `hook` back when the task ends, if it is a URL the simulator may call. */
   private watchHook(task: SimTask, hook: string): void {
     const why =
@@ -584,11 +609,12 @@ class SimulatorServer {
     const now = this.now();
     this.board.advance(now);
     this.checkHooks();
-    sendJson(
-      res,
-      200,
-      TaskBoard.view(task, now, (t) => this.videoUrl(t)),
-    );
+    const view = TaskBoard.view(task, now, (t) => this.videoUrl(t));
+    if (view.status === 'completed') {
+      const seconds = billableSeconds(task.body) + this.options.billExtraSeconds;
+      Object.assign(view, { seconds, usage: { video_seconds: seconds } });
+    }
+    sendJson(res, 200, view);
   }
 
   private videoUrl(task: SimTask): string {

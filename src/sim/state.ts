@@ -34,6 +34,7 @@ interface StoredTask {
   end_at?: number;
   idempotency_key: string | null;
   fault?: '500' | 'reset';
+  account?: string;
   body: VideoRequest;
   body_sha256: string;
   body_bytes: number;
@@ -53,6 +54,7 @@ function toStored(task: SimTask): StoredTask {
       : {}),
     idempotency_key: task.idempotencyKey,
     ...(task.fault ? { fault: task.fault } : {}),
+    ...(task.account !== undefined ? { account: task.account } : {}),
     body: task.body,
     body_sha256: task.bodySha256,
     body_bytes: task.bodyBytes,
@@ -80,6 +82,8 @@ function fromStored(value: unknown): SimTask | undefined {
       (isShortString(s.error?.message, 1000) && isShortString(s.error.code, 100))) &&
     (s.idempotency_key === null || isShortString(s.idempotency_key, 1000)) &&
     (s.fault === undefined || s.fault === '500' || s.fault === 'reset') &&
+    (s.account === undefined ||
+      (isShortString(s.account, 100) && /^acct_[0-9a-f]+$/.test(s.account))) &&
     // The same contract as a POST: a stored body makes clips (ffmpeg) just as a sent one does.
     checkRequest(s.body).every((p) => p.severity !== 'error') &&
     typeof s.body_sha256 === 'string' &&
@@ -94,6 +98,7 @@ function fromStored(value: unknown): SimTask | undefined {
     receivedAt: s.received_at!,
     idempotencyKey: s.idempotency_key ?? null,
     fault: s.fault,
+    ...(s.account !== undefined ? { account: s.account } : {}),
     latencyMs: s.latency_ms!,
     outcome: s.outcome!,
     error: s.outcome === 'failed' ? s.error : undefined,

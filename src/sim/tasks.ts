@@ -20,6 +20,9 @@ export interface TaskObject {
   completed_at?: number;
   metadata?: { url: string };
   error?: TaskError;
+  /** Completed tasks: the seconds billed, and the same as a gateway's `usage`. */
+  seconds?: number;
+  usage?: { video_seconds: number };
 }
 
 /** One accepted submission, as the simulator keeps it. */
@@ -34,6 +37,8 @@ export interface SimTask {
   idempotencyKey: string | null;
   /** Set when the task was created although the client was answered with a fault. */
   fault: '500' | 'reset' | undefined;
+  /** The account that sent it (a digest of its key, see `accountOf`); absent in older state. */
+  account?: string;
   latencyMs: number;
   outcome: 'completed' | 'failed';
   error: TaskError | undefined;
@@ -98,7 +103,7 @@ export class TaskBoard {
   submit(
     kept: KeptBody,
     now: number,
-    extra: { idempotencyKey: string | null; fault?: '500' | 'reset' },
+    extra: { idempotencyKey: string | null; fault?: '500' | 'reset'; account?: string },
   ): SimTask {
     this.advance(now);
     const { latency, failRate, random, idRandom } = this.options;
@@ -115,6 +120,7 @@ export class TaskBoard {
       receivedAt: now,
       idempotencyKey: extra.idempotencyKey,
       fault: extra.fault,
+      ...(extra.account !== undefined ? { account: extra.account } : {}),
       latencyMs,
       outcome: failed ? 'failed' : 'completed',
       error: failed ? FAILURES[Math.floor(random() * FAILURES.length)] : undefined,

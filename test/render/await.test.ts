@@ -46,6 +46,7 @@ describe('await', () => {
       task_id: 'task-1',
       url: URL,
       seconds: 5,
+      reported_seconds: 5,
       at: f.clock.t,
     });
     expect(f.ctx.result.charge).toEqual({ kind: 'billed', seconds: 5, cost: 5 });

@@ -76,6 +76,8 @@ export interface Fake {
   sleeps: number[];
   halted: Error[];
   stop: AbortController;
+  /** Aborted by a refused submission only. */
+  submitStop: AbortController;
   clock: { t: number };
 }
 
@@ -92,6 +94,7 @@ export function fakeContext(
   const sleeps: number[] = [];
   const halted: Error[] = [];
   const stop = new AbortController();
+  const submitStop = new AbortController();
   const ctx: ShotContext = {
     client,
     journal: {
@@ -115,6 +118,11 @@ export function fakeContext(
       halted.push(err);
       stop.abort(err);
     },
+    submissions: submitStop.signal,
+    refuseSubmissions: (err) => {
+      halted.push(err);
+      submitStop.abort(err);
+    },
     outDir: '/nonexistent',
     journalBase: 'https://api.example.test',
     deadlineMs: 30 * 60 * 1000,
@@ -124,5 +132,5 @@ export function fakeContext(
     result: startResult(a, 'skipped'),
     ...extra,
   };
-  return { ctx, entries, durable, events, sleeps, halted, stop, clock };
+  return { ctx, entries, durable, events, sleeps, halted, stop, submitStop, clock };
 }

@@ -7,7 +7,7 @@ import { KEY, assessed, fakeClient, fakeContext } from './fakes.js';
 const task = { id: 'task-1', status: 'queued' as const };
 
 describe('submit', () => {
-  it('journals the intent, POSTs once with its Idempotency-Key and the run signal, then journals the task', async () => {
+  it('journals the intent, POSTs once with its Idempotency-Key and the submissions signal, then journals the task', async () => {
     const submit = vi.fn(() => Promise.resolve({ kind: 'created' as const, task }));
     const f = fakeContext(fakeClient({ submit }));
     const out = await submitShot(f.ctx);
@@ -15,7 +15,7 @@ describe('submit', () => {
     expect(submit).toHaveBeenCalledTimes(1);
     expect(submit).toHaveBeenCalledWith(f.ctx.shot.shot.request, {
       idempotencyKey: idempotencyKey(KEY, 1),
-      signal: f.ctx.signal,
+      signal: f.ctx.submissions,
     });
     expect(f.entries).toEqual([
       {
@@ -93,13 +93,14 @@ describe('submit', () => {
     expect(f.events.at(-1)).toMatchObject({ type: 'failed', error: { status: 400 } });
   });
 
-  it('a refused key fails the shot and stops the run', async () => {
+  it('a refused key fails the shot and stops new submissions, not the polls', async () => {
     const refused = new ApiError('key refused', { code: 'unauthorized', status: 401 });
     const f = fakeContext(fakeClient({ submit: () => Promise.reject(refused) }));
     const out = await submitShot(f.ctx);
     expect(out.kind).toBe('rejected');
     expect(f.halted).toEqual([refused]);
-    expect(f.ctx.signal.aborted).toBe(true);
+    expect(f.ctx.submissions.aborted).toBe(true);
+    expect(f.ctx.signal.aborted).toBe(false);
     expect(f.entries.map((e) => e.type)).toEqual(['intent', 'failed']);
   });
 
@@ -121,7 +122,7 @@ describe('submit', () => {
     expect(f.entries[0]).toMatchObject({ type: 'intent', gen: 3, idem: 'shotlist-earlier-key' });
     expect(submit).toHaveBeenCalledWith(expect.anything(), {
       idempotencyKey: 'shotlist-earlier-key',
-      signal: f.ctx.signal,
+      signal: f.ctx.submissions,
     });
   });
 

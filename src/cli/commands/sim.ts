@@ -24,6 +24,11 @@ Options:
   --webhook-dup P      share of webhook calls (0-1) made twice (default 0)
   --webhook-delay MIN-MAX  milliseconds between a task's end and its webhook call, drawn
                        per call so calls arrive out of order (default 0)
+  --quota KEY=SECONDS  seconds of video KEY may be billed; once spent its POSTs get 403
+                       (insufficient_user_quota). Repeat for several keys; each is accepted
+  --bill-extra-seconds N  seconds added to what completed tasks report billing (default 0)
+  --key-concurrency N  tasks one key may have queued or running; one more gets 429 with
+                       Retry-After (default unbounded)
   --state-dir DIR      keep tasks, the ledger and clips in DIR: started again on the same
                        DIR, the simulator serves the earlier tasks (default: none, the
                        tasks end with the process)
@@ -59,6 +64,9 @@ const FLAGS = {
   'webhook-loss': { type: 'string' },
   'webhook-dup': { type: 'string' },
   'webhook-delay': { type: 'string' },
+  quota: { type: 'string', multiple: true },
+  'key-concurrency': { type: 'string' },
+  'bill-extra-seconds': { type: 'string' },
   'cache-dir': { type: 'string' },
   'state-dir': { type: 'string' },
   json: { type: 'boolean' },
@@ -95,6 +103,9 @@ async function start(ctx: CliContext, values: Values): Promise<Simulator> {
     ...(values['webhook-delay'] !== undefined
       ? { webhookDelayMs: parseLatency(values['webhook-delay']) }
       : {}),
+    ...(values.quota ? { quota: values.quota } : {}),
+    keyConcurrency: number('key-concurrency', values['key-concurrency'], true),
+    billExtraSeconds: number('bill-extra-seconds', values['bill-extra-seconds'], false),
     cacheDir: values['cache-dir'],
     stateDir:
       values['state-dir'] === undefined ? undefined : path.resolve(ctx.cwd, values['state-dir']),
@@ -124,7 +135,8 @@ export default async function sim(ctx: CliContext): Promise<number> {
     throw error;
   }
 
-  const keyed = values['api-key'] !== undefined || !!ctx.env.SHOTLIST_API_KEY;
+  const keyed =
+    values['api-key'] !== undefined || !!ctx.env.SHOTLIST_API_KEY || values.quota !== undefined;
   if (values.json) {
     ctx.stdout.write(
       `${JSON.stringify({ event: 'listening', url: simulator.url, file_url: simulator.fileUrl, ledger: `${simulator.url}/__sim/ledger`, auth: keyed ? 'key' : 'any' })}\n`,

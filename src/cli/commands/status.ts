@@ -1,5 +1,6 @@
 import { EXIT_CODES } from '../../errors.js';
 import { DEFAULT_BASE_URL } from '../../models.js';
+import { billedWarning } from '../../report/billed.js';
 import { clipVersions, versionsOf } from '../../render/store.js';
 import {
   failOnUnknown,
@@ -92,6 +93,7 @@ export default async function status(ctx: CliContext): Promise<number> {
     summary,
     budget,
     simulatedElsewhere,
+    billed,
   } = await manifestStatus(arg, {
     cwd: ctx.cwd,
     env: ctx.env,
@@ -143,6 +145,7 @@ export default async function status(ctx: CliContext): Promise<number> {
         new_seconds: summary.newSeconds,
         budget,
         unknown: { shots: risk.shots.length, seconds: risk.seconds, cost: risk.cost },
+        billed_check: billed ?? null,
       })}\n`,
     );
   } else {
@@ -170,6 +173,13 @@ export default async function status(ctx: CliContext): Promise<number> {
     );
     if (!budget.ok) ctx.stdout.write(`over budget: ${budget.reason}; run would refuse (exit 3)\n`);
     printUnknown(ctx, risk, plan.totals.currency);
+    if (billed) {
+      ctx.stdout.write(
+        `billed as the API reports it: ${billed.reported_seconds} s for ${billed.shots} shot${billed.shots === 1 ? '' : 's'} (previewed ${billed.previewed_seconds} s)\n`,
+      );
+      const warning = billedWarning(billed);
+      if (warning) ctx.stdout.write(`warning: ${warning}\n`);
+    }
     if (journal.torn)
       ctx.stdout.write(
         'note: the journal ends with a torn line (a run was killed mid-write); the next run repairs it\n',

@@ -1,0 +1,145 @@
+/**
+ * The run lock: one `run` at a time per output folder, so two terminals can never both submit
+ * the same shot. The lock is a file in the output folder naming the process that holds it
+ * (pid and host), created exclusively and never through a link; a lock left by a process of
+ * this host that is gone (a crash, a kill -9) is taken over, and the caller is told.
+ */
+import { constants } from 'node:fs';
+import { lstat, open, readFile, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { EXIT_CODES, ShotlistError } from '../errors.js';
+import { ensureDir, insideRoot, O_NOFOLLOW, UnsafePathError } from '../safe-fs.js';
+
+export const LOCK_FILE = '.shotlist.lock';
+
+/** What the lock file says about its holder. */
+export interface LockHolder {
+  pid: number;
+  host: string;
+  /** Milliseconds since the epoch. */
+  since: number;
+}
+
+/** A lock this process holds. */
+export interface RunLock {
+  file: string;
+  /** The holder of a stale lock this process took over. */
+  tookOver?: LockHolder;
+  release(): Promise<void>;
+}
+
+export interface LockDeps {
+  pid: number;
+  host: string;
+  now: () => number;
+  /** Whether a process of this host is running. */
+  alive: (pid: number) => boolean;
+}
+
+/** Whether `pid` is a running process here: signal 0 checks without sending anything. */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const DEFAULT_DEPS: LockDeps = {
+  pid: process.pid,
+  host: hostname(),
+  now: Date.now,
+  alive: processAlive,
+};
+
+/** The error of a folder another run holds: exit 2, nothing sent. */
+export class RunLockedError extends ShotlistError {
+  readonly holder: LockHolder | undefined;
+
+  constructor(outDir: string, file: string, holder: LockHolder | undefined) {
+    const who = holder
+      ? `shotlist run ${holder.pid} on ${holder.host}, since ${new Date(holder.since).toISOString()}`
+      : 'a shotlist run (its lock file is unreadable)';
+    super(`another run is using ${outDir} (${who}); nothing was sent`, {
+      code: 'run_locked',
+      exitCode: EXIT_CODES.badInput,
+      fix: `wait for that run to end (it resumes every shot it holds), or give this one another --out; if no run is going, remove ${file}`,
+    });
+    this.holder = holder;
+  }
+}
+
+function readHolder(text: string): LockHolder | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<LockHolder>;
+    const ok =
+      Number.isInteger(v.pid) &&
+      (v.pid ?? 0) > 0 &&
+      typeof v.host === 'string' &&
+      typeof v.since === 'number';
+    return ok ? (v as LockHolder) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Creates the lock file exclusively; false when it exists already. */
+async function create(file: string, holder: LockHolder): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(
+      file,
+      constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | O_NOFOLLOW,
+      0o644,
+    );
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    await handle.writeFile(`${JSON.stringify(holder)}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
+/**
+ * Takes the output folder's run lock, or throws a {@link RunLockedError} naming its holder.
+ * A lock of this host whose process is gone is stale: it is removed and taken (`tookOver`).
+ */
+export async function acquireRunLock(
+  outDir: string,
+  deps: LockDeps = DEFAULT_DEPS,
+): Promise<RunLock> {
+  await ensureDir(outDir, '.');
+  const file = insideRoot(outDir, LOCK_FILE);
+  const me: LockHolder = { pid: deps.pid, host: deps.host, since: deps.now() };
+  let tookOver: LockHolder | undefined;
+  while (!(await create(file, me))) {
+    if ((await lstat(file)).isSymbolicLink()) throw new UnsafePathError(file, 'it is a link');
+    const holder = readHolder(await readFile(file, 'utf8').catch(() => ''));
+    const stale =
+      holder !== undefined &&
+      !tookOver &&
+      holder.host === deps.host &&
+      holder.pid !== deps.pid &&
+      !deps.alive(holder.pid);
+    if (!stale) throw new RunLockedError(outDir, file, holder);
+    tookOver = holder;
+    await unlink(file).catch(() => undefined);
+  }
+  let released = false;
+  return {
+    file,
+    ...(tookOver ? { tookOver } : {}),
+    release: async () => {
+      if (released) return;
+      released = true;
+      await unlink(file).catch(() => undefined);
+    },
+  };
+}
