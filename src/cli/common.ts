@@ -109,6 +109,7 @@ export interface RunCommandFlags {
   yes?: boolean | undefined;
   'allow-outside'?: boolean | undefined;
   'max-attempts'?: string | undefined;
+  shard?: string | undefined;
 }
 
 /**
@@ -137,6 +138,8 @@ export function runCommandLine(manifest: string, flags: RunCommandFlags, base: B
   add('--max-cost', flags['max-cost']);
   // Without it a resume could resubmit a shot the first run had given up on.
   add('--max-attempts', flags['max-attempts']);
+  // Without it a resume would render every shard's shots into this shard's folder.
+  add('--shard', flags.shard);
   if (flags['allow-outside']) words.push('--allow-outside');
   if (flags.yes) words.push('--yes');
   return words.map(shellWord).join(' ');

@@ -12,6 +12,7 @@ import { DEFAULT_CONCURRENCY, render, type RenderResult } from '../render/render
 import { refuseOverBudget } from './prepare.js';
 import { gaveUpEvent, renderable, withGaveUp } from './attempts.js';
 import { wholeManifestReport } from './report.js';
+import { notStitchedNote } from './shard.js';
 import { mergeOutputs, readRunReport, stitchRendered, withStaleWarnings } from './stitch.js';
 import type { PreparedRun, RunCallbacks, RunOptions, RunResult } from './types.js';
 
@@ -149,17 +150,20 @@ export async function executeRun(
   const env = options.env ?? process.env;
 
   const stopped = result.interrupted || !!result.fatal;
-  const stitch = stopped
-    ? undefined
-    : await stitchRendered(run.fullPlan, {
-        outDir: run.outDir,
-        base: run.base.journalBase,
-        variants: run.plan.variants,
-        env,
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(callbacks.log ? { log: callbacks.log } : {}),
-        ...(callbacks.onStitchProgress ? { onProgress: callbacks.onStitchProgress } : {}),
-      });
+  // A shard holds part of each final: the finals are stitched after `shotlist merge`.
+  if (options.shard && !stopped) callbacks.log?.(notStitchedNote(options.shard));
+  const stitch =
+    stopped || options.shard
+      ? undefined
+      : await stitchRendered(run.fullPlan, {
+          outDir: run.outDir,
+          base: run.base.journalBase,
+          variants: run.plan.variants,
+          env,
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(callbacks.log ? { log: callbacks.log } : {}),
+          ...(callbacks.onStitchProgress ? { onProgress: callbacks.onStitchProgress } : {}),
+        });
 
   const earlier = (await readRunReport(run.outDir).catch(() => undefined))?.outputs ?? [];
   const report = withStaleWarnings(

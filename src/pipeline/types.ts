@@ -8,6 +8,7 @@ import type { AssessedShot, AssessmentSummary } from '../render/state.js';
 import type { RunReport } from '../report/types.js';
 import type { BaseChoice } from './base.js';
 import type { ForeignTasks } from './clips.js';
+import type { ShardSpec } from './shard.js';
 import type { StitchRenderedResult } from './stitch.js';
 
 /** What `runManifest` is asked to do: the options of `shotlist run`, as values. */
@@ -51,6 +52,11 @@ export interface RunOptions {
    * anything when the manifest, prices, flags or journal drifted since.
    */
   savedPlan?: string;
+  /**
+   * Render shard `index` of `count` only (`--shard i/n`, for a CI matrix): its own output
+   * folder by default, no stitching; `shotlist merge` joins the shards' folders.
+   */
+  shard?: ShardSpec;
 }
 
 /** How a run reports while it works; every callback is optional. */
@@ -91,6 +97,8 @@ export interface PreparedRun {
   budget: BudgetVerdict;
   /** Open tasks the journal holds for other base URLs. */
   foreign: ForeignTasks[];
+  /** A shard's run: which shard, and how many shots its plan had before sharding. */
+  shard?: { spec: ShardSpec; of: number };
 }
 
 /** How a run ended. */

@@ -28,6 +28,7 @@ import {
 } from '../common.js';
 import type { CliContext } from '../context.js';
 import { shotLabel } from '../../plan/label.js';
+import { parseShard, shardSummary } from '../../pipeline/shard.js';
 
 export const help = `Usage: shotlist run <manifest> [options]
 
@@ -62,6 +63,9 @@ Options:
   --json               NDJSON events on stdout instead of the task list
   --plan FILE          send exactly the plan saved by \`plan --save FILE\`; refuse, sending
                        nothing, if the manifest, prices, flags or journal drifted since
+  --shard I/N          render shard I of N only (a CI matrix job; shots are assigned by a
+                       hash of id, variant and take), into renders/<name>.shard-I-of-N by
+                       default, without stitching; join the shards with \`shotlist merge\`
   --model, --size, --ratio, --duration   force a setting on every shot (as in plan)
 
 The key comes from SHOTLIST_API_KEY, else API_KEY, else a .env file in the working
@@ -85,6 +89,7 @@ const FLAGS = {
   'max-download-mb': { type: 'string' },
   'sim-latency': { type: 'string' },
   plan: { type: 'string' },
+  shard: { type: 'string' },
 } as const;
 
 /** What the run cost: nothing when simulated; no invented figure when no price is set. */
@@ -220,6 +225,7 @@ function runOptionsFrom(ctx: CliContext, values: Values): RunOptions {
     yes: !!values.yes,
     allowOutside: !!values['allow-outside'],
     ...(values.plan !== undefined ? { savedPlan: values.plan } : {}),
+    ...(values.shard !== undefined ? { shard: parseShard(values.shard) } : {}),
   };
 }
 
@@ -282,6 +288,7 @@ export default async function run(ctx: CliContext): Promise<number> {
     onPrepared: (p) => {
       if (json)
         ctx.stdout.write(eventLine('plan', planEventFields(p, !noJournalNote(ctx, p.outDir))));
+      if (p.shard) say(shardSummary(p.shard.spec, p.plan.shots.length, p.shard.of));
       if (options.dryRun) return;
       say(
         `${p.plan.manifest.name}: ${plural(p.plan.shots.length, 'shot')}: ${describePreview(p.summary, p.plan.totals.currency)}${p.simulated ? ' [simulated: nothing is spent]' : ''}`,
