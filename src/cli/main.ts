@@ -36,6 +36,10 @@ const COMMANDS: Record<
     summary: 'join rendered shots into one video per variant',
     load: () => import('./commands/stitch.js'),
   },
+  merge: {
+    summary: 'join the output folders of run --shard jobs into one',
+    load: () => import('./commands/merge.js'),
+  },
   sim: { summary: 'serve the local API simulator', load: () => import('./commands/sim.js') },
   init: { summary: 'write a commented starter manifest', load: () => import('./commands/init.js') },
 };
