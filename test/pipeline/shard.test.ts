@@ -143,3 +143,15 @@ describe('groups', () => {
     expect(shardPlan(plan, undefined)).toBe(plan);
   });
 });
+
+describe('the resume hint of a shard', () => {
+  it('carries --shard, so following it renders the same shard into the same folder', async () => {
+    const { runCommandLine } = await import('../../src/cli/common.js');
+    const line = runCommandLine(
+      'film.yaml',
+      { shard: '2/3', yes: true },
+      { source: 'flag', apiBase: 'http://127.0.0.1:9', journalBase: 'http://127.0.0.1:9' },
+    );
+    expect(line).toBe('shotlist run film.yaml --base-url http://127.0.0.1:9 --shard 2/3 --yes');
+  });
+});
