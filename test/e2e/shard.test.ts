@@ -125,3 +125,21 @@ it('--shard out of range is a usage error with the fix, nothing sent', async () 
   expect(r.stderr).toContain('fix: write it as i/n');
   expect(sim.ledger().totals.submissions).toBe(before);
 });
+
+it('plan and status --shard show the shard only, status in the shard folder', async () => {
+  const film = writeFilm();
+  const plan = await run(['plan', film, '--shard', '2/3']);
+  expect(plan.exitCode, plan.stderr).toBe(0);
+  expect(plan.stdout).toContain('shard 2/3: 3 of 8 shots');
+  expect(plan.stdout).toContain('total: 3 shots, 12 billable seconds, cost 12.00 CNY');
+  for (const id of ['s01', 's02', 's03']) expect(plan.stdout).toContain(id);
+  for (const id of ['s04', 's05', 's06', 's07', 's08']) expect(plan.stdout).not.toContain(id);
+  const status = await run(['status', film, '--shard', '1/3', '--json']);
+  const doc = JSON.parse(status.stdout) as { out: string; shots: { id: string; state: string }[] };
+  expect(doc.out).toBe(path.join(tmp.dir, 'renders', 'film.shard-1-of-3'));
+  expect(doc.shots.map((s) => [s.id, s.state])).toEqual([
+    ['s04', 'new'],
+    ['s05', 'new'],
+    ['s08', 'new'],
+  ]);
+});
