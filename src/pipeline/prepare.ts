@@ -90,7 +90,7 @@ export async function prepareRun(
   const whole = partial ? makePlan(loaded, { overrides }) : planned;
   // A shard's run, report and finals describe the shard only (see shard.ts).
   const plan = shardPlan(planned, options.shard, whole);
-  const fullPlan = shardPlan(whole, options.shard, whole);
+  const fullPlan = partial ? shardPlan(whole, options.shard, whole) : plan;
   const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest, options.shard));
   const base = chooseBase({ simulate: options.simulate, baseUrl: options.baseUrl, env });
 
