@@ -16,7 +16,17 @@ import { UsageError } from '../errors.js';
 import { shotLabel } from '../plan/label.js';
 import { JOURNAL_FILE, readJournal, type JournalEntry, type ShotRef } from '../render/journal.js';
 import { fileMatches, hashFile, isSha256, storePath } from '../render/store.js';
-import { ensureDir, insideRoot, refuseLink, tempName, writeFileAtomic } from '../safe-fs.js';
+import {
+  ensureDir,
+  insideRoot,
+  refuseLink,
+  regularFile,
+  tempName,
+  writeFileAtomic,
+} from '../safe-fs.js';
+
+/** What every run writes (report/write.ts), even one with nothing to render. */
+const REPORT_FILE = 'report.json';
 
 /** One journal taking part in a merge: the output folder's own, or a shard's. */
 interface Source {
@@ -69,9 +79,10 @@ async function readShard(dir: string): Promise<Source> {
     throw new UsageError(`no shard folder at ${dir}`, 'give the --out folders of the shard runs');
   }
   const source = await readSource(dir);
-  if (source.entries.length === 0) {
+  // A shard with no shots (more shards than shots) wrote its report and no journal.
+  if (source.entries.length === 0 && !(await regularFile(dir, REPORT_FILE))) {
     throw new UsageError(
-      `${dir} holds no journal (${JOURNAL_FILE}): it is not the output folder of a run`,
+      `${dir} holds no journal (${JOURNAL_FILE}) and no ${REPORT_FILE}: it is not the output folder of a run`,
       'give the folders that `shotlist run --shard i/n` wrote (each job uploads its folder)',
     );
   }

@@ -188,3 +188,12 @@ describe('mergeEntries', () => {
     expect(merged.map((x) => x.key)).toEqual(['a', 'a', 'b']);
   });
 });
+
+it('takes the folder of a shard that had no shots (a report, no journal)', async () => {
+  const a = shard('a', [{ id: 's01', key: 'k1', at: 100, clip: 'one' }]);
+  const empty = path.join(tmp.dir, 'empty-shard');
+  mkdirSync(empty);
+  writeFileSync(path.join(empty, 'report.json'), '{}');
+  const r = await mergeShards(path.join(tmp.dir, 'out'), [a, empty]);
+  expect(r).toMatchObject({ shards: 2, entries: 4, clips: { copied: 1 } });
+});
