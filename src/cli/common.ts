@@ -112,6 +112,7 @@ export interface RunCommandFlags {
   listen?: string | undefined;
   'public-url'?: string | undefined;
   'safety-poll'?: string | undefined;
+  shard?: string | undefined;
 }
 
 /**
@@ -144,6 +145,8 @@ export function runCommandLine(manifest: string, flags: RunCommandFlags, base: B
   add('--listen', flags.listen);
   add('--public-url', flags['public-url']);
   add('--safety-poll', flags['safety-poll']);
+  // Without it a resume would render every shard's shots into this shard's folder.
+  add('--shard', flags.shard);
   if (flags['allow-outside']) words.push('--allow-outside');
   if (flags.yes) words.push('--yes');
   return words.map(shellWord).join(' ');

@@ -48,6 +48,10 @@ const COMMANDS: Record<
     summary: 'record which take of a shot the finals use',
     load: () => import('./commands/pick.js'),
   },
+  merge: {
+    summary: 'join the output folders of run --shard jobs into one',
+    load: () => import('./commands/merge.js'),
+  },
   sim: { summary: 'serve the local API simulator', load: () => import('./commands/sim.js') },
   init: { summary: 'write a commented starter manifest', load: () => import('./commands/init.js') },
 };

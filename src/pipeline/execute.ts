@@ -20,6 +20,7 @@ import {
   withPickMarks,
   withStaleWarnings,
 } from './stitch.js';
+import { notStitchedNote } from './shard.js';
 import type { PreparedRun, RunCallbacks, RunOptions, RunResult } from './types.js';
 
 /** Whether the run needs the API at all: cached shots and unknown ones left alone do not. */
@@ -165,17 +166,20 @@ export async function executeRun(
   const env = options.env ?? process.env;
 
   const stopped = result.interrupted || !!result.fatal;
-  const stitch = stopped
-    ? undefined
-    : await stitchRendered(run.fullPlan, {
-        outDir: run.outDir,
-        base: run.base.journalBase,
-        variants: run.plan.variants,
-        env,
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(callbacks.log ? { log: callbacks.log } : {}),
-        ...(callbacks.onStitchProgress ? { onProgress: callbacks.onStitchProgress } : {}),
-      });
+  // A shard holds part of each final: the finals are stitched after `shotlist merge`.
+  if (options.shard && !stopped) callbacks.log?.(notStitchedNote(options.shard));
+  const stitch =
+    stopped || options.shard
+      ? undefined
+      : await stitchRendered(run.fullPlan, {
+          outDir: run.outDir,
+          base: run.base.journalBase,
+          variants: run.plan.variants,
+          env,
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(callbacks.log ? { log: callbacks.log } : {}),
+          ...(callbacks.onStitchProgress ? { onProgress: callbacks.onStitchProgress } : {}),
+        });
 
   const earlier = (await readRunReport(run.outDir).catch(() => undefined))?.outputs ?? [];
   const report = withPickMarks(

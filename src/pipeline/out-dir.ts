@@ -3,8 +3,13 @@ import path from 'node:path';
 /**
  * Where a manifest's renders go unless told: `renders/<name>` next to the manifest, so the
  * journal is found whichever folder a command is started from (`cd / && shotlist status
- * /proj/q3.yaml` sees the renders of `cd /proj && shotlist run q3.yaml`).
+ * /proj/q3.yaml` sees the renders of `cd /proj && shotlist run q3.yaml`). Shard i of n goes
+ * beside it, to `renders/<name>.shard-<i>-of-<n>`: never inside the folder `merge` fills.
  */
-export function defaultOutDir(manifest: { file: string; name: string }): string {
-  return path.join(path.dirname(path.resolve(manifest.file)), 'renders', manifest.name);
+export function defaultOutDir(
+  manifest: { file: string; name: string },
+  shard?: { index: number; count: number },
+): string {
+  const name = shard ? `${manifest.name}.shard-${shard.index}-of-${shard.count}` : manifest.name;
+  return path.join(path.dirname(path.resolve(manifest.file)), 'renders', name);
 }

@@ -14,6 +14,7 @@ import { foreignTasks } from './clips.js';
 import { defaultOutDir } from './out-dir.js';
 import { planOptionsOf } from './plan-options.js';
 import { checkSavedPlan } from './saved-plan.js';
+import { shardPlan } from './shard.js';
 import { budgetOfNewSpend } from './status.js';
 import type { PreparedRun, RunCallbacks, RunOptions } from './types.js';
 
@@ -82,12 +83,15 @@ export async function prepareRun(
   const manifestFile = path.resolve(cwd, file);
   const loaded = await loadManifest(manifestFile, { allowOutside: options.allowOutside === true });
   const overrides = options.overrides ?? {};
-  const plan = makePlan(loaded, planOptionsOf({ ...options, overrides }));
-  for (const w of plan.warnings) callbacks.warn?.(formatDiagnostic(w));
-  checkForce(plan, options.force);
+  const planned = makePlan(loaded, planOptionsOf({ ...options, overrides }));
+  for (const w of planned.warnings) callbacks.warn?.(formatDiagnostic(w));
+  checkForce(planned, options.force);
   const partial = options.variant !== undefined || options.only !== undefined;
-  const fullPlan = partial ? makePlan(loaded, { overrides }) : plan;
-  const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest));
+  const whole = partial ? makePlan(loaded, { overrides }) : planned;
+  // A shard's run, report and finals describe the shard only (see shard.ts).
+  const plan = shardPlan(planned, options.shard, whole);
+  const fullPlan = partial ? shardPlan(whole, options.shard, whole) : plan;
+  const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest, options.shard));
   const base = chooseBase({ simulate: options.simulate, baseUrl: options.baseUrl, env });
 
   const journal = await readJournal(path.join(outDir, JOURNAL_FILE));
@@ -142,6 +146,7 @@ export async function prepareRun(
     summary,
     budget,
     foreign: foreignTasks(journal.shots, base.journalBase),
+    ...(options.shard ? { shard: { spec: options.shard, of: planned.shots.length } } : {}),
   };
   if (options.savedPlan !== undefined) {
     await checkSavedPlan(path.resolve(cwd, options.savedPlan), prepared, prepared.pricing);

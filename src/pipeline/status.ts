@@ -15,6 +15,7 @@ import {
 import { SIMULATOR_BASE, chooseBase } from './base.js';
 import { defaultOutDir } from './out-dir.js';
 import { planOptionsOf } from './plan-options.js';
+import { shardPlan } from './shard.js';
 import type { RunOptions } from './types.js';
 
 export type StatusOptions = Pick<
@@ -29,6 +30,7 @@ export type StatusOptions = Pick<
   | 'baseUrl'
   | 'simulate'
   | 'allowOutside'
+  | 'shard'
 >;
 
 /** The budget verdict on what a run would newly spend (cached and resumed shots cost nothing). */
@@ -76,8 +78,8 @@ export async function manifestStatus(
   const loaded = await loadManifest(path.resolve(cwd, file), {
     allowOutside: options.allowOutside === true,
   });
-  const plan = makePlan(loaded, planOptionsOf(options));
-  const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest));
+  const plan = shardPlan(makePlan(loaded, planOptionsOf(options)), options.shard);
+  const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest, options.shard));
   const base = chooseBase({
     simulate: options.simulate,
     baseUrl: options.baseUrl,

@@ -8,6 +8,7 @@ import type { AssessedShot, AssessmentSummary } from '../render/state.js';
 import type { RunReport } from '../report/types.js';
 import type { BaseChoice } from './base.js';
 import type { ForeignTasks } from './clips.js';
+import type { ShardSpec } from './shard.js';
 import type { StitchRenderedResult } from './stitch.js';
 
 /** What `runManifest` is asked to do: the options of `shotlist run`, as values. */
@@ -62,6 +63,11 @@ export interface RunOptions {
   publicUrl?: string;
   /** With `listen`: seconds between safety looks at a task whose push has not come (default 60). */
   safetyPollSeconds?: number;
+  /**
+   * Render shard `index` of `count` only (`--shard i/n`, for a CI matrix): its own output
+   * folder by default, no stitching; `shotlist merge` joins the shards' folders.
+   */
+  shard?: ShardSpec;
 }
 
 /** How a run reports while it works; every callback is optional. */
@@ -102,6 +108,8 @@ export interface PreparedRun {
   budget: BudgetVerdict;
   /** Open tasks the journal holds for other base URLs. */
   foreign: ForeignTasks[];
+  /** A shard's run: which shard, and how many shots its plan had before sharding. */
+  shard?: { spec: ShardSpec; of: number };
 }
 
 /** How a run ended. */

@@ -9,6 +9,7 @@ import { parseCommandArgs } from '../args.js';
 import { PLAN_FLAGS, planOptionsFrom } from '../common.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../../errors.js';
+import { parseShard, shardPlan, shardSummary } from '../../pipeline/shard.js';
 
 export const help = `Usage: shotlist plan <manifest> [options]
 
@@ -30,6 +31,7 @@ Options:
   --out DIR          with --save: the run's output folder (default renders/<name>)
   --base-url URL     with --save: the API the run will send to
   --simulate         with --save: a plan for \`run --simulate --plan FILE\`
+  --shard I/N        only the shots \`run --shard I/N\` renders (a CI matrix job)
 
 Exit 0 when the plan is within budget, 2 on bad input, 3 when over budget.
 `;
@@ -77,6 +79,7 @@ const FLAGS = {
   out: { type: 'string' },
   'base-url': { type: 'string' },
   simulate: { type: 'boolean' },
+  shard: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseCommandArgs<typeof FLAGS>>['values'];
@@ -117,11 +120,17 @@ export default async function planCommand(ctx: CliContext): Promise<number> {
     cwd: ctx.cwd,
     allowOutside: values['allow-outside'] === true,
   });
-  const result = plan(loaded, planOptionsFrom(values));
+  const shard = values.shard !== undefined ? parseShard(values.shard) : undefined;
+  if (shard && values.save !== undefined)
+    throw new UsageError('--save does not take --shard', 'save the plan of the whole manifest');
+  const whole = plan(loaded, planOptionsFrom(values));
+  const result = shardPlan(whole, shard);
   if (values.json) {
     ctx.stdout.write(`${JSON.stringify(planJson(result))}\n`);
   } else {
     for (const w of result.warnings) ctx.stderr.write(`${formatDiagnostic(w)}\n`);
+    if (shard)
+      ctx.stdout.write(`${shardSummary(shard, result.shots.length, whole.shots.length)}\n`);
     ctx.stdout.write(formatPlan(result));
   }
   const { picksOfPlan, staleMessage } = await import('../../pipeline/picks.js');

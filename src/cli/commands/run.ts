@@ -31,6 +31,7 @@ import { shotLabel } from '../../plan/label.js';
 import { isLoopbackHost } from '../../api/url.js';
 import { parseListen } from '../../render/receiver.js';
 import { isHookUrl } from '../../api/contract.js';
+import { parseShard, shardSummary } from '../../pipeline/shard.js';
 
 export const help = `Usage: shotlist run <manifest> [options]
 
@@ -71,6 +72,9 @@ Options:
                        tunnel); default http://HOST:PORT/hook
   --safety-poll S      with --listen: seconds between looks at a task whose push has not
                        come, once the run's tasks would usually be done (default 60)
+  --shard I/N          render shard I of N only (a CI matrix job; shots are assigned by a
+                       hash of id, variant and take), into renders/<name>.shard-I-of-N by
+                       default, without stitching; join the shards with \`shotlist merge\`
   --model, --size, --ratio, --duration   force a setting on every shot (as in plan)
   --no-preflight       do not check the references (HTTP status, type, video lengths)
                        before sending; see \`shotlist check\`
@@ -100,6 +104,7 @@ const FLAGS = {
   listen: { type: 'string' },
   'public-url': { type: 'string' },
   'safety-poll': { type: 'string' },
+  shard: { type: 'string' },
 } as const;
 
 /** What the run cost: nothing when simulated; no invented figure when no price is set. */
@@ -236,6 +241,7 @@ function runOptionsFrom(ctx: CliContext, values: Values): RunOptions {
     allowOutside: !!values['allow-outside'],
     ...(values.plan !== undefined ? { savedPlan: values.plan } : {}),
     ...(values['no-preflight'] ? { preflight: false } : {}),
+    ...(values.shard !== undefined ? { shard: parseShard(values.shard) } : {}),
     ...pushOptionsFrom(ctx, values),
   };
 }
@@ -330,6 +336,7 @@ export default async function run(ctx: CliContext): Promise<number> {
     onPrepared: (p) => {
       if (json)
         ctx.stdout.write(eventLine('plan', planEventFields(p, !noJournalNote(ctx, p.outDir))));
+      if (p.shard) say(shardSummary(p.shard.spec, p.plan.shots.length, p.shard.of));
       if (options.dryRun) return;
       say(
         `${p.plan.manifest.name}: ${plural(p.plan.shots.length, 'shot')}: ${describePreview(p.summary, p.plan.totals.currency)}${p.simulated ? ' [simulated: nothing is spent]' : ''}`,

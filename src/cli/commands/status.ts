@@ -13,6 +13,7 @@ import { formatMoney } from '../../ui/format.js';
 import { parseCommandArgs } from '../args.js';
 import { PLAN_FLAGS, manifestArg, noJournalNote, planOptionsFrom } from '../common.js';
 import type { CliContext } from '../context.js';
+import { parseShard } from '../../pipeline/shard.js';
 
 export const help = `Usage: shotlist status <manifest> [options]
 
@@ -29,6 +30,7 @@ Options:
   --model, --size, --ratio, --duration   force a setting on every shot (as in run): the
                      status of the run with those flags
   --max-cost N       check the new spend against N, as run would
+  --shard I/N        the shots of \`run --shard I/N\`, in its folder (renders/<name>.shard-I-of-N)
   --json             one JSON document
   --fail-on unknown  exit 1 while any shot is unknown (a submission that may have been billed)
 
@@ -43,6 +45,7 @@ const FLAGS = {
   'base-url': { type: 'string' },
   simulate: { type: 'boolean' },
   'fail-on': { type: 'string' },
+  shard: { type: 'string' },
 } as const;
 
 const when = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -105,6 +108,7 @@ export default async function status(ctx: CliContext): Promise<number> {
     ...(values['base-url'] !== undefined ? { baseUrl: values['base-url'] } : {}),
     simulate: !!values.simulate,
     allowOutside: !!values['allow-outside'],
+    ...(values.shard !== undefined ? { shard: parseShard(values.shard) } : {}),
   });
   const versions = clipVersions(journal.entries, new Set(assessed.map((a) => a.key)));
   const noJournal = noJournalNote(ctx, outDir);

@@ -1,0 +1,119 @@
+/**
+ * Shards for a CI matrix: `run --shard i/n` renders the shots whose stable identity hashes to
+ * shard i of n. The identity is the shot id, variant and take (`takeKey`), never the request
+ * body: editing a prompt or adding a shot moves no other shot to another shard, so a matrix
+ * job re-run after an edit finds its own journal and renders only what changed. Changing n
+ * reshuffles everything: keep n fixed for a campaign.
+ */
+import { createHash } from 'node:crypto';
+import { UsageError } from '../errors.js';
+import { takeKey } from '../media/outputs.js';
+import { checkBudget } from '../plan/budget.js';
+import { shotLabel } from '../plan/label.js';
+import { sumMoney } from '../plan/money.js';
+import type { Plan, PlannedShot } from '../plan/types.js';
+
+/** Shard `index` (1-based) of `count`. */
+export interface ShardSpec {
+  index: number;
+  count: number;
+}
+
+/** The identity a shot is hashed by: which group of shots must stay together. */
+export type GroupOf = (shot: PlannedShot) => string;
+
+/** Parses `i/n` (1 ≤ i ≤ n); anything else is a usage error naming the fix. */
+export function parseShard(text: string): ShardSpec {
+  const m = /^\s*(\d{1,6})\s*\/\s*(\d{1,6})\s*$/.exec(text);
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index < 1 || index > count) {
+    throw new UsageError(
+      `--shard ${JSON.stringify(text)} is not a shard i/n with 1 ≤ i ≤ n`,
+      'write it as i/n, e.g. --shard 1/3, --shard 2/3 and --shard 3/3 for three matrix jobs',
+    );
+  }
+  return { index, count };
+}
+
+/** `shard 2/3`, as output says it. */
+export function shardName(spec: ShardSpec): string {
+  return `shard ${spec.index}/${spec.count}`;
+}
+
+/** The shard (1-based) of `count` that an identity belongs to: the same on every machine. */
+export function shardOfIdentity(identity: string, count: number): number {
+  const hash = createHash('sha256').update(identity).digest();
+  return (hash.readUInt32BE(0) % count) + 1;
+}
+
+/** Every shot is its own group: the default when no shots depend on each other. */
+export const ownGroup: GroupOf = (shot) => takeKey(shot);
+
+/**
+ * Groups that must be rendered by one shard. A shot whose body is the same as an earlier
+ * shot's (`shared_with`) is not sent: it waits for that shot's clip, so it goes where that
+ * shot goes, and the body is submitted once over all shards. This is also the hook for
+ * dependency chains (a shot starting from another's last frame): map every shot of a chain to
+ * its first shot's identity and the chain stays in one shard.
+ */
+export function sharedGroups(whole: Pick<Plan, 'shots'>): GroupOf {
+  const byLabel = new Map(
+    whole.shots.filter((s) => s.shared_with === undefined).map((s) => [shotLabel(s), s]),
+  );
+  return (shot) => {
+    const source = shot.shared_with !== undefined ? byLabel.get(shot.shared_with) : undefined;
+    return ownGroup(source ?? shot);
+  };
+}
+
+/** Whether a shot belongs to a shard. */
+export function inShard(shot: PlannedShot, spec: ShardSpec, groupOf: GroupOf = ownGroup): boolean {
+  return shardOfIdentity(groupOf(shot), spec.count) === spec.index;
+}
+
+/**
+ * The part of `plan` that shard `spec` renders, with its totals and per-run budget verdict
+ * counted over those shots only. `whole` (default `plan`) is the unfiltered plan the groups
+ * are taken from, so `--only` cannot split a group. Without a shard, `plan` as it is.
+ */
+export function shardPlan(
+  plan: Plan,
+  spec: ShardSpec | undefined,
+  whole: Pick<Plan, 'shots'> = plan,
+): Plan {
+  if (!spec) return plan;
+  const groupOf = sharedGroups(whole);
+  const shots = plan.shots.filter((s) => inShard(s, spec, groupOf));
+  const rendered = shots.filter((s) => s.shared_with === undefined);
+  const seconds = rendered.reduce((n, s) => n + s.seconds, 0);
+  const unpriced = rendered.reduce((n, s) => n + (s.cost === null ? s.seconds : 0), 0);
+  const currency = plan.totals.currency;
+  const cost = sumMoney(
+    rendered.map((s) => s.cost),
+    currency,
+  );
+  const verdict = checkBudget(
+    {
+      ...(plan.budget.max_cost !== null ? { max_cost: plan.budget.max_cost } : {}),
+      ...(plan.budget.max_seconds !== null ? { max_seconds: plan.budget.max_seconds } : {}),
+    },
+    { seconds, cost, unpriced_seconds: unpriced, currency },
+  );
+  return {
+    ...plan,
+    shots,
+    totals: { shots: shots.length, seconds, cost, currency, unpriced_seconds: unpriced },
+    budget: { ...plan.budget, ...verdict },
+  };
+}
+
+/** `shard 1/3: 4 of 12 shots`: what a shard's plan covers. */
+export function shardSummary(spec: ShardSpec, shots: number, of: number): string {
+  return `${shardName(spec)}: ${shots} of ${of} shots`;
+}
+
+/** Said at the end of a shard's run instead of stitching. */
+export function notStitchedNote(spec: ShardSpec): string {
+  return `${shardName(spec)}: not stitched (a shard holds part of each final); after every shard: shotlist merge <out> <shard folders...>, then shotlist stitch <manifest> --out <out>`;
+}
