@@ -1,6 +1,7 @@
 /** The first half of a run: everything decided before anything is sent. */
 import path from 'node:path';
 import { BudgetError, UsageError, formatDiagnostic } from '../errors.js';
+import { localAssets } from '../assets/local.js';
 import { loadManifest } from '../manifest/load.js';
 import { takeKey } from '../media/outputs.js';
 import { checkTotalBudget } from '../plan/budget.js';
@@ -80,13 +81,17 @@ export async function prepareRun(
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   const manifestFile = path.resolve(cwd, file);
-  const loaded = await loadManifest(manifestFile, { allowOutside: options.allowOutside === true });
+  const loaded = await loadManifest(manifestFile, {
+    allowOutside: options.allowOutside === true,
+    missingUploads: options.simulate ? 'ignore' : 'error',
+  });
   const overrides = options.overrides ?? {};
-  const plan = makePlan(loaded, planOptionsOf({ ...options, overrides }));
+  const assets = await localAssets(loaded, { simulate: options.simulate });
+  const plan = makePlan(loaded, { ...planOptionsOf({ ...options, overrides }), assets });
   for (const w of plan.warnings) callbacks.warn?.(formatDiagnostic(w));
   checkForce(plan, options.force);
   const partial = options.variant !== undefined || options.only !== undefined;
-  const fullPlan = partial ? makePlan(loaded, { overrides }) : plan;
+  const fullPlan = partial ? makePlan(loaded, { overrides, assets }) : plan;
   const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest));
   const base = chooseBase({ simulate: options.simulate, baseUrl: options.baseUrl, env });
 
@@ -142,6 +147,7 @@ export async function prepareRun(
     summary,
     budget,
     foreign: foreignTasks(journal.shots, base.journalBase),
+    uploads: { assets, config: loaded.manifest.uploads },
   };
   if (options.savedPlan !== undefined) {
     await checkSavedPlan(path.resolve(cwd, options.savedPlan), prepared, prepared.pricing);

@@ -1,3 +1,4 @@
+import type { LocalAsset } from '../assets/local.js';
 import type { ShotOverrides } from '../manifest/resolve.js';
 import type { ShotlistManifest } from '../manifest/types.gen.js';
 import type { BudgetVerdict, Plan } from '../plan/types.js';
@@ -91,6 +92,8 @@ export interface PreparedRun {
   budget: BudgetVerdict;
   /** Open tasks the journal holds for other base URLs. */
   foreign: ForeignTasks[];
+  /** The local asset files of the manifest and where they are uploaded, before the first submission. */
+  uploads?: { assets: LocalAsset[]; config: ShotlistManifest['uploads'] };
 }
 
 /** How a run ended. */

@@ -29,7 +29,8 @@ Options:
                      which sends exactly it or refuses if anything drifted
   --out DIR          with --save: the run's output folder (default renders/<name>)
   --base-url URL     with --save: the API the run will send to
-  --simulate         with --save: a plan for \`run --simulate --plan FILE\`
+  --simulate         local files get the simulator's URLs; with --save: a plan for
+                     \`run --simulate --plan FILE\`
 
 Exit 0 when the plan is within budget, 2 on bad input, 3 when over budget.
 `;
@@ -52,6 +53,7 @@ export function planJson(p: Plan) {
       ...(s.shared_with !== undefined ? { shared_with: s.shared_with } : {}),
       request: s.request,
     })),
+    ...(p.assets ? { assets: p.assets } : {}),
     totals: {
       shots: p.totals.shots,
       seconds: p.totals.seconds,
@@ -117,7 +119,9 @@ export default async function planCommand(ctx: CliContext): Promise<number> {
     cwd: ctx.cwd,
     allowOutside: values['allow-outside'] === true,
   });
-  const result = plan(loaded, planOptionsFrom(values));
+  const { localAssets } = await import('../../assets/local.js');
+  const assets = await localAssets(loaded, { simulate: values.simulate === true });
+  const result = plan(loaded, { ...planOptionsFrom(values), assets });
   if (values.json) {
     ctx.stdout.write(`${JSON.stringify(planJson(result))}\n`);
   } else {
