@@ -4,12 +4,15 @@ import path from 'node:path';
 import type { ApiClient } from '../api/client.js';
 import type { VideoRequest } from '../api/contract.js';
 import { httpAssetTarget } from '../assets/http-target.js';
-import { SIMULATED_ORIGIN, type LocalAsset } from '../assets/local.js';
+import { SIMULATED_ORIGIN, localAssets, type LocalAsset } from '../assets/local.js';
 import { openUploadTarget } from '../assets/open.js';
 import type { UploadTarget } from '../assets/target.js';
 import { uploadAssets, uploadSummaryLine, type UploadSummary } from '../assets/upload.js';
+import { loadManifest } from '../manifest/load.js';
 import type { ShotlistManifest } from '../manifest/types.gen.js';
 import { JOURNAL_FILE, openJournal, readJournal } from '../render/journal.js';
+import { defaultOutDir } from './out-dir.js';
+import type { RunOptions } from './types.js';
 
 /** Uploads the assets to the manifest's target, recording each in the output folder's journal. */
 export async function uploadToTarget(
@@ -86,4 +89,37 @@ export async function uploadRunAssets(
     log: options.log,
   });
   return run.simulated ? simulatorAssetClient(client) : client;
+}
+
+/** What `shotlist upload` did. */
+export interface UploadResult extends UploadSummary {
+  assets: LocalAsset[];
+}
+
+/**
+ * `shotlist upload` as a function: validates the manifest and uploads its local asset files
+ * to the storage `uploads` names, journaled in the output folder like a run's. Renders nothing.
+ */
+export async function uploadManifest(
+  file: string,
+  options: Pick<RunOptions, 'cwd' | 'env' | 'out' | 'allowOutside'> = {},
+  log?: (line: string) => void,
+): Promise<UploadResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const loaded = await loadManifest(path.resolve(cwd, file), {
+    allowOutside: options.allowOutside === true,
+    missingUploads: 'error',
+  });
+  const assets = await localAssets(loaded);
+  const outDir = path.resolve(
+    cwd,
+    options.out ?? defaultOutDir({ file: path.resolve(cwd, file), name: loaded.manifest.name }),
+  );
+  if (assets.length === 0) {
+    log?.(uploadSummaryLine({ uploaded: 0, existing: 0 }));
+    return { assets, uploaded: 0, existing: 0 };
+  }
+  const target = await openUploadTarget(loaded.manifest.uploads, options.env ?? process.env);
+  const summary = await uploadToTarget(assets, target, outDir, { useJournal: true, log });
+  return { assets, ...summary };
 }

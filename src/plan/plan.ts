@@ -75,9 +75,11 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
   const shots: PlannedShot[] = [];
   for (const v of variantIndexes) {
     manifest.shots.forEach((_, s) => {
-      const resolved = withAssetUrls(resolveShot(manifest, s, v, overrides), (ref) =>
-        // No URL yet (no uploads section): the reference stays as written.
-        urls.get(ref) || undefined,
+      const resolved = withAssetUrls(
+        resolveShot(manifest, s, v, overrides),
+        (ref) =>
+          // No URL yet (no uploads section): the reference stays as written.
+          urls.get(ref) || undefined,
       );
       if (only && !only.has(resolved.id)) return;
       const { body } = buildRequest(resolved);

@@ -11,6 +11,9 @@ import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { shotlist, tempDir } from '../helpers/cli.js';
 import { KEY, childEnv, filesUnder, runArgs } from './run-helpers.js';
 
+// The SDK's Node-version notice, here as in the CLI.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
 const SECRET = 'storage-secret-e2e-9d2f1b7c';
 const BUCKET = 'media';
 
@@ -62,7 +65,18 @@ async function startStorage(dir: string): Promise<string> {
 }
 
 function image(file: string, color: string): void {
-  execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `color=c=${color}:s=64x36`, '-frames:v', '1', file]);
+  execFileSync('ffmpeg', [
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `color=c=${color}:s=64x36`,
+    '-frames:v',
+    '1',
+    file,
+  ]);
 }
 
 function sha(file: string): string {
@@ -134,7 +148,18 @@ describe('local assets uploaded to S3-compatible storage (built bin)', () => {
     image(path.join(refs, 'a.png'), 'red');
     image(path.join(refs, 'b.png'), 'green');
     image(path.join(refs, 'c.png'), 'blue');
-    execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=s=64x36:d=2', '-pix_fmt', 'yuv420p', path.join(refs, 'move.mp4')]);
+    execFileSync('ffmpeg', [
+      '-loglevel',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=s=64x36:d=2',
+      '-pix_fmt',
+      'yuv420p',
+      path.join(refs, 'move.mp4'),
+    ]);
     const manifest = writeFilm(tmp.dir, endpoint);
     const out = path.join(tmp.dir, 'out');
     const env = {
@@ -156,6 +181,7 @@ describe('local assets uploaded to S3-compatible storage (built bin)', () => {
     outputs.push(first.stdout, first.stderr);
     expect(first.exitCode, first.stderr).toBe(0);
     expect(first.stdout + first.stderr).toContain('uploaded 4, already there 0');
+    expect(first.stderr).not.toContain('NodeVersionSupportWarning');
     const objects = await bucketObjects(endpoint);
     expect([...objects.keys()].sort()).toEqual(
       [
@@ -190,14 +216,20 @@ describe('local assets uploaded to S3-compatible storage (built bin)', () => {
     outputs.push(edited.stdout, edited.stderr);
     expect(edited.exitCode, edited.stderr).toBe(0);
     expect(edited.stdout + edited.stderr).toContain('uploaded 1, already there 3');
-    const resent = sim.ledger().submissions.slice(4).map((s) => s.body.prompt);
-    expect(resent.sort()).toEqual(['从白天到黄昏', '参考 @image_file_1 的猫, @video_file_1 的动作'].sort());
+    const resent = sim
+      .ledger()
+      .submissions.slice(4)
+      .map((s) => s.body.prompt);
+    expect(resent.sort()).toEqual(
+      ['从白天到黄昏', '参考 @image_file_1 的猫, @video_file_1 的动作'].sort(),
+    );
     expect((await bucketObjects(endpoint)).size).toBe(5);
 
     // The API key never reaches the storage; the storage secret is in no output or file.
     expect(seenHeaders.length).toBeGreaterThan(0);
     for (const h of seenHeaders) expect(h).not.toContain(KEY);
     for (const text of outputs) expect(text).not.toContain(SECRET);
-    for (const file of filesUnder(out)) expect(readFileSync(file).includes(SECRET), file).toBe(false);
+    for (const file of filesUnder(out))
+      expect(readFileSync(file).includes(SECRET), file).toBe(false);
   }, 120_000);
 });
