@@ -43,8 +43,9 @@ export interface CheckOptions {
   /** Let local files outside the manifest's folder tree be read (`--allow-outside`). */
   allowOutside?: boolean;
   /**
-   * Local asset files without an `uploads` section: an `error` for a real run (they cannot be
-   * sent), a `warning` by default (`validate`), `ignore` under `--simulate`.
+   * Local asset files without an `uploads` section: an `error` for a real run or an upload
+   * (they cannot be sent); ignored by default (`validate`, `plan`) and under `--simulate`,
+   * where the simulator serves them.
    */
   missingUploads?: MissingUploads;
 }

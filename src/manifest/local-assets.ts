@@ -86,7 +86,7 @@ export function checkLocalAssets(
     const problem = checkLocalFile(ref, dir, `${role} file`, options.allowOutside === true);
     if (problem) out.at('error', path, problem.message, problem.fix);
   }
-  const missing = options.missingUploads ?? 'warning';
+  const missing = options.missingUploads ?? 'ignore';
   const first = refs[0];
   if (first && manifest.uploads === undefined && missing !== 'ignore') {
     out.at(
