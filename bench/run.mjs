@@ -14,13 +14,15 @@ const SUITES = [
   ['sim', './sim.mjs', 'benchSim'],
   ['render', './render.mjs', 'benchRender'],
   ['stitch', './stitch.mjs', 'benchStitch'],
+  // Optional: 200 MB through a loopback S3 server; only with `npm run bench -- upload`.
+  ['upload', './upload.mjs', 'benchUpload', { optional: true }],
 ];
 
 const figures = {};
 const errors = {};
 const started = Date.now();
-for (const [name, file, fn] of SUITES) {
-  if (only.length && !only.includes(name)) continue;
+for (const [name, file, fn, flags] of SUITES) {
+  if (only.length ? !only.includes(name) : flags?.optional) continue;
   const t0 = Date.now();
   process.stderr.write(`bench: ${name}...\n`);
   try {
