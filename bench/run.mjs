@@ -14,15 +14,16 @@ const SUITES = [
   ['sim', './sim.mjs', 'benchSim'],
   ['render', './render.mjs', 'benchRender'],
   ['stitch', './stitch.mjs', 'benchStitch'],
-  // Optional: measured only when named (`npm run bench -- webhook`).
-  ['webhook', './webhook.mjs', 'benchWebhook', { optional: true }],
+  ['webhook', './webhook.mjs', 'benchWebhook'],
+  // 200 MB through a loopback S3 server.
+  ['upload', './upload.mjs', 'benchUpload'],
 ];
 
 const figures = {};
 const errors = {};
 const started = Date.now();
-for (const [name, file, fn, { optional = false } = {}] of SUITES) {
-  if (only.length ? !only.includes(name) : optional) continue;
+for (const [name, file, fn] of SUITES) {
+  if (only.length && !only.includes(name)) continue;
   const t0 = Date.now();
   process.stderr.write(`bench: ${name}...\n`);
   try {

@@ -28,6 +28,10 @@ const COMMANDS: Record<
     summary: 'render every shot: confirm, submit, poll, download, stitch, report',
     load: () => import('./commands/run.js'),
   },
+  upload: {
+    summary: 'upload the local files of assets, without rendering',
+    load: () => import('./commands/upload.js'),
+  },
   status: {
     summary: 'what the next run would skip, resume or submit',
     load: () => import('./commands/status.js'),

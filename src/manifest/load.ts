@@ -4,6 +4,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { ManifestError, type Diagnostic } from '../errors.js';
 import { Broken, Collector } from './collector.js';
 import { SourceMap, type ManifestPath } from './positions.js';
+import { checkLocalAssets, checkUploads, type MissingUploads } from './local-assets.js';
 import { checkLocalFiles, checkRules, checkUniqueNames } from './rules.js';
 import { checkSchema } from './schema.js';
 import type { ShotlistManifest } from './types.gen.js';
@@ -41,6 +42,12 @@ export interface CheckOptions {
   dir?: string;
   /** Let local files outside the manifest's folder tree be read (`--allow-outside`). */
   allowOutside?: boolean;
+  /**
+   * Local asset files without an `uploads` section: an `error` for a real run or an upload
+   * (they cannot be sent); ignored by default (`validate`, `plan`) and under `--simulate`,
+   * where the simulator serves them.
+   */
+  missingUploads?: MissingUploads;
 }
 
 /** Parses the YAML, keeping positions; YAML problems are said, and silence what they garble. */
@@ -131,6 +138,10 @@ export function checkManifest(
   if (options.dir !== undefined && usable(['stitch'])) {
     checkLocalFiles(manifest, out, options.dir, options.allowOutside);
   }
+  if (usable(['uploads'])) checkUploads(manifest, out);
+  if (options.dir !== undefined && Array.isArray(manifest.shots)) {
+    checkLocalAssets(manifest, out, options.dir, options);
+  }
   const diagnostics = out.sorted();
   if (out.errorCount > 0) return { diagnostics };
   const dir = options.dir !== undefined ? { dir: options.dir } : {};
@@ -182,6 +193,8 @@ export interface LoadOptions {
   cwd?: string;
   /** Let local files outside the manifest's folder tree be read (`--allow-outside`). */
   allowOutside?: boolean;
+  /** See {@link CheckOptions.missingUploads}. */
+  missingUploads?: MissingUploads;
 }
 
 /**
@@ -196,5 +209,6 @@ export async function loadManifest(
   return validateManifest(await readManifestText(absolute, file), file, {
     dir: path.dirname(absolute),
     ...(options.allowOutside ? { allowOutside: true } : {}),
+    ...(options.missingUploads ? { missingUploads: options.missingUploads } : {}),
   });
 }

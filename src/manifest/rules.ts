@@ -1,6 +1,7 @@
 import { checkRequest } from '../api/contract.js';
 import { RESERVED_METADATA, buildRequest, type Origin } from './request.js';
 import type { Collector } from './collector.js';
+import { standInUrl, withAssetUrls } from './local-assets.js';
 import { checkLocalFile, isLocalReference } from './local-files.js';
 import type { ManifestPath } from './positions.js';
 import { resolveShot } from './resolve.js';
@@ -109,7 +110,7 @@ function checkBodies(
 ): void {
   manifest.shots.forEach((_, s) => {
     if (!usable(['shots', s])) return;
-    const shot = resolveShot(manifest, s, variant);
+    const shot = withAssetUrls(resolveShot(manifest, s, variant), standInUrl);
     const { body, origins } = buildRequest(shot);
     for (const problem of checkRequest(body)) {
       let origin: Origin | undefined;

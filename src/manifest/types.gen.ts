@@ -75,7 +75,7 @@ export type Shot = ShotSettings & {
   };
 };
 /**
- * A public http(s) URL, or asset://<officialId> (seedance-2-official2-fast only).
+ * A public http(s) URL, asset://<officialId> (seedance-2-official2-fast only), or a local file (a path relative to the manifest's folder), uploaded to the storage `uploads` names before the first submission.
  */
 export type MediaUrl = string;
 
@@ -178,6 +178,45 @@ export interface ShotlistManifest {
    * @minItems 1
    */
   shots: [Shot, ...Shot[]];
+  /**
+   * Where local files of `assets` are uploaded, once each, under a key made of their sha256; the API receives the public URL. Not used under --simulate (the simulator serves them).
+   */
+  uploads?: {
+    /**
+     * s3: any S3-compatible storage (AWS S3, Cloudflare R2, Aliyun OSS, Tencent COS, MinIO), credentials from the AWS environment or profile. command: run your own upload command.
+     */
+    provider: 's3' | 'command';
+    /**
+     * The public URL of an uploaded file; {key} is replaced by its key, e.g. https://cdn.example.com/{key}.
+     */
+    public_url: string;
+    /**
+     * Put before each key, e.g. shotlist/ (default none). The key is <prefix><sha256>.<ext>.
+     */
+    prefix?: string;
+    /**
+     * s3: the bucket.
+     */
+    bucket?: string;
+    /**
+     * s3: the region (default from the AWS environment, else us-east-1; R2 uses auto).
+     */
+    region?: string;
+    /**
+     * s3: the endpoint URL of a non-AWS service, e.g. https://<account>.r2.cloudflarestorage.com or https://oss-cn-hangzhou.aliyuncs.com.
+     */
+    endpoint?: string;
+    /**
+     * s3: address the bucket in the path (MinIO and most self-hosted servers) instead of the host name.
+     */
+    path_style?: boolean;
+    /**
+     * command: the argv of the upload command, run without a shell; {file} is the local file, {key} its key, {content_type} its media type. E.g. [rclone, copyto, "{file}", "remote:bucket/{key}"].
+     *
+     * @minItems 1
+     */
+    command?: [string, ...string[]];
+  };
   stitch?: Stitch;
 }
 /**

@@ -11,6 +11,7 @@ import { DEFAULT_BASE_URL } from '../models.js';
 import { DEFAULT_CONCURRENCY, render, type RenderResult } from '../render/render.js';
 import { parseListen, startReceiver } from '../render/receiver.js';
 import { refuseOverBudget } from './prepare.js';
+import { uploadRunAssets } from './uploads.js';
 import { gaveUpEvent, renderable, withGaveUp } from './attempts.js';
 import { wholeManifestReport } from './report.js';
 import {
@@ -162,6 +163,16 @@ export async function executeRun(
   const key = run.simulated ? randomBytes(18).toString('base64url') : apiKey;
   const clean = (text: string) => redact(text, key ? [key] : []);
   const api = await openApi(run, key, options);
+  if (needsApi(run)) {
+    const log = callbacks.log;
+    api.client = await uploadRunAssets(run, api.client, {
+      env: options.env ?? process.env,
+      log,
+    }).catch(async (error: unknown) => {
+      await api.close();
+      throw error;
+    });
+  }
   const result = await renderShots(run, api, clean, options, callbacks);
   const env = options.env ?? process.env;
 

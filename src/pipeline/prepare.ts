@@ -1,6 +1,7 @@
 /** The first half of a run: everything decided before anything is sent. */
 import path from 'node:path';
 import { BudgetError, UsageError, formatDiagnostic } from '../errors.js';
+import { localAssets } from '../assets/local.js';
 import { loadManifest } from '../manifest/load.js';
 import { takeKey } from '../media/outputs.js';
 import { checkTotalBudget } from '../plan/budget.js';
@@ -81,13 +82,17 @@ export async function prepareRun(
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   const manifestFile = path.resolve(cwd, file);
-  const loaded = await loadManifest(manifestFile, { allowOutside: options.allowOutside === true });
+  const loaded = await loadManifest(manifestFile, {
+    allowOutside: options.allowOutside === true,
+    missingUploads: options.simulate ? 'ignore' : 'error',
+  });
   const overrides = options.overrides ?? {};
-  const planned = makePlan(loaded, planOptionsOf({ ...options, overrides }));
+  const assets = await localAssets(loaded, { simulate: options.simulate });
+  const planned = makePlan(loaded, { ...planOptionsOf({ ...options, overrides }), assets });
   for (const w of planned.warnings) callbacks.warn?.(formatDiagnostic(w));
   checkForce(planned, options.force);
   const partial = options.variant !== undefined || options.only !== undefined;
-  const whole = partial ? makePlan(loaded, { overrides }) : planned;
+  const whole = partial ? makePlan(loaded, { overrides, assets }) : planned;
   // A shard's run, report and finals describe the shard only (see shard.ts).
   const plan = shardPlan(planned, options.shard, whole);
   const fullPlan = partial ? shardPlan(whole, options.shard, whole) : plan;
@@ -147,6 +152,7 @@ export async function prepareRun(
     budget,
     foreign: foreignTasks(journal.shots, base.journalBase),
     ...(options.shard ? { shard: { spec: options.shard, of: planned.shots.length } } : {}),
+    uploads: { assets, config: loaded.manifest.uploads },
   };
   if (options.savedPlan !== undefined) {
     await checkSavedPlan(path.resolve(cwd, options.savedPlan), prepared, prepared.pricing);

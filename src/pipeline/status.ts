@@ -1,5 +1,6 @@
 /** `shotlist status` as a function: the journal's view of each planned shot, nothing sent. */
 import path from 'node:path';
+import { localAssets } from '../assets/local.js';
 import { loadManifest } from '../manifest/load.js';
 import { checkBudget } from '../plan/budget.js';
 import { plan as makePlan } from '../plan/plan.js';
@@ -78,7 +79,9 @@ export async function manifestStatus(
   const loaded = await loadManifest(path.resolve(cwd, file), {
     allowOutside: options.allowOutside === true,
   });
-  const plan = shardPlan(makePlan(loaded, planOptionsOf(options)), options.shard);
+  // The bodies carry the local files' URLs, as a run's do: the same journal keys.
+  const assets = await localAssets(loaded, { simulate: options.simulate });
+  const plan = shardPlan(makePlan(loaded, { ...planOptionsOf(options), assets }), options.shard);
   const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest, options.shard));
   const base = chooseBase({
     simulate: options.simulate,

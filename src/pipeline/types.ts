@@ -1,3 +1,4 @@
+import type { LocalAsset } from '../assets/local.js';
 import type { ShotOverrides } from '../manifest/resolve.js';
 import type { ShotlistManifest } from '../manifest/types.gen.js';
 import type { BudgetVerdict, Plan } from '../plan/types.js';
@@ -110,6 +111,8 @@ export interface PreparedRun {
   foreign: ForeignTasks[];
   /** A shard's run: which shard, and how many shots its plan had before sharding. */
   shard?: { spec: ShardSpec; of: number };
+  /** The local asset files of the manifest and where they are uploaded, before the first submission. */
+  uploads?: { assets: LocalAsset[]; config: ShotlistManifest['uploads'] };
 }
 
 /** How a run ended. */

@@ -96,5 +96,10 @@ export function formatPlan(plan: Plan, options: PlanTableOptions = {}): string {
   } else lines.push(`budget: EXCEEDED: ${b.reason}`);
   if (totals.length > 0)
     lines.push(`budget over every run: ${totals.join(', ')} (run checks them against the journal)`);
+  if (plan.assets?.length) {
+    lines.push(`local files, uploaded before the first submission (${plan.assets.length}):`);
+    for (const a of plan.assets)
+      lines.push(`  ${a.refs.join(', ')} -> ${a.url || '(no uploads section: no URL)'}`);
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -8,7 +8,8 @@ import { costOf, sumMoney } from './money.js';
 import { shotLabel } from './label.js';
 import { unitPrice } from './pricing.js';
 import { buildRequest, shotMode } from '../manifest/request.js';
-import type { Plan, PlannedShot } from './types.js';
+import { withAssetUrls } from '../manifest/local-assets.js';
+import type { Plan, PlannedAsset, PlannedShot } from './types.js';
 
 export interface PlanOptions {
   /** Plan one variant only. */
@@ -19,6 +20,8 @@ export interface PlanOptions {
   overrides?: ShotOverrides;
   /** Tighter limits than the manifest's budget (e.g. `--max-cost`). */
   budget?: BudgetLimits;
+  /** Local asset files and their URLs: the bodies carry the URLs (see `localAssets`). */
+  assets?: readonly PlannedAsset[];
 }
 
 function pick<T extends string>(
@@ -67,11 +70,17 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
   const prices = manifest.pricing?.per_second ?? {};
   const currency = manifest.pricing?.currency ?? null;
   const shotsNode = source;
+  const urls = new Map(options.assets?.flatMap((a) => a.refs.map((ref) => [ref, a.url] as const)));
 
   const shots: PlannedShot[] = [];
   for (const v of variantIndexes) {
     manifest.shots.forEach((_, s) => {
-      const resolved = resolveShot(manifest, s, v, overrides);
+      const resolved = withAssetUrls(
+        resolveShot(manifest, s, v, overrides),
+        (ref) =>
+          // No URL yet (no uploads section): the reference stays as written.
+          urls.get(ref) || undefined,
+      );
       if (only && !only.has(resolved.id)) return;
       const { body } = buildRequest(resolved);
       if (Object.keys(overrides).length > 0) {
@@ -152,6 +161,7 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
     order: ids,
     variants: variantIndexes.map((v) => (v === null ? null : manifest.variants![v]!.name)),
     warnings: loaded.warnings,
+    ...(options.assets?.length ? { assets: [...options.assets] } : {}),
   };
 }
 

@@ -90,4 +90,14 @@ export interface Plan {
   order: string[];
   variants: (string | null)[];
   warnings: Diagnostic[];
+  /** Local files of the assets and the URL each will have once uploaded (none: no local files). */
+  assets?: PlannedAsset[];
+}
+
+/** A local asset file as the plan shows it: its URL is content-addressed, known before upload. */
+export interface PlannedAsset {
+  /** The references naming the file, as the manifest writes them. */
+  refs: string[];
+  url: string;
+  bytes: number;
 }

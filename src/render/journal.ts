@@ -70,6 +70,8 @@ export type JournalEntry =
    * The verified file. `path` is where it was placed, for people reading the journal: shotlist
    * never reads it back (clip paths are derived from the shot, the store's from `sha256`).
    */
+  /** A local asset file uploaded (or found already there): `key` is its sha256, `url` where it lives. */
+  | { type: 'upload'; key: string; url: string; bytes: number; at: number }
   | {
       type: 'file';
       key: string;

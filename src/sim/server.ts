@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { ASSET_ROUTE, SimAssets } from './assets.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -160,6 +161,7 @@ class SimulatorServer {
   url = '';
   fileUrl = '';
   readonly cacheDir: string;
+  private readonly assets: SimAssets;
   private readonly api: Server;
   private readonly files: Server;
   private readonly board: TaskBoard;
@@ -205,6 +207,7 @@ class SimulatorServer {
     });
     this.cacheDir = this.clips.dir;
     this.references = new ReferenceFetcher(path.join(this.clips.dir, 'refs'), this.closing.signal);
+    this.assets = new SimAssets(state ? path.join(state.dir, 'assets') : undefined);
     this.apiKeyDigest = options.apiKey === undefined ? undefined : digest(options.apiKey);
     this.accounts = new Accounts(options.quotas, options.keyConcurrency);
     this.api = createServer((req, res) => this.guard(res, this.handleApi(req, res)));
@@ -418,6 +421,12 @@ class SimulatorServer {
   private async handleApi(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     const pathname = new URL(req.url ?? '/', 'http://sim').pathname;
+    // Uploaded reference files: public like a CDN's, so no key is asked for (or sent).
+    const asset = ASSET_ROUTE.exec(pathname);
+    if (asset) {
+      this.count(`${method} /assets/:key`);
+      return this.assets.handle(req, res, asset[1]!);
+    }
 
     if (pathname.startsWith('/__sim/')) {
       this.count(`${method} ${pathname}`);

@@ -30,7 +30,8 @@ Options:
                      which sends exactly it or refuses if anything drifted
   --out DIR          with --save: the run's output folder (default renders/<name>)
   --base-url URL     with --save: the API the run will send to
-  --simulate         with --save: a plan for \`run --simulate --plan FILE\`
+  --simulate         local files get the simulator's URLs; with --save: a plan for
+                     \`run --simulate --plan FILE\`
   --shard I/N        only the shots \`run --shard I/N\` renders (a CI matrix job)
 
 Exit 0 when the plan is within budget, 2 on bad input, 3 when over budget.
@@ -54,6 +55,7 @@ export function planJson(p: Plan) {
       ...(s.shared_with !== undefined ? { shared_with: s.shared_with } : {}),
       request: s.request,
     })),
+    ...(p.assets ? { assets: p.assets } : {}),
     totals: {
       shots: p.totals.shots,
       seconds: p.totals.seconds,
@@ -123,7 +125,9 @@ export default async function planCommand(ctx: CliContext): Promise<number> {
   const shard = values.shard !== undefined ? parseShard(values.shard) : undefined;
   if (shard && values.save !== undefined)
     throw new UsageError('--save does not take --shard', 'save the plan of the whole manifest');
-  const whole = plan(loaded, planOptionsFrom(values));
+  const { localAssets } = await import('../../assets/local.js');
+  const assets = await localAssets(loaded, { simulate: values.simulate === true });
+  const whole = plan(loaded, { ...planOptionsFrom(values), assets });
   const result = shardPlan(whole, shard);
   if (values.json) {
     ctx.stdout.write(`${JSON.stringify(planJson(result))}\n`);

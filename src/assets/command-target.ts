@@ -1,0 +1,64 @@
+/** The `command` provider: your own upload command, run without a shell. */
+import { execa } from 'execa';
+import { ShotlistError } from '../errors.js';
+import { publicUrl, type LocalAsset } from './local.js';
+import type { UploadTarget } from './target.js';
+
+/** Environment variables that carry the API key: an upload command never sees them. */
+const KEY_VARS = ['SHOTLIST_API_KEY', 'API_KEY'];
+
+/** The argv with `{file}`, `{key}` and `{content_type}` replaced; each argument stays one argument. */
+export function commandArgv(template: readonly string[], asset: LocalAsset): string[] {
+  return template.map((arg) =>
+    arg
+      .replaceAll('{file}', asset.file)
+      .replaceAll('{key}', asset.key)
+      .replaceAll('{content_type}', asset.contentType),
+  );
+}
+
+/** Whether the public URL already answers: the object is there, whoever put it. */
+export async function publicUrlAnswers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(10_000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+export function commandTarget(
+  template: readonly string[],
+  urlTemplate: string,
+  env: NodeJS.ProcessEnv,
+): UploadTarget {
+  const childEnv = Object.fromEntries(
+    Object.entries(env).filter(([name]) => !KEY_VARS.includes(name)),
+  );
+  return {
+    exists: (asset) => publicUrlAnswers(publicUrl(urlTemplate, asset.key)),
+    async put(asset) {
+      const [file, ...args] = commandArgv(template, asset);
+      const result = await execa(file!, args, {
+        env: childEnv,
+        extendEnv: false,
+        reject: false,
+        stdin: 'ignore',
+      });
+      if (result.exitCode !== 0 || result.failed) {
+        const tail = String(result.stderr ?? '')
+          .trim()
+          .split('\n')
+          .slice(-3)
+          .join(' | ');
+        throw new ShotlistError(
+          `the upload command failed for ${asset.refs[0]} (exit ${result.exitCode ?? 'none'})${tail ? `: ${tail}` : ''}`,
+          {
+            code: 'upload_failed',
+            fix: 'check uploads.command in the manifest; run it by hand on one file to see why',
+          },
+        );
+      }
+    },
+  };
+}

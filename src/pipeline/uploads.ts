@@ -1,0 +1,125 @@
+/** The upload phase of a run (and `shotlist upload`): local asset files to their URLs, journaled. */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { ApiClient } from '../api/client.js';
+import type { VideoRequest } from '../api/contract.js';
+import { httpAssetTarget } from '../assets/http-target.js';
+import { SIMULATED_ORIGIN, localAssets, type LocalAsset } from '../assets/local.js';
+import { openUploadTarget } from '../assets/open.js';
+import type { UploadTarget } from '../assets/target.js';
+import { uploadAssets, uploadSummaryLine, type UploadSummary } from '../assets/upload.js';
+import { loadManifest } from '../manifest/load.js';
+import type { ShotlistManifest } from '../manifest/types.gen.js';
+import { JOURNAL_FILE, openJournal, readJournal } from '../render/journal.js';
+import { defaultOutDir } from './out-dir.js';
+import type { RunOptions } from './types.js';
+
+/** Uploads the assets to the manifest's target, recording each in the output folder's journal. */
+export async function uploadToTarget(
+  assets: readonly LocalAsset[],
+  target: UploadTarget,
+  outDir: string,
+  options: { useJournal: boolean; log?: ((line: string) => void) | undefined },
+): Promise<UploadSummary> {
+  await mkdir(outDir, { recursive: true });
+  const file = path.join(outDir, JOURNAL_FILE);
+  const read = await readJournal(file);
+  const known = new Map<string, string>();
+  if (options.useJournal) {
+    for (const e of read.entries) if (e.type === 'upload') known.set(e.key, e.url);
+  }
+  const journal = await openJournal(file, read.validLength);
+  try {
+    const summary = await uploadAssets(assets, target, {
+      known,
+      record: (a) =>
+        journal.append({
+          type: 'upload',
+          key: a.sha256,
+          url: a.url,
+          bytes: a.bytes,
+          at: Date.now(),
+        }),
+    });
+    options.log?.(uploadSummaryLine(summary));
+    return summary;
+  } finally {
+    await journal.close();
+    await target.close?.();
+  }
+}
+
+/** A client that sends the simulator's own address where the plan wrote its stable stand-in. */
+function simulatorAssetClient(client: ApiClient): ApiClient {
+  const from = `${SIMULATED_ORIGIN}/assets/`;
+  const to = `${client.baseUrl}/assets/`;
+  return {
+    baseUrl: client.baseUrl,
+    submit: (body, options) =>
+      client.submit(JSON.parse(JSON.stringify(body).replaceAll(from, to)) as VideoRequest, options),
+    getTask: (id, options) => client.getTask(id, options),
+    download: (url, file, options) => client.download(url, file, options),
+    stats: () => client.stats(),
+    close: () => client.close(),
+  };
+}
+
+/**
+ * Before a run's first submission: every local asset file is put where its URL says (the
+ * manifest's storage, or the simulator started for a simulated run). Returns the client the
+ * run submits with. The API key is never given to the upload target.
+ */
+export async function uploadRunAssets(
+  run: {
+    uploads?: { assets: LocalAsset[]; config: ShotlistManifest['uploads'] } | undefined;
+    simulated: boolean;
+    outDir: string;
+  },
+  client: ApiClient,
+  options: { env: NodeJS.ProcessEnv; log?: ((line: string) => void) | undefined },
+): Promise<ApiClient> {
+  const assets = run.uploads?.assets ?? [];
+  if (assets.length === 0) return client;
+  // The simulator's files live in its state folder: asking it is as cheap as the journal.
+  const target = run.simulated
+    ? httpAssetTarget(client.baseUrl)
+    : await openUploadTarget(run.uploads?.config, options.env);
+  await uploadToTarget(assets, target, run.outDir, {
+    useJournal: !run.simulated,
+    log: options.log,
+  });
+  return run.simulated ? simulatorAssetClient(client) : client;
+}
+
+/** What `shotlist upload` did. */
+export interface UploadResult extends UploadSummary {
+  assets: LocalAsset[];
+}
+
+/**
+ * `shotlist upload` as a function: validates the manifest and uploads its local asset files
+ * to the storage `uploads` names, journaled in the output folder like a run's. Renders nothing.
+ */
+export async function uploadManifest(
+  file: string,
+  options: Pick<RunOptions, 'cwd' | 'env' | 'out' | 'allowOutside'> = {},
+  log?: (line: string) => void,
+): Promise<UploadResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const loaded = await loadManifest(path.resolve(cwd, file), {
+    allowOutside: options.allowOutside === true,
+    missingUploads: 'error',
+  });
+  const assets = await localAssets(loaded);
+  const outDir = path.resolve(
+    cwd,
+    options.out ?? defaultOutDir({ file: path.resolve(cwd, file), name: loaded.manifest.name }),
+  );
+  if (assets.length === 0) {
+    log?.(uploadSummaryLine({ uploaded: 0, existing: 0 }));
+    return { assets, uploaded: 0, existing: 0 };
+  }
+  const target = await openUploadTarget(loaded.manifest.uploads, options.env ?? process.env);
+  const summary = await uploadToTarget(assets, target, outDir, { useJournal: true, log });
+  return { assets, ...summary };
+}
