@@ -15,6 +15,7 @@ import {
 } from '../render/state.js';
 import { SIMULATOR_BASE, chooseBase } from './base.js';
 import { defaultOutDir } from './out-dir.js';
+import { manifestPicks } from './picks.js';
 import { planOptionsOf } from './plan-options.js';
 import { shardPlan } from './shard.js';
 import type { RunOptions } from './types.js';
@@ -81,7 +82,11 @@ export async function manifestStatus(
   });
   // The bodies carry the local files' URLs, as a run's do: the same journal keys.
   const assets = await localAssets(loaded, { simulate: options.simulate });
-  const plan = shardPlan(makePlan(loaded, { ...planOptionsOf(options), assets }), options.shard);
+  const picks = await manifestPicks(loaded.file);
+  const plan = shardPlan(
+    makePlan(loaded, { ...planOptionsOf(options, picks), assets }),
+    options.shard,
+  );
   const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest, options.shard));
   const base = chooseBase({
     simulate: options.simulate,

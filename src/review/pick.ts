@@ -11,6 +11,7 @@ import {
   readPicks,
   withPick,
   writePicks,
+  extraTakesFrom,
   type ShotPick,
 } from '../pipeline/picks.js';
 
@@ -78,12 +79,15 @@ export async function pickTakes(
   choices: readonly PickChoice[],
   options: { variant?: string; allowOutside?: boolean } = {},
 ): Promise<PickResult> {
-  const plan = makePlan(
-    await loadManifest(manifestFile, { allowOutside: options.allowOutside === true }),
-    options.variant !== undefined ? { variant: options.variant } : {},
-  );
   const file = picksFileOf(manifestFile);
   const current = await readPicks(file);
+  const plan = makePlan(
+    await loadManifest(manifestFile, { allowOutside: options.allowOutside === true }),
+    {
+      ...(options.variant !== undefined ? { variant: options.variant } : {}),
+      ...extraTakesFrom(current.picks),
+    },
+  );
   let picks = current.picks;
   const picked = pickedShots(plan, choices);
   for (const entry of picked) {
