@@ -68,9 +68,16 @@ export function refuseOldTakes(assessed: readonly AssessedShot[], rerolls: reado
   );
 }
 
-/** Said when a re-roll run finds no marked shot: it sends nothing. */
-export function nothingToRerollMessage(manifestFile: string): string {
-  return `no shot is marked for re-roll in ${path.basename(picksFileOf(manifestFile))}: nothing to send (mark one with key r in shotlist review, or shotlist pick <manifest> SHOT=reroll)`;
+/** Said when a re-roll run finds no marked shot (among `--only`/`--variant`): it sends nothing. */
+export function nothingToRerollMessage(
+  manifestFile: string,
+  options: Pick<RunOptions, 'only' | 'variant'>,
+): string {
+  const among =
+    options.only !== undefined || options.variant !== undefined
+      ? ' among the shots of --only / --variant'
+      : '';
+  return `no shot is marked for re-roll in ${path.basename(picksFileOf(manifestFile))}${among}: nothing to send (mark one with key r in shotlist review, or shotlist pick <manifest> SHOT=reroll)`;
 }
 
 /**

@@ -107,7 +107,7 @@ export async function runManifest(
 ): Promise<RunResult> {
   const prepared = await prepareRun(file, options, callbacks);
   if (options.reroll && prepared.plan.shots.length === 0) {
-    callbacks.log?.(nothingToRerollMessage(prepared.manifestFile));
+    callbacks.log?.(nothingToRerollMessage(prepared.manifestFile, options));
     return { status: 'done', exitCode: EXIT_CODES.ok, prepared };
   }
   await callbacks.onPrepared?.(prepared);

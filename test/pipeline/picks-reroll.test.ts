@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { baseOf, runCommandLine } from '../../src/cli/common.js';
 import { UsageError } from '../../src/errors.js';
 import { validateManifest } from '../../src/manifest/load.js';
 import {
@@ -15,7 +16,12 @@ import {
   writePicks,
   type ShotPick,
 } from '../../src/pipeline/picks.js';
-import { refuseOldTakes, rerollTakes } from '../../src/pipeline/reroll.js';
+import {
+  checkRerollFlags,
+  nothingToRerollMessage,
+  refuseOldTakes,
+  rerollTakes,
+} from '../../src/pipeline/reroll.js';
 import { plan } from '../../src/plan/plan.js';
 import type { AssessedShot } from '../../src/render/state.js';
 
@@ -146,5 +152,34 @@ describe('re-roll records in the picks file', () => {
     const file = path.join(dir, 'none.picks.yaml');
     await recordRerolls(file, []);
     expect(await readPicks(file)).toEqual({ revision: 0, picks: [] });
+  });
+});
+
+describe('re-roll runs and the command line', () => {
+  it('the resume hint of an interrupted re-roll keeps --reroll: its new take is collected', () => {
+    const line = runCommandLine(
+      'film.yaml',
+      { reroll: true },
+      baseOf({ env: {} }, { simulate: true }),
+    );
+    expect(line).toBe('shotlist run film.yaml --simulate --reroll');
+  });
+
+  it('refuses flags a re-roll run cannot honour, naming them', () => {
+    expect(() =>
+      checkRerollFlags({ reroll: true, force: 'all', shard: { index: 1, count: 2 } }),
+    ).toThrow(
+      '--reroll renders one new take of each marked shot; it does not take --force, --shard',
+    );
+    expect(() => checkRerollFlags({ force: 'all' })).not.toThrow();
+  });
+
+  it('with nothing marked, says where it looked', () => {
+    expect(nothingToRerollMessage('/p/film.yaml', {})).toMatch(
+      /^no shot is marked for re-roll in film\.picks\.yaml: nothing to send/,
+    );
+    expect(nothingToRerollMessage('/p/film.yaml', { only: ['s01'] })).toContain(
+      'film.picks.yaml among the shots of --only / --variant: nothing to send',
+    );
   });
 });
