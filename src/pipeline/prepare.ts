@@ -15,7 +15,7 @@ import { foreignTasks } from './clips.js';
 import { defaultOutDir } from './out-dir.js';
 import { extraTakesFrom, manifestPicks } from './picks.js';
 import { planOptionsOf } from './plan-options.js';
-import { checkRerollFlags, refuseOldTakes, rerollTakes } from './reroll.js';
+import { checkRerollFlags, marksIn, refuseOldTakes, rerollTakes } from './reroll.js';
 import { checkSavedPlan } from './saved-plan.js';
 import { shardPlan } from './shard.js';
 import { budgetOfNewSpend } from './status.js';
@@ -97,7 +97,7 @@ export async function prepareRun(
   checkForce(planned, options.force);
   const partial = options.variant !== undefined || options.only !== undefined || !!options.reroll;
   // With a re-roll run's new takes: the report and finals describe them too.
-  const takes = extraTakesFrom(picks, options.reroll);
+  const takes = extraTakesFrom(marksIn(planned, picks), options.reroll);
   const whole = partial ? makePlan(loaded, { overrides, ...takes, assets }) : planned;
   // A shard's run, report and finals describe the shard only (see shard.ts).
   const plan = shardPlan(planned, options.shard, whole);

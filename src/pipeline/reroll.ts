@@ -38,6 +38,17 @@ export function rerollTakes(plan: Pick<Plan, 'shots'>, picks: readonly ShotPick[
     }));
 }
 
+/**
+ * The picks with the re-roll marks of the shots of `plan` only: a mark outside a re-roll run
+ * (`--only`, `--variant`) adds no take to the report and finals of that run.
+ */
+export function marksIn(plan: Pick<Plan, 'shots'>, picks: readonly ShotPick[]): ShotPick[] {
+  const inRun = new Set(plan.shots.map((s) => pickKey(s.id, s.variant)));
+  return picks.map(({ reroll, ...p }) =>
+    reroll && inRun.has(pickKey(p.shot, p.variant)) ? { ...p, reroll } : p,
+  );
+}
+
 /** Flags that decide what a run sends and that a re-roll run cannot honour. */
 export function checkRerollFlags(options: RunOptions): void {
   if (!options.reroll) return;

@@ -102,7 +102,7 @@ describe('run --reroll (built bin against the simulator)', () => {
     expect(plain.stdout).toContain('3 shots: 0 new');
     expect(sim.ledger().totals.submissions).toBe(3);
     expect(picks()).toEqual([{ shot: 's02', reroll: true }]);
-  });
+  }, 120_000);
 
   it('previews the one new take with its cost, and asks before sending it', async () => {
     const dry = await run('--reroll', '--dry-run');
@@ -117,7 +117,7 @@ describe('run --reroll (built bin against the simulator)', () => {
       'refusing to submit 1 shot (4.00 CNY) without confirmation',
     );
     expect(sim.ledger().totals.submissions).toBe(3);
-  });
+  }, 120_000);
 
   it('renders exactly one new take of the marked shot into a new clip, then clears the mark', async () => {
     const take1 = sha(path.join(out, 'clips', 's02.mp4'));
@@ -144,7 +144,7 @@ describe('run --reroll (built bin against the simulator)', () => {
       [1, 'done'],
       [2, 'done'],
     ]);
-  });
+  }, 120_000);
 
   it('a second --reroll without a new mark sends nothing and says so', async () => {
     const r = await run('--reroll');
@@ -186,13 +186,29 @@ describe('run --reroll (built bin against the simulator)', () => {
     expect(existsSync(path.join(out, 'final.mp4'))).toBe(true);
   }, 120_000);
 
+  it('--reroll --only s01 renders s01 only: the other mark stays, the report has no take of it', async () => {
+    const marked = await shotlist(['pick', manifest, 's01=reroll'], { cwd: tmp.dir });
+    expect(marked.exitCode, marked.stderr).toBe(0);
+    // A mark written by hand in the sidecar counts the same.
+    const text = readFileSync(picksFile, 'utf8');
+    writeFileSync(picksFile, text.replace('picks:\n', 'picks:\n  - { shot: s03, reroll: true }\n'));
+    const r = await run('--reroll', '--only', 's01');
+    expect(r.exitCode, r.stderr + r.stdout).toBe(0);
+    expect(sim.ledger().submissions).toHaveLength(5);
+    expect(sim.ledger().submissions.at(-1)!.body.prompt).toBe(prompt(1));
+    expect(existsSync(path.join(out, 'clips', 's01.take2.mp4'))).toBe(true);
+    expect(
+      readReport(out)
+        .shots.filter((s) => s.id === 's03')
+        .map((s) => s.take),
+    ).toEqual([1]);
+    const byShot = Object.fromEntries(picks().map((p) => [p.shot, p]));
+    expect(byShot.s01).toEqual({ shot: 's01', extra_takes: 1 });
+    expect(byShot.s03).toEqual({ shot: 's03', reroll: true });
+  }, 120_000);
+
   it('an older take not rendered yet is refused, sending nothing', async () => {
-    // Hand-marked in the sidecar: a shot whose only take was never rendered for this API.
-    const text = readFileSync(picksFile, 'utf8').replace(
-      'picks:\n',
-      'picks:\n  - { shot: s03, reroll: true }\n',
-    );
-    writeFileSync(picksFile, text);
+    // s03 is still marked; for another API (and folder) its only take was never rendered.
     const other = await startSimulator({ apiKey: KEY, latency: '0.1-0.3' });
     try {
       const r = await shotlist(
