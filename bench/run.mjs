@@ -15,6 +15,7 @@ const SUITES = [
   ['render', './render.mjs', 'benchRender'],
   ['stitch', './stitch.mjs', 'benchStitch'],
   ['webhook', './webhook.mjs', 'benchWebhook'],
+  ['preflight', './preflight.mjs', 'benchPreflight'],
   // 200 MB through a loopback S3 server.
   ['upload', './upload.mjs', 'benchUpload'],
 ];

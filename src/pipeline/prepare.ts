@@ -4,13 +4,12 @@ import { BudgetError, UsageError, formatDiagnostic } from '../errors.js';
 import { localAssets } from '../assets/local.js';
 import { loadManifest } from '../manifest/load.js';
 import { takeKey } from '../media/outputs.js';
-import { checkTotalBudget } from '../plan/budget.js';
 import { plan as makePlan } from '../plan/plan.js';
-import type { JobSpend, Plan } from '../plan/types.js';
-import { costLedger, pricesOf } from '../render/cost.js';
-import { JOURNAL_FILE, readJournal, type JournalEntry } from '../render/journal.js';
-import { assessShots, summarizeAssessment, type AssessmentSummary } from '../render/state.js';
-import { SIMULATOR_BASE, chooseBase } from './base.js';
+import type { Plan } from '../plan/types.js';
+import { JOURNAL_FILE, readJournal } from '../render/journal.js';
+import { assessShots, summarizeAssessment } from '../render/state.js';
+import { chooseBase } from './base.js';
+import { runBudget } from './budget.js';
 import { foreignTasks } from './clips.js';
 import { defaultOutDir } from './out-dir.js';
 import { extraTakesFrom, manifestPicks } from './picks.js';
@@ -18,7 +17,6 @@ import { planOptionsOf } from './plan-options.js';
 import { checkRerollFlags, marksIn, refuseOldTakes, rerollTakes } from './reroll.js';
 import { checkSavedPlan } from './saved-plan.js';
 import { shardPlan } from './shard.js';
-import { budgetOfNewSpend } from './status.js';
 import type { PreparedRun, RunCallbacks, RunOptions } from './types.js';
 
 function checkFlags(options: RunOptions): void {
@@ -46,29 +44,6 @@ function checkForce(plan: Plan, force: RunOptions['force']): void {
       `use shot ids of the manifest, or --force all`,
     );
   }
-}
-
-/**
- * What the job has billed and may have billed over every run, and what this run adds. A
- * simulated run counts the simulated submissions of the journal, a real one the real ones, so
- * a rehearsal is refused where the real campaign would be.
- */
-function jobSpend(
-  entries: readonly JournalEntry[],
-  fullPlan: Plan,
-  simulated: boolean,
-  summary: AssessmentSummary,
-): JobSpend {
-  const ours = entries.filter(
-    (e) => e.type !== 'intent' || (e.base === SIMULATOR_BASE) === simulated,
-  );
-  const ledger = costLedger(ours, pricesOf(fullPlan.shots));
-  return {
-    billed: ledger.billed,
-    at_risk: ledger.atRisk,
-    this_run: { seconds: summary.newSeconds, cost: summary.newCost },
-    unpriced_seconds: ledger.unpricedSeconds + summary.unpricedSeconds,
-  };
 }
 
 /**
@@ -132,17 +107,13 @@ export async function prepareRun(
         )
       : [];
   const summary = summarizeAssessment(assessed);
-  const runBudget = budgetOfNewSpend(plan, summary);
-  // A run that sends nothing spends nothing: it may still collect, stitch and report.
-  const budget =
-    summary.submits === 0
-      ? runBudget
-      : checkTotalBudget(
-          runBudget,
-          loaded.manifest.budget,
-          jobSpend(journal.entries, fullPlan, !!options.simulate, summary),
-          plan.totals.currency,
-        );
+  const budget = runBudget({
+    plan,
+    fullPlan,
+    summary,
+    entries: journal.entries,
+    simulated: !!options.simulate,
+  });
   const prepared: PreparedRun = {
     manifestFile,
     pricing: loaded.manifest.pricing,

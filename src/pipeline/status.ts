@@ -2,7 +2,6 @@
 import path from 'node:path';
 import { localAssets } from '../assets/local.js';
 import { loadManifest } from '../manifest/load.js';
-import { checkBudget } from '../plan/budget.js';
 import { plan as makePlan } from '../plan/plan.js';
 import type { BudgetVerdict, Plan } from '../plan/types.js';
 import { billedCheck, type BilledCheck } from '../report/billed.js';
@@ -14,8 +13,9 @@ import {
   type AssessmentSummary,
 } from '../render/state.js';
 import { SIMULATOR_BASE, chooseBase } from './base.js';
+import { runBudget } from './budget.js';
 import { defaultOutDir } from './out-dir.js';
-import { manifestPicks } from './picks.js';
+import { extraTakesFrom, manifestPicks } from './picks.js';
 import { planOptionsOf } from './plan-options.js';
 import { shardPlan } from './shard.js';
 import type { RunOptions } from './types.js';
@@ -34,22 +34,6 @@ export type StatusOptions = Pick<
   | 'allowOutside'
   | 'shard'
 >;
-
-/** The budget verdict on what a run would newly spend (cached and resumed shots cost nothing). */
-export function budgetOfNewSpend(plan: Plan, summary: AssessmentSummary): BudgetVerdict {
-  return checkBudget(
-    {
-      max_cost: plan.budget.max_cost ?? undefined,
-      max_seconds: plan.budget.max_seconds ?? undefined,
-    },
-    {
-      seconds: summary.newSeconds,
-      cost: summary.newCost,
-      unpriced_seconds: summary.unpricedSeconds,
-      currency: plan.totals.currency,
-    },
-  );
-}
 
 export interface ManifestStatus {
   plan: Plan;
@@ -87,6 +71,7 @@ export async function manifestStatus(
     makePlan(loaded, { ...planOptionsOf(options, picks), assets }),
     options.shard,
   );
+  const partial = options.variant !== undefined || options.only !== undefined;
   const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest, options.shard));
   const base = chooseBase({
     simulate: options.simulate,
@@ -116,7 +101,15 @@ export async function manifestStatus(
     assessed,
     summary,
     simulatedElsewhere,
-    budget: budgetOfNewSpend(plan, summary),
+    budget: runBudget({
+      plan,
+      fullPlan: partial
+        ? makePlan(loaded, { overrides: options.overrides ?? {}, ...extraTakesFrom(picks), assets })
+        : plan,
+      summary,
+      entries: journal.entries,
+      simulated: base === SIMULATOR_BASE,
+    }),
     billed: billedCheck(
       assessed.flatMap((a) =>
         a.journal?.reportedSeconds !== undefined && a.sharedWith === undefined
