@@ -149,6 +149,9 @@ export function formatPicks(picks: PicksFile, manifestName: string): string {
   return (
     `# Takes picked for ${manifestName} (shotlist review, shotlist pick): stitch uses them.\n` +
     `# body: fingerprint of the shot's request when picked; once the shot changes, the pick is stale.\n` +
+    (entries.some((e) => e.extra_takes)
+      ? `# extra_takes: takes run --reroll added beyond the shot's takes; delete the line to drop them.\n`
+      : '') +
     stringify({ version: 1, revision: picks.revision, picks: entries })
   );
 }

@@ -112,6 +112,7 @@ describe('re-roll records in the picks file', () => {
       { revision: 4, picks: [{ shot: 's01', variant: 'wide', extra_takes: 2 }] },
       'film.yaml',
     );
+    expect(text).toContain('# extra_takes: takes run --reroll added');
     expect(parsePicks(text, 'film.picks.yaml').picks).toEqual([
       { shot: 's01', variant: 'wide', extra_takes: 2 },
     ]);
