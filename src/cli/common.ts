@@ -108,6 +108,7 @@ export interface RunCommandFlags {
   'sim-latency'?: string | undefined;
   yes?: boolean | undefined;
   'allow-outside'?: boolean | undefined;
+  reroll?: boolean | undefined;
   'max-attempts'?: string | undefined;
   listen?: string | undefined;
   'public-url'?: string | undefined;
@@ -148,6 +149,8 @@ export function runCommandLine(manifest: string, flags: RunCommandFlags, base: B
   // Without it a resume would render every shard's shots into this shard's folder.
   add('--shard', flags.shard);
   if (flags['allow-outside']) words.push('--allow-outside');
+  // Without it a resume would leave the re-roll's new take in flight, uncollected.
+  if (flags.reroll) words.push('--reroll');
   if (flags.yes) words.push('--yes');
   return words.map(shellWord).join(' ');
 }

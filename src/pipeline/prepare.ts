@@ -12,7 +12,9 @@ import { chooseBase } from './base.js';
 import { runBudget } from './budget.js';
 import { foreignTasks } from './clips.js';
 import { defaultOutDir } from './out-dir.js';
+import { extraTakesFrom, manifestPicks } from './picks.js';
 import { planOptionsOf } from './plan-options.js';
+import { checkRerollFlags, marksIn, refuseOldTakes, rerollTakes } from './reroll.js';
 import { checkSavedPlan } from './saved-plan.js';
 import { shardPlan } from './shard.js';
 import type { PreparedRun, RunCallbacks, RunOptions } from './types.js';
@@ -54,6 +56,7 @@ export async function prepareRun(
   callbacks: Pick<RunCallbacks, 'warn'> = {},
 ): Promise<PreparedRun> {
   checkFlags(options);
+  checkRerollFlags(options);
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   const manifestFile = path.resolve(cwd, file);
@@ -63,11 +66,14 @@ export async function prepareRun(
   });
   const overrides = options.overrides ?? {};
   const assets = await localAssets(loaded, { simulate: options.simulate });
-  const planned = makePlan(loaded, { ...planOptionsOf({ ...options, overrides }), assets });
+  const picks = await manifestPicks(loaded.file);
+  const planned = makePlan(loaded, { ...planOptionsOf({ ...options, overrides }, picks), assets });
   for (const w of planned.warnings) callbacks.warn?.(formatDiagnostic(w));
   checkForce(planned, options.force);
-  const partial = options.variant !== undefined || options.only !== undefined;
-  const whole = partial ? makePlan(loaded, { overrides, assets }) : planned;
+  const partial = options.variant !== undefined || options.only !== undefined || !!options.reroll;
+  // With a re-roll run's new takes: the report and finals describe them too.
+  const takes = extraTakesFrom(marksIn(planned, picks), options.reroll);
+  const whole = partial ? makePlan(loaded, { overrides, ...takes, assets }) : planned;
   // A shard's run, report and finals describe the shard only (see shard.ts).
   const plan = shardPlan(planned, options.shard, whole);
   const fullPlan = partial ? shardPlan(whole, options.shard, whole) : plan;
@@ -124,7 +130,9 @@ export async function prepareRun(
     foreign: foreignTasks(journal.shots, base.journalBase),
     ...(options.shard ? { shard: { spec: options.shard, of: planned.shots.length } } : {}),
     uploads: { assets, config: loaded.manifest.uploads },
+    ...(options.reroll ? { rerolls: rerollTakes(plan, picks) } : {}),
   };
+  if (prepared.rerolls) refuseOldTakes(assessed, prepared.rerolls);
   if (options.savedPlan !== undefined) {
     await checkSavedPlan(path.resolve(cwd, options.savedPlan), prepared, prepared.pricing);
   }

@@ -15,6 +15,7 @@ import {
 import { SIMULATOR_BASE, chooseBase } from './base.js';
 import { runBudget } from './budget.js';
 import { defaultOutDir } from './out-dir.js';
+import { extraTakesFrom, manifestPicks } from './picks.js';
 import { planOptionsOf } from './plan-options.js';
 import { shardPlan } from './shard.js';
 import type { RunOptions } from './types.js';
@@ -65,7 +66,11 @@ export async function manifestStatus(
   });
   // The bodies carry the local files' URLs, as a run's do: the same journal keys.
   const assets = await localAssets(loaded, { simulate: options.simulate });
-  const plan = shardPlan(makePlan(loaded, { ...planOptionsOf(options), assets }), options.shard);
+  const picks = await manifestPicks(loaded.file);
+  const plan = shardPlan(
+    makePlan(loaded, { ...planOptionsOf(options, picks), assets }),
+    options.shard,
+  );
   const partial = options.variant !== undefined || options.only !== undefined;
   const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest, options.shard));
   const base = chooseBase({
@@ -98,7 +103,9 @@ export async function manifestStatus(
     simulatedElsewhere,
     budget: runBudget({
       plan,
-      fullPlan: partial ? makePlan(loaded, { overrides: options.overrides ?? {}, assets }) : plan,
+      fullPlan: partial
+        ? makePlan(loaded, { overrides: options.overrides ?? {}, ...extraTakesFrom(picks), assets })
+        : plan,
       summary,
       entries: journal.entries,
       simulated: base === SIMULATOR_BASE,

@@ -80,6 +80,9 @@ Options:
   --model, --size, --ratio, --duration   force a setting on every shot (as in plan)
   --no-preflight       do not check the references (HTTP status, type, video lengths)
                        before sending; see \`shotlist check\`
+  --reroll             render one new take of each shot marked re-roll in
+                       <manifest>.picks.yaml (\`shotlist review\`, key r) and nothing
+                       else; once rendered, the mark is cleared and the take kept
 
 The key comes from SHOTLIST_API_KEY, else API_KEY, else a .env file in the working
 directory; never from the manifest. Ctrl-C stops submitting and keeps every task for the
@@ -107,6 +110,7 @@ const FLAGS = {
   'public-url': { type: 'string' },
   'safety-poll': { type: 'string' },
   shard: { type: 'string' },
+  reroll: { type: 'boolean' },
 } as const;
 
 /** What the run cost: nothing when simulated; no invented figure when no price is set. */
@@ -244,6 +248,7 @@ function runOptionsFrom(ctx: CliContext, values: Values): RunOptions {
     ...(values.plan !== undefined ? { savedPlan: values.plan } : {}),
     ...(values['no-preflight'] ? { preflight: false } : {}),
     ...(values.shard !== undefined ? { shard: parseShard(values.shard) } : {}),
+    ...(values.reroll ? { reroll: true } : {}),
     ...pushOptionsFrom(ctx, values),
   };
 }
