@@ -2,7 +2,7 @@
  * Adaptive concurrency for one account: an AIMD window over the tasks the account holds for
  * this run (submitted, not yet seen to end: a capped API counts queued and running tasks) plus
  * the POSTs on their way. The manifest's `concurrency` is the ceiling; a 429 on a POST cuts the
- * window, a run of tasks created grows it back one step. Pure: no clock, no I/O, so every step
+ * window, a run of tasks created with the window full grows it back one step. Pure: no clock, no I/O, so every step
  * is tested without a network.
  */
 
@@ -18,8 +18,8 @@ export interface WindowChange {
 }
 
 /**
- * Tasks created per step of growth, in windows: at a steady cap each step up costs one 429,
- * so growing after two full windows keeps the probes to one POST in `2 × window`.
+ * Tasks created (with the window full) per step of growth, in windows: at a steady cap each
+ * step up costs one 429, so growing after two windows keeps the probes to one in `2 × window`.
  */
 const WINDOWS_PER_STEP = 2;
 
@@ -77,10 +77,14 @@ export class Limiter {
     });
   }
 
-  /** The POST created a task: it holds its place until {@link ended}. */
+  /**
+   * The POST created a task: it holds its place until {@link ended}. Only a task that fills the
+   * window counts towards growth: a window never filled says nothing about the account's room.
+   */
   created(): void {
     this.sending = Math.max(0, this.sending - 1);
     this.tasks++;
+    if (this.inFlight < this.size) return;
     this.sinceChange++;
     if (this.size < this.ceiling && this.sinceChange >= this.size * WINDOWS_PER_STEP) {
       this.change(this.size + 1, 'recovered');

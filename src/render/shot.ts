@@ -13,7 +13,7 @@ import type { Limiter } from './limiter.js';
 import { startResult, type ShotResult } from './result.js';
 import type { AssessedShot } from './state.js';
 import { storePath } from './store.js';
-import { leftLimited, submitShot } from './submit.js';
+import { leftLimited, submitShot, type Submitted } from './submit.js';
 
 /**
  * The run's limits: shots worked on at once (the ceiling), the account's adaptive window of
@@ -131,30 +131,38 @@ async function sendShot(
   { limiter, posts }: Slots,
 ): Promise<ShotResult | { taskId: string; submittedAt: number }> {
   for (let attempt = 0; attempt < MAX_LIMITED; attempt++) {
-    const submitted = await posts(async () => {
-      if (ctx.submissions.aborted) return undefined;
-      const placed = await limiter.acquire(ctx.submissions).then(
-        () => true,
-        () => false,
-      );
-      return placed ? submitShot(ctx) : undefined;
-    });
+    const submitted = await posts(() => postInWindow(ctx, limiter));
     if (!submitted) return notSent(ctx);
-    if (submitted.kind === 'task') {
-      limiter.created();
-      return submitted;
-    }
-    if (submitted.kind !== 'limited') {
-      limiter.dropped();
-      return submitted.result;
-    }
-    limiter.limited();
+    if (submitted.kind === 'task') return submitted;
+    if (submitted.kind !== 'limited') return submitted.result;
     const wait =
       submitted.retryAfterMs ?? backoffDelay(attempt, { ...BACKOFF, random: ctx.random });
     say(ctx, { type: 'limited', waitMs: wait });
     await ctx.sleep(wait, ctx.submissions).catch(() => undefined);
   }
   return leftLimited(ctx, MAX_LIMITED);
+}
+
+/**
+ * Inside the one-at-a-time POST section: waits for a place in the window, POSTs, and tells the
+ * limiter the answer before the next POST may go, so each goes out under the window its
+ * predecessor's answer left. Undefined when submissions stopped first (nothing sent).
+ */
+async function postInWindow(ctx: ShotContext, limiter: Limiter): Promise<Submitted | undefined> {
+  if (ctx.submissions.aborted) return undefined;
+  const placed = await limiter.acquire(ctx.submissions).then(
+    () => true,
+    () => false,
+  );
+  if (!placed) return undefined;
+  const submitted = await submitShot(ctx).catch((err: unknown) => {
+    limiter.dropped();
+    throw err;
+  });
+  if (submitted.kind === 'task') limiter.created();
+  else if (submitted.kind === 'limited') limiter.limited();
+  else limiter.dropped();
+  return submitted;
 }
 
 /** The run stopped sending before this shot: nothing sent, it is still to do next run. */

@@ -71,34 +71,45 @@ describe('Limiter (AIMD window per account)', () => {
     expect(limiter.inFlight).toBe(0);
   });
 
-  it('grows one step after two windows of tasks created, up to the ceiling', async () => {
+  it('grows one step per two windows of tasks created with the window full, up to the ceiling', async () => {
     const { limiter, changes } = make(4);
     await create(limiter, 2);
     await limiter.acquire();
     limiter.limited(); // 4 -> max(2, min(2, 3)) = 2
     expect(limiter.window).toBe(2);
-    for (let i = 0; i < 2; i++) limiter.ended();
-    await create(limiter, 1);
-    limiter.ended();
-    await create(limiter, 2);
-    // 2 * window = 4 tasks created since the cut? 3 so far: not yet.
+    // One task ends and the next takes its place: the window stays full.
+    const cycle = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        limiter.ended();
+        await create(limiter, 1);
+      }
+    };
+    await cycle(3);
     expect(limiter.window).toBe(2);
-    limiter.ended();
-    await create(limiter, 1);
+    await cycle(1);
     expect(limiter.window).toBe(3);
     expect(changes.at(-1)).toEqual({ window: 3, ceiling: 4, reason: 'recovered' });
-    // The next step needs 2 * 3 = 6 more.
-    for (let i = 0; i < 6; i++) {
-      limiter.ended();
-      await create(limiter, 1);
-    }
+    await create(limiter, 1); // fills the window of 3
+    await cycle(5);
     expect(limiter.window).toBe(4);
-    for (let i = 0; i < 20; i++) {
-      limiter.ended();
-      await create(limiter, 1);
-    }
+    await create(limiter, 1);
+    await cycle(20);
     expect(limiter.window).toBe(4);
     expect(changes.filter((c) => c.reason === 'recovered')).toHaveLength(2);
+  });
+
+  it('a window never filled does not grow', async () => {
+    const { limiter } = make(4);
+    await create(limiter, 2);
+    await limiter.acquire();
+    limiter.limited(); // -> 2
+    limiter.ended();
+    limiter.ended();
+    for (let i = 0; i < 20; i++) {
+      await create(limiter, 1);
+      limiter.ended();
+    }
+    expect(limiter.window).toBe(2);
   });
 
   it('a 429 that cuts nothing (window 1) restarts the count towards growth', async () => {
