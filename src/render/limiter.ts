@@ -2,9 +2,11 @@
  * Adaptive concurrency for one account: an AIMD window over the tasks the account holds for
  * this run (submitted, not yet seen to end: a capped API counts queued and running tasks) plus
  * the POSTs on their way. The manifest's `concurrency` is the ceiling; a 429 on a POST cuts the
- * window, a run of tasks created with the window full grows it back one step. Pure: no clock, no I/O, so every step
- * is tested without a network.
+ * window, a run of tasks created with the window full grows it back one step. The account's
+ * `rpm` paces every request to it through the client's request gate ({@link accountGate}).
  */
+
+import { createRequestGate, type RequestGate } from '../api/gate.js';
 
 /** Why the window moved: a POST answered 429, or enough tasks were created since. */
 export type LimitReason = 'rate_limited' | 'recovered';
@@ -136,4 +138,26 @@ export class Limiter {
     this.onChange({ window: size, ceiling: this.ceiling, reason });
     this.pump();
   }
+}
+
+/** How the requests of a run to one account are spaced: its `rpm`, else a guard against a stampede. */
+export function accountPace(concurrency: number, rpm: number | undefined): GatePace {
+  // A bucket of one: requests go evenly spaced, never in a burst the account would refuse.
+  if (rpm !== undefined) return { ratePerSecond: rpm / 60, burst: 1 };
+  return { ratePerSecond: Math.max(20, 4 * concurrency), burst: Math.max(20, 2 * concurrency) };
+}
+
+/** A request gate's rate and burst. */
+export interface GatePace {
+  ratePerSecond: number;
+  burst: number;
+}
+
+/** The request gate of one account: every POST and poll to its API waits its turn here. */
+export function accountGate(
+  concurrency: number,
+  rpm: number | undefined,
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>,
+): RequestGate {
+  return createRequestGate({ ...accountPace(concurrency, rpm), now: Date.now, sleep });
 }

@@ -71,4 +71,22 @@ describe('adaptive concurrency per account (built bin)', () => {
     expectNoKey([r.stdout, r.stderr], out);
     // Rendering, stitching and the report of 60 clips on a shared 2-core machine.
   }, 240_000);
+
+  it('rpm: 60 paces every request to the API, submissions and polls, one a second', async () => {
+    sim = await startSimulator({ latency: 0, seed: 3 });
+    const manifest = writeManifest(tmp.dir, 4, 'rpm: 60\n');
+    const out = path.join(tmp.dir, 'out');
+    const r = await shotlist(runArgs(manifest, sim, out, '--json'), { env: childEnv });
+
+    expect(r.exitCode, r.stderr).toBe(0);
+    const { events } = parseEvents(r.stdout, 0);
+    const at = (e: { time?: unknown }) => Date.parse(String(e.time));
+    const first = at(events.find((e) => e.event === 'submitting')!);
+    const last = Math.max(...events.filter((e) => e.event === 'done').map(at));
+    const requests = sim.stats().requests;
+    const api = requests['POST /v1/videos']! + requests['GET /v1/videos/:id']!;
+    expect(api).toBeGreaterThanOrEqual(8);
+    // The first request goes at once, each later one a second after the one before it.
+    expect(last - first).toBeGreaterThanOrEqual((api - 1) * 1000 - 100);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Limiter, type WindowChange } from '../../src/render/limiter.js';
+import { Limiter, accountPace, type WindowChange } from '../../src/render/limiter.js';
 
 /** A limiter and the changes it announced. */
 function make(ceiling: number) {
@@ -155,5 +155,17 @@ describe('Limiter (AIMD window per account)', () => {
     limiter.adopt();
     limiter.adopt();
     expect(await settled(limiter.acquire())).toBe(false);
+  });
+});
+
+describe('accountPace', () => {
+  it('an rpm spaces requests evenly, without a burst', () => {
+    expect(accountPace(12, 120)).toEqual({ ratePerSecond: 2, burst: 1 });
+    expect(accountPace(4, 30)).toEqual({ ratePerSecond: 0.5, burst: 1 });
+  });
+
+  it('without one, a guard that grows with the concurrency', () => {
+    expect(accountPace(4, undefined)).toEqual({ ratePerSecond: 20, burst: 20 });
+    expect(accountPace(32, undefined)).toEqual({ ratePerSecond: 128, burst: 64 });
   });
 });
