@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseJournal } from '../../src/render/journal.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { shotlist, tempDir } from '../helpers/cli.js';
-import { parseEvents } from './events-schema.js';
+import { parseEvents, type StreamEvent } from './events-schema.js';
 import {
   childEnv,
   expectNoKey,
@@ -80,7 +80,7 @@ describe('adaptive concurrency per account (built bin)', () => {
 
     expect(r.exitCode, r.stderr).toBe(0);
     const { events } = parseEvents(r.stdout, 0);
-    const at = (e: { time?: unknown }) => Date.parse(String(e.time));
+    const at = (e: StreamEvent) => Date.parse(String(e.time));
     const first = at(events.find((e) => e.event === 'submitting')!);
     const last = Math.max(...events.filter((e) => e.event === 'done').map(at));
     const requests = sim.stats().requests;
