@@ -13,6 +13,8 @@ const SUITES = [
   ['plan', './plan.mjs', 'benchPlan'],
   ['sim', './sim.mjs', 'benchSim'],
   ['render', './render.mjs', 'benchRender'],
+  // 60 shots against a key capped at 3 tasks, and the same without a cap.
+  ['adaptive', './adaptive.mjs', 'benchAdaptive'],
   ['stitch', './stitch.mjs', 'benchStitch'],
   ['webhook', './webhook.mjs', 'benchWebhook'],
   ['preflight', './preflight.mjs', 'benchPreflight'],

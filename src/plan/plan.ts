@@ -151,6 +151,7 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
   return {
     manifest: { file, name: manifest.name },
     concurrency: manifest.concurrency ?? null,
+    ...(manifest.rpm !== undefined ? { rpm: manifest.rpm } : {}),
     shots,
     totals,
     budget: {
