@@ -16,6 +16,7 @@ import {
   classifyFailure,
   DEFAULT_MAX_RETRY_AFTER_MS,
   parseRetryAfter,
+  type BackoffOptions,
 } from './retry.js';
 import { isTaskProblem, readVideoTask, TASK_ID, type VideoTask } from './types.js';
 import { checkBaseUrl } from './url.js';
@@ -361,271 +362,315 @@ function interruptedSubmit(sent: boolean): SubmitResult {
       };
 }
 
-/**
- * Creates the client. Refuses a plain-http base URL that is not loopback. Every string it
- * returns from a server (task fields, error codes and messages) is cleaned once here, with
- * {@link cleanServerText}: nothing downstream sees the key or a terminal escape from it.
- */
-export function createApiClient(options: ApiClientOptions): ApiClient {
+/** What every request of one client shares: its pool, limits, retry policy and counters. */
+interface Connection {
+  baseUrl: string;
+  /** The base URL's path, before `/v1/...`. */
+  prefix: string;
+  secrets: string[];
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  now: () => number;
+  gate: RequestGate;
+  attempts: number;
+  backoff: BackoffOptions;
+  limits: ClientLimits;
+  pool: Pool;
+  /** Files live on another origin: a separate dispatcher that is never given the key. */
+  files: Agent;
+  stats: ClientStats;
+  authHeaders: Record<string, string>;
+  onRequest: ((kind: RequestKind) => void) | undefined;
+}
+
+function connect(options: ApiClientOptions): Connection {
   const base = checkBaseUrl(options.baseUrl);
-  const baseUrl = base.toString().replace(/\/+$/, '');
-  const prefix = base.pathname.replace(/\/+$/, '');
-  const secrets = [options.apiKey];
-  const sleep = options.sleep ?? defaultSleep;
-  const random = options.random ?? Math.random;
-  const now = options.now ?? Date.now;
-  const gate = options.gate ?? OPEN_GATE;
-  const attempts = Math.max(1, options.attempts ?? 4);
-  const backoff = {
-    baseMs: options.backoff?.baseMs ?? 500,
-    maxMs: options.backoff?.maxMs ?? 20_000,
-    random,
-  };
   const limits = resolveLimits(options);
   const dispatcherLimits = {
     connectTimeout: limits.connectMs,
     headersTimeout: limits.headersMs,
     bodyTimeout: limits.bodyMs,
   };
-  const pool = new Pool(base.origin, {
-    connections: options.connections ?? 32,
-    ...dispatcherLimits,
-    keepAliveTimeout: 4_000,
+  return {
+    baseUrl: base.toString().replace(/\/+$/, ''),
+    prefix: base.pathname.replace(/\/+$/, ''),
+    secrets: [options.apiKey],
+    sleep: options.sleep ?? defaultSleep,
+    now: options.now ?? Date.now,
+    gate: options.gate ?? OPEN_GATE,
+    attempts: Math.max(1, options.attempts ?? 4),
+    backoff: {
+      baseMs: options.backoff?.baseMs ?? 500,
+      maxMs: options.backoff?.maxMs ?? 20_000,
+      random: options.random ?? Math.random,
+    },
+    limits,
+    pool: new Pool(base.origin, {
+      connections: options.connections ?? 32,
+      ...dispatcherLimits,
+      keepAliveTimeout: 4_000,
+    }),
+    files: new Agent({ connections: 16, ...dispatcherLimits }),
+    stats: { requests: { submit: 0, poll: 0, download: 0 }, retries: 0 },
+    authHeaders: { authorization: `Bearer ${options.apiKey}`, accept: 'application/json' },
+    onRequest: options.onRequest,
+  };
+}
+
+function count(c: Connection, kind: RequestKind): void {
+  c.stats.requests[kind]++;
+  c.onRequest?.(kind);
+}
+
+function clean(c: Connection, text: string, max?: number): string {
+  return cleanServerText(text, c.secrets, max);
+}
+
+function retryAfterOf(c: Connection, res: RawResponse): number | undefined {
+  return parseRetryAfter(res.headers['retry-after'], c.now(), c.limits.maxRetryAfterMs);
+}
+
+function send(
+  c: Connection,
+  method: 'GET' | 'POST',
+  path: string,
+  extra: { headers: Record<string, string>; body?: string; signal?: AbortSignal | undefined },
+): Promise<RawResponse> {
+  return exchange(
+    c.pool,
+    { method, path, headers: extra.headers, ...(extra.body ? { body: extra.body } : {}) },
+    { deadlineMs: c.limits.requestMs, signal: extra.signal },
+  );
+}
+
+function httpError(c: Connection, what: string, res: RawResponse, code: string): ApiError {
+  const words = serverWords(parseJson(res.body));
+  const serverMessage = words.message !== undefined ? clean(c, words.message) : undefined;
+  const serverCode = words.code !== undefined ? clean(c, words.code, 100) : undefined;
+  const detail = serverMessage || clean(c, res.body, 200) || `HTTP ${res.status}`;
+  return new ApiError(redact(`${what}: ${res.status} ${detail}`, c.secrets), {
+    code,
+    status: res.status,
+    ...(serverCode !== undefined ? { serverCode } : {}),
+    ...(serverMessage !== undefined ? { serverMessage } : {}),
   });
-  // Files live on another origin: a separate dispatcher that is never given the key.
-  const files = new Agent({ connections: 16, ...dispatcherLimits });
-  const stats: ClientStats = { requests: { submit: 0, poll: 0, download: 0 }, retries: 0 };
-  const count = (kind: RequestKind) => {
-    stats.requests[kind]++;
-    options.onRequest?.(kind);
+}
+
+/** The refusal of the account in `res`, if it is one: the run stops sending new work. */
+function refusalOf(c: Connection, res: RawResponse): ApiError | undefined {
+  const words = serverWords(parseJson(res.body));
+  const why = accountRefusal(res.status, words);
+  if (why === undefined) return undefined;
+  const seen = httpError(c, REFUSED[why].what, res, REFUSED[why].code);
+  return new ApiError(seen.message, {
+    code: REFUSED[why].code,
+    exitCode: EXIT_CODES.accountRefused,
+    fix: REFUSED[why].fix,
+    status: res.status,
+    ...(seen.serverCode !== undefined ? { serverCode: seen.serverCode } : {}),
+    ...(seen.serverMessage !== undefined ? { serverMessage: seen.serverMessage } : {}),
+  });
+}
+
+function transportError(c: Connection, what: string, err: TransportError, code: string) {
+  return new ApiError(clean(c, `${what}: ${err.code ? `${err.code} ` : ''}${err.message}`), {
+    code,
+    cause: err,
+  });
+}
+
+/** `POST /v1/videos`, retried only where no second task can come of it. */
+async function submitVideo(
+  c: Connection,
+  body: VideoRequest,
+  { idempotencyKey, signal, requeue }: SubmitOptions,
+): Promise<SubmitResult> {
+  const payload = JSON.stringify(body);
+  const headers = {
+    ...c.authHeaders,
+    'content-type': 'application/json',
+    'idempotency-key': idempotencyKey,
   };
-  const clean = (text: string, max?: number) => cleanServerText(text, secrets, max);
-  const retryAfterOf = (res: RawResponse) =>
-    parseRetryAfter(res.headers['retry-after'], now(), limits.maxRetryAfterMs);
-  const send = (
-    method: 'GET' | 'POST',
-    path: string,
-    extra: { headers: Record<string, string>; body?: string; signal?: AbortSignal | undefined },
-  ) =>
-    exchange(
-      pool,
-      { method, path, headers: extra.headers, ...(extra.body ? { body: extra.body } : {}) },
-      { deadlineMs: limits.requestMs, signal: extra.signal },
-    );
-  const authHeaders = { authorization: `Bearer ${options.apiKey}`, accept: 'application/json' };
-
-  const httpError = (what: string, res: RawResponse, code: string): ApiError => {
-    const words = serverWords(parseJson(res.body));
-    const serverMessage = words.message !== undefined ? clean(words.message) : undefined;
-    const serverCode = words.code !== undefined ? clean(words.code, 100) : undefined;
-    const detail = serverMessage || clean(res.body, 200) || `HTTP ${res.status}`;
-    return new ApiError(redact(`${what}: ${res.status} ${detail}`, secrets), {
-      code,
-      status: res.status,
-      ...(serverCode !== undefined ? { serverCode } : {}),
-      ...(serverMessage !== undefined ? { serverMessage } : {}),
-    });
+  // Every wait between attempts ends with the signal; an attempt that waited sent nothing.
+  const wait = async (ms: number) => {
+    await c.sleep(ms, signal).catch(() => undefined);
+    return !signal?.aborted;
   };
-
-  /** The refusal of the account in `res`, if it is one: the run stops sending new work. */
-  const refusalOf = (res: RawResponse): ApiError | undefined => {
-    const words = serverWords(parseJson(res.body));
-    const why = accountRefusal(res.status, words);
-    if (why === undefined) return undefined;
-    const seen = httpError(REFUSED[why].what, res, REFUSED[why].code);
-    return new ApiError(seen.message, {
-      code: REFUSED[why].code,
-      exitCode: EXIT_CODES.accountRefused,
-      fix: REFUSED[why].fix,
-      status: res.status,
-      ...(seen.serverCode !== undefined ? { serverCode: seen.serverCode } : {}),
-      ...(seen.serverMessage !== undefined ? { serverMessage: seen.serverMessage } : {}),
-    });
-  };
-
-  const transportError = (what: string, err: TransportError, code: string) =>
-    new ApiError(clean(`${what}: ${err.code ? `${err.code} ` : ''}${err.message}`), {
-      code,
-      cause: err,
-    });
-
-  async function submit(
-    body: VideoRequest,
-    { idempotencyKey, signal, requeue }: SubmitOptions,
-  ): Promise<SubmitResult> {
-    const payload = JSON.stringify(body);
-    const headers = {
-      ...authHeaders,
-      'content-type': 'application/json',
-      'idempotency-key': idempotencyKey,
-    };
-    // Every wait between attempts ends with the signal; an attempt that waited sent nothing.
-    const wait = async (ms: number) => {
-      await sleep(ms, signal).catch(() => undefined);
-      return !signal?.aborted;
-    };
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await gate.acquire(signal);
-      } catch {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await c.gate.acquire(signal);
+    } catch {
+      return interruptedSubmit(false);
+    }
+    if (signal?.aborted) return interruptedSubmit(false);
+    count(c, 'submit');
+    let res: RawResponse;
+    try {
+      res = await send(c, 'POST', `${c.prefix}/v1/videos`, { headers, body: payload, signal });
+    } catch (err) {
+      const t = err instanceof TransportError ? err : new TransportError(err, true);
+      if (t.aborted) return interruptedSubmit(t.sent);
+      const verdict = classifyFailure({
+        method: 'POST',
+        sent: t.sent,
+        ...(t.code ? { code: t.code } : {}),
+      });
+      if (verdict === 'retry' && attempt + 1 < c.attempts) {
+        c.stats.retries++;
+        if (await wait(backoffDelay(attempt, c.backoff))) continue;
         return interruptedSubmit(false);
       }
-      if (signal?.aborted) return interruptedSubmit(false);
-      count('submit');
-      let res: RawResponse;
-      try {
-        res = await send('POST', `${prefix}/v1/videos`, { headers, body: payload, signal });
-      } catch (err) {
-        const t = err instanceof TransportError ? err : new TransportError(err, true);
-        if (t.aborted) return interruptedSubmit(t.sent);
-        const verdict = classifyFailure({
-          method: 'POST',
-          sent: t.sent,
-          ...(t.code ? { code: t.code } : {}),
-        });
-        if (verdict === 'retry' && attempt + 1 < attempts) {
-          stats.retries++;
-          if (await wait(backoffDelay(attempt, backoff))) continue;
-          return interruptedSubmit(false);
-        }
-        const error = transportError(
-          'submitting the shot failed',
-          t,
-          verdict === 'retry' ? 'unreachable' : 'submit_ambiguous',
-        );
-        // Unreachable after every retry: the server never saw it, so nothing was created.
-        if (verdict === 'retry') return { kind: 'rejected', error };
-        return { kind: 'unknown', error };
-      }
-      if (res.status >= 200 && res.status < 300) return accepted(res);
-      const refused = refusalOf(res);
-      if (refused) throw refused;
-      const verdict = classifyFailure({ method: 'POST', status: res.status, sent: true });
-      if (verdict === 'retry') {
-        const retryAfter = retryAfterOf(res);
-        // Requeued, the wait is the caller's: a cap on tasks says nothing against polls.
-        if (requeue && res.status === 429) {
-          const error = httpError('the API answered 429', res, 'rate_limited');
-          return { kind: 'limited', error, retryAfterMs: retryAfter };
-        }
-        if (retryAfter !== undefined) gate.pause(retryAfter);
-        if (attempt + 1 < attempts + 4) {
-          // A 429 created nothing; waiting it out is always safe, so it gets extra attempts.
-          stats.retries++;
-          if (await wait(retryAfter ?? backoffDelay(attempt, backoff))) continue;
-          return interruptedSubmit(false);
-        }
-        return {
-          kind: 'rejected',
-          error: httpError('the API kept answering 429', res, 'rate_limited'),
-        };
-      }
-      if (verdict === 'ambiguous') {
-        return {
-          kind: 'unknown',
-          error: httpError('the API failed while taking the shot', res, 'submit_ambiguous'),
-        };
-      }
-      return { kind: 'rejected', error: httpError('the API rejected the shot', res, 'rejected') };
+      const error = transportError(
+        c,
+        'submitting the shot failed',
+        t,
+        verdict === 'retry' ? 'unreachable' : 'submit_ambiguous',
+      );
+      // Unreachable after every retry: the server never saw it, so nothing was created.
+      if (verdict === 'retry') return { kind: 'rejected', error };
+      return { kind: 'unknown', error };
     }
+    if (res.status >= 200 && res.status < 300) return acceptedTask(c, res);
+    const refused = refusalOf(c, res);
+    if (refused) throw refused;
+    const verdict = classifyFailure({ method: 'POST', status: res.status, sent: true });
+    if (verdict === 'retry') {
+      const retryAfter = retryAfterOf(c, res);
+      // Requeued, the wait is the caller's: a cap on tasks says nothing against polls.
+      if (requeue && res.status === 429) {
+        const error = httpError(c, 'the API answered 429', res, 'rate_limited');
+        return { kind: 'limited', error, retryAfterMs: retryAfter };
+      }
+      if (retryAfter !== undefined) c.gate.pause(retryAfter);
+      if (attempt + 1 < c.attempts + 4) {
+        // A 429 created nothing; waiting it out is always safe, so it gets extra attempts.
+        c.stats.retries++;
+        if (await wait(retryAfter ?? backoffDelay(attempt, c.backoff))) continue;
+        return interruptedSubmit(false);
+      }
+      return {
+        kind: 'rejected',
+        error: httpError(c, 'the API kept answering 429', res, 'rate_limited'),
+      };
+    }
+    if (verdict === 'ambiguous') {
+      return {
+        kind: 'unknown',
+        error: httpError(c, 'the API failed while taking the shot', res, 'submit_ambiguous'),
+      };
+    }
+    return { kind: 'rejected', error: httpError(c, 'the API rejected the shot', res, 'rejected') };
   }
+}
 
-  /** A 2xx answer to a POST: a task, or (maybe billed) nothing usable. */
-  function accepted(res: RawResponse): SubmitResult {
-    const task = readVideoTask(parseJson(res.body), secrets);
-    if (task && !isTaskProblem(task)) return { kind: 'created', task };
-    const why = task ? task.problem : 'its answer has no task id';
-    return {
-      kind: 'unknown',
-      error: new ApiError(
-        `the API accepted the shot but ${why} (HTTP ${res.status}); nothing was stored`,
-        { code: 'submit_ambiguous', status: res.status },
-      ),
-    };
+/** A 2xx answer to a POST: a task, or (maybe billed) nothing usable. */
+function acceptedTask(c: Connection, res: RawResponse): SubmitResult {
+  const task = readVideoTask(parseJson(res.body), c.secrets);
+  if (task && !isTaskProblem(task)) return { kind: 'created', task };
+  const why = task ? task.problem : 'its answer has no task id';
+  return {
+    kind: 'unknown',
+    error: new ApiError(
+      `the API accepted the shot but ${why} (HTTP ${res.status}); nothing was stored`,
+      { code: 'submit_ambiguous', status: res.status },
+    ),
+  };
+}
+
+/** `GET /v1/videos/{id}`, retried; a 404 or another refusal ends it at once. */
+async function fetchTask(
+  c: Connection,
+  taskId: string,
+  opts: { signal?: AbortSignal } = {},
+): Promise<VideoTask> {
+  if (!TASK_ID.test(taskId)) {
+    // Only a tampered journal holds one: the client never accepts such an id from a server.
+    throw new ApiError(
+      `the task id "${clean(c, taskId, 60)}" is not 1-128 characters of A-Z a-z 0-9 _ . : -`,
+      { code: 'task_not_found' },
+    );
   }
-
-  async function getTask(taskId: string, opts: { signal?: AbortSignal } = {}): Promise<VideoTask> {
-    if (!TASK_ID.test(taskId)) {
-      // Only a tampered journal holds one: the client never accepts such an id from a server.
-      throw new ApiError(
-        `the task id "${clean(taskId, 60)}" is not 1-128 characters of A-Z a-z 0-9 _ . : -`,
-        { code: 'task_not_found' },
+  const path = `${c.prefix}/v1/videos/${encodeURIComponent(taskId)}`;
+  let last: ApiError | undefined;
+  let lastRetryAfter: number | undefined;
+  for (let attempt = 0; attempt < c.attempts; attempt++) {
+    if (attempt > 0) {
+      c.stats.retries++;
+      await c.sleep(lastRetryAfter ?? backoffDelay(attempt - 1, c.backoff), opts.signal);
+    }
+    await c.gate.acquire(opts.signal);
+    count(c, 'poll');
+    let res: RawResponse;
+    try {
+      res = await send(c, 'GET', path, { headers: c.authHeaders, signal: opts.signal });
+    } catch (err) {
+      if (opts.signal?.aborted) throw opts.signal.reason;
+      const t = err instanceof TransportError ? err : new TransportError(err, true);
+      last = transportError(c, `checking task ${taskId} failed`, t, 'poll_failed');
+      lastRetryAfter = undefined;
+      continue;
+    }
+    if (res.status === 200) {
+      const task = readVideoTask(parseJson(res.body), c.secrets);
+      if (task && !isTaskProblem(task)) return task;
+      last = new ApiError(
+        `checking task ${taskId}: ${task ? task.problem : 'the answer is not a task'}`,
+        { code: 'poll_failed', status: 200 },
+      );
+      lastRetryAfter = undefined;
+      continue;
+    }
+    const refused = refusalOf(c, res);
+    if (refused) throw refused;
+    const verdict = classifyFailure({ method: 'GET', status: res.status, sent: true });
+    if (verdict === 'reject') {
+      throw httpError(
+        c,
+        `checking task ${taskId} failed`,
+        res,
+        res.status === 404 ? 'task_not_found' : 'poll_rejected',
       );
     }
-    const path = `${prefix}/v1/videos/${encodeURIComponent(taskId)}`;
-    let last: ApiError | undefined;
-    let lastRetryAfter: number | undefined;
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      if (attempt > 0) {
-        stats.retries++;
-        await sleep(lastRetryAfter ?? backoffDelay(attempt - 1, backoff), opts.signal);
-      }
-      await gate.acquire(opts.signal);
-      count('poll');
-      let res: RawResponse;
-      try {
-        res = await send('GET', path, { headers: authHeaders, signal: opts.signal });
-      } catch (err) {
-        if (opts.signal?.aborted) throw opts.signal.reason;
-        const t = err instanceof TransportError ? err : new TransportError(err, true);
-        last = transportError(`checking task ${taskId} failed`, t, 'poll_failed');
-        lastRetryAfter = undefined;
-        continue;
-      }
-      if (res.status === 200) {
-        const task = readVideoTask(parseJson(res.body), secrets);
-        if (task && !isTaskProblem(task)) return task;
-        last = new ApiError(
-          `checking task ${taskId}: ${task ? task.problem : 'the answer is not a task'}`,
-          { code: 'poll_failed', status: 200 },
-        );
-        lastRetryAfter = undefined;
-        continue;
-      }
-      const refused = refusalOf(res);
-      if (refused) throw refused;
-      const verdict = classifyFailure({ method: 'GET', status: res.status, sent: true });
-      if (verdict === 'reject') {
-        throw httpError(
-          `checking task ${taskId} failed`,
-          res,
-          res.status === 404 ? 'task_not_found' : 'poll_rejected',
-        );
-      }
-      lastRetryAfter = retryAfterOf(res);
-      if (lastRetryAfter !== undefined && res.status === 429) gate.pause(lastRetryAfter);
-      last = httpError(`checking task ${taskId} failed`, res, 'poll_failed');
-    }
-    throw new RetryableApiError(last?.message ?? `checking task ${taskId} failed`, {
-      code: 'poll_failed',
-      ...(last?.status !== undefined ? { status: last.status } : {}),
-      ...(lastRetryAfter !== undefined ? { retryAfterMs: lastRetryAfter } : {}),
-      cause: last,
-    });
+    lastRetryAfter = retryAfterOf(c, res);
+    if (lastRetryAfter !== undefined && res.status === 429) c.gate.pause(lastRetryAfter);
+    last = httpError(c, `checking task ${taskId} failed`, res, 'poll_failed');
   }
+  throw new RetryableApiError(last?.message ?? `checking task ${taskId} failed`, {
+    code: 'poll_failed',
+    ...(last?.status !== undefined ? { status: last.status } : {}),
+    ...(lastRetryAfter !== undefined ? { retryAfterMs: lastRetryAfter } : {}),
+    cause: last,
+  });
+}
 
+/**
+ * Creates the client. Refuses a plain-http base URL that is not loopback. Every string it
+ * returns from a server (task fields, error codes and messages) is cleaned once here, with
+ * {@link cleanServerText}: nothing downstream sees the key or a terminal escape from it.
+ */
+export function createApiClient(options: ApiClientOptions): ApiClient {
+  const c = connect(options);
   return {
-    baseUrl,
-    submit,
-    getTask,
+    baseUrl: c.baseUrl,
+    submit: (body, opts) => submitVideo(c, body, opts),
+    getTask: (taskId, opts) => fetchTask(c, taskId, opts),
 
     download(url, file, opts = {}) {
-      return downloadFile(files, url, file, {
-        attempts: attempts + 2,
-        backoff,
-        sleep,
+      return downloadFile(c.files, url, file, {
+        attempts: c.attempts + 2,
+        backoff: c.backoff,
+        sleep: c.sleep,
         maxBytes: options.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES,
-        deadlineMs: limits.downloadMs,
-        minThroughput: { bytesPerSec: limits.minBytesPerSec, windowMs: limits.windowMs },
+        deadlineMs: c.limits.downloadMs,
+        minThroughput: { bytesPerSec: c.limits.minBytesPerSec, windowMs: c.limits.windowMs },
         ...opts,
-        onRequest: () => count('download'),
+        onRequest: () => count(c, 'download'),
       });
     },
 
-    stats: () => ({ requests: { ...stats.requests }, retries: stats.retries }),
+    stats: () => ({ requests: { ...c.stats.requests }, retries: c.stats.retries }),
 
     async close() {
-      await Promise.all([pool.close(), files.close()]);
+      await Promise.all([c.pool.close(), c.files.close()]);
     },
   };
 }
