@@ -22,7 +22,7 @@ const ROLES = [
   ['audios', 'audio'],
 ] as const;
 
-/** Every local file of every shot's `assets`, in manifest order. */
+/** Every local file of every shot's `assets`, in manifest order, then the cast's images. */
 export function localAssetRefs(manifest: ShotlistManifest): LocalAssetRef[] {
   const refs: LocalAssetRef[] = [];
   manifest.shots.forEach((shot, s) => {
@@ -36,6 +36,15 @@ export function localAssetRefs(manifest: ShotlistManifest): LocalAssetRef[] {
       });
     }
   });
+  for (const [name, member] of Object.entries(manifest.cast ?? {})) {
+    const images: unknown = member?.images;
+    if (!Array.isArray(images)) continue;
+    images.forEach((ref: unknown, i) => {
+      if (typeof ref === 'string' && isLocalReference(ref)) {
+        refs.push({ ref, role: 'image', path: ['cast', name, 'images', i] });
+      }
+    });
+  }
   return refs;
 }
 

@@ -217,6 +217,12 @@ export interface ShotlistManifest {
      */
     command?: [string, ...string[]];
   };
+  /**
+   * Characters (or products, places) defined once and mentioned in prompts as @name. A shot whose prompt mentions @name gets the member's images after its own (each image once), the mention rewritten to "<description> @image_file_N ..." (the description only when given; N the image's position in the shot's images), and the mode multi_ref. Names: a letter, then letters, digits or _ (at most 64); a mention ends at the first other character, so "@mimi在屋顶上" mentions mimi. An @word that names no member and resembles none is left as written.
+   */
+  cast?: {
+    [k: string]: CastMember;
+  };
   stitch?: Stitch;
 }
 /**
@@ -330,6 +336,19 @@ export interface Transition {
    * Length of the transition in seconds (default 0.5).
    */
   duration?: number;
+}
+/**
+ * One member of the cast: the images that show it, and optionally words that describe it.
+ */
+export interface CastMember {
+  /**
+   * Reference images of the member (URLs or local files, like a shot's assets.images), added to each shot that mentions it.
+   */
+  images: MediaUrl[];
+  /**
+   * Written before the member's @image_file_N references where the prompt mentions it, e.g. "橘色短毛猫,绿眼睛".
+   */
+  description?: string;
 }
 /**
  * How the rendered shots are joined into one video per variant.
