@@ -59,7 +59,7 @@ export interface RefSelection {
  */
 export function collectRefs(
   shots: readonly Pick<PlannedShot, 'id' | 'variant' | 'take' | 'request'>[],
-  options: { loopbackOnly: boolean },
+  options: { loopbackOnly: boolean; local?: ReadonlySet<string> },
 ): RefSelection {
   const multiTake = new Set(shots.filter((s) => s.take > 1).map((s) => `${s.id}@${s.variant}`));
   const refs: AssetRef[] = [];
@@ -67,7 +67,9 @@ export function collectRefs(
   for (const shot of shots) {
     const label = shotLabel(shot, multiTake.has(`${shot.id}@${shot.variant}`));
     for (const ref of bodyRefs(shot.request, label)) {
-      if (options.loopbackOnly && !isLoopbackHost(new URL(ref.url).hostname)) skipped++;
+      // A local file's URL is checked on disk, whatever host it will be served from.
+      const remote = !options.local?.has(ref.url);
+      if (remote && options.loopbackOnly && !isLoopbackHost(new URL(ref.url).hostname)) skipped++;
       else refs.push(ref);
     }
   }

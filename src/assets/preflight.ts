@@ -15,6 +15,7 @@ import {
   writeProbeCache,
   type ProbeCache,
 } from './preflight-cache.js';
+import { probe } from '../media/probe.js';
 import { HttpCheckError, checkUrl, type HttpInfo } from './preflight-http.js';
 import { probeRemote, type RemoteMedia } from './preflight-probe.js';
 import { collectRefs, type AssetRef, type AssetRole } from './preflight-refs.js';
@@ -58,6 +59,11 @@ export interface PreflightOptions {
   concurrency?: number;
   signal?: AbortSignal;
   now?: () => number;
+  /**
+   * The local files behind URLs not uploaded yet (uploads happen after the confirmation):
+   * each is checked on disk (its type by name, videos and audios probed) instead of fetched.
+   */
+  localFiles?: ReadonlyMap<string, { file: string; contentType: string; bytes: number }>;
 }
 
 export const PREFLIGHT_DEFAULTS = { timeoutMs: 10_000, concurrency: 8, probes: 2 } as const;
@@ -148,8 +154,39 @@ interface Checker {
   counts: { probed: number; probeCacheHits: number };
 }
 
+/** A local file about to be uploaded: what its name says it is and, for media, what ffprobe reads. */
+async function checkLocal(
+  local: { file: string; contentType: string; bytes: number },
+  roles: Set<AssetRole>,
+  c: Checker,
+): Promise<UrlOutcome> {
+  const http: HttpInfo = { status: 200, contentType: local.contentType, size: local.bytes };
+  if (!roles.has('video') && !roles.has('audio')) return { ok: true, http };
+  const env = c.options.env ?? process.env;
+  const media = await c.probeLimit(async () => {
+    try {
+      const info = await probe(local.file, {
+        env,
+        container: 'any',
+        ...(c.options.signal ? { signal: c.options.signal } : {}),
+      });
+      return {
+        durationSec: info.durationSec,
+        hasVideo: info.video !== undefined && info.video.codec !== '',
+        hasAudio: info.audio !== undefined && info.audio.codec !== '',
+      };
+    } catch (error) {
+      return { problem: `ffprobe cannot read ${local.file}: ${(error as Error).message}` };
+    }
+  });
+  c.counts.probed++;
+  return { ok: true, http, media };
+}
+
 /** Asks for one URL and, when a video or audio uses it, reads it with ffprobe. */
 async function checkOne(url: string, roles: Set<AssetRole>, c: Checker): Promise<UrlOutcome> {
+  const local = c.options.localFiles?.get(url);
+  if (local) return checkLocal(local, roles, c);
   const timeoutMs = c.options.timeoutMs ?? PREFLIGHT_DEFAULTS.timeoutMs;
   let http: HttpInfo;
   try {
@@ -227,7 +264,10 @@ export async function preflight(
 ): Promise<PreflightResult> {
   const now = options.now ?? Date.now;
   const started = now();
-  const { refs, skipped } = collectRefs(shots, { loopbackOnly: options.loopbackOnly === true });
+  const { refs, skipped } = collectRefs(shots, {
+    loopbackOnly: options.loopbackOnly === true,
+    ...(options.localFiles ? { local: new Set(options.localFiles.keys()) } : {}),
+  });
   const roles = new Map<string, Set<AssetRole>>();
   for (const ref of refs) roles.set(ref.url, (roles.get(ref.url) ?? new Set()).add(ref.role));
   const timeoutMs = preflightTimeoutMs(options);

@@ -166,6 +166,10 @@ export async function prepareRun(
         env,
         outDir,
         loopbackOnly: !!options.simulate,
+        // Uploaded after the confirmation: checked on disk now.
+        localFiles: new Map(
+          assets.map((a) => [a.url, { file: a.file, contentType: a.contentType, bytes: a.bytes }]),
+        ),
         ...(options.signal ? { signal: options.signal } : {}),
       },
     );
