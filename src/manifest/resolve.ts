@@ -1,5 +1,6 @@
 import { DEFAULT_MODEL, type Mode } from '../models.js';
 import { expandCast, type Cast } from './cast.js';
+import { framePlaceholder, isFrameRef } from './frames.js';
 import type { Origin, ResolvedShot } from './request.js';
 import type { Shot, ShotSettings, ShotlistManifest, Variant } from './types.gen.js';
 
@@ -87,7 +88,9 @@ export function resolveShot(
     takes: (resolved.takes as number | undefined) ?? 1,
     trim: resolved.trim as ResolvedShot['trim'],
     transition: resolved.transition as ResolvedShot['transition'],
-    images: shot.assets?.images,
+    images: shot.assets?.images?.map((entry) =>
+      isFrameRef(entry) ? framePlaceholder(entry) : entry,
+    ),
     videos: shot.assets?.videos,
     audios: shot.assets?.audios,
     origins,

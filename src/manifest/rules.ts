@@ -1,5 +1,6 @@
 import { checkRequest } from '../api/contract.js';
 import { checkCastMembers, checkShotCast } from './cast.js';
+import { checkFrames } from './frames.js';
 import { RESERVED_METADATA, buildRequest, type Origin } from './request.js';
 import type { Collector } from './collector.js';
 import { standInUrl, withAssetUrls } from './local-assets.js';
@@ -167,6 +168,7 @@ function checkStitchTimes(
 export function checkRules(manifest: ShotlistManifest, out: Collector, usable: Usable): void {
   if (usable(['stitch'])) checkOrder(manifest, out);
   if (usable(['cast'])) checkCastMembers(manifest.cast, out);
+  checkFrames(manifest, out);
   checkLayers(manifest, out, usable);
   if (!usable(['defaults']) || !usable(['variants']) || !usable(['cast'])) return;
   const variants: (number | null)[] = manifest.variants

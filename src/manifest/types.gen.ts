@@ -35,9 +35,9 @@ export type Shot = ShotSettings & {
    */
   assets?: {
     /**
-     * Image URLs: 1 for image_to_video, [first, last] for first_last_frame, up to 9 for multi_ref.
+     * Image URLs: 1 for image_to_video, [first, last] for first_last_frame, up to 9 for multi_ref. An entry may instead be a frame of another shot's clip ({ from: s01, frame: last }): the shot then waits for that one.
      */
-    images?: MediaUrl[];
+    images?: (MediaUrl | FrameRef)[];
     /**
      * Reference video URLs, multi_ref only: at most 3, each >= 1.8 s, 15 s together.
      */
@@ -61,9 +61,9 @@ export type Shot = ShotSettings & {
    */
   assets?: {
     /**
-     * Image URLs: 1 for image_to_video, [first, last] for first_last_frame, up to 9 for multi_ref.
+     * Image URLs: 1 for image_to_video, [first, last] for first_last_frame, up to 9 for multi_ref. An entry may instead be a frame of another shot's clip ({ from: s01, frame: last }): the shot then waits for that one.
      */
-    images?: MediaUrl[];
+    images?: (MediaUrl | FrameRef)[];
     /**
      * Reference video URLs, multi_ref only: at most 3, each >= 1.8 s, 15 s together.
      */
@@ -336,6 +336,19 @@ export interface Transition {
    * Length of the transition in seconds (default 0.5).
    */
   duration?: number;
+}
+/**
+ * A frame of another shot's clip in the same variant (its picked take, else take 1), cut at full resolution as PNG once that shot is done, uploaded like a local file, and used where the entry stands.
+ */
+export interface FrameRef {
+  /**
+   * The id of the shot whose clip gives the frame.
+   */
+  from: string;
+  /**
+   * last, first, or a time in seconds from the start of that clip.
+   */
+  frame: ('last' | 'first') | number;
 }
 /**
  * One member of the cast: the images that show it, and optionally words that describe it.

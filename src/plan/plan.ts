@@ -9,6 +9,7 @@ import { shotLabel } from './label.js';
 import { unitPrice } from './pricing.js';
 import { buildRequest, shotMode } from '../manifest/request.js';
 import { withAssetUrls } from '../manifest/local-assets.js';
+import { frameDependencies, withUpstream } from '../manifest/frames.js';
 import type { Plan, PlannedAsset, PlannedShot } from './types.js';
 
 export interface PlanOptions {
@@ -66,7 +67,8 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
         options.variant === undefined || v.name === options.variant ? [i] : [],
       )
     : [null];
-  const only = options.only ? new Set(options.only) : undefined;
+  // A shot needs the clips its frames come from: they are planned too (cached when done).
+  const only = options.only ? new Set(withUpstream(manifest, options.only)) : undefined;
   const prices = manifest.pricing?.per_second ?? {};
   const currency = manifest.pricing?.currency ?? null;
   const shotsNode = source;
@@ -96,6 +98,7 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
       const { size, ratio, seconds, audio } = effectiveSettings(body);
       const unit = unitPrice(prices, model, size);
       const pos = shotsNode.locate(['shots', s]);
+      const frames = frameDependencies(body.images);
       for (let take = 1; take <= resolved.takes; take++) {
         shots.push({
           id: resolved.id,
@@ -114,6 +117,7 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
           request: body,
           ...(resolved.trim ? { trim: resolved.trim } : {}),
           ...(resolved.transition ? { transition: resolved.transition } : {}),
+          ...(frames.length > 0 ? { depends_on: frames } : {}),
           source: { file, line: pos.line, col: pos.col },
         });
       }

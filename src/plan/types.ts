@@ -1,6 +1,7 @@
 import type { Diagnostic } from '../errors.js';
 import type { Mode, Ratio, Size } from '../models.js';
 import type { VideoRequest } from '../api/contract.js';
+import type { FrameDependency } from '../manifest/frames.js';
 
 /** One request the run will send: a shot, in one variant, one take. */
 export interface PlannedShot {
@@ -32,6 +33,11 @@ export interface PlannedShot {
    * same body: this one is rendered once with it and shares its clip, at cost 0.
    */
   shared_with?: string;
+  /**
+   * Frames of other shots' clips its body waits for (`{ from, frame }` image entries): until
+   * the run cuts them, `request.images` holds a `shotlist-frame://` placeholder there.
+   */
+  depends_on?: FrameDependency[];
 }
 
 export interface PlanTotals {
