@@ -8,6 +8,7 @@ import type { RenderResult } from '../render/render.js';
 import type { AssessedShot, AssessmentSummary } from '../render/state.js';
 import type { RunReport } from '../report/types.js';
 import type { BaseChoice } from './base.js';
+import type { ChainContext } from './chain.js';
 import type { ForeignTasks } from './clips.js';
 import type { ShardSpec } from './shard.js';
 import type { StitchRenderedResult } from './stitch.js';
@@ -113,6 +114,8 @@ export interface PreparedRun {
   shard?: { spec: ShardSpec; of: number };
   /** The local asset files of the manifest and where they are uploaded, before the first submission. */
   uploads?: { assets: LocalAsset[]; config: ShotlistManifest['uploads'] };
+  /** How the frames of chained shots are cut, addressed and assessed (see chain.ts). */
+  chain?: ChainContext;
 }
 
 /** How a run ended. */

@@ -54,7 +54,7 @@ export type RenderEvent =
   | (Base & { type: 'failed'; taskId: string | undefined; error: ShotError })
   | (Base & { type: 'unknown'; error: ShotError })
   | (Base & { type: 'pending'; taskId: string; reason: 'deadline' | 'interrupted' })
-  | (Base & { type: 'skipped'; reason: 'interrupted' | 'unknown' });
+  | (Base & { type: 'skipped'; reason: 'interrupted' | 'unknown' | 'blocked'; detail?: string });
 
 /** Omits keys from each member of a union, keeping it discriminated. */
 type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
