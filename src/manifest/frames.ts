@@ -68,6 +68,11 @@ function frameEntries(
   );
 }
 
+/** Where the first frame entry of the manifest is written, if it has one. */
+export function firstFrameEntry(manifest: ShotlistManifest): ManifestPath | undefined {
+  return frameEntries(manifest)[0]?.path;
+}
+
 /**
  * The shots each shot takes frames from, by shot id (ids the manifest does not have left out):
  * the edges of the run's dependency graph.

@@ -189,7 +189,10 @@ export async function prepareRun(
         loopbackOnly: !!options.simulate,
         // Uploaded after the confirmation: checked on disk now.
         localFiles: new Map(
-          [...assets, ...ready.assets].map((a) => [a.url, { file: a.file, contentType: a.contentType, bytes: a.bytes }]),
+          [...assets, ...ready.assets].map((a) => [
+            a.url,
+            { file: a.file, contentType: a.contentType, bytes: a.bytes },
+          ]),
         ),
         ...(options.signal ? { signal: options.signal } : {}),
       },

@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { UsageError, type Diagnostic } from '../errors.js';
 import type { LoadedManifest } from '../manifest/load.js';
 import { resolveShot, type ShotOverrides } from '../manifest/resolve.js';
 import { closest } from '../manifest/suggest.js';
@@ -69,6 +69,7 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
     : [null];
   // A shot needs the clips its frames come from: they are planned too (cached when done).
   const only = options.only ? new Set(withUpstream(manifest, options.only)) : undefined;
+  const upstreamNotes = options.only ? upstreamWarnings(loaded, options.only, only!) : [];
   const prices = manifest.pricing?.per_second ?? {};
   const currency = manifest.pricing?.currency ?? null;
   const shotsNode = source;
@@ -164,7 +165,7 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
     stitch: (manifest.stitch as Record<string, unknown> | undefined) ?? null,
     order: ids,
     variants: variantIndexes.map((v) => (v === null ? null : manifest.variants![v]!.name)),
-    warnings: loaded.warnings,
+    warnings: [...loaded.warnings, ...upstreamNotes],
     ...(options.assets?.length ? { assets: [...options.assets] } : {}),
   };
 }
@@ -185,6 +186,28 @@ function markShared(shots: PlannedShot[]): void {
     shot.shared_with = shotLabel(source);
     if (shot.cost !== null) shot.cost = 0;
   }
+}
+
+/** What `--only` added: the shots whose clips the named ones start from. */
+function upstreamWarnings(
+  loaded: LoadedManifest,
+  asked: readonly string[],
+  planned: ReadonlySet<string>,
+): Diagnostic[] {
+  const added = [...planned].filter((id) => !asked.includes(id));
+  if (added.length === 0) return [];
+  const s = loaded.manifest.shots.findIndex((shot) => shot.id === added[0]);
+  const pos = loaded.source.locate(['shots', s]);
+  return [
+    {
+      severity: 'warning',
+      file: loaded.file,
+      line: pos.line,
+      col: pos.col,
+      path: `/shots/${s}`,
+      message: `--only ${asked.join(',')} also plans ${added.join(', ')}: frames come from their clips (a shot already done is not rendered again)`,
+    },
+  ];
 }
 
 function minDefined(a: number | undefined, b: number | undefined): number | undefined {

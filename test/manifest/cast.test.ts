@@ -37,6 +37,7 @@ describe('cast expansion: the exact body of each case', () => {
       body: {
         prompt: '橘色短毛猫,绿眼睛 @image_file_1 @image_file_2 在屋顶上奔跑,月光',
         images: [A, B],
+        metadata: { action: 'multi_ref' },
       },
     },
     {
