@@ -167,7 +167,19 @@ describe('continuity: chained frames through the built bin', () => {
     const again = await shotlist(runArgs(manifest, sim, out), { env: childEnv });
     expect(again.exitCode, again.stderr).toBe(0);
     expect(sim.ledger().submissions).toHaveLength(4);
-  }, 120_000);
+
+    // A new s01 clip gives s02 a new frame, so a new body and key: the chain renders again.
+    writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('猫趴在窗台上', '猫坐在窗台上'));
+    const edited = await shotlist(runArgs(manifest, sim, out), { env: childEnv });
+    expect(edited.exitCode, edited.stderr).toBe(0);
+    const added = sim.ledger().submissions.slice(4);
+    expect(added.map((e) => e.body.prompt)).toEqual([
+      '猫坐在窗台上',
+      '猫跳下窗台',
+      '猫在地板上打盹',
+    ]);
+    expect(added[1]!.body.images).not.toEqual(s02!.body.images);
+  }, 180_000);
 
   it('a failed upstream blocks its dependents (nothing sent for them, exit 1); once fixed, the next run renders it and its dependents only', async () => {
     const bucket = path.join(tmp.dir, 'bucket');
