@@ -15,7 +15,11 @@ import { shotLabel } from '../plan/label.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
 import { JOURNAL_FILE, readJournal } from '../render/journal.js';
 import type { OutputReport, RunReport } from '../report/types.js';
-import { findRenderedClips } from './clips.js';
+import { findRenderedClips, journalBases } from './clips.js';
+import { assetLocation } from '../assets/local.js';
+import type { ShotlistManifest } from '../manifest/types.gen.js';
+import { SIMULATOR_BASE } from './base.js';
+import { chainContext, resolveReadyFrames, waitsForFrames } from './chain.js';
 import { defaultOutDir } from './out-dir.js';
 import { picksOfPlan, staleMessage, type AppliedPicks } from './picks.js';
 
@@ -221,17 +225,42 @@ export interface StitchManifestOptions extends Omit<StitchRenderedOptions, 'vari
   runCommand?: string;
 }
 
+/**
+ * The plan with the frames of the clips the journal holds (of `base`, else of the API used
+ * last): chained shots are found by the body their frame gave them.
+ */
+async function withJournalFrames(
+  plan: Plan,
+  uploads: ShotlistManifest['uploads'],
+  outDir: string,
+  options: Pick<StitchRenderedOptions, 'base' | 'env'>,
+): Promise<Plan> {
+  if (!plan.shots.some(waitsForFrames)) return plan;
+  const journal = await readJournal(path.join(outDir, JOURNAL_FILE));
+  const base = options.base ?? journalBases(journal.shots)[0];
+  if (base === undefined) return plan;
+  const env = options.env ?? process.env;
+  const assess = { outDir, baseUrl: base, journal: journal.shots };
+  const location = assetLocation(uploads, base === SIMULATOR_BASE);
+  const chain = await chainContext(plan, { outDir, location, assess, env });
+  return (await resolveReadyFrames(plan, chain)).plan;
+}
+
 /** `shotlist stitch`: stitches what runs rendered and refreshes the report's outputs. */
 export async function stitchManifest(
   file: string,
   options: StitchManifestOptions = {},
 ): Promise<StitchRenderedResult & { outDir: string }> {
   const cwd = options.cwd ?? process.cwd();
-  const plan = makePlan(
-    await loadManifest(path.resolve(cwd, file), { allowOutside: options.allowOutside === true }),
+  const loaded = await loadManifest(path.resolve(cwd, file), {
+    allowOutside: options.allowOutside === true,
+  });
+  const planned = makePlan(
+    loaded,
     options.variant !== undefined ? { variant: options.variant } : {},
   );
-  const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest));
+  const outDir = path.resolve(cwd, options.out ?? defaultOutDir(planned.manifest));
+  const plan = await withJournalFrames(planned, loaded.manifest.uploads, outDir, options);
   const result = await stitchRendered(plan, { ...options, outDir });
   if (result.found === 0) {
     throw new UsageError(
