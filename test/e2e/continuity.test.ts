@@ -179,7 +179,7 @@ describe('continuity: chained frames through the built bin', () => {
       '猫在地板上打盹',
     ]);
     expect(added[1]!.body.images).not.toEqual(s02!.body.images);
-  }, 180_000);
+  }, 300_000);
 
   it('a failed upstream blocks its dependents (nothing sent for them, exit 1); once fixed, the next run renders it and its dependents only', async () => {
     const bucket = path.join(tmp.dir, 'bucket');
