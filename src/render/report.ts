@@ -77,6 +77,7 @@ export function toRunReport(plan: Plan, result: RenderResult, context: ReportCon
     sha256: r.file?.sha256 ?? null,
     ...(r.reportedSeconds !== undefined ? { reported_seconds: r.reportedSeconds } : {}),
     ...(r.shot.shared_with !== undefined ? { shared_with: r.shot.shared_with } : {}),
+    ...(r.shot.depends_on !== undefined ? { depends_on: r.shot.depends_on } : {}),
     versions: (r.versions ?? []).map((v) => ({
       sha256: v.sha256,
       bytes: v.bytes,

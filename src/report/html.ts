@@ -1,4 +1,5 @@
 import { formatMoney } from '../plan/budget.js';
+import { describeFrame } from '../manifest/frames.js';
 import type { MoneyTotal, OutputReport, RunReport, ShotReport, ShotStatus } from './types.js';
 import { shotLabel } from '../plan/label.js';
 
@@ -91,6 +92,8 @@ function renderCard(shot: ShotReport): string {
     field('cost', money(shot.cost, shot.currency)),
     field('cached', shot.cached ? 'yes' : 'no'),
   ];
+  if (shot.depends_on)
+    facts.push(field('starts on', shot.depends_on.map(describeFrame).join(', ')));
   if (shot.task_id) facts.push(field('task', shot.task_id));
   if (shot.file) facts.push(field('file', shot.file));
   return `<article class="card status-${escapeHtml(shot.status)}" data-shot-id="${escapeHtml(shot.id)}" data-shot-key="${escapeHtml(shot.key)}" data-status="${escapeHtml(shot.status)}">

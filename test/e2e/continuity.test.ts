@@ -150,6 +150,14 @@ describe('continuity: chained frames through the built bin', () => {
     expect(Date.parse(s02!.received_at)).toBeGreaterThanOrEqual(completedAt(out, 's01'));
     expect(Date.parse(s03!.received_at)).toBeGreaterThanOrEqual(completedAt(out, 's02'));
 
+    const report = readReport(out);
+    expect(report.shots.find((s) => s.id === 's02')!.depends_on).toEqual([
+      { from: 's01', frame: 'last', image: 0 },
+    ]);
+    expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toMatch(
+      /starts on<\/dt><dd>s01(&#39;|&#x27;|')s last frame/,
+    );
+
     const url = s02!.body.images![0]!;
     expect(url.startsWith(`${origin}/`)).toBe(true);
     const res = await fetch(url);
