@@ -119,6 +119,7 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
           ...(resolved.trim ? { trim: resolved.trim } : {}),
           ...(resolved.transition ? { transition: resolved.transition } : {}),
           ...(frames.length > 0 ? { depends_on: frames } : {}),
+          ...(resolved.cast ? { cast: resolved.cast } : {}),
           source: { file, line: pos.line, col: pos.col },
         });
       }
@@ -167,6 +168,7 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
     variants: variantIndexes.map((v) => (v === null ? null : manifest.variants![v]!.name)),
     warnings: [...loaded.warnings, ...upstreamNotes],
     ...(options.assets?.length ? { assets: [...options.assets] } : {}),
+    ...(manifest.cast ? { cast: manifest.cast } : {}),
   };
 }
 

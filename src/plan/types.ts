@@ -38,6 +38,8 @@ export interface PlannedShot {
    * the run cuts them, `request.images` holds a `shotlist-frame://` placeholder there.
    */
   depends_on?: FrameDependency[];
+  /** The cast members its prompt mentions, whose images and words its body carries. */
+  cast?: string[];
 }
 
 export interface PlanTotals {
@@ -98,6 +100,8 @@ export interface Plan {
   warnings: Diagnostic[];
   /** Local files of the assets and the URL each will have once uploaded (none: no local files). */
   assets?: PlannedAsset[];
+  /** The manifest's cast, as written (images as the manifest names them). */
+  cast?: Record<string, { images: string[]; description?: string }>;
 }
 
 /** A local asset file as the plan shows it: its URL is content-addressed, known before upload. */

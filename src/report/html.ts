@@ -1,6 +1,13 @@
 import { formatMoney } from '../plan/budget.js';
 import { describeFrame } from '../manifest/frames.js';
-import type { MoneyTotal, OutputReport, RunReport, ShotReport, ShotStatus } from './types.js';
+import type {
+  CastSheetEntry,
+  MoneyTotal,
+  OutputReport,
+  RunReport,
+  ShotReport,
+  ShotStatus,
+} from './types.js';
 import { shotLabel } from '../plan/label.js';
 
 export interface RenderHtmlOptions {
@@ -62,6 +69,13 @@ function seconds(value: number): string {
 
 function field(name: string, value: string): string {
   return `<dt>${escapeHtml(name)}</dt><dd>${escapeHtml(value)}</dd>`;
+}
+
+/** One member of the cast sheet: its words, its images and the shots it appears in. */
+function renderCastMember(member: CastSheetEntry): string {
+  const words = member.description ? ` (${member.description})` : '';
+  const shots = member.shots.length ? member.shots.join(', ') : 'no shot mentions it';
+  return `<dt>@${escapeHtml(member.name)}${escapeHtml(words)}</dt><dd>images: ${escapeHtml(member.images.join(', '))}</dd><dd>in: ${escapeHtml(shots)}</dd>`;
 }
 
 function renderCard(shot: ShotReport): string {
@@ -245,6 +259,9 @@ export function renderReportHtml(report: RunReport, opts: RenderHtmlOptions = {}
   const sheet = report.contact_sheet
     ? `<section id="contact-sheet" class="sheet"><h2>Contact sheet</h2><img alt="contact sheet" src="${escapeHtml(relativeUrl(report.contact_sheet))}"></section>`
     : '';
+  const cast = report.cast?.length
+    ? `<section id="cast"><h2>Cast</h2><dl>${report.cast.map(renderCastMember).join('')}</dl></section>`
+    : '';
   const troubled = ordered.filter((s) => s.status !== 'done').length;
   const cardsTitle = troubled
     ? `Shots (${troubled} not done, shown first)`
@@ -269,6 +286,7 @@ ${outputs}
 ${renderPlanTable(ordered)}
 </section>
 ${sheet}
+${cast}
 <section id="shots"><h2>${escapeHtml(cardsTitle)}</h2>
 <div class="cards">
 ${ordered.map(renderCard).join('\n')}

@@ -118,4 +118,14 @@ export interface RunReport {
   contact_sheet?: string | null;
   /** Things the user should know that are not a shot's failure (e.g. a missing ffmpeg filter). */
   warnings?: string[];
+  /** The cast sheet: each member's images (as the manifest names them) and the shots it is in. */
+  cast?: CastSheetEntry[];
+}
+
+export interface CastSheetEntry {
+  name: string;
+  description?: string;
+  images: string[];
+  /** Labels of the shots whose prompt mentions it. */
+  shots: string[];
 }

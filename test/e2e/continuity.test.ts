@@ -256,6 +256,18 @@ describe('continuity: chained frames through the built bin', () => {
       path.join(EXAMPLES, 'continuity.yaml'),
     ]);
     expect(run.exitCode, run.stderr).toBe(0);
-    expect(readReport(out).shots.map((s) => s.status)).toEqual(['done', 'done', 'done']);
+    const report = readReport(out);
+    expect(report.shots.map((s) => s.status)).toEqual(['done', 'done', 'done']);
+    expect(report.cast).toEqual([
+      {
+        name: 'mimi',
+        description: '橘色短毛猫,绿眼睛',
+        images: ['./refs/cat-window.png'],
+        shots: ['s01-window'],
+      },
+    ]);
+    const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+    expect(html).toContain('<section id="cast"><h2>Cast</h2>');
+    expect(html).toContain('in: s01-window</dd>');
   }, 120_000);
 });
