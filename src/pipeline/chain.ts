@@ -10,7 +10,13 @@ import { httpAssetTarget } from '../assets/http-target.js';
 import { localAssetOf, type AssetLocation, type LocalAsset } from '../assets/local.js';
 import { openUploadTarget } from '../assets/open.js';
 import { uploadAssets } from '../assets/upload.js';
-import { framePlaceholder, frameDependencies, type FrameDependency } from '../manifest/frames.js';
+import {
+  describeFrame,
+  framePlaceholder,
+  frameDependencies,
+  type FrameDependency,
+} from '../manifest/frames.js';
+import { UsageError } from '../errors.js';
 import type { ShotlistManifest } from '../manifest/types.gen.js';
 import { extractFrame } from '../media/frame.js';
 import { takeKey } from '../media/outputs.js';
@@ -69,7 +75,13 @@ async function cutFrames(
   const assets: LocalAsset[] = [];
   await ensureDir(ctx.outDir, 'frames');
   for (const dep of frameDependencies(shot.request.images)) {
-    const clip = clips.get(dep.from)!;
+    const clip = clips.get(dep.from);
+    if (!clip) {
+      throw new UsageError(
+        `shot ${shot.id} takes ${describeFrame(dep)}, and ${dep.from} is not rendered in this run`,
+        `render ${dep.from} first (in the same output folder), or run both together`,
+      );
+    }
     // Named by the clip's content: every shot starting from the same frame shares one file.
     const file = insideRoot(ctx.outDir, `frames/${clip.sha256.slice(0, 16)}.${dep.frame}.png`);
     await extractFrame(clip.file, dep.frame, file, { env: ctx.env });
@@ -159,14 +171,17 @@ export function chainGraph(
   ctx: ChainContext & { simulated: boolean; uploads: ShotlistManifest['uploads'] },
   client: Pick<ApiClient, 'baseUrl'>,
 ): ShotGraph {
-  const upstreamOf = (a: AssessedShot) =>
-    waitsForFrames(a.shot)
-      ? frameDependencies(a.shot.request.images).flatMap(
-          (dep) => upstreamShot(assessed, dep, a.shot.variant, ctx.takeOf) ?? [],
-        )
-      : [];
   return {
-    upstream: (a) => [...new Set(upstreamOf(a))],
+    upstream: (a) =>
+      waitsForFrames(a.shot)
+        ? [
+            ...new Set(
+              frameDependencies(a.shot.request.images).flatMap(
+                (dep) => upstreamShot(assessed, dep, a.shot.variant, ctx.takeOf) ?? [],
+              ),
+            ),
+          ]
+        : undefined,
     ready: async (a, results) => {
       const clips = new Map<string, Clip>();
       for (const r of results) {

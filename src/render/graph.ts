@@ -9,8 +9,8 @@ import type { AssessedShot } from './state.js';
 
 /** What the render needs to know of the graph; the pipeline gives it (picks, frames, uploads). */
 export interface ShotGraph {
-  /** The shots of the run whose clips `shot` needs (none: it starts at once). */
-  upstream: (shot: AssessedShot) => readonly AssessedShot[];
+  /** The shots of the run whose clips `shot` needs; undefined: it needs none and starts at once. */
+  upstream: (shot: AssessedShot) => readonly AssessedShot[] | undefined;
   /**
    * The shot ready to send once its upstream shots are done: its frames cut from their clips
    * and uploaded, its body and journal key final, assessed against the journal.
@@ -36,8 +36,8 @@ export async function afterUpstream(
   resultOf: (upstream: AssessedShot) => Promise<ShotResult>,
   start: (ready: AssessedShot) => Promise<ShotResult>,
 ): Promise<ShotResult> {
-  const upstream = graph?.upstream(a) ?? [];
-  if (upstream.length === 0 || !graph) return start(a);
+  const upstream = graph?.upstream(a);
+  if (!graph || upstream === undefined) return start(a);
   const results = await Promise.all(upstream.map(resultOf));
   const ctx = { ...run, shot: a };
   const bad = results.find((r) => r.status !== 'done');
