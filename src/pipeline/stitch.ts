@@ -16,8 +16,8 @@ import type { Plan, PlannedShot } from '../plan/types.js';
 import { JOURNAL_FILE, readJournal } from '../render/journal.js';
 import type { OutputReport, RunReport } from '../report/types.js';
 import { findRenderedClips, journalBases } from './clips.js';
-import { assetLocation } from '../assets/local.js';
-import type { ShotlistManifest } from '../manifest/types.gen.js';
+import { assetLocation, localAssets } from '../assets/local.js';
+import type { LoadedManifest } from '../manifest/load.js';
 import { SIMULATOR_BASE } from './base.js';
 import { chainContext, resolveReadyFrames, waitsForFrames } from './chain.js';
 import { defaultOutDir } from './out-dir.js';
@@ -226,22 +226,27 @@ export interface StitchManifestOptions extends Omit<StitchRenderedOptions, 'vari
 }
 
 /**
- * The plan with the frames of the clips the journal holds (of `base`, else of the API used
- * last): chained shots are found by the body their frame gave them.
+ * The plan a run against the journal's API (`base`, else the one used last) would have made:
+ * local files at that run's URLs (the simulator's or `uploads`), and chained shots with the
+ * frames of the clips on disk, so each shot is found by the body it was rendered from.
  */
-async function withJournalFrames(
-  plan: Plan,
-  uploads: ShotlistManifest['uploads'],
+async function planAsRendered(
+  loaded: LoadedManifest,
   outDir: string,
-  options: Pick<StitchRenderedOptions, 'base' | 'env'>,
+  options: Pick<StitchManifestOptions, 'base' | 'env' | 'variant'>,
 ): Promise<Plan> {
-  if (!plan.shots.some(waitsForFrames)) return plan;
   const journal = await readJournal(path.join(outDir, JOURNAL_FILE));
   const base = options.base ?? journalBases(journal.shots)[0];
-  if (base === undefined) return plan;
+  const simulated = base === SIMULATOR_BASE;
+  const assets = await localAssets(loaded, { simulate: simulated });
+  const plan = makePlan(loaded, {
+    ...(options.variant !== undefined ? { variant: options.variant } : {}),
+    assets,
+  });
+  if (base === undefined || !plan.shots.some(waitsForFrames)) return plan;
   const env = options.env ?? process.env;
   const assess = { outDir, baseUrl: base, journal: journal.shots };
-  const location = assetLocation(uploads, base === SIMULATOR_BASE);
+  const location = assetLocation(loaded.manifest.uploads, simulated);
   const chain = await chainContext(plan, { outDir, location, assess, env });
   return (await resolveReadyFrames(plan, chain)).plan;
 }
@@ -255,12 +260,11 @@ export async function stitchManifest(
   const loaded = await loadManifest(path.resolve(cwd, file), {
     allowOutside: options.allowOutside === true,
   });
-  const planned = makePlan(
-    loaded,
-    options.variant !== undefined ? { variant: options.variant } : {},
+  const outDir = path.resolve(
+    cwd,
+    options.out ?? defaultOutDir({ file: loaded.file, name: loaded.manifest.name }),
   );
-  const outDir = path.resolve(cwd, options.out ?? defaultOutDir(planned.manifest));
-  const plan = await withJournalFrames(planned, loaded.manifest.uploads, outDir, options);
+  const plan = await planAsRendered(loaded, outDir, options);
   const result = await stitchRendered(plan, { ...options, outDir });
   if (result.found === 0) {
     throw new UsageError(

@@ -269,5 +269,11 @@ describe('continuity: chained frames through the built bin', () => {
     const html = readFileSync(path.join(out, 'report.html'), 'utf8');
     expect(html).toContain('<section id="cast"><h2>Cast</h2>');
     expect(html).toContain('in: s01-window</dd>');
+
+    // `shotlist stitch` finds each shot by the body it was rendered from: local file, cast, frames.
+    const stitch = await shotlist(['stitch', '--out', out, path.join(EXAMPLES, 'continuity.yaml')]);
+    expect(stitch.exitCode, stitch.stderr).toBe(0);
+    expect(stitch.stdout + stitch.stderr).toContain('final.mp4');
+    expect(stitch.stdout + stitch.stderr).not.toContain('moved aside');
   }, 120_000);
 });
