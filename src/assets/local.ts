@@ -80,10 +80,40 @@ export async function hashFile(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** The URL template of a run: the manifest's, or the simulator's asset origin. */
-function urlTemplate(manifest: ShotlistManifest, simulate: boolean): string | undefined {
-  if (simulate) return `${SIMULATED_ORIGIN}/assets/{key}`;
-  return manifest.uploads?.public_url;
+/** Where a run's local files go: the URL template and key prefix (the simulator's, or `uploads`). */
+export interface AssetLocation {
+  template: string | undefined;
+  prefix: string;
+}
+
+/** The manifest's asset location, or the simulator's asset origin for a simulated run. */
+export function assetLocation(
+  uploads: ShotlistManifest['uploads'],
+  simulate: boolean,
+): AssetLocation {
+  if (simulate) return { template: `${SIMULATED_ORIGIN}/assets/{key}`, prefix: '' };
+  return { template: uploads?.public_url, prefix: uploads?.prefix ?? '' };
+}
+
+/** One local file with its hash, key and URL at `location`. */
+export async function localAssetOf(
+  file: string,
+  refs: string[],
+  role: AssetRole,
+  location: AssetLocation,
+): Promise<LocalAsset> {
+  const [sha256, info] = await Promise.all([hashFile(file), stat(file)]);
+  const key = uploadKey(sha256, file, location.prefix);
+  return {
+    refs,
+    role,
+    file,
+    sha256,
+    bytes: info.size,
+    key,
+    contentType: contentTypeOf(file),
+    url: location.template ? publicUrl(location.template, key) : '',
+  };
 }
 
 /**
@@ -96,8 +126,7 @@ export async function localAssets(
   options: { simulate?: boolean | undefined } = {},
 ): Promise<LocalAsset[]> {
   const dir = loaded.dir ?? process.cwd();
-  const template = urlTemplate(loaded.manifest, options.simulate === true);
-  const prefix = options.simulate ? '' : (loaded.manifest.uploads?.prefix ?? '');
+  const location = assetLocation(loaded.manifest.uploads, options.simulate === true);
   const byFile = new Map<string, LocalAsset>();
   for (const { ref, role } of localAssetRefs(loaded.manifest)) {
     const file = path.resolve(dir, ref);
@@ -106,18 +135,7 @@ export async function localAssets(
       if (!known.refs.includes(ref)) known.refs.push(ref);
       continue;
     }
-    const [sha256, info] = await Promise.all([hashFile(file), stat(file)]);
-    const key = uploadKey(sha256, file, prefix);
-    byFile.set(file, {
-      refs: [ref],
-      role,
-      file,
-      sha256,
-      bytes: info.size,
-      key,
-      contentType: contentTypeOf(file),
-      url: template ? publicUrl(template, key) : '',
-    });
+    byFile.set(file, await localAssetOf(file, [ref], role, location));
   }
   return [...byFile.values()];
 }

@@ -36,10 +36,12 @@ export class Collector {
     path: ManifestPath,
     message: string,
     fix?: string,
-    options: { key?: boolean } = {},
+    options: { key?: boolean; index?: number } = {},
   ): void {
     if (!this.reliable(path) || this.settled.has(toPointer(path))) return;
-    const pos = this.source?.locate(path, options) ?? { line: 1, col: 1 };
+    const pos = (options.index === undefined
+      ? this.source?.locate(path, options)
+      : this.source?.locateInString(path, options.index)) ?? { line: 1, col: 1 };
     this.push({ severity, path: toPointer(path), line: pos.line, col: pos.col, message, fix });
   }
 

@@ -1,5 +1,6 @@
 /** Local files named in shots' `assets`: where they are written, and how a body refers to them. */
 import type { Collector } from './collector.js';
+import { firstFrameEntry } from './frames.js';
 import { checkLocalFile, isLocalReference } from './local-files.js';
 import type { ManifestPath } from './positions.js';
 import type { ResolvedShot } from './request.js';
@@ -22,7 +23,7 @@ const ROLES = [
   ['audios', 'audio'],
 ] as const;
 
-/** Every local file of every shot's `assets`, in manifest order. */
+/** Every local file of every shot's `assets`, in manifest order, then the cast's images. */
 export function localAssetRefs(manifest: ShotlistManifest): LocalAssetRef[] {
   const refs: LocalAssetRef[] = [];
   manifest.shots.forEach((shot, s) => {
@@ -36,6 +37,15 @@ export function localAssetRefs(manifest: ShotlistManifest): LocalAssetRef[] {
       });
     }
   });
+  for (const [name, member] of Object.entries(manifest.cast ?? {})) {
+    const images: unknown = member?.images;
+    if (!Array.isArray(images)) continue;
+    images.forEach((ref: unknown, i) => {
+      if (typeof ref === 'string' && isLocalReference(ref)) {
+        refs.push({ ref, role: 'image', path: ['cast', name, 'images', i] });
+      }
+    });
+  }
   return refs;
 }
 
@@ -87,13 +97,25 @@ export function checkLocalAssets(
     if (problem) out.at('error', path, problem.message, problem.fix);
   }
   const missing = options.missingUploads ?? 'ignore';
+  if (manifest.uploads !== undefined || missing === 'ignore') return;
+  const fix =
+    'add uploads: { provider: s3, bucket: ..., public_url: "https://.../{key}" } (or provider: command), or rehearse with --simulate';
   const first = refs[0];
-  if (first && manifest.uploads === undefined && missing !== 'ignore') {
+  // A frame cut from another shot's clip is a local file too, uploaded once it is cut.
+  const frame = firstFrameEntry(manifest);
+  if (first) {
     out.at(
       missing,
       first.path,
       `"${first.ref}" is a local file (${refs.length} in all), and the manifest has no uploads section saying where to put them`,
-      'add uploads: { provider: s3, bucket: ..., public_url: "https://.../{key}" } (or provider: command), or rehearse with --simulate',
+      fix,
+    );
+  } else if (frame) {
+    out.at(
+      missing,
+      frame,
+      'a frame of another shot is uploaded like a local file, and the manifest has no uploads section saying where to put it',
+      fix,
     );
   }
 }

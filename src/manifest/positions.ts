@@ -44,6 +44,33 @@ export class SourceMap {
     return this.position(offset);
   }
 
+  /**
+   * The position of character `index` of the string at `path`, when the string is written on
+   * one line as it reads (no escapes, no folding); else the position of the string.
+   */
+  locateInString(path: ManifestPath, index: number): Position {
+    const start = this.locate(path);
+    const node = this.nodeAt(path);
+    if (!isScalar(node) || typeof node.value !== 'string' || !node.range) return start;
+    const quote = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE' ? 1 : 0;
+    const written = node.range[1] - node.range[0];
+    const plain = node.type === 'PLAIN' || quote === 1;
+    if (!plain || node.value.includes('\n') || written !== node.value.length + 2 * quote) {
+      return start;
+    }
+    return this.position(node.range[0] + quote + index);
+  }
+
+  private nodeAt(path: ManifestPath): unknown {
+    let node: unknown = this.doc.contents;
+    for (const segment of path) {
+      if (isMap(node)) node = node.get(segment, true);
+      else if (isSeq(node) && typeof segment === 'number') node = node.items[segment];
+      else return undefined;
+    }
+    return node;
+  }
+
   position(offset: number): Position {
     const pos = this.lines.linePos(offset);
     return { line: pos.line, col: pos.col };

@@ -24,6 +24,10 @@ export interface ResolvedShot {
   images?: string[];
   videos?: string[];
   audios?: string[];
+  /** The cast members the prompt mentions, whose images and words the body carries. */
+  cast?: string[];
+  /** Where each image came from, when not all from the shot's own `assets.images` (the cast). */
+  imageOrigins?: Origin[];
   /** Where each setting came from in the manifest, by setting name. */
   origins: Record<string, Origin>;
   /** The shot's own path, e.g. `['shots', 3]`. */
@@ -65,8 +69,8 @@ export function buildRequest(shot: ResolvedShot): BuiltRequest {
     body.images = [...shot.images];
     from('images', 'images');
     shot.images.forEach((_, i) => {
-      const origin = shot.origins.images;
-      if (origin) origins.set(`images.${i}`, [...origin, i]);
+      const origin = shot.imageOrigins?.[i] ?? shot.origins.images?.concat(i);
+      if (origin) origins.set(`images.${i}`, origin);
     });
   }
   if (shot.duration !== undefined) {

@@ -1,4 +1,6 @@
 import { DEFAULT_MODEL, type Mode } from '../models.js';
+import { expandCast, type Cast } from './cast.js';
+import { framePlaceholder, isFrameRef } from './frames.js';
 import type { Origin, ResolvedShot } from './request.js';
 import type { Shot, ShotSettings, ShotlistManifest, Variant } from './types.gen.js';
 
@@ -69,7 +71,7 @@ export function resolveShot(
   for (const kind of ['images', 'videos', 'audios'] as const) {
     if (shot.assets?.[kind] !== undefined) origins[kind] = [...shotPath, 'assets', kind];
   }
-  return {
+  const resolvedShot: ResolvedShot = {
     id: shot.id,
     prompt: shot.prompt,
     variant: variant?.name ?? null,
@@ -86,10 +88,43 @@ export function resolveShot(
     takes: (resolved.takes as number | undefined) ?? 1,
     trim: resolved.trim as ResolvedShot['trim'],
     transition: resolved.transition as ResolvedShot['transition'],
-    images: shot.assets?.images,
+    images: shot.assets?.images?.map((entry) =>
+      isFrameRef(entry) ? framePlaceholder(entry) : entry,
+    ),
     videos: shot.assets?.videos,
     audios: shot.assets?.audios,
     origins,
     path: shotPath,
+  };
+  return withCast(resolvedShot, manifest.cast);
+}
+
+/**
+ * The shot with the cast members its prompt mentions expanded into its prompt and images, and
+ * its mode multi_ref unless a layer sets one (a conflict the rules report).
+ */
+function withCast(shot: ResolvedShot, cast: Cast | undefined): ResolvedShot {
+  if (cast === undefined) return shot;
+  const expansion = expandCast(shot.prompt, shot.images, cast);
+  if (expansion.members.length === 0) return shot;
+  const promptOrigin = shot.origins.prompt as Origin;
+  const imageOrigins = expansion.sources.map((source): Origin =>
+    'own' in source
+      ? [...shot.path, 'assets', 'images', source.own]
+      : ['cast', source.member, 'images', source.image],
+  );
+  const origins: Record<string, Origin> = {
+    ...shot.origins,
+    images: shot.origins.images ?? promptOrigin,
+  };
+  if (shot.mode === undefined) origins.mode = promptOrigin;
+  return {
+    ...shot,
+    prompt: expansion.prompt,
+    images: expansion.images,
+    mode: shot.mode ?? 'multi_ref',
+    cast: expansion.members,
+    imageOrigins,
+    origins,
   };
 }

@@ -1,4 +1,6 @@
 import { checkRequest } from '../api/contract.js';
+import { checkCastMembers, checkShotCast } from './cast.js';
+import { checkFrames } from './frames.js';
 import { RESERVED_METADATA, buildRequest, type Origin } from './request.js';
 import type { Collector } from './collector.js';
 import { standInUrl, withAssetUrls } from './local-assets.js';
@@ -110,7 +112,9 @@ function checkBodies(
 ): void {
   manifest.shots.forEach((_, s) => {
     if (!usable(['shots', s])) return;
-    const shot = withAssetUrls(resolveShot(manifest, s, variant), standInUrl);
+    const resolved = resolveShot(manifest, s, variant);
+    if (checkShotCast(manifest.cast, manifest.shots[s]!.prompt, resolved, out)) return;
+    const shot = withAssetUrls(resolved, standInUrl);
     const { body, origins } = buildRequest(shot);
     for (const problem of checkRequest(body)) {
       let origin: Origin | undefined;
@@ -163,8 +167,10 @@ function checkStitchTimes(
  */
 export function checkRules(manifest: ShotlistManifest, out: Collector, usable: Usable): void {
   if (usable(['stitch'])) checkOrder(manifest, out);
+  if (usable(['cast'])) checkCastMembers(manifest.cast, out);
+  checkFrames(manifest, out);
   checkLayers(manifest, out, usable);
-  if (!usable(['defaults']) || !usable(['variants'])) return;
+  if (!usable(['defaults']) || !usable(['variants']) || !usable(['cast'])) return;
   const variants: (number | null)[] = manifest.variants
     ? manifest.variants.map((_, i) => i)
     : [null];

@@ -35,9 +35,9 @@ export type Shot = ShotSettings & {
    */
   assets?: {
     /**
-     * Image URLs: 1 for image_to_video, [first, last] for first_last_frame, up to 9 for multi_ref.
+     * Image URLs: 1 for image_to_video, [first, last] for first_last_frame, up to 9 for multi_ref. An entry may instead be a frame of another shot's clip ({ from: s01, frame: last }): the shot then waits for that one.
      */
-    images?: MediaUrl[];
+    images?: (MediaUrl | FrameRef)[];
     /**
      * Reference video URLs, multi_ref only: at most 3, each >= 1.8 s, 15 s together.
      */
@@ -61,9 +61,9 @@ export type Shot = ShotSettings & {
    */
   assets?: {
     /**
-     * Image URLs: 1 for image_to_video, [first, last] for first_last_frame, up to 9 for multi_ref.
+     * Image URLs: 1 for image_to_video, [first, last] for first_last_frame, up to 9 for multi_ref. An entry may instead be a frame of another shot's clip ({ from: s01, frame: last }): the shot then waits for that one.
      */
-    images?: MediaUrl[];
+    images?: (MediaUrl | FrameRef)[];
     /**
      * Reference video URLs, multi_ref only: at most 3, each >= 1.8 s, 15 s together.
      */
@@ -221,6 +221,12 @@ export interface ShotlistManifest {
      */
     command?: [string, ...string[]];
   };
+  /**
+   * Characters (or products, places) defined once and mentioned in prompts as @name. A shot whose prompt mentions @name gets the member's images after its own (each image once), the mention rewritten to "<description> @image_file_N ..." (the description only when given; N the image's position in the shot's images), and the mode multi_ref. Names: a letter, then letters, digits or _ (at most 64); a mention ends at the first other character, so "@mimi在屋顶上" mentions mimi. An @word that names no member and resembles none is left as written.
+   */
+  cast?: {
+    [k: string]: CastMember;
+  };
   stitch?: Stitch;
 }
 /**
@@ -334,6 +340,32 @@ export interface Transition {
    * Length of the transition in seconds (default 0.5).
    */
   duration?: number;
+}
+/**
+ * A frame of another shot's clip in the same variant (its picked take, else take 1), cut at full resolution as PNG once that shot is done, uploaded like a local file, and used where the entry stands.
+ */
+export interface FrameRef {
+  /**
+   * The id of the shot whose clip gives the frame.
+   */
+  from: string;
+  /**
+   * last, first, or a time in seconds from the start of that clip.
+   */
+  frame: ('last' | 'first') | number;
+}
+/**
+ * One member of the cast: the images that show it, and optionally words that describe it.
+ */
+export interface CastMember {
+  /**
+   * Reference images of the member (URLs or local files, like a shot's assets.images), added to each shot that mentions it.
+   */
+  images: MediaUrl[];
+  /**
+   * Written before the member's @image_file_N references where the prompt mentions it, e.g. "橘色短毛猫,绿眼睛".
+   */
+  description?: string;
 }
 /**
  * How the rendered shots are joined into one video per variant.

@@ -25,8 +25,8 @@ async function ffmpegFeatures(deps: MediaDeps): Promise<FfmpegFeatures> {
   return deps.features ?? detectFeatures(locateTool('ffmpeg', deps.env ?? process.env));
 }
 
-/** Writes `out` through ffmpeg under a temporary name; an empty result is an error. */
-function writeAtomically(
+/** Writes `out` through ffmpeg under a temporary name; an empty result is an error (also for frame.ts). */
+export function writeAtomically(
   out: string,
   produce: (tmp: string) => Promise<void>,
   what: string,

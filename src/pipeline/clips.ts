@@ -33,7 +33,7 @@ export function foreignTasks(journal: Map<string, JournalShot>, base: string): F
 }
 
 /** The base URLs of the journal, the most recently used first. */
-function journalBases(journal: Map<string, JournalShot>): string[] {
+export function journalBases(journal: Map<string, JournalShot>): string[] {
   const latest = new Map<string, number>();
   for (const j of journal.values()) {
     if (j.base !== undefined) latest.set(j.base, Math.max(latest.get(j.base) ?? 0, j.intentAt));

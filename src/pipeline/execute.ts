@@ -12,6 +12,7 @@ import { accountGate } from '../render/limiter.js';
 import { parseListen, startReceiver } from '../render/receiver.js';
 import { refuseOverBudget } from './prepare.js';
 import { uploadRunAssets } from './uploads.js';
+import { chainGraph, withRenderedFrames } from './chain.js';
 import { gaveUpEvent, renderable, withGaveUp } from './attempts.js';
 import { wholeManifestReport } from './report.js';
 import {
@@ -95,9 +96,18 @@ async function renderShots(
       : undefined;
     for (const a of run.assessed)
       if (a.state === 'gave_up') callbacks.onEvent?.(gaveUpEvent(a, Date.now()));
+    const shots = renderable(run.assessed);
+    const graph = run.chain
+      ? chainGraph(
+          shots,
+          run.plan.shots,
+          { ...run.chain, simulated: run.simulated, uploads: run.uploads?.config },
+          api.client,
+        )
+      : undefined;
     const result = await render(
       run.plan,
-      renderable(run.assessed),
+      shots,
       {
         outDir: run.outDir,
         concurrency: options.concurrency ?? run.plan.concurrency ?? DEFAULT_CONCURRENCY,
@@ -110,6 +120,7 @@ async function renderShots(
       {
         client: api.client,
         ...(receiver ? { pushes: receiver.board } : {}),
+        ...(graph ? { graph } : {}),
         onEvent: (e) => {
           if (e.type === 'failed' || e.type === 'unknown') e.error.message = clean(e.error.message);
           callbacks.onEvent?.(e);
@@ -172,12 +183,14 @@ export async function executeRun(
   const env = options.env ?? process.env;
 
   const stopped = result.interrupted || !!result.fatal;
+  // The finals and the report name each chained shot by the body its frame gave it.
+  const fullPlan = await withRenderedFrames(run);
   // A shard holds part of each final: the finals are stitched after `shotlist merge`.
   if (options.shard && !stopped) callbacks.log?.(notStitchedNote(options.shard));
   const stitch =
     stopped || options.shard
       ? undefined
-      : await stitchRendered(run.fullPlan, {
+      : await stitchRendered(fullPlan, {
           outDir: run.outDir,
           base: run.base.journalBase,
           variants: run.plan.variants,
@@ -190,7 +203,7 @@ export async function executeRun(
   const earlier = (await readRunReport(run.outDir).catch(() => undefined))?.outputs ?? [];
   const report = withPickMarks(
     withStaleWarnings(
-      wholeManifestReport(run.fullPlan, result, run.others, {
+      wholeManifestReport(fullPlan, result, run.others, {
         baseUrl: run.base.journalBase,
         simulated: run.simulated,
         outputs: mergeOutputs(run.outDir, earlier, stitch?.outputs ?? []),

@@ -1,7 +1,8 @@
 /** The first half of a run: everything decided before anything is sent. */
 import path from 'node:path';
 import { BudgetError, UsageError, formatDiagnostic } from '../errors.js';
-import { localAssets } from '../assets/local.js';
+import { assetLocation, localAssets } from '../assets/local.js';
+import { chainContext, resolveReadyFrames, waitsForFrames } from './chain.js';
 import { loadManifest } from '../manifest/load.js';
 import { takeKey } from '../media/outputs.js';
 import { plan as makePlan } from '../plan/plan.js';
@@ -75,13 +76,31 @@ export async function prepareRun(
   const takes = extraTakesFrom(marksIn(planned, picks), options.reroll);
   const whole = partial ? makePlan(loaded, { overrides, ...takes, assets }) : planned;
   // A shard's run, report and finals describe the shard only (see shard.ts).
-  const plan = shardPlan(planned, options.shard, whole);
-  const fullPlan = partial ? shardPlan(whole, options.shard, whole) : plan;
-  const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest, options.shard));
+  const shardedPlan = shardPlan(planned, options.shard, whole);
+  const shardedFull = partial ? shardPlan(whole, options.shard, whole) : shardedPlan;
+  const outDir = path.resolve(
+    cwd,
+    options.out ?? defaultOutDir(shardedPlan.manifest, options.shard),
+  );
   const base = chooseBase({ simulate: options.simulate, baseUrl: options.baseUrl, env });
 
   const journal = await readJournal(path.join(outDir, JOURNAL_FILE));
   const maxAttempts = options.maxAttempts ?? loaded.manifest.max_attempts;
+  const chain = await chainContext(shardedFull, {
+    outDir,
+    location: assetLocation(loaded.manifest.uploads, !!options.simulate),
+    assess: {
+      outDir,
+      baseUrl: base.journalBase,
+      journal: journal.shots,
+      ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+    },
+    env,
+  });
+  // Frames of clips already on disk are cut now: those shots are assessed with their real body.
+  const ready = await resolveReadyFrames(shardedPlan, chain);
+  const plan = ready.plan;
+  const fullPlan = partial ? (await resolveReadyFrames(shardedFull, chain)).plan : plan;
   const assessed = await assessShots(plan, {
     outDir,
     baseUrl: base.journalBase,
@@ -129,7 +148,8 @@ export async function prepareRun(
     budget,
     foreign: foreignTasks(journal.shots, base.journalBase),
     ...(options.shard ? { shard: { spec: options.shard, of: planned.shots.length } } : {}),
-    uploads: { assets, config: loaded.manifest.uploads },
+    uploads: { assets: [...assets, ...ready.assets], config: loaded.manifest.uploads },
+    chain,
     ...(options.reroll ? { rerolls: rerollTakes(plan, picks) } : {}),
   };
   if (prepared.rerolls) refuseOldTakes(assessed, prepared.rerolls);
@@ -140,14 +160,18 @@ export async function prepareRun(
   if (!options.dryRun && options.preflight !== false && summary.submits > 0) {
     const { preflightOrRefuse } = await import('../assets/preflight.js');
     await preflightOrRefuse(
-      assessed.filter((a) => a.submits).map((a) => a.shot),
+      // A frame still to cut is checked once it is (it is our own file).
+      assessed.filter((a) => a.submits && !waitsForFrames(a.shot)).map((a) => a.shot),
       {
         env,
         outDir,
         loopbackOnly: !!options.simulate,
         // Uploaded after the confirmation: checked on disk now.
         localFiles: new Map(
-          assets.map((a) => [a.url, { file: a.file, contentType: a.contentType, bytes: a.bytes }]),
+          [...assets, ...ready.assets].map((a) => [
+            a.url,
+            { file: a.file, contentType: a.contentType, bytes: a.bytes },
+          ]),
         ),
         ...(options.signal ? { signal: options.signal } : {}),
       },

@@ -1,6 +1,7 @@
 /** `shotlist status` as a function: the journal's view of each planned shot, nothing sent. */
 import path from 'node:path';
-import { localAssets } from '../assets/local.js';
+import { assetLocation, localAssets } from '../assets/local.js';
+import { chainContext, resolveReadyFrames } from './chain.js';
 import { loadManifest } from '../manifest/load.js';
 import { plan as makePlan } from '../plan/plan.js';
 import type { BudgetVerdict, Plan } from '../plan/types.js';
@@ -67,12 +68,12 @@ export async function manifestStatus(
   // The bodies carry the local files' URLs, as a run's do: the same journal keys.
   const assets = await localAssets(loaded, { simulate: options.simulate });
   const picks = await manifestPicks(loaded.file);
-  const plan = shardPlan(
+  const planned = shardPlan(
     makePlan(loaded, { ...planOptionsOf(options, picks), assets }),
     options.shard,
   );
   const partial = options.variant !== undefined || options.only !== undefined;
-  const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest, options.shard));
+  const outDir = path.resolve(cwd, options.out ?? defaultOutDir(planned.manifest, options.shard));
   const base = chooseBase({
     simulate: options.simulate,
     baseUrl: options.baseUrl,
@@ -81,12 +82,21 @@ export async function manifestStatus(
   const journalFile = path.join(outDir, JOURNAL_FILE);
   const journal = await readJournal(journalFile);
   const maxAttempts = loaded.manifest.max_attempts;
-  const assessed = await assessShots(plan, {
+  const assess = {
     outDir,
     baseUrl: base,
     journal: journal.shots,
     ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+  };
+  // Chained shots are looked up by the body the frames of the clips on disk give them.
+  const chain = await chainContext(planned, {
+    outDir,
+    location: assetLocation(loaded.manifest.uploads, !!options.simulate),
+    assess,
+    env: options.env ?? process.env,
   });
+  const plan = (await resolveReadyFrames(planned, chain)).plan;
+  const assessed = await assessShots(plan, assess);
   const summary = summarizeAssessment(assessed);
   const simulatedElsewhere =
     base !== SIMULATOR_BASE &&

@@ -8,6 +8,7 @@ import type { RenderResult } from '../render/render.js';
 import type { AssessedShot, AssessmentSummary } from '../render/state.js';
 import type { RunReport } from '../report/types.js';
 import type { BaseChoice } from './base.js';
+import type { ChainContext } from './chain.js';
 import type { ForeignTasks } from './clips.js';
 import type { RerollTake } from './picks.js';
 import type { ShardSpec } from './shard.js';
@@ -121,6 +122,8 @@ export interface PreparedRun {
   uploads?: { assets: LocalAsset[]; config: ShotlistManifest['uploads'] };
   /** A re-roll run (`reroll`): the new take of each marked shot. */
   rerolls?: RerollTake[];
+  /** How the frames of chained shots are cut, addressed and assessed (see chain.ts). */
+  chain?: ChainContext;
 }
 
 /** How a run ended. */

@@ -79,7 +79,8 @@ export async function uploadRunAssets(
   options: { env: NodeJS.ProcessEnv; log?: ((line: string) => void) | undefined },
 ): Promise<ApiClient> {
   const assets = run.uploads?.assets ?? [];
-  if (assets.length === 0) return client;
+  // Frames cut during the render are put at the simulator's origin too: its client rewrites them.
+  if (assets.length === 0) return run.simulated ? simulatorAssetClient(client) : client;
   // The simulator's files live in its state folder: asking it is as cheap as the journal.
   const target = run.simulated
     ? httpAssetTarget(client.baseUrl)

@@ -1,3 +1,4 @@
+import { describeFrame } from '../manifest/frames.js';
 import { formatMoney as money } from './money.js';
 import type { Plan, PlannedShot } from './types.js';
 
@@ -26,6 +27,7 @@ export function formatPlan(plan: Plan, options: PlanTableOptions = {}): string {
   const hasVariants = plan.variants.some((v) => v !== null);
   const hasTakes = plan.shots.some((s) => s.take > 1);
   const hasShared = plan.shots.some((s) => s.shared_with !== undefined);
+  const hasFrames = plan.shots.some((s) => s.depends_on !== undefined);
   const header = [
     ...(hasVariants ? ['variant'] : []),
     'shot',
@@ -38,6 +40,7 @@ export function formatPlan(plan: Plan, options: PlanTableOptions = {}): string {
     'unit price',
     'cost',
     ...(hasShared ? ['shared'] : []),
+    ...(hasFrames ? ['waits for'] : []),
     ...(options.state ? ['state'] : []),
   ];
   const rows = plan.shots.map((s) => [
@@ -52,6 +55,7 @@ export function formatPlan(plan: Plan, options: PlanTableOptions = {}): string {
     s.unit_price === null ? 'not set' : String(s.unit_price),
     money(s.cost, s.currency),
     ...(hasShared ? [s.shared_with ? `shared with ${s.shared_with}` : ''] : []),
+    ...(hasFrames ? [(s.depends_on ?? []).map(describeFrame).join(', ')] : []),
     ...(options.state ? [options.state(s)] : []),
   ]);
   const numeric = new Set([

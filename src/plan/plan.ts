@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { UsageError, type Diagnostic } from '../errors.js';
 import type { LoadedManifest } from '../manifest/load.js';
 import { resolveShot, type ShotOverrides } from '../manifest/resolve.js';
 import { closest } from '../manifest/suggest.js';
@@ -9,6 +9,7 @@ import { shotLabel } from './label.js';
 import { unitPrice } from './pricing.js';
 import { buildRequest, shotMode } from '../manifest/request.js';
 import { withAssetUrls } from '../manifest/local-assets.js';
+import { frameDependencies, withUpstream } from '../manifest/frames.js';
 import type { Plan, PlannedAsset, PlannedShot } from './types.js';
 
 export interface PlanOptions {
@@ -70,7 +71,9 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
         options.variant === undefined || v.name === options.variant ? [i] : [],
       )
     : [null];
-  const only = options.only ? new Set(options.only) : undefined;
+  // A shot needs the clips its frames come from: they are planned too (cached when done).
+  const only = options.only ? new Set(withUpstream(manifest, options.only)) : undefined;
+  const upstreamNotes = options.only ? upstreamWarnings(loaded, options.only, only!) : [];
   const prices = manifest.pricing?.per_second ?? {};
   const currency = manifest.pricing?.currency ?? null;
   const shotsNode = source;
@@ -102,6 +105,7 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
       const unit = unitPrice(prices, model, size);
       const pos = shotsNode.locate(['shots', s]);
       const takes = resolved.takes + (options.extraTakes?.(resolved.id, resolved.variant) ?? 0);
+      const frames = frameDependencies(body.images);
       for (let take = 1; take <= takes; take++) {
         shots.push({
           id: resolved.id,
@@ -120,6 +124,8 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
           request: body,
           ...(resolved.trim ? { trim: resolved.trim } : {}),
           ...(resolved.transition ? { transition: resolved.transition } : {}),
+          ...(frames.length > 0 ? { depends_on: frames } : {}),
+          ...(resolved.cast ? { cast: resolved.cast } : {}),
           source: { file, line: pos.line, col: pos.col },
         });
       }
@@ -167,8 +173,9 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
     stitch: (manifest.stitch as Record<string, unknown> | undefined) ?? null,
     order: ids,
     variants: variantIndexes.map((v) => (v === null ? null : manifest.variants![v]!.name)),
-    warnings: loaded.warnings,
+    warnings: [...loaded.warnings, ...upstreamNotes],
     ...(options.assets?.length ? { assets: [...options.assets] } : {}),
+    ...(manifest.cast ? { cast: manifest.cast } : {}),
   };
 }
 
@@ -188,6 +195,28 @@ function markShared(shots: PlannedShot[]): void {
     shot.shared_with = shotLabel(source);
     if (shot.cost !== null) shot.cost = 0;
   }
+}
+
+/** What `--only` added: the shots whose clips the named ones start from. */
+function upstreamWarnings(
+  loaded: LoadedManifest,
+  asked: readonly string[],
+  planned: ReadonlySet<string>,
+): Diagnostic[] {
+  const added = [...planned].filter((id) => !asked.includes(id));
+  if (added.length === 0) return [];
+  const s = loaded.manifest.shots.findIndex((shot) => shot.id === added[0]);
+  const pos = loaded.source.locate(['shots', s]);
+  return [
+    {
+      severity: 'warning',
+      file: loaded.file,
+      line: pos.line,
+      col: pos.col,
+      path: `/shots/${s}`,
+      message: `--only ${asked.join(',')} also plans ${added.join(', ')}: frames come from their clips (a shot already done is not rendered again)`,
+    },
+  ];
 }
 
 function minDefined(a: number | undefined, b: number | undefined): number | undefined {

@@ -1,6 +1,7 @@
 import type { Diagnostic } from '../errors.js';
 import type { Mode, Ratio, Size } from '../models.js';
 import type { VideoRequest } from '../api/contract.js';
+import type { FrameDependency } from '../manifest/frames.js';
 
 /** One request the run will send: a shot, in one variant, one take. */
 export interface PlannedShot {
@@ -32,6 +33,13 @@ export interface PlannedShot {
    * same body: this one is rendered once with it and shares its clip, at cost 0.
    */
   shared_with?: string;
+  /**
+   * Frames of other shots' clips its body waits for (`{ from, frame }` image entries): until
+   * the run cuts them, `request.images` holds a `shotlist-frame://` placeholder there.
+   */
+  depends_on?: FrameDependency[];
+  /** The cast members its prompt mentions, whose images and words its body carries. */
+  cast?: string[];
 }
 
 export interface PlanTotals {
@@ -94,6 +102,8 @@ export interface Plan {
   warnings: Diagnostic[];
   /** Local files of the assets and the URL each will have once uploaded (none: no local files). */
   assets?: PlannedAsset[];
+  /** The manifest's cast, as written (images as the manifest names them). */
+  cast?: Record<string, { images: string[]; description?: string }>;
 }
 
 /** A local asset file as the plan shows it: its URL is content-addressed, known before upload. */

@@ -55,7 +55,7 @@ export type RenderEvent =
   | (Base & { type: 'failed'; taskId: string | undefined; error: ShotError })
   | (Base & { type: 'unknown'; error: ShotError })
   | (Base & { type: 'pending'; taskId: string; reason: 'deadline' | 'interrupted' })
-  | (Base & { type: 'skipped'; reason: 'interrupted' | 'unknown' })
+  | (Base & { type: 'skipped'; reason: 'interrupted' | 'unknown' | 'blocked'; detail?: string })
   /** The POST was answered 429 (nothing created): the shot is sent again after `waitMs`. */
   | (Base & { type: 'limited'; waitMs: number })
   /**

@@ -23,6 +23,7 @@ import { DEFAULT_POLL_TUNING, DurationModel, type PollTuning } from './poll.js';
 import { startResult, sumCharges, type RenderResult, type ShotResult } from './result.js';
 import type { PushBoard } from './receiver.js';
 import { renderShot, shareResult, type Slots } from './shot.js';
+import { afterUpstream, type ShotGraph } from './graph.js';
 import type { AssessedShot } from './state.js';
 import { STORE_DIR, clipVersions, versionsOf } from './store.js';
 
@@ -64,6 +65,8 @@ export interface RenderDeps {
   verify?: VerifyClip;
   /** Pushes from a receiver started by the caller (`--listen`): hints to look now. */
   pushes?: PushBoard;
+  /** Shots that wait for others' clips (chained frames): when they start, and how. */
+  graph?: ShotGraph;
 }
 
 const defaultSleep = (ms: number, signal?: AbortSignal) =>
@@ -143,6 +146,7 @@ async function renderAll(
   run: RunContext,
   assessed: readonly AssessedShot[],
   slots: Slots,
+  graph: ShotGraph | undefined,
 ): Promise<ShotResult[]> {
   for (const a of assessed) {
     if (a.state === 'cached') continue;
@@ -162,9 +166,22 @@ async function renderAll(
   );
   const byShot = new Map<AssessedShot, Promise<ShotResult>>();
   const sources = new Map<string, Promise<ShotResult>>();
+  // A shot may wait for one started later in the order: each waits on a promise made up front.
+  const settle = new Map<AssessedShot, (r: Promise<ShotResult>) => void>();
+  const resultOf = new Map(
+    assessed.map((a) => [a, new Promise<ShotResult>((resolve) => settle.set(a, resolve))]),
+  );
   for (const a of order) {
     const source = a.sharedWith !== undefined ? sources.get(a.key) : undefined;
-    const started = source ? shareResult(run, a, source) : renderShot(run, a, slots);
+    const started = source
+      ? shareResult(run, a, source)
+      : afterUpstream(
+          run,
+          a,
+          graph,
+          (up) => resultOf.get(up) ?? Promise.resolve({ ...startResult(up, 'skipped') }),
+          (ready) => renderShot(run, ready, slots),
+        );
     if (!sources.has(a.key)) sources.set(a.key, started);
     byShot.set(
       a,
@@ -182,6 +199,7 @@ async function renderAll(
         return { ...startResult(a, 'failed'), error };
       }),
     );
+    settle.get(a)!(byShot.get(a)!);
   }
   return Promise.all(assessed.map((a) => byShot.get(a)!));
 }
@@ -241,7 +259,7 @@ export async function render(
     downloads: pLimit(Math.max(1, options.downloadConcurrency ?? Math.min(concurrency, 16))),
     posts: pLimit(1),
   };
-  const shots = await renderAll(run, assessed, slots);
+  const shots = await renderAll(run, assessed, slots, deps.graph);
   stop.release();
   await journal.close();
 

@@ -1,8 +1,10 @@
 import { roundMoney } from '../plan/money.js';
+import { shotLabel } from '../plan/label.js';
 import type { Plan } from '../plan/types.js';
 import { billedCheck, billedWarning } from '../report/billed.js';
 import type { Money } from './cost.js';
 import type {
+  CastSheetEntry,
   MoneyTotal,
   OutputReport,
   RunReport,
@@ -77,6 +79,7 @@ export function toRunReport(plan: Plan, result: RenderResult, context: ReportCon
     sha256: r.file?.sha256 ?? null,
     ...(r.reportedSeconds !== undefined ? { reported_seconds: r.reportedSeconds } : {}),
     ...(r.shot.shared_with !== undefined ? { shared_with: r.shot.shared_with } : {}),
+    ...(r.shot.depends_on !== undefined ? { depends_on: r.shot.depends_on } : {}),
     versions: (r.versions ?? []).map((v) => ({
       sha256: v.sha256,
       bytes: v.bytes,
@@ -104,6 +107,7 @@ export function toRunReport(plan: Plan, result: RenderResult, context: ReportCon
     simulated: context.simulated,
     shots,
     outputs: context.outputs ?? [],
+    ...(plan.cast ? { cast: castSheet(plan) } : {}),
     totals: {
       shots: shots.length,
       done: count('done'),
@@ -125,4 +129,16 @@ export function toRunReport(plan: Plan, result: RenderResult, context: ReportCon
     },
     ...(warnings.length > 0 ? { warnings } : {}),
   };
+}
+
+/** Each cast member with its images and the shots (one per variant) that mention it. */
+function castSheet(plan: Pick<Plan, 'cast' | 'shots'>): CastSheetEntry[] {
+  return Object.entries(plan.cast ?? {}).map(([name, member]) => ({
+    name,
+    ...(member.description !== undefined ? { description: member.description } : {}),
+    images: [...member.images],
+    shots: plan.shots
+      .filter((s) => s.take === 1 && s.cast?.includes(name))
+      .map((s) => shotLabel(s, false)),
+  }));
 }

@@ -1,5 +1,13 @@
 import { formatMoney } from '../plan/budget.js';
-import type { MoneyTotal, OutputReport, RunReport, ShotReport, ShotStatus } from './types.js';
+import { describeFrame } from '../manifest/frames.js';
+import type {
+  CastSheetEntry,
+  MoneyTotal,
+  OutputReport,
+  RunReport,
+  ShotReport,
+  ShotStatus,
+} from './types.js';
 import { shotLabel } from '../plan/label.js';
 
 export interface RenderHtmlOptions {
@@ -63,6 +71,13 @@ function field(name: string, value: string): string {
   return `<dt>${escapeHtml(name)}</dt><dd>${escapeHtml(value)}</dd>`;
 }
 
+/** One member of the cast sheet: its words, its images and the shots it appears in. */
+function renderCastMember(member: CastSheetEntry): string {
+  const words = member.description ? ` (${member.description})` : '';
+  const shots = member.shots.length ? member.shots.join(', ') : 'no shot mentions it';
+  return `<dt>@${escapeHtml(member.name)}${escapeHtml(words)}</dt><dd>images: ${escapeHtml(member.images.join(', '))}</dd><dd>in: ${escapeHtml(shots)}</dd>`;
+}
+
 function renderCard(shot: ShotReport): string {
   const media: string[] = [];
   if (shot.file) {
@@ -91,6 +106,8 @@ function renderCard(shot: ShotReport): string {
     field('cost', money(shot.cost, shot.currency)),
     field('cached', shot.cached ? 'yes' : 'no'),
   ];
+  if (shot.depends_on)
+    facts.push(field('starts on', shot.depends_on.map(describeFrame).join(', ')));
   if (shot.task_id) facts.push(field('task', shot.task_id));
   if (shot.file) facts.push(field('file', shot.file));
   return `<article class="card status-${escapeHtml(shot.status)}" data-shot-id="${escapeHtml(shot.id)}" data-shot-key="${escapeHtml(shot.key)}" data-status="${escapeHtml(shot.status)}">
@@ -242,6 +259,9 @@ export function renderReportHtml(report: RunReport, opts: RenderHtmlOptions = {}
   const sheet = report.contact_sheet
     ? `<section id="contact-sheet" class="sheet"><h2>Contact sheet</h2><img alt="contact sheet" src="${escapeHtml(relativeUrl(report.contact_sheet))}"></section>`
     : '';
+  const cast = report.cast?.length
+    ? `<section id="cast"><h2>Cast</h2><dl>${report.cast.map(renderCastMember).join('')}</dl></section>`
+    : '';
   const troubled = ordered.filter((s) => s.status !== 'done').length;
   const cardsTitle = troubled
     ? `Shots (${troubled} not done, shown first)`
@@ -266,6 +286,7 @@ ${outputs}
 ${renderPlanTable(ordered)}
 </section>
 ${sheet}
+${cast}
 <section id="shots"><h2>${escapeHtml(cardsTitle)}</h2>
 <div class="cards">
 ${ordered.map(renderCard).join('\n')}

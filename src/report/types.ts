@@ -1,5 +1,6 @@
 import type { StitchedOutput } from '../media/outputs.js';
 import type { BilledCheck } from './billed.js';
+import type { FrameDependency } from '../manifest/frames.js';
 /** Where a shot stands at the end of a run: the one shot status of render and report alike. */
 export type ShotStatus =
   /** Its verified file is on disk. */
@@ -46,6 +47,8 @@ export interface ShotReport {
   reported_seconds?: number;
   /** The shot with the same request whose task and clip this one shares (cost 0). */
   shared_with?: string;
+  /** The frames of other shots' clips this shot starts from (chained frames), as planned. */
+  depends_on?: FrameDependency[];
   /**
    * Every verified clip this shot has had (oldest first), kept in `clips/.store/<sha256>.mp4`;
    * `current` marks the one its present request gives.
@@ -115,4 +118,14 @@ export interface RunReport {
   contact_sheet?: string | null;
   /** Things the user should know that are not a shot's failure (e.g. a missing ffmpeg filter). */
   warnings?: string[];
+  /** The cast sheet: each member's images (as the manifest names them) and the shots it is in. */
+  cast?: CastSheetEntry[];
+}
+
+export interface CastSheetEntry {
+  name: string;
+  description?: string;
+  images: string[];
+  /** Labels of the shots whose prompt mentions it. */
+  shots: string[];
 }

@@ -49,6 +49,7 @@ export function describeEvent(e: RenderEvent): string {
         ? `still running after the deadline; task ${e.taskId} kept for the next run`
         : `task ${e.taskId} journaled; the next run picks it up`;
     case 'skipped':
+      if (e.reason === 'blocked') return e.detail ?? 'blocked';
       return e.reason === 'unknown'
         ? 'skipped: an earlier submission may have created a task (use --retry-unknown)'
         : 'not started (interrupted)';

@@ -53,6 +53,7 @@ export function planJson(p: Plan) {
       unit_price: s.unit_price,
       cost: s.cost,
       ...(s.shared_with !== undefined ? { shared_with: s.shared_with } : {}),
+      ...(s.depends_on !== undefined ? { depends_on: s.depends_on } : {}),
       request: s.request,
     })),
     ...(p.assets ? { assets: p.assets } : {}),

@@ -1,0 +1,103 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
+import { KEY, childEnv, readReport, runArgs } from './run-helpers.js';
+
+let tmp: ReturnType<typeof tempDir>;
+let sim: Simulator | undefined;
+let server: Server | undefined;
+
+beforeEach(() => {
+  tmp = tempDir('shotlist-chain-crash-');
+});
+afterEach(async () => {
+  await sim?.close();
+  sim = undefined;
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  server = undefined;
+  tmp.cleanup();
+});
+
+/** The storage the manifest uploads its frames to: a static server over `dir` on loopback. */
+async function serve(dir: string): Promise<string> {
+  server = createServer((req, res) => {
+    try {
+      const bytes = readFileSync(path.join(dir, path.basename(req.url ?? '/')));
+      res.writeHead(200, { 'content-type': 'image/png' });
+      res.end(req.method === 'HEAD' ? undefined : bytes);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** `chains` chains of `length` shots, each starting on the last frame of the one before. */
+function writeChains(dir: string, bucket: string, origin: string, chains: number, length: number) {
+  const shots: string[] = [];
+  for (let c = 1; c <= chains; c++) {
+    for (let n = 1; n <= length; n++) {
+      const from = n > 1 ? `, assets: { images: [{ from: c${c}s${n - 1}, frame: last }] }` : '';
+      shots.push(`  - { id: c${c}s${n}, prompt: "chain ${c} shot ${n}"${from} }`);
+    }
+  }
+  const file = path.join(dir, 'chains.yaml');
+  writeFileSync(
+    file,
+    `version: 1
+name: chains
+defaults: { model: seedance-2-official, duration: 4, ratio: '16:9', size: 480p }
+concurrency: 4
+uploads:
+  provider: command
+  command: [cp, "{file}", ${JSON.stringify(`${bucket}/{key}`)}]
+  public_url: ${origin}/{key}
+shots:
+${shots.join('\n')}
+`,
+  );
+  return file;
+}
+
+it('SIGKILLs anywhere in chains: the next run finishes them with no duplicate submission', async () => {
+  const bucket = path.join(tmp.dir, 'bucket');
+  mkdirSync(bucket);
+  const origin = await serve(bucket);
+  const manifest = writeChains(tmp.dir, bucket, origin, 3, 3);
+  sim = await startSimulator({ apiKey: KEY, latency: '0.5-1.5', seed: 9 });
+  const out = path.join(tmp.dir, 'out');
+  const args = runArgs(manifest, sim, out, '--json');
+  // Fixed kill moments, spread over start-up, submissions, waits and frame cuts.
+  let kills = 0;
+  for (const ms of [1500, 2500, 3500, 2000, 4000, 3000]) {
+    const child = spawnShotlist(args, { env: childEnv });
+    await delay(ms);
+    if (child.exitCode === null) {
+      child.kill('SIGKILL');
+      kills++;
+    }
+    await child;
+  }
+  const final = await shotlist(args, { env: childEnv, timeout: 180_000 });
+  const report = readReport(out);
+  const counts = new Map<string, number>();
+  for (const s of sim.ledger().submissions)
+    counts.set(s.body.prompt, (counts.get(s.body.prompt) ?? 0) + 1);
+  expect(kills).toBeGreaterThanOrEqual(3);
+  expect([...counts.values()].filter((n) => n > 1)).toEqual([]);
+  // A kill between the intent and the task id leaves a shot unknown (and its chain blocked):
+  // never resubmitted without --retry-unknown. Every other shot is done.
+  const unknown = report.shots.filter((s) => s.status === 'unknown').length;
+  if (unknown === 0) {
+    expect(final.exitCode, final.stderr).toBe(0);
+    expect(report.shots.every((s) => s.status === 'done')).toBe(true);
+  } else {
+    expect(report.shots.every((s) => s.status !== 'failed')).toBe(true);
+  }
+}, 300_000);
