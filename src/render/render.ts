@@ -14,7 +14,7 @@ import type { ApiClient } from '../api/client.js';
 import type { ApiError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
 import { ensureDir, insideRoot, refuseLink, removeOwned } from '../safe-fs.js';
-import { errorOf, type RunContext, type VerifyClip } from './context.js';
+import { errorOf, type RunContext, type TeamHook, type VerifyClip } from './context.js';
 import { costLedger, pricesOf } from './cost.js';
 import type { RenderEvent } from './events.js';
 import { JOURNAL_FILE, openJournal, readJournal, type JournalWriter } from './journal.js';
@@ -58,6 +58,8 @@ export interface RenderDeps {
   random?: () => number;
   onEvent?: (event: RenderEvent) => void;
   verify?: VerifyClip;
+  /** Team mode: shared facts and limits (src/team). */
+  team?: TeamHook;
   /** Pushes from a receiver started by the caller (`--listen`): hints to look now. */
   pushes?: PushBoard;
 }
@@ -202,9 +204,18 @@ export async function render(
 
   const { journal, torn } = await openOutput(outDir, journalFile);
   const stop = stopSwitch(options.signal);
+  const team = deps.team;
   const run: RunContext = {
     client,
-    journal,
+    // Local first: the journal on disk stays the authority of this machine.
+    journal: team
+      ? {
+          append: async (entry, opts) => {
+            await journal.append(entry, opts);
+            await team.mirror(entry);
+          },
+        }
+      : journal,
     now,
     sleep: deps.sleep ?? defaultSleep,
     random: deps.random ?? Math.random,
@@ -220,6 +231,7 @@ export async function render(
     model: new DurationModel(),
     ...(deps.verify ? { verify: deps.verify } : {}),
     ...(deps.pushes ? { pushes: deps.pushes } : {}),
+    ...(team ? { team } : {}),
   };
   const slots: Slots = {
     tasks: pLimit(concurrency),
