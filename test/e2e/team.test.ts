@@ -91,7 +91,56 @@ describe.skipIf(!binary)('run --team (three machines, one simulator, one Redis)'
     expect(hashes[1]).toEqual(hashes[0]);
     expect(hashes[2]).toEqual(hashes[0]);
   }, 200_000);
+
+  it('kill -9 of one process mid-run: 0 duplicates, the others finish every shot', async () => {
+    sim = await startSimulator({ apiKey: KEY, latency: '1-2s', seed: 17, keyConcurrency: CAP });
+    const [victim, ...others] = ['a', 'b', 'c'].map(machine);
+    const killed = start(victim!, 2);
+    const runs = others.map((m) => start(m, 2));
+    // Mid-run: it has tasks in flight and claims waiting for a slot.
+    while (count(victim!.out, 'task') < 5 && killed.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    killed.kill('SIGKILL');
+    expect((await killed).signal).toBe('SIGKILL');
+    const ended = await Promise.all(runs);
+    for (const [i, r] of ended.entries()) {
+      const report = readReport(others[i]!.out);
+      // A kill between a POST and its task id would leave that one shot unknown for everyone.
+      expect(report.totals.unknown ?? 0).toBeLessThanOrEqual(1);
+      expect(clipsOf(others[i]!.out)).toHaveLength(SHOTS - (report.totals.unknown ?? 0));
+      if (!report.totals.unknown) expect(r.exitCode, String(r.stderr)).toBe(0);
+    }
+    expect(count(victim!.out, 'file')).toBeLessThan(SHOTS);
+    const byPrompt = submissionsByPrompt(sim);
+    expect([...byPrompt.values()].every((n) => n === 1)).toBe(true);
+    expect(byPrompt.size).toBeGreaterThanOrEqual(SHOTS - 1);
+  }, 240_000);
+
+  it('--team-budget: the sum over every machine never crosses it; over it, nothing is sent', async () => {
+    sim = await startSimulator({ apiKey: KEY, latency: 0, seed: 18, keyConcurrency: CAP });
+    const machines = ['a', 'b', 'c'].map(machine);
+    // Ten four-second shots fit in 40 s.
+    const runs = await Promise.all(machines.map((m) => start(m, 3, '--team-budget', '40')));
+    const ledger = sim.ledger();
+    expect(ledger.totals.submissions).toBe(10);
+    expect(ledger.submissions.reduce((n, e) => n + e.seconds, 0)).toBe(40);
+    for (const [i, r] of runs.entries()) {
+      expect(r.exitCode).toBe(1);
+      const report = readReport(machines[i]!.out);
+      expect(report.totals.done).toBe(10);
+      expect(report.totals.failed).toBe(SHOTS - 10);
+      expect(String(r.stdout)).toContain('team_budget');
+    }
+  }, 200_000);
 });
+
+/** Entries of one type in a journal so far (0 when it does not exist yet). */
+function count(out: string, type: string): number {
+  const file = path.join(out, 'journal.ndjson');
+  if (!existsSync(file)) return 0;
+  return parseJournal(readFileSync(file, 'utf8')).entries.filter((e) => e.type === type).length;
+}
 
 function mkdir(dir: string): string {
   mkdirSync(dir, { recursive: true });
