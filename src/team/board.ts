@@ -195,23 +195,32 @@ export class TeamBoard implements TeamHook {
     const keys = [factKey(e.key), leaseKey(e.key)];
     const own = this.owned.has(e.key);
     const step = async (values: Record<string, string | number | undefined>) => {
-      const ok = await this.o.redis.script(OWNER_STEP, keys, [this.o.me, ...fields(values)]);
+      const strict = e.type === 'intent' ? '1' : '0';
+      const ok = await this.o.redis.script(OWNER_STEP, keys, [
+        this.o.me,
+        strict,
+        ...fields(values),
+      ]);
       if (ok === 1 || e.type !== 'intent') return;
       // Another machine took the shot over while this one stalled: it must not send it too.
       throw new ShotlistError('this machine lost its claim on the shot; nothing was sent', {
         code: 'team_claim_lost',
       });
     };
+    // An end left unmirrored errs on the safe side: the slot is held until its lease runs
+    // out, a failed task's seconds stay reserved, and the others ask the API themselves.
     const ended = (
       taskId: string,
       state: string,
       values: Record<string, string | number | undefined>,
     ) =>
-      this.o.redis.script(
-        TASK_END,
-        [factKey(e.key), this.slotsKey, BUDGET_KEY],
-        [e.key, taskId, state, ...fields(values)],
-      );
+      this.o.redis
+        .script(
+          TASK_END,
+          [factKey(e.key), this.slotsKey, BUDGET_KEY],
+          [e.key, taskId, state, ...fields(values)],
+        )
+        .catch(() => undefined);
     switch (e.type) {
       case 'intent':
         if (own) await step({ state: 'intent', gen: e.gen, idem: e.idem });
@@ -231,7 +240,9 @@ export class TeamBoard implements TeamHook {
         await ended(e.task_id, 'completed', { url: e.url, seconds: e.seconds });
         return;
       case 'file':
-        await this.o.redis.script(FILE, [factKey(e.key)], [e.task_id, e.sha256, e.bytes]);
+        await this.o.redis
+          .script(FILE, [factKey(e.key)], [e.task_id, e.sha256, e.bytes])
+          .catch(() => undefined);
         return;
       default:
         return;
@@ -243,11 +254,10 @@ export class TeamBoard implements TeamHook {
     if (!this.owned.has(key) && !this.watched.has(key)) return;
     this.watched.delete(key);
     if (!this.owned.delete(key)) return;
-    await this.o.redis.script(
-      SETTLE,
-      [factKey(key), leaseKey(key), this.slotsKey, BUDGET_KEY],
-      [this.o.me, key],
-    );
+    // The shot's outcome is decided; if Redis cannot hear it now, the lease runs out instead.
+    await this.o.redis
+      .script(SETTLE, [factKey(key), leaseKey(key), this.slotsKey, BUDGET_KEY], [this.o.me, key])
+      .catch(() => undefined);
   }
 
   /** Keeps this machine's claims and the slots of the tasks it awaits alive. */

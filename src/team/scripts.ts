@@ -78,16 +78,17 @@ return 'ok'
 `;
 
 /**
- * KEYS: fact, lease. ARGV: me, fields and values...
- * Records a step of the owner's submission (`intent`, then `task` or `unknown`): only while
- * this machine still holds the claim. Returns 1, or 0 when the claim was lost.
+ * KEYS: fact, lease. ARGV: me, lease needed (`1` or `0`), fields and values...
+ * Records a step of the owner's submission: the intent only while this machine still holds
+ * its lease (else another may have taken the claim over); what came of the POST (`task`,
+ * `unknown`, a refusal) whenever it is still the owner, even late: a task id is never hidden.
+ * Returns 1, or 0 when the step was not this machine's to record.
  */
 export const OWNER_STEP = `
-if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] or redis.call('GET', KEYS[2]) ~= ARGV[1] then
-  return 0
-end
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
+if ARGV[2] == '1' and redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 local fields = {}
-for i = 2, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 return 1
 `;

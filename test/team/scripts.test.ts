@@ -45,7 +45,7 @@ describe.skipIf(!binary)('team scripts', () => {
       [key, cap, LEASE_MS, seconds, budget, me],
     );
   const step = (me: string, ...fields: string[]) =>
-    team.script(OWNER_STEP, [FACT, LEASE], [me, ...fields]);
+    team.script(OWNER_STEP, [FACT, LEASE], [me, fields[1] === 'intent' ? '1' : '0', ...fields]);
   const asFact = (reply: unknown) => {
     const list = reply as string[];
     return Object.fromEntries(list.flatMap((v, i) => (i % 2 ? [] : [[v, list[i + 1]]])));
@@ -74,6 +74,15 @@ describe.skipIf(!binary)('team scripts', () => {
     expect(await raw.get(BUDGET)).toBe('0');
     // The machine that lost its claim cannot record an intent any more.
     expect(await step('m1', 'state', 'intent')).toBe(0);
+  });
+
+  it('a task id the owner learns after its lease ran out is still recorded, not hidden as unknown', async () => {
+    await claim('m1');
+    await step('m1', 'state', 'intent');
+    await raw.del(LEASE);
+    expect(asFact(await claim('m2'))).toMatchObject({ state: 'unknown' });
+    expect(await step('m1', 'state', 'task', 'task_id', 't1')).toBe(1);
+    expect(asFact(await claim('m3'))).toMatchObject({ state: 'task', task_id: 't1' });
   });
 
   it('a finished task of an older generation may be rendered again; the same generation is followed', async () => {
