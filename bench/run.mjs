@@ -15,6 +15,8 @@ const SUITES = [
   ['render', './render.mjs', 'benchRender'],
   ['stitch', './stitch.mjs', 'benchStitch'],
   ['webhook', './webhook.mjs', 'benchWebhook'],
+  // Three processes through one redis-server (skipped, with the reason, without one).
+  ['team', './team.mjs', 'benchTeam'],
   // 200 MB through a loopback S3 server.
   ['upload', './upload.mjs', 'benchUpload'],
 ];

@@ -22,8 +22,12 @@ import { ADMIT, CLAIM, FILE, OWNER_STEP, RENEW, SETTLE, TASK_END } from './scrip
 
 /** How long a lease lives unless renewed: a machine silent this long is taken for gone. */
 export const DEFAULT_LEASE_MS = 10_000;
-/** How often a waiting machine asks again (for a slot, or for another's task id). */
+/**
+ * How soon a waiting machine first asks again (for a slot, or for another's task id); each
+ * further wait doubles, up to {@link MAX_WAIT_MS}, so a long wait costs Redis little.
+ */
 export const DEFAULT_WAIT_MS = 250;
+export const MAX_WAIT_MS = 1_000;
 
 export interface TeamBoardOptions {
   redis: TeamRedis;
@@ -81,7 +85,7 @@ export class TeamBoard implements TeamHook {
     const { gen } = nextSubmission(a);
     // --retry-unknown on this machine is the one thing that may send an unknown shot again.
     const retry = a.state === 'unknown' && a.submits ? '1' : '0';
-    for (;;) {
+    for (let waits = 0; ; waits++) {
       if (ctx.submissions.aborted) return { kind: 'ended', result: notSent(ctx) };
       const fact = factOf(
         await this.o.redis.script(
@@ -102,7 +106,7 @@ export class TeamBoard implements TeamHook {
       if (fact.state === 'unknown') return { kind: 'ended', result: await this.unknown(ctx, fact) };
       if (fact.state === 'failed') return { kind: 'ended', result: await this.failed(ctx, fact) };
       // Claimed or being sent by a live machine: its task id will come.
-      if (!(await this.pause(ctx))) return { kind: 'ended', result: notSent(ctx) };
+      if (!(await this.pause(ctx, waits))) return { kind: 'ended', result: notSent(ctx) };
     }
   }
 
@@ -112,7 +116,7 @@ export class TeamBoard implements TeamHook {
     const seconds = Math.ceil(a.shot.seconds);
     const budget = this.o.budgetSeconds ?? -1;
     this.watched.add(a.key);
-    for (;;) {
+    for (let waits = 0; ; waits++) {
       const verdict = await this.o.redis.script(
         ADMIT,
         [this.slotsKey, factKey(a.key), BUDGET_KEY],
@@ -130,14 +134,15 @@ export class TeamBoard implements TeamHook {
         };
         return { kind: 'ended', result: await failShot(ctx, error) };
       }
-      if (!(await this.pause(ctx))) return { kind: 'ended', result: notSent(ctx) };
+      if (!(await this.pause(ctx, waits))) return { kind: 'ended', result: notSent(ctx) };
     }
   }
 
-  /** Sleeps one wait; false when the run stopped sending meanwhile. */
-  private async pause(ctx: ShotContext): Promise<boolean> {
-    const jitter = Math.floor(ctx.random() * this.waitMs);
-    await ctx.sleep(this.waitMs + jitter, ctx.submissions).catch(() => undefined);
+  /** Sleeps the `waits`-th wait; false when the run stopped sending meanwhile. */
+  private async pause(ctx: ShotContext, waits: number): Promise<boolean> {
+    const ms = Math.min(MAX_WAIT_MS, this.waitMs * 2 ** Math.min(waits, 8));
+    // Jitter keeps the machines that wait for the same slot from asking all at once.
+    await ctx.sleep(ms * (0.5 + ctx.random()), ctx.submissions).catch(() => undefined);
     return !ctx.submissions.aborted;
   }
 
