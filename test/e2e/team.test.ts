@@ -46,9 +46,10 @@ describe.skipIf(!binary)('run --team (three machines, one simulator, one Redis)'
     await sim?.close();
   });
 
-  /** One machine: its own copy of the manifest and its own output folder. */
+  let machines = 0;
+  /** One machine: its own copy of the manifest and its own output folder, new for each test. */
   function machine(name: string): { manifest: string; out: string } {
-    const dir = path.join(tmp.dir, name);
+    const dir = path.join(tmp.dir, `${name}-${++machines}`);
     const manifest = writeManifest(mkdir(dir), SHOTS);
     // 30 four-second shots cost 120 at the helper's price: above its budget of 100.
     writeFileSync(
