@@ -13,8 +13,11 @@ const SUITES = [
   ['plan', './plan.mjs', 'benchPlan'],
   ['sim', './sim.mjs', 'benchSim'],
   ['render', './render.mjs', 'benchRender'],
+  // 60 shots against a key capped at 3 tasks, and the same without a cap.
+  ['adaptive', './adaptive.mjs', 'benchAdaptive'],
   ['stitch', './stitch.mjs', 'benchStitch'],
   ['webhook', './webhook.mjs', 'benchWebhook'],
+  ['preflight', './preflight.mjs', 'benchPreflight'],
   // Three processes through one redis-server (skipped, with the reason, without one).
   ['team', './team.mjs', 'benchTeam'],
   // 200 MB through a loopback S3 server.

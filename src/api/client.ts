@@ -76,7 +76,23 @@ export type SubmitResult =
   /** The server refused the body (400, 422...): no task exists. */
   | { kind: 'rejected'; error: ApiError }
   /** The server may or may not have created a task (5xx, timeout or reset after sending). */
-  | { kind: 'unknown'; error: ApiError };
+  | { kind: 'unknown'; error: ApiError }
+  /**
+   * Answered 429 (only with `requeue`): nothing was created; the caller sends it again later,
+   * after `retryAfterMs` when the server said.
+   */
+  | { kind: 'limited'; error: ApiError; retryAfterMs: number | undefined };
+
+/** How one POST is sent. */
+export interface SubmitOptions {
+  idempotencyKey: string;
+  signal?: AbortSignal;
+  /**
+   * A 429 is returned as `limited` at once instead of waited out here (nor does it hold back
+   * the other requests): the caller frees the task's place and sends the shot again later.
+   */
+  requeue?: boolean;
+}
 
 export interface ClientStats {
   requests: Record<RequestKind, number>;
@@ -91,10 +107,7 @@ export interface ApiClient {
    * `signal` ends it at once: `unknown` when the request had left this machine, else
    * `rejected` with code `interrupted` (nothing was created).
    */
-  submit(
-    body: VideoRequest,
-    options: { idempotencyKey: string; signal?: AbortSignal },
-  ): Promise<SubmitResult>;
+  submit(body: VideoRequest, options: SubmitOptions): Promise<SubmitResult>;
   /**
    * `GET /v1/videos/{id}`, retried on connection errors, 429 and 5xx. Throws an ApiError when
    * it still fails (`retryAfterMs` set when the server asked to wait), and for 401/403/404.
@@ -438,7 +451,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
 
   async function submit(
     body: VideoRequest,
-    { idempotencyKey, signal }: { idempotencyKey: string; signal?: AbortSignal },
+    { idempotencyKey, signal, requeue }: SubmitOptions,
   ): Promise<SubmitResult> {
     const payload = JSON.stringify(body);
     const headers = {
@@ -490,6 +503,11 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       const verdict = classifyFailure({ method: 'POST', status: res.status, sent: true });
       if (verdict === 'retry') {
         const retryAfter = retryAfterOf(res);
+        // Requeued, the wait is the caller's: a cap on tasks says nothing against polls.
+        if (requeue && res.status === 429) {
+          const error = httpError('the API answered 429', res, 'rate_limited');
+          return { kind: 'limited', error, retryAfterMs: retryAfter };
+        }
         if (retryAfter !== undefined) gate.pause(retryAfter);
         if (attempt + 1 < attempts + 4) {
           // A 429 created nothing; waiting it out is always safe, so it gets extra attempts.

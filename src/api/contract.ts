@@ -93,104 +93,148 @@ function quoteList(values: readonly string[]): string {
   return values.map((v) => `"${v}"`).join(', ');
 }
 
+/** Collects the problems of one body; each check below reports through it. */
+interface Problems {
+  list: RequestProblem[];
+  error(path: RequestPath, message: string, fix?: string): void;
+  warn(path: RequestPath, message: string, fix?: string): void;
+}
+
+function problemList(): Problems {
+  const list: RequestProblem[] = [];
+  const add = (severity: RequestProblem['severity']) => (p: RequestPath, m: string, f?: string) =>
+    list.push({ severity, path: p, message: m, ...(f ? { fix: f } : {}) });
+  return { list, error: add('error'), warn: add('warning') };
+}
+
+/** The reference lists of a body, as far as they are lists of strings. */
+interface References {
+  images: string[];
+  videos: string[];
+  audios: string[];
+}
+
 /**
  * Checks one request body against every rule of the reference. Returns all problems; an
  * empty list (or warnings only) means the API would accept it.
  */
 export function checkRequest(input: unknown): RequestProblem[] {
-  const problems: RequestProblem[] = [];
-  const error = (path: RequestPath, message: string, fix?: string) =>
-    problems.push({ severity: 'error', path, message, ...(fix ? { fix } : {}) });
-  const warn = (path: RequestPath, message: string, fix?: string) =>
-    problems.push({ severity: 'warning', path, message, ...(fix ? { fix } : {}) });
-
+  const p = problemList();
   if (!isObject(input)) {
-    error([], 'the request body must be a JSON object');
-    return problems;
+    p.error([], 'the request body must be a JSON object');
+    return p.list;
   }
   const body = input;
-
-  const model = body.model;
-  if (typeof model !== 'string' || model === '') {
-    error(['model'], 'model is required', `set model to one of ${quoteList(Object.keys(MODELS))}`);
-  } else if (!isModelId(model)) {
-    error(['model'], `unknown model "${model}"`, `use one of ${quoteList(Object.keys(MODELS))}`);
+  checkModel(body.model, p);
+  checkPrompt(body.prompt, p);
+  checkDurationAndSize(body, p);
+  const images = checkUrlList(body.images, ['images'], p);
+  let metadata: Record<string, unknown> = {};
+  if (body.metadata !== undefined) {
+    if (isObject(body.metadata)) metadata = body.metadata;
+    else p.error(['metadata'], 'metadata must be an object');
   }
+  const refs: References = {
+    images,
+    videos: checkUrlList(metadata.video_urls, ['metadata', 'video_urls'], p),
+    audios: checkUrlList(metadata.audio_urls, ['metadata', 'audio_urls'], p),
+  };
+  checkMetadataFields(metadata, p);
+  const mode = requestMode({ images: refs.images, metadata: metadata as VideoRequestMetadata });
+  checkModeReferences(mode, refs, p);
+  if (metadata.web_search === true && mode !== 'text_to_video') {
+    p.error(
+      ['metadata', 'web_search'],
+      `web_search only works with text_to_video; this request is ${mode}`,
+      'remove web_search, or drop the images',
+    );
+  }
+  checkAssetRefs(body.model, refs, p);
+  if (typeof body.prompt === 'string') checkPromptReferences(body.prompt, mode, refs, p);
+  return p.list;
+}
 
-  const prompt = body.prompt;
+function checkModel(model: unknown, p: Problems): void {
+  if (typeof model !== 'string' || model === '') {
+    p.error(
+      ['model'],
+      'model is required',
+      `set model to one of ${quoteList(Object.keys(MODELS))}`,
+    );
+  } else if (!isModelId(model)) {
+    p.error(['model'], `unknown model "${model}"`, `use one of ${quoteList(Object.keys(MODELS))}`);
+  }
+}
+
+function checkPrompt(prompt: unknown, p: Problems): void {
   if (typeof prompt !== 'string') {
-    error(
+    p.error(
       ['prompt'],
       'prompt is required and must be a string',
       'describe the shot in 1-2500 characters',
     );
-  } else {
-    const length = codePointLength(prompt);
-    if (length < LIMITS.promptMin || prompt.trim() === '') {
-      error(['prompt'], 'prompt is empty', 'describe the shot in 1-2500 characters');
-    } else if (length > LIMITS.promptMax) {
-      error(
-        ['prompt'],
-        `prompt is ${length} characters long; the API takes at most ${LIMITS.promptMax}`,
-        `shorten it by ${length - LIMITS.promptMax} characters`,
-      );
-    }
+    return;
   }
+  const length = codePointLength(prompt);
+  if (length < LIMITS.promptMin || prompt.trim() === '') {
+    p.error(['prompt'], 'prompt is empty', 'describe the shot in 1-2500 characters');
+  } else if (length > LIMITS.promptMax) {
+    p.error(
+      ['prompt'],
+      `prompt is ${length} characters long; the API takes at most ${LIMITS.promptMax}`,
+      `shorten it by ${length - LIMITS.promptMax} characters`,
+    );
+  }
+}
 
-  if (body.duration !== undefined) {
-    const d = body.duration;
-    if (
-      typeof d !== 'number' ||
+function checkDurationAndSize(body: Record<string, unknown>, p: Problems): void {
+  const d = body.duration;
+  if (
+    d !== undefined &&
+    (typeof d !== 'number' ||
       !Number.isInteger(d) ||
       d < LIMITS.durationMin ||
-      d > LIMITS.durationMax
-    ) {
-      error(
-        ['duration'],
-        `duration ${JSON.stringify(d)} is not a whole number of seconds from ${LIMITS.durationMin} to ${LIMITS.durationMax}`,
-        `use an integer from ${LIMITS.durationMin} to ${LIMITS.durationMax} (default ${LIMITS.durationDefault})`,
-      );
-    }
+      d > LIMITS.durationMax)
+  ) {
+    p.error(
+      ['duration'],
+      `duration ${JSON.stringify(d)} is not a whole number of seconds from ${LIMITS.durationMin} to ${LIMITS.durationMax}`,
+      `use an integer from ${LIMITS.durationMin} to ${LIMITS.durationMax} (default ${LIMITS.durationDefault})`,
+    );
   }
-
   if (body.size !== undefined && !(SIZES as readonly unknown[]).includes(body.size)) {
-    error(
+    p.error(
       ['size'],
       `size ${JSON.stringify(body.size)} is not supported`,
       `use one of ${quoteList(SIZES)}`,
     );
   }
+}
 
-  const checkUrlList = (value: unknown, path: RequestPath): string[] => {
-    if (value === undefined) return [];
-    if (!Array.isArray(value)) {
-      error(path, `${path.join('.')} must be an array of URLs`);
-      return [];
-    }
-    const urls: string[] = [];
-    value.forEach((url, i) => {
-      if (typeof url !== 'string') {
-        error([...path, i], `${path.join('.')}[${i}] must be a URL string`);
-        return;
-      }
-      const problem = checkMediaUrl(url);
-      if (problem) error([...path, i], `"${url}" is not a usable asset URL`, problem);
-      urls.push(url);
-    });
-    return urls;
-  };
-
-  const images = checkUrlList(body.images, ['images']);
-  let metadata: Record<string, unknown> = {};
-  if (body.metadata !== undefined) {
-    if (isObject(body.metadata)) metadata = body.metadata;
-    else error(['metadata'], 'metadata must be an object');
+/** The strings of a list of media URLs, each checked; what is not a list gives nothing. */
+function checkUrlList(value: unknown, path: RequestPath, p: Problems): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    p.error(path, `${path.join('.')} must be an array of URLs`);
+    return [];
   }
-  const videos = checkUrlList(metadata.video_urls, ['metadata', 'video_urls']);
-  const audios = checkUrlList(metadata.audio_urls, ['metadata', 'audio_urls']);
+  const urls: string[] = [];
+  value.forEach((url, i) => {
+    if (typeof url !== 'string') {
+      p.error([...path, i], `${path.join('.')}[${i}] must be a URL string`);
+      return;
+    }
+    const problem = checkMediaUrl(url);
+    if (problem) p.error([...path, i], `"${url}" is not a usable asset URL`, problem);
+    urls.push(url);
+  });
+  return urls;
+}
 
+/** ratio, the boolean switches, webhook_url and action: each on its own. */
+function checkMetadataFields(metadata: Record<string, unknown>, p: Problems): void {
   if (metadata.ratio !== undefined && !(RATIOS as readonly unknown[]).includes(metadata.ratio)) {
-    error(
+    p.error(
       ['metadata', 'ratio'],
       `ratio ${JSON.stringify(metadata.ratio)} is not supported`,
       `use one of ${quoteList(RATIOS)}`,
@@ -198,170 +242,155 @@ export function checkRequest(input: unknown): RequestProblem[] {
   }
   for (const flag of ['generate_audio', 'web_search', 'watermark'] as const) {
     if (metadata[flag] !== undefined && typeof metadata[flag] !== 'boolean') {
-      error(
+      p.error(
         ['metadata', flag],
         `${flag} must be true or false, not ${JSON.stringify(metadata[flag])}`,
       );
     }
   }
-  if (metadata.webhook_url !== undefined) {
-    const hook = metadata.webhook_url;
-    let ok = false;
-    if (typeof hook === 'string') {
-      try {
-        ok = isHookUrl(new URL(hook));
-      } catch {
-        ok = false;
-      }
-    }
-    if (!ok) {
-      error(
-        ['metadata', 'webhook_url'],
-        `webhook_url ${JSON.stringify(hook)} is not an https URL`,
-        'give a full https:// URL the gateway can call when the task ends (plain http only on loopback)',
-      );
-    }
+  const hook = metadata.webhook_url;
+  if (hook !== undefined && !(typeof hook === 'string' && isHookUrlText(hook))) {
+    p.error(
+      ['metadata', 'webhook_url'],
+      `webhook_url ${JSON.stringify(hook)} is not an https URL`,
+      'give a full https:// URL the gateway can call when the task ends (plain http only on loopback)',
+    );
   }
-
   const action = metadata.action;
   if (action !== undefined && !(MODES as readonly unknown[]).includes(action)) {
-    error(
+    p.error(
       ['metadata', 'action'],
       `action ${JSON.stringify(action)} is not a mode`,
       `use one of ${quoteList(MODES)}`,
     );
   }
-  const mode = requestMode({ images, metadata: metadata as VideoRequestMetadata });
+}
 
-  const imageCount = images.length;
+function isHookUrlText(hook: string): boolean {
+  try {
+    return isHookUrl(new URL(hook));
+  } catch {
+    return false;
+  }
+}
+
+/** How many images each mode takes, and which modes take reference videos and audios. */
+function checkModeReferences(mode: Mode, refs: References, p: Problems): void {
+  const imageCount = refs.images.length;
   const needImages = (count: number) => {
-    if (imageCount !== count) {
-      error(
-        ['images'],
-        `${mode} takes exactly ${count} image${count === 1 ? '' : 's'}, got ${imageCount}`,
-        count === 1
-          ? 'give one image: the first frame'
-          : 'give two images: [first frame, last frame]',
-      );
-    }
+    if (imageCount === count) return;
+    p.error(
+      ['images'],
+      `${mode} takes exactly ${count} image${count === 1 ? '' : 's'}, got ${imageCount}`,
+      count === 1
+        ? 'give one image: the first frame'
+        : 'give two images: [first frame, last frame]',
+    );
   };
   if (mode === 'text_to_video' && imageCount > 0) {
-    error(
+    p.error(
       ['images'],
       `text_to_video takes no images, got ${imageCount}`,
       'remove the images, or choose a mode that uses them',
     );
   } else if (mode === 'image_to_video') needImages(1);
   else if (mode === 'first_last_frame') needImages(2);
-  else if (mode === 'multi_ref') {
-    if (imageCount > LIMITS.multiRefImages) {
-      error(
-        ['images'],
-        `multi_ref takes at most ${LIMITS.multiRefImages} images, got ${imageCount}`,
-        `remove ${imageCount - LIMITS.multiRefImages}`,
-      );
-    }
-    if (videos.length > LIMITS.multiRefVideos) {
-      error(
-        ['metadata', 'video_urls'],
-        `multi_ref takes at most ${LIMITS.multiRefVideos} videos, got ${videos.length}`,
-        `remove ${videos.length - LIMITS.multiRefVideos}`,
-      );
-    }
-    if (audios.length > LIMITS.multiRefAudios) {
-      error(
-        ['metadata', 'audio_urls'],
-        `multi_ref takes at most ${LIMITS.multiRefAudios} audios, got ${audios.length}`,
-        `remove ${audios.length - LIMITS.multiRefAudios}`,
-      );
-    }
-    if (imageCount + videos.length + audios.length === 0) {
-      error(
-        ['images'],
-        'multi_ref needs at least one reference image, video or audio',
-        'add assets.images, assets.videos or assets.audios',
+  if (mode === 'multi_ref') checkMultiRefCounts(refs, p);
+  else {
+    for (const [kind, urls] of [
+      ['video', refs.videos],
+      ['audio', refs.audios],
+    ] as const) {
+      if (urls.length === 0) continue;
+      p.error(
+        ['metadata', `${kind}_urls`],
+        `reference ${kind}s are only for multi_ref; this request is ${mode}`,
+        `remove the ${kind}s, or set mode: multi_ref`,
       );
     }
   }
-  if (mode !== 'multi_ref') {
-    if (videos.length > 0) {
-      error(
-        ['metadata', 'video_urls'],
-        `reference videos are only for multi_ref; this request is ${mode}`,
-        'remove the videos, or set mode: multi_ref',
-      );
-    }
-    if (audios.length > 0) {
-      error(
-        ['metadata', 'audio_urls'],
-        `reference audios are only for multi_ref; this request is ${mode}`,
-        'remove the audios, or set mode: multi_ref',
+}
+
+function checkMultiRefCounts(refs: References, p: Problems): void {
+  const limits: [RequestPath, string, number, number][] = [
+    [['images'], 'images', refs.images.length, LIMITS.multiRefImages],
+    [['metadata', 'video_urls'], 'videos', refs.videos.length, LIMITS.multiRefVideos],
+    [['metadata', 'audio_urls'], 'audios', refs.audios.length, LIMITS.multiRefAudios],
+  ];
+  for (const [path, what, count, max] of limits) {
+    if (count > max) {
+      p.error(
+        path,
+        `multi_ref takes at most ${max} ${what}, got ${count}`,
+        `remove ${count - max}`,
       );
     }
   }
-  if (metadata.web_search === true && mode !== 'text_to_video') {
-    error(
-      ['metadata', 'web_search'],
-      `web_search only works with text_to_video; this request is ${mode}`,
-      'remove web_search, or drop the images',
+  if (refs.images.length + refs.videos.length + refs.audios.length === 0) {
+    p.error(
+      ['images'],
+      'multi_ref needs at least one reference image, video or audio',
+      'add assets.images, assets.videos or assets.audios',
     );
   }
+}
 
-  if (typeof model === 'string' && isModelId(model) && !MODELS[model].assetRefs) {
-    const lists: [RequestPath, string[]][] = [
-      [['images'], images],
-      [['metadata', 'video_urls'], videos],
-      [['metadata', 'audio_urls'], audios],
-    ];
-    for (const [path, urls] of lists) {
-      urls.forEach((url, i) => {
-        if (url.startsWith('asset://')) {
-          const fast = Object.entries(MODELS).find(([, info]) => info.assetRefs)?.[0];
-          error(
-            [...path, i],
-            `asset:// references are not accepted by ${model}`,
-            `use model ${fast}, or a public URL`,
-          );
-        }
-      });
+/** `asset://` references only on the model that accepts them. */
+function checkAssetRefs(model: unknown, refs: References, p: Problems): void {
+  if (typeof model !== 'string' || !isModelId(model) || MODELS[model].assetRefs) return;
+  const lists: [RequestPath, string[]][] = [
+    [['images'], refs.images],
+    [['metadata', 'video_urls'], refs.videos],
+    [['metadata', 'audio_urls'], refs.audios],
+  ];
+  const fast = Object.entries(MODELS).find(([, info]) => info.assetRefs)?.[0];
+  for (const [path, urls] of lists) {
+    urls.forEach((url, i) => {
+      if (!url.startsWith('asset://')) return;
+      p.error(
+        [...path, i],
+        `asset:// references are not accepted by ${model}`,
+        `use model ${fast}, or a public URL`,
+      );
+    });
+  }
+}
+
+/** `@image_file_N` and friends point at a reference that exists; under multi_ref, each is used. */
+function checkPromptReferences(prompt: string, mode: Mode, refs: References, p: Problems): void {
+  const counts = {
+    image: refs.images.length,
+    video: refs.videos.length,
+    audio: refs.audios.length,
+  };
+  const field = { image: 'images', video: 'videos', audio: 'audios' };
+  const used = { image: new Set<number>(), video: new Set<number>(), audio: new Set<number>() };
+  for (const match of prompt.matchAll(REFERENCE)) {
+    const kind = match[1] as 'image' | 'video' | 'audio';
+    const n = Number(match[2]);
+    used[kind].add(n);
+    if (n >= 1 && n <= counts[kind]) continue;
+    p.error(
+      ['prompt'],
+      `the prompt refers to ${match[0]}, but there ${counts[kind] === 1 ? 'is' : 'are'} ${counts[kind]} ${kind}${counts[kind] === 1 ? '' : 's'}`,
+      counts[kind] === 0
+        ? `add ${field[kind]} to assets, or remove ${match[0]}`
+        : counts[kind] === 1
+          ? `refer to it as @${kind}_file_1`
+          : `refer to @${kind}_file_1 to @${kind}_file_${counts[kind]}`,
+    );
+  }
+  if (mode !== 'multi_ref') return;
+  for (const kind of ['image', 'video', 'audio'] as const) {
+    for (let n = 1; n <= counts[kind]; n++) {
+      if (used[kind].has(n)) continue;
+      p.warn(
+        kind === 'image' ? ['images', n - 1] : ['metadata', `${kind}_urls`, n - 1],
+        `${kind} ${n} is never referenced in the prompt`,
+        `mention @${kind}_file_${n} where it should be used`,
+      );
     }
   }
-
-  if (typeof prompt === 'string') {
-    const counts = { image: imageCount, video: videos.length, audio: audios.length };
-    const field = { image: 'images', video: 'videos', audio: 'audios' };
-    const used = { image: new Set<number>(), video: new Set<number>(), audio: new Set<number>() };
-    for (const match of prompt.matchAll(REFERENCE)) {
-      const kind = match[1] as 'image' | 'video' | 'audio';
-      const n = Number(match[2]);
-      used[kind].add(n);
-      if (n < 1 || n > counts[kind]) {
-        error(
-          ['prompt'],
-          `the prompt refers to ${match[0]}, but there ${counts[kind] === 1 ? 'is' : 'are'} ${counts[kind]} ${kind}${counts[kind] === 1 ? '' : 's'}`,
-          counts[kind] === 0
-            ? `add ${field[kind]} to assets, or remove ${match[0]}`
-            : counts[kind] === 1
-              ? `refer to it as @${kind}_file_1`
-              : `refer to @${kind}_file_1 to @${kind}_file_${counts[kind]}`,
-        );
-      }
-    }
-    if (mode === 'multi_ref') {
-      for (const kind of ['image', 'video', 'audio'] as const) {
-        for (let n = 1; n <= counts[kind]; n++) {
-          if (!used[kind].has(n)) {
-            warn(
-              kind === 'image' ? ['images', n - 1] : ['metadata', `${kind}_urls`, n - 1],
-              `${kind} ${n} is never referenced in the prompt`,
-              `mention @${kind}_file_${n} where it should be used`,
-            );
-          }
-        }
-      }
-    }
-  }
-  return problems;
 }
 
 /** JSON with object keys sorted at every level: the same body always gives the same text. */

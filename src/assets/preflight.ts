@@ -66,7 +66,7 @@ export interface PreflightOptions {
   localFiles?: ReadonlyMap<string, { file: string; contentType: string; bytes: number }>;
 }
 
-export const PREFLIGHT_DEFAULTS = { timeoutMs: 10_000, concurrency: 8, probes: 2 } as const;
+export const PREFLIGHT_DEFAULTS = { timeoutMs: 10_000, concurrency: 8, probes: 4 } as const;
 
 /**
  * The per-request timeout: the option, else `$SHOTLIST_PREFLIGHT_TIMEOUT` (seconds), else 10 s.

@@ -159,9 +159,13 @@ export interface ShotlistManifest {
     max_total_seconds?: number;
   };
   /**
-   * How many shots render at once (default 4).
+   * The most tasks in flight at once (default 4): a 429 from the API lowers it for the run, and it grows back as tasks are created.
    */
   concurrency?: number;
+  /**
+   * Requests per minute the API account allows, submissions and polls together: every request to the API is paced under it (default: not paced).
+   */
+  rpm?: number;
   /**
    * Failed tasks per request body (e.g. refused by the content filter), over every run, after which a run stops submitting it unless forced with --force (default 2).
    */

@@ -3,13 +3,13 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createApiClient, type ApiClient } from '../api/client.js';
-import { createRequestGate } from '../api/gate.js';
 import { redact } from '../api/redact.js';
 import { EXIT_CODES } from '../errors.js';
 import { verifyVideo } from '../media/probe.js';
 import { DEFAULT_BASE_URL } from '../models.js';
 import type { TeamHook } from '../render/context.js';
 import { DEFAULT_CONCURRENCY, render, type RenderResult } from '../render/render.js';
+import { accountGate } from '../render/limiter.js';
 import { parseListen, startReceiver } from '../render/receiver.js';
 import { refuseOverBudget } from './prepare.js';
 import { uploadRunAssets } from './uploads.js';
@@ -68,12 +68,7 @@ async function openApi(
     baseUrl,
     apiKey: apiKey ?? 'none',
     connections: Math.min(128, Math.max(8, concurrency * 2)),
-    gate: createRequestGate({
-      ratePerSecond: Math.max(20, 4 * concurrency),
-      burst: Math.max(20, 2 * concurrency),
-      now: Date.now,
-      sleep,
-    }),
+    gate: accountGate(concurrency, run.plan.rpm, sleep),
   });
   return {
     client,

@@ -11,6 +11,7 @@ import { EXIT_CODES, ShotlistError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../safe-fs.js';
 import { canonicalJson } from '../api/contract.js';
 import { shotLabel } from '../plan/label.js';
+import type { PlanOptions } from '../plan/plan.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
 
 /** What the review page or `shotlist pick` recorded for one shot of one variant. */
@@ -24,6 +25,8 @@ export interface ShotPick {
   /** Marked for one more take by `run --reroll`. */
   reroll?: boolean;
   note?: string;
+  /** Takes the shot has beyond the manifest's `takes`: one per finished re-roll. */
+  extra_takes?: number;
 }
 
 export interface PicksFile {
@@ -86,6 +89,7 @@ function entryOf(value: unknown): ShotPick | undefined {
     ...(typeof v.body === 'string' ? { body: v.body } : {}),
     ...(v.reroll === true ? { reroll: true } : {}),
     ...(typeof v.note === 'string' && v.note !== '' ? { note: v.note } : {}),
+    ...(isCount(v.extra_takes) && v.extra_takes > 0 ? { extra_takes: v.extra_takes } : {}),
   };
 }
 
@@ -140,10 +144,14 @@ export function formatPicks(picks: PicksFile, manifestName: string): string {
     ...(p.body !== undefined ? { body: p.body } : {}),
     ...(p.reroll ? { reroll: true } : {}),
     ...(p.note ? { note: p.note } : {}),
+    ...(p.extra_takes ? { extra_takes: p.extra_takes } : {}),
   }));
   return (
     `# Takes picked for ${manifestName} (shotlist review, shotlist pick): stitch uses them.\n` +
     `# body: fingerprint of the shot's request when picked; once the shot changes, the pick is stale.\n` +
+    (entries.some((e) => e.extra_takes)
+      ? `# extra_takes: takes run --reroll added beyond the shot's takes; delete the line to drop them.\n`
+      : '') +
     stringify({ version: 1, revision: picks.revision, picks: entries })
   );
 }
@@ -165,12 +173,92 @@ export async function writePicks(
   return next;
 }
 
-/** Replaces (or adds) the entry of one shot of one variant; an empty entry is dropped. */
-export function withPick(picks: readonly ShotPick[], entry: ShotPick): ShotPick[] {
-  const key = pickKey(entry.shot, entry.variant);
+/**
+ * Replaces (or adds) the entry of one shot of one variant; an empty entry is dropped. The
+ * shot's extra takes are kept unless the entry sets them: they are renders, not a choice.
+ */
+export function withPick(picks: readonly ShotPick[], next: ShotPick): ShotPick[] {
+  const key = pickKey(next.shot, next.variant);
+  const old = picks.find((p) => pickKey(p.shot, p.variant) === key);
   const others = picks.filter((p) => pickKey(p.shot, p.variant) !== key);
-  const empty = entry.take === undefined && !entry.reroll && !entry.note;
+  const extra = next.extra_takes ?? old?.extra_takes;
+  const entry = { ...next, ...(extra ? { extra_takes: extra } : {}) };
+  const empty = entry.take === undefined && !entry.reroll && !entry.note && !entry.extra_takes;
   return empty ? others : [...others, entry];
+}
+
+/** The extra takes each shot of each variant has had (re-rolls done). */
+export function extraTakesOf(picks: readonly ShotPick[]): Map<string, number> {
+  return new Map(
+    picks.flatMap((p) => (p.extra_takes ? [[pickKey(p.shot, p.variant), p.extra_takes]] : [])),
+  );
+}
+
+/** The shots of each variant marked for one more take ({@link pickKey}). */
+export function rerollMarks(picks: readonly ShotPick[]): Set<string> {
+  return new Set(picks.filter((p) => p.reroll).map((p) => pickKey(p.shot, p.variant)));
+}
+
+/** A re-roll that rendered: the shot now has `extra_takes` takes beyond the manifest's. */
+export interface RerollDone {
+  shot: string;
+  variant: string | null;
+  extra_takes: number;
+}
+
+/** The new take of a shot marked for re-roll, and the extra takes the shot has once it is done. */
+export interface RerollTake extends RerollDone {
+  take: number;
+}
+
+/**
+ * Records finished re-rolls: each shot's mark cleared and its extra takes set. Written with
+ * the revision check; a write that lost a race with the review page reads again and retries.
+ */
+export async function recordRerolls(file: string, done: readonly RerollDone[]): Promise<void> {
+  if (done.length === 0) return;
+  for (let attempt = 1; ; attempt++) {
+    const current = await readPicks(file);
+    let picks = current.picks;
+    for (const d of done) {
+      const old = picks.find((p) => pickKey(p.shot, p.variant) === pickKey(d.shot, d.variant));
+      const entry: ShotPick = old ?? { shot: d.shot, variant: d.variant };
+      const { reroll: _cleared, ...kept } = entry;
+      // Never fewer than recorded: a take once rendered stays part of the shot.
+      const extra = Math.max(d.extra_takes, old?.extra_takes ?? 0);
+      picks = withPick(picks, { ...kept, extra_takes: extra });
+    }
+    try {
+      await writePicks(file, picks, current.revision);
+      return;
+    } catch (err) {
+      if (!(err instanceof StalePicksError) || attempt >= 3) throw err;
+    }
+  }
+}
+
+/**
+ * The takes the picks file adds to each shot: its finished re-rolls and, in a re-roll run
+ * (`reroll`), one more for each marked shot.
+ */
+export function extraTakesFrom(
+  picks: readonly ShotPick[],
+  reroll = false,
+): Pick<PlanOptions, 'extraTakes'> {
+  const extra = extraTakesOf(picks);
+  const marked = reroll ? rerollMarks(picks) : new Set<string>();
+  return {
+    extraTakes: (shot, variant) => {
+      const key = pickKey(shot, variant);
+      return (extra.get(key) ?? 0) + (marked.has(key) ? 1 : 0);
+    },
+  };
+}
+
+/** A re-roll run plans the marked shots only (every take of each, the new one last). */
+export function markedShotsOnly(picks: readonly ShotPick[]): Pick<PlanOptions, 'shotFilter'> {
+  const marked = rerollMarks(picks);
+  return { shotFilter: (shot, variant) => marked.has(pickKey(shot, variant)) };
 }
 
 export interface AppliedPicks {
@@ -216,6 +304,11 @@ export function applyPicks(plan: Pick<Plan, 'shots'>, picks: readonly ShotPick[]
 /** The words for a stale pick, for logs and warnings. */
 export function staleMessage(s: StalePick): string {
   return `pick of ${s.label} take ${s.take} is stale (${s.reason}): not applied, take 1 is used; pick again`;
+}
+
+/** The entries of a manifest's picks file (none yet: none). */
+export async function manifestPicks(manifestFile: string): Promise<ShotPick[]> {
+  return (await readPicks(picksFileOf(manifestFile))).picks;
 }
 
 /** The picks of a plan's manifest, matched against it. */

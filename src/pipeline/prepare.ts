@@ -4,19 +4,19 @@ import { BudgetError, UsageError, formatDiagnostic } from '../errors.js';
 import { localAssets } from '../assets/local.js';
 import { loadManifest } from '../manifest/load.js';
 import { takeKey } from '../media/outputs.js';
-import { checkTotalBudget } from '../plan/budget.js';
 import { plan as makePlan } from '../plan/plan.js';
-import type { JobSpend, Plan } from '../plan/types.js';
-import { costLedger, pricesOf } from '../render/cost.js';
-import { JOURNAL_FILE, readJournal, type JournalEntry } from '../render/journal.js';
-import { assessShots, summarizeAssessment, type AssessmentSummary } from '../render/state.js';
-import { SIMULATOR_BASE, chooseBase } from './base.js';
+import type { Plan } from '../plan/types.js';
+import { JOURNAL_FILE, readJournal } from '../render/journal.js';
+import { assessShots, summarizeAssessment } from '../render/state.js';
+import { chooseBase } from './base.js';
+import { runBudget } from './budget.js';
 import { foreignTasks } from './clips.js';
 import { defaultOutDir } from './out-dir.js';
+import { extraTakesFrom, manifestPicks } from './picks.js';
 import { planOptionsOf } from './plan-options.js';
+import { checkRerollFlags, marksIn, refuseOldTakes, rerollTakes } from './reroll.js';
 import { checkSavedPlan } from './saved-plan.js';
 import { shardPlan } from './shard.js';
-import { budgetOfNewSpend } from './status.js';
 import type { PreparedRun, RunCallbacks, RunOptions } from './types.js';
 
 function checkFlags(options: RunOptions): void {
@@ -47,29 +47,6 @@ function checkForce(plan: Plan, force: RunOptions['force']): void {
 }
 
 /**
- * What the job has billed and may have billed over every run, and what this run adds. A
- * simulated run counts the simulated submissions of the journal, a real one the real ones, so
- * a rehearsal is refused where the real campaign would be.
- */
-function jobSpend(
-  entries: readonly JournalEntry[],
-  fullPlan: Plan,
-  simulated: boolean,
-  summary: AssessmentSummary,
-): JobSpend {
-  const ours = entries.filter(
-    (e) => e.type !== 'intent' || (e.base === SIMULATOR_BASE) === simulated,
-  );
-  const ledger = costLedger(ours, pricesOf(fullPlan.shots));
-  return {
-    billed: ledger.billed,
-    at_risk: ledger.atRisk,
-    this_run: { seconds: summary.newSeconds, cost: summary.newCost },
-    unpriced_seconds: ledger.unpricedSeconds + summary.unpricedSeconds,
-  };
-}
-
-/**
  * Loads and plans the manifest (this run's shots and the whole manifest), reads the journal,
  * decides what each shot needs and checks the budget of the new spend. Sends nothing.
  */
@@ -79,6 +56,7 @@ export async function prepareRun(
   callbacks: Pick<RunCallbacks, 'warn'> = {},
 ): Promise<PreparedRun> {
   checkFlags(options);
+  checkRerollFlags(options);
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   const manifestFile = path.resolve(cwd, file);
@@ -88,11 +66,14 @@ export async function prepareRun(
   });
   const overrides = options.overrides ?? {};
   const assets = await localAssets(loaded, { simulate: options.simulate });
-  const planned = makePlan(loaded, { ...planOptionsOf({ ...options, overrides }), assets });
+  const picks = await manifestPicks(loaded.file);
+  const planned = makePlan(loaded, { ...planOptionsOf({ ...options, overrides }, picks), assets });
   for (const w of planned.warnings) callbacks.warn?.(formatDiagnostic(w));
   checkForce(planned, options.force);
-  const partial = options.variant !== undefined || options.only !== undefined;
-  const whole = partial ? makePlan(loaded, { overrides, assets }) : planned;
+  const partial = options.variant !== undefined || options.only !== undefined || !!options.reroll;
+  // With a re-roll run's new takes: the report and finals describe them too.
+  const takes = extraTakesFrom(marksIn(planned, picks), options.reroll);
+  const whole = partial ? makePlan(loaded, { overrides, ...takes, assets }) : planned;
   // A shard's run, report and finals describe the shard only (see shard.ts).
   const plan = shardPlan(planned, options.shard, whole);
   const fullPlan = partial ? shardPlan(whole, options.shard, whole) : plan;
@@ -126,17 +107,13 @@ export async function prepareRun(
         )
       : [];
   const summary = summarizeAssessment(assessed);
-  const runBudget = budgetOfNewSpend(plan, summary);
-  // A run that sends nothing spends nothing: it may still collect, stitch and report.
-  const budget =
-    summary.submits === 0
-      ? runBudget
-      : checkTotalBudget(
-          runBudget,
-          loaded.manifest.budget,
-          jobSpend(journal.entries, fullPlan, !!options.simulate, summary),
-          plan.totals.currency,
-        );
+  const budget = runBudget({
+    plan,
+    fullPlan,
+    summary,
+    entries: journal.entries,
+    simulated: !!options.simulate,
+  });
   const prepared: PreparedRun = {
     manifestFile,
     pricing: loaded.manifest.pricing,
@@ -153,7 +130,9 @@ export async function prepareRun(
     foreign: foreignTasks(journal.shots, base.journalBase),
     ...(options.shard ? { shard: { spec: options.shard, of: planned.shots.length } } : {}),
     uploads: { assets, config: loaded.manifest.uploads },
+    ...(options.reroll ? { rerolls: rerollTakes(plan, picks) } : {}),
   };
+  if (prepared.rerolls) refuseOldTakes(assessed, prepared.rerolls);
   if (options.savedPlan !== undefined) {
     await checkSavedPlan(path.resolve(cwd, options.savedPlan), prepared, prepared.pricing);
   }

@@ -8,6 +8,7 @@ import { SIMULATOR_BASE } from './base.js';
 import { executeRun, needsApi } from './execute.js';
 import { acquireRunLock, type RunLock } from './lock.js';
 import { prepareRun, refuseOverBudget } from './prepare.js';
+import { nothingToRerollMessage, recordDoneRerolls } from './reroll.js';
 import type { PreparedRun, RunCallbacks, RunOptions, RunResult } from './types.js';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -105,6 +106,10 @@ export async function runManifest(
   callbacks: RunCallbacks = {},
 ): Promise<RunResult> {
   const prepared = await prepareRun(file, options, callbacks);
+  if (options.reroll && prepared.plan.shots.length === 0) {
+    callbacks.log?.(nothingToRerollMessage(prepared.manifestFile, options));
+    return { status: 'done', exitCode: EXIT_CODES.ok, prepared };
+  }
   await callbacks.onPrepared?.(prepared);
   if (options.dryRun) return { status: 'dry-run', exitCode: EXIT_CODES.ok, prepared };
   const lock = await lockRun(prepared, callbacks);
@@ -117,7 +122,9 @@ export async function runManifest(
         prepared,
       };
     }
-    return await executeRun(prepared, clear.apiKey, options, callbacks);
+    const result = await executeRun(prepared, clear.apiKey, options, callbacks);
+    await recordDoneRerolls(prepared, result);
+    return result;
   } finally {
     await lock.release();
   }

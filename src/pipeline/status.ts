@@ -2,7 +2,6 @@
 import path from 'node:path';
 import { localAssets } from '../assets/local.js';
 import { loadManifest } from '../manifest/load.js';
-import { checkBudget } from '../plan/budget.js';
 import { plan as makePlan } from '../plan/plan.js';
 import type { BudgetVerdict, Plan } from '../plan/types.js';
 import { billedCheck, type BilledCheck } from '../report/billed.js';
@@ -14,7 +13,9 @@ import {
   type AssessmentSummary,
 } from '../render/state.js';
 import { SIMULATOR_BASE, chooseBase } from './base.js';
+import { runBudget } from './budget.js';
 import { defaultOutDir } from './out-dir.js';
+import { extraTakesFrom, manifestPicks } from './picks.js';
 import { planOptionsOf } from './plan-options.js';
 import { shardPlan } from './shard.js';
 import type { RunOptions } from './types.js';
@@ -33,22 +34,6 @@ export type StatusOptions = Pick<
   | 'allowOutside'
   | 'shard'
 >;
-
-/** The budget verdict on what a run would newly spend (cached and resumed shots cost nothing). */
-export function budgetOfNewSpend(plan: Plan, summary: AssessmentSummary): BudgetVerdict {
-  return checkBudget(
-    {
-      max_cost: plan.budget.max_cost ?? undefined,
-      max_seconds: plan.budget.max_seconds ?? undefined,
-    },
-    {
-      seconds: summary.newSeconds,
-      cost: summary.newCost,
-      unpriced_seconds: summary.unpricedSeconds,
-      currency: plan.totals.currency,
-    },
-  );
-}
 
 export interface ManifestStatus {
   plan: Plan;
@@ -81,7 +66,12 @@ export async function manifestStatus(
   });
   // The bodies carry the local files' URLs, as a run's do: the same journal keys.
   const assets = await localAssets(loaded, { simulate: options.simulate });
-  const plan = shardPlan(makePlan(loaded, { ...planOptionsOf(options), assets }), options.shard);
+  const picks = await manifestPicks(loaded.file);
+  const plan = shardPlan(
+    makePlan(loaded, { ...planOptionsOf(options, picks), assets }),
+    options.shard,
+  );
+  const partial = options.variant !== undefined || options.only !== undefined;
   const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest, options.shard));
   const base = chooseBase({
     simulate: options.simulate,
@@ -111,7 +101,15 @@ export async function manifestStatus(
     assessed,
     summary,
     simulatedElsewhere,
-    budget: budgetOfNewSpend(plan, summary),
+    budget: runBudget({
+      plan,
+      fullPlan: partial
+        ? makePlan(loaded, { overrides: options.overrides ?? {}, ...extraTakesFrom(picks), assets })
+        : plan,
+      summary,
+      entries: journal.entries,
+      simulated: base === SIMULATOR_BASE,
+    }),
     billed: billedCheck(
       assessed.flatMap((a) =>
         a.journal?.reportedSeconds !== undefined && a.sharedWith === undefined

@@ -17,7 +17,13 @@ import { JOURNAL_FILE, readJournal } from '../render/journal.js';
 import type { OutputReport, RunReport } from '../report/types.js';
 import { findRenderedClips } from './clips.js';
 import { defaultOutDir } from './out-dir.js';
-import { picksOfPlan, staleMessage, type AppliedPicks } from './picks.js';
+import {
+  extraTakesFrom,
+  manifestPicks,
+  picksOfPlan,
+  staleMessage,
+  type AppliedPicks,
+} from './picks.js';
 
 export interface StitchRenderedOptions {
   outDir: string;
@@ -227,10 +233,13 @@ export async function stitchManifest(
   options: StitchManifestOptions = {},
 ): Promise<StitchRenderedResult & { outDir: string }> {
   const cwd = options.cwd ?? process.cwd();
-  const plan = makePlan(
-    await loadManifest(path.resolve(cwd, file), { allowOutside: options.allowOutside === true }),
-    options.variant !== undefined ? { variant: options.variant } : {},
-  );
+  const loaded = await loadManifest(path.resolve(cwd, file), {
+    allowOutside: options.allowOutside === true,
+  });
+  const plan = makePlan(loaded, {
+    ...(options.variant !== undefined ? { variant: options.variant } : {}),
+    ...extraTakesFrom(await manifestPicks(loaded.file)),
+  });
   const outDir = path.resolve(cwd, options.out ?? defaultOutDir(plan.manifest));
   const result = await stitchRendered(plan, { ...options, outDir });
   if (result.found === 0) {

@@ -9,6 +9,7 @@ import type { AssessedShot, AssessmentSummary } from '../render/state.js';
 import type { RunReport } from '../report/types.js';
 import type { BaseChoice } from './base.js';
 import type { ForeignTasks } from './clips.js';
+import type { RerollTake } from './picks.js';
 import type { ShardSpec } from './shard.js';
 import type { StitchRenderedResult } from './stitch.js';
 
@@ -70,6 +71,11 @@ export interface RunOptions {
    */
   shard?: ShardSpec;
   /**
+   * Render one new take of each shot marked for re-roll in the picks file, and nothing else;
+   * once a take is done its mark is cleared and the shot keeps the take (see reroll.ts).
+   */
+  reroll?: boolean;
+  /**
    * Team mode (`--team`, `SHOTLIST_TEAM`): the Redis URL whose shared facts decide which
    * machine submits each shot and hold the account's task slots across machines.
    */
@@ -120,6 +126,8 @@ export interface PreparedRun {
   shard?: { spec: ShardSpec; of: number };
   /** The local asset files of the manifest and where they are uploaded, before the first submission. */
   uploads?: { assets: LocalAsset[]; config: ShotlistManifest['uploads'] };
+  /** A re-roll run (`reroll`): the new take of each marked shot. */
+  rerolls?: RerollTake[];
 }
 
 /** How a run ended. */

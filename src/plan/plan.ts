@@ -22,6 +22,10 @@ export interface PlanOptions {
   budget?: BudgetLimits;
   /** Local asset files and their URLs: the bodies carry the URLs (see `localAssets`). */
   assets?: readonly PlannedAsset[];
+  /** Takes beyond a shot's `takes`, per shot id and variant: the re-rolls it has had. */
+  extraTakes?: (shot: string, variant: string | null) => number;
+  /** Plan only the shots of each variant this accepts (a re-roll run: the marked ones). */
+  shotFilter?: (shot: string, variant: string | null) => boolean;
 }
 
 function pick<T extends string>(
@@ -82,6 +86,7 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
           urls.get(ref) || undefined,
       );
       if (only && !only.has(resolved.id)) return;
+      if (options.shotFilter && !options.shotFilter(resolved.id, resolved.variant)) return;
       const { body } = buildRequest(resolved);
       if (Object.keys(overrides).length > 0) {
         const errors = checkRequest(body).filter((p) => p.severity === 'error');
@@ -96,7 +101,8 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
       const { size, ratio, seconds, audio } = effectiveSettings(body);
       const unit = unitPrice(prices, model, size);
       const pos = shotsNode.locate(['shots', s]);
-      for (let take = 1; take <= resolved.takes; take++) {
+      const takes = resolved.takes + (options.extraTakes?.(resolved.id, resolved.variant) ?? 0);
+      for (let take = 1; take <= takes; take++) {
         shots.push({
           id: resolved.id,
           variant: resolved.variant,
@@ -145,6 +151,7 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
   return {
     manifest: { file, name: manifest.name },
     concurrency: manifest.concurrency ?? null,
+    ...(manifest.rpm !== undefined ? { rpm: manifest.rpm } : {}),
     shots,
     totals,
     budget: {

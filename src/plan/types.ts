@@ -82,6 +82,8 @@ export interface Plan {
   manifest: { file: string; name: string };
   /** `concurrency` from the manifest, if set. */
   concurrency: number | null;
+  /** `rpm` from the manifest (requests per minute to the API), if set. */
+  rpm?: number;
   shots: PlannedShot[];
   totals: PlanTotals;
   budget: BudgetVerdict;

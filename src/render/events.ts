@@ -1,6 +1,7 @@
 export { shotLabel } from '../plan/label.js';
 import type { TaskStatus } from '../api/types.js';
 import type { PlannedShot } from '../plan/types.js';
+import type { LimitReason } from './limiter.js';
 
 /**
  * Where a shot's clip is written, relative to the output folder: `clips/<variant>/<id>.mp4`,
@@ -54,7 +55,14 @@ export type RenderEvent =
   | (Base & { type: 'failed'; taskId: string | undefined; error: ShotError })
   | (Base & { type: 'unknown'; error: ShotError })
   | (Base & { type: 'pending'; taskId: string; reason: 'deadline' | 'interrupted' })
-  | (Base & { type: 'skipped'; reason: 'interrupted' | 'unknown' });
+  | (Base & { type: 'skipped'; reason: 'interrupted' | 'unknown' })
+  /** The POST was answered 429 (nothing created): the shot is sent again after `waitMs`. */
+  | (Base & { type: 'limited'; waitMs: number })
+  /**
+   * The account's adaptive concurrency moved (not about one shot: `shot` and `key` are empty):
+   * `concurrency` tasks may be in flight now, of the run's `ceiling`.
+   */
+  | (Base & { type: 'limit'; concurrency: number; ceiling: number; reason: LimitReason });
 
 /** Omits keys from each member of a union, keeping it discriminated. */
 type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

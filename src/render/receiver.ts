@@ -130,14 +130,14 @@ export interface ListenAddress {
   port: number;
 }
 
-/** Parses `--listen`; a bad value is a usage error naming the flag. */
-export function parseListen(text: string): ListenAddress {
+/** Parses `--listen` (or what `name` stands for); a bad value is a usage error naming it. */
+export function parseListen(text: string, name = '--listen'): ListenAddress {
   const m = /^(?:(\[[^\]]+\]|[^:]+):)?(\d{1,5})$/.exec(text.trim());
   const port = m ? Number(m[2]) : NaN;
   if (!m || port > 65535) {
     throw new UsageError(
-      `--listen must be HOST:PORT or PORT, not ${text}`,
-      'e.g. --listen 127.0.0.1:8787 (port 0 picks a free one)',
+      `${name} must be HOST:PORT or PORT, not ${text}`,
+      `e.g. ${name.startsWith('--') ? `${name} ` : `${name}=`}127.0.0.1:8787 (port 0 picks a free one)`,
     );
   }
   return { host: (m[1] ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1'), port };

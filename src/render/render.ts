@@ -17,6 +17,7 @@ import { ensureDir, insideRoot, refuseLink, removeOwned } from '../safe-fs.js';
 import { errorOf, type RunContext, type TeamHook, type VerifyClip } from './context.js';
 import { costLedger, pricesOf } from './cost.js';
 import type { RenderEvent } from './events.js';
+import { Limiter } from './limiter.js';
 import { JOURNAL_FILE, openJournal, readJournal, type JournalWriter } from './journal.js';
 import { DEFAULT_POLL_TUNING, DurationModel, type PollTuning } from './poll.js';
 import { startResult, sumCharges, type RenderResult, type ShotResult } from './result.js';
@@ -35,7 +36,10 @@ export const DEFAULT_DEADLINE_MS = 30 * 60 * 1000;
 export interface RenderOptions {
   /** The output folder: clips, journal and report go here. */
   outDir: string;
-  /** Tasks in flight at once; default the plan's `concurrency`, else 4. */
+  /**
+   * Tasks in flight at once, the ceiling of the adaptive window (cut on 429, grown back on
+   * success); default the plan's `concurrency`, else 4.
+   */
   concurrency?: number;
   /** Downloads at once; default min(concurrency, 16). */
   downloadConcurrency?: number;
@@ -235,6 +239,17 @@ export async function render(
   };
   const slots: Slots = {
     tasks: pLimit(concurrency),
+    limiter: new Limiter(concurrency, (change) =>
+      run.emit({
+        type: 'limit',
+        at: run.now(),
+        shot: '',
+        key: '',
+        concurrency: change.window,
+        ceiling: change.ceiling,
+        reason: change.reason,
+      }),
+    ),
     downloads: pLimit(Math.max(1, options.downloadConcurrency ?? Math.min(concurrency, 16))),
     posts: pLimit(1),
   };

@@ -4,18 +4,24 @@
  * download slot, so a slow download never holds back the next submission.
  */
 import type { LimitFunction } from 'p-limit';
+import { backoffDelay } from '../api/retry.js';
 import { placeCopy } from '../safe-fs.js';
 import { awaitTask } from './await.js';
 import { leavePending, say, type RunContext, type ShotContext } from './context.js';
 import { fetchClip } from './fetch.js';
+import type { Limiter } from './limiter.js';
 import { startResult, type ShotResult } from './result.js';
 import type { AssessedShot } from './state.js';
 import { storePath } from './store.js';
-import { submitShot } from './submit.js';
+import { leftLimited, submitShot, type Submitted } from './submit.js';
 
-/** The run's limits: tasks in flight, downloads at once, and one submission at a time. */
+/**
+ * The run's limits: shots worked on at once (the ceiling), the account's adaptive window of
+ * tasks in flight, downloads at once, and one submission at a time.
+ */
 export interface Slots {
   tasks: LimitFunction;
+  limiter: Limiter;
   downloads: LimitFunction;
   /**
    * Submissions go one by one, so once the API refuses the account no other POST is already
@@ -63,7 +69,7 @@ export async function renderShot(
     return result;
   }
   try {
-    const task = await slots.tasks(() => submitAndAwait(ctx, slots.posts));
+    const task = await slots.tasks(() => submitAndAwait(ctx, slots));
     if ('status' in task) return task;
     return await slots.downloads(() => fetchClip(ctx, task.taskId, task.url));
   } finally {
@@ -72,10 +78,7 @@ export async function renderShot(
 }
 
 /** Under a task slot: submit the shot (or take over its journaled task) and wait for its end. */
-async function submitAndAwait(
-  ctx: ShotContext,
-  posts: LimitFunction,
-): Promise<ShotResult | ToFetch> {
+async function submitAndAwait(ctx: ShotContext, slots: Slots): Promise<ShotResult | ToFetch> {
   const { shot: a, result } = ctx;
   const j = a.journal;
   if (ctx.signal.aborted) {
@@ -91,19 +94,84 @@ async function submitAndAwait(
     if (turn.kind === 'follow') resumed = turn.taskId;
   }
   if (!resumed) {
-    const submitted = await posts(() => (ctx.submissions.aborted ? undefined : submitShot(ctx)));
-    if (!submitted) return notSent(ctx);
-    if (submitted.kind !== 'task') return submitted.result;
-    const { taskId, submittedAt } = submitted;
-    const awaited = await awaitTask(ctx, { taskId, t0: submittedAt, fresh: true });
-    return awaited.kind === 'ended' ? awaited.result : { taskId, url: awaited.url };
+    const sent = await sendShot(ctx, slots);
+    if ('status' in sent) return sent;
+    return awaitHeld(ctx, slots.limiter, sent.taskId, sent.submittedAt, true);
   }
   const t0 = j?.submittedAt || ctx.now();
   say(ctx, { type: 'submitted', taskId: resumed, resumed: true, cost: 0 });
   // The stored link may have expired or name a server that is gone: ask for a fresh one.
   if (a.state === 'download') return { taskId: resumed, url: undefined };
-  const awaited = await awaitTask(ctx, { taskId: resumed, t0, fresh: false });
-  return awaited.kind === 'ended' ? awaited.result : { taskId: resumed, url: awaited.url };
+  // A task taken over holds a place of the account like any other.
+  slots.limiter.adopt();
+  return awaitHeld(ctx, slots.limiter, resumed, t0, false);
+}
+
+/** Waits for a task counted in the account's window; its place is freed when it ends. */
+async function awaitHeld(
+  ctx: ShotContext,
+  limiter: Limiter,
+  taskId: string,
+  t0: number,
+  fresh: boolean,
+): Promise<ShotResult | ToFetch> {
+  try {
+    const awaited = await awaitTask(ctx, { taskId, t0, fresh });
+    return awaited.kind === 'ended' ? awaited.result : { taskId, url: awaited.url };
+  } finally {
+    limiter.ended();
+  }
+}
+
+/** The wait before a shot answered 429 without Retry-After is sent again. */
+const BACKOFF = { baseMs: 500, maxMs: 20_000 };
+
+/** 429s one shot may meet in a row before the run leaves it for the next run. */
+const MAX_LIMITED = 20;
+
+/**
+ * Submits the shot within the account's window. The place is taken inside the one-at-a-time
+ * POST section, so each POST goes out under the window its predecessor's answer left. A 429
+ * gives the place back, cuts the window, and sends the shot again after the server's
+ * Retry-After (else a backoff): nothing was created, so this never submits it twice.
+ */
+async function sendShot(
+  ctx: ShotContext,
+  { limiter, posts }: Slots,
+): Promise<ShotResult | { taskId: string; submittedAt: number }> {
+  for (let attempt = 0; attempt < MAX_LIMITED; attempt++) {
+    const submitted = await posts(() => postInWindow(ctx, limiter));
+    if (!submitted) return notSent(ctx);
+    if (submitted.kind === 'task') return submitted;
+    if (submitted.kind !== 'limited') return submitted.result;
+    const wait =
+      submitted.retryAfterMs ?? backoffDelay(attempt, { ...BACKOFF, random: ctx.random });
+    say(ctx, { type: 'limited', waitMs: wait });
+    await ctx.sleep(wait, ctx.submissions).catch(() => undefined);
+  }
+  return leftLimited(ctx, MAX_LIMITED);
+}
+
+/**
+ * Inside the one-at-a-time POST section: waits for a place in the window, POSTs, and tells the
+ * limiter the answer before the next POST may go, so each goes out under the window its
+ * predecessor's answer left. Undefined when submissions stopped first (nothing sent).
+ */
+async function postInWindow(ctx: ShotContext, limiter: Limiter): Promise<Submitted | undefined> {
+  if (ctx.submissions.aborted) return undefined;
+  const placed = await limiter.acquire(ctx.submissions).then(
+    () => true,
+    () => false,
+  );
+  if (!placed) return undefined;
+  const submitted = await submitShot(ctx).catch((err: unknown) => {
+    limiter.dropped();
+    throw err;
+  });
+  if (submitted.kind === 'task') limiter.created();
+  else if (submitted.kind === 'limited') limiter.limited();
+  else limiter.dropped();
+  return submitted;
 }
 
 /** The run stopped sending before this shot: nothing sent, it is still to do next run. */

@@ -16,7 +16,12 @@ export type Submitted =
   /** The POST may have created a task: journaled `unknown`, not resubmitted. */
   | { kind: 'unknown'; result: ShotResult }
   /** Nothing was created (a refused body or key): journaled `failed`. */
-  | { kind: 'rejected'; result: ShotResult };
+  | { kind: 'rejected'; result: ShotResult }
+  /**
+   * Answered 429: nothing was created (journaled `failed` without a task, so a killed run
+   * sends it next time); the shot is sent again after `retryAfterMs` (the server's wait, if said).
+   */
+  | { kind: 'limited'; retryAfterMs: number | undefined };
 
 /** The generation and Idempotency-Key the next submission of a shot carries. */
 export function nextSubmission(a: AssessedShot): { gen: number; idem: string } {
@@ -26,7 +31,10 @@ export function nextSubmission(a: AssessedShot): { gen: number; idem: string } {
   return { gen, idem: a.state === 'unknown' && j ? j.idem : idempotencyKey(a.key, gen) };
 }
 
-/** Journals the intent and POSTs the shot's request. */
+/**
+ * Journals the intent and POSTs the shot's request. A shot sent again after a 429 journals its
+ * intent again under the same generation and Idempotency-Key: the 429 created nothing.
+ */
 export async function submitShot(ctx: ShotContext): Promise<Submitted> {
   const { shot: a, result } = ctx;
   const { gen, idem } = nextSubmission(a);
@@ -52,6 +60,7 @@ export async function submitShot(ctx: ShotContext): Promise<Submitted> {
     submitted = await ctx.client.submit(withWebhook(a.shot.request, ctx.pushes, a.key), {
       idempotencyKey: idem,
       signal: ctx.submissions,
+      requeue: true,
     });
   } catch (err) {
     const error = errorOf(err, 'submit_failed');
@@ -74,6 +83,17 @@ export async function submitShot(ctx: ShotContext): Promise<Submitted> {
     say(ctx, { type: 'submitted', taskId, resumed: false, cost: a.shot.cost });
     return { kind: 'task', taskId, submittedAt: t0 };
   }
+  if (submitted.kind === 'limited') {
+    // On disk at once: a run killed before it sends the shot again leaves it to submit, not unknown.
+    await record(ctx, {
+      type: 'failed',
+      key: a.key,
+      code: 'rate_limited',
+      message: `${submitted.error.message}; nothing was created`,
+      at: ctx.now(),
+    });
+    return { kind: 'limited', retryAfterMs: submitted.retryAfterMs };
+  }
   if (submitted.kind === 'rejected') {
     return { kind: 'rejected', result: await refused(ctx, errorOf(submitted.error, 'rejected')) };
   }
@@ -89,6 +109,18 @@ export async function submitShot(ctx: ShotContext): Promise<Submitted> {
       error.message,
     ),
   };
+}
+
+/**
+ * A shot answered 429 `times` in a row: the run leaves it (its journal says nothing was created,
+ * so the next run submits it) and the others carry on.
+ */
+export function leftLimited(ctx: ShotContext, times: number): Promise<ShotResult> {
+  return failShot(ctx, {
+    code: 'rate_limited',
+    message: `the API answered 429 ${times} times in a row; nothing was created, run again to send it`,
+    status: 429,
+  });
 }
 
 /** Nothing was created: the refusal is journaled and the shot fails. */

@@ -95,6 +95,7 @@ function shotCard(shot, i) {
   const reroll = el('button', { type: 'button', textContent: shot.reroll ? 'Re-roll marked' : 'Mark re-roll' });
   reroll.setAttribute('aria-pressed', String(shot.reroll));
   reroll.className = 'reroll';
+  reroll.title = 'shotlist run --reroll renders one more take of each marked shot';
   reroll.addEventListener('click', () => save(shot, { reroll: !shot.reroll }));
   const note = el('button', { type: 'button', className: 'note-button', textContent: 'Note' });
   note.addEventListener('click', () => editNote(shot));

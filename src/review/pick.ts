@@ -11,28 +11,27 @@ import {
   readPicks,
   withPick,
   writePicks,
+  extraTakesFrom,
   type ShotPick,
 } from '../pipeline/picks.js';
 
-export interface PickChoice {
-  shot: string;
-  take: number;
-}
+/** A take to pick, or (`reroll`) a mark asking `run --reroll` for one more take. */
+export type PickChoice = { shot: string; take: number } | { shot: string; reroll: true };
 
-/** `s01=2` words as choices; a malformed word is a usage error naming it. */
+/** `s01=2` and `s03=reroll` words as choices; a malformed word is a usage error naming it. */
 export function parseChoices(words: readonly string[]): PickChoice[] {
   if (words.length === 0) {
     throw new UsageError('pick needs at least one SHOT=TAKE', 'shotlist pick <manifest> s01=2');
   }
   return words.map((word) => {
-    const m = /^(.+)=(\d+)$/.exec(word);
+    const m = /^(.+)=(\d+|reroll)$/.exec(word);
     if (!m || Number(m[2]) < 1) {
       throw new UsageError(
-        `"${word}" is not SHOT=TAKE`,
-        'write the shot id, "=", a take >= 1: s01=2',
+        `"${word}" is not SHOT=TAKE or SHOT=reroll`,
+        'write the shot id, "=", a take >= 1 (s01=2), or reroll to ask for one more take (s01=reroll)',
       );
     }
-    return { shot: m[1]!, take: Number(m[2]) };
+    return m[2] === 'reroll' ? { shot: m[1]!, reroll: true } : { shot: m[1]!, take: Number(m[2]) };
   });
 }
 
@@ -49,6 +48,10 @@ function pickedShots(plan: Plan, choices: readonly PickChoice[]): ShotPick[] {
       );
     }
     for (const variant of plan.variants) {
+      if ('reroll' in c) {
+        entries.push({ shot: c.shot, variant, reroll: true });
+        continue;
+      }
       const takes = plan.shots.filter((s) => s.id === c.shot && s.variant === variant);
       const shot = takes.find((s) => s.take === c.take);
       if (!shot) {
@@ -70,31 +73,40 @@ export interface PickResult {
 }
 
 /**
- * Records the choices in `<manifest>.picks.yaml` (every variant, or `variant` only), keeping
- * re-roll marks and notes. Sends nothing.
+ * Records the choices in `<manifest>.picks.yaml` (every variant, or `variant` only): picks
+ * keep re-roll marks and notes, marks keep picks and notes. Sends nothing.
  */
 export async function pickTakes(
   manifestFile: string,
   choices: readonly PickChoice[],
   options: { variant?: string; allowOutside?: boolean } = {},
 ): Promise<PickResult> {
-  const plan = makePlan(
-    await loadManifest(manifestFile, { allowOutside: options.allowOutside === true }),
-    options.variant !== undefined ? { variant: options.variant } : {},
-  );
   const file = picksFileOf(manifestFile);
   const current = await readPicks(file);
+  const plan = makePlan(
+    await loadManifest(manifestFile, { allowOutside: options.allowOutside === true }),
+    {
+      ...(options.variant !== undefined ? { variant: options.variant } : {}),
+      ...extraTakesFrom(current.picks),
+    },
+  );
   let picks = current.picks;
   const picked = pickedShots(plan, choices);
   for (const entry of picked) {
     const old = picks.find(
       (p) => pickKey(p.shot, p.variant) === pickKey(entry.shot, entry.variant),
     );
-    picks = withPick(picks, {
-      ...entry,
-      ...(old?.reroll ? { reroll: true } : {}),
-      ...(old?.note ? { note: old.note } : {}),
-    });
+    // A mark keeps the pick; a pick keeps the mark. Either keeps the note.
+    picks = withPick(
+      picks,
+      entry.reroll
+        ? { ...old, ...entry }
+        : {
+            ...entry,
+            ...(old?.reroll ? { reroll: true } : {}),
+            ...(old?.note ? { note: old.note } : {}),
+          },
+    );
   }
   const written = await writePicks(file, picks, current.revision);
   return { file, revision: written.revision, picked };

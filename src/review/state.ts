@@ -9,7 +9,14 @@ import type { Plan, PlannedShot } from '../plan/types.js';
 import { JOURNAL_FILE, readJournal } from '../render/journal.js';
 import { findRenderedClips } from '../pipeline/clips.js';
 import { defaultOutDir } from '../pipeline/out-dir.js';
-import { applyPicks, pickKey, picksFileOf, readPicks } from '../pipeline/picks.js';
+import {
+  applyPicks,
+  extraTakesFrom,
+  manifestPicks,
+  pickKey,
+  picksFileOf,
+  readPicks,
+} from '../pipeline/picks.js';
 
 export interface ReviewTake {
   take: number;
@@ -66,9 +73,8 @@ function shotsInOrder(plan: Plan): PlannedShot[][] {
 
 /** The folder a review serves, from the manifest and `--out`. */
 export async function reviewPlan(source: Omit<ReviewSource, 'outDir'> & { out?: string }) {
-  const plan = makePlan(
-    await loadManifest(source.manifestFile, { allowOutside: source.allowOutside }),
-  );
+  const loaded = await loadManifest(source.manifestFile, { allowOutside: source.allowOutside });
+  const plan = makePlan(loaded, extraTakesFrom(await manifestPicks(loaded.file)));
   // `out` comes absolute from the command line (resolved against its working folder).
   const outDir = path.resolve(source.out ?? defaultOutDir(plan.manifest));
   return { plan, outDir };

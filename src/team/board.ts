@@ -239,6 +239,8 @@ export class TeamBoard implements TeamHook {
       case 'failed':
         if (e.task_id !== undefined)
           await ended(e.task_id, 'failed', { code: e.code, message: e.message });
+        // A 429 created nothing and the shot is sent again after it: the claim stands.
+        else if (own && e.code === 'rate_limited') await step({ state: 'claimed' });
         else if (own) await step({ state: 'failed', code: e.code, message: e.message });
         return;
       case 'completed':

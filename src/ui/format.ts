@@ -52,5 +52,11 @@ export function describeEvent(e: RenderEvent): string {
       return e.reason === 'unknown'
         ? 'skipped: an earlier submission may have created a task (use --retry-unknown)'
         : 'not started (interrupted)';
+    case 'limited':
+      return `answered 429 (nothing created); sent again in ${formatDuration(e.waitMs)}`;
+    case 'limit':
+      return e.reason === 'rate_limited'
+        ? `the API answered 429: concurrency cut to ${e.concurrency} of ${e.ceiling}`
+        : `concurrency back up to ${e.concurrency} of ${e.ceiling}`;
   }
 }

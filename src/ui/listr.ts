@@ -22,9 +22,15 @@ export function progressHeader(
   input: Pick<ProgressInput, 'shots' | 'currency' | 'simulated'>,
   counts: { done: number; running: number; failed: number },
   spent: number | null,
+  limit?: { concurrency: number; ceiling: number },
 ): string {
   const money = formatMoney(spent ?? 0, input.currency);
-  return `Rendering ${input.shots.length} shots: ${counts.done} done, ${counts.running} running, ${counts.failed} failed, ${input.simulated ? `simulated, would cost ${money}` : `spent ${money}`}`;
+  // Shown once the API has pushed back: how many tasks the account takes now.
+  const limited =
+    limit && limit.concurrency < limit.ceiling
+      ? `, concurrency ${limit.concurrency} of ${limit.ceiling} (429)`
+      : '';
+  return `Rendering ${input.shots.length} shots: ${counts.done} done, ${counts.running} running, ${counts.failed} failed${limited}, ${input.simulated ? `simulated, would cost ${money}` : `spent ${money}`}`;
 }
 
 /** Creates the listr2 task list and starts drawing it. */
@@ -40,7 +46,9 @@ export function createListrProgress(input: ProgressInput): ProgressView {
   const running = new Set<string>();
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let header: ListrTaskWrapper<any, any, any> | undefined;
-  const headerTitle = () => progressHeader(input, { ...counts, running: running.size }, spent);
+  let limit: { concurrency: number; ceiling: number } | undefined;
+  const headerTitle = () =>
+    progressHeader(input, { ...counts, running: running.size }, spent, limit);
 
   const list = new Listr(
     [
@@ -70,6 +78,11 @@ export function createListrProgress(input: ProgressInput): ProgressView {
 
   return {
     onEvent(e: RenderEvent) {
+      if (e.type === 'limit') {
+        limit = { concurrency: e.concurrency, ceiling: e.ceiling };
+        if (header) header.title = headerTitle();
+        return;
+      }
       const line = lines.get(e.shot);
       if (!line) return;
       line.title = `${line.label}  ${describeEvent(e)}`;

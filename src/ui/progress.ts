@@ -33,7 +33,11 @@ export function createJsonProgress(input: ProgressInput): ProgressView {
       byLabel.set(s.label, { id: s.id, variant: s.variant ?? null, take: s.take ?? 1 });
   return {
     onEvent(e) {
-      input.out.write(eventLine(e.type, renderEventFields(e, byLabel.get(e.shot)), e.at));
+      const fields =
+        e.type === 'limit'
+          ? { concurrency: e.concurrency, ceiling: e.ceiling, reason: e.reason }
+          : renderEventFields(e, byLabel.get(e.shot));
+      input.out.write(eventLine(e.type, fields, e.at));
     },
     close: async () => undefined,
   };

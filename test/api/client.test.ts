@@ -102,6 +102,29 @@ describe('submit', () => {
     await client.close();
   });
 
+  it('with requeue, a 429 comes back at once as limited and holds back no other request', async () => {
+    const waits: number[] = [];
+    const s = await serve((req, res) =>
+      req.method === 'POST'
+        ? json(res, 429, { error: { message: 'too many tasks' } }, { 'retry-after': '2' })
+        : json(res, 200, task()),
+    );
+    const paused: number[] = [];
+    const client = createApiClient({
+      baseUrl: s.url,
+      apiKey: KEY,
+      sleep: async (ms) => void waits.push(ms),
+      gate: { acquire: async () => undefined, pause: (ms) => void paused.push(ms) },
+    });
+    const r = await client.submit(body, { idempotencyKey: 'k', requeue: true });
+    expect(r).toMatchObject({ kind: 'limited', retryAfterMs: 2000 });
+    expect(r.kind === 'limited' && r.error.message).toMatch(/429 too many tasks/);
+    expect(s.hits()).toBe(1);
+    expect(waits).toEqual([]);
+    expect(paused).toEqual([]);
+    await client.close();
+  });
+
   it('never repeats a POST after a 500: the shot is unknown', async () => {
     const s = await serve((_req, res) => json(res, 500, { error: { message: 'upstream broke' } }));
     const client = createApiClient({ baseUrl: s.url, apiKey: KEY, sleep: noSleep });

@@ -135,7 +135,26 @@ describe('run --listen (built bin against the simulator)', () => {
       { env: childEnv, cwd: tmp.dir },
     );
     expect(orphan.exitCode).toBe(2);
-    expect(orphan.stderr).toContain('--public-url and --safety-poll need --listen');
+    expect(orphan.stderr).toContain('--public-url needs --listen');
+    const badEnv = await shotlist(runArgs(manifest, sim, out), {
+      env: { ...childEnv, SHOTLIST_LISTEN: 'nowhere' },
+      cwd: tmp.dir,
+    });
+    expect(badEnv.exitCode).toBe(2);
+    expect(badEnv.stderr).toContain('SHOTLIST_LISTEN must be HOST:PORT or PORT');
     expect(sim.ledger().totals.submissions).toBe(0);
   }, 30_000);
+
+  it('takes the receiver from SHOTLIST_LISTEN when no flag says otherwise', async () => {
+    const manifest = writeManifest(tmp.dir, 2);
+    const sim = await simulator();
+    const out = path.join(tmp.dir, 'out');
+    const r = await shotlist(runArgs(manifest, sim, out), {
+      env: { ...childEnv, SHOTLIST_LISTEN: '0' },
+      cwd: tmp.dir,
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(sim.stats().webhooks.delivered).toBe(2);
+    expect(gets(sim)).toBe(2);
+  }, 60_000);
 });

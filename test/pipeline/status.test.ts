@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { manifestStatus, runManifest } from '../../src/index.js';
 import { cli, tempDir } from '../helpers/cli.js';
@@ -52,5 +54,45 @@ describe('shotlist status on a folder of simulated renders', () => {
     const r = await cli(['status', 'film.yaml'], { cwd: tmp.dir });
     expect(r.stdout).toContain('made by `run --simulate`');
     expect(r.stdout).toContain('shotlist status --simulate film.yaml');
+  });
+});
+
+describe('status and run give one budget verdict', () => {
+  it('counts the spend of earlier runs against budget.max_total_cost, as run does', async () => {
+    const manifest = (second: string) =>
+      writeFileSync(
+        path.join(tmp.dir, 'film.yaml'),
+        `version: 1
+name: film
+defaults: { model: seedance-2-official, duration: 4, ratio: '16:9', size: 480p }
+pricing: { currency: CNY, per_second: { seedance-2-official: 1.0 } }
+budget: { max_cost: 100, max_total_cost: 10 }
+shots:
+  - { id: s01, prompt: a lighthouse at dusk }
+  - { id: s02, prompt: ${second} }
+`,
+      );
+    manifest('waves on the rocks');
+    const first = await runManifest('film.yaml', {
+      cwd: tmp.dir,
+      env,
+      simulate: true,
+      simLatency: '0',
+      yes: true,
+    });
+    expect(first.exitCode).toBe(0);
+
+    // 8 CNY billed so far; an edited s02 adds 4: 12 over the job's 10, though the run's own
+    // 4 is well within max_cost.
+    manifest('gulls over the harbour');
+    const status = await manifestStatus('film.yaml', { cwd: tmp.dir, env, simulate: true });
+    expect(status.budget.ok).toBe(false);
+    expect(status.budget.reason).toContain('exceeds budget.max_total_cost');
+    const shown = await cli(['status', '--simulate', 'film.yaml'], { cwd: tmp.dir });
+    expect(shown.exitCode).toBe(3);
+    expect(shown.stdout).toContain('over budget:');
+
+    const run = await cli(['run', '--simulate', '--yes', 'film.yaml'], { cwd: tmp.dir });
+    expect(run.exitCode).toBe(3);
   });
 });

@@ -16,6 +16,7 @@ describe('submit', () => {
     expect(submit).toHaveBeenCalledWith(f.ctx.shot.shot.request, {
       idempotencyKey: idempotencyKey(KEY, 1),
       signal: f.ctx.submissions,
+      requeue: true,
     });
     expect(f.entries).toEqual([
       {
@@ -34,6 +35,30 @@ describe('submit', () => {
     expect(f.durable).toEqual([true, true]);
     expect(f.ctx.result).toMatchObject({ taskId: 'task-1', submissions: 1, cost: 4 });
     expect(f.events.map((e) => e.type)).toEqual(['submitting', 'submitted']);
+  });
+
+  it('a 429 created nothing: journaled failed without a task, nothing charged, not a failure yet', async () => {
+    const error = new ApiError('the API answered 429: 429 busy', {
+      code: 'rate_limited',
+      status: 429,
+    });
+    const submit = vi.fn(() =>
+      Promise.resolve({ kind: 'limited' as const, error, retryAfterMs: 1000 }),
+    );
+    const f = fakeContext(fakeClient({ submit }));
+    const out = await submitShot(f.ctx);
+    expect(out).toEqual({ kind: 'limited', retryAfterMs: 1000 });
+    expect(f.entries.map((e) => e.type)).toEqual(['intent', 'failed']);
+    expect(f.entries[1]).toEqual({
+      type: 'failed',
+      key: KEY,
+      code: 'rate_limited',
+      message: 'the API answered 429: 429 busy; nothing was created',
+      at: 1000,
+    });
+    expect(f.durable).toEqual([true, true]);
+    expect(f.ctx.result).toMatchObject({ status: 'skipped', submissions: 0 });
+    expect(f.ctx.result.charge).toBeUndefined();
   });
 
   it('a POST that throws after sending is unknown: journaled, at risk, not sent again', async () => {
@@ -123,6 +148,7 @@ describe('submit', () => {
     expect(submit).toHaveBeenCalledWith(expect.anything(), {
       idempotencyKey: 'shotlist-earlier-key',
       signal: f.ctx.submissions,
+      requeue: true,
     });
   });
 

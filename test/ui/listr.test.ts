@@ -22,4 +22,15 @@ describe('the task list header', () => {
     expect(line).toContain('simulated, would cost 8.00 CNY');
     expect(line).not.toContain('spent');
   });
+
+  it('shows the account concurrency while a 429 holds it below the ceiling', () => {
+    const counts = { done: 0, running: 3, failed: 0 };
+    const input = { shots, currency: 'CNY' };
+    expect(progressHeader(input, counts, 0, { concurrency: 3, ceiling: 12 })).toBe(
+      'Rendering 2 shots: 0 done, 3 running, 0 failed, concurrency 3 of 12 (429), spent 0.00 CNY',
+    );
+    expect(progressHeader(input, counts, 0, { concurrency: 12, ceiling: 12 })).not.toContain(
+      'concurrency',
+    );
+  });
 });

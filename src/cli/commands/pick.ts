@@ -4,15 +4,16 @@ import { ALLOW_OUTSIDE_FLAG, parseCommandArgs } from '../args.js';
 import { shownPath } from '../common.js';
 import type { CliContext } from '../context.js';
 
-export const help = `Usage: shotlist pick <manifest> SHOT=TAKE... [options]
+export const help = `Usage: shotlist pick <manifest> SHOT=TAKE|SHOT=reroll... [options]
 
 Records which take of a shot the finals use, in <manifest>.picks.yaml beside the manifest
 (the file \`shotlist review\` writes; commit it with the manifest). \`stitch\` and the stitch
 step of \`run\` use the picked take of each shot, take 1 where none is picked. A pick names
 the request it was made for: once the shot is edited, the pick is reported stale and not
-applied. Sends nothing.
+applied. SHOT=reroll marks the shot for one more take, which \`run --reroll\` renders.
+Sends nothing.
 
-  shotlist pick campaign.yaml s01=2 s03=1
+  shotlist pick campaign.yaml s01=2 s03=1 s04=reroll
 
 Options:
   --variant NAME   pick in this variant only (default: every variant)
@@ -44,7 +45,9 @@ export default async function pickCommand(ctx: CliContext): Promise<number> {
     return EXIT_CODES.ok;
   }
   for (const p of result.picked) {
-    ctx.stdout.write(`picked ${p.shot}${p.variant ? `@${p.variant}` : ''}: take ${p.take}\n`);
+    const label = `${p.shot}${p.variant ? `@${p.variant}` : ''}`;
+    if (p.take === undefined) ctx.stdout.write(`marked ${label} for re-roll (run --reroll)\n`);
+    else ctx.stdout.write(`picked ${label}: take ${p.take}\n`);
   }
   ctx.stdout.write(`saved in ${shownPath(ctx, result.file)}\n`);
   return EXIT_CODES.ok;

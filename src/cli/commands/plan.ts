@@ -127,7 +127,10 @@ export default async function planCommand(ctx: CliContext): Promise<number> {
     throw new UsageError('--save does not take --shard', 'save the plan of the whole manifest');
   const { localAssets } = await import('../../assets/local.js');
   const assets = await localAssets(loaded, { simulate: values.simulate === true });
-  const whole = plan(loaded, { ...planOptionsFrom(values), assets });
+  // A plain run plans the takes re-rolls added: so does its preview.
+  const { extraTakesFrom, manifestPicks } = await import('../../pipeline/picks.js');
+  const takes = extraTakesFrom(await manifestPicks(loaded.file));
+  const whole = plan(loaded, { ...planOptionsFrom(values), ...takes, assets });
   const result = shardPlan(whole, shard);
   if (values.json) {
     ctx.stdout.write(`${JSON.stringify(planJson(result))}\n`);

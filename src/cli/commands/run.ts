@@ -72,7 +72,9 @@ Options:
   --public-url URL     the receiver's address as the API reaches it (a reverse proxy or
                        tunnel); default http://HOST:PORT/hook
   --safety-poll S      with --listen: seconds between looks at a task whose push has not
-                       come, once the run's tasks would usually be done (default 60)
+                       come, once the run's tasks would usually be done (default 60);
+                       SHOTLIST_LISTEN, SHOTLIST_PUBLIC_URL, SHOTLIST_SAFETY_POLL set
+                       the three from the environment
   --shard I/N          render shard I of N only (a CI matrix job; shots are assigned by a
                        hash of id, variant and take), into renders/<name>.shard-I-of-N by
                        default, without stitching; join the shards with \`shotlist merge\`
@@ -86,6 +88,9 @@ Options:
   --model, --size, --ratio, --duration   force a setting on every shot (as in plan)
   --no-preflight       do not check the references (HTTP status, type, video lengths)
                        before sending; see \`shotlist check\`
+  --reroll             render one new take of each shot marked re-roll in
+                       <manifest>.picks.yaml (\`shotlist review\`, key r) and nothing
+                       else; once rendered, the mark is cleared and the take kept
 
 The key comes from SHOTLIST_API_KEY, else API_KEY, else a .env file in the working
 directory; never from the manifest. Ctrl-C stops submitting and keeps every task for the
@@ -115,6 +120,7 @@ const FLAGS = {
   shard: { type: 'string' },
   team: { type: 'string' },
   'team-budget': { type: 'string' },
+  reroll: { type: 'boolean' },
 } as const;
 
 /** What the run cost: nothing when simulated; no invented figure when no price is set. */
@@ -252,6 +258,7 @@ function runOptionsFrom(ctx: CliContext, values: Values): RunOptions {
     ...(values.plan !== undefined ? { savedPlan: values.plan } : {}),
     ...(values['no-preflight'] ? { preflight: false } : {}),
     ...(values.shard !== undefined ? { shard: parseShard(values.shard) } : {}),
+    ...(values.reroll ? { reroll: true } : {}),
     ...pushOptionsFrom(ctx, values),
     ...teamOptionsFrom(ctx, values),
   };
@@ -277,32 +284,58 @@ function teamOptionsFrom(ctx: CliContext, values: Values): Partial<RunOptions> {
   return { team, ...(budget !== undefined ? { teamBudget: budget } : {}) };
 }
 
-/** `--listen`, `--public-url`, `--safety-poll`: checked before anything is sent. */
+/** The environment variables that stand for the push flags (a CI runner or server's setting). */
+const PUSH_ENV = {
+  listen: 'SHOTLIST_LISTEN',
+  'public-url': 'SHOTLIST_PUBLIC_URL',
+  'safety-poll': 'SHOTLIST_SAFETY_POLL',
+} as const;
+
+/** A push setting from its flag, else its environment variable; `name` is where it came from. */
+function pushSetting(
+  ctx: CliContext,
+  values: Values,
+  flag: keyof typeof PUSH_ENV,
+): { value: string | undefined; name: string } {
+  if (values[flag] !== undefined) return { value: values[flag], name: `--${flag}` };
+  const fromEnv = ctx.env[PUSH_ENV[flag]]?.trim();
+  return { value: fromEnv || undefined, name: PUSH_ENV[flag] };
+}
+
+/** `--listen`, `--public-url`, `--safety-poll` (or their variables): checked before anything is sent. */
 function pushOptionsFrom(ctx: CliContext, values: Values): Partial<RunOptions> {
-  const safety = numberFlag(values['safety-poll'], '--safety-poll');
-  const publicUrl = values['public-url'];
-  if (values.listen === undefined) {
-    if (publicUrl !== undefined || safety !== undefined)
-      throw new UsageError('--public-url and --safety-poll need --listen', 'add --listen PORT');
+  const listen = pushSetting(ctx, values, 'listen');
+  const url = pushSetting(ctx, values, 'public-url');
+  const poll = pushSetting(ctx, values, 'safety-poll');
+  const safety = numberFlag(poll.value, poll.name);
+  const publicUrl = url.value;
+  if (listen.value === undefined) {
+    if (publicUrl !== undefined || safety !== undefined) {
+      const named = publicUrl !== undefined ? url.name : poll.name;
+      throw new UsageError(
+        `${named} needs --listen`,
+        `add --listen PORT (or set ${PUSH_ENV.listen})`,
+      );
+    }
     return {};
   }
-  const { host } = parseListen(values.listen);
+  const { host } = parseListen(listen.value, listen.name);
   if (publicUrl !== undefined && !URL.canParse(publicUrl)) {
     throw new UsageError(
-      `--public-url must be a URL, not ${publicUrl}`,
-      'e.g. --public-url https://hooks.example.com/shotlist',
+      `${url.name} must be a URL, not ${publicUrl}`,
+      `e.g. ${url.name === '--public-url' ? '--public-url ' : `${url.name}=`}https://hooks.example.com/shotlist`,
     );
   }
   if (publicUrl !== undefined && !isHookUrl(new URL(publicUrl))) {
     throw new UsageError(
-      `--public-url ${publicUrl} is not https: the API calls only https URLs`,
+      `${url.name} ${publicUrl} is not https: the API calls only https URLs`,
       'expose the receiver through an https reverse proxy or tunnel (plain http only on loopback)',
     );
   }
   if (!isLoopbackHost(host))
     ctx.stderr.write(`note: the push receiver listens on ${host}, reachable beyond this machine\n`);
   return {
-    listen: values.listen,
+    listen: listen.value,
     ...(publicUrl !== undefined ? { publicUrl } : {}),
     ...(safety !== undefined ? { safetyPollSeconds: Math.max(1, safety) } : {}),
   };
