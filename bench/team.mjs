@@ -121,11 +121,14 @@ async function shotlist(file, out, sim, more) {
 async function redisInfo(redis) {
   const stats = await redis.info('commandstats');
   const cpu = await redis.info('cpu');
-  const calls = [...stats.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)]
-    .filter(([, name]) => name !== 'info')
+  const all = [...stats.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)].filter(([, n]) => n !== 'info');
+  // Commands the scripts run inside Redis are counted too: `scripts` is the round trips.
+  const calls = all.reduce((n, [, , c]) => n + Number(c), 0);
+  const scripts = all
+    .filter(([, n]) => n === 'evalsha' || n === 'eval')
     .reduce((n, [, , c]) => n + Number(c), 0);
   const used = (name) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(cpu)?.[1] ?? 0);
-  return { calls, cpuS: used('used_cpu_sys') + used('used_cpu_user') };
+  return { calls, scripts, cpuS: used('used_cpu_sys') + used('used_cpu_user') };
 }
 
 export async function benchTeam() {
@@ -183,6 +186,11 @@ export async function benchTeam() {
       'team.redis_commands_per_shot': {
         value: (after.calls - before.calls) / shots,
         unit: 'commands',
+        note: 'three processes, per manifest shot, with the commands inside scripts',
+      },
+      'team.redis_round_trips_per_shot': {
+        value: (after.scripts - before.scripts) / shots,
+        unit: 'scripts',
         note: 'three processes, per manifest shot',
       },
       'team.redis_cpu_share': {
