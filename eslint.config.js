@@ -11,6 +11,7 @@ export const LAYERS = [
   'ui',
   'review',
   'pipeline',
+  'team',
   'render',
   'assets',
   'report',

@@ -18,6 +18,8 @@ const SUITES = [
   ['stitch', './stitch.mjs', 'benchStitch'],
   ['webhook', './webhook.mjs', 'benchWebhook'],
   ['preflight', './preflight.mjs', 'benchPreflight'],
+  // Three processes through one redis-server (skipped, with the reason, without one).
+  ['team', './team.mjs', 'benchTeam'],
   // 200 MB through a loopback S3 server.
   ['upload', './upload.mjs', 'benchUpload'],
 ];

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh machine: the npm dependencies (which
 # bring an ffmpeg/ffprobe of their own) and, where this user may use apt-get, Debian's
-# ffmpeg (for the xfade transitions) and Chromium (for the report's browser test). Tests
-# whose tools could not be installed say so and skip; nothing else depends on them.
+# ffmpeg (for the xfade transitions), Chromium (for the report's browser test) and
+# redis-server (for the team mode tests). Tests whose tools could not be installed say so
+# and skip; nothing else depends on them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,7 @@ fi
 missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

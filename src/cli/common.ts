@@ -114,6 +114,8 @@ export interface RunCommandFlags {
   'public-url'?: string | undefined;
   'safety-poll'?: string | undefined;
   shard?: string | undefined;
+  team?: string | undefined;
+  'team-budget'?: string | undefined;
 }
 
 /**
@@ -148,6 +150,9 @@ export function runCommandLine(manifest: string, flags: RunCommandFlags, base: B
   add('--safety-poll', flags['safety-poll']);
   // Without it a resume would render every shard's shots into this shard's folder.
   add('--shard', flags.shard);
+  // Without them a resume would submit alone what the team shares (never a password: see team/url.ts).
+  add('--team', flags.team);
+  add('--team-budget', flags['team-budget']);
   if (flags['allow-outside']) words.push('--allow-outside');
   // Without it a resume would leave the re-roll's new take in flight, uncollected.
   if (flags.reroll) words.push('--reroll');

@@ -7,6 +7,7 @@ import { redact } from '../api/redact.js';
 import { EXIT_CODES } from '../errors.js';
 import { verifyVideo } from '../media/probe.js';
 import { DEFAULT_BASE_URL } from '../models.js';
+import type { TeamHook } from '../render/context.js';
 import { DEFAULT_CONCURRENCY, render, type RenderResult } from '../render/render.js';
 import { accountGate } from '../render/limiter.js';
 import { parseListen, startReceiver } from '../render/receiver.js';
@@ -79,6 +80,28 @@ async function openApi(
   };
 }
 
+/** Team mode's board when `--team` is given and the run sends anything; no Redis code otherwise. */
+async function openTeamRun(
+  run: PreparedRun,
+  apiKey: string | undefined,
+  options: RunOptions,
+  api: Api,
+): Promise<(TeamHook & { close(): Promise<void> }) | undefined> {
+  if (!options.team || !needsApi(run)) return undefined;
+  const { openTeam } = await import('../team/open.js');
+  const { parseTeamUrl } = await import('../team/url.js');
+  return openTeam({
+    url: parseTeamUrl(options.team, false),
+    apiKey: apiKey ?? '',
+    baseUrl: api.client.baseUrl,
+    cap: options.concurrency ?? run.plan.concurrency ?? DEFAULT_CONCURRENCY,
+    ...(options.teamBudget !== undefined ? { budgetSeconds: options.teamBudget } : {}),
+  }).catch(async (error: unknown) => {
+    await api.close();
+    throw error;
+  });
+}
+
 /** Renders the run's shots; the progress view opens and closes around it. */
 async function renderShots(
   run: PreparedRun,
@@ -86,6 +109,7 @@ async function renderShots(
   clean: (text: string) => string,
   options: RunOptions,
   callbacks: RunCallbacks,
+  team?: TeamHook,
 ): Promise<RenderResult> {
   const env = options.env ?? process.env;
   await callbacks.onRenderStart?.(run);
@@ -121,6 +145,7 @@ async function renderShots(
         client: api.client,
         ...(receiver ? { pushes: receiver.board } : {}),
         ...(graph ? { graph } : {}),
+        ...(team ? { team } : {}),
         onEvent: (e) => {
           if (e.type === 'failed' || e.type === 'unknown') e.error.message = clean(e.error.message);
           callbacks.onEvent?.(e);
@@ -179,7 +204,10 @@ export async function executeRun(
       throw error;
     });
   }
-  const result = await renderShots(run, api, clean, options, callbacks);
+  const team = await openTeamRun(run, key, options, api);
+  const result = await renderShots(run, api, clean, options, callbacks, team).finally(() =>
+    team?.close(),
+  );
   const env = options.env ?? process.env;
 
   const stopped = result.interrupted || !!result.fatal;

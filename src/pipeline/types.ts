@@ -76,6 +76,13 @@ export interface RunOptions {
    * once a take is done its mark is cleared and the shot keeps the take (see reroll.ts).
    */
   reroll?: boolean;
+  /**
+   * Team mode (`--team`, `SHOTLIST_TEAM`): the Redis URL whose shared facts decide which
+   * machine submits each shot and hold the account's task slots across machines.
+   */
+  team?: string;
+  /** With `team`: seconds the whole team may reserve, over every machine (`--team-budget`). */
+  teamBudget?: number;
 }
 
 /** How a run reports while it works; every callback is optional. */

@@ -49,6 +49,31 @@ export interface RunContext {
   verify?: VerifyClip;
   /** The push receiver's side of the run (`--listen`): tokens, pending pushes, wakers. */
   pushes?: PushBoard;
+  /** Team mode (`--team`): the facts and limits shared with the other machines. */
+  team?: TeamHook;
+}
+
+/** What team mode makes of a shot this machine would submit. */
+export type TeamTurn =
+  /** This machine holds the claim, a global task slot and the budget: it submits. */
+  | { kind: 'submit' }
+  /** Another machine submitted it: this one awaits that task and downloads the file itself. */
+  | { kind: 'follow'; taskId: string }
+  /** Decided without a task to await here (unknown, failed, over the team budget). */
+  | { kind: 'ended'; result: ShotResult };
+
+/**
+ * The shared state of the machines of a team (implemented in src/team). Every entry this
+ * machine journals also passes through {@link TeamHook.mirror}, so the shared facts follow
+ * the local journal.
+ */
+export interface TeamHook {
+  /** Decides, before a submission, whether this machine sends the shot. */
+  turn(ctx: ShotContext): Promise<TeamTurn>;
+  /** Mirrors one entry just journaled here into the shared facts. */
+  mirror(entry: JournalEntry): Promise<void>;
+  /** The shot is over on this machine: the leases it held are let go. */
+  settle(ctx: ShotContext): Promise<void>;
 }
 
 /** One shot in one run. */

@@ -14,7 +14,7 @@ import type { ApiClient } from '../api/client.js';
 import type { ApiError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
 import { ensureDir, insideRoot, refuseLink, removeOwned } from '../safe-fs.js';
-import { errorOf, type RunContext, type VerifyClip } from './context.js';
+import { errorOf, type RunContext, type TeamHook, type VerifyClip } from './context.js';
 import { costLedger, pricesOf } from './cost.js';
 import type { RenderEvent } from './events.js';
 import { Limiter } from './limiter.js';
@@ -63,6 +63,8 @@ export interface RenderDeps {
   random?: () => number;
   onEvent?: (event: RenderEvent) => void;
   verify?: VerifyClip;
+  /** Team mode: shared facts and limits (src/team). */
+  team?: TeamHook;
   /** Pushes from a receiver started by the caller (`--listen`): hints to look now. */
   pushes?: PushBoard;
   /** Shots that wait for others' clips (chained frames): when they start, and how. */
@@ -224,9 +226,18 @@ export async function render(
 
   const { journal, torn } = await openOutput(outDir, journalFile);
   const stop = stopSwitch(options.signal);
+  const team = deps.team;
   const run: RunContext = {
     client,
-    journal,
+    // Local first: the journal on disk stays the authority of this machine.
+    journal: team
+      ? {
+          append: async (entry, opts) => {
+            await journal.append(entry, opts);
+            await team.mirror(entry);
+          },
+        }
+      : journal,
     now,
     sleep: deps.sleep ?? defaultSleep,
     random: deps.random ?? Math.random,
@@ -242,6 +253,7 @@ export async function render(
     model: new DurationModel(),
     ...(deps.verify ? { verify: deps.verify } : {}),
     ...(deps.pushes ? { pushes: deps.pushes } : {}),
+    ...(team ? { team } : {}),
   };
   const slots: Slots = {
     tasks: pLimit(concurrency),

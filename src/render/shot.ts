@@ -68,9 +68,13 @@ export async function renderShot(
     say(ctx, { type: 'skipped', reason: 'unknown' });
     return result;
   }
-  const task = await slots.tasks(() => submitAndAwait(ctx, slots));
-  if ('status' in task) return task;
-  return slots.downloads(() => fetchClip(ctx, task.taskId, task.url));
+  try {
+    const task = await slots.tasks(() => submitAndAwait(ctx, slots));
+    if ('status' in task) return task;
+    return await slots.downloads(() => fetchClip(ctx, task.taskId, task.url));
+  } finally {
+    await ctx.team?.settle(ctx);
+  }
 }
 
 /** Under a task slot: submit the shot (or take over its journaled task) and wait for its end. */
@@ -83,7 +87,12 @@ async function submitAndAwait(ctx: ShotContext, slots: Slots): Promise<ShotResul
     }
     return notSent(ctx);
   }
-  const resumed = a.submits ? undefined : j?.taskId;
+  let resumed = a.submits ? undefined : j?.taskId;
+  if (!resumed && ctx.team) {
+    const turn = await ctx.team.turn(ctx);
+    if (turn.kind === 'ended') return turn.result;
+    if (turn.kind === 'follow') resumed = turn.taskId;
+  }
   if (!resumed) {
     const sent = await sendShot(ctx, slots);
     if ('status' in sent) return sent;
@@ -166,7 +175,7 @@ async function postInWindow(ctx: ShotContext, limiter: Limiter): Promise<Submitt
 }
 
 /** The run stopped sending before this shot: nothing sent, it is still to do next run. */
-function notSent(ctx: ShotContext): ShotResult {
+export function notSent(ctx: ShotContext): ShotResult {
   ctx.result.status = 'skipped';
   say(ctx, { type: 'skipped', reason: 'interrupted' });
   return ctx.result;

@@ -8,6 +8,7 @@ import type { ShotError } from './events.js';
 import { idempotencyKey } from './journal.js';
 import { withWebhook } from './receiver.js';
 import { charge, type ShotResult } from './result.js';
+import type { AssessedShot } from './state.js';
 
 /** How a submission ended: a task to wait for, or a shot already decided. */
 export type Submitted =
@@ -22,16 +23,21 @@ export type Submitted =
    */
   | { kind: 'limited'; retryAfterMs: number | undefined };
 
+/** The generation and Idempotency-Key the next submission of a shot carries. */
+export function nextSubmission(a: AssessedShot): { gen: number; idem: string } {
+  const j = a.journal;
+  // An unknown shot keeps its generation so a server that honours Idempotency-Key dedupes it.
+  const gen = a.state === 'unknown' ? (j?.gen ?? 1) : (j?.gen ?? 0) + 1;
+  return { gen, idem: a.state === 'unknown' && j ? j.idem : idempotencyKey(a.key, gen) };
+}
+
 /**
  * Journals the intent and POSTs the shot's request. A shot sent again after a 429 journals its
  * intent again under the same generation and Idempotency-Key: the 429 created nothing.
  */
 export async function submitShot(ctx: ShotContext): Promise<Submitted> {
   const { shot: a, result } = ctx;
-  const j = a.journal;
-  // An unknown shot keeps its generation so a server that honours Idempotency-Key dedupes it.
-  const gen = a.state === 'unknown' ? (j?.gen ?? 1) : (j?.gen ?? 0) + 1;
-  const idem = a.state === 'unknown' && j ? j.idem : idempotencyKey(a.key, gen);
+  const { gen, idem } = nextSubmission(a);
   const ref = { id: a.shot.id, variant: a.shot.variant, take: a.shot.take };
   const price = { model: a.shot.model, seconds: a.shot.seconds };
   await record(ctx, {

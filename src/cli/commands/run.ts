@@ -32,6 +32,7 @@ import { isLoopbackHost } from '../../api/url.js';
 import { parseListen } from '../../render/receiver.js';
 import { isHookUrl } from '../../api/contract.js';
 import { parseShard, shardSummary } from '../../pipeline/shard.js';
+import { parseTeamUrl } from '../../team/url.js';
 
 export const help = `Usage: shotlist run <manifest> [options]
 
@@ -77,6 +78,13 @@ Options:
   --shard I/N          render shard I of N only (a CI matrix job; shots are assigned by a
                        hash of id, variant and take), into renders/<name>.shard-I-of-N by
                        default, without stitching; join the shards with \`shotlist merge\`
+  --team redis://HOST:PORT/DB  team mode (default $SHOTLIST_TEAM): machines rendering the
+                       same shots share one journal of facts in this Redis; each shot is
+                       submitted once by whichever machine claims it first, the others await
+                       its task and download the file; --concurrency (or the manifest's)
+                       then bounds the tasks in flight of the whole team on this key
+  --team-budget S      with --team: seconds the whole team may have billed or in flight,
+                       reserved before each submission (given back when a task fails)
   --model, --size, --ratio, --duration   force a setting on every shot (as in plan)
   --no-preflight       do not check the references (HTTP status, type, video lengths)
                        before sending; see \`shotlist check\`
@@ -110,6 +118,8 @@ const FLAGS = {
   'public-url': { type: 'string' },
   'safety-poll': { type: 'string' },
   shard: { type: 'string' },
+  team: { type: 'string' },
+  'team-budget': { type: 'string' },
   reroll: { type: 'boolean' },
 } as const;
 
@@ -250,7 +260,28 @@ function runOptionsFrom(ctx: CliContext, values: Values): RunOptions {
     ...(values.shard !== undefined ? { shard: parseShard(values.shard) } : {}),
     ...(values.reroll ? { reroll: true } : {}),
     ...pushOptionsFrom(ctx, values),
+    ...teamOptionsFrom(ctx, values),
   };
+}
+
+/** `--team` (else `SHOTLIST_TEAM`) and `--team-budget`: checked before anything is sent. */
+function teamOptionsFrom(ctx: CliContext, values: Values): Partial<RunOptions> {
+  const fromEnv = ctx.env.SHOTLIST_TEAM?.trim() || undefined;
+  const team = values.team ?? fromEnv;
+  const budget = numberFlag(values['team-budget'], '--team-budget', true);
+  if (team === undefined) {
+    if (budget !== undefined)
+      throw new UsageError('--team-budget needs --team', 'add --team redis://HOST:PORT/DB');
+    return {};
+  }
+  parseTeamUrl(team, values.team !== undefined);
+  if (values.simulate) {
+    throw new UsageError(
+      '--team cannot be used with --simulate: each machine would have a simulator of its own',
+      'point every machine at one API with --base-url, or leave out --team',
+    );
+  }
+  return { team, ...(budget !== undefined ? { teamBudget: budget } : {}) };
 }
 
 /** The environment variables that stand for the push flags (a CI runner or server's setting). */

@@ -1,0 +1,284 @@
+/**
+ * Team mode's side of a render: before a shot is submitted, the shared facts in Redis decide
+ * which machine sends it (the first to claim its journal key), and that machine takes one of
+ * the account's task slots and the shot's seconds of the team budget first. The others await
+ * the same task and download the file themselves. Every entry the local journal gets is
+ * mirrored into the facts, so they always say what the owner's journal says.
+ */
+import {
+  failShot,
+  record,
+  say,
+  type ShotContext,
+  type TeamHook,
+  type TeamTurn,
+} from '../render/context.js';
+import type { JournalEntry } from '../render/journal.js';
+import { notSent } from '../render/shot.js';
+import { nextSubmission } from '../render/submit.js';
+import { ShotlistError } from '../errors.js';
+import type { TeamRedis } from './redis.js';
+import { ADMIT, CLAIM, FILE, OWNER_STEP, RENEW, SETTLE, TASK_END } from './scripts.js';
+
+/** How long a lease lives unless renewed: a machine silent this long is taken for gone. */
+export const DEFAULT_LEASE_MS = 10_000;
+/**
+ * How soon a waiting machine first asks again (for a slot, or for another's task id); each
+ * further wait doubles, up to {@link MAX_WAIT_MS}, so a long wait costs Redis little.
+ */
+export const DEFAULT_WAIT_MS = 250;
+export const MAX_WAIT_MS = 1_000;
+
+export interface TeamBoardOptions {
+  redis: TeamRedis;
+  /** This machine's name in claims and leases: unique per process. */
+  me: string;
+  /** The account the task slots belong to (a hash, never the key itself). */
+  account: string;
+  /** Tasks in flight at once for the account, over the whole team. */
+  cap: number;
+  /** Seconds the whole team may reserve; absent: no team budget. */
+  budgetSeconds?: number;
+  leaseMs?: number;
+  waitMs?: number;
+}
+
+type Fact = Record<string, string>;
+
+const PREFIX = 'shotlist:';
+const factKey = (key: string) => `${PREFIX}shot:${key}`;
+const leaseKey = (key: string) => `${PREFIX}lease:${key}`;
+const BUDGET_KEY = `${PREFIX}budget:seconds`;
+
+function factOf(reply: unknown): Fact | 'mine' {
+  const list = reply as string[];
+  if (list[0] === 'mine') return 'mine';
+  const fact: Fact = {};
+  for (let i = 0; i + 1 < list.length; i += 2) fact[list[i]!] = list[i + 1]!;
+  return fact;
+}
+
+/** Field/value pairs for a script, leaving out what is not set. */
+function fields(values: Record<string, string | number | undefined>): string[] {
+  return Object.entries(values).flatMap(([k, v]) => (v === undefined ? [] : [k, String(v)]));
+}
+
+/** The {@link TeamHook} of one machine; `close()` stops its lease renewals. */
+export class TeamBoard implements TeamHook {
+  private readonly owned = new Set<string>();
+  private readonly watched = new Set<string>();
+  private readonly slotsKey: string;
+  private readonly leaseMs: number;
+  private readonly waitMs: number;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly o: TeamBoardOptions) {
+    this.slotsKey = `${PREFIX}slots:${o.account}`;
+    this.leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS;
+    this.waitMs = o.waitMs ?? DEFAULT_WAIT_MS;
+    this.timer = setInterval(() => void this.renew(), Math.floor(this.leaseMs / 3));
+    this.timer.unref();
+  }
+
+  async turn(ctx: ShotContext): Promise<TeamTurn> {
+    const a = ctx.shot;
+    const { gen } = nextSubmission(a);
+    // --retry-unknown on this machine is the one thing that may send an unknown shot again.
+    const retry = a.state === 'unknown' && a.submits ? '1' : '0';
+    for (let waits = 0; ; waits++) {
+      if (ctx.submissions.aborted) return { kind: 'ended', result: notSent(ctx) };
+      const fact = factOf(
+        await this.o.redis.script(
+          CLAIM,
+          [factKey(a.key), leaseKey(a.key), BUDGET_KEY],
+          [this.o.me, gen, this.leaseMs, retry],
+        ),
+      );
+      if (fact === 'mine') {
+        this.owned.add(a.key);
+        const admitted = await this.admit(ctx);
+        if (admitted) return admitted;
+        continue;
+      }
+      if ((fact.state === 'task' || fact.state === 'completed') && fact.task_id) {
+        return this.follow(ctx, fact, fact.task_id);
+      }
+      if (fact.state === 'unknown') return { kind: 'ended', result: await this.unknown(ctx, fact) };
+      if (fact.state === 'failed') return { kind: 'ended', result: await this.failed(ctx, fact) };
+      // Claimed or being sent by a live machine: its task id will come.
+      if (!(await this.pause(ctx, waits))) return { kind: 'ended', result: notSent(ctx) };
+    }
+  }
+
+  /** Waits for a slot and the budget; `undefined` when the claim was lost meanwhile. */
+  private async admit(ctx: ShotContext): Promise<TeamTurn | undefined> {
+    const a = ctx.shot;
+    const seconds = Math.ceil(a.shot.seconds);
+    const budget = this.o.budgetSeconds ?? -1;
+    this.watched.add(a.key);
+    for (let waits = 0; ; waits++) {
+      const verdict = await this.o.redis.script(
+        ADMIT,
+        [this.slotsKey, factKey(a.key), BUDGET_KEY],
+        [a.key, this.o.cap, this.leaseMs, seconds, budget, this.o.me],
+      );
+      if (verdict === 'ok') return { kind: 'submit' };
+      if (verdict === 'lost') {
+        this.owned.delete(a.key);
+        return undefined;
+      }
+      if (verdict === 'over') {
+        const error = {
+          code: 'team_budget',
+          message: `the team budget of ${budget} s cannot hold this shot's ${seconds} s; nothing sent`,
+        };
+        return { kind: 'ended', result: await failShot(ctx, error) };
+      }
+      if (!(await this.pause(ctx, waits))) return { kind: 'ended', result: notSent(ctx) };
+    }
+  }
+
+  /** Sleeps the `waits`-th wait; false when the run stopped sending meanwhile. */
+  private async pause(ctx: ShotContext, waits: number): Promise<boolean> {
+    const ms = Math.min(MAX_WAIT_MS, this.waitMs * 2 ** Math.min(waits, 8));
+    // Jitter keeps the machines that wait for the same slot from asking all at once.
+    await ctx.sleep(ms * (0.5 + ctx.random()), ctx.submissions).catch(() => undefined);
+    return !ctx.submissions.aborted;
+  }
+
+  /** Journals here what the owner journaled: its intent, then the shared outcome. */
+  private async adopt(ctx: ShotContext, fact: Fact): Promise<void> {
+    const a = ctx.shot;
+    const { gen, idem } = nextSubmission(a);
+    await record(ctx, {
+      type: 'intent',
+      key: a.key,
+      shot: { id: a.shot.id, variant: a.shot.variant, take: a.shot.take },
+      gen: Number(fact.gen ?? gen),
+      idem: fact.idem ?? idem,
+      base: ctx.journalBase,
+      at: ctx.now(),
+    });
+  }
+
+  private async follow(ctx: ShotContext, fact: Fact, taskId: string): Promise<TeamTurn> {
+    await this.adopt(ctx, fact);
+    await record(ctx, { type: 'task', key: ctx.shot.key, task_id: taskId, at: ctx.now() });
+    this.watched.add(ctx.shot.key);
+    ctx.result.taskId = taskId;
+    ctx.result.submittedAt = ctx.now();
+    return { kind: 'follow', taskId };
+  }
+
+  private async unknown(ctx: ShotContext, fact: Fact) {
+    await this.adopt(ctx, fact);
+    const message = 'a machine of the team died while submitting it';
+    await record(ctx, { type: 'unknown', key: ctx.shot.key, message, at: ctx.now() });
+    const error = {
+      code: 'unknown',
+      message: `${message}; the task may exist and be billed. Resubmit with --retry-unknown`,
+    };
+    ctx.result.status = 'unknown';
+    ctx.result.error = error;
+    say(ctx, { type: 'unknown', error });
+    return ctx.result;
+  }
+
+  private async failed(ctx: ShotContext, fact: Fact) {
+    await this.adopt(ctx, fact);
+    const error = { code: fact.code ?? 'failed', message: fact.message ?? 'the task failed' };
+    return failShot(ctx, error, {
+      type: 'failed',
+      key: ctx.shot.key,
+      ...(fact.task_id ? { task_id: fact.task_id } : {}),
+      ...error,
+      at: ctx.now(),
+    });
+  }
+
+  async mirror(e: JournalEntry): Promise<void> {
+    const keys = [factKey(e.key), leaseKey(e.key)];
+    const own = this.owned.has(e.key);
+    const step = async (values: Record<string, string | number | undefined>) => {
+      const strict = e.type === 'intent' ? '1' : '0';
+      const ok = await this.o.redis.script(OWNER_STEP, keys, [
+        this.o.me,
+        strict,
+        ...fields(values),
+      ]);
+      if (ok === 1 || e.type !== 'intent') return;
+      // Another machine took the shot over while this one stalled: it must not send it too.
+      throw new ShotlistError('this machine lost its claim on the shot; nothing was sent', {
+        code: 'team_claim_lost',
+      });
+    };
+    // An end left unmirrored errs on the safe side: the slot is held until its lease runs
+    // out, a failed task's seconds stay reserved, and the others ask the API themselves.
+    const ended = (
+      taskId: string,
+      state: string,
+      values: Record<string, string | number | undefined>,
+    ) =>
+      this.o.redis
+        .script(
+          TASK_END,
+          [factKey(e.key), this.slotsKey, BUDGET_KEY],
+          [e.key, taskId, state, ...fields(values)],
+        )
+        .catch(() => undefined);
+    switch (e.type) {
+      case 'intent':
+        if (own) await step({ state: 'intent', gen: e.gen, idem: e.idem });
+        return;
+      case 'task':
+        if (own) await step({ state: 'task', task_id: e.task_id });
+        return;
+      case 'unknown':
+        if (own) await step({ state: 'unknown', message: e.message });
+        return;
+      case 'failed':
+        if (e.task_id !== undefined)
+          await ended(e.task_id, 'failed', { code: e.code, message: e.message });
+        // A 429 created nothing and the shot is sent again after it: the claim stands.
+        else if (own && e.code === 'rate_limited') await step({ state: 'claimed' });
+        else if (own) await step({ state: 'failed', code: e.code, message: e.message });
+        return;
+      case 'completed':
+        await ended(e.task_id, 'completed', { url: e.url, seconds: e.seconds });
+        return;
+      case 'file':
+        await this.o.redis
+          .script(FILE, [factKey(e.key)], [e.task_id, e.sha256, e.bytes])
+          .catch(() => undefined);
+        return;
+      default:
+        return;
+    }
+  }
+
+  async settle(ctx: ShotContext): Promise<void> {
+    const key = ctx.shot.key;
+    if (!this.owned.has(key) && !this.watched.has(key)) return;
+    this.watched.delete(key);
+    if (!this.owned.delete(key)) return;
+    // The shot's outcome is decided; if Redis cannot hear it now, the lease runs out instead.
+    await this.o.redis
+      .script(SETTLE, [factKey(key), leaseKey(key), this.slotsKey, BUDGET_KEY], [this.o.me, key])
+      .catch(() => undefined);
+  }
+
+  /** Keeps this machine's claims and the slots of the tasks it awaits alive. */
+  private async renew(): Promise<void> {
+    if (this.owned.size + this.watched.size === 0) return;
+    const leases = [...this.owned].map(leaseKey);
+    // A missed renewal only shortens a lease; the next tick tries again.
+    await this.o.redis
+      .script(RENEW, [this.slotsKey, ...leases], [this.leaseMs, this.o.me, ...this.watched])
+      .catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.o.redis.close();
+  }
+}

@@ -1,0 +1,50 @@
+/** `--team` and `--team-budget` on the command line: refused before anything is read or sent. */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { baseOf, runCommandLine } from '../../src/cli/common.js';
+import { cli, tempDir } from '../helpers/cli.js';
+
+const tmp = tempDir('shotlist-team-flags-');
+afterAll(() => tmp.cleanup());
+const manifest = path.join(tmp.dir, 'film.yaml');
+writeFileSync(manifest, `version: 1\nname: film\nshots:\n  - id: s01\n    prompt: 橘猫在花园里\n`);
+
+const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  cli(['run', manifest, '--yes', '--base-url', 'http://127.0.0.1:9', ...args], {
+    cwd: tmp.dir,
+    env: { SHOTLIST_API_KEY: 'sk-flags-test', ...env },
+  });
+
+it.each([
+  [['--team-budget', '40'], '--team-budget needs --team'],
+  [['--team', 'http://127.0.0.1:6379'], 'is not a redis:// URL'],
+  [['--team', 'redis://127.0.0.1:6379/zero'], 'the path must be a database number'],
+  [
+    ['--team', 'redis://127.0.0.1:6379/0', '--team-budget', '2.5'],
+    '--team-budget must be a whole number',
+  ],
+  [['--team', 'redis://127.0.0.1:6379/0', '--simulate'], '--team cannot be used with --simulate'],
+])('run %j: exit 2, %s', async (args, message) => {
+  const r = await run(args);
+  expect(r.stderr).toContain(message);
+  expect(r.exitCode).toBe(2);
+});
+
+it('a password on --team is refused without being echoed; SHOTLIST_TEAM is where it goes', async () => {
+  const r = await run(['--team', 'redis://:hunter2-secret@127.0.0.1:6379/0']);
+  expect(r.exitCode).toBe(2);
+  expect(r.stderr).toContain('put the URL with its password in SHOTLIST_TEAM');
+  expect(r.stderr + r.stdout).not.toContain('hunter2-secret');
+});
+
+it('the resume hint keeps --team and --team-budget', () => {
+  const line = runCommandLine(
+    'ad.yaml',
+    { team: 'redis://10.0.0.5:6379/2', 'team-budget': '600' },
+    baseOf({ env: {} }, { 'base-url': 'http://127.0.0.1:8090' }),
+  );
+  expect(line).toBe(
+    'shotlist run ad.yaml --base-url http://127.0.0.1:8090 --team redis://10.0.0.5:6379/2 --team-budget 600',
+  );
+});
