@@ -99,13 +99,9 @@ export { assembleOutputs } from './media/assemble.js';
 export { runManifest } from './pipeline/run.js';
 export { prepareRun } from './pipeline/prepare.js';
 export { executeRun } from './pipeline/execute.js';
-export {
-  stitchRendered,
-  stitchManifest,
-  type StitchRenderedOptions,
-  type StitchRenderedResult,
-} from './pipeline/stitch.js';
+export { stitchRendered, stitchManifest, type StitchRenderedOptions } from './pipeline/stitch.js';
 export type {
+  StitchRenderedResult,
   RunOptions,
   RunCallbacks,
   RunResult,

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import type { ApiClient } from '../api/client.js';
 import { httpAssetTarget } from '../assets/http-target.js';
-import { localAssetOf, type AssetLocation, type LocalAsset } from '../assets/local.js';
+import { localAssetOf, type LocalAsset } from '../assets/local.js';
 import { openUploadTarget } from '../assets/open.js';
 import { uploadAssets } from '../assets/upload.js';
 import {
@@ -25,19 +25,10 @@ import type { ShotGraph } from '../render/graph.js';
 import { assessShots, type AssessOptions, type AssessedShot } from '../render/state.js';
 import { ensureDir, insideRoot } from '../safe-fs.js';
 import { picksOfPlan } from './picks.js';
-import type { PreparedRun } from './types.js';
-import { JOURNAL_FILE, readJournal } from '../render/journal.js';
+import type { ChainContext, PreparedRun } from './types.js';
 
-/** What cutting, addressing and assessing frames needs to know of the run. */
-export interface ChainContext {
-  outDir: string;
-  location: AssetLocation;
-  /** The journal and options the run's shots were assessed with. */
-  assess: AssessOptions;
-  /** The take of each shot the next one starts from: the picked one, else 1. */
-  takeOf: (shot: string, variant: string | null) => number;
-  env: NodeJS.ProcessEnv;
-}
+export type { ChainContext };
+import { JOURNAL_FILE, readJournal } from '../render/journal.js';
 
 /** A verified clip: where it is and its sha256 (what names the frames cut from it). */
 interface Clip {

@@ -7,9 +7,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { loadManifest } from '../manifest/load.js';
-import { assembleOutputs, type AssembleResult } from '../media/assemble.js';
+import { assembleOutputs } from '../media/assemble.js';
 import { finalInputs, moveStaleFinal } from '../media/finals.js';
-import { stitchJobs, type SkippedOutput, type StitchJob } from '../media/outputs.js';
+import { stitchJobs, type StitchJob } from '../media/outputs.js';
 import { plan as makePlan } from '../plan/plan.js';
 import { shotLabel } from '../plan/label.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
@@ -21,6 +21,7 @@ import type { LoadedManifest } from '../manifest/load.js';
 import { SIMULATOR_BASE } from './base.js';
 import { chainContext, resolveReadyFrames, waitsForFrames } from './chain.js';
 import { defaultOutDir } from './out-dir.js';
+import type { StaleFinal, StitchRenderedResult } from './types.js';
 import {
   extraTakesFrom,
   manifestPicks,
@@ -43,28 +44,6 @@ export interface StitchRenderedOptions {
   log?: (line: string) => void;
   /** Share done of one output's encode. */
   onProgress?: (variant: string | null, fraction: number) => void;
-}
-
-export interface StitchRenderedResult {
-  outputs: OutputReport[];
-  /** Variants left alone because a shot has no verified clip; an existing final stays as it was. */
-  skipped: SkippedOutput[];
-  failed: AssembleResult['failed'];
-  /** Shots of the plan with a verified clip. */
-  found: number;
-  /** The base URL whose clips were used. */
-  base: string;
-  /** Finals of variants that could not be made again, moved aside so none looks current. */
-  stale: StaleFinal[];
-  /** The picks file's takes that were used, and those not used because their shot changed. */
-  picks: Pick<AppliedPicks, 'applied' | 'stale'>;
-}
-
-export interface StaleFinal {
-  variant: string | null;
-  /** Where the final was, and where it is now; relative to the output folder. */
-  file: string;
-  moved_to: string;
 }
 
 /** Each job with the fingerprint of its inputs, so an unchanged final is kept as it is. */

@@ -1,18 +1,18 @@
-import type { LocalAsset } from '../assets/local.js';
+import type { AssetLocation, LocalAsset } from '../assets/local.js';
 import type { ShotOverrides } from '../manifest/resolve.js';
 import type { ShotlistManifest } from '../manifest/types.gen.js';
 import type { BudgetVerdict, Plan } from '../plan/types.js';
 import type { RenderEvent } from '../render/events.js';
 import type { ParsedJournal, JournalShot } from '../render/journal.js';
 import type { RenderResult } from '../render/render.js';
-import type { AssessedShot, AssessmentSummary } from '../render/state.js';
-import type { RunReport } from '../report/types.js';
+import type { AssessOptions, AssessedShot, AssessmentSummary } from '../render/state.js';
+import type { OutputReport, RunReport } from '../report/types.js';
+import type { AssembleResult } from '../media/assemble.js';
+import type { SkippedOutput } from '../media/outputs.js';
 import type { BaseChoice } from './base.js';
-import type { ChainContext } from './chain.js';
 import type { ForeignTasks } from './clips.js';
-import type { RerollTake } from './picks.js';
+import type { AppliedPicks, RerollTake } from './picks.js';
 import type { ShardSpec } from './shard.js';
-import type { StitchRenderedResult } from './stitch.js';
 
 /** What `runManifest` is asked to do: the options of `shotlist run`, as values. */
 export interface RunOptions {
@@ -148,4 +148,37 @@ export interface RunResult {
   reportFiles?: { json: string; html: string; contactSheet: string | null };
   /** What stopped the whole run (a refused key), redacted. */
   fatal?: { message: string; fix: string | undefined };
+}
+
+/** What cutting, addressing and assessing frames needs to know of the run. */
+export interface ChainContext {
+  outDir: string;
+  location: AssetLocation;
+  /** The journal and options the run's shots were assessed with. */
+  assess: AssessOptions;
+  /** The take of each shot the next one starts from: the picked one, else 1. */
+  takeOf: (shot: string, variant: string | null) => number;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface StitchRenderedResult {
+  outputs: OutputReport[];
+  /** Variants left alone because a shot has no verified clip; an existing final stays as it was. */
+  skipped: SkippedOutput[];
+  failed: AssembleResult['failed'];
+  /** Shots of the plan with a verified clip. */
+  found: number;
+  /** The base URL whose clips were used. */
+  base: string;
+  /** Finals of variants that could not be made again, moved aside so none looks current. */
+  stale: StaleFinal[];
+  /** The picks file's takes that were used, and those not used because their shot changed. */
+  picks: Pick<AppliedPicks, 'applied' | 'stale'>;
+}
+
+export interface StaleFinal {
+  variant: string | null;
+  /** Where the final was, and where it is now; relative to the output folder. */
+  file: string;
+  moved_to: string;
 }
