@@ -66,7 +66,16 @@ export interface ApiClientOptions {
   onRequest?: (kind: RequestKind) => void;
   /** Largest video file accepted, in bytes. Default {@link DEFAULT_MAX_DOWNLOAD_BYTES}. */
   maxDownloadBytes?: number;
+  /**
+   * After a submission's signal aborts, a POST already sent is given this long to answer, in
+   * ms (default {@link SUBMIT_GRACE_MS}): its task id is what keeps the shot from being
+   * `unknown`. Nothing new is sent once the signal has aborted.
+   */
+  submitGraceMs?: number;
 }
+
+/** How long Ctrl-C lets a POST already sent bring back its task id. */
+export const SUBMIT_GRACE_MS = 3_000;
 
 /** 2 GiB: far above any clip the API makes, low enough to stop a runaway download. */
 export const DEFAULT_MAX_DOWNLOAD_BYTES = 2 * 1024 ** 3;
@@ -380,6 +389,7 @@ interface Connection {
   stats: ClientStats;
   authHeaders: Record<string, string>;
   onRequest: ((kind: RequestKind) => void) | undefined;
+  submitGraceMs: number;
 }
 
 function connect(options: ApiClientOptions): Connection {
@@ -413,6 +423,32 @@ function connect(options: ApiClientOptions): Connection {
     stats: { requests: { submit: 0, poll: 0, download: 0 }, retries: 0 },
     authHeaders: { authorization: `Bearer ${options.apiKey}`, accept: 'application/json' },
     onRequest: options.onRequest,
+    submitGraceMs: Math.max(0, options.submitGraceMs ?? SUBMIT_GRACE_MS),
+  };
+}
+
+/**
+ * A signal that aborts `ms` after `signal` does: a POST already on the wire may still bring
+ * back its task id, where cutting it at once would leave the shot unknown (maybe billed).
+ */
+function afterGrace(
+  signal: AbortSignal | undefined,
+  ms: number,
+): { signal: AbortSignal | undefined; done(): void } {
+  if (!signal || ms <= 0) return { signal, done() {} };
+  const late = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    timer = setTimeout(() => late.abort(signal.reason), ms);
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: late.signal,
+    done() {
+      signal.removeEventListener('abort', onAbort);
+      clearTimeout(timer);
+    },
   };
 }
 
@@ -504,8 +540,13 @@ async function submitVideo(
     if (signal?.aborted) return interruptedSubmit(false);
     count(c, 'submit');
     let res: RawResponse;
+    const inFlight = afterGrace(signal, c.submitGraceMs);
     try {
-      res = await send(c, 'POST', `${c.prefix}/v1/videos`, { headers, body: payload, signal });
+      res = await send(c, 'POST', `${c.prefix}/v1/videos`, {
+        headers,
+        body: payload,
+        signal: inFlight.signal,
+      });
     } catch (err) {
       const t = err instanceof TransportError ? err : new TransportError(err, true);
       if (t.aborted) return interruptedSubmit(t.sent);
@@ -528,6 +569,8 @@ async function submitVideo(
       // Unreachable after every retry: the server never saw it, so nothing was created.
       if (verdict === 'retry') return { kind: 'rejected', error };
       return { kind: 'unknown', error };
+    } finally {
+      inFlight.done();
     }
     if (res.status >= 200 && res.status < 300) return acceptedTask(c, res);
     const refused = refusalOf(c, res);

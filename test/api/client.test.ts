@@ -389,9 +389,14 @@ describe('every wait is bounded', () => {
     }
   });
 
-  it('a submission aborted before sending created nothing; after sending it is unknown', async () => {
+  it('a submission aborted before sending created nothing; after sending, unanswered, it is unknown', async () => {
     const s = await serve(() => undefined);
-    const client = createApiClient({ baseUrl: s.url, apiKey: KEY, sleep: noSleep });
+    const client = createApiClient({
+      baseUrl: s.url,
+      apiKey: KEY,
+      sleep: noSleep,
+      submitGraceMs: 50,
+    });
     const early = await client.submit(body, { idempotencyKey: 'k', signal: AbortSignal.abort() });
     expect(early.kind).toBe('rejected');
     if (early.kind === 'rejected') expect(early.error.code).toBe('interrupted');
@@ -402,6 +407,26 @@ describe('every wait is bounded', () => {
     ctl.abort();
     const late = await pending;
     expect(late.kind).toBe('unknown');
+    expect(s.hits()).toBe(1);
+    await client.close();
+  });
+
+  it('a POST already sent when the signal aborts may still bring back its task id', async () => {
+    let answer: (() => void) | undefined;
+    const s = await serve((_req, res) => {
+      answer = () => json(res, 200, task());
+    });
+    const client = createApiClient({ baseUrl: s.url, apiKey: KEY, sleep: noSleep });
+    const ctl = new AbortController();
+    const pending = client.submit(body, { idempotencyKey: 'k', signal: ctl.signal });
+    await expect.poll(() => s.hits()).toBe(1);
+    ctl.abort();
+    answer!();
+    const result = await pending;
+    expect(result.kind).toBe('created');
+    // Nothing new goes out once the signal has aborted.
+    const after = await client.submit(body, { idempotencyKey: 'k2', signal: ctl.signal });
+    expect(after.kind).toBe('rejected');
     expect(s.hits()).toBe(1);
     await client.close();
   });
