@@ -158,26 +158,34 @@ export async function prepareRun(
   }
   // Only what this run will send is checked: cached shots need no reference any more.
   if (!options.dryRun && options.preflight !== false && summary.submits > 0) {
-    const { preflightOrRefuse } = await import('../assets/preflight.js');
-    await preflightOrRefuse(
-      // A frame still to cut is checked once it is (it is our own file).
-      assessed.filter((a) => a.submits && !waitsForFrames(a.shot)).map((a) => a.shot),
-      {
-        env,
-        outDir,
-        loopbackOnly: !!options.simulate,
-        // Uploaded after the confirmation: checked on disk now.
-        localFiles: new Map(
-          [...assets, ...ready.assets].map((a) => [
-            a.url,
-            { file: a.file, contentType: a.contentType, bytes: a.bytes },
-          ]),
-        ),
-        ...(options.signal ? { signal: options.signal } : {}),
-      },
-    );
+    await checkReferences(prepared, { env, simulate: !!options.simulate, signal: options.signal });
   }
   return prepared;
+}
+
+/** Preflight of the references the run will send; refuses (exit 2) with every finding. */
+async function checkReferences(
+  prepared: PreparedRun,
+  options: { env: NodeJS.ProcessEnv; simulate: boolean; signal: AbortSignal | undefined },
+): Promise<void> {
+  const { preflightOrRefuse } = await import('../assets/preflight.js');
+  await preflightOrRefuse(
+    // A frame still to cut is checked once it is (it is our own file).
+    prepared.assessed.filter((a) => a.submits && !waitsForFrames(a.shot)).map((a) => a.shot),
+    {
+      env: options.env,
+      outDir: prepared.outDir,
+      loopbackOnly: options.simulate,
+      // Uploaded after the confirmation: checked on disk now.
+      localFiles: new Map(
+        (prepared.uploads?.assets ?? []).map((a) => [
+          a.url,
+          { file: a.file, contentType: a.contentType, bytes: a.bytes },
+        ]),
+      ),
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
+  );
 }
 
 /**

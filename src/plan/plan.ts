@@ -133,23 +133,8 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
   }
 
   markShared(shots);
-  let seconds = 0;
-  let unpriced = 0;
-  const rendered = shots.filter((shot) => shot.shared_with === undefined);
-  for (const shot of rendered) {
-    seconds += shot.seconds;
-    if (shot.cost === null) unpriced += shot.seconds;
-  }
-  const totals = {
-    shots: shots.length,
-    seconds,
-    cost: sumMoney(
-      rendered.map((s) => s.cost),
-      currency,
-    ),
-    currency,
-    unpriced_seconds: unpriced,
-  };
+  const totals = planTotals(shots, currency);
+  const { seconds, unpriced_seconds: unpriced } = totals;
   const limits: BudgetLimits = {
     max_cost: minDefined(options.budget?.max_cost, manifest.budget?.max_cost),
     max_seconds: minDefined(options.budget?.max_seconds, manifest.budget?.max_seconds),
@@ -176,6 +161,27 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
     warnings: [...loaded.warnings, ...upstreamNotes],
     ...(options.assets?.length ? { assets: [...options.assets] } : {}),
     ...(manifest.cast ? { cast: manifest.cast } : {}),
+  };
+}
+
+/** Seconds and cost of what will render: a shot sharing another's clip counts nothing. */
+function planTotals(shots: readonly PlannedShot[], currency: string | null): Plan['totals'] {
+  let seconds = 0;
+  let unpriced = 0;
+  const rendered = shots.filter((shot) => shot.shared_with === undefined);
+  for (const shot of rendered) {
+    seconds += shot.seconds;
+    if (shot.cost === null) unpriced += shot.seconds;
+  }
+  return {
+    shots: shots.length,
+    seconds,
+    cost: sumMoney(
+      rendered.map((s) => s.cost),
+      currency,
+    ),
+    currency,
+    unpriced_seconds: unpriced,
   };
 }
 
