@@ -9,6 +9,7 @@ import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { EXAMPLES, shotlist, tempDir } from '../helpers/cli.js';
 import { childEnv, readReport, runArgs } from './run-helpers.js';
 import { KEY } from './run-helpers.js';
+import { FFMPEG, FFPROBE } from '../helpers/tools.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let sim: Simulator | undefined;
@@ -75,7 +76,7 @@ shots:
 }
 
 function image(file: string, color: string): void {
-  execFileSync('ffmpeg', [
+  execFileSync(FFMPEG, [
     '-loglevel',
     'error',
     '-y',
@@ -92,7 +93,7 @@ function image(file: string, color: string): void {
 /** Every decoded frame of a file as packed RGB, and the size of one frame. */
 function rgbFrames(file: string): { bytes: Buffer; frame: number } {
   const [w, h] = execFileSync(
-    'ffprobe',
+    FFPROBE,
     [
       '-v',
       'error',
@@ -110,7 +111,7 @@ function rgbFrames(file: string): { bytes: Buffer; frame: number } {
     .split(',')
     .map(Number);
   const bytes = execFileSync(
-    'ffmpeg',
+    FFMPEG,
     ['-loglevel', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
     { maxBuffer: 1 << 28 },
   );

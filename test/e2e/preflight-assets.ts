@@ -9,6 +9,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { FFMPEG } from '../helpers/tools.js';
 
 export interface Route {
   status?: number;
@@ -29,7 +30,7 @@ export interface AssetHost {
 }
 
 function ffmpeg(args: string[]): void {
-  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
+  execFileSync(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
 }
 
 /** A one-colour PNG. */

@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { shotlist, tempDir } from '../helpers/cli.js';
 import { KEY, childEnv, filesUnder, runArgs } from './run-helpers.js';
+import { FFMPEG } from '../helpers/tools.js';
 
 // The SDK's Node-version notice, here as in the CLI.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -65,7 +66,7 @@ async function startStorage(dir: string): Promise<string> {
 }
 
 function image(file: string, color: string): void {
-  execFileSync('ffmpeg', [
+  execFileSync(FFMPEG, [
     '-loglevel',
     'error',
     '-y',
@@ -148,7 +149,7 @@ describe('local assets uploaded to S3-compatible storage (built bin)', () => {
     image(path.join(refs, 'a.png'), 'red');
     image(path.join(refs, 'b.png'), 'green');
     image(path.join(refs, 'c.png'), 'blue');
-    execFileSync('ffmpeg', [
+    execFileSync(FFMPEG, [
       '-loglevel',
       'error',
       '-y',

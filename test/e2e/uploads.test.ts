@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { shotlist, tempDir } from '../helpers/cli.js';
 import { KEY, childEnv, runArgs } from './run-helpers.js';
+import { FFMPEG } from '../helpers/tools.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let sim: Simulator | undefined;
@@ -25,7 +26,7 @@ afterEach(async () => {
 });
 
 function image(file: string, color: string): void {
-  execFileSync('ffmpeg', [
+  execFileSync(FFMPEG, [
     '-loglevel',
     'error',
     '-y',

@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { makePng, startAssetHost, type AssetHost } from '../e2e/preflight-assets.js';
 import { BODY, KEY, probe, render, sim } from './helpers.js';
+import { FFMPEG } from '../helpers/tools.js';
 
 let dir: string;
 let host: AssetHost;
@@ -27,7 +28,7 @@ afterAll(async () => {
 /** The colour (r, g, b) of the first frame's top-left corner, decoded by ffmpeg. */
 async function firstCorner(url: string): Promise<number[]> {
   const { stdout } = await execa(
-    'ffmpeg',
+    FFMPEG,
     [
       '-v',
       'error',
