@@ -9,7 +9,7 @@ import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { EXAMPLES, shotlist, tempDir } from '../helpers/cli.js';
 import { childEnv, readReport, runArgs } from './run-helpers.js';
 import { KEY } from './run-helpers.js';
-import { FFMPEG, FFPROBE } from '../helpers/tools.js';
+import { FFMPEG, FFPROBE, makeImage } from '../helpers/tools.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let sim: Simulator | undefined;
@@ -75,21 +75,6 @@ shots:
   return file;
 }
 
-function image(file: string, color: string): void {
-  execFileSync(FFMPEG, [
-    '-loglevel',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    `color=c=${color}:s=64x36`,
-    '-frames:v',
-    '1',
-    file,
-  ]);
-}
-
 /** Every decoded frame of a file as packed RGB, and the size of one frame. */
 function rgbFrames(file: string): { bytes: Buffer; frame: number } {
   const [w, h] = execFileSync(
@@ -136,7 +121,7 @@ describe('continuity: chained frames through the built bin', () => {
   it('s02 is sent after s01 completed, on a PNG of s01 last decoded frame; s03 after s02', async () => {
     const bucket = path.join(tmp.dir, 'bucket');
     mkdirSync(bucket);
-    image(path.join(bucket, 'start.png'), 'orange');
+    makeImage(path.join(bucket, 'start.png'), 'orange');
     const origin = await serve(bucket);
     const manifest = writeChain(tmp.dir, bucket, origin, 'start.png');
     sim = await startSimulator({ apiKey: KEY, latency: '0.2-0.4', seed: 5 });
@@ -214,7 +199,7 @@ describe('continuity: chained frames through the built bin', () => {
     );
     expect(run.stdout + run.stderr).toContain('blocked: s01 is failed');
 
-    image(path.join(bucket, 'late.png'), 'green');
+    makeImage(path.join(bucket, 'late.png'), 'green');
     const fixed = await shotlist(runArgs(manifest, sim, out), { env: childEnv });
     expect(fixed.exitCode, fixed.stderr).toBe(0);
     const added = sim

@@ -9,7 +9,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { FFMPEG } from '../helpers/tools.js';
+import { FFMPEG, makeImage } from '../helpers/tools.js';
 
 export interface Route {
   status?: number;
@@ -35,8 +35,7 @@ function ffmpeg(args: string[]): void {
 
 /** A one-colour PNG. */
 export function makePng(file: string, colour: string, size = 64): string {
-  ffmpeg(['-f', 'lavfi', '-i', `color=c=${colour}:s=${size}x${size}`, '-frames:v', '1', file]);
-  return file;
+  return makeImage(file, colour, size, size);
 }
 
 /** A small H.264 MP4 of `seconds`, its index at the start (streamable). */

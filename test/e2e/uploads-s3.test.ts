@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { shotlist, tempDir } from '../helpers/cli.js';
 import { KEY, childEnv, filesUnder, runArgs } from './run-helpers.js';
-import { FFMPEG } from '../helpers/tools.js';
+import { FFMPEG, makeImage } from '../helpers/tools.js';
 
 // The SDK's Node-version notice, here as in the CLI.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -63,21 +63,6 @@ async function startStorage(dir: string): Promise<string> {
   });
   await new Promise<void>((resolve) => proxy!.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-}
-
-function image(file: string, color: string): void {
-  execFileSync(FFMPEG, [
-    '-loglevel',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    `color=c=${color}:s=64x36`,
-    '-frames:v',
-    '1',
-    file,
-  ]);
 }
 
 function sha(file: string): string {
@@ -146,9 +131,9 @@ describe('local assets uploaded to S3-compatible storage (built bin)', () => {
     sim = await startSimulator({ apiKey: KEY, latency: '0.1-0.3', seed: 9 });
     const refs = path.join(tmp.dir, 'refs');
     mkdirSync(refs);
-    image(path.join(refs, 'a.png'), 'red');
-    image(path.join(refs, 'b.png'), 'green');
-    image(path.join(refs, 'c.png'), 'blue');
+    makeImage(path.join(refs, 'a.png'), 'red');
+    makeImage(path.join(refs, 'b.png'), 'green');
+    makeImage(path.join(refs, 'c.png'), 'blue');
     execFileSync(FFMPEG, [
       '-loglevel',
       'error',
@@ -212,7 +197,7 @@ describe('local assets uploaded to S3-compatible storage (built bin)', () => {
     expect(sim.ledger().submissions).toHaveLength(4);
     expect((await bucketObjects(endpoint)).size).toBe(4);
 
-    image(path.join(refs, 'c.png'), 'yellow');
+    makeImage(path.join(refs, 'c.png'), 'yellow');
     const edited = await shotlist(runArgs(manifest, sim, out), { env });
     outputs.push(edited.stdout, edited.stderr);
     expect(edited.exitCode, edited.stderr).toBe(0);

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -8,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { shotlist, tempDir } from '../helpers/cli.js';
 import { KEY, childEnv, runArgs } from './run-helpers.js';
-import { FFMPEG } from '../helpers/tools.js';
+import { makeImage } from '../helpers/tools.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let sim: Simulator | undefined;
@@ -24,21 +23,6 @@ afterEach(async () => {
   server = undefined;
   tmp.cleanup();
 });
-
-function image(file: string, color: string): void {
-  execFileSync(FFMPEG, [
-    '-loglevel',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    `color=c=${color}:s=64x36`,
-    '-frames:v',
-    '1',
-    file,
-  ]);
-}
 
 function sha(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -80,7 +64,7 @@ describe('local assets (built bin)', () => {
     const bucket = path.join(tmp.dir, 'bucket folder');
     mkdirSync(refs);
     mkdirSync(bucket);
-    image(path.join(refs, NASTY), 'red');
+    makeImage(path.join(refs, NASTY), 'red');
     const seen: string[] = [];
     const origin = await serve(bucket, seen);
     const manifest = writeFilm(
@@ -112,7 +96,7 @@ describe('local assets (built bin)', () => {
   it('the upload command never sees the API key in its environment', async () => {
     const refs = path.join(tmp.dir, 'refs');
     mkdirSync(refs);
-    image(path.join(refs, 'a.png'), 'blue');
+    makeImage(path.join(refs, 'a.png'), 'blue');
     const dump = path.join(tmp.dir, 'dump');
     mkdirSync(dump);
     const script =
@@ -139,8 +123,8 @@ describe('local assets (built bin)', () => {
   it('validate reports a missing file and one outside the folder at file:line:col; a real run without uploads refuses', async () => {
     const project = path.join(tmp.dir, 'project');
     mkdirSync(project);
-    image(path.join(tmp.dir, 'outside.png'), 'red');
-    image(path.join(project, 'here.png'), 'red');
+    makeImage(path.join(tmp.dir, 'outside.png'), 'red');
+    makeImage(path.join(project, 'here.png'), 'red');
     const manifest = writeFilm(project, '', ['./missing.png', '../outside.png']);
     const v = await shotlist(['validate', manifest]);
     expect(v.exitCode).toBe(2);
@@ -171,8 +155,8 @@ describe('local assets (built bin)', () => {
   it('under --simulate the simulator serves the uploads; a re-run uploads and submits nothing; plan names the new URL of an edited file', async () => {
     const refs = path.join(tmp.dir, 'refs');
     mkdirSync(refs);
-    image(path.join(refs, 'a.png'), 'red');
-    image(path.join(refs, 'b.png'), 'green');
+    makeImage(path.join(refs, 'a.png'), 'red');
+    makeImage(path.join(refs, 'b.png'), 'green');
     const manifest = writeFilm(tmp.dir, '', ['./refs/a.png', './refs/b.png']);
     const out = path.join(tmp.dir, 'out');
     const args = ['run', '--simulate', '--yes', '--sim-latency', '0.1-0.2', '--out', out, manifest];
@@ -190,7 +174,7 @@ describe('local assets (built bin)', () => {
     expect(again.stdout + again.stderr).toMatch(/2 cached/);
     expect(again.stdout + again.stderr).not.toContain('uploaded');
 
-    image(path.join(refs, 'b.png'), 'yellow');
+    makeImage(path.join(refs, 'b.png'), 'yellow');
     const plan = await shotlist(['plan', '--simulate', manifest]);
     expect(plan.stdout).toContain(
       `./refs/b.png -> http://simulator.invalid/assets/${sha(path.join(refs, 'b.png'))}.png`,

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { locateTool } from '../../src/media/locate.js';
 
 /**
@@ -7,3 +8,12 @@ import { locateTool } from '../../src/media/locate.js';
  */
 export const FFMPEG = locateTool('ffmpeg').path;
 export const FFPROBE = locateTool('ffprobe').path;
+
+/** A one-colour PNG of the given size, made by that ffmpeg. */
+export function makeImage(file: string, colour: string, width = 64, height = 36): string {
+  execFileSync(FFMPEG, [
+    ...['-hide_banner', '-loglevel', 'error', '-y'],
+    ...['-f', 'lavfi', '-i', `color=c=${colour}:s=${width}x${height}`, '-frames:v', '1', file],
+  ]);
+  return file;
+}
