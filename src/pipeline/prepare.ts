@@ -1,12 +1,13 @@
 /** The first half of a run: everything decided before anything is sent. */
 import path from 'node:path';
 import { BudgetError, UsageError, formatDiagnostic } from '../errors.js';
-import { assetLocation, localAssets } from '../assets/local.js';
+import { assetLocation, localAssets, type LocalAsset } from '../assets/local.js';
 import { chainContext, resolveReadyFrames, waitsForFrames } from './chain.js';
 import { loadManifest } from '../manifest/load.js';
 import { takeKey } from '../media/outputs.js';
 import { plan as makePlan } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
+import type { LoadedManifest } from '../manifest/load.js';
 import { JOURNAL_FILE, readJournal } from '../render/journal.js';
 import { assessShots, summarizeAssessment } from '../render/state.js';
 import { chooseBase } from './base.js';
@@ -61,6 +62,83 @@ export async function prepareRun(
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   const manifestFile = path.resolve(cwd, file);
+  const planned = await planRun(manifestFile, options, callbacks);
+  const { loaded, plans } = planned;
+  const outDir = path.resolve(
+    cwd,
+    options.out ?? defaultOutDir(plans.sharded.manifest, options.shard),
+  );
+  const base = chooseBase({ simulate: options.simulate, baseUrl: options.baseUrl, env });
+  const journal = await readJournal(path.join(outDir, JOURNAL_FILE));
+  const state = await assessRun(planned, {
+    options,
+    outDir,
+    journalBase: base.journalBase,
+    journal,
+    env,
+  });
+  const { plan, fullPlan, assessed, summary } = state;
+  const prepared: PreparedRun = {
+    manifestFile,
+    pricing: loaded.manifest.pricing,
+    plan,
+    fullPlan,
+    outDir,
+    base,
+    simulated: !!options.simulate,
+    journal,
+    assessed,
+    others: state.others,
+    summary,
+    budget: runBudget({
+      plan,
+      fullPlan,
+      summary,
+      entries: journal.entries,
+      simulated: !!options.simulate,
+    }),
+    foreign: foreignTasks(journal.shots, base.journalBase),
+    ...(options.shard ? { shard: { spec: options.shard, of: plans.planned.shots.length } } : {}),
+    uploads: {
+      assets: [...planned.assets, ...state.frameAssets],
+      config: loaded.manifest.uploads,
+    },
+    chain: state.chain,
+    ...(options.reroll ? { rerolls: rerollTakes(plan, planned.picks) } : {}),
+  };
+  if (prepared.rerolls) refuseOldTakes(assessed, prepared.rerolls);
+  if (options.savedPlan !== undefined) {
+    await checkSavedPlan(path.resolve(cwd, options.savedPlan), prepared, prepared.pricing);
+  }
+  // Only what this run will send is checked: cached shots need no reference any more.
+  if (!options.dryRun && options.preflight !== false && summary.submits > 0) {
+    await checkReferences(prepared, { env, simulate: !!options.simulate, signal: options.signal });
+  }
+  return prepared;
+}
+
+/** The manifest, loaded and planned: this run's shots, and the whole manifest's. */
+interface PlannedRun {
+  loaded: LoadedManifest;
+  assets: LocalAsset[];
+  picks: Awaited<ReturnType<typeof manifestPicks>>;
+  /** A run of some shots (--variant, --only, --reroll) rather than the whole manifest. */
+  partial: boolean;
+  plans: {
+    /** This run's shots, before sharding. */
+    planned: Plan;
+    /** This run's shots in this shard. */
+    sharded: Plan;
+    /** The whole manifest in this shard: what the report and finals describe. */
+    shardedFull: Plan;
+  };
+}
+
+async function planRun(
+  manifestFile: string,
+  options: RunOptions,
+  callbacks: Pick<RunCallbacks, 'warn'>,
+): Promise<PlannedRun> {
   const loaded = await loadManifest(manifestFile, {
     allowOutside: options.allowOutside === true,
     missingUploads: options.simulate ? 'ignore' : 'error',
@@ -76,36 +154,51 @@ export async function prepareRun(
   const takes = extraTakesFrom(marksIn(planned, picks), options.reroll);
   const whole = partial ? makePlan(loaded, { overrides, ...takes, assets }) : planned;
   // A shard's run, report and finals describe the shard only (see shard.ts).
-  const shardedPlan = shardPlan(planned, options.shard, whole);
-  const shardedFull = partial ? shardPlan(whole, options.shard, whole) : shardedPlan;
-  const outDir = path.resolve(
-    cwd,
-    options.out ?? defaultOutDir(shardedPlan.manifest, options.shard),
-  );
-  const base = chooseBase({ simulate: options.simulate, baseUrl: options.baseUrl, env });
+  const sharded = shardPlan(planned, options.shard, whole);
+  const shardedFull = partial ? shardPlan(whole, options.shard, whole) : sharded;
+  return { loaded, assets, picks, partial, plans: { planned, sharded, shardedFull } };
+}
 
-  const journal = await readJournal(path.join(outDir, JOURNAL_FILE));
+/** What each shot of the run needs, from the journal and the clips on disk. */
+async function assessRun(
+  planned: PlannedRun,
+  at: {
+    options: RunOptions;
+    outDir: string;
+    journalBase: string;
+    journal: Awaited<ReturnType<typeof readJournal>>;
+    env: NodeJS.ProcessEnv;
+  },
+): Promise<{
+  plan: Plan;
+  fullPlan: Plan;
+  assessed: PreparedRun['assessed'];
+  others: PreparedRun['others'];
+  summary: PreparedRun['summary'];
+  chain: PreparedRun['chain'];
+  frameAssets: LocalAsset[];
+}> {
+  const { options, outDir, journal } = at;
+  const { loaded, partial, plans } = planned;
   const maxAttempts = options.maxAttempts ?? loaded.manifest.max_attempts;
-  const chain = await chainContext(shardedFull, {
+  const assessOptions = {
     outDir,
-    location: assetLocation(loaded.manifest.uploads, !!options.simulate),
-    assess: {
-      outDir,
-      baseUrl: base.journalBase,
-      journal: journal.shots,
-      ...(maxAttempts !== undefined ? { maxAttempts } : {}),
-    },
-    env,
-  });
-  // Frames of clips already on disk are cut now: those shots are assessed with their real body.
-  const ready = await resolveReadyFrames(shardedPlan, chain);
-  const plan = ready.plan;
-  const fullPlan = partial ? (await resolveReadyFrames(shardedFull, chain)).plan : plan;
-  const assessed = await assessShots(plan, {
-    outDir,
-    baseUrl: base.journalBase,
+    baseUrl: at.journalBase,
     journal: journal.shots,
     ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+  };
+  const chain = await chainContext(plans.shardedFull, {
+    outDir,
+    location: assetLocation(loaded.manifest.uploads, !!options.simulate),
+    assess: assessOptions,
+    env: at.env,
+  });
+  // Frames of clips already on disk are cut now: those shots are assessed with their real body.
+  const ready = await resolveReadyFrames(plans.sharded, chain);
+  const plan = ready.plan;
+  const fullPlan = partial ? (await resolveReadyFrames(plans.shardedFull, chain)).plan : plan;
+  const assessed = await assessShots(plan, {
+    ...assessOptions,
     ...(options.force ? { force: options.force } : {}),
     ...(options.retryUnknown ? { retryUnknown: true } : {}),
   });
@@ -115,52 +208,10 @@ export async function prepareRun(
   // A dry run writes no report: the shots outside it are not looked at.
   const others =
     outside.length > 0 && !options.dryRun
-      ? await assessShots(
-          { shots: outside },
-          {
-            outDir,
-            baseUrl: base.journalBase,
-            journal: journal.shots,
-            ...(maxAttempts !== undefined ? { maxAttempts } : {}),
-          },
-        )
+      ? await assessShots({ shots: outside }, assessOptions)
       : [];
   const summary = summarizeAssessment(assessed);
-  const budget = runBudget({
-    plan,
-    fullPlan,
-    summary,
-    entries: journal.entries,
-    simulated: !!options.simulate,
-  });
-  const prepared: PreparedRun = {
-    manifestFile,
-    pricing: loaded.manifest.pricing,
-    plan,
-    fullPlan,
-    outDir,
-    base,
-    simulated: !!options.simulate,
-    journal,
-    assessed,
-    others,
-    summary,
-    budget,
-    foreign: foreignTasks(journal.shots, base.journalBase),
-    ...(options.shard ? { shard: { spec: options.shard, of: planned.shots.length } } : {}),
-    uploads: { assets: [...assets, ...ready.assets], config: loaded.manifest.uploads },
-    chain,
-    ...(options.reroll ? { rerolls: rerollTakes(plan, picks) } : {}),
-  };
-  if (prepared.rerolls) refuseOldTakes(assessed, prepared.rerolls);
-  if (options.savedPlan !== undefined) {
-    await checkSavedPlan(path.resolve(cwd, options.savedPlan), prepared, prepared.pricing);
-  }
-  // Only what this run will send is checked: cached shots need no reference any more.
-  if (!options.dryRun && options.preflight !== false && summary.submits > 0) {
-    await checkReferences(prepared, { env, simulate: !!options.simulate, signal: options.signal });
-  }
-  return prepared;
+  return { plan, fullPlan, assessed, others, summary, chain, frameAssets: ready.assets };
 }
 
 /** Preflight of the references the run will send; refuses (exit 2) with every finding. */
