@@ -17,7 +17,7 @@ import {
 
 const FAULTS = '429=0.1,500=0.03,502=0.02,reset=0.02,slow=0.02,truncate=0.05';
 const bench = useSimulator('shotlist-soak-', {
-  latency: '0.5-2',
+  latency: '0.2-0.8',
   failRate: 0.05,
   faults: FAULTS,
   slowSeconds: 2,
