@@ -40,7 +40,8 @@ function manifest() {
   const shots = [];
   for (let c = 0; c < CHAINS; c++) {
     for (let l = 0; l < LINKS; l++) {
-      const from = l > 0 ? `\n    assets: { images: [{ from: ${idOf(c, l - 1)}, frame: last }] }` : '';
+      const from =
+        l > 0 ? `\n    assets: { images: [{ from: ${idOf(c, l - 1)}, frame: last }] }` : '';
       shots.push(`  - id: ${idOf(c, l)}\n    prompt: 链 ${c + 1} 第 ${l + 1} 镜${from}`);
     }
   }
@@ -87,7 +88,8 @@ async function renderPrepared(run, sim) {
       {
         client,
         graph,
-        verify: (file, shot) => verifyVideo(file, { expectDurationSec: shot.seconds, toleranceSec: 0.5 }),
+        verify: (file, shot) =>
+          verifyVideo(file, { expectDurationSec: shot.seconds, toleranceSec: 0.5 }),
       },
     );
     return { result, makespan: performance.now() - started };
