@@ -4,7 +4,7 @@ import { resolveShot, type ShotOverrides } from '../manifest/resolve.js';
 import { closest } from '../manifest/suggest.js';
 import { canonicalJson, checkRequest, effectiveSettings } from '../api/contract.js';
 import { checkBudget, type BudgetLimits } from './budget.js';
-import { costOf, sumMoney } from './money.js';
+import { costOf, formatMoney, sumMoney } from './money.js';
 import { shotLabel } from './label.js';
 import { unitPrice } from './pricing.js';
 import { buildRequest, shotMode } from '../manifest/request.js';
@@ -73,7 +73,6 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
     : [null];
   // A shot needs the clips its frames come from: they are planned too (cached when done).
   const only = options.only ? new Set(withUpstream(manifest, options.only)) : undefined;
-  const upstreamNotes = options.only ? upstreamWarnings(loaded, options.only, only!) : [];
   const prices = manifest.pricing?.per_second ?? {};
   const currency = manifest.pricing?.currency ?? null;
   const shotsNode = source;
@@ -158,7 +157,10 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
     stitch: (manifest.stitch as Record<string, unknown> | undefined) ?? null,
     order: ids,
     variants: variantIndexes.map((v) => (v === null ? null : manifest.variants![v]!.name)),
-    warnings: [...loaded.warnings, ...upstreamNotes],
+    warnings: [
+      ...loaded.warnings,
+      ...(options.only ? upstreamWarnings(loaded, options.only, only!, shots, currency) : []),
+    ],
     ...(options.assets?.length ? { assets: [...options.assets] } : {}),
     ...(manifest.cast ? { cast: manifest.cast } : {}),
   };
@@ -203,16 +205,30 @@ function markShared(shots: PlannedShot[]): void {
   }
 }
 
-/** What `--only` added: the shots whose clips the named ones start from. */
+/**
+ * What `--only` added: the shots whose clips the named ones start from, each with what it
+ * costs to render (every variant and take of it), and their total.
+ */
 function upstreamWarnings(
   loaded: LoadedManifest,
   asked: readonly string[],
   planned: ReadonlySet<string>,
+  shots: readonly PlannedShot[],
+  currency: string | null,
 ): Diagnostic[] {
   const added = [...planned].filter((id) => !asked.includes(id));
   if (added.length === 0) return [];
   const s = loaded.manifest.shots.findIndex((shot) => shot.id === added[0]);
   const pos = loaded.source.locate(['shots', s]);
+  const priced = (ids: readonly string[]) => {
+    const t = planTotals(
+      shots.filter((x) => ids.includes(x.id)),
+      currency,
+    );
+    return `${t.seconds} s, ${t.cost === null ? 'unpriced' : formatMoney(t.cost, currency)}`;
+  };
+  const each = added.map((id) => `${id} (${priced([id])})`).join(', ');
+  const total = added.length > 1 ? `; together ${priced(added)}` : '';
   return [
     {
       severity: 'warning',
@@ -220,7 +236,7 @@ function upstreamWarnings(
       line: pos.line,
       col: pos.col,
       path: `/shots/${s}`,
-      message: `--only ${asked.join(',')} also plans ${added.join(', ')}: frames come from their clips (a shot already done is not rendered again)`,
+      message: `--only ${asked.join(',')} also plans ${each}${total}: frames come from their clips (a shot already done is not rendered again and costs nothing)`,
     },
   ];
 }
