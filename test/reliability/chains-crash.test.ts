@@ -82,10 +82,16 @@ it('chains and crashes: 20 SIGKILLs across 10 chains of 4, then every shot done,
   const outputs: string[] = [];
   let kills = 0;
   let tornJournalSeen = 0;
-  // Kill moments over start-up, submissions, waits, downloads, frame cuts and uploads.
+  // Each run is killed once it has sent something new (however slow the machine), at a
+  // random moment after: during submissions, waits, downloads, frame cuts and uploads.
   for (let i = 0; i < 20; i++) {
+    const sent = sim.ledger().totals.submissions;
     const child = spawnShotlist(args, { env, cwd: tmp.dir });
-    await delay(800 + random() * 2400);
+    for (let waited = 0; waited < 30_000 && child.exitCode === null; waited += 50) {
+      if (sim.ledger().totals.submissions > sent) break;
+      await delay(50);
+    }
+    await delay(random() * 1500);
     if (child.exitCode === null) {
       child.kill('SIGKILL');
       kills++;
