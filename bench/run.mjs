@@ -15,6 +15,8 @@ const SUITES = [
   ['render', './render.mjs', 'benchRender'],
   // 60 shots against a key capped at 3 tasks, and the same without a cap.
   ['adaptive', './adaptive.mjs', 'benchAdaptive'],
+  // 40 shots in 10 chains of 4 (last frame -> first frame), the run's own dependency graph.
+  ['chains', './chains.mjs', 'benchChains'],
   ['stitch', './stitch.mjs', 'benchStitch'],
   ['webhook', './webhook.mjs', 'benchWebhook'],
   ['preflight', './preflight.mjs', 'benchPreflight'],

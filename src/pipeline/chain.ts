@@ -54,6 +54,32 @@ function upstreamShot<T extends { shot: PlannedShot }>(
 }
 
 /**
+ * The PNG hashes of the frames this process has cut, by clip and frame: a run needs each frame
+ * when it starts (clips already on disk), when the dependent is sent, and again for the finals.
+ */
+const cutHashes = new Map<string, string>();
+
+/**
+ * One frame of a clip as a local asset: cut with ffmpeg, unless this process already cut it
+ * and the file still holds exactly those bytes (the output folder is untrusted: a changed
+ * file is cut again, never believed).
+ */
+async function frameOf(clip: Clip, dep: FrameDependency, ctx: ChainContext): Promise<LocalAsset> {
+  // Named by the clip's content: every shot starting from the same frame shares one file.
+  const file = insideRoot(ctx.outDir, `frames/${clip.sha256.slice(0, 16)}.${dep.frame}.png`);
+  const memo = `${file}\n${clip.sha256}`;
+  const refs = [framePlaceholder(dep)];
+  if (cutHashes.has(memo)) {
+    const known = await localAssetOf(file, refs, 'image', ctx.location).catch(() => undefined);
+    if (known && known.sha256 === cutHashes.get(memo)) return known;
+  }
+  await extractFrame(clip.file, dep.frame, file, { env: ctx.env });
+  const asset = await localAssetOf(file, refs, 'image', ctx.location);
+  cutHashes.set(memo, asset.sha256);
+  return asset;
+}
+
+/**
  * Cuts each frame the shot waits for from its clip (`clips` by upstream shot id) into
  * `frames/` of the output folder, and puts each frame's URL in the body where its entry stands.
  */
@@ -73,10 +99,7 @@ async function cutFrames(
         `render ${dep.from} first (in the same output folder), or run both together`,
       );
     }
-    // Named by the clip's content: every shot starting from the same frame shares one file.
-    const file = insideRoot(ctx.outDir, `frames/${clip.sha256.slice(0, 16)}.${dep.frame}.png`);
-    await extractFrame(clip.file, dep.frame, file, { env: ctx.env });
-    const asset = await localAssetOf(file, [framePlaceholder(dep)], 'image', ctx.location);
+    const asset = await frameOf(clip, dep, ctx);
     images[dep.image] = asset.url;
     assets.push(asset);
   }

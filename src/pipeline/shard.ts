@@ -2,8 +2,9 @@
  * Shards for a CI matrix: `run --shard i/n` renders the shots whose stable identity hashes to
  * shard i of n. The identity is the shot id, variant and take (`takeKey`), never the request
  * body: editing a prompt or adding a shot moves no other shot to another shard, so a matrix
- * job re-run after an edit finds its own journal and renders only what changed. Changing n
- * reshuffles everything: keep n fixed for a campaign.
+ * job re-run after an edit finds its own journal and renders only what changed. A chain (shots
+ * starting on another's frame) takes its root shot's identity, so it is rendered whole by one
+ * shard. Changing n reshuffles everything: keep n fixed for a campaign.
  */
 import { createHash } from 'node:crypto';
 import { UsageError } from '../errors.js';
@@ -51,19 +52,58 @@ export function shardOfIdentity(identity: string, count: number): number {
 export const ownGroup: GroupOf = (shot) => takeKey(shot);
 
 /**
+ * The root of each chain of `shots` (by id and variant): the first shot, in manifest order, of
+ * the set of shots linked by chained frames (a shot and the shots it takes frames from, down
+ * and up every link). A shot in no chain has none.
+ */
+function chainRoots(shots: readonly PlannedShot[]): Map<string, PlannedShot> {
+  const at = (id: string, variant: string | null) => `${id}\u0000${variant ?? ''}`;
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    let root = x;
+    while (parent.has(root) && parent.get(root) !== root) root = parent.get(root)!;
+    parent.set(x, root);
+    return root;
+  };
+  const first = new Map<string, PlannedShot>();
+  for (const s of shots) if (!first.has(at(s.id, s.variant))) first.set(at(s.id, s.variant), s);
+  const order = [...first.keys()];
+  const rank = new Map(order.map((k, i) => [k, i]));
+  for (const s of shots) {
+    for (const dep of s.depends_on ?? []) {
+      const a = find(at(s.id, s.variant));
+      const b = find(at(dep.from, s.variant));
+      if (a === b || !first.has(at(dep.from, s.variant))) continue;
+      // The earlier shot stays the root, so the identity does not depend on link order.
+      const [keep, drop] = rank.get(a)! < rank.get(b)! ? [a, b] : [b, a];
+      parent.set(drop, keep);
+    }
+  }
+  const roots = new Map<string, PlannedShot>();
+  for (const k of order) {
+    if (!parent.has(k)) continue;
+    const root = first.get(find(k))!;
+    roots.set(k, { ...root, take: 1 });
+  }
+  return roots;
+}
+
+/**
  * Groups that must be rendered by one shard. A shot whose body is the same as an earlier
  * shot's (`shared_with`) is not sent: it waits for that shot's clip, so it goes where that
- * shot goes, and the body is submitted once over all shards. This is also the hook for
- * dependency chains (a shot starting from another's last frame): map every shot of a chain to
- * its first shot's identity and the chain stays in one shard.
+ * shot goes, and the body is submitted once over all shards. A chain (shots that start from
+ * another's frame) goes where its root shot's first take goes, so it never splits across
+ * shards, and adding an unrelated shot moves no other.
  */
 export function sharedGroups(whole: Pick<Plan, 'shots'>): GroupOf {
   const byLabel = new Map(
     whole.shots.filter((s) => s.shared_with === undefined).map((s) => [shotLabel(s), s]),
   );
+  const roots = chainRoots(whole.shots);
+  const chained = (shot: PlannedShot) => roots.get(`${shot.id}\u0000${shot.variant ?? ''}`) ?? shot;
   return (shot) => {
     const source = shot.shared_with !== undefined ? byLabel.get(shot.shared_with) : undefined;
-    return ownGroup(source ?? shot);
+    return ownGroup(chained(source ?? shot));
   };
 }
 

@@ -4,7 +4,7 @@ import { resolveShot, type ShotOverrides } from '../manifest/resolve.js';
 import { closest } from '../manifest/suggest.js';
 import { canonicalJson, checkRequest, effectiveSettings } from '../api/contract.js';
 import { checkBudget, type BudgetLimits } from './budget.js';
-import { costOf, sumMoney } from './money.js';
+import { costOf, formatMoney, sumMoney } from './money.js';
 import { shotLabel } from './label.js';
 import { unitPrice } from './pricing.js';
 import { buildRequest, shotMode } from '../manifest/request.js';
@@ -69,7 +69,10 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
     stitch: (manifest.stitch as Record<string, unknown> | undefined) ?? null,
     order: manifest.shots.map((s) => s.id),
     variants: scope.variantIndexes.map((v) => (v === null ? null : manifest.variants![v]!.name)),
-    warnings: [...loaded.warnings, ...scope.notes],
+    warnings: [
+      ...loaded.warnings,
+      ...(options.only ? upstreamWarnings(loaded, options.only, scope.only!, shots, currency) : []),
+    ],
     ...(options.assets?.length ? { assets: [...options.assets] } : {}),
     ...(manifest.cast ? { cast: manifest.cast } : {}),
   };
@@ -80,7 +83,6 @@ interface PlanScope {
   variantIndexes: (number | null)[];
   /** Shot ids to plan; every shot when absent. */
   only: ReadonlySet<string> | undefined;
-  notes: Diagnostic[];
   urls: ReadonlyMap<string, string>;
 }
 
@@ -118,7 +120,6 @@ function planScope(loaded: LoadedManifest, options: PlanOptions): PlanScope {
   return {
     variantIndexes,
     only,
-    notes: options.only ? upstreamWarnings(loaded, options.only, only!) : [],
     urls: new Map(options.assets?.flatMap((a) => a.refs.map((ref) => [ref, a.url] as const))),
   };
 }
@@ -245,16 +246,30 @@ function markShared(shots: PlannedShot[]): void {
   }
 }
 
-/** What `--only` added: the shots whose clips the named ones start from. */
+/**
+ * What `--only` added: the shots whose clips the named ones start from, each with what it
+ * costs to render (every variant and take of it), and their total.
+ */
 function upstreamWarnings(
   loaded: LoadedManifest,
   asked: readonly string[],
   planned: ReadonlySet<string>,
+  shots: readonly PlannedShot[],
+  currency: string | null,
 ): Diagnostic[] {
   const added = [...planned].filter((id) => !asked.includes(id));
   if (added.length === 0) return [];
   const s = loaded.manifest.shots.findIndex((shot) => shot.id === added[0]);
   const pos = loaded.source.locate(['shots', s]);
+  const priced = (ids: readonly string[]) => {
+    const t = planTotals(
+      shots.filter((x) => ids.includes(x.id)),
+      currency,
+    );
+    return `${t.seconds} s, ${t.cost === null ? 'unpriced' : formatMoney(t.cost, currency)}`;
+  };
+  const each = added.map((id) => `${id} (${priced([id])})`).join(', ');
+  const total = added.length > 1 ? `; together ${priced(added)}` : '';
   return [
     {
       severity: 'warning',
@@ -262,7 +277,7 @@ function upstreamWarnings(
       line: pos.line,
       col: pos.col,
       path: `/shots/${s}`,
-      message: `--only ${asked.join(',')} also plans ${added.join(', ')}: frames come from their clips (a shot already done is not rendered again)`,
+      message: `--only ${asked.join(',')} also plans ${each}${total}: frames come from their clips (a shot already done is not rendered again and costs nothing)`,
     },
   ];
 }

@@ -59,3 +59,81 @@ export async function afterUpstream(
   }
   return start(ready);
 }
+
+/**
+ * The length of the longest chain each shot starts: itself and its longest line of
+ * dependents (1 for a shot nothing waits on). A shot with more links after it goes first, so
+ * the chain that decides when the run ends is never left queued behind shots that end sooner.
+ */
+export function chainLengths(
+  shots: readonly AssessedShot[],
+  graph: ShotGraph | undefined,
+): Map<AssessedShot, number> {
+  const dependents = new Map<AssessedShot, AssessedShot[]>();
+  for (const a of shots) {
+    for (const up of graph?.upstream(a) ?? []) {
+      const list = dependents.get(up) ?? [];
+      list.push(a);
+      dependents.set(up, list);
+    }
+  }
+  const lengths = new Map<AssessedShot, number>();
+  // Iterative, deepest first: a chain of thousands of links must not overflow the stack.
+  const lengthOf = (start: AssessedShot): number => {
+    const stack: AssessedShot[] = [start];
+    while (stack.length > 0) {
+      const a = stack[stack.length - 1]!;
+      const next = (dependents.get(a) ?? []).filter((d) => !lengths.has(d));
+      if (next.length > 0) {
+        stack.push(...next);
+        continue;
+      }
+      stack.pop();
+      const below = (dependents.get(a) ?? []).map((d) => lengths.get(d) ?? 0);
+      lengths.set(a, 1 + Math.max(0, ...below));
+    }
+    return lengths.get(start)!;
+  };
+  for (const a of shots) if (!lengths.has(a)) lengthOf(a);
+  return lengths;
+}
+
+/** Runs `fn` in a slot once one is free and no waiting shot ranks higher. */
+export type RankedLimit = <T>(fn: () => Promise<T>, rank: number) => Promise<T>;
+
+/**
+ * A bounded set of slots whose queue is ordered by rank (highest first), then by arrival: a
+ * dependent that becomes ready late still overtakes shots with shorter chains after them.
+ */
+export function rankedLimit(concurrency: number): RankedLimit {
+  let active = 0;
+  let arrivals = 0;
+  const waiting: { rank: number; seq: number; start: () => void }[] = [];
+  const pump = () => {
+    while (active < concurrency && waiting.length > 0) {
+      let best = 0;
+      for (let i = 1; i < waiting.length; i++) {
+        const w = waiting[i]!;
+        const b = waiting[best]!;
+        if (w.rank > b.rank || (w.rank === b.rank && w.seq < b.seq)) best = i;
+      }
+      const [next] = waiting.splice(best, 1);
+      active++;
+      next!.start();
+    }
+  };
+  return <T>(fn: () => Promise<T>, rank: number) =>
+    new Promise<T>((resolve, reject) => {
+      const start = () => {
+        Promise.resolve()
+          .then(fn)
+          .then(resolve, reject)
+          .finally(() => {
+            active--;
+            pump();
+          });
+      };
+      waiting.push({ rank, seq: arrivals++, start });
+      pump();
+    });
+}

@@ -19,11 +19,17 @@ import { costLedger, pricesOf } from './cost.js';
 import type { RenderEvent } from './events.js';
 import { Limiter } from './limiter.js';
 import { JOURNAL_FILE, openJournal, readJournal, type JournalWriter } from './journal.js';
-import { DEFAULT_POLL_TUNING, DurationModel, type PollTuning } from './poll.js';
+import { DEFAULT_POLL_TUNING, DurationModel, chainedTuning, type PollTuning } from './poll.js';
 import { startResult, sumCharges, type RenderResult, type ShotResult } from './result.js';
 import type { PushBoard } from './receiver.js';
 import { renderShot, shareResult, type Slots } from './shot.js';
-import { afterUpstream, type ShotGraph } from './graph.js';
+import {
+  afterUpstream,
+  chainLengths,
+  rankedLimit,
+  type RankedLimit,
+  type ShotGraph,
+} from './graph.js';
 import type { AssessedShot } from './state.js';
 import { STORE_DIR, clipVersions, versionsOf } from './store.js';
 
@@ -147,7 +153,7 @@ function stopSwitch(outer: AbortSignal | undefined) {
 async function renderAll(
   run: RunContext,
   assessed: readonly AssessedShot[],
-  slots: Slots,
+  slots: Omit<Slots, 'tasks'> & { tasks: RankedLimit },
   graph: ShotGraph | undefined,
 ): Promise<ShotResult[]> {
   for (const a of assessed) {
@@ -166,6 +172,14 @@ async function renderAll(
       Number(x.sharedWith !== undefined) - Number(y.sharedWith !== undefined) ||
       Number(x.submits) - Number(y.submits),
   );
+  // Tasks already running first (they hold server capacity), then the longest chains.
+  const lengths = chainLengths(assessed, graph);
+  const slotsOf = (a: AssessedShot): Slots => {
+    const rank = a.submits ? (lengths.get(a) ?? 1) : Infinity;
+    return { ...slots, tasks: (fn) => slots.tasks(fn, rank) };
+  };
+  const chained = { ...run, tuning: chainedTuning(run.tuning) };
+  const runOf = (a: AssessedShot) => ((lengths.get(a) ?? 1) > 1 ? chained : run);
   const byShot = new Map<AssessedShot, Promise<ShotResult>>();
   const sources = new Map<string, Promise<ShotResult>>();
   // A shot may wait for one started later in the order: each waits on a promise made up front.
@@ -182,7 +196,7 @@ async function renderAll(
           a,
           graph,
           (up) => resultOf.get(up) ?? Promise.resolve({ ...startResult(up, 'skipped') }),
-          (ready) => renderShot(run, ready, slots),
+          (ready) => renderShot(runOf(a), ready, slotsOf(a)),
         );
     if (!sources.has(a.key)) sources.set(a.key, started);
     byShot.set(
@@ -255,8 +269,8 @@ export async function render(
     ...(deps.pushes ? { pushes: deps.pushes } : {}),
     ...(team ? { team } : {}),
   };
-  const slots: Slots = {
-    tasks: pLimit(concurrency),
+  const slots = {
+    tasks: rankedLimit(concurrency),
     limiter: new Limiter(concurrency, (change) =>
       run.emit({
         type: 'limit',

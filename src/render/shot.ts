@@ -20,7 +20,7 @@ import { leftLimited, submitShot, type Submitted } from './submit.js';
  * tasks in flight, downloads at once, and one submission at a time.
  */
 export interface Slots {
-  tasks: LimitFunction;
+  tasks: <T>(fn: () => Promise<T>) => Promise<T>;
   limiter: Limiter;
   downloads: LimitFunction;
   /**

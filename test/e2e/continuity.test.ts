@@ -210,6 +210,28 @@ describe('continuity: chained frames through the built bin', () => {
     expect(readReport(out).shots.every((s) => s.status === 'done')).toBe(true);
   }, 120_000);
 
+  it('--only s03 names the upstream shots it also plans, each with its cost, and their total (plan and run)', async () => {
+    const example = path.join(EXAMPLES, 'continuity.yaml');
+    const said =
+      '--only s03-nap also plans s01-window (4 s, 4.00 CNY), s02-jump (4 s, 4.00 CNY); together 8 s, 8.00 CNY';
+    const plan = await shotlist(['plan', '--only', 's03-nap', example]);
+    expect(plan.exitCode, plan.stderr).toBe(0);
+    expect(plan.stdout + plan.stderr).toContain(said);
+    const out = path.join(tmp.dir, 'out');
+    const run = await shotlist([
+      'run',
+      '--simulate',
+      '--dry-run',
+      '--only',
+      's03-nap',
+      '--out',
+      out,
+      example,
+    ]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout + run.stderr).toContain(said);
+  });
+
   it('examples/continuity.yaml plans its cast and chain, and renders under run --simulate', async () => {
     const plan = await shotlist(['plan', '--json', path.join(EXAMPLES, 'continuity.yaml')]);
     expect(plan.exitCode, plan.stderr).toBe(0);

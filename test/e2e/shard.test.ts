@@ -1,4 +1,6 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -143,3 +145,80 @@ it('plan and status --shard show the shard only, status in the shard folder', as
     ['s08', 'new'],
   ]);
 });
+
+/** A static server over `dir` on loopback: the storage chained frames are uploaded to. */
+async function serve(dir: string): Promise<{ origin: string; close: () => Promise<void> }> {
+  const server = createServer((req, res) => {
+    try {
+      const bytes = readFileSync(path.join(dir, path.basename(req.url ?? '/')));
+      res.writeHead(200, { 'content-type': 'image/png' });
+      res.end(req.method === 'HEAD' ? undefined : bytes);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+it('shards keep each chain whole: 3 shards + merge + stitch render every link, each body once', async () => {
+  const bucket = path.join(tmp.dir, 'bucket');
+  mkdirSync(bucket);
+  const storage = await serve(bucket);
+  try {
+    // By their own ids the links of chain a would land in shards 3, 1, 2 and those of chain c
+    // in 1, 2, 1: only the chain's root decides (a1: shard 3, c1: shard 1); x4 is alone in 2.
+    const link = (c: string, n: number) =>
+      `  - id: ${c}${n}\n    prompt: 链 ${c} 第 ${n} 镜${n > 1 ? `\n    assets: { images: [{ from: ${c}${n - 1}, frame: last }] }` : ''}`;
+    const film = path.join(tmp.dir, 'chained.yaml');
+    writeFileSync(
+      film,
+      `version: 1
+name: chained
+defaults: { model: seedance-2-official, duration: 4, ratio: '1:1', size: 480p, audio: false }
+concurrency: 4
+uploads:
+  provider: command
+  command: [cp, "{file}", ${JSON.stringify(`${bucket}/{key}`)}]
+  public_url: ${storage.origin}/{key}
+shots:
+${[1, 2, 3].map((n) => link('a', n)).join('\n')}
+${[1, 2, 3].map((n) => link('c', n)).join('\n')}
+  - id: x4
+    prompt: 链外的一镜
+`,
+    );
+    const dirs = [1, 2, 3].map((i) => path.join(tmp.dir, `chained-${i}`));
+    const held: string[][] = [];
+    for (const [i, dir] of dirs.entries()) {
+      const r = await run(runArgs(film, sim, dir, '--shard', `${i + 1}/3`));
+      expect(r.exitCode, r.stderr + r.stdout).toBe(0);
+      const shots = readReport(dir).shots;
+      expect(shots.every((s) => s.status === 'done')).toBe(true);
+      held.push(shots.map((s) => s.id));
+    }
+    expect(held).toEqual([['c1', 'c2', 'c3'], ['x4'], ['a1', 'a2', 'a3']]);
+    const sent = submissionsByPrompt(sim);
+    const ours = [...sent].filter(([p]) => p.startsWith('链'));
+    expect(ours).toHaveLength(7);
+    expect(ours.every(([, n]) => n === 1)).toBe(true);
+
+    const merged = path.join(tmp.dir, 'chained-merged');
+    const m = await run(['merge', merged, ...dirs]);
+    expect(m.exitCode, m.stderr).toBe(0);
+    const st = await run(['stitch', film, '--base-url', sim.url, '--out', merged]);
+    expect(st.exitCode, st.stderr + st.stdout).toBe(0);
+    expect(existsSync(path.join(merged, 'final.mp4'))).toBe(true);
+    // The merged folder is whole: a run there sends nothing more.
+    const before = sim.ledger().totals.submissions;
+    const after = await run(runArgs(film, sim, merged));
+    expect(after.exitCode, after.stderr + after.stdout).toBe(0);
+    expect(sim.ledger().totals.submissions).toBe(before);
+    expect(readReport(merged).shots.map((s) => s.status)).toEqual(Array(7).fill('done'));
+  } finally {
+    await storage.close();
+  }
+}, 300_000);

@@ -89,7 +89,7 @@ describe('chained frames in the plan', () => {
     const p = plan(loaded, { only: ['s03'] });
     expect(p.shots.map((s) => s.id)).toEqual(['s01', 's02', 's03']);
     expect(p.warnings.map((w) => `${w.line} ${w.message}`)).toEqual([
-      '4 --only s03 also plans s01, s02: frames come from their clips (a shot already done is not rendered again)',
+      '4 --only s03 also plans s01 (5 s, unpriced), s02 (5 s, unpriced); together 10 s, unpriced: frames come from their clips (a shot already done is not rendered again and costs nothing)',
     ]);
     expect(plan(loaded, { only: ['s04'] }).shots.map((s) => s.id)).toEqual(['s04']);
   });

@@ -7,6 +7,7 @@ import {
   shardPlan,
   sharedGroups,
 } from '../../src/pipeline/shard.js';
+import { takeKey } from '../../src/media/outputs.js';
 import type { Plan, PlannedShot } from '../../src/plan/types.js';
 
 function shot(
@@ -130,6 +131,69 @@ describe('groups', () => {
     const groupOf = sharedGroups(plan);
     expect(groupOf(shots[1]!)).toBe(groupOf(shots[0]!));
     expect(groupOf(shots[2]!)).not.toBe(groupOf(shots[0]!));
+  });
+
+  /** Chains of `length` shots (c01-1 <- c01-2 <- ...), each starting on the last frame before. */
+  function chains(count: number, length: number): PlannedShot[] {
+    return Array.from({ length: count }, (_, c) =>
+      Array.from({ length }, (_, l) => {
+        const id = `c${String(c + 1).padStart(2, '0')}-${l + 1}`;
+        const from = `c${String(c + 1).padStart(2, '0')}-${l}`;
+        return shot(id, `chain ${c} link ${l}`, {
+          ...(l > 0 ? { depends_on: [{ from, frame: 'last' as const, image: 0 }] } : {}),
+        });
+      }),
+    ).flat();
+  }
+
+  it('keeps a chain in one shard: the shard of its root shot, whatever its other links hash to', () => {
+    const shots = chains(30, 4);
+    const where = assignment(planOf(shots), 3);
+    for (let c = 1; c <= 30; c++) {
+      const chain = shots.filter((s) => s.id.startsWith(`c${String(c).padStart(2, '0')}-`));
+      const root = chain[0]!;
+      expect(new Set(chain.map((s) => where.get(s.id))), root.id).toEqual(
+        new Set([shardOfIdentity(takeKey(root), 3)]),
+      );
+    }
+    // Their own ids would have split the chains: the grouping is what keeps them whole.
+    const split = shots.filter((s) => s.depends_on && inShard(s, { index: 1, count: 3 }));
+    expect(split.some((s) => where.get(s.id) !== 1)).toBe(true);
+    // And chains still spread over every shard.
+    expect(new Set(where.values())).toEqual(new Set([1, 2, 3]));
+  });
+
+  it('adding an unrelated shot or a link at the end of a chain moves no other shot', () => {
+    const shots = chains(30, 4);
+    const before = assignment(planOf(shots), 3);
+    const longer = shot('c05-5', 'a new last link', {
+      depends_on: [{ from: 'c05-4', frame: 'last', image: 0 }],
+    });
+    const after = assignment(planOf([shot('a-new-shot'), ...shots, longer]), 3);
+    for (const [id, where] of before) expect(after.get(id), id).toBe(where);
+    expect(after.get('c05-5')).toBe(before.get('c05-1'));
+  });
+
+  it('a shot taking frames from two chains joins them: all in one shard, every take', () => {
+    const shots = [
+      ...chains(2, 2),
+      shot('both', 'first and last frame', {
+        depends_on: [
+          { from: 'c02-2', frame: 'last', image: 0 },
+          { from: 'c01-2', frame: 'first', image: 1 },
+        ],
+      }),
+      shot('both', 'first and last frame', {
+        take: 2,
+        depends_on: [
+          { from: 'c02-2', frame: 'last', image: 0 },
+          { from: 'c01-2', frame: 'first', image: 1 },
+        ],
+      }),
+    ];
+    const groupOf = sharedGroups(planOf(shots));
+    // The earliest shot of the joined chains is the root.
+    expect(new Set(shots.map(groupOf))).toEqual(new Set([takeKey(shots[0]!)]));
   });
 
   it("counts only the shard's shots in its totals and budget", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  chainedTuning,
   DEFAULT_POLL_TUNING,
   DurationModel,
   nextPollDelay,
@@ -72,6 +73,21 @@ describe('nextPollDelay', () => {
     const hi = nextPollDelay({ ageMs: 30_000, polls: 10, model: m, tuning, random: () => 0.999 });
     expect(lo).toBeGreaterThanOrEqual(tuning.targetDelayMs * 0.9 - 1);
     expect(hi).toBeLessThanOrEqual(tuning.targetDelayMs * 1.1 + 1);
+  });
+  it('looks twice as closely at a task other shots wait for, once it could be done', () => {
+    const m = new DurationModel();
+    for (const d of [60_000, 70_000, 80_000, 90_000, 100_000]) m.add(d - 1000, d + 1000);
+    const at = { ageMs: 75_000, polls: 3, model: m, random: half };
+    const own = nextPollDelay({ ...at, tuning });
+    expect(nextPollDelay({ ...at, tuning: chainedTuning(tuning) })).toBe(own / 2);
+    // Nothing changes before the earliest finish: no extra looks while no task can be done.
+    const early = { ageMs: 1000, polls: 0, model: m, random: half };
+    expect(
+      Math.abs(
+        nextPollDelay({ ...early, tuning: chainedTuning(tuning) }) -
+          nextPollDelay({ ...early, tuning }),
+      ),
+    ).toBeLessThanOrEqual(2000);
   });
   it('scales every duration together', () => {
     const s = scaleTuning(tuning, 0.1);
