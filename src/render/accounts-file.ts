@@ -44,10 +44,7 @@ const EXAMPLE = `accounts:
 function refuse(diagnostics: Diagnostic[]): ManifestError {
   const n = diagnostics.length;
   const file = diagnostics[0]?.file ?? 'the accounts file';
-  return new ManifestError(
-    diagnostics,
-    `${n} problem${n === 1 ? '' : 's'} in ${file}`,
-  );
+  return new ManifestError(diagnostics, `${n} problem${n === 1 ? '' : 's'} in ${file}`);
 }
 
 /** Collects every problem of one file, each at its position. */
