@@ -9,6 +9,7 @@ import { plan as makePlan } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
 import { JOURNAL_FILE, readJournal } from '../render/journal.js';
 import { assessShots, summarizeAssessment } from '../render/state.js';
+import { accountsFileOf, checkPoolFlags, loadAccounts, poolBase } from './accounts.js';
 import { chooseBase } from './base.js';
 import { runBudget } from './budget.js';
 import { foreignTasks } from './clips.js';
@@ -82,7 +83,10 @@ export async function prepareRun(
     cwd,
     options.out ?? defaultOutDir(shardedPlan.manifest, options.shard),
   );
-  const base = chooseBase({ simulate: options.simulate, baseUrl: options.baseUrl, env });
+  const pool = await runAccounts(options, cwd, env);
+  const base = pool
+    ? poolBase(pool.accounts, pool.file)
+    : chooseBase({ simulate: options.simulate, baseUrl: options.baseUrl, env });
 
   const journal = await readJournal(path.join(outDir, JOURNAL_FILE));
   const maxAttempts = options.maxAttempts ?? loaded.manifest.max_attempts;
@@ -151,6 +155,7 @@ export async function prepareRun(
     uploads: { assets: [...assets, ...ready.assets], config: loaded.manifest.uploads },
     chain,
     ...(options.reroll ? { rerolls: rerollTakes(plan, picks) } : {}),
+    ...(pool ? { accounts: pool.accounts } : {}),
   };
   if (prepared.rerolls) refuseOldTakes(assessed, prepared.rerolls);
   if (options.savedPlan !== undefined) {
@@ -161,6 +166,15 @@ export async function prepareRun(
     await checkReferences(prepared, { env, simulate: !!options.simulate, signal: options.signal });
   }
   return prepared;
+}
+
+/** The run's account pool, read and checked (keys set unless a dry run), when one is named. */
+async function runAccounts(options: RunOptions, cwd: string, env: NodeJS.ProcessEnv) {
+  const file = accountsFileOf(options.accounts, env);
+  if (file === undefined) return undefined;
+  checkPoolFlags(options);
+  const accounts = await loadAccounts(file, { cwd, env, needKeys: !options.dryRun });
+  return { file, accounts };
 }
 
 /** Preflight of the references the run will send; refuses (exit 2) with every finding. */

@@ -7,6 +7,7 @@
  */
 import type { ApiClient, ClientStats } from '../api/client.js';
 import { ApiError, EXIT_CODES } from '../errors.js';
+import type { AccountReport } from '../report/types.js';
 import type { RenderClient } from './context.js';
 import type { RenderEvent } from './events.js';
 import { Limiter } from './limiter.js';
@@ -21,16 +22,10 @@ export interface PoolMember {
 }
 
 /** Why an account was retired for the run. */
-export type RetireReason = 'key' | 'quota' | 'failing';
+export type RetireReason = NonNullable<AccountReport['retired']>['reason'];
 
 /** An account as the run left it: what the report and the summary show. */
-export interface AccountOutcome {
-  name: string;
-  base_url: string;
-  /** Tasks this run created with it. */
-  submitted: number;
-  retired?: { reason: RetireReason; message: string };
-}
+export type AccountOutcome = AccountReport;
 
 /** An account of the running pool. */
 export interface PoolAccount {
