@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ManifestError, formatDiagnostic } from '../../src/errors.js';
+import { ApiError, ManifestError, formatDiagnostic } from '../../src/errors.js';
 import { parseAccountsFile } from '../../src/render/accounts-file.js';
-import { chooseAccount } from '../../src/render/accounts.js';
+import {
+  AccountPool,
+  MAX_FAILING,
+  chooseAccount,
+  type PoolMember,
+} from '../../src/render/accounts.js';
+import type { RenderEvent } from '../../src/render/events.js';
 
 const KEYS: Record<string, string> = {
   KEY_MAIN: 'sk-main-1234567890',
@@ -173,5 +179,74 @@ describe('chooseAccount: where the next submission goes', () => {
     }
     expect(held).toEqual([4, 2, 2]);
     expect(order.slice(0, 3)).toEqual([0, 0, 1]);
+  });
+});
+
+describe('AccountPool: retiring accounts', () => {
+  const client = {
+    baseUrl: 'https://cdn.12ai.org',
+    stats: () => ({ requests: { submit: 0, poll: 0, download: 0 }, retries: 0 }),
+  } as unknown as PoolMember['client'];
+  const member = (name: string, concurrency: number): PoolMember => ({
+    name,
+    baseUrl: 'https://cdn.12ai.org',
+    client,
+    concurrency,
+  });
+  const refusal = (code: 'quota_exhausted' | 'unauthorized') =>
+    new ApiError('refused', { code, exitCode: 4, serverMessage: `${code} said the gateway` });
+
+  function pool() {
+    const events: RenderEvent[] = [];
+    const stopped: ApiError[] = [];
+    const p = new AccountPool([member('a', 2), member('b', 1)], {
+      emit: (e) => events.push(e),
+      now: () => 0,
+      refuseAll: (err) => stopped.push(err),
+    });
+    return { p, events, stopped };
+  }
+
+  it('a refused account takes no more shots; the others do; all refused stops the run (exit 4)', async () => {
+    const { p, events, stopped } = pool();
+    const signal = new AbortController().signal;
+    const a = (await p.acquire(signal))!;
+    expect(a.name).toBe('a');
+    a.limiter.dropped();
+    p.refused(a, refusal('quota_exhausted'));
+    expect(events).toEqual([
+      expect.objectContaining({ type: 'account', account: 'a', reason: 'quota', left: 1 }),
+    ]);
+    expect((await p.acquire(signal))!.name).toBe('b');
+    expect(stopped).toEqual([]);
+    p.refused(p.byName('b')!, refusal('unauthorized'));
+    expect(stopped).toHaveLength(1);
+    expect(stopped[0]!.exitCode).toBe(4);
+    expect(stopped[0]!.message).toMatch(/a \(quota: quota_exhausted said the gateway\); b \(key: /);
+    expect(p.outcomes().map((o) => o.retired?.reason)).toEqual(['quota', 'key']);
+  });
+
+  it('an account whose submissions keep ending unknown is retired after a few in a row', () => {
+    const { p, events } = pool();
+    const b = p.byName('b')!;
+    for (let i = 1; i < MAX_FAILING; i++) p.failed(b, '502 bad gateway');
+    p.created(b);
+    for (let i = 1; i < MAX_FAILING; i++) p.failed(b, '502 bad gateway');
+    expect(events).toEqual([]);
+    p.failed(b, '502 bad gateway');
+    expect(events).toEqual([
+      expect.objectContaining({ type: 'account', account: 'b', reason: 'failing' }),
+    ]);
+  });
+
+  it('a submission waiting for room goes to the first account to free a place', async () => {
+    const { p } = pool();
+    const signal = new AbortController().signal;
+    const taken = [await p.acquire(signal), await p.acquire(signal), await p.acquire(signal)];
+    expect(taken.map((t) => t!.name).sort()).toEqual(['a', 'a', 'b']);
+    for (const t of taken) t!.limiter.created();
+    const waiting = p.acquire(signal);
+    p.byName('b')!.limiter.ended();
+    expect((await waiting)!.name).toBe('b');
   });
 });
