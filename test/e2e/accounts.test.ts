@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { accountOf, startSimulator, type Simulator } from '../../src/sim/index.js';
 import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
+import { parseEvents } from './events-schema.js';
 import { filesUnder, readReport, submissionsByPrompt, writeManifest } from './run-helpers.js';
 
 const KEYS = {
@@ -105,10 +106,8 @@ describe('an account pool spreads one run over several keys (built bin)', () => 
     expect(byAccount.a).toBeGreaterThan(10);
     expect(byAccount.b).toBeGreaterThan(10);
     // The retirement: one NDJSON event with the gateway's message, and the report.
-    const events = r.stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    // Every event fits docs/events.schema.json, the retirement's included.
+    const { events } = parseEvents(r.stdout, r.exitCode);
     const retired = events.filter((e) => e.event === 'account');
     expect(retired).toHaveLength(1);
     expect(retired[0]).toMatchObject({ account: 'c', state: 'retired', reason: 'quota', left: 2 });
