@@ -103,7 +103,7 @@ async function submitAndAwait(ctx: ShotContext, slots: Slots): Promise<ShotResul
   }
   // Only the account that created a task may look at it: the pool's, or the single key.
   const holder = holderOf(ctx, slots, j?.account);
-  if (!holder) return leftWithAccount(ctx, resumed, j?.account);
+  if (!holder) return leftWithAccount(ctx, resumed, j?.account, !!slots.pool);
   const t0 = j?.submittedAt || ctx.now();
   say(ctx, { type: 'submitted', taskId: resumed, resumed: true, cost: 0 });
   // The stored link may have expired or name a server that is gone: ask for a fresh one.
@@ -247,6 +247,7 @@ function leftWithAccount(
   ctx: ShotContext,
   taskId: string,
   account: string | undefined,
+  pooled: boolean,
 ): ShotResult {
   const result = leavePending(ctx, taskId, 'interrupted');
   result.error = {
@@ -254,7 +255,9 @@ function leftWithAccount(
     message:
       account === undefined
         ? `task ${taskId} was sent with the single key (SHOTLIST_API_KEY), not an account of the pool; run without --accounts to pick it up`
-        : `task ${taskId} is held by account ${account}, which this run does not have; add ${account} back to the accounts file (with its key variable) and run again to pick it up`,
+        : pooled
+          ? `task ${taskId} is held by account ${account}, which this run does not have; add ${account} back to the accounts file (with its key variable) and run again to pick it up`
+          : `task ${taskId} is held by account ${account} of an accounts file; run with --accounts FILE (the file naming ${account}) to pick it up`,
   };
   return result;
 }
