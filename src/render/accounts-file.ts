@@ -91,20 +91,18 @@ export function parseAccountsFile(text: string, file: string, keyOf?: KeyLookup)
   const accounts: AccountSpec[] = [];
   const firstOf = new Map<string, number>();
   entries.forEach((entry, i) => {
-    const spec = readEntry(entry, i, problems, keyOf);
-    if (!spec) return;
-    const earlier = firstOf.get(spec.name);
+    const name = (entry as { name?: unknown } | null)?.name;
+    const earlier = typeof name === 'string' ? firstOf.get(name) : undefined;
     if (earlier !== undefined) {
       const at = map.locate(['accounts', earlier, 'name']);
       problems.add(
         ['accounts', i, 'name'],
-        `account name "${spec.name}" is given twice (first at line ${at.line})`,
+        `account name "${String(name)}" is given twice (first at line ${at.line})`,
         'give each account its own name: the journal records which account holds each task by it',
       );
-      return;
-    }
-    firstOf.set(spec.name, i);
-    accounts.push(spec);
+    } else if (typeof name === 'string') firstOf.set(name, i);
+    const spec = readEntry(entry, i, problems, keyOf);
+    if (spec && earlier === undefined) accounts.push(spec);
   });
   const baseUrl = sharedBase(accounts, entries, problems);
   if (problems.list.length > 0) throw refuse(problems.list);

@@ -168,4 +168,37 @@ describe('an account pool spreads one run over several keys (built bin)', () => 
     expect(sim.stats().foreign_task_requests).toBe(0);
     expectNoKeys([partial.stdout, partial.stderr, again.stdout, again.stderr], out);
   }, 150_000);
+
+  it('a bad accounts file: every problem at file:line:col, exit 2, nothing sent, no key shown', async () => {
+    sim = await startSimulator({ quota: { [KEYS.SHOTLIST_KEY_A]: 100 }, latency: 0 });
+    const manifest = writeManifest(tmp.dir, 2);
+    const file = path.join(tmp.dir, 'accounts.yaml');
+    writeFileSync(
+      file,
+      `accounts:
+  - { name: a, base_url: '${sim.url}', key_env: SHOTLIST_KEY_A, concurency: 4 }
+  - { name: a, base_url: '${sim.url}', key_env: SHOTLIST_KEY_UNSET, concurrency: 4 }
+`,
+    );
+    const r = await shotlist(args(manifest, path.join(tmp.dir, 'out'), file), { env });
+    expect(r.exitCode).toBe(2);
+    // Every problem at once, each at its line, with the fix; the key variable by its name only.
+    expect(r.stderr).toMatch(
+      /accounts\.yaml:2:\d+: error: unknown field "concurency" in account 1\n {2}fix: did you mean concurrency\?/,
+    );
+    expect(r.stderr).toMatch(
+      /accounts\.yaml:3:\d+: error: account name "a" is given twice \(first at line 2\)/,
+    );
+    expect(r.stderr).toMatch(
+      /accounts\.yaml:3:\d+: error: account a: its key variable SHOTLIST_KEY_UNSET is not set/,
+    );
+    expect(sim.stats().requests['POST /v1/videos'] ?? 0).toBe(0);
+    expectNoKeys([r.stdout, r.stderr], tmp.dir);
+    const clash = await shotlist(
+      [...args(manifest, path.join(tmp.dir, 'out'), file), '--base-url', sim.url],
+      { env },
+    );
+    expect(clash.exitCode).toBe(2);
+    expect(clash.stderr).toMatch(/--accounts cannot be used with --base-url/);
+  });
 });

@@ -74,6 +74,9 @@ describe('the accounts file', () => {
       ),
       expect.stringMatching(/^accounts\.yaml:2:5: error: account main: concurrency is missing/),
       expect.stringMatching(
+        /^accounts\.yaml:6:11: error: account name "main" is given twice \(first at line 2\)/,
+      ),
+      expect.stringMatching(
         /^accounts\.yaml:9:18: error: account main: concurrency 0 is not a whole number/,
       ),
       expect.stringMatching(
