@@ -16,42 +16,12 @@ import { DEFAULT_POLL_TUNING, scaleTuning } from '../dist/render/poll.js';
 import { render } from '../dist/render/render.js';
 import { assessShots } from '../dist/render/state.js';
 import { startSimulator } from '../dist/sim/index.js';
+import { syntheticPlan } from './util.mjs';
 
 const KEY = 'bench-key-adaptive-0123';
 const SHOTS = 60;
 const SCALE = 1 / 60;
 const LATENCY = `${60 * SCALE}-${120 * SCALE}`;
-
-function plan(n) {
-  const shots = Array.from({ length: n }, (_, i) => ({
-    id: `a${String(i + 1).padStart(2, '0')}`,
-    variant: null,
-    take: 1,
-    mode: 'text_to_video',
-    model: 'seedance-2-official',
-    size: '480p',
-    ratio: '16:9',
-    seconds: 4,
-    audio: true,
-    prompt: `自适应 ${i + 1}`,
-    unit_price: null,
-    cost: null,
-    currency: null,
-    request: { model: 'seedance-2-official', prompt: `自适应 ${i + 1}`, duration: 4 },
-    source: { file: 'bench', line: 1, col: 1 },
-  }));
-  return {
-    manifest: { file: 'bench', name: 'bench' },
-    concurrency: null,
-    shots,
-    totals: { shots: n, seconds: 4 * n, cost: null, currency: null, unpriced_seconds: 4 * n },
-    budget: { max_cost: null, max_seconds: null, ok: true, reason: null },
-    stitch: null,
-    order: shots.map((s) => s.id),
-    variants: [null],
-    warnings: [],
-  };
-}
 
 /** Renders `n` shots at `concurrency` against a simulator capping the key at `cap` tasks. */
 async function renderAgainst({ n, concurrency, cap, seed }) {
@@ -64,7 +34,12 @@ async function renderAgainst({ n, concurrency, cap, seed }) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'shotlist-bench-adaptive-'));
   const client = createApiClient({ baseUrl: sim.url, apiKey: KEY });
   try {
-    const p = plan(n);
+    const p = syntheticPlan(n, {
+      id: (i) => `a${String(i + 1).padStart(2, '0')}`,
+      prompt: (i) => `自适应 ${i + 1}`,
+      seconds: 4,
+      duration: 4,
+    });
     const assessed = await assessShots(p, {
       outDir: dir,
       baseUrl: client.baseUrl,

@@ -21,6 +21,7 @@ import { DEFAULT_POLL_TUNING, scaleTuning } from '../dist/render/poll.js';
 import { render } from '../dist/render/render.js';
 import { assessShots } from '../dist/render/state.js';
 import { startSimulator } from '../dist/sim/index.js';
+import { syntheticPlan } from './util.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(root, 'bin', 'shotlist.js');
@@ -194,37 +195,6 @@ async function fakeApi(latency) {
   };
 }
 
-function spreadPlan(n) {
-  const shots = Array.from({ length: n }, (_, i) => ({
-    id: `p${i}`,
-    variant: null,
-    take: 1,
-    mode: 'text_to_video',
-    model: 'seedance-2-official',
-    size: '480p',
-    ratio: '16:9',
-    seconds: 5,
-    audio: true,
-    prompt: `p${i}`,
-    unit_price: null,
-    cost: null,
-    currency: null,
-    request: { model: 'seedance-2-official', prompt: `p${i}` },
-    source: { file: 'bench', line: 1, col: 1 },
-  }));
-  return {
-    manifest: { file: 'bench', name: 'bench' },
-    concurrency: null,
-    shots,
-    totals: { shots: n, seconds: 5 * n, cost: null, currency: null, unpriced_seconds: 5 * n },
-    budget: { max_cost: null, max_seconds: null, ok: true, reason: null },
-    stitch: null,
-    order: shots.map((s) => s.id),
-    variants: [null],
-    warnings: [],
-  };
-}
-
 /**
  * Adaptive polling against fixed 5-second polling, on a spread of task durations (seconds)
  * scaled down 40x. Figures are keyed `<prefix>.<strategy>.*`.
@@ -257,7 +227,7 @@ async function polling(spread = { min: 60, max: 120 }, prefix = 'polling') {
       backoff: { baseMs: 5, maxMs: 50 },
     });
     const started = performance.now();
-    const plan = spreadPlan(n);
+    const plan = syntheticPlan(n, { prompt: (i) => `p${i}` });
     // A fresh folder: every shot is new.
     const assessed = await assessShots(plan, {
       outDir: dir,

@@ -24,3 +24,48 @@ export function percentile(values, p) {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
+
+/**
+ * A plan of `n` text-to-video shots, built without a manifest: what the render benches feed
+ * `render()`. `prompt(i)` names shot i (its id too unless `id` is given).
+ */
+export function syntheticPlan(n, { prompt, id = prompt, seconds = 5, duration } = {}) {
+  const shots = Array.from({ length: n }, (_, i) => ({
+    id: id(i),
+    variant: null,
+    take: 1,
+    mode: 'text_to_video',
+    model: 'seedance-2-official',
+    size: '480p',
+    ratio: '16:9',
+    seconds,
+    audio: true,
+    prompt: prompt(i),
+    unit_price: null,
+    cost: null,
+    currency: null,
+    request: {
+      model: 'seedance-2-official',
+      prompt: prompt(i),
+      ...(duration !== undefined ? { duration } : {}),
+    },
+    source: { file: 'bench', line: 1, col: 1 },
+  }));
+  return {
+    manifest: { file: 'bench', name: 'bench' },
+    concurrency: null,
+    shots,
+    totals: {
+      shots: n,
+      seconds: seconds * n,
+      cost: null,
+      currency: null,
+      unpriced_seconds: seconds * n,
+    },
+    budget: { max_cost: null, max_seconds: null, ok: true, reason: null },
+    stitch: null,
+    order: shots.map((s) => s.id),
+    variants: [null],
+    warnings: [],
+  };
+}

@@ -17,6 +17,7 @@ import { DEFAULT_POLL_TUNING, scaleTuning } from '../dist/render/poll.js';
 import { parseListen, startReceiver } from '../dist/render/receiver.js';
 import { render } from '../dist/render/render.js';
 import { assessShots } from '../dist/render/state.js';
+import { syntheticPlan } from './util.mjs';
 
 const KEY = 'bench-key-0123456789';
 const SCALE = 1 / 40;
@@ -104,37 +105,6 @@ async function pushingApi(latency, loss) {
   };
 }
 
-function spreadPlan(n) {
-  const shots = Array.from({ length: n }, (_, i) => ({
-    id: `w${i}`,
-    variant: null,
-    take: 1,
-    mode: 'text_to_video',
-    model: 'seedance-2-official',
-    size: '480p',
-    ratio: '16:9',
-    seconds: 5,
-    audio: true,
-    prompt: `w${i}`,
-    unit_price: null,
-    cost: null,
-    currency: null,
-    request: { model: 'seedance-2-official', prompt: `w${i}` },
-    source: { file: 'bench', line: 1, col: 1 },
-  }));
-  return {
-    manifest: { file: 'bench', name: 'bench' },
-    concurrency: null,
-    shots,
-    totals: { shots: n, seconds: 5 * n, cost: null, currency: null, unpriced_seconds: 5 * n },
-    budget: { max_cost: null, max_seconds: null, ok: true, reason: null },
-    stitch: null,
-    order: shots.map((s) => s.id),
-    variants: [null],
-    warnings: [],
-  };
-}
-
 /** One strategy on a fresh folder: its figures keyed `webhook.<name>.*`. */
 async function measure(name, { loss, pushes, poll, random }, latency, n, concurrency) {
   const api = await pushingApi(latency, loss);
@@ -146,7 +116,7 @@ async function measure(name, { loss, pushes, poll, random }, latency, n, concurr
   });
   const receiver = pushes ? await startReceiver(parseListen('0'), undefined, api.url) : undefined;
   try {
-    const plan = spreadPlan(n);
+    const plan = syntheticPlan(n, { prompt: (i) => `w${i}` });
     const assessed = await assessShots(plan, {
       outDir: dir,
       baseUrl: client.baseUrl,

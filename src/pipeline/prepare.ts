@@ -1,12 +1,13 @@
 /** The first half of a run: everything decided before anything is sent. */
 import path from 'node:path';
 import { BudgetError, UsageError, formatDiagnostic } from '../errors.js';
-import { assetLocation, localAssets } from '../assets/local.js';
+import { assetLocation, localAssets, type LocalAsset } from '../assets/local.js';
 import { chainContext, resolveReadyFrames, waitsForFrames } from './chain.js';
 import { loadManifest } from '../manifest/load.js';
 import { takeKey } from '../media/outputs.js';
 import { plan as makePlan } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
+import type { LoadedManifest } from '../manifest/load.js';
 import { JOURNAL_FILE, readJournal } from '../render/journal.js';
 import { assessShots, summarizeAssessment } from '../render/state.js';
 import { accountsFileOf, checkPoolFlags, loadAccounts, poolBase } from './accounts.js';
@@ -62,81 +63,25 @@ export async function prepareRun(
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   const manifestFile = path.resolve(cwd, file);
-  const loaded = await loadManifest(manifestFile, {
-    allowOutside: options.allowOutside === true,
-    missingUploads: options.simulate ? 'ignore' : 'error',
-  });
-  const overrides = options.overrides ?? {};
-  const assets = await localAssets(loaded, { simulate: options.simulate });
-  const picks = await manifestPicks(loaded.file);
-  const planned = makePlan(loaded, { ...planOptionsOf({ ...options, overrides }, picks), assets });
-  for (const w of planned.warnings) callbacks.warn?.(formatDiagnostic(w));
-  checkForce(planned, options.force);
-  const partial = options.variant !== undefined || options.only !== undefined || !!options.reroll;
-  // With a re-roll run's new takes: the report and finals describe them too.
-  const takes = extraTakesFrom(marksIn(planned, picks), options.reroll);
-  const whole = partial ? makePlan(loaded, { overrides, ...takes, assets }) : planned;
-  // A shard's run, report and finals describe the shard only (see shard.ts).
-  const shardedPlan = shardPlan(planned, options.shard, whole);
-  const shardedFull = partial ? shardPlan(whole, options.shard, whole) : shardedPlan;
+  const planned = await planRun(manifestFile, options, callbacks);
+  const { loaded, plans } = planned;
   const outDir = path.resolve(
     cwd,
-    options.out ?? defaultOutDir(shardedPlan.manifest, options.shard),
+    options.out ?? defaultOutDir(plans.sharded.manifest, options.shard),
   );
   const pool = await runAccounts(options, cwd, env);
   const base = pool
     ? poolBase(pool.accounts, pool.file)
     : chooseBase({ simulate: options.simulate, baseUrl: options.baseUrl, env });
-
   const journal = await readJournal(path.join(outDir, JOURNAL_FILE));
-  const maxAttempts = options.maxAttempts ?? loaded.manifest.max_attempts;
-  const chain = await chainContext(shardedFull, {
+  const state = await assessRun(planned, {
+    options,
     outDir,
-    location: assetLocation(loaded.manifest.uploads, !!options.simulate),
-    assess: {
-      outDir,
-      baseUrl: base.journalBase,
-      journal: journal.shots,
-      ...(maxAttempts !== undefined ? { maxAttempts } : {}),
-    },
+    journalBase: base.journalBase,
+    journal,
     env,
   });
-  // Frames of clips already on disk are cut now: those shots are assessed with their real body.
-  const ready = await resolveReadyFrames(shardedPlan, chain);
-  const plan = ready.plan;
-  const fullPlan = partial ? (await resolveReadyFrames(shardedFull, chain)).plan : plan;
-  const assessed = await assessShots(plan, {
-    outDir,
-    baseUrl: base.journalBase,
-    journal: journal.shots,
-    ...(maxAttempts !== undefined ? { maxAttempts } : {}),
-    ...(options.force ? { force: options.force } : {}),
-    ...(options.retryUnknown ? { retryUnknown: true } : {}),
-  });
-  // Only the shots outside this run: their clips are hashed once, not twice.
-  const inRun = new Set(plan.shots.map(takeKey));
-  const outside = fullPlan.shots.filter((s) => !inRun.has(takeKey(s)));
-  // A dry run writes no report: the shots outside it are not looked at.
-  const others =
-    outside.length > 0 && !options.dryRun
-      ? await assessShots(
-          { shots: outside },
-          {
-            outDir,
-            baseUrl: base.journalBase,
-            journal: journal.shots,
-            ...(maxAttempts !== undefined ? { maxAttempts } : {}),
-          },
-        )
-      : [];
-  const summary = summarizeAssessment(assessed);
-  const budget = runBudget({
-    plan,
-    fullPlan,
-    summary,
-    entries: journal.entries,
-    simulated: !!options.simulate,
-  });
+  const { plan, fullPlan, assessed, summary } = state;
   const prepared: PreparedRun = {
     manifestFile,
     pricing: loaded.manifest.pricing,
@@ -147,14 +92,23 @@ export async function prepareRun(
     simulated: !!options.simulate,
     journal,
     assessed,
-    others,
+    others: state.others,
     summary,
-    budget,
+    budget: runBudget({
+      plan,
+      fullPlan,
+      summary,
+      entries: journal.entries,
+      simulated: !!options.simulate,
+    }),
     foreign: foreignTasks(journal.shots, base.journalBase),
-    ...(options.shard ? { shard: { spec: options.shard, of: planned.shots.length } } : {}),
-    uploads: { assets: [...assets, ...ready.assets], config: loaded.manifest.uploads },
-    chain,
-    ...(options.reroll ? { rerolls: rerollTakes(plan, picks) } : {}),
+    ...(options.shard ? { shard: { spec: options.shard, of: plans.planned.shots.length } } : {}),
+    uploads: {
+      assets: [...planned.assets, ...state.frameAssets],
+      config: loaded.manifest.uploads,
+    },
+    chain: state.chain,
+    ...(options.reroll ? { rerolls: rerollTakes(plan, planned.picks) } : {}),
     ...(pool ? { accounts: pool.accounts } : {}),
   };
   if (prepared.rerolls) refuseOldTakes(assessed, prepared.rerolls);
@@ -175,6 +129,103 @@ async function runAccounts(options: RunOptions, cwd: string, env: NodeJS.Process
   checkPoolFlags(options);
   const accounts = await loadAccounts(file, { cwd, env, needKeys: !options.dryRun });
   return { file, accounts };
+}
+
+/** The manifest, loaded and planned: this run's shots, and the whole manifest's. */
+interface PlannedRun {
+  loaded: LoadedManifest;
+  assets: LocalAsset[];
+  picks: Awaited<ReturnType<typeof manifestPicks>>;
+  /** A run of some shots (--variant, --only, --reroll) rather than the whole manifest. */
+  partial: boolean;
+  plans: {
+    /** This run's shots, before sharding. */
+    planned: Plan;
+    /** This run's shots in this shard. */
+    sharded: Plan;
+    /** The whole manifest in this shard: what the report and finals describe. */
+    shardedFull: Plan;
+  };
+}
+
+async function planRun(
+  manifestFile: string,
+  options: RunOptions,
+  callbacks: Pick<RunCallbacks, 'warn'>,
+): Promise<PlannedRun> {
+  const loaded = await loadManifest(manifestFile, {
+    allowOutside: options.allowOutside === true,
+    missingUploads: options.simulate ? 'ignore' : 'error',
+  });
+  const overrides = options.overrides ?? {};
+  const assets = await localAssets(loaded, { simulate: options.simulate });
+  const picks = await manifestPicks(loaded.file);
+  const planned = makePlan(loaded, { ...planOptionsOf({ ...options, overrides }, picks), assets });
+  for (const w of planned.warnings) callbacks.warn?.(formatDiagnostic(w));
+  checkForce(planned, options.force);
+  const partial = options.variant !== undefined || options.only !== undefined || !!options.reroll;
+  // With a re-roll run's new takes: the report and finals describe them too.
+  const takes = extraTakesFrom(marksIn(planned, picks), options.reroll);
+  const whole = partial ? makePlan(loaded, { overrides, ...takes, assets }) : planned;
+  // A shard's run, report and finals describe the shard only (see shard.ts).
+  const sharded = shardPlan(planned, options.shard, whole);
+  const shardedFull = partial ? shardPlan(whole, options.shard, whole) : sharded;
+  return { loaded, assets, picks, partial, plans: { planned, sharded, shardedFull } };
+}
+
+/** What each shot of the run needs, from the journal and the clips on disk. */
+async function assessRun(
+  planned: PlannedRun,
+  at: {
+    options: RunOptions;
+    outDir: string;
+    journalBase: string;
+    journal: Awaited<ReturnType<typeof readJournal>>;
+    env: NodeJS.ProcessEnv;
+  },
+): Promise<{
+  plan: Plan;
+  fullPlan: Plan;
+  assessed: PreparedRun['assessed'];
+  others: PreparedRun['others'];
+  summary: PreparedRun['summary'];
+  chain: PreparedRun['chain'];
+  frameAssets: LocalAsset[];
+}> {
+  const { options, outDir, journal } = at;
+  const { loaded, partial, plans } = planned;
+  const maxAttempts = options.maxAttempts ?? loaded.manifest.max_attempts;
+  const assessOptions = {
+    outDir,
+    baseUrl: at.journalBase,
+    journal: journal.shots,
+    ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+  };
+  const chain = await chainContext(plans.shardedFull, {
+    outDir,
+    location: assetLocation(loaded.manifest.uploads, !!options.simulate),
+    assess: assessOptions,
+    env: at.env,
+  });
+  // Frames of clips already on disk are cut now: those shots are assessed with their real body.
+  const ready = await resolveReadyFrames(plans.sharded, chain);
+  const plan = ready.plan;
+  const fullPlan = partial ? (await resolveReadyFrames(plans.shardedFull, chain)).plan : plan;
+  const assessed = await assessShots(plan, {
+    ...assessOptions,
+    ...(options.force ? { force: options.force } : {}),
+    ...(options.retryUnknown ? { retryUnknown: true } : {}),
+  });
+  // Only the shots outside this run: their clips are hashed once, not twice.
+  const inRun = new Set(plan.shots.map(takeKey));
+  const outside = fullPlan.shots.filter((s) => !inRun.has(takeKey(s)));
+  // A dry run writes no report: the shots outside it are not looked at.
+  const others =
+    outside.length > 0 && !options.dryRun
+      ? await assessShots({ shots: outside }, assessOptions)
+      : [];
+  const summary = summarizeAssessment(assessed);
+  return { plan, fullPlan, assessed, others, summary, chain, frameAssets: ready.assets };
 }
 
 /** Preflight of the references the run will send; refuses (exit 2) with every finding. */

@@ -51,8 +51,41 @@ function pick<T extends string>(
  * take, with effective settings, billable seconds, cost and the budget verdict. Pure.
  */
 export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
-  const { manifest, source, file } = loaded;
-  const variantNames = manifest.variants?.map((v) => v.name) ?? [];
+  const { manifest, file } = loaded;
+  const scope = planScope(loaded, options);
+  const currency = manifest.pricing?.currency ?? null;
+  const shots = scope.variantIndexes.flatMap((v) =>
+    manifest.shots.flatMap((_, s) => planShotTakes(loaded, s, v, scope, options)),
+  );
+  markShared(shots);
+  const totals = planTotals(shots, currency);
+  return {
+    manifest: { file, name: manifest.name },
+    concurrency: manifest.concurrency ?? null,
+    ...(manifest.rpm !== undefined ? { rpm: manifest.rpm } : {}),
+    shots,
+    totals,
+    budget: planBudget(manifest, options, totals),
+    stitch: (manifest.stitch as Record<string, unknown> | undefined) ?? null,
+    order: manifest.shots.map((s) => s.id),
+    variants: scope.variantIndexes.map((v) => (v === null ? null : manifest.variants![v]!.name)),
+    warnings: [...loaded.warnings, ...scope.notes],
+    ...(options.assets?.length ? { assets: [...options.assets] } : {}),
+    ...(manifest.cast ? { cast: manifest.cast } : {}),
+  };
+}
+
+/** What a plan covers: its variants, its shots (`--only` and their upstreams), asset URLs. */
+interface PlanScope {
+  variantIndexes: (number | null)[];
+  /** Shot ids to plan; every shot when absent. */
+  only: ReadonlySet<string> | undefined;
+  notes: Diagnostic[];
+  urls: ReadonlyMap<string, string>;
+}
+
+function planScope(loaded: LoadedManifest, options: PlanOptions): PlanScope {
+  const { manifest } = loaded;
   if (options.variant !== undefined) {
     if (!manifest.variants) {
       throw new UsageError(
@@ -60,12 +93,21 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
         'drop --variant',
       );
     }
-    pick([options.variant], variantNames, 'variant', '--variant');
+    pick(
+      [options.variant],
+      manifest.variants.map((v) => v.name),
+      'variant',
+      '--variant',
+    );
   }
-  const ids = manifest.shots.map((s) => s.id);
-  if (options.only) pick(options.only, ids, 'shot', '--only');
-  const overrides = options.overrides ?? {};
-
+  if (options.only) {
+    pick(
+      options.only,
+      manifest.shots.map((s) => s.id),
+      'shot',
+      '--only',
+    );
+  }
   const variantIndexes: (number | null)[] = manifest.variants
     ? manifest.variants.flatMap((v, i) =>
         options.variant === undefined || v.name === options.variant ? [i] : [],
@@ -73,94 +115,94 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
     : [null];
   // A shot needs the clips its frames come from: they are planned too (cached when done).
   const only = options.only ? new Set(withUpstream(manifest, options.only)) : undefined;
-  const upstreamNotes = options.only ? upstreamWarnings(loaded, options.only, only!) : [];
-  const prices = manifest.pricing?.per_second ?? {};
+  return {
+    variantIndexes,
+    only,
+    notes: options.only ? upstreamWarnings(loaded, options.only, only!) : [],
+    urls: new Map(options.assets?.flatMap((a) => a.refs.map((ref) => [ref, a.url] as const))),
+  };
+}
+
+/** The planned takes of shot `s` in variant `v`: none when the scope leaves it out. */
+function planShotTakes(
+  loaded: LoadedManifest,
+  s: number,
+  v: number | null,
+  scope: PlanScope,
+  options: PlanOptions,
+): PlannedShot[] {
+  const { manifest, source, file } = loaded;
+  const overrides = options.overrides ?? {};
+  const resolved = withAssetUrls(
+    resolveShot(manifest, s, v, overrides),
+    // No URL yet (no uploads section): the reference stays as written.
+    (ref) => scope.urls.get(ref) || undefined,
+  );
+  if (scope.only && !scope.only.has(resolved.id)) return [];
+  if (options.shotFilter && !options.shotFilter(resolved.id, resolved.variant)) return [];
+  const { body } = buildRequest(resolved);
+  if (Object.keys(overrides).length > 0) checkOverridden(resolved.id, body);
+  const model = resolved.model;
+  const { size, ratio, seconds, audio } = effectiveSettings(body);
   const currency = manifest.pricing?.currency ?? null;
-  const shotsNode = source;
-  const urls = new Map(options.assets?.flatMap((a) => a.refs.map((ref) => [ref, a.url] as const)));
+  const unit = unitPrice(manifest.pricing?.per_second ?? {}, model, size);
+  const pos = source.locate(['shots', s]);
+  const takes = resolved.takes + (options.extraTakes?.(resolved.id, resolved.variant) ?? 0);
+  const frames = frameDependencies(body.images);
+  return Array.from({ length: takes }, (_, i) => ({
+    id: resolved.id,
+    variant: resolved.variant,
+    take: i + 1,
+    mode: shotMode(resolved),
+    model,
+    size,
+    ratio,
+    seconds,
+    audio,
+    prompt: resolved.prompt,
+    unit_price: unit,
+    cost: unit === null ? null : costOf(unit, seconds, currency),
+    currency: unit === null ? null : currency,
+    request: body,
+    ...(resolved.trim ? { trim: resolved.trim } : {}),
+    ...(resolved.transition ? { transition: resolved.transition } : {}),
+    ...(frames.length > 0 ? { depends_on: frames } : {}),
+    ...(resolved.cast ? { cast: resolved.cast } : {}),
+    source: { file, line: pos.line, col: pos.col },
+  }));
+}
 
-  const shots: PlannedShot[] = [];
-  for (const v of variantIndexes) {
-    manifest.shots.forEach((_, s) => {
-      const resolved = withAssetUrls(
-        resolveShot(manifest, s, v, overrides),
-        (ref) =>
-          // No URL yet (no uploads section): the reference stays as written.
-          urls.get(ref) || undefined,
-      );
-      if (only && !only.has(resolved.id)) return;
-      if (options.shotFilter && !options.shotFilter(resolved.id, resolved.variant)) return;
-      const { body } = buildRequest(resolved);
-      if (Object.keys(overrides).length > 0) {
-        const errors = checkRequest(body).filter((p) => p.severity === 'error');
-        if (errors.length > 0) {
-          throw new UsageError(
-            `with the command-line settings, shot ${resolved.id} is not valid: ${errors[0]!.message}`,
-            errors[0]!.fix,
-          );
-        }
-      }
-      const model = resolved.model;
-      const { size, ratio, seconds, audio } = effectiveSettings(body);
-      const unit = unitPrice(prices, model, size);
-      const pos = shotsNode.locate(['shots', s]);
-      const takes = resolved.takes + (options.extraTakes?.(resolved.id, resolved.variant) ?? 0);
-      const frames = frameDependencies(body.images);
-      for (let take = 1; take <= takes; take++) {
-        shots.push({
-          id: resolved.id,
-          variant: resolved.variant,
-          take,
-          mode: shotMode(resolved),
-          model,
-          size,
-          ratio,
-          seconds,
-          audio,
-          prompt: resolved.prompt,
-          unit_price: unit,
-          cost: unit === null ? null : costOf(unit, seconds, currency),
-          currency: unit === null ? null : currency,
-          request: body,
-          ...(resolved.trim ? { trim: resolved.trim } : {}),
-          ...(resolved.transition ? { transition: resolved.transition } : {}),
-          ...(frames.length > 0 ? { depends_on: frames } : {}),
-          ...(resolved.cast ? { cast: resolved.cast } : {}),
-          source: { file, line: pos.line, col: pos.col },
-        });
-      }
-    });
+/** Command-line settings can make a valid shot invalid: say so before anything is sent. */
+function checkOverridden(id: string, body: PlannedShot['request']): void {
+  const errors = checkRequest(body).filter((p) => p.severity === 'error');
+  if (errors.length > 0) {
+    throw new UsageError(
+      `with the command-line settings, shot ${id} is not valid: ${errors[0]!.message}`,
+      errors[0]!.fix,
+    );
   }
+}
 
-  markShared(shots);
-  const totals = planTotals(shots, currency);
-  const { seconds, unpriced_seconds: unpriced } = totals;
+/** The budget verdict of this plan, with the limits over every run carried for `run`. */
+function planBudget(
+  manifest: LoadedManifest['manifest'],
+  options: PlanOptions,
+  totals: Plan['totals'],
+): Plan['budget'] {
   const limits: BudgetLimits = {
     max_cost: minDefined(options.budget?.max_cost, manifest.budget?.max_cost),
     max_seconds: minDefined(options.budget?.max_seconds, manifest.budget?.max_seconds),
   };
+  const { seconds, cost, currency, unpriced_seconds } = totals;
   return {
-    manifest: { file, name: manifest.name },
-    concurrency: manifest.concurrency ?? null,
-    ...(manifest.rpm !== undefined ? { rpm: manifest.rpm } : {}),
-    shots,
-    totals,
-    budget: {
-      ...checkBudget(limits, { seconds, cost: totals.cost, unpriced_seconds: unpriced, currency }),
-      // Limits over every run: `run` checks them against the journal.
-      ...(manifest.budget?.max_total_cost !== undefined
-        ? { max_total_cost: manifest.budget.max_total_cost }
-        : {}),
-      ...(manifest.budget?.max_total_seconds !== undefined
-        ? { max_total_seconds: manifest.budget.max_total_seconds }
-        : {}),
-    },
-    stitch: (manifest.stitch as Record<string, unknown> | undefined) ?? null,
-    order: ids,
-    variants: variantIndexes.map((v) => (v === null ? null : manifest.variants![v]!.name)),
-    warnings: [...loaded.warnings, ...upstreamNotes],
-    ...(options.assets?.length ? { assets: [...options.assets] } : {}),
-    ...(manifest.cast ? { cast: manifest.cast } : {}),
+    ...checkBudget(limits, { seconds, cost, unpriced_seconds, currency }),
+    // Limits over every run: `run` checks them against the journal.
+    ...(manifest.budget?.max_total_cost !== undefined
+      ? { max_total_cost: manifest.budget.max_total_cost }
+      : {}),
+    ...(manifest.budget?.max_total_seconds !== undefined
+      ? { max_total_seconds: manifest.budget.max_total_seconds }
+      : {}),
   };
 }
 

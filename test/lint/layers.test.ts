@@ -48,6 +48,24 @@ describe('the layer rule (README, Architecture)', () => {
   });
 });
 
+describe('the function length rule', () => {
+  const fn = (lines: number): string =>
+    `export function f(): number {\n  let n = 0;\n${'  n += 1;\n'.repeat(lines)}  return n;\n}\n`;
+  const lengthMessages = async (file: string, code: string): Promise<string[]> => {
+    const eslint = new ESLint({ cwd: ROOT });
+    const [result] = await eslint.lintText(code, { filePath: path.join(ROOT, file) });
+    return (result?.messages ?? [])
+      .filter((m) => m.ruleId === 'max-lines-per-function')
+      .map((m) => m.message);
+  };
+
+  it('refuses a function of more than 120 lines in src, not in generated code', async () => {
+    expect(await lengthMessages('src/render/example.ts', fn(130))).toHaveLength(1);
+    expect(await lengthMessages('src/render/example.ts', fn(100))).toEqual([]);
+    expect(await lengthMessages('src/manifest/example.gen.ts', fn(130))).toEqual([]);
+  });
+});
+
 describe('the cycle check', () => {
   it('fails on a cycle of type-only imports', async () => {
     const r = await execa(
