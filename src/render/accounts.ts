@@ -9,7 +9,7 @@ import type { ApiClient, ClientStats } from '../api/client.js';
 import { ApiError, EXIT_CODES } from '../errors.js';
 import type { AccountReport } from '../report/types.js';
 import type { RenderClient } from './context.js';
-import type { RenderEvent } from './events.js';
+import type { RenderEvent, RetireReason } from './events.js';
 import { Limiter } from './limiter.js';
 
 /** One account handed to the render: its name, API and client (owning its key and gate). */
@@ -20,12 +20,6 @@ export interface PoolMember {
   /** The most tasks it may hold at once: its window's ceiling. */
   concurrency: number;
 }
-
-/** Why an account was retired for the run. */
-export type RetireReason = NonNullable<AccountReport['retired']>['reason'];
-
-/** An account as the run left it: what the report and the summary show. */
-export type AccountOutcome = AccountReport;
 
 /** An account of the running pool. */
 export interface PoolAccount {
@@ -161,7 +155,7 @@ export class AccountPool {
   }
 
   /** What each account did in this run. */
-  outcomes(): AccountOutcome[] {
+  outcomes(): AccountReport[] {
     return this.members.map((m) => ({
       name: m.name,
       base_url: m.baseUrl,

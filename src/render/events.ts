@@ -1,7 +1,7 @@
 export { shotLabel } from '../plan/label.js';
 import type { TaskStatus } from '../api/types.js';
 import type { PlannedShot } from '../plan/types.js';
-import type { RetireReason } from './accounts.js';
+import type { AccountReport } from '../report/types.js';
 import type { LimitReason } from './limiter.js';
 
 /**
@@ -15,6 +15,9 @@ export function clipPath(
   const dir = shot.variant ? `clips/${shot.variant}` : 'clips';
   return `${dir}/${shot.id}${multiTake ? `.take${shot.take}` : ''}.mp4`;
 }
+
+/** Why an account of a pool was retired for the run: refused (`key`, `quota`) or `failing`. */
+export type RetireReason = NonNullable<AccountReport['retired']>['reason'];
 
 /** The error of a shot, as shown and reported. */
 export interface ShotError {

@@ -1,7 +1,7 @@
 /** What a run makes of each shot, and what it bills: the data every phase fills in. */
 import type { ApiError } from '../errors.js';
 import type { ClientStats } from '../api/client.js';
-import type { AccountOutcome } from './accounts.js';
+import type { AccountReport } from '../report/types.js';
 import { roundMoney } from '../plan/budget.js';
 import type { PlannedShot } from '../plan/types.js';
 import type { ChargeKind, CostLedger, Money } from './cost.js';
@@ -71,7 +71,7 @@ export interface RenderResult {
   ledger: CostLedger;
   requests: ClientStats;
   /** With an account pool (`--accounts`): what each account did, and which were retired. */
-  accounts?: AccountOutcome[];
+  accounts?: AccountReport[];
   /** A torn last journal line (a kill during a write) was cut off. */
   journalRepaired: boolean;
 }
