@@ -130,6 +130,8 @@ export function runCommandLine(manifest: string, flags: RunCommandFlags, base: B
     if (value !== undefined) words.push(flag, value);
   };
   if (base.source === 'simulate') words.push('--simulate');
+  // A pool's base is its accounts file's: the resume goes to the same accounts.
+  else if (base.source === 'accounts') add('--accounts', base.accountsFile);
   else if (base.source !== 'default') add('--base-url', base.apiBase);
   add('--sim-latency', flags['sim-latency']);
   add('--out', flags.out);

@@ -10,8 +10,13 @@ export interface BaseChoice {
   journalBase: string;
   /** The API to talk to; undefined when simulated (the simulator's address is chosen later). */
   apiBase: string | undefined;
-  /** `flag`: given on the command line (or as an option); `env`: `SHOTLIST_BASE_URL`. */
-  source: 'simulate' | 'flag' | 'env' | 'default';
+  /**
+   * `flag`: given on the command line (or as an option); `env`: `SHOTLIST_BASE_URL`;
+   * `accounts`: the base URL the accounts of an accounts file share.
+   */
+  source: 'simulate' | 'flag' | 'env' | 'default' | 'accounts';
+  /** With `accounts`: the accounts file, as given (a resume hint repeats it). */
+  accountsFile?: string;
 }
 
 /** Resolves the API base: `--simulate`, else the flag, else `$SHOTLIST_BASE_URL`, else the default. */

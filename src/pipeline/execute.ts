@@ -7,10 +7,12 @@ import { redact } from '../api/redact.js';
 import { EXIT_CODES } from '../errors.js';
 import { verifyVideo } from '../media/probe.js';
 import { DEFAULT_BASE_URL } from '../models.js';
+import type { PoolMember } from '../render/accounts.js';
 import type { TeamHook } from '../render/context.js';
 import { DEFAULT_CONCURRENCY, render, type RenderResult } from '../render/render.js';
 import { accountGate } from '../render/limiter.js';
 import { parseListen, startReceiver } from '../render/receiver.js';
+import { openPool, type OpenPool } from './accounts.js';
 import { refuseOverBudget } from './prepare.js';
 import { uploadRunAssets } from './uploads.js';
 import { chainGraph, withRenderedFrames } from './chain.js';
@@ -36,6 +38,8 @@ export function needsApi(run: PreparedRun): boolean {
 interface Api {
   client: ApiClient;
   close: () => Promise<void>;
+  /** An account pool's clients (`--accounts`): the shots go through them, not `client`. */
+  accounts?: PoolMember[];
 }
 
 /** The API client: the real one, or one for a simulator started here (random key, no spend). */
@@ -76,6 +80,31 @@ async function openApi(
     close: async () => {
       await client.close();
       await stopSimulator?.();
+    },
+  };
+}
+
+/** The account pool's clients when the run has one and talks to the API. */
+function openRunPool(run: PreparedRun, options: RunOptions): Promise<OpenPool | undefined> {
+  if (!run.accounts || !needsApi(run)) return Promise.resolve(undefined);
+  return openPool(run.accounts, {
+    cwd: options.cwd ?? process.cwd(),
+    env: options.env ?? process.env,
+    ...(options.maxDownloadMb !== undefined
+      ? { maxDownloadBytes: Math.floor(options.maxDownloadMb * 1024 * 1024) }
+      : {}),
+  });
+}
+
+/** The run's API with the pool's clients beside it (closed with it). */
+function withPool(api: Api, pool: OpenPool | undefined): Api {
+  if (!pool) return api;
+  return {
+    ...api,
+    accounts: pool.members,
+    close: async () => {
+      await api.close();
+      await pool.close();
     },
   };
 }
@@ -146,6 +175,7 @@ async function renderShots(
         ...(receiver ? { pushes: receiver.board } : {}),
         ...(graph ? { graph } : {}),
         ...(team ? { team } : {}),
+        ...(api.accounts ? { accounts: api.accounts } : {}),
         onEvent: (e) => {
           if (e.type === 'failed' || e.type === 'unknown') e.error.message = clean(e.error.message);
           callbacks.onEvent?.(e);
@@ -191,9 +221,10 @@ export async function executeRun(
   callbacks: RunCallbacks = {},
 ): Promise<RunResult> {
   refuseOverBudget(run, options);
-  const key = run.simulated ? randomBytes(18).toString('base64url') : apiKey;
-  const clean = (text: string) => redact(text, key ? [key] : []);
-  const api = await openApi(run, key, options);
+  const pool = await openRunPool(run, options);
+  const key = run.simulated ? randomBytes(18).toString('base64url') : (pool?.keys[0] ?? apiKey);
+  const clean = (text: string) => redact(text, pool ? pool.keys : key ? [key] : []);
+  const api = withPool(await openApi(run, key, options), pool);
   if (needsApi(run)) {
     const log = callbacks.log;
     api.client = await uploadRunAssets(run, api.client, {

@@ -10,6 +10,7 @@ import type { Plan } from '../plan/types.js';
 import type { LoadedManifest } from '../manifest/load.js';
 import { JOURNAL_FILE, readJournal } from '../render/journal.js';
 import { assessShots, summarizeAssessment } from '../render/state.js';
+import { accountsFileOf, checkPoolFlags, loadAccounts, poolBase } from './accounts.js';
 import { chooseBase } from './base.js';
 import { runBudget } from './budget.js';
 import { foreignTasks } from './clips.js';
@@ -68,7 +69,10 @@ export async function prepareRun(
     cwd,
     options.out ?? defaultOutDir(plans.sharded.manifest, options.shard),
   );
-  const base = chooseBase({ simulate: options.simulate, baseUrl: options.baseUrl, env });
+  const pool = await runAccounts(options, cwd, env);
+  const base = pool
+    ? poolBase(pool.accounts, pool.file)
+    : chooseBase({ simulate: options.simulate, baseUrl: options.baseUrl, env });
   const journal = await readJournal(path.join(outDir, JOURNAL_FILE));
   const state = await assessRun(planned, {
     options,
@@ -105,6 +109,7 @@ export async function prepareRun(
     },
     chain: state.chain,
     ...(options.reroll ? { rerolls: rerollTakes(plan, planned.picks) } : {}),
+    ...(pool ? { accounts: pool.accounts } : {}),
   };
   if (prepared.rerolls) refuseOldTakes(assessed, prepared.rerolls);
   if (options.savedPlan !== undefined) {
@@ -115,6 +120,15 @@ export async function prepareRun(
     await checkReferences(prepared, { env, simulate: !!options.simulate, signal: options.signal });
   }
   return prepared;
+}
+
+/** The run's account pool, read and checked (keys set unless a dry run), when one is named. */
+async function runAccounts(options: RunOptions, cwd: string, env: NodeJS.ProcessEnv) {
+  const file = accountsFileOf(options.accounts, env);
+  if (file === undefined) return undefined;
+  checkPoolFlags(options);
+  const accounts = await loadAccounts(file, { cwd, env, needKeys: !options.dryRun });
+  return { file, accounts };
 }
 
 /** The manifest, loaded and planned: this run's shots, and the whole manifest's. */

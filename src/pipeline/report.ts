@@ -59,5 +59,6 @@ export function wholeManifestReport(
     const other = theirs.get(takeKey(shot));
     return other ? [journalResult(other)] : [];
   });
-  return toRunReport(fullPlan, { ...result, shots }, context);
+  const report = toRunReport(fullPlan, { ...result, shots }, context);
+  return result.accounts ? { ...report, accounts: result.accounts } : report;
 }

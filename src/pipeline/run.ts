@@ -31,7 +31,8 @@ export function checkForeignTasks(
   const here = run.base.journalBase;
   const there = run.foreign.map((f) => `${plural(f.tasks, 'task')} sent to ${f.base}`).join(', ');
   const message = `the journal in ${run.outDir} holds ${there}; this run sends to ${here}${run.base.source === 'env' ? ' (from $SHOTLIST_BASE_URL)' : run.base.source === 'default' ? ' (the default)' : ''}`;
-  const chosen = run.base.source === 'flag' || run.base.source === 'simulate';
+  const chosen =
+    run.base.source === 'flag' || run.base.source === 'simulate' || run.base.source === 'accounts';
   if (yes && !chosen) {
     throw new UsageError(
       `${message}; nothing was sent`,
@@ -50,7 +51,8 @@ async function clearToSend(
   refuseOverBudget(run, options);
   checkForeignTasks(run, !!options.yes, callbacks.log);
   let apiKey: string | undefined;
-  if (!run.simulated && needsApi(run)) {
+  // A pool's keys are its accounts' (checked when the accounts file was read).
+  if (!run.simulated && !run.accounts && needsApi(run)) {
     apiKey = (await resolveApiKey(options.env ?? process.env, options.cwd ?? process.cwd()))?.key;
     if (!apiKey) {
       throw new UsageError(

@@ -13,6 +13,7 @@ import {
   type AssessedShot,
   type AssessmentSummary,
 } from '../render/state.js';
+import { accountsFileOf, checkPoolFlags, loadAccounts } from './accounts.js';
 import { SIMULATOR_BASE, chooseBase } from './base.js';
 import { runBudget } from './budget.js';
 import { defaultOutDir } from './out-dir.js';
@@ -34,6 +35,7 @@ export type StatusOptions = Pick<
   | 'simulate'
   | 'allowOutside'
   | 'shard'
+  | 'accounts'
 >;
 
 export interface ManifestStatus {
@@ -56,6 +58,17 @@ export interface ManifestStatus {
   billed: BilledCheck | undefined;
 }
 
+/** The base URL the journal keys are looked up with: the accounts file's, else as `run` picks it. */
+async function statusBase(options: StatusOptions, cwd: string): Promise<string> {
+  const env = options.env ?? process.env;
+  const accounts = accountsFileOf(options.accounts, env);
+  if (accounts === undefined) {
+    return chooseBase({ simulate: options.simulate, baseUrl: options.baseUrl, env }).journalBase;
+  }
+  checkPoolFlags(options);
+  return (await loadAccounts(accounts, { cwd, env, needKeys: false })).baseUrl;
+}
+
 /** What the next run of a manifest would do with each shot, read from the journal and files. */
 export async function manifestStatus(
   file: string,
@@ -74,11 +87,7 @@ export async function manifestStatus(
   );
   const partial = options.variant !== undefined || options.only !== undefined;
   const outDir = path.resolve(cwd, options.out ?? defaultOutDir(planned.manifest, options.shard));
-  const base = chooseBase({
-    simulate: options.simulate,
-    baseUrl: options.baseUrl,
-    env: options.env ?? process.env,
-  }).journalBase;
+  const base = await statusBase(options, cwd);
   const journalFile = path.join(outDir, JOURNAL_FILE);
   const journal = await readJournal(journalFile);
   const maxAttempts = loaded.manifest.max_attempts;

@@ -2,6 +2,7 @@ import type { AssetLocation, LocalAsset } from '../assets/local.js';
 import type { ShotOverrides } from '../manifest/resolve.js';
 import type { ShotlistManifest } from '../manifest/types.gen.js';
 import type { BudgetVerdict, Plan } from '../plan/types.js';
+import type { AccountsFile } from '../render/accounts-file.js';
 import type { RenderEvent } from '../render/events.js';
 import type { ParsedJournal, JournalShot } from '../render/journal.js';
 import type { RenderResult } from '../render/render.js';
@@ -83,6 +84,11 @@ export interface RunOptions {
   team?: string;
   /** With `team`: seconds the whole team may reserve, over every machine (`--team-budget`). */
   teamBudget?: number;
+  /**
+   * An accounts file (`--accounts`; default `$SHOTLIST_ACCOUNTS`): the run spreads its shots
+   * over the keys it names (see src/render/accounts.ts); never the manifest's business.
+   */
+  accounts?: string;
 }
 
 /** How a run reports while it works; every callback is optional. */
@@ -131,6 +137,8 @@ export interface PreparedRun {
   rerolls?: RerollTake[];
   /** How the frames of chained shots are cut, addressed and assessed (see chain.ts). */
   chain?: ChainContext;
+  /** The account pool of the run (`accounts`), checked; absent for the single key. */
+  accounts?: AccountsFile;
 }
 
 /** How a run ended. */

@@ -51,6 +51,8 @@ export interface RunContext {
   pushes?: PushBoard;
   /** Team mode (`--team`): the facts and limits shared with the other machines. */
   team?: TeamHook;
+  /** The pool account a shot's task is sent to or held by (`--accounts`); set per shot. */
+  account?: string;
 }
 
 /** What team mode makes of a shot this machine would submit. */

@@ -1,6 +1,7 @@
 export { shotLabel } from '../plan/label.js';
 import type { TaskStatus } from '../api/types.js';
 import type { PlannedShot } from '../plan/types.js';
+import type { AccountReport } from '../report/types.js';
 import type { LimitReason } from './limiter.js';
 
 /**
@@ -14,6 +15,9 @@ export function clipPath(
   const dir = shot.variant ? `clips/${shot.variant}` : 'clips';
   return `${dir}/${shot.id}${multiTake ? `.take${shot.take}` : ''}.mp4`;
 }
+
+/** Why an account of a pool was retired for the run: refused (`key`, `quota`) or `failing`. */
+export type RetireReason = NonNullable<AccountReport['retired']>['reason'];
 
 /** The error of a shot, as shown and reported. */
 export interface ShotError {
@@ -60,9 +64,29 @@ export type RenderEvent =
   | (Base & { type: 'limited'; waitMs: number })
   /**
    * The account's adaptive concurrency moved (not about one shot: `shot` and `key` are empty):
-   * `concurrency` tasks may be in flight now, of the run's `ceiling`.
+   * `concurrency` tasks may be in flight now, of the run's `ceiling`; `account` names the
+   * account of a pool (`--accounts`).
    */
-  | (Base & { type: 'limit'; concurrency: number; ceiling: number; reason: LimitReason });
+  | (Base & {
+      type: 'limit';
+      concurrency: number;
+      ceiling: number;
+      reason: LimitReason;
+      account?: string;
+    })
+  /**
+   * An account of the pool was retired for the run (not about one shot): the API refused its
+   * key or quota, or its submissions kept failing; `left` accounts still take submissions.
+   */
+  | (Base & {
+      type: 'account';
+      account: string;
+      baseUrl: string;
+      state: 'retired';
+      reason: RetireReason;
+      message: string;
+      left: number;
+    });
 
 /** Omits keys from each member of a union, keeping it discriminated. */
 type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

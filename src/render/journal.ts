@@ -25,6 +25,7 @@ export type JournalEntry =
    * About to POST; `gen` counts deliberate re-renders, `idem` is the Idempotency-Key sent,
    * `base` the API base URL of the key (absent in journals written before it was recorded).
    * `model` and `seconds` price it later (`shotlist cost`); older journals lack them.
+   * `account`: the pool account (`--accounts`) the POST went to; absent for the single key.
    */
   | {
       type: 'intent';
@@ -33,6 +34,7 @@ export type JournalEntry =
       gen: number;
       idem: string;
       base?: string;
+      account?: string;
       model?: string;
       seconds?: number;
       at: number;
@@ -95,6 +97,8 @@ export interface JournalShot {
   idem: string;
   /** The API base URL the task was sent to, when the journal recorded it. */
   base?: string;
+  /** The pool account that holds the task (`--accounts`); absent for the single key. */
+  account?: string;
   phase: JournalPhase;
   taskId?: string;
   status?: TaskStatus;
@@ -201,6 +205,7 @@ export function foldJournal(entries: readonly JournalEntry[]): Map<string, Journ
         gen: e.gen,
         idem: e.idem,
         ...(e.base !== undefined ? { base: e.base } : {}),
+        ...(e.account !== undefined ? { account: e.account } : {}),
         phase: 'submitting',
         intentAt: e.at,
       });

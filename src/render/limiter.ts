@@ -39,6 +39,8 @@ export class Limiter {
   constructor(
     ceiling: number,
     private readonly onChange: (change: WindowChange) => void = () => undefined,
+    /** Called whenever places may have come free (an account pool waits on it). */
+    private readonly onRoom: () => void = () => undefined,
   ) {
     this.ceiling = Math.max(1, Math.floor(ceiling));
     this.size = this.ceiling;
@@ -130,6 +132,7 @@ export class Limiter {
       this.sending++;
       this.queue.shift()!();
     }
+    this.onRoom();
   }
 
   private change(size: number, reason: LimitReason): void {

@@ -17,6 +17,7 @@ import { ensureDir, insideRoot, refuseLink, removeOwned } from '../safe-fs.js';
 import { errorOf, type RunContext, type TeamHook, type VerifyClip } from './context.js';
 import { costLedger, pricesOf } from './cost.js';
 import type { RenderEvent } from './events.js';
+import { AccountPool, type PoolMember } from './accounts.js';
 import { Limiter } from './limiter.js';
 import { JOURNAL_FILE, openJournal, readJournal, type JournalWriter } from './journal.js';
 import { DEFAULT_POLL_TUNING, DurationModel, chainedTuning, type PollTuning } from './poll.js';
@@ -75,6 +76,12 @@ export interface RenderDeps {
   pushes?: PushBoard;
   /** Shots that wait for others' clips (chained frames): when they start, and how. */
   graph?: ShotGraph;
+  /**
+   * An account pool (`--accounts`): submissions spread over these accounts, each within its
+   * own window, and each task is awaited through the account that holds it. `client` then
+   * serves only what is not an account's (uploads, frames).
+   */
+  accounts?: readonly PoolMember[];
 }
 
 const defaultSleep = (ms: number, signal?: AbortSignal) =>
@@ -284,6 +291,15 @@ export async function render(
     ),
     downloads: pLimit(Math.max(1, options.downloadConcurrency ?? Math.min(concurrency, 16))),
     posts: pLimit(1),
+    ...(deps.accounts
+      ? {
+          pool: new AccountPool(deps.accounts, {
+            emit: run.emit,
+            now,
+            refuseAll: stop.refuseSubmissions,
+          }),
+        }
+      : {}),
   };
   const shots = await renderAll(run, assessed, slots, deps.graph);
   stop.release();
@@ -309,7 +325,8 @@ export async function render(
       atRisk: sumCharges(charges, 'at_risk'),
     },
     ledger: costLedger(entries, pricesOf(plan.shots)),
-    requests: client.stats(),
+    requests: slots.pool ? slots.pool.stats() : client.stats(),
+    ...(slots.pool ? { accounts: slots.pool.outcomes() } : {}),
     journalRepaired: torn,
   };
 }

@@ -1,6 +1,7 @@
 /** What a run makes of each shot, and what it bills: the data every phase fills in. */
 import type { ApiError } from '../errors.js';
 import type { ClientStats } from '../api/client.js';
+import type { AccountReport } from '../report/types.js';
 import { roundMoney } from '../plan/budget.js';
 import type { PlannedShot } from '../plan/types.js';
 import type { ChargeKind, CostLedger, Money } from './cost.js';
@@ -69,6 +70,8 @@ export interface RenderResult {
   /** The bill of the whole job: every run the journal records, this one included. */
   ledger: CostLedger;
   requests: ClientStats;
+  /** With an account pool (`--accounts`): what each account did, and which were retired. */
+  accounts?: AccountReport[];
   /** A torn last journal line (a kill during a write) was cut off. */
   journalRepaired: boolean;
 }

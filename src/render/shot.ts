@@ -9,6 +9,7 @@ import { placeCopy } from '../safe-fs.js';
 import { awaitTask } from './await.js';
 import { leavePending, say, type RunContext, type ShotContext } from './context.js';
 import { fetchClip } from './fetch.js';
+import type { AccountPool, PoolAccount } from './accounts.js';
 import type { Limiter } from './limiter.js';
 import { startResult, type ShotResult } from './result.js';
 import type { AssessedShot } from './state.js';
@@ -28,6 +29,8 @@ export interface Slots {
    * on its way: the refusal is the last request that asks for money.
    */
   posts: LimitFunction;
+  /** An account pool (`--accounts`): each submission goes to one of its accounts, not `limiter`'s. */
+  pool?: AccountPool;
 }
 
 /** A finished task whose file is still to fetch (`url` absent: ask the API again). */
@@ -96,15 +99,33 @@ async function submitAndAwait(ctx: ShotContext, slots: Slots): Promise<ShotResul
   if (!resumed) {
     const sent = await sendShot(ctx, slots);
     if ('status' in sent) return sent;
-    return awaitHeld(ctx, slots.limiter, sent.taskId, sent.submittedAt, true);
+    return awaitHeld(ctx, sent.limiter, sent.taskId, sent.submittedAt, true);
   }
+  // Only the account that created a task may look at it: the pool's, or the single key.
+  const holder = holderOf(ctx, slots, j?.account);
+  if (!holder) return leftWithAccount(ctx, resumed, j?.account, !!slots.pool);
   const t0 = j?.submittedAt || ctx.now();
   say(ctx, { type: 'submitted', taskId: resumed, resumed: true, cost: 0 });
   // The stored link may have expired or name a server that is gone: ask for a fresh one.
   if (a.state === 'download') return { taskId: resumed, url: undefined };
   // A task taken over holds a place of the account like any other.
-  slots.limiter.adopt();
-  return awaitHeld(ctx, slots.limiter, resumed, t0, false);
+  holder.adopt();
+  return awaitHeld(ctx, holder, resumed, t0, false);
+}
+
+/**
+ * The window of the account holding a journaled task, with `ctx` pointed at that account;
+ * undefined when this run has no such account (the task is left in flight, never resubmitted).
+ */
+function holderOf(
+  ctx: ShotContext,
+  slots: Slots,
+  account: string | undefined,
+): Limiter | undefined {
+  if (!slots.pool) return account === undefined ? slots.limiter : undefined;
+  const held = account === undefined ? undefined : slots.pool.byName(account);
+  if (held) useAccount(ctx, slots.pool, held);
+  return held?.limiter;
 }
 
 /** Waits for a task counted in the account's window; its place is freed when it ends. */
@@ -137,12 +158,15 @@ const MAX_LIMITED = 20;
  */
 async function sendShot(
   ctx: ShotContext,
-  { limiter, posts }: Slots,
-): Promise<ShotResult | { taskId: string; submittedAt: number }> {
+  slots: Slots,
+): Promise<ShotResult | { taskId: string; submittedAt: number; limiter: Limiter }> {
   for (let attempt = 0; attempt < MAX_LIMITED; attempt++) {
-    const submitted = await posts(() => postInWindow(ctx, limiter));
-    if (!submitted) return notSent(ctx);
-    if (submitted.kind === 'task') return submitted;
+    const posted = await slots.posts(() => postInWindow(ctx, slots));
+    if (!posted) return notSent(ctx);
+    const { submitted, limiter } = posted;
+    if (submitted.kind === 'task') return { ...submitted, limiter };
+    // The pool retired the refused account: nothing was created, another account takes it.
+    if (submitted.kind === 'refused') continue;
     if (submitted.kind !== 'limited') return submitted.result;
     const wait =
       submitted.retryAfterMs ?? backoffDelay(attempt, { ...BACKOFF, random: ctx.random });
@@ -157,8 +181,13 @@ async function sendShot(
  * limiter the answer before the next POST may go, so each goes out under the window its
  * predecessor's answer left. Undefined when submissions stopped first (nothing sent).
  */
-async function postInWindow(ctx: ShotContext, limiter: Limiter): Promise<Submitted | undefined> {
+async function postInWindow(
+  ctx: ShotContext,
+  slots: Slots,
+): Promise<{ submitted: Submitted; limiter: Limiter } | undefined> {
   if (ctx.submissions.aborted) return undefined;
+  if (slots.pool) return postToPool(ctx, slots.pool);
+  const { limiter } = slots;
   const placed = await limiter.acquire(ctx.submissions).then(
     () => true,
     () => false,
@@ -171,7 +200,66 @@ async function postInWindow(ctx: ShotContext, limiter: Limiter): Promise<Submitt
   if (submitted.kind === 'task') limiter.created();
   else if (submitted.kind === 'limited') limiter.limited();
   else limiter.dropped();
-  return submitted;
+  return { submitted, limiter };
+}
+
+/** {@link postInWindow} for a pool: the account with the most room takes the shot. */
+async function postToPool(
+  ctx: ShotContext,
+  pool: AccountPool,
+): Promise<{ submitted: Submitted; limiter: Limiter } | undefined> {
+  const account = await pool.acquire(ctx.submissions);
+  if (!account) return undefined;
+  useAccount(ctx, pool, account);
+  const { limiter } = account;
+  const submitted = await submitShot(ctx).catch((err: unknown) => {
+    limiter.dropped();
+    throw err;
+  });
+  if (submitted.kind === 'task') {
+    limiter.created();
+    pool.created(account);
+  } else if (submitted.kind === 'limited') {
+    limiter.limited();
+  } else {
+    limiter.dropped();
+    if (submitted.kind === 'refused') pool.refused(account, submitted.error);
+    if (submitted.kind === 'unknown') pool.failed(account, submitted.result.error?.message ?? '');
+  }
+  return { submitted, limiter };
+}
+
+/**
+ * Points a shot at a pool account: its client, its name in the journal, and a refusal of its
+ * polls that retires that account only (the shot's task is left for the next run).
+ */
+function useAccount(ctx: ShotContext, pool: AccountPool, account: PoolAccount): void {
+  ctx.client = account.client;
+  ctx.account = account.name;
+  ctx.halt = (err) => pool.refused(account, err);
+}
+
+/**
+ * A journaled task whose account this run does not have: it stays in flight (never sent
+ * again), with the account to add back, or the flag to run with.
+ */
+function leftWithAccount(
+  ctx: ShotContext,
+  taskId: string,
+  account: string | undefined,
+  pooled: boolean,
+): ShotResult {
+  const result = leavePending(ctx, taskId, 'interrupted');
+  result.error = {
+    code: 'account_missing',
+    message:
+      account === undefined
+        ? `task ${taskId} was sent with the single key (SHOTLIST_API_KEY), not an account of the pool; run without --accounts to pick it up`
+        : pooled
+          ? `task ${taskId} is held by account ${account}, which this run does not have; add ${account} back to the accounts file (with its key variable) and run again to pick it up`
+          : `task ${taskId} is held by account ${account} of an accounts file; run with --accounts FILE (the file naming ${account}) to pick it up`,
+  };
+  return result;
 }
 
 /** The run stopped sending before this shot: nothing sent, it is still to do next run. */

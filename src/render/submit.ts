@@ -4,6 +4,7 @@
  * sent again by itself.
  */
 import { errorOf, failShot, isUnauthorized, record, say, type ShotContext } from './context.js';
+import type { ApiError } from '../errors.js';
 import type { ShotError } from './events.js';
 import { idempotencyKey } from './journal.js';
 import { withWebhook } from './receiver.js';
@@ -21,7 +22,12 @@ export type Submitted =
    * Answered 429: nothing was created (journaled `failed` without a task, so a killed run
    * sends it next time); the shot is sent again after `retryAfterMs` (the server's wait, if said).
    */
-  | { kind: 'limited'; retryAfterMs: number | undefined };
+  | { kind: 'limited'; retryAfterMs: number | undefined }
+  /**
+   * A pool's account was refused (its key, its quota): nothing was created (journaled so), the
+   * shot goes to another account. A single key's refusal is `rejected` and stops the run.
+   */
+  | { kind: 'refused'; error: ApiError };
 
 /** The generation and Idempotency-Key the next submission of a shot carries. */
 export function nextSubmission(a: AssessedShot): { gen: number; idem: string } {
@@ -47,6 +53,7 @@ export async function submitShot(ctx: ShotContext): Promise<Submitted> {
     gen,
     idem,
     base: ctx.journalBase,
+    ...(ctx.account !== undefined ? { account: ctx.account } : {}),
     ...price,
     at: ctx.now(),
   });
@@ -64,6 +71,16 @@ export async function submitShot(ctx: ShotContext): Promise<Submitted> {
     });
   } catch (err) {
     const error = errorOf(err, 'submit_failed');
+    if (isUnauthorized(err) && ctx.account !== undefined) {
+      await record(ctx, {
+        type: 'failed',
+        key: a.key,
+        code: error.code,
+        message: `${error.message}; nothing was created`,
+        at: ctx.now(),
+      });
+      return { kind: 'refused', error: err };
+    }
     if (isUnauthorized(err)) {
       // A refused account created nothing: no new submissions, the tasks already sent go on.
       ctx.refuseSubmissions(err);

@@ -120,6 +120,17 @@ export interface RunReport {
   warnings?: string[];
   /** The cast sheet: each member's images (as the manifest names them) and the shots it is in. */
   cast?: CastSheetEntry[];
+  /** With an account pool (`--accounts`): what each account did in this run. */
+  accounts?: AccountReport[];
+}
+
+/** One account of a pool in a run: tasks it created, and why it was retired, if it was. */
+export interface AccountReport {
+  name: string;
+  base_url: string;
+  submitted: number;
+  /** `key` or `quota` (the API refused it), `failing` (its submissions kept failing). */
+  retired?: { reason: 'key' | 'quota' | 'failing'; message: string };
 }
 
 export interface CastSheetEntry {

@@ -10,3 +10,4 @@ export {
   type FaultRates,
 } from './options.js';
 export type { TaskObject } from './tasks.js';
+export { accountOf } from './quota.js';

@@ -23,6 +23,8 @@ export interface LedgerEntry {
   idempotency_key: string | null;
   /** Present when the task was created although the client got this fault instead of an id. */
   fault?: '500' | 'reset';
+  /** The account that created it (`acct_` + a digest of its key), when known. */
+  account?: string;
 }
 
 /** What was submitted and billed: the body of `GET /__sim/ledger`. */
@@ -61,6 +63,7 @@ export function buildLedger(board: TaskBoard, now: number, fileAuthCount: number
       status,
       idempotency_key: task.idempotencyKey,
       ...(task.fault ? { fault: task.fault } : {}),
+      ...(task.account !== undefined ? { account: task.account } : {}),
     });
   }
   return {

@@ -36,6 +36,13 @@ export interface SimulatorStats {
   /** Webhook calls made and answered 2xx, made and failed, and dropped by `webhookLoss`. */
   webhooks: { delivered: number; failed: number; lost?: number };
   clips: ClipStats;
+  /**
+   * Requests with an accepted key, by account (`acct_` + a digest of the key, never the key):
+   * `POST /v1/videos` and `GET /v1/videos/:id` each.
+   */
+  accounts: Record<string, Record<string, number>>;
+  /** Looks at a task by a key other than the one that created it (an account pool's mix-up). */
+  foreign_task_requests: number;
 }
 
 /** A running simulator. */
@@ -168,6 +175,8 @@ class SimulatorServer {
   private readonly clips: ClipStore;
   private readonly random: Record<'tasks' | 'ids' | 'faults' | 'ambiguity' | 'webhooks', Random>;
   private readonly requestCounts: Record<string, number> = {};
+  private readonly accountCounts: Record<string, Record<string, number>> = {};
+  private foreignTaskRequests = 0;
   private readonly faultCounts = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<
     FaultKind,
     number
@@ -488,8 +497,16 @@ class SimulatorServer {
     const deferred = fault === '500' || fault === 'reset' ? fault : undefined;
     const auth = this.authorize(req);
     if ('error' in auth) return this.refuse(req, res, deferred, auth.error);
-    if (method === 'GET') return this.getTask(res, decodeURIComponent(taskMatch?.[1] ?? ''));
-    return this.submit(req, res, deferred, accountOf(auth.key));
+    const account = accountOf(auth.key);
+    const counts = (this.accountCounts[account] ??= {});
+    counts[route] = (counts[route] ?? 0) + 1;
+    if (method === 'GET') {
+      const id = decodeURIComponent(taskMatch?.[1] ?? '');
+      const owner = this.board.tasks.get(id)?.account;
+      if (owner !== undefined && owner !== account) this.foreignTaskRequests++;
+      return this.getTask(res, id);
+    }
+    return this.submit(req, res, deferred, account);
   }
 
   private async submit(
@@ -825,6 +842,10 @@ class SimulatorServer {
       file_requests_with_authorization: this.fileAuthCount,
       webhooks: { ...this.webhookCounts },
       clips: { ...this.clips.stats },
+      accounts: Object.fromEntries(
+        Object.entries(this.accountCounts).map(([a, counts]) => [a, { ...counts }]),
+      ),
+      foreign_task_requests: this.foreignTaskRequests,
     };
   }
 

@@ -45,6 +45,18 @@ export function renderEventFields(
   return fields;
 }
 
+/** `account`: an account of the pool retired for the run (about no shot). */
+export function accountEventFields(e: Extract<RenderEvent, { type: 'account' }>) {
+  return {
+    account: e.account,
+    base_url: e.baseUrl,
+    state: e.state,
+    reason: e.reason,
+    message: e.message,
+    left: e.left,
+  };
+}
+
 /** `plan`: what the run will do, before it asks or sends anything. */
 export function planEventFields(run: PreparedRun, journalExists: boolean) {
   const s = run.summary;

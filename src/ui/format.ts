@@ -59,5 +59,7 @@ export function describeEvent(e: RenderEvent): string {
       return e.reason === 'rate_limited'
         ? `the API answered 429: concurrency cut to ${e.concurrency} of ${e.ceiling}`
         : `concurrency back up to ${e.concurrency} of ${e.ceiling}`;
+    case 'account':
+      return `account ${e.account} retired for the run (${e.reason}): ${e.message}; ${e.left === 0 ? 'no account left: nothing more is sent' : `${e.left} other${e.left === 1 ? '' : 's'} carry on`}`;
   }
 }

@@ -1,4 +1,4 @@
-import { eventLine, renderEventFields, type ShotRef } from './events.js';
+import { accountEventFields, eventLine, renderEventFields, type ShotRef } from './events.js';
 import { describeEvent } from './format.js';
 import type { RendererName } from './renderer.js';
 import type { ProgressInput, ProgressView } from './types.js';
@@ -35,8 +35,15 @@ export function createJsonProgress(input: ProgressInput): ProgressView {
     onEvent(e) {
       const fields =
         e.type === 'limit'
-          ? { concurrency: e.concurrency, ceiling: e.ceiling, reason: e.reason }
-          : renderEventFields(e, byLabel.get(e.shot));
+          ? {
+              concurrency: e.concurrency,
+              ceiling: e.ceiling,
+              reason: e.reason,
+              ...(e.account !== undefined ? { account: e.account } : {}),
+            }
+          : e.type === 'account'
+            ? accountEventFields(e)
+            : renderEventFields(e, byLabel.get(e.shot));
       input.out.write(eventLine(e.type, fields, e.at));
     },
     close: async () => undefined,

@@ -30,6 +30,8 @@ Options:
                      which sends exactly it or refuses if anything drifted
   --out DIR          with --save: the run's output folder (default renders/<name>)
   --base-url URL     with --save: the API the run will send to
+  --accounts FILE    with --save: the accounts file the run will use (its base URL keys
+                     the journal; default $SHOTLIST_ACCOUNTS)
   --simulate         local files get the simulator's URLs; with --save: a plan for
                      \`run --simulate --plan FILE\`
   --shard I/N        only the shots \`run --shard I/N\` renders (a CI matrix job)
@@ -81,6 +83,7 @@ const FLAGS = {
   save: { type: 'string' },
   out: { type: 'string' },
   'base-url': { type: 'string' },
+  accounts: { type: 'string' },
   simulate: { type: 'boolean' },
   shard: { type: 'string' },
 } as const;
@@ -102,6 +105,7 @@ async function savePlanFile(ctx: CliContext, manifest: string, values: Values): 
     ...(options.budget ? { maxCost: options.budget.max_cost } : {}),
     ...(values.out !== undefined ? { out: values.out } : {}),
     ...(values['base-url'] !== undefined ? { baseUrl: values['base-url'] } : {}),
+    ...(values.accounts !== undefined ? { accounts: values.accounts } : {}),
     simulate: !!values.simulate,
     allowOutside: values['allow-outside'] === true,
   });

@@ -85,6 +85,10 @@ Options:
                        then bounds the tasks in flight of the whole team on this key
   --team-budget S      with --team: seconds the whole team may have billed or in flight,
                        reserved before each submission (given back when a task fails)
+  --accounts FILE      spread the shots over the API keys of an accounts file (default
+                       $SHOTLIST_ACCOUNTS): each account has its base URL, the name of the
+                       variable holding its key, a concurrency and an optional rpm; an
+                       account the API refuses (key, quota) is retired, the others carry on
   --model, --size, --ratio, --duration   force a setting on every shot (as in plan)
   --no-preflight       do not check the references (HTTP status, type, video lengths)
                        before sending; see \`shotlist check\`
@@ -121,6 +125,7 @@ const FLAGS = {
   team: { type: 'string' },
   'team-budget': { type: 'string' },
   reroll: { type: 'boolean' },
+  accounts: { type: 'string' },
 } as const;
 
 /** What the run cost: nothing when simulated; no invented figure when no price is set. */
@@ -259,6 +264,7 @@ function runOptionsFrom(ctx: CliContext, values: Values): RunOptions {
     ...(values['no-preflight'] ? { preflight: false } : {}),
     ...(values.shard !== undefined ? { shard: parseShard(values.shard) } : {}),
     ...(values.reroll ? { reroll: true } : {}),
+    ...(values.accounts !== undefined ? { accounts: values.accounts } : {}),
     ...pushOptionsFrom(ctx, values),
     ...teamOptionsFrom(ctx, values),
   };
@@ -362,6 +368,11 @@ function printOutcome(
     if (s.error?.code === 'max_attempts') say(`  ${label}: ${s.error.message}`);
     else say(`  ${label}: ${s.status}: ${s.error?.code ?? ''}: ${s.error?.message ?? ''}`);
   }
+  for (const s of report.shots)
+    if (mine.has(s.key) && s.error?.code === 'account_missing')
+      say(`  ${shotLabel(s)}: in flight: ${s.error.message}`);
+  for (const a of report.accounts ?? [])
+    if (a.retired) say(`  account ${a.name} retired (${a.retired.reason}): ${a.retired.message}`);
   if (result.fatal) {
     ctx.stderr.write(`error: ${result.fatal.message}\n`);
     if (result.fatal.fix) ctx.stderr.write(`  fix: ${result.fatal.fix}\n`);

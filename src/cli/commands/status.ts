@@ -27,6 +27,8 @@ Options:
   --only ID,...      these shots only
   --base-url URL     the API the renders were made with (default $SHOTLIST_BASE_URL, else ${DEFAULT_BASE_URL})
   --simulate         look at the renders of \`run --simulate\`
+  --accounts FILE    the renders of \`run --accounts FILE\` (default $SHOTLIST_ACCOUNTS):
+                     the base URL its accounts share; no key is needed
   --model, --size, --ratio, --duration   force a setting on every shot (as in run): the
                      status of the run with those flags
   --max-cost N       check the new spend against N, as run would
@@ -46,6 +48,7 @@ const FLAGS = {
   simulate: { type: 'boolean' },
   'fail-on': { type: 'string' },
   shard: { type: 'string' },
+  accounts: { type: 'string' },
 } as const;
 
 const when = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -109,6 +112,7 @@ export default async function status(ctx: CliContext): Promise<number> {
     simulate: !!values.simulate,
     allowOutside: !!values['allow-outside'],
     ...(values.shard !== undefined ? { shard: parseShard(values.shard) } : {}),
+    ...(values.accounts !== undefined ? { accounts: values.accounts } : {}),
   });
   const versions = clipVersions(journal.entries, new Set(assessed.map((a) => a.key)));
   const noJournal = noJournalNote(ctx, outDir);
