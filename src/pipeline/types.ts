@@ -83,6 +83,11 @@ export interface RunOptions {
   team?: string;
   /** With `team`: seconds the whole team may reserve, over every machine (`--team-budget`). */
   teamBudget?: number;
+  /**
+   * With `team`, `'enqueue'` (`shotlist enqueue`): send nothing here; put the shots on the
+   * team's queue for its workers (`run --worker`), follow them and download each clip.
+   */
+  teamRole?: 'enqueue';
 }
 
 /** How a run reports while it works; every callback is optional. */
