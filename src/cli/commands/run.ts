@@ -474,7 +474,14 @@ export default async function run(
   });
   if (result.status === 'dry-run') printDryRun(ctx, result.prepared, json, say);
   else if (result.status === 'declined') say('nothing was sent.');
-  else printOutcome(ctx, result, runCommandLine(arg, values, result.prepared.base), say);
+  else {
+    // An enqueuer's advice is to enqueue again: `run` would send the shots from here.
+    const again = runCommandLine(arg, values, result.prepared.base).replace(
+      /^shotlist run /,
+      `shotlist ${mode} `,
+    );
+    printOutcome(ctx, result, again, say);
+  }
   const unknown = unknownShots(result);
   const failedOnUnknown = failOn && unknown > 0 && result.exitCode === EXIT_CODES.ok;
   if (failedOnUnknown) {

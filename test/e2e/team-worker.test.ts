@@ -1,0 +1,146 @@
+/**
+ * Work distribution end to end: `shotlist enqueue` on one machine, `run --team --worker` on two
+ * others (the built CLI, each in its own folder), one simulator, one redis-server. The
+ * enqueuer sends nothing; the workers send each shot once and write no file; the enqueuer's
+ * folder ends with every clip and the stitched final.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { parseJournal } from '../../src/render/journal.js';
+import { spawnShotlist, tempDir } from '../helpers/cli.js';
+import { FFPROBE } from '../helpers/tools.js';
+import {
+  NO_REDIS,
+  redisServerPath,
+  startRedisServer,
+  type RedisServer,
+} from '../team/redis-server.js';
+import { KEY, childEnv, readReport, submissionsByPrompt, writeManifest } from './run-helpers.js';
+
+const binary = redisServerPath();
+if (!binary) console.warn(NO_REDIS);
+
+const SHOTS = 12;
+const CAP = 4;
+
+describe.skipIf(!binary)('enqueue + run --worker (one enqueuer, two workers)', () => {
+  const tmp = tempDir('shotlist-team-worker-');
+  let redis: RedisServer;
+  let sim: Simulator;
+  let n = 0;
+
+  beforeAll(async () => {
+    redis = await startRedisServer(binary!);
+  });
+  afterAll(async () => {
+    await redis?.stop();
+    tmp.cleanup();
+  });
+  afterEach(async () => {
+    await sim?.close();
+  });
+
+  const dir = (name: string) => {
+    const d = path.join(tmp.dir, `${name}-${++n}`);
+    mkdirSync(d, { recursive: true });
+    return d;
+  };
+  const team = (db: number) => redis.url.replace(/\/0$/, `/${db}`);
+
+  /** A worker in a folder of its own (its working directory), for the API of `sim`. */
+  function worker(db: number) {
+    const cwd = dir('worker');
+    const child = spawnShotlist(
+      ['run', '--team', team(db), '--worker', '--base-url', sim.url, '--concurrency', `${CAP}`],
+      { cwd, env: childEnv, timeout: 120_000 },
+    );
+    return { cwd, child };
+  }
+
+  function enqueue(db: number) {
+    const d = dir('enqueuer');
+    const manifest = writeManifest(d, SHOTS);
+    const out = path.join(d, 'out');
+    const child = spawnShotlist(
+      ['enqueue', manifest, '--team', team(db), '--base-url', sim.url, '--out', out, '--yes'],
+      { env: childEnv, timeout: 120_000 },
+    );
+    return { out, child };
+  }
+
+  const clips = (out: string) =>
+    readdirSync(path.join(out, 'clips')).filter((f) => f.endsWith('.mp4'));
+
+  it('12 shots: each sent once, by the workers; the enqueuer ends with every clip and the final', async () => {
+    sim = await startSimulator({ apiKey: KEY, latency: 0, seed: 21, keyConcurrency: CAP });
+    const workers = [worker(1), worker(1)];
+    const enqueuer = enqueue(1);
+    const r = await enqueuer.child;
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    for (const w of workers) w.child.kill('SIGTERM');
+    const stopped = await Promise.all(workers.map((w) => w.child));
+
+    const byPrompt = submissionsByPrompt(sim);
+    expect(byPrompt.size).toBe(SHOTS);
+    expect([...byPrompt.values()].every((count) => count === 1)).toBe(true);
+    // Both workers took part, and each stopped cleanly on SIGTERM.
+    for (const s of stopped) {
+      expect(s.exitCode, String(s.stderr)).toBe(0);
+      expect(String(s.stdout)).toMatch(/worker stopped: \d+ done, 0 failed, 0 unknown/);
+      expect(String(s.stdout)).toContain('submitted, task');
+    }
+    expect(clips(enqueuer.out)).toHaveLength(SHOTS);
+    expect(readReport(enqueuer.out).totals.done).toBe(SHOTS);
+    const files = journal(enqueuer.out).filter((e) => e.type === 'file');
+    expect(files).toHaveLength(SHOTS);
+    const probe = await execa(FFPROBE, [
+      '-v',
+      'error',
+      '-show_entries',
+      'format=duration',
+      '-of',
+      'csv=p=0',
+      path.join(enqueuer.out, 'final.mp4'),
+    ]);
+    expect(Number(probe.stdout)).toBeGreaterThan(SHOTS * 4 - 1);
+    // The workers wrote nothing: no clip, no journal, no folder.
+    for (const w of workers) expect(readdirSync(w.cwd)).toEqual([]);
+  }, 120_000);
+
+  it('kill -9 of a worker mid-run: 0 duplicates, the other finishes its shots', async () => {
+    sim = await startSimulator({ apiKey: KEY, latency: '1-2s', seed: 22, keyConcurrency: CAP });
+    const victim = worker(2);
+    const other = worker(2);
+    const enqueuer = enqueue(2);
+    // Mid-run: the victim has tasks in flight.
+    let seen = '';
+    victim.child.stdout!.on('data', (chunk: Buffer) => (seen += String(chunk)));
+    while ((seen.match(/submitted, task/g) ?? []).length < 2 && victim.child.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    victim.child.kill('SIGKILL');
+    expect((await victim.child).signal).toBe('SIGKILL');
+    const r = await enqueuer.child;
+    other.child.kill('SIGTERM');
+    await other.child;
+
+    const report = readReport(enqueuer.out);
+    // A kill between a POST and its task id would leave that one shot unknown: never resent.
+    const unknown = report.totals.unknown ?? 0;
+    expect(unknown).toBeLessThanOrEqual(1);
+    expect(report.totals.done).toBe(SHOTS - unknown);
+    expect(clips(enqueuer.out)).toHaveLength(SHOTS - unknown);
+    if (unknown === 0) expect(r.exitCode, String(r.stderr)).toBe(0);
+    const byPrompt = submissionsByPrompt(sim);
+    expect([...byPrompt.values()].every((count) => count === 1)).toBe(true);
+    expect(byPrompt.size).toBeGreaterThanOrEqual(SHOTS - 1);
+    expect(existsSync(path.join(victim.cwd, 'clips'))).toBe(false);
+  }, 120_000);
+});
+
+function journal(out: string) {
+  return parseJournal(readFileSync(path.join(out, 'journal.ndjson'), 'utf8')).entries;
+}
