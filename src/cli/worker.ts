@@ -71,7 +71,6 @@ export async function runWorkerCommand(
   // Server text may quote the request: the key is taken out of everything shown.
   const say = (line: string) => ctx.stdout.write(`${redact(line, [apiKey])}\n`);
   const { runWorker } = await import('../team/worker.js');
-  say(`worker: taking shots for ${base} from ${describeTeamUrl(url)}; Ctrl-C stops it`);
   const summary = await runWorker({
     url,
     apiKey,
@@ -79,6 +78,8 @@ export async function runWorkerCommand(
     cap,
     ...(budget !== undefined ? { budgetSeconds: budget } : {}),
     signal: ctx.signal,
+    onReady: () =>
+      say(`worker: taking shots for ${base} from ${describeTeamUrl(url)}; Ctrl-C stops it`),
     onEvent: (e) => {
       const line = logLine(e);
       if (line) say(line);

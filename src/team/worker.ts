@@ -36,6 +36,8 @@ export interface WorkerOptions {
   /** Aborted (Ctrl-C, SIGTERM): no new job and no new POST; the polls under way finish. */
   signal: AbortSignal;
   onEvent?: (event: RenderEvent) => void;
+  /** The worker is connected and takes jobs. */
+  onReady?: () => void;
 }
 
 /** How a worker's shots ended, counted when it stops. */
@@ -179,6 +181,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
   };
   try {
     const worker = await startShotWorker(o.url, o.base, o.cap, work);
+    o.onReady?.();
     const onStop = () => stop.abort(o.signal.reason);
     if (o.signal.aborted) onStop();
     o.signal.addEventListener('abort', onStop, { once: true });
