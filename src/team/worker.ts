@@ -11,7 +11,7 @@ import { createApiClient } from '../api/client.js';
 import { backoffDelay } from '../api/retry.js';
 import type { ApiError } from '../errors.js';
 import { awaitTask } from '../render/await.js';
-import type { RunContext, ShotContext } from '../render/context.js';
+import { record, type RunContext, type ShotContext } from '../render/context.js';
 import type { RenderEvent } from '../render/events.js';
 import { accountGate } from '../render/limiter.js';
 import { DEFAULT_POLL_TUNING, DurationModel } from '../render/poll.js';
@@ -97,7 +97,19 @@ async function send(ctx: ShotContext): Promise<ShotResult | { taskId: string; t0
 /** One shot: claimed and sent here, or another machine's task followed to its end. */
 async function workShot(ctx: ShotContext, board: TeamBoard): Promise<Outcome> {
   const turn = await board.turn(ctx);
-  if (turn.kind === 'ended') return outcomeOf(turn.result);
+  if (turn.kind === 'ended') {
+    const { error } = turn.result;
+    // The enqueuer learns it from the facts alone: nothing was sent, the team budget is spent.
+    if (error?.code === 'team_budget')
+      await record(ctx, {
+        type: 'failed',
+        key: ctx.shot.key,
+        code: error.code,
+        message: error.message,
+        at: ctx.now(),
+      });
+    return outcomeOf(turn.result);
+  }
   let task = { taskId: '', t0: ctx.now(), fresh: false };
   if (turn.kind === 'follow') task.taskId = turn.taskId;
   else {
