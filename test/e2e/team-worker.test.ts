@@ -51,18 +51,21 @@ describe.skipIf(!binary)('enqueue + run --worker (one enqueuer, two workers)', (
   const team = (db: number) => redis.url.replace(/\/0$/, `/${db}`);
 
   /** A worker in a folder of its own (its working directory), for the API of `sim`. */
-  function worker(db: number) {
+  function worker(db: number, ...more: string[]) {
     const cwd = dir('worker');
     const child = spawnShotlist(
-      ['run', '--team', team(db), '--worker', '--base-url', sim.url, '--concurrency', `${CAP}`],
+      [
+        ...['run', '--team', team(db), '--worker', '--base-url', sim.url],
+        ...['--concurrency', `${CAP}`, ...more],
+      ],
       { cwd, env: childEnv, timeout: 120_000 },
     );
     return { cwd, child };
   }
 
-  function enqueue(db: number) {
+  function enqueue(db: number, shots = SHOTS) {
     const d = dir('enqueuer');
-    const manifest = writeManifest(d, SHOTS);
+    const manifest = writeManifest(d, shots);
     const out = path.join(d, 'out');
     const child = spawnShotlist(
       ['enqueue', manifest, '--team', team(db), '--base-url', sim.url, '--out', out, '--yes'],
@@ -139,6 +142,22 @@ describe.skipIf(!binary)('enqueue + run --worker (one enqueuer, two workers)', (
     expect(byPrompt.size).toBeGreaterThanOrEqual(SHOTS - 1);
     expect(existsSync(path.join(victim.cwd, 'clips'))).toBe(false);
   }, 120_000);
+
+  it('--team-budget of a worker: a shot it cannot hold fails for the enqueuer too, unsent', async () => {
+    sim = await startSimulator({ apiKey: KEY, latency: 0, seed: 23, keyConcurrency: CAP });
+    // Two of the three four-second shots fit in 8 s.
+    const w = worker(3, '--team-budget', '8');
+    const enqueuer = enqueue(3, 3);
+    const r = await enqueuer.child;
+    w.child.kill('SIGTERM');
+    expect((await w.child).exitCode).toBe(0);
+    expect(r.exitCode).toBe(1);
+    expect(sim.ledger().totals.submissions).toBe(2);
+    const report = readReport(enqueuer.out);
+    expect(report.totals.done).toBe(2);
+    expect(report.totals.failed).toBe(1);
+    expect(String(r.stdout)).toContain('team_budget');
+  }, 60_000);
 });
 
 function journal(out: string) {
