@@ -77,24 +77,35 @@ describe.skipIf(!binary)('enqueue + run --worker (one enqueuer, two workers)', (
   const clips = (out: string) =>
     readdirSync(path.join(out, 'clips')).filter((f) => f.endsWith('.mp4'));
 
-  it('12 shots: each sent once, by the workers; the enqueuer ends with every clip and the final', async () => {
+  it('12 shots: each sent once, by the workers or a plain run --team; the enqueuer ends with every clip and the final', async () => {
     sim = await startSimulator({ apiKey: KEY, latency: 0, seed: 21, keyConcurrency: CAP });
     const workers = [worker(1), worker(1)];
     const enqueuer = enqueue(1);
-    const r = await enqueuer.child;
+    // Someone renders the same manifest with plain `run --team` meanwhile: the claim is shared.
+    const plainDir = dir('plain');
+    const plain = spawnShotlist(
+      [
+        ...['run', writeManifest(plainDir, SHOTS), '--team', team(1), '--base-url', sim.url],
+        ...['--out', path.join(plainDir, 'out'), '--yes'],
+      ],
+      { env: childEnv, timeout: 120_000 },
+    );
+    const [r, p] = await Promise.all([enqueuer.child, plain]);
     expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect(p.exitCode, String(p.stderr)).toBe(0);
+    expect(clips(path.join(plainDir, 'out'))).toHaveLength(SHOTS);
     for (const w of workers) w.child.kill('SIGTERM');
     const stopped = await Promise.all(workers.map((w) => w.child));
 
     const byPrompt = submissionsByPrompt(sim);
     expect(byPrompt.size).toBe(SHOTS);
     expect([...byPrompt.values()].every((count) => count === 1)).toBe(true);
-    // Both workers took part, and each stopped cleanly on SIGTERM.
+    // Each worker stopped cleanly on SIGTERM; the workers sent shots.
     for (const s of stopped) {
       expect(s.exitCode, String(s.stderr)).toBe(0);
       expect(String(s.stdout)).toMatch(/worker stopped: \d+ done, 0 failed, 0 unknown/);
-      expect(String(s.stdout)).toContain('submitted, task');
     }
+    expect(stopped.map((s) => String(s.stdout)).join('')).toContain('submitted, task');
     expect(clips(enqueuer.out)).toHaveLength(SHOTS);
     expect(readReport(enqueuer.out).totals.done).toBe(SHOTS);
     const files = journal(enqueuer.out).filter((e) => e.type === 'file');
