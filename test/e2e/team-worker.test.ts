@@ -172,7 +172,7 @@ describe.skipIf(!binary)('enqueue + run --worker (one enqueuer, two workers)', (
     expect(report.totals.done).toBe(2);
     expect(report.totals.failed).toBe(1);
     expect(String(r.stdout)).toContain('team_budget');
-  }, 60_000);
+  }, 120_000);
 });
 
 function journal(out: string) {
