@@ -1,8 +1,8 @@
 /**
  * Team mode benchmark (needs `npm run build` and a redis-server): N shots (default 300,
  * SHOTLIST_BENCH_TEAM_SHOTS) against `sim --latency 0` with a key cap, through the built CLI:
- *  - one process without --team, then one with it: CPU ms per shot of each, and the difference
- *    (team mode's overhead per shot; CPU, since wall time on a shared machine is noise);
+ *  - one process without --team, then one with it: CPU and wall ms per shot of each, and the
+ *    differences (team mode's overhead per shot; CPU is the steadier figure on a shared machine);
  *  - three processes with --team on the same manifest: submissions (N, none twice), POSTs
  *    refused for the cap (0), Redis commands per shot (Redis's own count), Redis's CPU over
  *    the makespan, and the makespan over its bound from the key cap (each task holds a slot
@@ -174,6 +174,16 @@ export async function benchTeam() {
         value: (alone.cpuMs - local.cpuMs) / shots,
         unit: 'ms CPU',
         note: 'one process, --team vs none',
+      },
+      'team.wall_overhead_per_shot': {
+        value: (alone.wallMs - local.wallMs) / shots,
+        unit: 'ms wall',
+        note: 'one process, --team vs none (shared machine: noisy)',
+      },
+      'team.three_makespan': {
+        value: makespanMs,
+        unit: 'ms',
+        note: `3 processes x ${shots} shots, one Redis`,
       },
       'team.three_done_each': { value: Math.min(...three.map((r) => r.done)), unit: 'shots' },
       'team.three_submissions': {

@@ -52,6 +52,10 @@ const COMMANDS: Record<
     summary: 'record which take of a shot the finals use',
     load: () => import('./commands/pick.js'),
   },
+  enqueue: {
+    summary: "queue the shots for the team's workers; download, stitch, report",
+    load: () => import('./commands/enqueue.js'),
+  },
   merge: {
     summary: 'join the output folders of run --shard jobs into one',
     load: () => import('./commands/merge.js'),

@@ -117,15 +117,20 @@ async function openTeamRun(
   api: Api,
 ): Promise<(TeamHook & { close(): Promise<void> }) | undefined> {
   if (!options.team || !needsApi(run)) return undefined;
-  const { openTeam } = await import('../team/open.js');
+  const { openEnqueuer, openTeam } = await import('../team/open.js');
   const { parseTeamUrl } = await import('../team/url.js');
-  return openTeam({
-    url: parseTeamUrl(options.team, false),
-    apiKey: apiKey ?? '',
-    baseUrl: api.client.baseUrl,
-    cap: options.concurrency ?? run.plan.concurrency ?? DEFAULT_CONCURRENCY,
-    ...(options.teamBudget !== undefined ? { budgetSeconds: options.teamBudget } : {}),
-  }).catch(async (error: unknown) => {
+  const url = parseTeamUrl(options.team, false);
+  const opened =
+    options.teamRole === 'enqueue'
+      ? openEnqueuer({ url, base: run.base.journalBase, shots: run.assessed })
+      : openTeam({
+          url,
+          apiKey: apiKey ?? '',
+          baseUrl: api.client.baseUrl,
+          cap: options.concurrency ?? run.plan.concurrency ?? DEFAULT_CONCURRENCY,
+          ...(options.teamBudget !== undefined ? { budgetSeconds: options.teamBudget } : {}),
+        });
+  return opened.catch(async (error: unknown) => {
     await api.close();
     throw error;
   });

@@ -89,6 +89,11 @@ export interface RunOptions {
    * over the keys it names (see src/render/accounts.ts); never the manifest's business.
    */
   accounts?: string;
+  /**
+   * With `team`, `'enqueue'` (`shotlist enqueue`): send nothing here; put the shots on the
+   * team's queue for its workers (`run --worker`), follow them and download each clip.
+   */
+  teamRole?: 'enqueue';
 }
 
 /** How a run reports while it works; every callback is optional. */

@@ -8,7 +8,6 @@
 import {
   failShot,
   record,
-  say,
   type ShotContext,
   type TeamHook,
   type TeamTurn,
@@ -18,6 +17,19 @@ import { notSent } from '../render/shot.js';
 import { nextSubmission } from '../render/submit.js';
 import { ShotlistError } from '../errors.js';
 import type { TeamRedis } from './redis.js';
+import {
+  BUDGET_KEY,
+  adoptFailed,
+  adoptIntent,
+  adoptUnknown,
+  factKey,
+  factOf,
+  fields,
+  leaseKey,
+  pauseTurn,
+  slotsKey,
+  type Fact,
+} from './facts.js';
 import { ADMIT, CLAIM, FILE, OWNER_STEP, RENEW, SETTLE, TASK_END } from './scripts.js';
 
 /** How long a lease lives unless renewed: a machine silent this long is taken for gone. */
@@ -43,26 +55,6 @@ export interface TeamBoardOptions {
   waitMs?: number;
 }
 
-type Fact = Record<string, string>;
-
-const PREFIX = 'shotlist:';
-const factKey = (key: string) => `${PREFIX}shot:${key}`;
-const leaseKey = (key: string) => `${PREFIX}lease:${key}`;
-const BUDGET_KEY = `${PREFIX}budget:seconds`;
-
-function factOf(reply: unknown): Fact | 'mine' {
-  const list = reply as string[];
-  if (list[0] === 'mine') return 'mine';
-  const fact: Fact = {};
-  for (let i = 0; i + 1 < list.length; i += 2) fact[list[i]!] = list[i + 1]!;
-  return fact;
-}
-
-/** Field/value pairs for a script, leaving out what is not set. */
-function fields(values: Record<string, string | number | undefined>): string[] {
-  return Object.entries(values).flatMap(([k, v]) => (v === undefined ? [] : [k, String(v)]));
-}
-
 /** The {@link TeamHook} of one machine; `close()` stops its lease renewals. */
 export class TeamBoard implements TeamHook {
   private readonly owned = new Set<string>();
@@ -73,7 +65,7 @@ export class TeamBoard implements TeamHook {
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly o: TeamBoardOptions) {
-    this.slotsKey = `${PREFIX}slots:${o.account}`;
+    this.slotsKey = slotsKey(o.account);
     this.leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS;
     this.waitMs = o.waitMs ?? DEFAULT_WAIT_MS;
     this.timer = setInterval(() => void this.renew(), Math.floor(this.leaseMs / 3));
@@ -103,8 +95,8 @@ export class TeamBoard implements TeamHook {
       if ((fact.state === 'task' || fact.state === 'completed') && fact.task_id) {
         return this.follow(ctx, fact, fact.task_id);
       }
-      if (fact.state === 'unknown') return { kind: 'ended', result: await this.unknown(ctx, fact) };
-      if (fact.state === 'failed') return { kind: 'ended', result: await this.failed(ctx, fact) };
+      if (fact.state === 'unknown') return { kind: 'ended', result: await adoptUnknown(ctx, fact) };
+      if (fact.state === 'failed') return { kind: 'ended', result: await adoptFailed(ctx, fact) };
       // Claimed or being sent by a live machine: its task id will come.
       if (!(await this.pause(ctx, waits))) return { kind: 'ended', result: notSent(ctx) };
     }
@@ -139,61 +131,17 @@ export class TeamBoard implements TeamHook {
   }
 
   /** Sleeps the `waits`-th wait; false when the run stopped sending meanwhile. */
-  private async pause(ctx: ShotContext, waits: number): Promise<boolean> {
-    const ms = Math.min(MAX_WAIT_MS, this.waitMs * 2 ** Math.min(waits, 8));
-    // Jitter keeps the machines that wait for the same slot from asking all at once.
-    await ctx.sleep(ms * (0.5 + ctx.random()), ctx.submissions).catch(() => undefined);
-    return !ctx.submissions.aborted;
-  }
-
-  /** Journals here what the owner journaled: its intent, then the shared outcome. */
-  private async adopt(ctx: ShotContext, fact: Fact): Promise<void> {
-    const a = ctx.shot;
-    const { gen, idem } = nextSubmission(a);
-    await record(ctx, {
-      type: 'intent',
-      key: a.key,
-      shot: { id: a.shot.id, variant: a.shot.variant, take: a.shot.take },
-      gen: Number(fact.gen ?? gen),
-      idem: fact.idem ?? idem,
-      base: ctx.journalBase,
-      at: ctx.now(),
-    });
+  private pause(ctx: ShotContext, waits: number): Promise<boolean> {
+    return pauseTurn(ctx, waits, this.waitMs, MAX_WAIT_MS);
   }
 
   private async follow(ctx: ShotContext, fact: Fact, taskId: string): Promise<TeamTurn> {
-    await this.adopt(ctx, fact);
+    await adoptIntent(ctx, fact);
     await record(ctx, { type: 'task', key: ctx.shot.key, task_id: taskId, at: ctx.now() });
     this.watched.add(ctx.shot.key);
     ctx.result.taskId = taskId;
     ctx.result.submittedAt = ctx.now();
     return { kind: 'follow', taskId };
-  }
-
-  private async unknown(ctx: ShotContext, fact: Fact) {
-    await this.adopt(ctx, fact);
-    const message = 'a machine of the team died while submitting it';
-    await record(ctx, { type: 'unknown', key: ctx.shot.key, message, at: ctx.now() });
-    const error = {
-      code: 'unknown',
-      message: `${message}; the task may exist and be billed. Resubmit with --retry-unknown`,
-    };
-    ctx.result.status = 'unknown';
-    ctx.result.error = error;
-    say(ctx, { type: 'unknown', error });
-    return ctx.result;
-  }
-
-  private async failed(ctx: ShotContext, fact: Fact) {
-    await this.adopt(ctx, fact);
-    const error = { code: fact.code ?? 'failed', message: fact.message ?? 'the task failed' };
-    return failShot(ctx, error, {
-      type: 'failed',
-      key: ctx.shot.key,
-      ...(fact.task_id ? { task_id: fact.task_id } : {}),
-      ...error,
-      at: ctx.now(),
-    });
   }
 
   async mirror(e: JournalEntry): Promise<void> {

@@ -5,9 +5,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { TeamBoard } from './board.js';
+import { Enqueuer } from './enqueuer.js';
+import { openShotQueue } from './queue.js';
 import { connectTeam } from './redis.js';
+import type { AssessedShot } from '../render/state.js';
 
 export { TeamBoard } from './board.js';
+export { Enqueuer } from './enqueuer.js';
 
 export interface OpenTeamOptions {
   url: URL;
@@ -36,4 +40,25 @@ export async function openTeam(o: OpenTeamOptions): Promise<TeamBoard> {
     cap: o.cap,
     ...(o.budgetSeconds !== undefined ? { budgetSeconds: o.budgetSeconds } : {}),
   });
+}
+
+/**
+ * Opens an enqueuer's side of team mode (`shotlist enqueue`): puts `shots` whose bodies are
+ * ready on the queue of the workers on `base`, and returns the hook that follows them.
+ */
+export async function openEnqueuer(o: {
+  url: URL;
+  base: string;
+  shots: readonly AssessedShot[];
+}): Promise<Enqueuer> {
+  const redis = await connectTeam(o.url);
+  const queue = await openShotQueue(o.url, o.base);
+  const enqueuer = new Enqueuer({ redis, queue, base: o.base });
+  try {
+    await enqueuer.enqueue(o.shots);
+  } catch (err) {
+    await enqueuer.close().catch(() => undefined);
+    throw err;
+  }
+  return enqueuer;
 }

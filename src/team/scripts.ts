@@ -155,3 +155,15 @@ redis.call('HSETNX', KEYS[1], 'sha256', ARGV[2])
 redis.call('HSETNX', KEYS[1], 'bytes', ARGV[3])
 return 1
 `;
+
+/**
+ * KEYS: fact, lease. What a machine that never sends the shot (an enqueuer) sees of it: the
+ * fact as a flat list of fields and values (empty: nobody has claimed it). An intent whose
+ * owner is gone becomes `unknown`, as in {@link CLAIM}.
+ */
+export const LOOK = `
+if redis.call('HGET', KEYS[1], 'state') == 'intent' and redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.call('HSET', KEYS[1], 'state', 'unknown')
+end
+return redis.call('HGETALL', KEYS[1])
+`;

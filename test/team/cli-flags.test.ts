@@ -31,6 +31,38 @@ it.each([
   expect(r.exitCode).toBe(2);
 });
 
+const enqueue = (args: string[]) =>
+  cli(['enqueue', manifest, '--yes', '--base-url', 'http://127.0.0.1:9', ...args], {
+    cwd: tmp.dir,
+    env: { SHOTLIST_API_KEY: 'sk-flags-test' },
+  });
+const TEAM = ['--team', 'redis://127.0.0.1:9/0'];
+
+it.each([
+  [[], 'enqueue needs --team'],
+  [[...TEAM, '--team-budget', '40'], 'enqueue does not take --team-budget'],
+  [[...TEAM, '--retry-unknown'], 'enqueue does not take --retry-unknown'],
+  [[...TEAM, '--worker'], 'enqueue does not take --worker'],
+  [[...TEAM, '--simulate'], '--team cannot be used with --simulate'],
+])('enqueue %j: exit 2, %s', async (args, message) => {
+  const r = await enqueue(args);
+  expect(r.stderr).toContain(message);
+  expect(r.exitCode).toBe(2);
+});
+
+it.each([
+  [['--worker'], '--worker needs --team'],
+  [['--worker', ...TEAM, '--simulate'], '--worker cannot be used with --simulate'],
+  [['--worker', ...TEAM, manifest], '--worker takes no manifest'],
+])('run %j: exit 2, %s', async (args, message) => {
+  const r = await cli(['run', ...args], {
+    cwd: tmp.dir,
+    env: { SHOTLIST_API_KEY: 'sk-flags-test' },
+  });
+  expect(r.stderr).toContain(message);
+  expect(r.exitCode).toBe(2);
+});
+
 it('a password on --team is refused without being echoed; SHOTLIST_TEAM is where it goes', async () => {
   const r = await run(['--team', 'redis://:hunter2-secret@127.0.0.1:6379/0']);
   expect(r.exitCode).toBe(2);

@@ -1,6 +1,6 @@
 /**
- * Without --team nothing of team mode is loaded: `--help` and `run --help` import neither
- * ioredis nor src/team's Redis code. The same trace shows both loaded under --team, so the
+ * Without --team nothing of team mode is loaded: `--help`, `run --help` and `enqueue --help`
+ * import neither ioredis, bullmq nor src/team's Redis and queue code. The same trace shows both loaded under --team, so the
  * trace itself is proven to see them.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -8,6 +8,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, expect, it } from 'vitest';
 import { BIN, tempDir } from '../helpers/cli.js';
+import { redisServerPath, startRedisServer } from './redis-server.js';
 
 const tmp = tempDir('shotlist-team-lazy-');
 afterAll(() => tmp.cleanup());
@@ -30,10 +31,12 @@ async function traced(name: string, args: string[]) {
 const redisCode = (modules: string) =>
   modules
     .split('\n')
-    .filter((url) => /\/ioredis\/|\/dist\/team\/(open|redis|board)\.js$/.test(url));
+    .filter((url) =>
+      /\/(ioredis|bullmq)\/|\/dist\/team\/(open|redis|board|queue|enqueuer|worker)\.js$/.test(url),
+    );
 
-it('--help and run --help load no Redis code', async () => {
-  for (const args of [['--help'], ['run', '--help']]) {
+it('--help, run --help and enqueue --help load no Redis code', async () => {
+  for (const args of [['--help'], ['run', '--help'], ['enqueue', '--help']]) {
     const r = await traced(args.join('-'), args);
     expect(r.exitCode).toBe(0);
     expect(r.modules).toContain('/dist/cli/main.js');
@@ -61,3 +64,53 @@ it('run --team loads it, and an unreachable Redis stops the run before anything 
   expect(r.exitCode).toBe(2);
   expect(redisCode(r.modules).some((url) => url.includes('/ioredis/'))).toBe(true);
 });
+
+it.skipIf(!redisServerPath())(
+  'run --team --worker loads bullmq, and stops cleanly on SIGTERM',
+  async () => {
+    const redis = await startRedisServer(redisServerPath()!);
+    const trace = path.join(tmp.dir, 'worker.trace');
+    writeFileSync(trace, '');
+    try {
+      const child = execa(
+        process.execPath,
+        [
+          '--import',
+          HOOK,
+          BIN,
+          'run',
+          '--team',
+          redis.url,
+          '--worker',
+          '--base-url',
+          'http://127.0.0.1:9',
+        ],
+        {
+          reject: false,
+          cwd: tmp.dir,
+          env: {
+            TRACE_IMPORTS: trace,
+            SHOTLIST_API_KEY: 'sk-lazy-test',
+            CI: 'true',
+            NO_COLOR: '1',
+          },
+          timeout: 60_000,
+        },
+      );
+      // The worker says it is taking shots once its queue is open.
+      let seen = '';
+      child.stdout!.on('data', (chunk: Buffer) => (seen += String(chunk)));
+      while (!seen.includes('worker: taking') && child.exitCode === null)
+        await new Promise((r) => setTimeout(r, 50));
+      child.kill('SIGTERM');
+      const r = await child;
+      expect(r.exitCode, String(r.stderr)).toBe(0);
+      expect(String(r.stdout)).toContain('worker stopped: 0 done, 0 failed, 0 unknown');
+      expect(redisCode(readFileSync(trace, 'utf8')).some((url) => url.includes('/bullmq/'))).toBe(
+        true,
+      );
+    } finally {
+      await redis.stop();
+    }
+  },
+);

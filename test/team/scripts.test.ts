@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connectTeam, type TeamRedis } from '../../src/team/redis.js';
-import { ADMIT, CLAIM, OWNER_STEP, SETTLE, TASK_END } from '../../src/team/scripts.js';
+import { ADMIT, CLAIM, LOOK, OWNER_STEP, SETTLE, TASK_END } from '../../src/team/scripts.js';
 import { NO_REDIS, redisServerPath, startRedisServer, type RedisServer } from './redis-server.js';
 
 const binary = redisServerPath();
@@ -50,6 +50,18 @@ describe.skipIf(!binary)('team scripts', () => {
     const list = reply as string[];
     return Object.fromEntries(list.flatMap((v, i) => (i % 2 ? [] : [[v, list[i + 1]]])));
   };
+
+  it('LOOK (an enqueuer) claims nothing; an intent whose owner died reads unknown', async () => {
+    const look = () => team.script(LOOK, [FACT, LEASE], []);
+    expect(await look()).toEqual([]);
+    expect(await raw.exists(FACT)).toBe(0);
+    await claim('m1');
+    await step('m1', 'state', 'intent', 'gen', '1');
+    expect(asFact(await look())).toMatchObject({ state: 'intent', owner: 'm1' });
+    await raw.del(LEASE);
+    expect(asFact(await look())).toMatchObject({ state: 'unknown', owner: 'm1' });
+    expect(asFact(await claim('m2'))).toMatchObject({ state: 'unknown' });
+  });
 
   it('the first claim wins; the second machine sees it claimed by a live owner', async () => {
     expect(await claim('m1')).toEqual(['mine']);

@@ -89,6 +89,11 @@ Options:
                        $SHOTLIST_ACCOUNTS): each account has its base URL, the name of the
                        variable holding its key, a concurrency and an optional rpm; an
                        account the API refuses (key, quota) is retired, the others carry on
+  --worker             with --team, and no manifest: take shots from the team's queue
+                       (\`shotlist enqueue\`) for this API and submit them with this
+                       machine's key until Ctrl-C or SIGTERM (then nothing new is sent and
+                       the polls under way finish); reads --base-url, --concurrency (the
+                       key's tasks in flight over the team) and --team-budget; writes no file
   --model, --size, --ratio, --duration   force a setting on every shot (as in plan)
   --no-preflight       do not check the references (HTTP status, type, video lengths)
                        before sending; see \`shotlist check\`
@@ -101,6 +106,9 @@ directory; never from the manifest. Ctrl-C stops submitting and keeps every task
 next run; a second Ctrl-C stops at once (the journal is always safe).
 Exit 0 all shots done, 1 some failed, 2 bad input, 3 over budget (nothing sent), 130 interrupted.
 `;
+
+/** The first line of `shotlist enqueue --help` (enqueue.ts), for flag errors. */
+const ENQUEUE_USAGE = 'Usage: shotlist enqueue <manifest> --team redis://HOST:PORT/DB [options]';
 
 const FLAGS = {
   ...PLAN_FLAGS,
@@ -126,6 +134,7 @@ const FLAGS = {
   'team-budget': { type: 'string' },
   reroll: { type: 'boolean' },
   accounts: { type: 'string' },
+  worker: { type: 'boolean' },
 } as const;
 
 /** What the run cost: nothing when simulated; no invented figure when no price is set. */
@@ -270,6 +279,22 @@ function runOptionsFrom(ctx: CliContext, values: Values): RunOptions {
   };
 }
 
+/**
+ * `shotlist enqueue`: the options of `run` for a machine that sends nothing itself, so the
+ * flags that decide how shots are sent (by the workers) are refused, as is a missing --team.
+ */
+function enqueueOptionsFrom(ctx: CliContext, values: Values): RunOptions {
+  const fix = 'give it to the workers (shotlist run --team ... --worker), or leave it out';
+  for (const flag of ['worker', 'team-budget', 'retry-unknown', 'listen'] as const) {
+    if (values[flag] !== undefined && values[flag] !== false)
+      throw new UsageError(`enqueue does not take --${flag}: the workers send the shots`, fix);
+  }
+  const options = runOptionsFrom(ctx, values);
+  if (!options.team)
+    throw new UsageError('enqueue needs --team', 'add --team redis://HOST:PORT/DB');
+  return { ...options, teamRole: 'enqueue' };
+}
+
 /** `--team` (else `SHOTLIST_TEAM`) and `--team-budget`: checked before anything is sent. */
 function teamOptionsFrom(ctx: CliContext, values: Values): Partial<RunOptions> {
   const fromEnv = ctx.env.SHOTLIST_TEAM?.trim() || undefined;
@@ -393,13 +418,24 @@ function unknownShots(result: RunResult): number {
 }
 
 /** `shotlist run`: parse the flags, run the manifest, print what happened. Returns the exit code. */
-export default async function run(ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs(ctx.argv, FLAGS, help);
-  const { arg } = manifestArg(ctx, positionals, 'run');
+export default async function run(
+  ctx: CliContext,
+  mode: 'run' | 'enqueue' = 'run',
+): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    ctx.argv,
+    FLAGS,
+    mode === 'run' ? help : ENQUEUE_USAGE,
+  );
+  if (values.worker && mode === 'run') {
+    const { runWorkerCommand } = await import('../worker.js');
+    return runWorkerCommand(ctx, values, positionals);
+  }
+  const { arg } = manifestArg(ctx, positionals, mode);
   const json = !!values.json;
   const human = json ? ctx.stderr : ctx.stdout;
   const say = (line: string) => human.write(`${line}\n`);
-  const options = runOptionsFrom(ctx, values);
+  const options = mode === 'run' ? runOptionsFrom(ctx, values) : enqueueOptionsFrom(ctx, values);
   const failOn = failOnUnknown(values['fail-on']);
   let progress: ProgressView | undefined;
   // A re-encode of many clips takes a while: say how far it is, in quarters.
@@ -449,7 +485,14 @@ export default async function run(ctx: CliContext): Promise<number> {
   });
   if (result.status === 'dry-run') printDryRun(ctx, result.prepared, json, say);
   else if (result.status === 'declined') say('nothing was sent.');
-  else printOutcome(ctx, result, runCommandLine(arg, values, result.prepared.base), say);
+  else {
+    // An enqueuer's advice is to enqueue again: `run` would send the shots from here.
+    const again = runCommandLine(arg, values, result.prepared.base).replace(
+      /^shotlist run /,
+      `shotlist ${mode} `,
+    );
+    printOutcome(ctx, result, again, say);
+  }
   const unknown = unknownShots(result);
   const failedOnUnknown = failOn && unknown > 0 && result.exitCode === EXIT_CODES.ok;
   if (failedOnUnknown) {

@@ -1,0 +1,27 @@
+/** `shotlist enqueue`: a run whose shots are sent by the team's workers, not by this machine. */
+import run from './run.js';
+import type { CliContext } from '../context.js';
+
+export const help = `Usage: shotlist enqueue <manifest> --team redis://HOST:PORT/DB [options]
+
+Prepares the manifest as \`run\` does (plan, budget, confirmation or --yes, uploads of local
+files), then sends nothing itself: every shot to render goes on the team's queue, where
+machines running \`shotlist run --team ... --worker\` for the same API take, claim and submit
+them with their own keys. This process follows the shared facts, downloads each finished
+clip from its task's URL into its own output folder (no shared filesystem), journals it,
+stitches and writes the report as \`run\` would. Enqueueing the same manifest twice adds
+nothing: a shot's job is its journal key, and a shot already sent is not sent again, by a
+worker or by a plain \`run --team\` on another machine.
+
+Takes the options of \`run\` (see \`shotlist run --help\`) except those the workers decide:
+--worker, --team-budget, --retry-unknown and --listen. --concurrency is the number of shots
+followed and downloaded at once here; the workers' --concurrency bounds the tasks in flight.
+A shot no worker ends within 30 minutes stays queued: enqueue again to collect it.
+
+Exit 0 all shots done, 1 some failed, 2 bad input, 3 over budget (nothing queued), 130 interrupted.
+`;
+
+/** Runs `shotlist run`'s flow in its enqueue mode. */
+export default function enqueue(ctx: CliContext): Promise<number> {
+  return run(ctx, 'enqueue');
+}

@@ -1,0 +1,89 @@
+/**
+ * The shared facts of one shot in Redis, as every machine of a team reads them: the keys they
+ * live under, and how a machine that did not send the shot journals what the facts say.
+ */
+import { failShot, record, say, type ShotContext } from '../render/context.js';
+import type { ShotResult } from '../render/result.js';
+import { nextSubmission } from '../render/submit.js';
+
+/** One shot's facts: the fields of its Redis hash (see scripts.ts). */
+export type Fact = Record<string, string>;
+
+const PREFIX = 'shotlist:';
+export const factKey = (key: string) => `${PREFIX}shot:${key}`;
+export const leaseKey = (key: string) => `${PREFIX}lease:${key}`;
+export const slotsKey = (account: string) => `${PREFIX}slots:${account}`;
+export const BUDGET_KEY = `${PREFIX}budget:seconds`;
+
+/** A script's flat list of fields and values as a fact; `'mine'` when the script said so. */
+export function factOf(reply: unknown): Fact | 'mine' {
+  const list = reply as string[];
+  if (list[0] === 'mine') return 'mine';
+  const fact: Fact = {};
+  for (let i = 0; i + 1 < list.length; i += 2) fact[list[i]!] = list[i + 1]!;
+  return fact;
+}
+
+/** Field/value pairs for a script, leaving out what is not set. */
+export function fields(values: Record<string, string | number | undefined>): string[] {
+  return Object.entries(values).flatMap(([k, v]) => (v === undefined ? [] : [k, String(v)]));
+}
+
+/** Journals here what the owner journaled: its intent (its generation and Idempotency-Key). */
+export async function adoptIntent(ctx: ShotContext, fact: Fact): Promise<void> {
+  const a = ctx.shot;
+  const { gen, idem } = nextSubmission(a);
+  await record(ctx, {
+    type: 'intent',
+    key: a.key,
+    shot: { id: a.shot.id, variant: a.shot.variant, take: a.shot.take },
+    gen: Number(fact.gen ?? gen),
+    idem: fact.idem ?? idem,
+    base: ctx.journalBase,
+    at: ctx.now(),
+  });
+}
+
+/** The owner died between its POST and the task id: `unknown` here too, never sent again. */
+export async function adoptUnknown(ctx: ShotContext, fact: Fact): Promise<ShotResult> {
+  await adoptIntent(ctx, fact);
+  const message = 'a machine of the team died while submitting it';
+  await record(ctx, { type: 'unknown', key: ctx.shot.key, message, at: ctx.now() });
+  const error = {
+    code: 'unknown',
+    message: `${message}; the task may exist and be billed. Resubmit with --retry-unknown`,
+  };
+  ctx.result.status = 'unknown';
+  ctx.result.error = error;
+  say(ctx, { type: 'unknown', error });
+  return ctx.result;
+}
+
+/** The shot failed for its owner (a refused body, or a failed task): failed here too. */
+export async function adoptFailed(ctx: ShotContext, fact: Fact): Promise<ShotResult> {
+  await adoptIntent(ctx, fact);
+  const error = { code: fact.code ?? 'failed', message: fact.message ?? 'the task failed' };
+  return failShot(ctx, error, {
+    type: 'failed',
+    key: ctx.shot.key,
+    ...(fact.task_id ? { task_id: fact.task_id } : {}),
+    ...error,
+    at: ctx.now(),
+  });
+}
+
+/**
+ * Sleeps the `waits`-th wait of a machine asking Redis again (`firstMs`, doubling up to
+ * `maxMs`, so a long wait costs Redis little); false when the run stopped sending meanwhile.
+ */
+export async function pauseTurn(
+  ctx: ShotContext,
+  waits: number,
+  firstMs: number,
+  maxMs: number,
+): Promise<boolean> {
+  const ms = Math.min(maxMs, firstMs * 2 ** Math.min(waits, 8));
+  // Jitter keeps the machines that wait for the same slot from asking all at once.
+  await ctx.sleep(ms * (0.5 + ctx.random()), ctx.submissions).catch(() => undefined);
+  return !ctx.submissions.aborted;
+}

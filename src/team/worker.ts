@@ -1,0 +1,211 @@
+/**
+ * A team worker (`shotlist run --team ... --worker`): takes shots from the queue of every
+ * manifest enqueued for its API, claims each by its journal key with the same claim as
+ * `run --team` (so a shot is sent once, whoever else renders it), submits it with this
+ * machine's key, polls until the task ends and leaves the outcome in the shared facts. It
+ * writes no file: the enqueuer downloads the clip. Its journal is the shared facts alone.
+ */
+import { setMaxListeners } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
+import { createApiClient } from '../api/client.js';
+import { backoffDelay } from '../api/retry.js';
+import type { ApiError } from '../errors.js';
+import { awaitTask } from '../render/await.js';
+import { record, type RunContext, type ShotContext } from '../render/context.js';
+import type { RenderEvent } from '../render/events.js';
+import { accountGate } from '../render/limiter.js';
+import { DEFAULT_POLL_TUNING, DurationModel } from '../render/poll.js';
+import { startResult, type ShotResult } from '../render/result.js';
+import { notSent } from '../render/shot.js';
+import type { AssessedShot } from '../render/state.js';
+import { leftLimited, submitShot } from '../render/submit.js';
+import { DEFAULT_DEADLINE_MS } from '../render/render.js';
+import type { TeamBoard } from './board.js';
+import { openTeam } from './open.js';
+import { startShotWorker, type ShotJob } from './queue.js';
+
+export interface WorkerOptions {
+  url: URL;
+  /** This machine's key: it submits and polls with it, and only its hash reaches Redis. */
+  apiKey: string;
+  /** The API it sends to, as the journal keys hold it: it takes that API's queue only. */
+  base: string;
+  /** Tasks in flight at once for the key over the whole team (and jobs this worker holds). */
+  cap: number;
+  budgetSeconds?: number;
+  /** Aborted (Ctrl-C, SIGTERM): no new job and no new POST; the polls under way finish. */
+  signal: AbortSignal;
+  onEvent?: (event: RenderEvent) => void;
+  /** The worker is connected and takes jobs. */
+  onReady?: () => void;
+}
+
+/** How a worker's shots ended, counted when it stops. */
+export interface WorkerSummary {
+  done: number;
+  failed: number;
+  unknown: number;
+  /** The API refused the key: the worker stopped. */
+  fatal?: ApiError;
+}
+
+/** The outcome of one job: `requeue` when the shot was left undecided for another worker. */
+type Outcome = keyof Omit<WorkerSummary, 'fatal'> | 'requeue';
+
+/** 429s one shot may meet in a row before the worker leaves it failed (nothing created). */
+const MAX_LIMITED = 20;
+const BACKOFF = { baseMs: 500, maxMs: 20_000 };
+
+/** The job as a shot to submit: the generation the enqueuer's journal gives it next. */
+function assessedOf(job: ShotJob): AssessedShot {
+  const ref = { id: job.shot.id, variant: job.shot.variant, take: job.shot.take };
+  return {
+    shot: job.shot,
+    key: job.key,
+    label: job.label,
+    clip: '',
+    state: 'new',
+    failures: 0,
+    submits: true,
+    cost: job.shot.cost,
+    journal:
+      job.gen > 1
+        ? { key: job.key, shot: ref, gen: job.gen - 1, idem: '', phase: 'failed', intentAt: 0 }
+        : undefined,
+  };
+}
+
+function outcomeOf(result: ShotResult): Outcome {
+  if (result.status === 'done' || result.status === 'failed' || result.status === 'unknown')
+    return result.status;
+  return 'requeue';
+}
+
+/** POSTs the shot, again after a 429 (which created nothing), within the account's limits. */
+async function send(ctx: ShotContext): Promise<ShotResult | { taskId: string; t0: number }> {
+  for (let attempt = 0; attempt < MAX_LIMITED; attempt++) {
+    if (ctx.submissions.aborted) return notSent(ctx);
+    const sent = await submitShot(ctx);
+    if (sent.kind === 'task') return { taskId: sent.taskId, t0: sent.submittedAt };
+    // Only a pool's account is `refused`; a worker sends with its one key (never a pool).
+    if (sent.kind === 'refused') throw sent.error;
+    if (sent.kind !== 'limited') return sent.result;
+    const wait = sent.retryAfterMs ?? backoffDelay(attempt, { ...BACKOFF, random: ctx.random });
+    await ctx.sleep(wait, ctx.submissions).catch(() => undefined);
+  }
+  return leftLimited(ctx, MAX_LIMITED);
+}
+
+/** One shot: claimed and sent here, or another machine's task followed to its end. */
+async function workShot(ctx: ShotContext, board: TeamBoard): Promise<Outcome> {
+  const turn = await board.turn(ctx);
+  if (turn.kind === 'ended') {
+    const { error } = turn.result;
+    // The enqueuer learns it from the facts alone: nothing was sent, the team budget is spent.
+    if (error?.code === 'team_budget')
+      await record(ctx, {
+        type: 'failed',
+        key: ctx.shot.key,
+        code: error.code,
+        message: error.message,
+        at: ctx.now(),
+      });
+    return outcomeOf(turn.result);
+  }
+  let task = { taskId: '', t0: ctx.now(), fresh: false };
+  if (turn.kind === 'follow') task.taskId = turn.taskId;
+  else {
+    const sent = await send(ctx);
+    if ('status' in sent) return outcomeOf(sent);
+    task = { ...sent, fresh: true };
+  }
+  const awaited = await awaitTask(ctx, task);
+  return awaited.kind === 'completed' ? 'done' : outcomeOf(awaited.result);
+}
+
+/** The context every shot of the worker shares: its journal is the shared facts. */
+function workerContext(o: WorkerOptions, board: TeamBoard, stop: AbortController) {
+  const polls = new AbortController();
+  setMaxListeners(0, polls.signal, stop.signal);
+  let fatal: ApiError | undefined;
+  const sleep = (ms: number, signal?: AbortSignal) =>
+    delay(ms, undefined, signal ? { signal } : undefined);
+  const client = createApiClient({
+    baseUrl: o.base,
+    apiKey: o.apiKey,
+    connections: Math.min(128, Math.max(8, o.cap * 2)),
+    gate: accountGate(o.cap, undefined, sleep),
+  });
+  const refuse = (err: ApiError) => {
+    fatal ??= err;
+    stop.abort(err);
+  };
+  const run: RunContext = {
+    client,
+    journal: { append: (entry) => board.mirror(entry) },
+    now: Date.now,
+    sleep,
+    random: Math.random,
+    emit: o.onEvent ?? (() => undefined),
+    signal: polls.signal,
+    halt: (err) => {
+      refuse(err);
+      polls.abort(err);
+    },
+    submissions: stop.signal,
+    refuseSubmissions: refuse,
+    outDir: process.cwd(),
+    journalBase: o.base,
+    deadlineMs: DEFAULT_DEADLINE_MS,
+    tuning: DEFAULT_POLL_TUNING,
+    model: new DurationModel(),
+    team: board,
+  };
+  return { run, client, fatal: () => fatal };
+}
+
+/**
+ * Works until `signal` is aborted (or the key is refused): then takes no new job, sends
+ * nothing new, lets the polls under way finish, and returns what its shots came to. A shot
+ * claimed but not sent goes back to the queue for another worker.
+ */
+export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
+  const board = await openTeam({
+    url: o.url,
+    apiKey: o.apiKey,
+    baseUrl: o.base,
+    cap: o.cap,
+    ...(o.budgetSeconds !== undefined ? { budgetSeconds: o.budgetSeconds } : {}),
+  });
+  const stop = new AbortController();
+  const { run, client, fatal } = workerContext(o, board, stop);
+  const counts = { done: 0, failed: 0, unknown: 0 };
+  const work = async (job: ShotJob) => {
+    const a = assessedOf(job);
+    const ctx: ShotContext = { ...run, shot: a, result: startResult(a, 'skipped') };
+    let outcome: Outcome;
+    try {
+      outcome = await workShot(ctx, board);
+    } finally {
+      await board.settle(ctx);
+    }
+    // Thrown, the job goes back to the queue: another worker claims or follows the shot.
+    if (outcome === 'requeue') throw new Error(`${job.label}: left undecided by a stopping worker`);
+    counts[outcome]++;
+  };
+  try {
+    const worker = await startShotWorker(o.url, o.base, o.cap, work);
+    o.onReady?.();
+    const onStop = () => stop.abort(o.signal.reason);
+    if (o.signal.aborted) onStop();
+    o.signal.addEventListener('abort', onStop, { once: true });
+    if (!stop.signal.aborted) await new Promise((r) => stop.signal.addEventListener('abort', r));
+    o.signal.removeEventListener('abort', onStop);
+    await worker.close();
+  } finally {
+    await board.close();
+    await client.close();
+  }
+  const refused = fatal();
+  return { ...counts, ...(refused ? { fatal: refused } : {}) };
+}
