@@ -91,6 +91,25 @@ export default tseslint.config(
   },
   ...layerRules(),
   {
+    // cli is the top layer (nothing above it): its commands' only rule is not to import each
+    // other; what two commands share lives in src/cli/*.ts.
+    files: ['src/cli/commands/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\./',
+              message:
+                'a command may not import another command: move what they share to src/cli/ (e.g. run-flow.ts).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Functions stay short enough to read in one screen (generated code excepted).
     files: ['src/**/*.ts'],
     ignores: ['src/**/*.gen.ts'],

@@ -32,6 +32,20 @@ describe('the layer rule (README, Architecture)', () => {
     expect(messages[0]).toMatch(/root of src are the bottom layer/);
   });
 
+  it('refuses an import of one command by another', async () => {
+    const messages = await lint(
+      'src/cli/commands/example.ts',
+      "import run from './run.js';\nexport const r = run;\n",
+    );
+    expect(messages[0]).toMatch(/command may not import another command/);
+    expect(
+      await lint(
+        'src/cli/commands/example.ts',
+        "import { runFlow } from '../run-flow.js';\nexport const r = runFlow;\n",
+      ),
+    ).toEqual([]);
+  });
+
   it('allows a higher layer to import a lower one, and a command to import two levels down', async () => {
     expect(
       await lint(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeSpend } from '../../src/cli/commands/run.js';
+import { describeSpend } from '../../src/cli/run-flow.js';
 
 describe('the spend in the run summary', () => {
   it('says what a real run spent, zero included', () => {

@@ -1,5 +1,5 @@
 /** `shotlist enqueue`: a run whose shots are sent by the team's workers, not by this machine. */
-import run from './run.js';
+import { runFlow } from '../run-flow.js';
 import type { CliContext } from '../context.js';
 
 export const help = `Usage: shotlist enqueue <manifest> --team redis://HOST:PORT/DB [options]
@@ -23,5 +23,5 @@ Exit 0 all shots done, 1 some failed, 2 bad input, 3 over budget (nothing queued
 
 /** Runs `shotlist run`'s flow in its enqueue mode. */
 export default function enqueue(ctx: CliContext): Promise<number> {
-  return run(ctx, 'enqueue');
+  return runFlow(ctx, 'enqueue');
 }
