@@ -8,12 +8,7 @@ import type { RunCallbacks, RunOptions, RunResult, PreparedRun } from '../pipeli
 import { describeCharges } from '../render/report.js';
 import type { RunReport } from '../report/types.js';
 import { formatMoney } from '../ui/format.js';
-import {
-  eventLine,
-  planEventFields,
-  stitchEventFields,
-  summaryEventFields,
-} from '../ui/events.js';
+import { eventLine, planEventFields, stitchEventFields, summaryEventFields } from '../ui/events.js';
 import { createProgress, type ProgressView } from '../ui/progress.js';
 import { stepSummaryMarkdown } from '../ui/step-summary.js';
 import { getRenderer, truthy } from '../ui/renderer.js';
@@ -421,10 +416,7 @@ function unknownShots(result: RunResult): number {
  * `shotlist run` and `shotlist enqueue`: parse the flags, run the manifest, print what happened.
  * Returns the exit code.
  */
-export async function runFlow(
-  ctx: CliContext,
-  mode: 'run' | 'enqueue' = 'run',
-): Promise<number> {
+export async function runFlow(ctx: CliContext, mode: 'run' | 'enqueue' = 'run'): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     ctx.argv,
     FLAGS,
