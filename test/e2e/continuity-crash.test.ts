@@ -1,16 +1,15 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
 import { KEY, childEnv, readReport, runArgs } from './run-helpers.js';
+import { servePngFolder, type PngFolderServer } from '../helpers/png-folder.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let sim: Simulator | undefined;
-let server: Server | undefined;
+let storage: PngFolderServer | undefined;
 
 beforeEach(() => {
   tmp = tempDir('shotlist-chain-crash-');
@@ -18,25 +17,10 @@ beforeEach(() => {
 afterEach(async () => {
   await sim?.close();
   sim = undefined;
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  server = undefined;
+  await storage?.close();
+  storage = undefined;
   tmp.cleanup();
 });
-
-/** The storage the manifest uploads its frames to: a static server over `dir` on loopback. */
-async function serve(dir: string): Promise<string> {
-  server = createServer((req, res) => {
-    try {
-      const bytes = readFileSync(path.join(dir, path.basename(req.url ?? '/')));
-      res.writeHead(200, { 'content-type': 'image/png' });
-      res.end(req.method === 'HEAD' ? undefined : bytes);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 /** `chains` chains of `length` shots, each starting on the last frame of the one before. */
 function writeChains(dir: string, bucket: string, origin: string, chains: number, length: number) {
@@ -68,7 +52,7 @@ ${shots.join('\n')}
 it('SIGKILLs anywhere in chains: the next run finishes them with no duplicate submission', async () => {
   const bucket = path.join(tmp.dir, 'bucket');
   mkdirSync(bucket);
-  const origin = await serve(bucket);
+  const origin = (storage = await servePngFolder(bucket)).url;
   const manifest = writeChains(tmp.dir, bucket, origin, 3, 3);
   sim = await startSimulator({ apiKey: KEY, latency: '0.5-1.5', seed: 9 });
   const out = path.join(tmp.dir, 'out');

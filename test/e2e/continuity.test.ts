@@ -1,7 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LedgerEntry } from '../../src/sim/ledger.js';
@@ -10,10 +8,11 @@ import { EXAMPLES, shotlist, tempDir } from '../helpers/cli.js';
 import { childEnv, readReport, runArgs } from './run-helpers.js';
 import { KEY } from './run-helpers.js';
 import { FFMPEG, FFPROBE, makeImage } from '../helpers/tools.js';
+import { servePngFolder, type PngFolderServer } from '../helpers/png-folder.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let sim: Simulator | undefined;
-let server: Server | undefined;
+let storage: PngFolderServer | undefined;
 
 beforeEach(() => {
   tmp = tempDir('shotlist-continuity-');
@@ -21,26 +20,10 @@ beforeEach(() => {
 afterEach(async () => {
   await sim?.close();
   sim = undefined;
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  server = undefined;
+  await storage?.close();
+  storage = undefined;
   tmp.cleanup();
 });
-
-/** A static file server over `dir` on loopback: the storage the manifest uploads to. */
-async function serve(dir: string): Promise<string> {
-  server = createServer((req, res) => {
-    const file = path.join(dir, path.basename(decodeURIComponent(req.url ?? '/')));
-    try {
-      const bytes = readFileSync(file);
-      res.writeHead(200, { 'content-type': 'image/png' });
-      res.end(req.method === 'HEAD' ? undefined : bytes);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 /**
  * A chain s01 -> s02 -> s03 (each starts on the last frame of the one before) and an
@@ -122,7 +105,7 @@ describe('continuity: chained frames through the built bin', () => {
     const bucket = path.join(tmp.dir, 'bucket');
     mkdirSync(bucket);
     makeImage(path.join(bucket, 'start.png'), 'orange');
-    const origin = await serve(bucket);
+    const origin = (storage = await servePngFolder(bucket)).url;
     const manifest = writeChain(tmp.dir, bucket, origin, 'start.png');
     sim = await startSimulator({ apiKey: KEY, latency: '0.2-0.4', seed: 5 });
     const out = path.join(tmp.dir, 'out');
@@ -178,7 +161,7 @@ describe('continuity: chained frames through the built bin', () => {
   it('a failed upstream blocks its dependents (nothing sent for them, exit 1); once fixed, the next run renders it and its dependents only', async () => {
     const bucket = path.join(tmp.dir, 'bucket');
     mkdirSync(bucket);
-    const origin = await serve(bucket);
+    const origin = (storage = await servePngFolder(bucket)).url;
     // s01's reference is not there yet: its task fails.
     const manifest = writeChain(tmp.dir, bucket, origin, 'late.png');
     sim = await startSimulator({ apiKey: KEY, latency: '0.2-0.4', seed: 6 });

@@ -1,6 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, expect, it } from 'vitest';
@@ -8,30 +6,16 @@ import { shotlist, spawnShotlist } from '../helpers/cli.js';
 import { runArgs } from '../e2e/run-helpers.js';
 import { record } from './figures.js';
 import { badJournalLines, env, keyLeaks, partFiles, readReport, useSimulator } from './common.js';
+import { servePngFolder, type PngFolderServer } from '../helpers/png-folder.js';
 
 const CHAINS = 10;
 const LINKS = 4;
 const bench = useSimulator('shotlist-chains-crash-', { latency: '0.2-0.6', seed: 40 });
 
-let server: Server | undefined;
+let storage: PngFolderServer | undefined;
 afterAll(async () => {
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await storage?.close();
 });
-
-/** The storage the frames are uploaded to: a static server over `dir` on loopback. */
-async function serve(dir: string): Promise<string> {
-  server = createServer((req, res) => {
-    try {
-      const bytes = readFileSync(path.join(dir, path.basename(req.url ?? '/')));
-      res.writeHead(200, { 'content-type': 'image/png' });
-      res.end(req.method === 'HEAD' ? undefined : bytes);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 /** 10 chains of 4 shots, each starting on the last frame of the one before. */
 function writeChains(dir: string, bucket: string, origin: string): string {
@@ -75,7 +59,7 @@ it('chains and crashes: 20 SIGKILLs across 10 chains of 4, then every shot done,
   const { tmp, sim } = bench;
   const bucket = path.join(tmp.dir, 'bucket');
   mkdirSync(bucket);
-  const manifest = writeChains(tmp.dir, bucket, await serve(bucket));
+  const manifest = writeChains(tmp.dir, bucket, (storage = await servePngFolder(bucket)).url);
   const out = path.join(tmp.dir, 'out');
   const args = runArgs(manifest, sim, out, '--json');
   const random = mulberry32(10);
