@@ -8,25 +8,22 @@
  *     shot and completion-to-detection delay (p50/p95) of the adaptive schedule next to fixed
  *     5-second polling (scaled the same way), and makespan over its lower bound.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { promisify } from 'node:util';
 import { createApiClient } from '../dist/api/client.js';
 import { DEFAULT_POLL_TUNING, scaleTuning } from '../dist/render/poll.js';
 import { render } from '../dist/render/render.js';
 import { assessShots } from '../dist/render/state.js';
 import { startSimulator } from '../dist/sim/index.js';
-import { syntheticPlan } from './util.mjs';
+import { runMeasured, syntheticPlan } from './util.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(root, 'bin', 'shotlist.js');
 const KEY = 'bench-key-0123456789';
-const run = promisify(execFile);
 
 function quantile(values, q) {
   const s = [...values].sort((a, b) => a - b);
@@ -81,13 +78,9 @@ async function throughput() {
     }
     await warm.close();
     const before = sim.stats().requests;
-    const preload = `data:text/javascript,process.on('exit',()=>process.stderr.write('__USAGE__'+JSON.stringify(process.resourceUsage())+'\\n'))`;
-    const started = performance.now();
-    const child = await run(
-      process.execPath,
+    const { child, wallMs, usage } = await runMeasured(
+      BIN,
       [
-        `--import=${preload}`,
-        BIN,
         'run',
         file,
         '--base-url',
@@ -99,13 +92,8 @@ async function throughput() {
         '--concurrency',
         '64',
       ],
-      { env: { ...process.env, SHOTLIST_API_KEY: KEY, CI: '1' }, maxBuffer: 256 * 1024 * 1024 },
-    ).catch((e) => e);
-    const wallMs = performance.now() - started;
-    const usageLine = String(child.stderr)
-      .split('\n')
-      .find((l) => l.startsWith('__USAGE__'));
-    const usage = usageLine ? JSON.parse(usageLine.slice('__USAGE__'.length)) : undefined;
+      { ...process.env, SHOTLIST_API_KEY: KEY, CI: '1' },
+    );
     const lines = String(child.stdout).trim().split('\n');
     const summary = JSON.parse(lines.at(-1) ?? '{}');
     const after = sim.stats().requests;

@@ -9,7 +9,7 @@
  *    until its first poll, one second after submission): near 1 means the cap, not Redis,
  *    bounds the throughput.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
@@ -17,16 +17,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { startSimulator } from '../dist/sim/index.js';
 import { DEFAULT_POLL_TUNING } from '../dist/render/poll.js';
+import { runMeasured } from './util.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(root, 'bin', 'shotlist.js');
 const KEY = 'bench-key-0123456789';
 const CAP = 16;
-const run = promisify(execFile);
 
 function manifest(shots) {
   const lines = Array.from(
@@ -86,30 +85,11 @@ async function startRedis(dir) {
 
 /** One CLI run; its CPU time comes from the child itself. */
 async function shotlist(file, out, sim, more) {
-  const started = performance.now();
-  const preload = `data:text/javascript,process.on('exit',()=>process.stderr.write('__USAGE__'+JSON.stringify(process.resourceUsage())+'\\n'))`;
-  const child = await run(
-    process.execPath,
-    [
-      `--import=${preload}`,
-      BIN,
-      'run',
-      file,
-      '--base-url',
-      sim.url,
-      '--out',
-      out,
-      '--yes',
-      '--json',
-      ...more,
-    ],
-    { env: { ...process.env, SHOTLIST_API_KEY: KEY, CI: '1' }, maxBuffer: 256 * 1024 * 1024 },
-  ).catch((e) => e);
-  const wallMs = performance.now() - started;
-  const line = String(child.stderr)
-    .split('\n')
-    .find((l) => l.startsWith('__USAGE__'));
-  const usage = line ? JSON.parse(line.slice('__USAGE__'.length)) : undefined;
+  const { child, wallMs, usage } = await runMeasured(
+    BIN,
+    ['run', file, '--base-url', sim.url, '--out', out, '--yes', '--json', ...more],
+    { ...process.env, SHOTLIST_API_KEY: KEY, CI: '1' },
+  );
   const summary = JSON.parse(String(child.stdout).trim().split('\n').at(-1) ?? '{}');
   return {
     done: summary.totals?.done ?? 0,

@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
 
 /** Wall time of a synchronous function, in milliseconds. */
 export function timeIt(fn) {
@@ -68,4 +70,26 @@ export function syntheticPlan(n, { prompt, id = prompt, seconds = 5, duration } 
     variants: [null],
     warnings: [],
   };
+}
+
+// Prints the child's own resource usage as it exits: its CPU time, not the bench's.
+const USAGE_PRELOAD = `data:text/javascript,process.on('exit',()=>process.stderr.write('__USAGE__'+JSON.stringify(process.resourceUsage())+'\\n'))`;
+
+/**
+ * Runs `node <bin> ...args` to its end (a failing exit included) and returns the child with its
+ * wall time and `process.resourceUsage()` (undefined when it died before printing it).
+ */
+export async function runMeasured(bin, args, env) {
+  const started = performance.now();
+  const child = await promisify(execFile)(
+    process.execPath,
+    [`--import=${USAGE_PRELOAD}`, bin, ...args],
+    { env, maxBuffer: 256 * 1024 * 1024 },
+  ).catch((e) => e);
+  const wallMs = performance.now() - started;
+  const line = String(child.stderr)
+    .split('\n')
+    .find((l) => l.startsWith('__USAGE__'));
+  const usage = line ? JSON.parse(line.slice('__USAGE__'.length)) : undefined;
+  return { child, wallMs, usage };
 }

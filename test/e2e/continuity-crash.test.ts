@@ -5,7 +5,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
 import { KEY, childEnv, readReport, runArgs } from './run-helpers.js';
-import { servePngFolder, type PngFolderServer } from '../helpers/png-folder.js';
+import { chainShots, servePngFolder, type PngFolderServer } from '../helpers/chains.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let sim: Simulator | undefined;
@@ -24,13 +24,6 @@ afterEach(async () => {
 
 /** `chains` chains of `length` shots, each starting on the last frame of the one before. */
 function writeChains(dir: string, bucket: string, origin: string, chains: number, length: number) {
-  const shots: string[] = [];
-  for (let c = 1; c <= chains; c++) {
-    for (let n = 1; n <= length; n++) {
-      const from = n > 1 ? `, assets: { images: [{ from: c${c}s${n - 1}, frame: last }] }` : '';
-      shots.push(`  - { id: c${c}s${n}, prompt: "chain ${c} shot ${n}"${from} }`);
-    }
-  }
   const file = path.join(dir, 'chains.yaml');
   writeFileSync(
     file,
@@ -43,7 +36,7 @@ uploads:
   command: [cp, "{file}", ${JSON.stringify(`${bucket}/{key}`)}]
   public_url: ${origin}/{key}
 shots:
-${shots.join('\n')}
+${chainShots(chains, length)}
 `,
   );
   return file;

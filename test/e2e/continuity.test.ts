@@ -8,7 +8,7 @@ import { EXAMPLES, shotlist, tempDir } from '../helpers/cli.js';
 import { childEnv, readReport, runArgs } from './run-helpers.js';
 import { KEY } from './run-helpers.js';
 import { FFMPEG, FFPROBE, makeImage } from '../helpers/tools.js';
-import { servePngFolder, type PngFolderServer } from '../helpers/png-folder.js';
+import { servePngFolder, type PngFolderServer } from '../helpers/chains.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let sim: Simulator | undefined;

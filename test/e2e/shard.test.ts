@@ -1,12 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { locateTool } from '../../src/media/locate.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { shotlist, tempDir } from '../helpers/cli.js';
+import { servePngFolder } from '../helpers/chains.js';
 import { KEY, childEnv, readReport, runArgs, submissionsByPrompt } from './run-helpers.js';
 
 const tmp = tempDir('shotlist-shard-e2e-');
@@ -146,28 +145,10 @@ it('plan and status --shard show the shard only, status in the shard folder', as
   ]);
 });
 
-/** A static server over `dir` on loopback: the storage chained frames are uploaded to. */
-async function serve(dir: string): Promise<{ origin: string; close: () => Promise<void> }> {
-  const server = createServer((req, res) => {
-    try {
-      const bytes = readFileSync(path.join(dir, path.basename(req.url ?? '/')));
-      res.writeHead(200, { 'content-type': 'image/png' });
-      res.end(req.method === 'HEAD' ? undefined : bytes);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 it('shards keep each chain whole: 3 shards + merge + stitch render every link, each body once', async () => {
   const bucket = path.join(tmp.dir, 'bucket');
   mkdirSync(bucket);
-  const storage = await serve(bucket);
+  const storage = await servePngFolder(bucket);
   try {
     // By their own ids the links of chain a would land in shards 3, 1, 2 and those of chain c
     // in 1, 2, 1: only the chain's root decides (a1: shard 3, c1: shard 1); x4 is alone in 2.
@@ -183,7 +164,7 @@ concurrency: 4
 uploads:
   provider: command
   command: [cp, "{file}", ${JSON.stringify(`${bucket}/{key}`)}]
-  public_url: ${storage.origin}/{key}
+  public_url: ${storage.url}/{key}
 shots:
 ${[1, 2, 3].map((n) => link('a', n)).join('\n')}
 ${[1, 2, 3].map((n) => link('c', n)).join('\n')}

@@ -5,8 +5,16 @@ import { afterAll, expect, it } from 'vitest';
 import { shotlist, spawnShotlist } from '../helpers/cli.js';
 import { runArgs } from '../e2e/run-helpers.js';
 import { record } from './figures.js';
-import { badJournalLines, env, keyLeaks, partFiles, readReport, useSimulator } from './common.js';
-import { servePngFolder, type PngFolderServer } from '../helpers/png-folder.js';
+import {
+  badJournalLines,
+  env,
+  keyLeaks,
+  mulberry32,
+  partFiles,
+  readReport,
+  useSimulator,
+} from './common.js';
+import { chainShots, servePngFolder, type PngFolderServer } from '../helpers/chains.js';
 
 const CHAINS = 10;
 const LINKS = 4;
@@ -19,13 +27,6 @@ afterAll(async () => {
 
 /** 10 chains of 4 shots, each starting on the last frame of the one before. */
 function writeChains(dir: string, bucket: string, origin: string): string {
-  const shots: string[] = [];
-  for (let c = 1; c <= CHAINS; c++) {
-    for (let n = 1; n <= LINKS; n++) {
-      const from = n > 1 ? `, assets: { images: [{ from: c${c}s${n - 1}, frame: last }] }` : '';
-      shots.push(`  - { id: c${c}s${n}, prompt: "chain ${c} shot ${n}"${from} }`);
-    }
-  }
   const file = path.join(dir, 'chains.yaml');
   writeFileSync(
     file,
@@ -39,20 +40,10 @@ uploads:
   command: [cp, "{file}", ${JSON.stringify(`${bucket}/{key}`)}]
   public_url: ${origin}/{key}
 shots:
-${shots.join('\n')}
+${chainShots(CHAINS, LINKS)}
 `,
   );
   return file;
-}
-
-/** A small seeded generator, so the kill moments are the same on every run. */
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 it('chains and crashes: 20 SIGKILLs across 10 chains of 4, then every shot done, none paid twice', async () => {

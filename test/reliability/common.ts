@@ -132,3 +132,13 @@ export function useSimulator(prefix: string, options: Omit<SimulatorOptions, 'ap
   });
   return bench;
 }
+
+/** A small seeded generator, so the kill moments are the same on every run. */
+export function mulberry32(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

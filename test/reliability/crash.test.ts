@@ -16,19 +16,10 @@ import {
   readReport,
   writeManifest,
   useSimulator,
+  mulberry32,
 } from './common.js';
 
 const bench = useSimulator('shotlist-crash-', { latency: '0.5-2.5', seed: 60 });
-
-/** A small seeded generator, so the kill moments are the same on every run. */
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 it('crash and resume: 20 SIGKILLs across a 60-shot run lose nothing and pay for nothing twice', async () => {
   const { tmp, sim } = bench;
