@@ -145,10 +145,10 @@ async function awaitHeld(
 }
 
 /** The wait before a shot answered 429 without Retry-After is sent again. */
-const BACKOFF = { baseMs: 500, maxMs: 20_000 };
+export const LIMITED_BACKOFF = { baseMs: 500, maxMs: 20_000 };
 
 /** 429s one shot may meet in a row before the run leaves it for the next run. */
-const MAX_LIMITED = 20;
+export const MAX_LIMITED = 20;
 
 /**
  * Submits the shot within the account's window. The place is taken inside the one-at-a-time
@@ -169,7 +169,7 @@ async function sendShot(
     if (submitted.kind === 'refused') continue;
     if (submitted.kind !== 'limited') return submitted.result;
     const wait =
-      submitted.retryAfterMs ?? backoffDelay(attempt, { ...BACKOFF, random: ctx.random });
+      submitted.retryAfterMs ?? backoffDelay(attempt, { ...LIMITED_BACKOFF, random: ctx.random });
     say(ctx, { type: 'limited', waitMs: wait });
     await ctx.sleep(wait, ctx.submissions).catch(() => undefined);
   }

@@ -16,7 +16,7 @@ import type { RenderEvent } from '../render/events.js';
 import { accountGate } from '../render/limiter.js';
 import { DEFAULT_POLL_TUNING, DurationModel } from '../render/poll.js';
 import { startResult, type ShotResult } from '../render/result.js';
-import { notSent } from '../render/shot.js';
+import { LIMITED_BACKOFF, MAX_LIMITED, notSent } from '../render/shot.js';
 import type { AssessedShot } from '../render/state.js';
 import { leftLimited, submitShot } from '../render/submit.js';
 import { DEFAULT_DEADLINE_MS } from '../render/render.js';
@@ -52,10 +52,6 @@ export interface WorkerSummary {
 /** The outcome of one job: `requeue` when the shot was left undecided for another worker. */
 type Outcome = keyof Omit<WorkerSummary, 'fatal'> | 'requeue';
 
-/** 429s one shot may meet in a row before the worker leaves it failed (nothing created). */
-const MAX_LIMITED = 20;
-const BACKOFF = { baseMs: 500, maxMs: 20_000 };
-
 /** The job as a shot to submit: the generation the enqueuer's journal gives it next. */
 function assessedOf(job: ShotJob): AssessedShot {
   const ref = { id: job.shot.id, variant: job.shot.variant, take: job.shot.take };
@@ -90,7 +86,8 @@ async function send(ctx: ShotContext): Promise<ShotResult | { taskId: string; t0
     // Only a pool's account is `refused`; a worker sends with its one key (never a pool).
     if (sent.kind === 'refused') throw sent.error;
     if (sent.kind !== 'limited') return sent.result;
-    const wait = sent.retryAfterMs ?? backoffDelay(attempt, { ...BACKOFF, random: ctx.random });
+    const wait =
+      sent.retryAfterMs ?? backoffDelay(attempt, { ...LIMITED_BACKOFF, random: ctx.random });
     await ctx.sleep(wait, ctx.submissions).catch(() => undefined);
   }
   return leftLimited(ctx, MAX_LIMITED);
