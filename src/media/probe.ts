@@ -148,6 +148,8 @@ function watchMemory(
 
 // A distro ffprobe spends a quarter of a second loading its libraries before reading a byte,
 // and a run probes each clip after download and again before stitching: remember answers.
+// They are remembered by file (device and inode), not by name: a verified download renamed
+// into the clip store and linked under the shot's name is the same file, probed once.
 const CACHE_LIMIT = 2000;
 const probeCache = new Map<string, { stamp: string; result: ProbeResult }>();
 
@@ -156,10 +158,11 @@ export function clearProbeCache(): void {
   probeCache.clear();
 }
 
-async function fileStamp(file: string): Promise<string | undefined> {
+/** Which file a name leads to (device and inode) and a stamp of its content (size, mtime). */
+async function fileStamp(file: string): Promise<{ id: string; stamp: string } | undefined> {
   try {
     const s = await stat(file);
-    return s.isFile() ? `${s.size}:${s.mtimeMs}:${s.ino}` : undefined;
+    return s.isFile() ? { id: `${s.dev}:${s.ino}`, stamp: `${s.size}:${s.mtimeMs}` } : undefined;
   } catch {
     return undefined;
   }
@@ -299,10 +302,10 @@ export async function probe(file: string, opts: ProbeOptions = {}): Promise<Prob
   const ffprobe = locateTool('ffprobe', opts.env ?? process.env);
   const useCache = opts.cache !== false;
   const mp4Only = (opts.container ?? (MP4_NAME.test(file) ? 'mp4' : 'any')) === 'mp4';
-  const key = `${ffprobe.path}\0${mp4Only}\0${path.resolve(file)}`;
   const stamp = useCache ? await fileStamp(file) : undefined;
-  const known = stamp ? probeCache.get(key) : undefined;
-  if (known && known.stamp === stamp) return structuredClone({ ...known.result, file });
+  const key = stamp && `${ffprobe.path}\0${mp4Only}\0${stamp.id}`;
+  const known = key ? probeCache.get(key) : undefined;
+  if (known && known.stamp === stamp?.stamp) return structuredClone({ ...known.result, file });
   if (mp4Only) await checkMp4Magic(file);
   const maxMemory = opts.maxMemoryBytes ?? PROBE_LIMITS.maxMemoryBytes;
   const timeoutMs = opts.timeoutMs ?? PROBE_LIMITS.timeoutMs;
@@ -346,9 +349,9 @@ export async function probe(file: string, opts: ProbeOptions = {}): Promise<Prob
     );
   }
   const parsed = parseProbeJson(file, String(result.stdout));
-  if (stamp) {
+  if (key && stamp) {
     if (probeCache.size >= CACHE_LIMIT) probeCache.delete(probeCache.keys().next().value!);
-    probeCache.set(key, { stamp, result: structuredClone(parsed) });
+    probeCache.set(key, { stamp: stamp.stamp, result: structuredClone(parsed) });
   }
   return parsed;
 }
