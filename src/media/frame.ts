@@ -26,7 +26,8 @@ export async function extractFrame(
   opts: MediaDeps = {},
 ): Promise<string> {
   const features =
-    opts.features ?? (await detectFeatures(locateTool('ffmpeg', opts.env ?? process.env)));
+    opts.features ??
+    (await detectFeatures(locateTool('ffmpeg', opts.env ?? process.env), opts.env ?? process.env));
   const what = `cutting the ${typeof pick === 'number' ? `frame at ${pick} s` : `${pick} frame`} of ${path.basename(clip)}`;
   await writeAtomically(
     outPng,

@@ -3,6 +3,13 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { execa } from 'execa';
 import { MediaError } from '../errors.js';
+import {
+  binaryStamp,
+  featuresCacheFile,
+  recallFeatures,
+  rememberFeatures,
+  type KnownFeatures,
+} from './features-cache.js';
 
 export type ToolName = 'ffmpeg' | 'ffprobe';
 export type ToolSource = 'env' | 'path' | 'bundled';
@@ -97,32 +104,59 @@ function parseNames(output: string, pattern: RegExp): Set<string> {
   return names;
 }
 
-/** Asks an ffmpeg binary what it can do: its version, filters and encoders. Cached per binary. */
-export function detectFeatures(tool: LocatedTool): Promise<FfmpegFeatures> {
+/** Runs the three questions (version, filters, encoders) against the binary. */
+async function askFfmpeg(tool: LocatedTool): Promise<KnownFeatures> {
+  const [version, filters, encoders] = await Promise.all([
+    execa(tool.path, ['-hide_banner', '-version'], { reject: false }),
+    execa(tool.path, ['-hide_banner', '-filters'], { reject: false }),
+    execa(tool.path, ['-hide_banner', '-encoders'], { reject: false }),
+  ]);
+  if (version.exitCode !== 0) {
+    throw new MediaError(`${tool.path} -version failed`, {
+      code: 'tool_broken',
+      stderrTail: String(version.stderr).slice(-2000),
+      fix: 'set FFMPEG_PATH to a working ffmpeg',
+    });
+  }
+  return {
+    version: /ffmpeg version (\S+)/.exec(String(version.stdout))?.[1] ?? 'unknown',
+    filters: [...parseNames(String(filters.stdout), /^\s*[.A-Z|]{3}\s+(\w+)\s/)],
+    encoders: [...parseNames(String(encoders.stdout), /^\s*[VAS][.A-Z]{5}\s+(\w+)\s/)],
+  };
+}
+
+/**
+ * Asks an ffmpeg binary what it can do: its version, filters and encoders. Cached per binary
+ * in memory, and between runs in the user's cache folder (see features-cache.ts).
+ */
+export function detectFeatures(
+  tool: LocatedTool,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<FfmpegFeatures> {
   const cached = featureCache.get(tool.path);
   if (cached) return cached;
   const pending = (async (): Promise<FfmpegFeatures> => {
-    const [version, filters, encoders] = await Promise.all([
-      execa(tool.path, ['-hide_banner', '-version'], { reject: false }),
-      execa(tool.path, ['-hide_banner', '-filters'], { reject: false }),
-      execa(tool.path, ['-hide_banner', '-encoders'], { reject: false }),
-    ]);
-    if (version.exitCode !== 0) {
-      throw new MediaError(`${tool.path} -version failed`, {
-        code: 'tool_broken',
-        stderrTail: String(version.stderr).slice(-2000),
-        fix: 'set FFMPEG_PATH to a working ffmpeg',
-      });
+    const file = featuresCacheFile(env);
+    const stamp = binaryStamp(tool.path);
+    let known = file && stamp ? await recallFeatures(file, tool.path, stamp) : undefined;
+    if (!known) {
+      known = await askFfmpeg(tool);
+      if (file && stamp) await rememberFeatures(file, tool.path, stamp, known);
     }
     return {
       path: tool.path,
       source: tool.source,
-      version: /ffmpeg version (\S+)/.exec(String(version.stdout))?.[1] ?? 'unknown',
-      filters: parseNames(String(filters.stdout), /^\s*[.A-Z|]{3}\s+(\w+)\s/),
-      encoders: parseNames(String(encoders.stdout), /^\s*[VAS][.A-Z]{5}\s+(\w+)\s/),
+      version: known.version,
+      filters: new Set(known.filters),
+      encoders: new Set(known.encoders),
     };
   })();
   featureCache.set(tool.path, pending);
   pending.catch(() => featureCache.delete(tool.path));
   return pending;
+}
+
+/** Forgets the features remembered in this process (the cache file stays). */
+export function forgetFeatures(): void {
+  featureCache.clear();
 }

@@ -39,7 +39,7 @@ export interface StitchResult {
 export async function stitch(options: StitchOptions, deps: StitchDeps = {}): Promise<StitchResult> {
   const env = deps.env ?? process.env;
   const ffmpeg = locateTool('ffmpeg', env);
-  const features = deps.features ?? (await detectFeatures(ffmpeg));
+  const features = deps.features ?? (await detectFeatures(ffmpeg, env));
   const probes = await probeAll(
     options.clips.map((c) => c.file),
     { env, signal: deps.signal },

@@ -134,7 +134,7 @@ export class ClipStore {
   /** Finds ffmpeg and a font once; rejects with a MediaError when no usable ffmpeg exists. */
   ensureEncoder(): Promise<Encoder> {
     this.encoder ??= (async () => {
-      const ffmpeg = await detectFeatures(locateTool('ffmpeg', this.options.env));
+      const ffmpeg = await detectFeatures(locateTool('ffmpeg', this.options.env), this.options.env);
       for (const needed of ['libx264', 'aac']) {
         if (!ffmpeg.encoders.has(needed)) {
           throw new MediaError(`${ffmpeg.path} has no ${needed} encoder`, {
