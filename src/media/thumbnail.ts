@@ -1,7 +1,7 @@
-import { stat } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { MediaError } from '../errors.js';
-import { withAtomicFile } from '../safe-fs.js';
+import { tempName, withAtomicFile } from '../safe-fs.js';
 import { detectFeatures, locateTool, type FfmpegFeatures } from './locate.js';
 import { probe } from './probe.js';
 import { runFfmpeg } from './run-ffmpeg.js';
@@ -22,7 +22,8 @@ export interface ThumbnailOptions extends MediaDeps {
 }
 
 async function ffmpegFeatures(deps: MediaDeps): Promise<FfmpegFeatures> {
-  return deps.features ?? detectFeatures(locateTool('ffmpeg', deps.env ?? process.env));
+  const env = deps.env ?? process.env;
+  return deps.features ?? detectFeatures(locateTool('ffmpeg', env), env);
 }
 
 /** Writes `out` through ffmpeg under a temporary name; an empty result is an error (also for frame.ts). */
@@ -43,6 +44,32 @@ export function writeAtomically(
   });
 }
 
+/** Where the thumbnail of a probed clip is taken and how wide it is. */
+async function framing(
+  file: string,
+  opts: ThumbnailOptions,
+): Promise<{ at: string; output: string[] }> {
+  const info = await probe(file, opts);
+  const length = info.video?.durationSec ?? info.durationSec;
+  const at = Math.max(0, Math.min(opts.atSec ?? length / 2, length - 0.05));
+  const width = Math.max(2, Math.floor((opts.width ?? 320) / 2) * 2);
+  return {
+    at: at.toFixed(3),
+    output: [
+      '-frames:v',
+      '1',
+      '-vf',
+      `scale=${width}:-2`,
+      '-q:v',
+      '4',
+      '-f',
+      'image2',
+      '-update',
+      '1',
+    ],
+  };
+}
+
 /**
  * Saves one frame of a clip as a JPEG (the middle frame unless `atSec` says otherwise),
  * scaled to `width` pixels wide. Written under a temporary name, then renamed.
@@ -53,38 +80,100 @@ export async function thumbnail(
   opts: ThumbnailOptions = {},
 ): Promise<string> {
   const features = await ffmpegFeatures(opts);
-  const info = await probe(file, opts);
-  const length = info.video?.durationSec ?? info.durationSec;
-  const at = Math.max(0, Math.min(opts.atSec ?? length / 2, length - 0.05));
-  const width = Math.max(2, Math.floor((opts.width ?? 320) / 2) * 2);
+  const { at, output } = await framing(file, opts);
   await writeAtomically(
     outJpg,
     (tmp) =>
       runFfmpeg(
         features.path,
-        [
-          ...FFMPEG_HEAD,
-          '-ss',
-          at.toFixed(3),
-          '-i',
-          file,
-          '-frames:v',
-          '1',
-          '-vf',
-          `scale=${width}:-2`,
-          '-q:v',
-          '4',
-          '-f',
-          'image2',
-          '-update',
-          '1',
-          tmp,
-        ],
-        { what: `taking a thumbnail of ${path.basename(file)}`, signal: opts.signal },
+        [...FFMPEG_HEAD, '-ss', at, '-i', file, '-map', '0:v:0', ...output, tmp],
+        {
+          what: `taking a thumbnail of ${path.basename(file)}`,
+          signal: opts.signal,
+        },
       ),
     `taking a thumbnail of ${file}`,
   );
   return outJpg;
+}
+
+export interface ThumbnailJob {
+  clip: string;
+  out: string;
+}
+
+/** Clips per ffmpeg when taking many thumbnails: each start costs more than a frame. */
+const THUMBNAIL_BATCH = 8;
+
+/** One ffmpeg for several thumbnails: every file is written, or none is. */
+async function thumbnailBatch(
+  features: FfmpegFeatures,
+  jobs: readonly ThumbnailJob[],
+  opts: ThumbnailOptions,
+): Promise<void> {
+  const framings = await Promise.all(jobs.map((job) => framing(job.clip, opts)));
+  const temps = jobs.map((job) => tempName(job.out, '.tmp.jpg'));
+  try {
+    await runFfmpeg(
+      features.path,
+      [
+        ...FFMPEG_HEAD,
+        ...jobs.flatMap((job, i) => ['-ss', framings[i]!.at, '-i', job.clip]),
+        ...temps.flatMap((tmp, i) => ['-map', `${i}:v:0`, ...framings[i]!.output, tmp]),
+      ],
+      { what: `taking ${jobs.length} thumbnails`, signal: opts.signal },
+    );
+    for (const tmp of temps) {
+      if (!(await stat(tmp).catch(() => undefined))?.size) {
+        throw new MediaError('ffmpeg wrote no image', { code: 'ffmpeg_no_output' });
+      }
+    }
+    await Promise.all(jobs.map((job, i) => rename(temps[i]!, job.out)));
+  } finally {
+    await Promise.all(temps.map((tmp) => rm(tmp, { force: true })));
+  }
+}
+
+/**
+ * Takes the thumbnail of each job's clip, as {@link thumbnail} does, with one ffmpeg per
+ * batch of clips (a distro ffmpeg spends longer starting than taking a frame). A batch that
+ * fails is taken again one clip at a time, so one bad clip costs only its own thumbnail.
+ * Resolves to each job's error, or undefined when its thumbnail was written.
+ */
+export async function thumbnails(
+  jobs: readonly ThumbnailJob[],
+  opts: ThumbnailOptions = {},
+): Promise<(Error | undefined)[]> {
+  const results: (Error | undefined)[] = [];
+  if (jobs.length === 0) return results;
+  const features = await ffmpegFeatures(opts);
+  for (let i = 0; i < jobs.length; i += THUMBNAIL_BATCH) {
+    const batch = jobs.slice(i, i + THUMBNAIL_BATCH);
+    if (batch.length > 1) {
+      const failed = await thumbnailBatch(features, batch, opts).then(
+        () => false,
+        () => true,
+      );
+      if (!failed) {
+        results.push(...batch.map(() => undefined));
+        continue;
+      }
+    }
+    if (opts.signal?.aborted) {
+      const stopped = new MediaError('taking thumbnails was cancelled', { code: 'cancelled' });
+      results.push(...jobs.slice(i).map(() => stopped));
+      break;
+    }
+    for (const job of batch) {
+      results.push(
+        await thumbnail(job.clip, job.out, { ...opts, features }).then(
+          () => undefined,
+          (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+        ),
+      );
+    }
+  }
+  return results;
 }
 
 export interface ContactSheetItem {

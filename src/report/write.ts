@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import { lstat } from 'node:fs/promises';
 import type { FfmpegFeatures } from '../media/locate.js';
-import { contactSheet, thumbnail } from '../media/thumbnail.js';
+import {
+  contactSheet,
+  thumbnails,
+  type ThumbnailJob,
+  type ThumbnailOptions,
+} from '../media/thumbnail.js';
 import { renderReportHtml } from './html.js';
 import type { RunReport } from './types.js';
 import { ensureDir, insideRoot, refuseLink, regularFile, writeFileAtomic } from '../safe-fs.js';
@@ -39,6 +44,41 @@ async function isFresh(outDir: string, derived: string, source: string): Promise
 }
 
 /**
+ * Fills in each done shot's `thumbnail`: kept when newer than its clip, else taken (all the
+ * stale ones together, see {@link thumbnails}); null with a warning when it cannot be had.
+ */
+async function thumbnailsOf(
+  outDir: string,
+  done: RunReport['shots'],
+  mediaDeps: ThumbnailOptions,
+  warn: (message: string) => void,
+): Promise<void> {
+  const problems = new Map<RunReport['shots'][number], unknown>();
+  const stale: { shot: RunReport['shots'][number]; job: ThumbnailJob }[] = [];
+  for (const shot of done) {
+    const relative = `thumbs/${thumbnailName(shot.key)}`;
+    try {
+      const clip = await refuseLink(outDir, shot.file!);
+      const out = insideRoot(outDir, relative);
+      shot.thumbnail = relative;
+      if (!(await isFresh(outDir, relative, clip))) stale.push({ shot, job: { clip, out } });
+    } catch (cause) {
+      problems.set(shot, cause);
+    }
+  }
+  const taken = await thumbnails(
+    stale.map((s) => s.job),
+    mediaDeps,
+  );
+  stale.forEach(({ shot }, i) => taken[i] && problems.set(shot, taken[i]));
+  for (const shot of done) {
+    if (!problems.has(shot)) continue;
+    shot.thumbnail = null;
+    warn(`no thumbnail for ${shot.key}: ${(problems.get(shot) as Error).message}`);
+  }
+}
+
+/**
  * Writes `report.json` and `report.html` into `outDir`, after making a thumbnail (middle
  * frame) for every done shot under `thumbs/` and `contact-sheet.jpg` from them. A thumbnail
  * that cannot be made is a warning, not a failure: the report matters more than its pictures.
@@ -66,18 +106,7 @@ export async function writeReport(
     const done = report.shots.filter((s) => s.status === 'done' && s.file);
     // A link at thumbs/ is refused: thumbnails are never written through it.
     if (done.length > 0) await ensureDir(outDir, 'thumbs');
-    for (const shot of done) {
-      const relative = `thumbs/${thumbnailName(shot.key)}`;
-      try {
-        const clip = await refuseLink(outDir, shot.file!);
-        const out = insideRoot(outDir, relative);
-        if (!(await isFresh(outDir, relative, clip))) await thumbnail(clip, out, mediaDeps);
-        shot.thumbnail = relative;
-      } catch (cause) {
-        shot.thumbnail = null;
-        warn(`no thumbnail for ${shot.key}: ${(cause as Error).message}`);
-      }
-    }
+    await thumbnailsOf(outDir, done, mediaDeps, warn);
     const items = report.shots
       .filter((s) => s.thumbnail)
       .map((s) => ({ image: insideRoot(outDir, s.thumbnail!), label: shotLabel(s) }));

@@ -1,3 +1,4 @@
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectFeatures, locateTool } from '../../src/media/locate.js';
@@ -7,6 +8,7 @@ import {
   contactSheetGraph,
   escapeFilterValue,
   thumbnail,
+  thumbnails,
 } from '../../src/media/thumbnail.js';
 import { BUNDLED_FFMPEG, hasBundledFfmpeg, makeClip, tempDir } from './helpers.js';
 
@@ -93,5 +95,45 @@ describe('thumbnails and contact sheets with real ffmpeg', () => {
     expect(result.labelled).toBe(false);
     expect(result.warnings[0]).toMatch(/no drawtext filter.*no labels.*apt-get install ffmpeg/);
     expect((await probe(out)).video).toMatchObject({ width: 320, height: 180 });
+  });
+
+  it('takes many thumbnails with one ffmpeg per batch; a bad clip costs only its own', async () => {
+    const real = await detectFeatures(locateTool('ffmpeg'));
+    // An ffmpeg that notes each start, then is the real one.
+    const counting = path.join(dir, 'counting-ffmpeg');
+    await writeFile(counting, `#!/bin/sh\necho x >> "${dir}/starts"\nexec "${real.path}" "$@"\n`, {
+      mode: 0o755,
+    });
+    const features = { ...real, path: counting };
+    const starts = async () =>
+      (await readFile(path.join(dir, 'starts'), 'utf8').catch(() => '')).split('\n').length - 1;
+    const out = path.join(dir, 'many');
+    await mkdir(out);
+    const clips = Array.from({ length: 10 }, (_, i) => (i % 2 ? tall : wide));
+    const jobs = clips.map((clip, i) => ({ clip, out: path.join(out, `${i}.jpg`) }));
+    expect(await thumbnails(jobs, { features })).toEqual(jobs.map(() => undefined));
+    expect(await starts()).toBe(2); // 8 + 2
+    for (const [i, job] of jobs.entries()) {
+      expect((await probe(job.out)).video).toMatchObject(
+        i % 2 ? { width: 320, height: 568 } : { width: 320, height: 180 },
+      );
+    }
+    // Each picture is the one thumbnail() takes alone.
+    const alone = await thumbnail(wide, path.join(dir, 'alone.jpg'));
+    expect(await readFile(jobs[0]!.out)).toEqual(await readFile(alone));
+
+    const broken = path.join(dir, 'broken.mp4');
+    await writeFile(broken, 'not a video');
+    const mixed = [wide, broken, tall].map((clip, i) => ({
+      clip,
+      out: path.join(out, `mixed-${i}.jpg`),
+    }));
+    const results = await thumbnails(mixed, { features });
+    expect(results[0]).toBeUndefined();
+    expect(results[1]?.message).toMatch(/broken\.mp4/);
+    expect(results[2]).toBeUndefined();
+    expect((await probe(mixed[2]!.out)).video).toMatchObject({ width: 320, height: 568 });
+    // Nothing half-written is left behind.
+    expect((await readdir(out)).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 });
