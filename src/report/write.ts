@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { lstat } from 'node:fs/promises';
-import type { FfmpegFeatures } from '../media/locate.js';
+import { lstat, readFile } from 'node:fs/promises';
+import { detectFeatures, locateTool, type FfmpegFeatures } from '../media/locate.js';
 import {
   contactSheet,
   thumbnails,
+  type ContactSheetItem,
   type ThumbnailJob,
   type ThumbnailOptions,
 } from '../media/thumbnail.js';
@@ -78,6 +79,66 @@ async function thumbnailsOf(
   }
 }
 
+/** Where the inputs of the last contact sheet are recorded (see {@link sheetOf}). */
+const SHEET_INPUTS = 'thumbs/.contact-sheet.json';
+
+/**
+ * Makes `contact-sheet.jpg` from the thumbnails, unless the sheet there was made from the same
+ * ones: same files (size and time), same labels, same ffmpeg. Its inputs and warnings are
+ * recorded beside the thumbnails, so an unchanged run does not draw it again.
+ */
+async function sheetOf(
+  outDir: string,
+  items: ContactSheetItem[],
+  mediaDeps: ThumbnailOptions,
+  warn: (message: string) => void,
+): Promise<string> {
+  const env = mediaDeps.env ?? process.env;
+  const features = mediaDeps.features ?? (await detectFeatures(locateTool('ffmpeg', env), env));
+  const stamps = await Promise.all(items.map((i) => lstat(i.image)));
+  const inputs = createHash('sha256')
+    .update(
+      JSON.stringify([
+        features.path,
+        features.version,
+        ...items.map((item, n) => [item.image, item.label, stamps[n]!.size, stamps[n]!.mtimeMs]),
+      ]),
+    )
+    .digest('hex');
+  // Written under a temporary name and renamed: a link there is replaced, never followed.
+  const file = insideRoot(outDir, 'contact-sheet.jpg');
+  const recorded = await readRecord(outDir);
+  if (recorded?.inputs === inputs && (await regularFile(outDir, 'contact-sheet.jpg'))) {
+    recorded.warnings.forEach(warn);
+    return file;
+  }
+  const sheet = await contactSheet(items, file, { ...mediaDeps, features });
+  sheet.warnings.forEach(warn);
+  await writeFileAtomic(outDir, SHEET_INPUTS, JSON.stringify({ inputs, warnings: sheet.warnings }));
+  return file;
+}
+
+/** The recorded inputs of the last sheet, when the record is there and well formed. */
+async function readRecord(
+  outDir: string,
+): Promise<{ inputs: string; warnings: string[] } | undefined> {
+  try {
+    if (!(await regularFile(outDir, SHEET_INPUTS))) return undefined;
+    const record = JSON.parse(await readFile(insideRoot(outDir, SHEET_INPUTS), 'utf8')) as {
+      inputs?: unknown;
+      warnings?: unknown;
+    };
+    const { inputs, warnings } = record;
+    return typeof inputs === 'string' &&
+      Array.isArray(warnings) &&
+      warnings.every((w) => typeof w === 'string')
+      ? { inputs, warnings: warnings as string[] }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Writes `report.json` and `report.html` into `outDir`, after making a thumbnail (middle
  * frame) for every done shot under `thumbs/` and `contact-sheet.jpg` from them. A thumbnail
@@ -111,12 +172,8 @@ export async function writeReport(
       .filter((s) => s.thumbnail)
       .map((s) => ({ image: insideRoot(outDir, s.thumbnail!), label: shotLabel(s) }));
     if (items.length > 0) {
-      // Written under a temporary name and renamed: a link there is replaced, never followed.
-      const file = insideRoot(outDir, 'contact-sheet.jpg');
       try {
-        const sheet = await contactSheet(items, file, mediaDeps);
-        sheet.warnings.forEach(warn);
-        sheetFile = file;
+        sheetFile = await sheetOf(outDir, items, mediaDeps, warn);
         report.contact_sheet = 'contact-sheet.jpg';
       } catch (cause) {
         report.contact_sheet = null;

@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probe } from '../../src/media/probe.js';
@@ -50,6 +50,32 @@ describe('writeReport', () => {
     const before = (await stat(thumb)).mtimeMs;
     await writeReport(dir, report);
     expect((await stat(thumb)).mtimeMs).toBe(before);
+  });
+
+  it('keeps an unchanged contact sheet, and draws it again when a label or picture changes', async () => {
+    const sheet = path.join(dir, 'contact-sheet.jpg');
+    const first = (await stat(sheet)).mtimeMs;
+    await writeReport(dir, report);
+    expect((await stat(sheet)).mtimeMs).toBe(first);
+    // Another label (a shot renamed): drawn again.
+    const renamed = {
+      ...report,
+      shots: report.shots.map((s) => (s.id === 's01' ? { ...s, id: 's01-garden' } : s)),
+    };
+    await writeReport(dir, renamed);
+    const second = (await stat(sheet)).mtimeMs;
+    expect(second).toBeGreaterThan(first);
+    // A picture taken again (its clip changed): drawn again.
+    const thumb = path.join(dir, 'thumbs', 's01.jpg');
+    await utimes(thumb, new Date(), new Date(Date.now() + 2000));
+    await writeReport(dir, renamed);
+    const third = (await stat(sheet)).mtimeMs;
+    expect(third).toBeGreaterThan(second);
+    // A missing sheet is drawn again even though its record is there.
+    await rm(sheet);
+    const result = await writeReport(dir, renamed);
+    expect(result.report.contact_sheet).toBe('contact-sheet.jpg');
+    expect((await probe(sheet)).video).toMatchObject({ width: 640, height: 204 });
   });
 
   it('turns a clip that cannot be read into a warning, not a failure', async () => {
