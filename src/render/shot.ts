@@ -145,27 +145,29 @@ async function awaitHeld(
 }
 
 /** The wait before a shot answered 429 without Retry-After is sent again. */
-export const LIMITED_BACKOFF = { baseMs: 500, maxMs: 20_000 };
+const LIMITED_BACKOFF = { baseMs: 500, maxMs: 20_000 };
 
 /** 429s one shot may meet in a row before the run leaves it for the next run. */
-export const MAX_LIMITED = 20;
+const MAX_LIMITED = 20;
+
+type Taken<T> = T & { submitted: Extract<Submitted, { kind: 'task' }> };
 
 /**
- * Submits the shot within the account's window. The place is taken inside the one-at-a-time
- * POST section, so each POST goes out under the window its predecessor's answer left. A 429
- * gives the place back, cuts the window, and sends the shot again after the server's
- * Retry-After (else a backoff): nothing was created, so this never submits it twice.
+ * Posts the shot through `post` until the API takes it or decides it. A 429 created nothing:
+ * the shot is posted again after the server's Retry-After (else a backoff), at most
+ * {@link MAX_LIMITED} times in a row, so this never submits it twice. A pool's refused account
+ * was retired by the pool: the next post goes to another. `post` resolves undefined when
+ * submissions stopped before anything was sent. Shared by `render` and the team worker.
  */
-async function sendShot(
+export async function postUntilTaken<T extends { submitted: Submitted }>(
   ctx: ShotContext,
-  slots: Slots,
-): Promise<ShotResult | { taskId: string; submittedAt: number; limiter: Limiter }> {
+  post: () => Promise<T | undefined>,
+): Promise<ShotResult | Taken<T>> {
   for (let attempt = 0; attempt < MAX_LIMITED; attempt++) {
-    const posted = await slots.posts(() => postInWindow(ctx, slots));
+    const posted = await post();
     if (!posted) return notSent(ctx);
-    const { submitted, limiter } = posted;
-    if (submitted.kind === 'task') return { ...submitted, limiter };
-    // The pool retired the refused account: nothing was created, another account takes it.
+    const { submitted } = posted;
+    if (submitted.kind === 'task') return posted as Taken<T>;
     if (submitted.kind === 'refused') continue;
     if (submitted.kind !== 'limited') return submitted.result;
     const wait =
@@ -174,6 +176,19 @@ async function sendShot(
     await ctx.sleep(wait, ctx.submissions).catch(() => undefined);
   }
   return leftLimited(ctx, MAX_LIMITED);
+}
+
+/**
+ * Submits the shot within the account's window. The place is taken inside the one-at-a-time
+ * POST section, so each POST goes out under the window its predecessor's answer left. A 429
+ * gives the place back and cuts the window before the shot is posted again.
+ */
+async function sendShot(
+  ctx: ShotContext,
+  slots: Slots,
+): Promise<ShotResult | { taskId: string; submittedAt: number; limiter: Limiter }> {
+  const posted = await postUntilTaken(ctx, () => slots.posts(() => postInWindow(ctx, slots)));
+  return 'submitted' in posted ? { ...posted.submitted, limiter: posted.limiter } : posted;
 }
 
 /**

@@ -8,7 +8,6 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createApiClient } from '../api/client.js';
-import { backoffDelay } from '../api/retry.js';
 import type { ApiError } from '../errors.js';
 import { awaitTask } from '../render/await.js';
 import { record, type RunContext, type ShotContext } from '../render/context.js';
@@ -16,9 +15,9 @@ import type { RenderEvent } from '../render/events.js';
 import { accountGate } from '../render/limiter.js';
 import { DEFAULT_POLL_TUNING, DurationModel } from '../render/poll.js';
 import { startResult, type ShotResult } from '../render/result.js';
-import { LIMITED_BACKOFF, MAX_LIMITED, notSent } from '../render/shot.js';
+import { postUntilTaken } from '../render/shot.js';
 import type { AssessedShot } from '../render/state.js';
-import { leftLimited, submitShot } from '../render/submit.js';
+import { submitShot } from '../render/submit.js';
 import { DEFAULT_DEADLINE_MS } from '../render/render.js';
 import type { TeamBoard } from './board.js';
 import { openTeam } from './open.js';
@@ -77,20 +76,20 @@ function outcomeOf(result: ShotResult): Outcome {
   return 'requeue';
 }
 
-/** POSTs the shot, again after a 429 (which created nothing), within the account's limits. */
+/**
+ * Claimed: submits with this worker's key, posting again after a 429 as `render` does. A
+ * worker has one key, never a pool, so a refused key is no account to retire: it is thrown.
+ */
 async function send(ctx: ShotContext): Promise<ShotResult | { taskId: string; t0: number }> {
-  for (let attempt = 0; attempt < MAX_LIMITED; attempt++) {
-    if (ctx.submissions.aborted) return notSent(ctx);
-    const sent = await submitShot(ctx);
-    if (sent.kind === 'task') return { taskId: sent.taskId, t0: sent.submittedAt };
-    // Only a pool's account is `refused`; a worker sends with its one key (never a pool).
-    if (sent.kind === 'refused') throw sent.error;
-    if (sent.kind !== 'limited') return sent.result;
-    const wait =
-      sent.retryAfterMs ?? backoffDelay(attempt, { ...LIMITED_BACKOFF, random: ctx.random });
-    await ctx.sleep(wait, ctx.submissions).catch(() => undefined);
-  }
-  return leftLimited(ctx, MAX_LIMITED);
+  const posted = await postUntilTaken(ctx, async () => {
+    if (ctx.submissions.aborted) return undefined;
+    const submitted = await submitShot(ctx);
+    if (submitted.kind === 'refused') throw submitted.error;
+    return { submitted };
+  });
+  return 'submitted' in posted
+    ? { taskId: posted.submitted.taskId, t0: posted.submitted.submittedAt }
+    : posted;
 }
 
 /** One shot: claimed and sent here, or another machine's task followed to its end. */
