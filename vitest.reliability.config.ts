@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 600_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    maxWorkers: 1,
+    // Two checks at once: each waits on simulated latency and child processes much of the
+    // time; their assertions are invariants (counts, files), never timings.
+    maxWorkers: 2,
   },
 });
