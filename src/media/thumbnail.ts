@@ -111,7 +111,10 @@ async function thumbnailBatch(
   jobs: readonly ThumbnailJob[],
   opts: ThumbnailOptions,
 ): Promise<void> {
-  const framings = await Promise.all(jobs.map((job) => framing(job.clip, opts)));
+  // One probe after another: they are cache hits after a download, and each running one
+  // holds a listener on the caller's signal.
+  const framings: Awaited<ReturnType<typeof framing>>[] = [];
+  for (const job of jobs) framings.push(await framing(job.clip, opts));
   const temps = jobs.map((job) => tempName(job.out, '.tmp.jpg'));
   try {
     await runFfmpeg(
