@@ -44,6 +44,9 @@ export function writeAtomically(
   });
 }
 
+/** Output options for one JPEG picture (thumbnails and the contact sheet). */
+const ONE_JPEG = ['-q:v', '4', '-f', 'image2', '-update', '1'];
+
 /** Where the thumbnail of a probed clip is taken and how wide it is. */
 async function framing(
   file: string,
@@ -55,18 +58,7 @@ async function framing(
   const width = Math.max(2, Math.floor((opts.width ?? 320) / 2) * 2);
   return {
     at: at.toFixed(3),
-    output: [
-      '-frames:v',
-      '1',
-      '-vf',
-      `scale=${width}:-2`,
-      '-q:v',
-      '4',
-      '-f',
-      'image2',
-      '-update',
-      '1',
-    ],
+    output: ['-frames:v', '1', '-vf', `scale=${width}:-2`, ...ONE_JPEG],
   };
 }
 
@@ -297,12 +289,7 @@ export async function contactSheet(
             '[sheet]',
             '-frames:v',
             '1',
-            '-q:v',
-            '4',
-            '-f',
-            'image2',
-            '-update',
-            '1',
+            ...ONE_JPEG,
             tmp,
           ],
           { what: 'making the contact sheet', signal: opts.signal },
