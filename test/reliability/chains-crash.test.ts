@@ -1,14 +1,15 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, expect, it } from 'vitest';
-import { shotlist, spawnShotlist } from '../helpers/cli.js';
+import { shotlist } from '../helpers/cli.js';
 import { runArgs } from '../e2e/run-helpers.js';
 import { record } from './figures.js';
 import {
   badJournalLines,
   env,
   keyLeaks,
+  killRuns,
   mulberry32,
   partFiles,
   readReport,
@@ -54,27 +55,23 @@ it('chains and crashes: 20 SIGKILLs across 10 chains of 4, then every shot done,
   const out = path.join(tmp.dir, 'out');
   const args = runArgs(manifest, sim, out, '--json');
   const random = mulberry32(10);
-  const outputs: string[] = [];
-  let kills = 0;
-  let tornJournalSeen = 0;
   // Each run is killed at a random moment once it has sent something new (or after 4 s on a
   // machine too slow for that): during submissions, waits, downloads, frame cuts and uploads.
-  for (let i = 0; i < 20; i++) {
-    const sent = sim.ledger().totals.submissions;
-    const child = spawnShotlist(args, { env, cwd: tmp.dir });
-    for (let waited = 0; waited < 4000 && child.exitCode === null; waited += 50) {
-      if (sim.ledger().totals.submissions > sent) break;
-      await delay(50);
-    }
-    await delay(random() * 1000);
-    if (child.exitCode === null) {
-      child.kill('SIGKILL');
-      kills++;
-    }
-    const r = await child;
-    outputs.push(String(r.stdout ?? ''), String(r.stderr ?? ''));
-    if (existsSync(path.join(out, 'journal.ndjson')) && badJournalLines(out) > 0) tornJournalSeen++;
-  }
+  const { outputs, kills, tornJournalSeen } = await killRuns(
+    20,
+    args,
+    { cwd: tmp.dir, out },
+    () => {
+      const sent = sim.ledger().totals.submissions;
+      return async (child) => {
+        for (let waited = 0; waited < 4000 && child.exitCode === null; waited += 50) {
+          if (sim.ledger().totals.submissions > sent) break;
+          await delay(50);
+        }
+        await delay(random() * 1000);
+      };
+    },
+  );
   const submissionsBefore = new Set(sim.ledger().submissions.map((s) => s.id));
   const final = await shotlist(args, { env, cwd: tmp.dir, timeout: 400_000 });
   outputs.push(final.stdout, final.stderr);

@@ -1,11 +1,11 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { verifyVideo } from '../../src/media/probe.js';
 import type { RunReport } from '../../src/report/types.js';
 import { afterAll, beforeAll } from 'vitest';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/index.js';
-import { tempDir } from '../helpers/cli.js';
+import { spawnShotlist, tempDir } from '../helpers/cli.js';
 import { filesUnder } from '../e2e/run-helpers.js';
 
 export const KEY = 'sk-reliability-5d1e8b7c93a0f4';
@@ -141,4 +141,42 @@ export function mulberry32(seed: number) {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+export interface KilledRuns {
+  /** Everything the runs printed (checked for the key). */
+  outputs: string[];
+  /** Runs killed before they ended by themselves. */
+  kills: number;
+  /** Times a killed run left a journal line that does not parse. */
+  tornJournalSeen: number;
+}
+
+/**
+ * Starts `shotlist run` `count` times in a row, each killed with SIGKILL once the wait
+ * `killAfter` gave for it resolves (unless the run ended first), checking the journal after
+ * every run. `killAfter` is called before each start, so it can note the state it began in.
+ */
+export async function killRuns(
+  count: number,
+  args: string[],
+  where: { cwd: string; out: string },
+  killAfter: () => (child: ReturnType<typeof spawnShotlist>) => Promise<void>,
+): Promise<KilledRuns> {
+  const result: KilledRuns = { outputs: [], kills: 0, tornJournalSeen: 0 };
+  for (let i = 0; i < count; i++) {
+    const wait = killAfter();
+    const child = spawnShotlist(args, { env, cwd: where.cwd });
+    await wait(child);
+    if (child.exitCode === null) {
+      child.kill('SIGKILL');
+      result.kills++;
+    }
+    const r = await child;
+    result.outputs.push(String(r.stdout ?? ''), String(r.stderr ?? ''));
+    if (existsSync(path.join(where.out, 'journal.ndjson')) && badJournalLines(where.out) > 0) {
+      result.tornJournalSeen++;
+    }
+  }
+  return result;
 }

@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { expect, it } from 'vitest';
-import { shotlist, spawnShotlist } from '../helpers/cli.js';
+import { shotlist } from '../helpers/cli.js';
 import { runArgs } from '../e2e/run-helpers.js';
 import { record } from './figures.js';
 import {
@@ -12,6 +11,7 @@ import {
   env,
   filesFailingProbe,
   keyLeaks,
+  killRuns,
   partFiles,
   readReport,
   writeManifest,
@@ -27,20 +27,12 @@ it('crash and resume: 20 SIGKILLs across a 60-shot run lose nothing and pay for 
   const out = path.join(tmp.dir, 'out');
   const args = runArgs(manifest, sim, out, '--concurrency', '8', '--json');
   const random = mulberry32(20);
-  const outputs: string[] = [];
-  let kills = 0;
-  let tornJournalSeen = 0;
-  for (let i = 0; i < 20; i++) {
-    const child = spawnShotlist(args, { env, cwd: tmp.dir });
-    await delay(300 + random() * 2200);
-    if (child.exitCode === null) {
-      child.kill('SIGKILL');
-      kills++;
-    }
-    const r = await child;
-    outputs.push(String(r.stdout ?? ''), String(r.stderr ?? ''));
-    if (existsSync(path.join(out, 'journal.ndjson')) && badJournalLines(out) > 0) tornJournalSeen++;
-  }
+  const { outputs, kills, tornJournalSeen } = await killRuns(
+    20,
+    args,
+    { cwd: tmp.dir, out },
+    () => () => delay(300 + random() * 2200),
+  );
   const final = await shotlist(args, { env, cwd: tmp.dir, timeout: 300_000 });
   outputs.push(final.stdout, final.stderr);
   const report = readReport(out);
