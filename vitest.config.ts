@@ -13,5 +13,7 @@ export default defineConfig({
     // A worker keeps its modules between files: the unit folders run in half the CPU time.
     // Tests must not rely on a fresh module state (none does: the suite passes either way).
     isolate: false,
+    // Type tests (`*.test-d.ts`) are checked by tsc as part of `vitest run`.
+    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
   },
 });

@@ -78,7 +78,12 @@ describe('shotlist sim', () => {
     const event = JSON.parse(await firstLine) as { event: string; url: string; ledger: string };
     expect(event).toMatchObject({ event: 'listening', auth: 'key' });
     expect(event.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(((await (await fetch(event.ledger)).json()) as { totals: object }).totals).toBeDefined();
+    const ledger = async () =>
+      ((await (await fetch(event.ledger)).json()) as { totals: Record<string, number> }).totals;
+    expect(await ledger()).toMatchObject({ submissions: 0, billed_seconds: 0 });
+    expect((await render(event.url)).status).toBe('completed');
+    // The ledger the line points at is the one this simulator bills into.
+    expect(await ledger()).toMatchObject({ submissions: 1, billed_seconds: BODY.duration });
     abort();
     expect(await running).toBe(0);
     expect(out.join('').trim().split('\n').at(-1)).toBe('{"event":"stopped"}');
