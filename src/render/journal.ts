@@ -159,7 +159,9 @@ function cleanValue(value: unknown): unknown {
   if (typeof value === 'string') return redactKnown(stripControls(value));
   if (Array.isArray(value)) return value.map(cleanValue);
   if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, cleanValue(v)]));
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [stripControls(k), cleanValue(v)]),
+  );
 }
 
 /**
