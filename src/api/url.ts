@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { UsageError } from '../errors.js';
+import { stripControls } from './redact.js';
 
 /**
  * Whether a host (as `URL.hostname` gives it, IPv6 with or without brackets) is this
@@ -58,4 +59,40 @@ export function checkBaseUrl(text: string): URL {
  */
 export function normalizeBaseUrl(text: string): string {
   return checkBaseUrl(text).toString().replace(/\/+$/, '');
+}
+
+/**
+ * A base URL read back from a file another party could have written (a journal): an http(s)
+ * URL is normalised as {@link normalizeBaseUrl} does (credentials, query and fragment
+ * dropped; control bytes percent-encoded by the parser), without its checks, since it is not
+ * about to be used. Anything else is not a URL: its text is returned stripped of controls
+ * and cut short, so it can be compared and shown, never followed.
+ */
+export function readBackBaseUrl(text: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') {
+    const clean = stripControls(text).trim();
+    return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
+  }
+  url.username = '';
+  url.password = '';
+  url.search = '';
+  url.hash = '';
+  url.pathname = url.pathname.replace(/\/+$/, '');
+  return url.toString().replace(/\/+$/, '');
+}
+
+/** The host of an http(s) base URL, or undefined when the text is not one. */
+export function baseUrlHost(text: string): string | undefined {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.host : undefined;
+  } catch {
+    return undefined;
+  }
 }

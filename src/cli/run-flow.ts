@@ -62,6 +62,7 @@ Options:
   --json               NDJSON events on stdout instead of the task list
   --plan FILE          send exactly the plan saved by \`plan --save FILE\`; refuse, sending
                        nothing, if the manifest, prices, flags or journal drifted since
+                       or the file shows a body, cost or total the run would not send
   --listen HOST:PORT   serve a push receiver (PORT alone: loopback) and ask the API to
                        call it when a task ends; polling slows to a safety net
   --public-url URL     the receiver's address as the API reaches it (a reverse proxy or

@@ -1,4 +1,4 @@
-import { normalizeBaseUrl } from '../api/url.js';
+import { baseUrlHost, normalizeBaseUrl } from '../api/url.js';
 import { DEFAULT_BASE_URL } from '../models.js';
 
 /** The journal key base of simulated runs: fixed, as the simulator's port changes each time. */
@@ -51,4 +51,15 @@ function keyBase(text: string): string {
  */
 export function sameBase(a: string, b: string): boolean {
   return keyBase(a) === keyBase(b);
+}
+
+/**
+ * A base URL read from the output folder, as a message shows it: the host of an http(s) URL,
+ * never the whole value, which advice must not offer as one to pass (it would send the key
+ * wherever whoever wrote the folder chose).
+ */
+export function describeBase(base: string): string {
+  if (base === SIMULATOR_BASE) return 'the simulator';
+  const host = baseUrlHost(base);
+  return host === undefined ? 'an address that is not an http(s) URL' : `another API (${host})`;
 }

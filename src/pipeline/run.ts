@@ -4,7 +4,7 @@ import { resolveApiKey } from '../api/key.js';
 import { EXIT_CODES, UsageError } from '../errors.js';
 import { formatMoney } from '../plan/money.js';
 import { JOURNAL_FILE, readJournal } from '../render/journal.js';
-import { SIMULATOR_BASE } from './base.js';
+import { SIMULATOR_BASE, describeBase } from './base.js';
 import { executeRun, needsApi } from './execute.js';
 import { acquireRunLock, type RunLock } from './lock.js';
 import { prepareRun, refuseOverBudget } from './prepare.js';
@@ -19,6 +19,16 @@ function baseFlag(base: string): string {
 }
 
 /**
+ * How to collect the tasks of a base read from the folder: `--simulate` for the simulator's;
+ * for any other, the user checks that API and passes its URL, never one copied from the folder.
+ */
+function wayBack(base: string): string {
+  return base === SIMULATOR_BASE
+    ? 'to pick those tasks up, run with --simulate'
+    : `this folder was rendered against ${describeBase(base)}: to pick those tasks up, check that it is your API and pass its --base-url yourself`;
+}
+
+/**
  * Tasks journaled for another API are money only that API can deliver: say so, and refuse
  * to go on unattended unless the base URL was chosen on purpose (a flag, or `--simulate`).
  */
@@ -29,17 +39,19 @@ export function checkForeignTasks(
 ): void {
   if (run.foreign.length === 0 || run.summary.submits === 0) return;
   const here = run.base.journalBase;
-  const there = run.foreign.map((f) => `${plural(f.tasks, 'task')} sent to ${f.base}`).join(', ');
+  const there = run.foreign
+    .map((f) => `${plural(f.tasks, 'task')} sent to ${describeBase(f.base)}`)
+    .join(', ');
   const message = `the journal in ${run.outDir} holds ${there}; this run sends to ${here}${run.base.source === 'env' ? ' (from $SHOTLIST_BASE_URL)' : run.base.source === 'default' ? ' (the default)' : ''}`;
   const chosen =
     run.base.source === 'flag' || run.base.source === 'simulate' || run.base.source === 'accounts';
   if (yes && !chosen) {
     throw new UsageError(
       `${message}; nothing was sent`,
-      `to pick those tasks up, run with ${baseFlag(run.foreign[0]!.base)}; to send to ${here} anyway, pass ${baseFlag(here)} explicitly`,
+      `${wayBack(run.foreign[0]!.base)}; to send to ${here} anyway, pass ${baseFlag(here)} explicitly`,
     );
   }
-  log?.(`note: ${message}; to pick those tasks up, run with ${baseFlag(run.foreign[0]!.base)}`);
+  log?.(`note: ${message}; ${wayBack(run.foreign[0]!.base)}`);
 }
 
 /** Checks the budget, the base URL, the key and the user's consent; returns the key. */

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { canonicalJson, type VideoRequest } from '../api/contract.js';
+import { stripControls } from '../api/redact.js';
 import { UsageError } from '../errors.js';
 import type { ShotlistManifest } from '../manifest/types.gen.js';
 import type { BudgetVerdict } from '../plan/types.js';
@@ -82,13 +83,65 @@ async function readSavedPlan(file: string): Promise<SavedPlan> {
       'save one with shotlist plan <manifest> --save <file>',
     );
   }
-  if ((data as { shotlist_saved_plan?: unknown } | null)?.shotlist_saved_plan !== 1) {
+  const plan = data as Partial<SavedPlan> | null;
+  if (
+    plan?.shotlist_saved_plan !== 1 ||
+    !Array.isArray(plan.shots) ||
+    typeof plan.totals !== 'object' ||
+    typeof plan.manifest !== 'object' ||
+    plan.totals === null ||
+    plan.manifest === null
+  ) {
     throw new UsageError(
       `--plan ${file} is not a saved plan`,
       'save one with shotlist plan <manifest> --save <file>',
     );
   }
   return data as SavedPlan;
+}
+
+/** The top-level fields of two bodies whose values differ, for the message. */
+function bodyFields(saved: unknown, now: VideoRequest): string {
+  const a = (typeof saved === 'object' && saved !== null ? saved : {}) as Record<string, unknown>;
+  const b = now as unknown as Record<string, unknown>;
+  const fields = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter(
+    (k) => canonicalJson(a[k] ?? null) !== canonicalJson(b[k] ?? null),
+  );
+  return fields.length > 0 ? fields.map((k) => JSON.stringify(k)).join(', ') : 'its fields';
+}
+
+const shown = (v: unknown) => (v === undefined ? 'nothing' : JSON.stringify(v));
+
+/**
+ * What the approver read and the run would not send: a body (compared as canonical JSON, so
+ * only a change of value counts) or a cost that is not the run's. The bodies compared are the
+ * planned ones; what is added at send time (a `--listen` webhook URL, the simulator's asset
+ * origin) is added after this check, to the run's body, never to the saved one.
+ */
+function shotDrift(saved: SavedShot, now: PreparedRun['assessed'][number]): string[] {
+  const drift: string[] = [];
+  if (canonicalJson(saved.request) !== canonicalJson(now.shot.request))
+    drift.push(
+      `${now.label}: the plan shows a request body the run would not send (${bodyFields(saved.request, now.shot.request)} differ)`,
+    );
+  if (saved.cost !== now.cost)
+    drift.push(
+      `${now.label}: the plan shows cost ${shown(saved.cost)}, the run's is ${shown(now.cost)}`,
+    );
+  return drift;
+}
+
+/** The saved totals that are not the run's. */
+function totalsDrift(saved: SavedPlan['totals'], run: PreparedRun): string[] {
+  const now: SavedPlan['totals'] = {
+    submits: run.summary.submits,
+    seconds: run.summary.newSeconds,
+    cost: run.summary.newCost,
+    currency: run.plan.totals.currency,
+  };
+  return (Object.keys(now) as (keyof SavedPlan['totals'])[])
+    .filter((k) => saved[k] !== now[k])
+    .map((k) => `the plan's total ${k} is ${shown(saved[k])}, the run's is ${shown(now[k])}`);
 }
 
 /** Everything that differs between a saved plan and the run about to start. */
@@ -99,20 +152,25 @@ async function planDrift(
 ): Promise<string[]> {
   const drift: string[] = [];
   if (saved.manifest.file !== run.manifestFile)
-    drift.push(`the plan is of ${saved.manifest.file}, not ${run.manifestFile}`);
+    drift.push(
+      `the plan is of ${stripControls(String(saved.manifest.file))}, not ${run.manifestFile}`,
+    );
   else if (saved.manifest.sha256 !== sha256(await readFile(run.manifestFile)))
     drift.push('the manifest was edited');
   if (saved.pricing_sha256 !== pricingHash(pricing)) drift.push('the prices changed');
-  if (saved.out !== run.outDir) drift.push(`the output folder is ${run.outDir}, not ${saved.out}`);
+  if (saved.out !== run.outDir)
+    drift.push(`the output folder is ${run.outDir}, not ${stripControls(String(saved.out))}`);
   if (saved.base !== run.base.journalBase)
-    drift.push(`the API is ${run.base.journalBase}, not ${saved.base}`);
+    drift.push(`the API is ${run.base.journalBase}, not ${stripControls(String(saved.base))}`);
   const now = new Map(run.assessed.map((a) => [a.key, a]));
   for (const s of saved.shots) {
     const a = now.get(s.key);
-    if (!a) drift.push(`${s.label}: its request is no longer in the run`);
+    if (!a) drift.push(`${stripControls(String(s.label))}: its request is no longer in the run`);
     else if (a.state !== s.state || a.submits !== s.submits)
-      drift.push(`${s.label}: was ${s.state}, now ${a.state}`);
+      drift.push(`${a.label}: was ${stripControls(String(s.state))}, now ${a.state}`);
+    else drift.push(...shotDrift(s, a));
   }
+  drift.push(...totalsDrift(saved.totals, run));
   const before = new Set(saved.shots.map((s) => s.key));
   for (const a of run.assessed)
     if (!before.has(a.key)) drift.push(`${a.label}: a request the plan does not have`);

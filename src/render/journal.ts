@@ -8,6 +8,8 @@ import { constants } from 'node:fs';
 import { lstat, open, type FileHandle } from 'node:fs/promises';
 import type { TaskStatus } from '../api/types.js';
 import { canonicalJson, type VideoRequest } from '../api/contract.js';
+import { cleanServerText, redactKnown, stripControls } from '../api/redact.js';
+import { readBackBaseUrl } from '../api/url.js';
 import { O_NOFOLLOW, UnsafePathError } from '../safe-fs.js';
 
 export const JOURNAL_FILE = 'journal.ndjson';
@@ -153,6 +155,30 @@ function isEntry(value: unknown): value is JournalEntry {
   return typeof v.type === 'string' && typeof v.key === 'string';
 }
 
+function cleanValue(value: unknown): unknown {
+  if (typeof value === 'string') return redactKnown(stripControls(value));
+  if (Array.isArray(value)) return value.map(cleanValue);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [stripControls(k), cleanValue(v)]),
+  );
+}
+
+/**
+ * An entry as read back: anyone who can write the output folder wrote it. Every string is
+ * stripped of terminal escapes and control bytes and redacted; a message is cut short; a base
+ * URL is normalised, and one that is not an http(s) URL is kept as cleaned text (compared,
+ * shown, never used as an address).
+ */
+function cleanEntry(entry: JournalEntry): JournalEntry {
+  const clean = cleanValue(entry) as JournalEntry & { base?: unknown; message?: unknown };
+  const raw = entry as { base?: unknown; message?: unknown };
+  if (typeof raw.base === 'string') clean.base = readBackBaseUrl(raw.base);
+  if (typeof raw.message === 'string')
+    clean.message = redactKnown(cleanServerText(raw.message, []));
+  return clean;
+}
+
 /** Reads journal text; a torn last line is reported, not fatal. */
 export function parseJournal(text: string): ParsedJournal {
   const entries: JournalEntry[] = [];
@@ -180,7 +206,7 @@ export function parseJournal(text: string): ParsedJournal {
       if (line !== '') torn = true;
       break;
     }
-    if (ok) entries.push(parsed as JournalEntry);
+    if (ok) entries.push(cleanEntry(parsed as JournalEntry));
     else if (line !== '') badLines++;
     offset = nl + 1;
     validLength = offset;

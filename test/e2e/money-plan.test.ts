@@ -60,3 +60,56 @@ it('run --plan sends exactly the saved bodies; after an edit or a run since, it 
   expect(again.stderr).toContain('s01: was new, now cached');
   expect(sim.ledger().submissions).toHaveLength(3);
 });
+
+it('run --plan refuses a saved plan whose bodies, costs or totals were edited, and runs an untouched one', async () => {
+  sim = await startSimulator({ apiKey: KEY, latency: 0, seed: 9 });
+  const manifest = writeManifest(tmp.dir, 2);
+  const out = path.join(tmp.dir, 'out');
+  const saved = path.join(tmp.dir, 'plan.json');
+  const save = await shotlist(
+    ['plan', manifest, '--save', saved, '--out', out, '--base-url', sim.url],
+    {
+      cwd: tmp.dir,
+    },
+  );
+  expect(save.exitCode, save.stderr).toBe(0);
+  const original = readFileSync(saved, 'utf8');
+  type Saved = {
+    totals: { cost: number; seconds: number };
+    shots: { label: string; cost: number; request: { prompt: string } }[];
+  };
+  const edits: [string, (p: Saved) => void, RegExp][] = [
+    [
+      'a prompt',
+      (p) => (p.shots[1]!.request.prompt = 'a calm sea at dawn'),
+      /s02: the plan shows a request body the run would not send \("prompt" differ\)/,
+    ],
+    ['a cost', (p) => (p.shots[0]!.cost = 0.5), /s01: the plan shows cost 0\.5, the run's is 4/],
+    ['the totals', (p) => (p.totals.cost = 1), /the plan's total cost is 1, the run's is 8/],
+  ];
+  for (const [what, edit, expected] of edits) {
+    const plan = JSON.parse(original) as Saved;
+    edit(plan);
+    writeFileSync(saved, JSON.stringify(plan, null, 2));
+    const r = await shotlist([...runArgs(manifest, sim, out), '--plan', saved], {
+      env: childEnv,
+      cwd: tmp.dir,
+    });
+    expect(r.exitCode, what).toBe(2);
+    expect(r.stderr, what).toMatch(expected);
+    expect(r.stderr, what).toContain('nothing was sent');
+    expect(r.stderr, what).toContain('save the plan again');
+    expect(sim.ledger().submissions, what).toHaveLength(0);
+  }
+
+  // The same plan with its keys reordered and untouched values: what was approved, so it runs.
+  const plan = JSON.parse(original) as Saved & Record<string, unknown>;
+  const reordered = Object.fromEntries(Object.entries(plan).reverse());
+  writeFileSync(saved, JSON.stringify(reordered));
+  const run = await shotlist([...runArgs(manifest, sim, out), '--plan', saved], {
+    env: childEnv,
+    cwd: tmp.dir,
+  });
+  expect(run.exitCode, run.stderr).toBe(0);
+  expect(sim.ledger().submissions.map((s) => s.body)).toEqual(plan.shots.map((s) => s.request));
+});

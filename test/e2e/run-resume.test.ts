@@ -90,7 +90,7 @@ describe('resuming a run (built bin against the simulator)', () => {
       cwd: tmp.dir,
     });
     expect(other.exitCode).toBe(2);
-    expect(other.stderr).toContain(simA.url);
+    expect(other.stderr).toContain(`another API (${new URL(simA.url).host})`);
     expect(other.stderr).toMatch(/nothing was sent/);
     expect(simB.ledger().totals.submissions).toBe(0);
 

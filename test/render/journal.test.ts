@@ -133,3 +133,66 @@ describe('openJournal', () => {
     expect(r.shots.size).toBe(0);
   });
 });
+
+describe('strings read back from a journal', () => {
+  const line = (e: object) => `${JSON.stringify(e)}\n`;
+  it('are stripped of escapes and controls; a base is normalised, or kept as text when not an http(s) URL', () => {
+    const { entries } = parseJournal(
+      line({
+        type: 'intent',
+        key: 'k1',
+        shot: { id: 'a\u001b[2Jb', variant: null, take: 1 },
+        gen: 1,
+        idem: 'i',
+        base: 'HTTPS://user:pw@API.Example:443/v1/?q#f',
+        at: 1,
+      }) +
+        line({
+          type: 'intent',
+          key: 'k2',
+          shot: { id: 's', variant: null, take: 1 },
+          gen: 1,
+          idem: 'i',
+          base: 'http://evil.example/\u001b[2J',
+          at: 1,
+        }) +
+        line({
+          type: 'intent',
+          key: 'k3',
+          shot: { id: 's', variant: null, take: 1 },
+          gen: 1,
+          idem: 'i',
+          base: 'file:///etc\u001b]0;x\u0007',
+          at: 1,
+        }) +
+        line({
+          type: 'intent',
+          key: 'k4',
+          shot: { id: 's', variant: null, take: 1 },
+          gen: 1,
+          idem: 'i',
+          base: 'simulator://shotlist',
+          at: 1,
+        }) +
+        line({
+          type: 'failed',
+          key: 'k1',
+          task_id: 't\u009b31m',
+          message: `x\r\n${'y'.repeat(2000)}`,
+          at: 2,
+        }),
+    );
+    const bases = entries.map((e) => (e as { base?: string }).base);
+    expect(bases.slice(0, 4)).toEqual([
+      'https://api.example/v1',
+      'http://evil.example/%1B[2J',
+      'file:///etc',
+      'simulator://shotlist',
+    ]);
+    expect((entries[0] as { shot: { id: string } }).shot.id).toBe('ab');
+    const failed = entries[4] as { task_id: string; message: string };
+    expect(failed.task_id).toBe('t');
+    expect(failed.message.startsWith('x y')).toBe(true);
+    expect(failed.message.length).toBeLessThanOrEqual(1001);
+  });
+});
