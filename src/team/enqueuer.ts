@@ -87,6 +87,8 @@ export class Enqueuer implements TeamHook {
       if (current?.state === 'completed' && current.task_id && current.url) {
         return { kind: 'ended', result: await this.fetch(ctx, current, current.task_id) };
       }
+      // A completion naming no usable task (or no URL to trust) is nothing to wait for.
+      if (current?.state === 'completed') return { kind: 'ended', result: await this.refuse(ctx) };
       if (current?.state === 'failed')
         return { kind: 'ended', result: await adoptFailed(ctx, current) };
       if (current?.state === 'unknown')
@@ -112,13 +114,8 @@ export class Enqueuer implements TeamHook {
     try {
       await ctx.client.getTask(taskId, { signal: ctx.signal });
     } catch (err) {
-      if (err instanceof ApiError && err.code === 'task_not_found') {
-        const error = {
-          code: 'team_fact_refused',
-          message: `the team's Redis names task ${taskId} for this shot, but the API has no such task; nothing was journaled or downloaded, and the shot stays to be rendered`,
-        };
-        return { kind: 'ended', result: await failShot(ctx, error) };
-      }
+      if (err instanceof ApiError && err.code === 'task_not_found')
+        return { kind: 'ended', result: await this.refuse(ctx, taskId) };
       // Any other failed look is the poll's to retry (or, for a refused key, to stop the run).
     }
     await adoptIntent(ctx, fact);
@@ -126,6 +123,18 @@ export class Enqueuer implements TeamHook {
     ctx.result.taskId = taskId;
     ctx.result.submittedAt = ctx.now();
     return { kind: 'follow', taskId };
+  }
+
+  /** The facts' completion is not believed: the shot fails here, nothing journaled. */
+  private refuse(ctx: ShotContext, taskId?: string) {
+    const named = taskId
+      ? `names task ${taskId} for this shot, but the API has no such task`
+      : 'says this shot completed without a valid task id and URL';
+    const error = {
+      code: 'team_fact_refused',
+      message: `the team's Redis ${named}; nothing was journaled or downloaded, and the shot stays to be rendered`,
+    };
+    return failShot(ctx, error);
   }
 
   /** A worker's task completed: journal its intent, task and end here, then fetch the file. */
