@@ -89,7 +89,9 @@ Options:
                        (\`shotlist enqueue\`) for this API and submit them with this
                        machine's key until Ctrl-C or SIGTERM (then nothing new is sent and
                        the polls under way finish); reads --base-url, --concurrency (the
-                       key's tasks in flight over the team) and --team-budget; writes no file
+                       key's tasks in flight over the team) and --team-budget; writes no file.
+                       A job whose body does not match its key or breaks the API's rules is
+                       refused, unsent; the budget counts the body's own duration
   --model, --size, --ratio, --duration   force a setting on every shot (as in plan)
   --no-preflight       do not check the references (HTTP status, type, video lengths)
                        before sending; see \`shotlist check\`

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createApiClient, type ApiClient } from '../api/client.js';
 import { redact } from '../api/redact.js';
-import { EXIT_CODES } from '../errors.js';
+import { ApiError, EXIT_CODES } from '../errors.js';
 import { verifyVideo } from '../media/probe.js';
 import { DEFAULT_BASE_URL } from '../models.js';
 import type { PoolMember } from '../render/accounts.js';
@@ -76,12 +76,24 @@ async function openApi(
     gate: accountGate(concurrency, run.plan.rpm, sleep),
   });
   return {
-    client,
+    client: apiKey === undefined && options.teamRole === 'enqueue' ? keyless(client) : client,
     close: async () => {
       await client.close();
       await stopSimulator?.();
     },
   };
+}
+
+/**
+ * The client of a run without a key (an enqueuer that only downloads): it never calls the
+ * API, so no request goes out with a made-up key; a fresh link is simply not to be had.
+ */
+function keyless(client: ApiClient): ApiClient {
+  const refuse = () =>
+    Promise.reject(
+      new ApiError('no API key on this machine: the API was not asked', { code: 'no_key' }),
+    );
+  return { ...client, submit: refuse, getTask: refuse };
 }
 
 /** The account pool's clients when the run has one and talks to the API. */
@@ -122,7 +134,7 @@ async function openTeamRun(
   const url = parseTeamUrl(options.team, false);
   const opened =
     options.teamRole === 'enqueue'
-      ? openEnqueuer({ url, base: run.base.journalBase, shots: run.assessed })
+      ? openEnqueuer({ url, base: run.base.journalBase, shots: run.assessed, verify: !!apiKey })
       : openTeam({
           url,
           apiKey: apiKey ?? '',

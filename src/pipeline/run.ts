@@ -54,6 +54,10 @@ export function checkForeignTasks(
   log?.(`note: ${message}; ${wayBack(run.foreign[0]!.base)}`);
 }
 
+/** What an enqueuer without a key says when it starts. */
+export const KEYLESS_ENQUEUER =
+  "warning: no API key: this enqueuer trusts the team's Redis for which task made each clip and where to download it; set the team's key (SHOTLIST_API_KEY) to have each one checked with the API";
+
 /** Checks the budget, the base URL, the key and the user's consent; returns the key. */
 async function clearToSend(
   run: PreparedRun,
@@ -66,7 +70,9 @@ async function clearToSend(
   // A pool's keys are its accounts' (checked when the accounts file was read).
   if (!run.simulated && !run.accounts && needsApi(run)) {
     apiKey = (await resolveApiKey(options.env ?? process.env, options.cwd ?? process.cwd()))?.key;
-    if (!apiKey) {
+    // An enqueuer sends nothing: without a key it can only take the team's Redis at its word.
+    if (!apiKey && options.teamRole === 'enqueue') callbacks.warn?.(KEYLESS_ENQUEUER);
+    else if (!apiKey) {
       throw new UsageError(
         'no API key: nothing was sent',
         'export SHOTLIST_API_KEY=<your key> (or API_KEY, or put it in .env here); or try --simulate',

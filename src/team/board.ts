@@ -12,7 +12,9 @@ import {
   type TeamHook,
   type TeamTurn,
 } from '../render/context.js';
+import type { ShotError } from '../render/events.js';
 import type { JournalEntry } from '../render/journal.js';
+import type { ShotResult } from '../render/result.js';
 import { notSent } from '../render/shot.js';
 import { nextSubmission } from '../render/submit.js';
 import { ShotlistError } from '../errors.js';
@@ -100,6 +102,27 @@ export class TeamBoard implements TeamHook {
       // Claimed or being sent by a live machine: its task id will come.
       if (!(await this.pause(ctx, waits))) return { kind: 'ended', result: notSent(ctx) };
     }
+  }
+
+  /**
+   * A job this machine will not send (see job.ts): nothing is sent; when the shot's claim is
+   * free, the refusal becomes its `failed` fact, so the enqueuer that waits for it says why.
+   * A shot another machine holds or has ended is left as it is.
+   */
+  async refuse(ctx: ShotContext, error: ShotError): Promise<ShotResult> {
+    const a = ctx.shot;
+    if (!a.key) return failShot(ctx, error);
+    const fact = factOf(
+      await this.o.redis.script(
+        CLAIM,
+        [factKey(a.key), leaseKey(a.key), BUDGET_KEY],
+        [this.o.me, nextSubmission(a).gen, this.leaseMs, '0'],
+      ),
+    );
+    if (fact !== 'mine') return failShot(ctx, error);
+    this.owned.add(a.key);
+    const entry = { type: 'failed' as const, key: a.key, ...error, at: ctx.now() };
+    return failShot(ctx, error, entry);
   }
 
   /** Waits for a slot and the budget; `undefined` when the claim was lost meanwhile. */

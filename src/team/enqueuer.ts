@@ -5,7 +5,15 @@
  * downloads the clip itself from the task's URL into its own output folder, so the workers
  * need no shared filesystem. Stitching and the report follow as in any run.
  */
-import { record, say, type ShotContext, type TeamHook, type TeamTurn } from '../render/context.js';
+import { ApiError } from '../errors.js';
+import {
+  failShot,
+  record,
+  say,
+  type ShotContext,
+  type TeamHook,
+  type TeamTurn,
+} from '../render/context.js';
 import { fetchClip } from '../render/fetch.js';
 import { charge } from '../render/result.js';
 import { notSent } from '../render/shot.js';
@@ -34,6 +42,11 @@ export interface EnqueuerOptions {
   queue: ShotQueue;
   /** The base URL in the journal keys: the queue of the workers on that API. */
   base: string;
+  /**
+   * This machine has the team's key: a task the facts name is asked of the API, which alone
+   * says how it ended and where its file is. Without it the facts are taken as they are.
+   */
+  verify: boolean;
 }
 
 /** The job of a shot as this run would submit it next. */
@@ -68,9 +81,14 @@ export class Enqueuer implements TeamHook {
       if (ctx.submissions.aborted) return { kind: 'ended', result: notSent(ctx) };
       const fact = factOf(await this.o.redis.script(LOOK, [factKey(a.key), leaseKey(a.key)], []));
       const current = fact !== 'mine' && Number(fact.gen ?? 0) >= gen ? fact : undefined;
+      const ended = current?.state === 'completed' || current?.state === 'failed';
+      if (this.o.verify && ended && current.task_id)
+        return this.follow(ctx, current, current.task_id);
       if (current?.state === 'completed' && current.task_id && current.url) {
         return { kind: 'ended', result: await this.fetch(ctx, current, current.task_id) };
       }
+      // A completion naming no usable task (or no URL to trust) is nothing to wait for.
+      if (current?.state === 'completed') return { kind: 'ended', result: await this.refuse(ctx) };
       if (current?.state === 'failed')
         return { kind: 'ended', result: await adoptFailed(ctx, current) };
       if (current?.state === 'unknown')
@@ -85,6 +103,38 @@ export class Enqueuer implements TeamHook {
       if (!(await pauseTurn(ctx, waits, DEFAULT_WAIT_MS, MAX_WAIT_MS)))
         return { kind: 'ended', result: notSent(ctx) };
     }
+  }
+
+  /**
+   * The facts say a worker's task ended: the API is asked for it first. A task it does not
+   * know is refused with nothing journaled; one it knows is followed as `run --team` follows
+   * another machine's task, so its end, its billing and its file's URL are the API's.
+   */
+  private async follow(ctx: ShotContext, fact: Fact, taskId: string): Promise<TeamTurn> {
+    try {
+      await ctx.client.getTask(taskId, { signal: ctx.signal });
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'task_not_found')
+        return { kind: 'ended', result: await this.refuse(ctx, taskId) };
+      // Any other failed look is the poll's to retry (or, for a refused key, to stop the run).
+    }
+    await adoptIntent(ctx, fact);
+    await record(ctx, { type: 'task', key: ctx.shot.key, task_id: taskId, at: ctx.now() });
+    ctx.result.taskId = taskId;
+    ctx.result.submittedAt = ctx.now();
+    return { kind: 'follow', taskId };
+  }
+
+  /** The facts' completion is not believed: the shot fails here, nothing journaled. */
+  private refuse(ctx: ShotContext, taskId?: string) {
+    const named = taskId
+      ? `names task ${taskId} for this shot, but the API has no such task`
+      : 'says this shot completed without a valid task id and URL';
+    const error = {
+      code: 'team_fact_refused',
+      message: `the team's Redis ${named}; nothing was journaled or downloaded, and the shot stays to be rendered`,
+    };
+    return failShot(ctx, error);
   }
 
   /** A worker's task completed: journal its intent, task and end here, then fetch the file. */

@@ -2,6 +2,8 @@
  * The shared facts of one shot in Redis, as every machine of a team reads them: the keys they
  * live under, and how a machine that did not send the shot journals what the facts say.
  */
+import { cleanServerText, redactKnown } from '../api/redact.js';
+import { TASK_ID } from '../api/types.js';
 import { failShot, record, say, type ShotContext } from '../render/context.js';
 import type { ShotResult } from '../render/result.js';
 import { nextSubmission } from '../render/submit.js';
@@ -15,12 +17,30 @@ export const leaseKey = (key: string) => `${PREFIX}lease:${key}`;
 export const slotsKey = (account: string) => `${PREFIX}slots:${account}`;
 export const BUDGET_KEY = `${PREFIX}budget:seconds`;
 
-/** A script's flat list of fields and values as a fact; `'mine'` when the script said so. */
+/** Long enough for a signed clip URL; a message is cut far shorter where it is shown. */
+const MAX_FIELD = 4096;
+
+/** Text read from Redis, cleaned as server text: anyone who can write there could have put it. */
+export function cleanRedisText(text: string, max = MAX_FIELD): string {
+  return redactKnown(cleanServerText(text, [], max));
+}
+
+/**
+ * A script's flat list of fields and values as a fact, every value cleaned (escapes and
+ * control characters out, keys redacted) and a malformed task id left out; `'mine'` when the
+ * script said so.
+ */
 export function factOf(reply: unknown): Fact | 'mine' {
-  const list = reply as string[];
+  const list = Array.isArray(reply) ? (reply as unknown[]) : [];
   if (list[0] === 'mine') return 'mine';
   const fact: Fact = {};
-  for (let i = 0; i + 1 < list.length; i += 2) fact[list[i]!] = list[i + 1]!;
+  for (let i = 0; i + 1 < list.length; i += 2) {
+    const [name, value] = [list[i], list[i + 1]];
+    if (typeof name !== 'string' || typeof value !== 'string') continue;
+    const max = name === 'message' || name === 'code' ? 500 : MAX_FIELD;
+    fact[name] = cleanRedisText(value, max);
+  }
+  if (fact.task_id !== undefined && !TASK_ID.test(fact.task_id)) delete fact.task_id;
   return fact;
 }
 
@@ -37,8 +57,8 @@ export async function adoptIntent(ctx: ShotContext, fact: Fact): Promise<void> {
     type: 'intent',
     key: a.key,
     shot: { id: a.shot.id, variant: a.shot.variant, take: a.shot.take },
-    gen: Number(fact.gen ?? gen),
-    idem: fact.idem ?? idem,
+    gen: Number.isSafeInteger(Number(fact.gen)) && Number(fact.gen) > 0 ? Number(fact.gen) : gen,
+    idem: fact.idem || idem,
     base: ctx.journalBase,
     at: ctx.now(),
   });

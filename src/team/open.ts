@@ -50,10 +50,12 @@ export async function openEnqueuer(o: {
   url: URL;
   base: string;
   shots: readonly AssessedShot[];
+  /** The run has the team's key: the tasks the facts name are checked with the API. */
+  verify: boolean;
 }): Promise<Enqueuer> {
   const redis = await connectTeam(o.url);
   const queue = await openShotQueue(o.url, o.base);
-  const enqueuer = new Enqueuer({ redis, queue, base: o.base });
+  const enqueuer = new Enqueuer({ redis, queue, base: o.base, verify: o.verify });
   try {
     await enqueuer.enqueue(o.shots);
   } catch (err) {

@@ -20,6 +20,7 @@ import type { AssessedShot } from '../render/state.js';
 import { submitShot } from '../render/submit.js';
 import { DEFAULT_DEADLINE_MS } from '../render/render.js';
 import type { TeamBoard } from './board.js';
+import { checkJob } from './job.js';
 import { openTeam } from './open.js';
 import { startShotWorker, type ShotJob } from './queue.js';
 
@@ -176,17 +177,23 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
   const stop = new AbortController();
   const { run, client, fatal } = workerContext(o, board, stop);
   const counts = { done: 0, failed: 0, unknown: 0 };
-  const work = async (job: ShotJob) => {
-    const a = assessedOf(job);
+  const work = async (data: ShotJob) => {
+    // Anyone who can write to Redis can queue a job: it is checked before anything is sent.
+    const checked = checkJob(data, o.base);
+    const a = assessedOf(checked.job);
     const ctx: ShotContext = { ...run, shot: a, result: startResult(a, 'skipped') };
     let outcome: Outcome;
     try {
-      outcome = await workShot(ctx, board);
+      outcome =
+        'refused' in checked
+          ? outcomeOf(await board.refuse(ctx, checked.refused))
+          : await workShot(ctx, board);
     } finally {
       await board.settle(ctx);
     }
     // Thrown, the job goes back to the queue: another worker claims or follows the shot.
-    if (outcome === 'requeue') throw new Error(`${job.label}: left undecided by a stopping worker`);
+    if (outcome === 'requeue')
+      throw new Error(`${checked.job.label}: left undecided by a stopping worker`);
     counts[outcome]++;
   };
   try {

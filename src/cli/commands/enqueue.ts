@@ -18,6 +18,11 @@ Takes the options of \`run\` (see \`shotlist run --help\`) except those the work
 followed and downloaded at once here; the workers' --concurrency bounds the tasks in flight.
 A shot no worker ends within 30 minutes stays queued: enqueue again to collect it.
 
+The shared facts in Redis are hints: with the team's API key (SHOTLIST_API_KEY, API_KEY or
+.env) every task they name is asked of the API, and only the URL the API gives is downloaded
+(a task it does not know is refused, nothing journaled). Without a key it sends nothing to
+the API and trusts the team's Redis for each task and clip URL, and says so when it starts.
+
 Exit 0 all shots done, 1 some failed, 2 bad input, 3 over budget (nothing queued), 130 interrupted.
 `;
 
