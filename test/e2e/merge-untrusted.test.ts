@@ -169,7 +169,7 @@ it('a clip whose bytes differ from the sha256 its folder journaled is refused, n
   const { file } = doneRequest(one);
   const stored = path.join(damaged, 'clips/.store', `${file.sha256}.mp4`);
   const bytes = readFileSync(stored);
-  bytes[bytes.length - 1] ^= 0xff;
+  bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0xff, bytes.length - 1);
   writeFileSync(stored, bytes);
   const merged = path.join(tmp.dir, 'merged-damaged');
   const m = await run(['merge', merged, damaged, two]);
