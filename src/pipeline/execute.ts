@@ -26,6 +26,7 @@ import {
   withStaleWarnings,
 } from './stitch.js';
 import { notStitchedNote } from './shard.js';
+import { writeShardMark } from './shard-mark.js';
 import type { PreparedRun, RunCallbacks, RunOptions, RunResult } from './types.js';
 
 /** Whether the run needs the API at all: cached shots and unknown ones left alone do not. */
@@ -238,6 +239,8 @@ export async function executeRun(
   callbacks: RunCallbacks = {},
 ): Promise<RunResult> {
   refuseOverBudget(run, options);
+  // Before the first submission: `merge --manifest` checks the folder's requests against it.
+  if (options.shard) await writeShardMark(run.outDir, options.shard);
   const pool = await openRunPool(run, options);
   const key = run.simulated ? randomBytes(18).toString('base64url') : (pool?.keys[0] ?? apiKey);
   const clean = (text: string) => redact(text, pool ? pool.keys : key ? [key] : []);

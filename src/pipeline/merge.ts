@@ -34,6 +34,8 @@ interface Source {
   entries: JournalEntry[];
   /** Lines that could not be read (a torn last line, a damaged one): left out. */
   skipped: number;
+  /** Lines of a shard folder about requests it did not submit (see {@link ownLines}). */
+  foreign?: number;
 }
 
 export interface MergeResult {
@@ -82,52 +84,105 @@ async function readShard(dir: string): Promise<Source> {
   // A shard with no shots (more shards than shots) wrote its report and no journal.
   if (source.entries.length === 0 && !(await regularFile(dir, REPORT_FILE))) {
     throw new UsageError(
-      `${dir} holds no journal (${JOURNAL_FILE}) and no ${REPORT_FILE}: it is not the output folder of a run`,
+      `${stripControls(dir)} holds no journal (${JOURNAL_FILE}) and no ${REPORT_FILE}: it is not the output folder of a run`,
       'give the folders that `shotlist run --shard i/n` wrote (each job uploads its folder)',
     );
   }
-  return source;
+  const { kept, dropped } = ownLines(source.entries);
+  return { ...source, entries: kept, foreign: dropped };
 }
 
-/** Per journal key, the submissions (intent lines) a source holds. */
-function submissions(source: Source): Map<string, { lines: Set<string>; shot: ShotRef }> {
-  const byKey = new Map<string, { lines: Set<string>; shot: ShotRef }>();
+/**
+ * The lines of a shard folder that are about its own requests: an intent, and the lines that
+ * follow one of its intents for the same key; a `file` line only after the folder's own
+ * `completed` line for that task, with a well-formed sha256 and size. Anything else (a line
+ * for a request another folder submitted, an upload record, a clip no completion of its own
+ * vouches for) is left out: a folder can speak only for what it sent.
+ */
+export function ownLines(entries: readonly JournalEntry[]): {
+  kept: JournalEntry[];
+  dropped: number;
+} {
+  const submitted = new Set<string>();
+  const completed = new Map<string, string>();
+  const kept: JournalEntry[] = [];
+  for (const e of entries) {
+    if (e.type === 'intent') {
+      submitted.add(e.key);
+      completed.delete(e.key);
+    } else if (!submitted.has(e.key) || e.type === 'upload') {
+      continue;
+    } else if (e.type === 'completed') {
+      completed.set(e.key, e.task_id);
+    } else if (e.type === 'file') {
+      const vouched = completed.get(e.key) === e.task_id && typeof e.task_id === 'string';
+      const sized = Number.isSafeInteger(e.bytes) && e.bytes >= 0;
+      if (!vouched || !isSha256(e.sha256) || !sized) continue;
+    }
+    kept.push(e);
+  }
+  return { kept, dropped: entries.length - kept.length };
+}
+
+/** Per journal key of a source: its lines, its intent lines and the shot its intent names. */
+function linesByKey(
+  source: Source,
+): Map<string, { lines: Set<string>; intents: Set<string>; shot: ShotRef }> {
+  const byKey = new Map<string, { lines: Set<string>; intents: Set<string>; shot: ShotRef }>();
   for (const e of source.entries) {
-    if (e.type !== 'intent') continue;
-    const seen = byKey.get(e.key) ?? { lines: new Set<string>(), shot: e.shot };
-    byKey.set(e.key, seen);
-    seen.lines.add(JSON.stringify(e));
+    let seen = byKey.get(e.key);
+    if (!seen) {
+      if (e.type !== 'intent') continue;
+      seen = { lines: new Set<string>(), intents: new Set<string>(), shot: e.shot };
+      byKey.set(e.key, seen);
+    }
+    const line = JSON.stringify(e);
+    seen.lines.add(line);
+    if (e.type === 'intent') seen.intents.add(line);
   }
   return byKey;
 }
 
 const within = (a: Set<string>, b: Set<string>) => [...a].every((line) => b.has(line));
+const same = (a: Set<string>, b: Set<string>) => a.size === b.size && within(a, b);
+
+/** `s06 (request 3f2a…)`, cleaned: both come from an untrusted journal. */
+function requestLabel(key: string, shot: ShotRef): string {
+  const ref = shot as Partial<ShotRef> | undefined;
+  const label = shotLabel({
+    id: String(ref?.id),
+    variant: typeof ref?.variant === 'string' ? ref.variant : null,
+    take: Number(ref?.take) || 1,
+  });
+  return stripControls(`${label} (request ${key.slice(0, 12)})`);
+}
 
 /**
- * Request bodies submitted in two folders: paid twice, and the merge cannot tell which render
- * is meant. The same submissions seen twice (a folder merged again, the output folder holding
- * an earlier merge of a shard) are one render, not two.
+ * Requests whose lines come from two folders, each as `label in A and B: why`. Two shard
+ * folders may hold one request only with the very same lines (a folder given twice); a shard
+ * folder may hold a request the output folder already has (an earlier merge) only when it
+ * adds no line to it. Anything else is a request paid twice, or a folder altered or run on
+ * after the merge: the merge cannot tell which lines to believe.
  */
-export function renderedTwice(sources: readonly Source[]): string[] {
+export function renderedTwice(own: Source, shards: readonly Source[]): string[] {
   const found: string[] = [];
-  const seen = new Map<string, { dir: string; lines: Set<string> }>();
-  for (const source of sources) {
-    for (const [key, mine] of submissions(source)) {
+  const mine = linesByKey(own);
+  const seen = new Map<string, { dir: string; lines: Set<string>; intents: Set<string> }>();
+  const clash = (key: string, shot: ShotRef, a: string, b: string, paid: boolean) =>
+    found.push(
+      `${requestLabel(key, shot)} in ${stripControls(a)} and ${stripControls(b)}: ${paid ? 'submitted in both (paid twice)' : 'journaled differently (a folder altered, or run on after a merge)'}`,
+    );
+  for (const shard of shards) {
+    for (const [key, its] of linesByKey(shard)) {
+      const out = mine.get(key);
+      if (out && !within(its.lines, out.lines)) {
+        clash(key, its.shot, own.dir, shard.dir, !within(its.intents, out.intents));
+        continue;
+      }
       const earlier = seen.get(key);
-      if (!earlier) {
-        seen.set(key, { dir: source.dir, lines: mine.lines });
-      } else if (!within(mine.lines, earlier.lines) && !within(earlier.lines, mine.lines)) {
-        const ref = mine.shot as Partial<ShotRef>;
-        const label = stripControls(
-          shotLabel({
-            id: String(ref.id),
-            variant: typeof ref.variant === 'string' ? ref.variant : null,
-            take: Number(ref.take) || 1,
-          }),
-        );
-        found.push(`${label} (request ${key.slice(0, 12)}) in ${earlier.dir} and ${source.dir}`);
-      } else if (within(earlier.lines, mine.lines)) {
-        seen.set(key, { dir: source.dir, lines: mine.lines });
+      if (!earlier) seen.set(key, { dir: shard.dir, ...its });
+      else if (!same(earlier.lines, its.lines)) {
+        clash(key, its.shot, earlier.dir, shard.dir, !same(earlier.intents, its.intents));
       }
     }
   }
@@ -217,14 +272,52 @@ async function importClips(
 }
 
 /**
+ * Clips a shard folder holds whose bytes differ from the sha256 (or size) its own journal
+ * records: the folder was altered after its run, so none of it is merged. A clip that is
+ * simply absent is no reason to refuse (the next run downloads it again, no new task).
+ */
+async function alteredClips(shards: readonly Source[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const shard of shards) {
+    for (const e of shard.entries) {
+      if (e.type !== 'file') continue;
+      const rel = storePath(e.sha256);
+      if (!(await regularFile(shard.dir, rel))) continue;
+      if (await fileMatches(shard.dir, rel, e)) continue;
+      const shot = shard.entries.find((i) => i.type === 'intent' && i.key === e.key);
+      const label = shot?.type === 'intent' ? requestLabel(e.key, shot.shot) : e.key.slice(0, 12);
+      found.push(
+        `${stripControls(label)} in ${stripControls(shard.dir)}: ${rel} does not match the sha256 its journal records`,
+      );
+    }
+  }
+  return found;
+}
+
+/** Refuses the merge (exit 2, nothing written) with every problem found, one a line. */
+function refuse(problems: readonly string[], what: string, fix: string): void {
+  if (problems.length === 0) return;
+  throw new UsageError(`${what}; nothing was merged:\n  ${problems.join('\n  ')}`, fix);
+}
+
+export interface MergeOptions {
+  /** Checks that each folder holds only the requests of the shard it says it rendered. */
+  manifest?: string;
+  cwd?: string;
+}
+
+/**
  * Merges shard output folders into `outDir` (which may already hold a journal, e.g. an
- * earlier merge): refuses, writing nothing, when a request was submitted in two of them;
- * else copies their verified clips into the store and writes the merged journal atomically.
- * Merging the same folders again changes nothing.
+ * earlier merge). Each shard folder speaks only for the requests it submitted
+ * ({@link ownLines}); the merge is refused, writing nothing, when a request's lines come from
+ * two folders, when a folder's clip differs from its journal, or (with `manifest`) when a
+ * folder holds another shard's requests. Else it copies the verified clips into the store and
+ * writes the merged journal atomically. Merging the same folders again changes nothing.
  */
 export async function mergeShards(
   outDir: string,
   shardDirs: readonly string[],
+  options: MergeOptions = {},
 ): Promise<MergeResult> {
   if (shardDirs.length === 0) {
     throw new UsageError('merge needs shard folders', 'shotlist merge <out> <shard folder>...');
@@ -234,25 +327,51 @@ export async function mergeShards(
   const own = hasOut ? await readSource(out) : { dir: out, entries: [], skipped: 0 };
   const shards: Source[] = [];
   for (const dir of shardDirs) shards.push(await readShard(path.resolve(dir)));
-  const twice = renderedTwice([own, ...shards]);
-  if (twice.length > 0) {
-    throw new UsageError(
-      `${twice.length} request${twice.length === 1 ? ' was' : 's were'} submitted in two folders (paid twice); nothing was merged:\n  ${twice.join('\n  ')}`,
-      'merge each shot from one folder only: leave out the folder that rendered it again (were two jobs given the same --shard?)',
+  const twice = renderedTwice(own, shards);
+  refuse(
+    twice,
+    `${twice.length} request${twice.length === 1 ? ' has' : 's have'} journal lines in two folders`,
+    'merge each shot from one folder only: leave out the folder that rendered it again (were two jobs given the same --shard?) or that was altered; to take a shard folder that ran on after an earlier merge, merge every shard folder into a new folder',
+  );
+  if (options.manifest !== undefined) {
+    const { misplacedRequests } = await import('./merge-check.js');
+    const misplaced = await misplacedRequests(options.manifest, shards, options.cwd);
+    refuse(
+      misplaced,
+      `${misplaced.length} request${misplaced.length === 1 ? ' in a shard folder does' : 's in shard folders do'} not belong to the shard the folder holds`,
+      'leave out the folder (an extra or altered artifact) and merge the folder of the shard that rendered them; a folder says its shard in shard.json (written by `run --shard i/n`) or by a name ending in shard-<i>-of-<n>',
     );
   }
+  const altered = await alteredClips(shards);
+  refuse(
+    altered,
+    `${altered.length} clip${altered.length === 1 ? ' in a shard folder differs from its' : 's in shard folders differ from their'} journal`,
+    'leave out the altered folder, or render that shard again into a fresh folder',
+  );
+  return writeMerge(own, shards);
+}
+
+/** The clips, then the journal (it never names a clip the store does not hold yet). */
+async function writeMerge(own: Source, shards: readonly Source[]): Promise<MergeResult> {
+  const out = own.dir;
   const merged = mergeEntries([own, ...shards]);
   const clips = await importClips(shards, out);
   const text = merged.map((e) => `${JSON.stringify(e)}\n`).join('');
   const before = own.entries.map((e) => `${JSON.stringify(e)}\n`).join('');
-  // The journal last: it never names a clip the store does not hold yet.
   if (text !== before || own.skipped > 0) await writeFileAtomic(out, JOURNAL_FILE, text);
   const notes = [...shards, own]
     .filter((s) => s.skipped > 0)
-    .map((s) => `${s.dir}: ${s.skipped} unreadable journal line(s) left out`);
+    .map((s) => `${stripControls(s.dir)}: ${s.skipped} unreadable journal line(s) left out`);
+  for (const s of shards) {
+    if (s.foreign) {
+      notes.push(
+        `${stripControls(s.dir)}: ${s.foreign} journal line(s) about requests it did not submit (or clips without its own completion) left out`,
+      );
+    }
+  }
   if (clips.missing > 0) {
     notes.push(
-      `${clips.missing} clip(s) missing or damaged in the shard folders: the next run downloads them again (no new task)`,
+      `${clips.missing} clip(s) missing in the shard folders: the next run downloads them again (no new task)`,
     );
   }
   return {

@@ -111,8 +111,10 @@ it('merge refuses a shot rendered in two shard folders, writing nothing', async 
   const merged = path.join(tmp.dir, 'dup-merged');
   const m = await run(['merge', merged, a, b]);
   expect(m.exitCode).toBe(2);
-  expect(m.stderr).toContain('2 requests were submitted in two folders (paid twice)');
-  expect(m.stderr).toMatch(/s06 \(request [0-9a-f]{12}\) in .*dup-a and .*dup-b/);
+  expect(m.stderr).toContain('2 requests have journal lines in two folders; nothing was merged');
+  expect(m.stderr).toMatch(
+    /s06 \(request [0-9a-f]{12}\) in .*dup-a and .*dup-b: submitted in both \(paid twice\)/,
+  );
   expect(m.stderr).toContain('fix: merge each shot from one folder only');
   expect(existsSync(merged)).toBe(false);
 }, 300_000);

@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
@@ -108,7 +116,7 @@ describe('mergeShards', () => {
     const refused = mergeShards(out, [a, b]);
     await expect(refused).rejects.toThrow(UsageError);
     await expect(mergeShards(out, [a, b])).rejects.toThrow(
-      /1 request was submitted in two folders .*\n {2}s01 \(request k1\) in .*a and .*b/,
+      /1 request has journal lines in two folders; nothing was merged:\n {2}s01 \(request k1\) in .*a and .*b: submitted in both \(paid twice\)/,
     );
     expect(existsSync(out)).toBe(false);
     await mergeShards(out, [a]);
@@ -117,15 +125,74 @@ describe('mergeShards', () => {
     expect(readFileSync(path.join(out, 'journal.ndjson')).equals(before)).toBe(true);
   });
 
-  it('copies no clip whose bytes do not match its journal, and says it will be fetched again', async () => {
+  it('refuses a folder whose clip differs from its journal, writing nothing', async () => {
     const a = shard('a', [{ id: 's01', key: 'k1', at: 100, clip: 'the real clip' }]);
     const stored = path.join(a, 'clips/.store', `${sha(Buffer.from('the real clip'))}.mp4`);
     writeFileSync(stored, 'the real clop');
     const out = path.join(tmp.dir, 'out');
-    const r = await mergeShards(out, [a]);
+    await expect(mergeShards(out, [a])).rejects.toThrow(
+      /1 clip in a shard folder differs from its journal; nothing was merged:\n {2}s01 \(request k1\) in .*a: clips\/\.store\/[0-9a-f]{64}\.mp4 does not match/,
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('notes a clip missing from a shard folder: the next run downloads it again', async () => {
+    const a = shard('a', [{ id: 's01', key: 'k1', at: 100, clip: 'the real clip' }]);
+    rmSync(path.join(a, 'clips/.store', `${sha(Buffer.from('the real clip'))}.mp4`));
+    const r = await mergeShards(path.join(tmp.dir, 'out'), [a]);
     expect(r.clips).toEqual({ copied: 0, present: 0, missing: 1 });
-    expect(r.notes.join()).toContain('1 clip(s) missing or damaged');
-    expect(existsSync(path.join(out, path.relative(a, stored)))).toBe(false);
+    expect(r.notes.join()).toContain('1 clip(s) missing in the shard folders');
+  });
+
+  it("takes from a folder only its own requests' lines, and a clip only with its own completion", async () => {
+    const a = shard('a', [{ id: 's01', key: 'k1', at: 100, clip: 'one' }]);
+    const planted = Buffer.from('planted');
+    const extra = shard('extra', [{ id: 's02', key: 'k2', at: 100, clip: 'two' }]);
+    writeFileSync(path.join(extra, 'clips/.store', `${sha(planted)}.mp4`), planted);
+    const foreign: JournalEntry[] = [
+      { type: 'failed', key: 'k1', message: 'planted', at: 900 },
+      // k2 is extra's own request, but this task never completed in extra.
+      {
+        type: 'file',
+        key: 'k2',
+        task_id: 't-other',
+        path: 'x',
+        bytes: 7,
+        sha256: sha(planted),
+        at: 901,
+      },
+      { type: 'upload', key: sha(planted), url: 'https://elsewhere/x.png', bytes: 7, at: 902 },
+    ];
+    writeFileSync(
+      path.join(extra, 'journal.ndjson'),
+      readFileSync(path.join(extra, 'journal.ndjson'), 'utf8') +
+        foreign.map((l) => `${JSON.stringify(l)}\n`).join(''),
+    );
+    const out = path.join(tmp.dir, 'out');
+    const r = await mergeShards(out, [a, extra]);
+    expect(r).toMatchObject({ entries: 8, clips: { copied: 2, present: 0, missing: 0 } });
+    expect(r.notes.join()).toContain('extra: 3 journal line(s) about requests it did not submit');
+    expect(journalOf(out).some((e) => e.at >= 900)).toBe(false);
+    expect(existsSync(path.join(out, 'clips/.store', `${sha(planted)}.mp4`))).toBe(false);
+  });
+
+  it('refuses one request journaled differently in two folders, and new lines for a merged one', async () => {
+    const a = shard('a', [{ id: 's01', key: 'k1', at: 100, clip: 'one' }]);
+    const copy = path.join(tmp.dir, 'copy');
+    cpSync(a, copy, { recursive: true });
+    const out = path.join(tmp.dir, 'out');
+    // The very same lines twice (a folder given twice) are one render.
+    expect((await mergeShards(path.join(tmp.dir, 'o1'), [a, copy])).entries).toBe(4);
+    const failed = { type: 'failed', key: 'k1', message: 'planted', at: 900 };
+    writeFileSync(path.join(copy, 'journal.ndjson'), `${JSON.stringify(failed)}\n`, { flag: 'a' });
+    await expect(mergeShards(out, [a, copy])).rejects.toThrow(
+      /s01 \(request k1\) in .*a and .*copy: journaled differently/,
+    );
+    expect(existsSync(out)).toBe(false);
+    await mergeShards(out, [a]);
+    await expect(mergeShards(out, [copy])).rejects.toThrow(
+      /in .*out and .*copy: journaled differently/,
+    );
   });
 
   it('follows no link: a linked shard folder, journal or stored clip is refused or left out', async () => {

@@ -4,14 +4,17 @@ import { parseCommandArgs } from '../args.js';
 import { shownPath } from '../common.js';
 import type { CliContext } from '../context.js';
 
-export const help = `Usage: shotlist merge <out> <shard folder>...
+export const help = `Usage: shotlist merge <out> <shard folder>... [--manifest <file>]
 
 Joins the output folders of \`shotlist run --shard i/n\` jobs (a CI matrix) into one output
-folder: checks that no request was submitted in two of them (refused, nothing written:
-that shot was paid twice), merges their journals in time order and copies their verified
-clips (checked against the sha256 each journal records; links are never followed) into
-<out>/clips/.store. <out> may already hold a journal (an earlier merge): merging the same
-folders again changes nothing.
+folder. Shard folders are untrusted (anyone who can add or alter an artifact wrote them):
+each folder speaks only for the requests it submitted itself, so its lines about other
+requests, and clips without its own completion, are left out (and said so). Refused, nothing
+written (exit 2): a request with journal lines in two folders (paid twice, or a folder altered
+or run on after an earlier merge), or a clip whose bytes differ from the sha256 its folder's
+journal records. Otherwise the journals are merged in time order and the verified clips
+copied (links are never followed) into <out>/clips/.store. <out> may already hold a journal
+(an earlier merge): merging the same folders again changes nothing.
 
 Then, as after one unsharded run:
   shotlist stitch <manifest> --out <out>     the finals
@@ -19,12 +22,17 @@ Then, as after one unsharded run:
                                              writes the report of the whole manifest
 
 Options:
-  --json    one JSON document: { out, shards, entries, added, clips, notes }
+  --manifest <file>  also check that each folder holds only the requests the manifest puts
+                     in the shard it says it rendered: its shard.json (written by
+                     \`run --shard i/n\`), else a folder name ending in shard-<i>-of-<n>;
+                     a folder that says neither, or holds another shard's shots, is refused
+  --json             one JSON document: { out, shards, entries, added, clips, notes }
 
-Exit 0 merged, 2 bad input (a shot rendered in two folders, a folder that is no run's output).
+Exit 0 merged, 2 bad input (a request in two folders, an altered clip, a folder holding
+another shard's requests, a folder that is no run's output).
 `;
 
-const FLAGS = { json: { type: 'boolean' } } as const;
+const FLAGS = { json: { type: 'boolean' }, manifest: { type: 'string' } } as const;
 
 /** `shotlist merge`: shard output folders into one. */
 export default async function mergeCommand(ctx: CliContext): Promise<number> {
@@ -37,12 +45,15 @@ export default async function mergeCommand(ctx: CliContext): Promise<number> {
   }
   const [out, ...shards] = positionals.map((p) => path.resolve(ctx.cwd, p));
   const { mergeShards } = await import('../../pipeline/merge.js');
-  const result = await mergeShards(out!, shards);
+  const result = await mergeShards(out!, shards, {
+    ...(values.manifest !== undefined ? { manifest: values.manifest } : {}),
+    cwd: ctx.cwd,
+  });
   const say = (line: string) => (values.json ? ctx.stderr : ctx.stdout).write(`${line}\n`);
   for (const note of result.notes) ctx.stderr.write(`note: ${note}\n`);
   const { copied, present } = result.clips;
   say(
-    `merged ${result.shards} folder${result.shards === 1 ? '' : 's'} into ${shownPath(ctx, result.outDir)}: ${result.entries} journal entries (${result.added} new), ${copied} clips copied, ${present} already there; no request was submitted twice`,
+    `merged ${result.shards} folder${result.shards === 1 ? '' : 's'} into ${shownPath(ctx, result.outDir)}: ${result.entries} journal entries (${result.added} new), ${copied} clips copied, ${present} already there; each request from the one folder that submitted it`,
   );
   say(`next: shotlist stitch <manifest> --out ${shownPath(ctx, result.outDir)}`);
   if (values.json) {

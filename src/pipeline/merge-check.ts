@@ -1,0 +1,93 @@
+/**
+ * `merge --manifest`: each shard folder must hold only the requests of the shard it says it
+ * rendered, as the manifest assigns shots to shards (shard.ts). A folder says its shard in
+ * `shard.json` (shard-mark.ts), else by a name ending in `shard-<i>-of-<n>`. The folders and
+ * their journals are untrusted: every string shown from them is cleaned.
+ */
+import { stripControls } from '../api/redact.js';
+import { localAssets } from '../assets/local.js';
+import { loadManifest } from '../manifest/load.js';
+import { shotLabel } from '../plan/label.js';
+import { plan as makePlan } from '../plan/plan.js';
+import type { PlannedShot } from '../plan/types.js';
+import type { JournalEntry } from '../render/journal.js';
+import path from 'node:path';
+import { manifestPicks } from './picks.js';
+import { planOptionsOf } from './plan-options.js';
+import { inShard, shardName, sharedGroups, type ShardSpec } from './shard.js';
+import { readShardMark, shardOfFolderName } from './shard-mark.js';
+
+/** The shard a folder says it holds, or why it says none. */
+async function claimedShard(dir: string): Promise<ShardSpec | string> {
+  try {
+    return (
+      (await readShardMark(dir)) ??
+      shardOfFolderName(dir) ??
+      'it does not say which shard it holds (no shard.json, no name ending in shard-<i>-of-<n>)'
+    );
+  } catch (err) {
+    return `its shard.json cannot be read (${stripControls(String((err as Error).message)).slice(0, 200)})`;
+  }
+}
+
+/** The manifest's shots (with the picks file's extra takes), by id, variant and take. */
+async function manifestShots(file: string, cwd: string) {
+  const loaded = await loadManifest(path.resolve(cwd, file), { missingUploads: 'ignore' });
+  // Only which shots exist and which share a body matter here, not where assets live.
+  const assets = await localAssets(loaded, { simulate: true });
+  const picks = await manifestPicks(loaded.file);
+  const whole = makePlan(loaded, { ...planOptionsOf({}, picks), assets });
+  return { whole, groupOf: sharedGroups(whole) };
+}
+
+/** The planned shot an intent names: the same take, else another take of the same shot. */
+function plannedShot(shots: readonly PlannedShot[], ref: unknown): PlannedShot | undefined {
+  const r = (ref ?? {}) as { id?: unknown; variant?: unknown; take?: unknown };
+  const variant = typeof r.variant === 'string' ? r.variant : null;
+  const take = Number(r.take);
+  if (typeof r.id !== 'string' || !Number.isSafeInteger(take) || take < 1) return undefined;
+  const sameShot = shots.filter((s) => s.id === r.id && s.variant === variant);
+  const found = sameShot.find((s) => s.take === take);
+  return found ?? (sameShot[0] ? { ...sameShot[0], take } : undefined);
+}
+
+/**
+ * Every request of a shard folder that the manifest does not put in the shard the folder
+ * holds (or the folder itself, when it says no shard or the folders disagree on n), one a line.
+ */
+export async function misplacedRequests(
+  manifest: string,
+  shards: readonly { dir: string; entries: readonly JournalEntry[] }[],
+  cwd = process.cwd(),
+): Promise<string[]> {
+  const { whole, groupOf } = await manifestShots(manifest, cwd);
+  const found: string[] = [];
+  let count: number | undefined;
+  for (const shard of shards) {
+    const dir = stripControls(shard.dir);
+    const spec = await claimedShard(shard.dir);
+    if (typeof spec === 'string') {
+      found.push(`${dir}: ${spec}`);
+      continue;
+    }
+    if (count !== undefined && spec.count !== count) {
+      found.push(`${dir} says ${shardName(spec)}, another folder says a shard of ${count}`);
+      continue;
+    }
+    count = spec.count;
+    for (const e of shard.entries) {
+      if (e.type !== 'intent') continue;
+      const shot = plannedShot(whole.shots, e.shot);
+      const request = `request ${stripControls(e.key.slice(0, 12))}`;
+      if (!shot) {
+        const id = stripControls(String((e.shot as { id?: unknown } | undefined)?.id)).slice(0, 80);
+        found.push(`${id} (${request}) in ${dir}: no such shot in the manifest`);
+      } else if (!inShard(shot, spec, groupOf)) {
+        found.push(
+          `${stripControls(shotLabel(shot))} (${request}) in ${dir}, which says ${shardName(spec)}: the manifest puts it in another shard`,
+        );
+      }
+    }
+  }
+  return [...new Set(found)];
+}
