@@ -353,6 +353,10 @@ export interface FrameRef {
    * last, first, or a time in seconds from the start of that clip.
    */
   frame: ('last' | 'first') | number;
+  /**
+   * What the frame is to a shot whose prompt also mentions cast members (without it, such a shot renders multi_ref and validate warns). first_frame: the shot starts on the frame (image_to_video, or first_last_frame with a second image), and each mention becomes the member's description (else its name) without its images; the entry must come first. reference: the shot renders multi_ref with the frame as @image_file_N (N its place in assets.images; refer to it in the prompt) beside the cast's images.
+   */
+  as?: 'first_frame' | 'reference';
 }
 /**
  * One member of the cast: the images that show it, and optionally words that describe it.
