@@ -222,7 +222,7 @@ export interface ShotlistManifest {
     command?: [string, ...string[]];
   };
   /**
-   * Characters (or products, places) defined once and mentioned in prompts as @name. A shot whose prompt mentions @name gets the member's images after its own (each image once), the mention rewritten to "<description> @image_file_N ..." (the description only when given; N the image's position in the shot's images), and the mode multi_ref. Names: a letter, then letters, digits or _ (at most 64); a mention ends at the first other character, so "@mimi在屋顶上" mentions mimi. An @word that names no member and resembles none is left as written.
+   * Characters (or products, places) defined once and mentioned in prompts as @name. A shot whose prompt mentions @name gets the member's images after its own (each image once), the mention rewritten to "<description> @image_file_N ..." (the description only when given; N the image's position in the shot's images), and the mode multi_ref; a shot that starts on another's frame with as: first_frame gets the description (else the name) only, and no images. Names: a letter, then letters, digits or _ (at most 64); a mention ends at the first other character, so "@mimi在屋顶上" mentions mimi. An @word that names no member and resembles none is left as written.
    */
   cast?: {
     [k: string]: CastMember;
