@@ -4,6 +4,7 @@
  */
 import { LIMITS } from '../models.js';
 import type { Collector } from './collector.js';
+import { frameDependencies } from './frames.js';
 import type { Origin, ResolvedShot } from './request.js';
 import { closest } from './suggest.js';
 import type { CastMember } from './types.gen.js';
@@ -50,12 +51,15 @@ export interface CastExpansion {
  * and the `@image_file_N` of each of its images, separated by spaces: with `mimi` at
  * positions 2 and 3, `@mimi` becomes `橘色短毛猫,绿眼睛 @image_file_2 @image_file_3`.
  * `@image_file_N`-style words are never mentions; other `@words` are left as written, and
- * those close to a member's name are returned as typos.
+ * those close to a member's name are returned as typos. With `images: false` (a shot that
+ * starts on a frame) a mention becomes the member's description, else its name, and no image
+ * is added.
  */
 export function expandCast(
   prompt: string,
   ownImages: readonly string[] | undefined,
   cast: Cast | undefined,
+  options: { images?: boolean } = {},
 ): CastExpansion {
   const images = [...(ownImages ?? [])];
   const sources: ImageSource[] = images.map((_, i) => ({ own: i }));
@@ -71,6 +75,11 @@ export function expandCast(
       return mention;
     }
     let text = references.get(name);
+    if (text === undefined && options.images === false) {
+      members.push(name);
+      text = member.description ?? name;
+      references.set(name, text);
+    }
     if (text === undefined) {
       members.push(name);
       const refs = (member.images ?? []).map((image, i) => {
@@ -119,7 +128,10 @@ export function checkCastMembers(cast: Cast | undefined, out: Collector): void {
 export function checkShotCast(
   cast: Cast | undefined,
   rawPrompt: string,
-  shot: Pick<ResolvedShot, 'id' | 'cast' | 'images' | 'mode' | 'origins' | 'path'>,
+  shot: Pick<
+    ResolvedShot,
+    'id' | 'cast' | 'castImages' | 'frameAs' | 'images' | 'mode' | 'origins' | 'path'
+  >,
   out: Collector,
 ): boolean {
   if (cast === undefined) return false;
@@ -138,13 +150,16 @@ export function checkShotCast(
     );
   }
   const members = shot.cast ?? [];
-  if (members.length === 0) return found;
+  // Named in words only, the cast adds no image and asks for no mode.
+  if (members.length === 0 || shot.castImages === false) return found;
   const list = members.map((m) => `@${m}`).join(', ');
   if (shot.mode !== 'multi_ref') {
     error(
       shot.origins.mode ?? promptPath,
       `shot ${shot.id} mentions ${list} from the cast, which needs mode multi_ref, not ${shot.mode}`,
-      'remove the mode (a cast mention sets multi_ref), or the mention',
+      frameDependencies(shot.images).length > 0 && shot.frameAs === undefined
+        ? 'remove the mode (a cast mention sets multi_ref) or the mention, or write as: first_frame on the frame entry to start on it and name the cast in words only'
+        : 'remove the mode (a cast mention sets multi_ref), or the mention',
     );
   }
   const count = shot.images?.length ?? 0;

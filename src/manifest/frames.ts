@@ -5,11 +5,15 @@
  */
 import type { Collector } from './collector.js';
 import type { ManifestPath } from './positions.js';
+import { shotMode, type ResolvedShot } from './request.js';
 import { closest } from './suggest.js';
-import type { FrameRef, ShotlistManifest } from './types.gen.js';
+import type { FrameRef, Shot, ShotlistManifest } from './types.gen.js';
 
 /** Which frame of a clip: its first, its last, or the one shown at a time in seconds. */
 export type FramePick = FrameRef['frame'];
+
+/** What a frame is to a shot that also mentions cast members: its first frame, or a reference. */
+export type FrameUse = NonNullable<FrameRef['as']>;
 
 /** A frame a shot's body waits for, and where it stands among the body's images. */
 export interface FrameDependency {
@@ -68,6 +72,19 @@ function frameEntries(
   );
 }
 
+/** What a shot's frame entries say the frame is: the first `as:` written, and where. */
+export function frameUseOf(
+  shot: Shot,
+  shotPath: ManifestPath,
+): { as: FrameUse; path: ManifestPath } | undefined {
+  const images = Array.isArray(shot.assets?.images) ? shot.assets.images : [];
+  const i = images.findIndex((entry) => isFrameRef(entry) && entry.as !== undefined);
+  const entry = images[i];
+  return isFrameRef(entry) && entry.as !== undefined
+    ? { as: entry.as, path: [...shotPath, 'assets', 'images', i, 'as'] }
+    : undefined;
+}
+
 /** Where the first frame entry of the manifest is written, if it has one. */
 export function firstFrameEntry(manifest: ShotlistManifest): ManifestPath | undefined {
   return frameEntries(manifest)[0]?.path;
@@ -119,6 +136,7 @@ export function checkFrames(manifest: ShotlistManifest, out: Collector): void {
       guess ? `did you mean "${guess}"?` : `use one of: ${ids.slice(0, 10).join(', ')}`,
     );
   }
+  checkFrameUseEntries(manifest, out);
   const edges = upstreamShots(manifest);
   const entries = frameEntries(manifest);
   const state = new Map<string, 'open' | 'closed'>();
@@ -140,4 +158,96 @@ export function checkFrames(manifest: ShotlistManifest, out: Collector): void {
     state.set(id, 'closed');
   };
   for (const id of ids) if (!state.has(id)) visit(id, []);
+}
+
+/** `as:` on the entries themselves: one meaning per shot, and a first frame written first. */
+function checkFrameUseEntries(manifest: ShotlistManifest, out: Collector): void {
+  const said = new Map<number, FrameUse>();
+  for (const { shot, ref, path } of frameEntries(manifest)) {
+    if (ref.as === undefined) continue;
+    const id = manifest.shots[shot]!.id;
+    const earlier = said.get(shot);
+    if (earlier !== undefined && earlier !== ref.as) {
+      out.at(
+        'error',
+        [...path, 'as'],
+        `shot ${id} says one frame is its ${earlier.replace('_', ' ')} and another a ${ref.as.replace('_', ' ')}`,
+        `write the same as: on each frame entry of the shot (as: ${earlier})`,
+      );
+    } else if (ref.as === 'first_frame' && path.at(-1) !== 0) {
+      out.at(
+        'error',
+        [...path, 'as'],
+        `shot ${id} starts on ${describeFrame(ref)} (as: first_frame), but it is not its first image`,
+        'move the entry first in assets.images, or write as: reference',
+      );
+    }
+    said.set(shot, earlier ?? ref.as);
+  }
+}
+
+/**
+ * What `validate` and `plan` say about a shot that starts on a frame and mentions cast
+ * members without saying which wins, with the two ways to say it.
+ */
+export function unsaidFrameUse(shot: Pick<ResolvedShot, 'id' | 'cast' | 'images'>): {
+  message: string;
+  fix: string;
+  note: string;
+} {
+  const frames = frameDependencies(shot.images);
+  const members = (shot.cast ?? []).map((m) => `@${m}`).join(', ');
+  const refs = frames.map((f) => `@image_file_${f.image + 1}`).join(', ');
+  return {
+    message: `shot ${shot.id} starts on ${frames.map(describeFrame).join(' and ')} and mentions ${members} from the cast: it renders multi_ref, with the frame only a reference image (${refs}) beside the cast's images, so the cut will not join`,
+    note: `${shot.id} renders multi_ref: ${frames.map(describeFrame).join(' and ')} is only a reference image beside ${members}'s, so the cut will not join; choose with as: first_frame or as: reference on the frame entry`,
+    fix: `write as: first_frame on the frame entry to start on the frame (image-to-video; ${members} in words only, without images), or as: reference to keep multi_ref (refer to the frame as ${refs} in the prompt)`,
+  };
+}
+
+/**
+ * Rules of one resolved shot's frames: what `as:` says agrees with the mode the shot renders
+ * in, and a shot whose frame and cast pull two ways is warned about. Says whether it found an
+ * error.
+ */
+export function checkFrameUse(
+  shot: Pick<
+    ResolvedShot,
+    'id' | 'cast' | 'images' | 'mode' | 'frameAs' | 'frameCastUnsaid' | 'origins' | 'path'
+  >,
+  out: Collector,
+): boolean {
+  if (shot.frameCastUnsaid) {
+    const frame = frameDependencies(shot.images)[0]!;
+    const { message, fix } = unsaidFrameUse(shot);
+    const path = [...shot.path, 'assets', 'images', frame.image];
+    out.at('warning', path, message, fix);
+    // The API's own hint there (image N never referenced) would say the same, less clearly.
+    out.settle(path);
+  }
+  const at = shot.origins.frameAs;
+  if (shot.frameAs === undefined || at === undefined) return false;
+  const mode = shotMode(shot);
+  const explicit = shot.origins.mode !== undefined && shot.origins.mode !== at;
+  if (shot.frameAs === 'first_frame' && mode !== 'image_to_video' && mode !== 'first_last_frame') {
+    out.at(
+      'error',
+      explicit ? shot.origins.mode! : at,
+      `shot ${shot.id} starts on a frame (as: first_frame), but renders ${mode}`,
+      explicit
+        ? 'remove the mode, or write as: reference'
+        : 'keep at most two images (the frame, then a last frame), or write as: reference',
+    );
+    return true;
+  }
+  if (shot.frameAs === 'reference' && mode !== 'multi_ref') {
+    out.at(
+      'error',
+      shot.origins.mode ?? at,
+      `shot ${shot.id} takes a frame as a reference (as: reference), which needs mode multi_ref, not ${mode}`,
+      'remove the mode, or write as: first_frame',
+    );
+    return true;
+  }
+  return false;
 }

@@ -1,5 +1,6 @@
 import { MODES, inferMode, type Mode } from '../models.js';
 import type { VideoRequest, VideoRequestMetadata } from '../api/contract.js';
+import type { FrameRef } from './types.gen.js';
 
 export type Origin = readonly (string | number)[];
 
@@ -26,6 +27,15 @@ export interface ResolvedShot {
   audios?: string[];
   /** The cast members the prompt mentions, whose images and words the body carries. */
   cast?: string[];
+  /** False when the cast is named in words only, without its images (`as: first_frame`). */
+  castImages?: false;
+  /** What the shot's frame entries say the frame is (`as:`), when one says. */
+  frameAs?: NonNullable<FrameRef['as']>;
+  /**
+   * It starts on another shot's frame and mentions cast members, and neither `as:` nor a mode
+   * says which wins: it renders multi_ref, the frame only a reference image.
+   */
+  frameCastUnsaid?: true;
   /** Where each image came from, when not all from the shot's own `assets.images` (the cast). */
   imageOrigins?: Origin[];
   /** Where each setting came from in the manifest, by setting name. */

@@ -1,6 +1,6 @@
 import { DEFAULT_MODEL, type Mode } from '../models.js';
 import { expandCast, type Cast } from './cast.js';
-import { framePlaceholder, isFrameRef } from './frames.js';
+import { frameDependencies, framePlaceholder, frameUseOf, isFrameRef } from './frames.js';
 import type { Origin, ResolvedShot } from './request.js';
 import type { Shot, ShotSettings, ShotlistManifest, Variant } from './types.gen.js';
 
@@ -71,6 +71,8 @@ export function resolveShot(
   for (const kind of ['images', 'videos', 'audios'] as const) {
     if (shot.assets?.[kind] !== undefined) origins[kind] = [...shotPath, 'assets', kind];
   }
+  const frameUse = frameUseOf(shot, shotPath);
+  if (frameUse) origins.frameAs = frameUse.path;
   const resolvedShot: ResolvedShot = {
     id: shot.id,
     prompt: shot.prompt,
@@ -93,6 +95,7 @@ export function resolveShot(
     ),
     videos: shot.assets?.videos,
     audios: shot.assets?.audios,
+    ...(frameUse ? { frameAs: frameUse.as } : {}),
     origins,
     path: shotPath,
   };
@@ -101,13 +104,25 @@ export function resolveShot(
 
 /**
  * The shot with the cast members its prompt mentions expanded into its prompt and images, and
- * its mode multi_ref unless a layer sets one (a conflict the rules report).
+ * its mode multi_ref unless a layer sets one (a conflict the rules report). A frame the shot
+ * starts on (`as: first_frame`) keeps the cast to words; a frame `as: reference` makes the shot
+ * multi_ref, cast or not.
  */
 function withCast(shot: ResolvedShot, cast: Cast | undefined): ResolvedShot {
-  if (cast === undefined) return shot;
-  const expansion = expandCast(shot.prompt, shot.images, cast);
-  if (expansion.members.length === 0) return shot;
+  const wordsOnly = shot.frameAs === 'first_frame';
+  const expansion =
+    cast === undefined
+      ? undefined
+      : expandCast(shot.prompt, shot.images, cast, { images: !wordsOnly });
   const promptOrigin = shot.origins.prompt as Origin;
+  const modeOrigin = shot.origins.frameAs ?? promptOrigin;
+  if (expansion === undefined || expansion.members.length === 0) {
+    if (shot.frameAs !== 'reference' || shot.mode !== undefined) return shot;
+    return { ...shot, mode: 'multi_ref', origins: { ...shot.origins, mode: modeOrigin } };
+  }
+  if (wordsOnly) {
+    return { ...shot, prompt: expansion.prompt, cast: expansion.members, castImages: false };
+  }
   const imageOrigins = expansion.sources.map((source): Origin =>
     'own' in source
       ? [...shot.path, 'assets', 'images', source.own]
@@ -117,7 +132,11 @@ function withCast(shot: ResolvedShot, cast: Cast | undefined): ResolvedShot {
     ...shot.origins,
     images: shot.origins.images ?? promptOrigin,
   };
-  if (shot.mode === undefined) origins.mode = promptOrigin;
+  if (shot.mode === undefined) origins.mode = modeOrigin;
+  const unsaid =
+    shot.mode === undefined &&
+    shot.frameAs === undefined &&
+    frameDependencies(shot.images).length > 0;
   return {
     ...shot,
     prompt: expansion.prompt,
@@ -126,5 +145,6 @@ function withCast(shot: ResolvedShot, cast: Cast | undefined): ResolvedShot {
     cast: expansion.members,
     imageOrigins,
     origins,
+    ...(unsaid ? { frameCastUnsaid: true as const } : {}),
   };
 }

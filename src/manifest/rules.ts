@@ -1,6 +1,6 @@
 import { checkRequest } from '../api/contract.js';
 import { checkCastMembers, checkShotCast } from './cast.js';
-import { checkFrames } from './frames.js';
+import { checkFrameUse, checkFrames } from './frames.js';
 import { RESERVED_METADATA, buildRequest, type Origin } from './request.js';
 import type { Collector } from './collector.js';
 import { standInUrl, withAssetUrls } from './local-assets.js';
@@ -114,6 +114,7 @@ function checkBodies(
     if (!usable(['shots', s])) return;
     const resolved = resolveShot(manifest, s, variant);
     if (checkShotCast(manifest.cast, manifest.shots[s]!.prompt, resolved, out)) return;
+    if (checkFrameUse(resolved, out)) return;
     const shot = withAssetUrls(resolved, standInUrl);
     const { body, origins } = buildRequest(shot);
     for (const problem of checkRequest(body)) {

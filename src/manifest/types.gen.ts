@@ -222,7 +222,7 @@ export interface ShotlistManifest {
     command?: [string, ...string[]];
   };
   /**
-   * Characters (or products, places) defined once and mentioned in prompts as @name. A shot whose prompt mentions @name gets the member's images after its own (each image once), the mention rewritten to "<description> @image_file_N ..." (the description only when given; N the image's position in the shot's images), and the mode multi_ref. Names: a letter, then letters, digits or _ (at most 64); a mention ends at the first other character, so "@mimi在屋顶上" mentions mimi. An @word that names no member and resembles none is left as written.
+   * Characters (or products, places) defined once and mentioned in prompts as @name. A shot whose prompt mentions @name gets the member's images after its own (each image once), the mention rewritten to "<description> @image_file_N ..." (the description only when given; N the image's position in the shot's images), and the mode multi_ref; a shot that starts on another's frame with as: first_frame gets the description (else the name) only, and no images. Names: a letter, then letters, digits or _ (at most 64); a mention ends at the first other character, so "@mimi在屋顶上" mentions mimi. An @word that names no member and resembles none is left as written.
    */
   cast?: {
     [k: string]: CastMember;
@@ -353,6 +353,10 @@ export interface FrameRef {
    * last, first, or a time in seconds from the start of that clip.
    */
   frame: ('last' | 'first') | number;
+  /**
+   * What the frame is to a shot whose prompt also mentions cast members (without it, such a shot renders multi_ref and validate warns). first_frame: the shot starts on the frame (image_to_video, or first_last_frame with a second image), and each mention becomes the member's description (else its name) without its images; the entry must come first. reference: the shot renders multi_ref with the frame as @image_file_N (N its place in assets.images; refer to it in the prompt) beside the cast's images.
+   */
+  as?: 'first_frame' | 'reference';
 }
 /**
  * One member of the cast: the images that show it, and optionally words that describe it.

@@ -69,6 +69,13 @@ export function formatPlan(plan: Plan, options: PlanTableOptions = {}): string {
     table([header, ...rows], numeric),
     '',
   ];
+  const noted = new Set<string>();
+  for (const s of plan.shots) {
+    if (s.note === undefined || noted.has(s.note)) continue;
+    noted.add(s.note);
+    lines.push(`note: ${s.note}`);
+  }
+  if (noted.size > 0) lines.push('');
   const t = plan.totals;
   lines.push(
     `total: ${t.shots} shot${t.shots === 1 ? '' : 's'}, ${t.seconds} billable seconds, cost ${

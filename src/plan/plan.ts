@@ -9,7 +9,7 @@ import { shotLabel } from './label.js';
 import { unitPrice } from './pricing.js';
 import { buildRequest, shotMode } from '../manifest/request.js';
 import { withAssetUrls } from '../manifest/local-assets.js';
-import { frameDependencies, withUpstream } from '../manifest/frames.js';
+import { frameDependencies, unsaidFrameUse, withUpstream } from '../manifest/frames.js';
 import type { Plan, PlannedAsset, PlannedShot } from './types.js';
 
 export interface PlanOptions {
@@ -150,6 +150,7 @@ function planShotTakes(
   const pos = source.locate(['shots', s]);
   const takes = resolved.takes + (options.extraTakes?.(resolved.id, resolved.variant) ?? 0);
   const frames = frameDependencies(body.images);
+  const note = resolved.frameCastUnsaid ? unsaidFrameUse(resolved).note : undefined;
   return Array.from({ length: takes }, (_, i) => ({
     id: resolved.id,
     variant: resolved.variant,
@@ -169,6 +170,7 @@ function planShotTakes(
     ...(resolved.transition ? { transition: resolved.transition } : {}),
     ...(frames.length > 0 ? { depends_on: frames } : {}),
     ...(resolved.cast ? { cast: resolved.cast } : {}),
+    ...(note ? { note } : {}),
     source: { file, line: pos.line, col: pos.col },
   }));
 }

@@ -38,8 +38,13 @@ export interface PlannedShot {
    * the run cuts them, `request.images` holds a `shotlist-frame://` placeholder there.
    */
   depends_on?: FrameDependency[];
-  /** The cast members its prompt mentions, whose images and words its body carries. */
+  /**
+   * The cast members its prompt mentions, whose images and words its body carries (words only
+   * when it starts on a frame `as: first_frame`).
+   */
   cast?: string[];
+  /** What people should know before it is sent, shown under the plan's table. */
+  note?: string;
 }
 
 export interface PlanTotals {

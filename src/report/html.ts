@@ -71,11 +71,14 @@ function field(name: string, value: string): string {
   return `<dt>${escapeHtml(name)}</dt><dd>${escapeHtml(value)}</dd>`;
 }
 
-/** One member of the cast sheet: its words, its images and the shots it appears in. */
+/**
+ * One member of the cast sheet: its words, its images and the shots it appears in. Its lines
+ * share one <dd>, so the two-column grid keeps them in the member's row.
+ */
 function renderCastMember(member: CastSheetEntry): string {
   const words = member.description ? ` (${member.description})` : '';
   const shots = member.shots.length ? member.shots.join(', ') : 'no shot mentions it';
-  return `<dt>@${escapeHtml(member.name)}${escapeHtml(words)}</dt><dd>images: ${escapeHtml(member.images.join(', '))}</dd><dd>in: ${escapeHtml(shots)}</dd>`;
+  return `<dt>@${escapeHtml(member.name)}${escapeHtml(words)}</dt><dd><div>images: ${escapeHtml(member.images.join(', '))}</div><div>in: ${escapeHtml(shots)}</div></dd>`;
 }
 
 function renderCard(shot: ShotReport): string {
@@ -189,6 +192,8 @@ tr.status-failed td { color: var(--bad); }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0; font-size: 13px; }
 dt { color: var(--muted); }
 dd { margin: 0; }
+#cast dl { grid-template-columns: minmax(0, 1fr) minmax(0, 2fr); row-gap: 8px; }
+#cast dt, #cast dd { min-width: 0; overflow-wrap: anywhere; }
 .warnings { color: var(--warn); }
 .sheet img { max-width: 100%; border-radius: 4px; }
 `;

@@ -222,7 +222,7 @@ describe('continuity: chained frames through the built bin', () => {
       JSON.parse(plan.stdout) as {
         shots: {
           id: string;
-          request: { prompt: string; metadata?: Record<string, unknown> };
+          request: { prompt: string; images?: string[]; metadata?: Record<string, unknown> };
           depends_on?: unknown;
         }[];
       }
@@ -232,8 +232,16 @@ describe('continuity: chained frames through the built bin', () => {
     );
     expect(shots[0]!.request.metadata?.action).toBe('multi_ref');
     expect(shots[1]!.depends_on).toEqual([{ from: 's01-window', frame: 'last', image: 0 }]);
+    // s02 mentions @mimi and starts on the frame (as: first_frame): mimi in words, one image.
+    expect(shots[1]!.request).toMatchObject({
+      prompt: '橘色短毛猫,绿眼睛 从窗台跳到木地板上,慢动作',
+      images: ['shotlist-frame://s01-window/last'],
+    });
+    expect(shots[1]!.request.metadata?.action).toBeUndefined();
     const text = await shotlist(['plan', path.join(EXAMPLES, 'continuity.yaml')]);
     expect(text.stdout).toContain("s01-window's last frame");
+    expect(text.stdout).toMatch(/^s02-jump +image_to_video /m);
+    expect(text.stdout + text.stderr).not.toContain('warning');
 
     const out = path.join(tmp.dir, 'out');
     const run = await shotlist([
@@ -254,12 +262,12 @@ describe('continuity: chained frames through the built bin', () => {
         name: 'mimi',
         description: '橘色短毛猫,绿眼睛',
         images: ['./refs/cat-window.png'],
-        shots: ['s01-window'],
+        shots: ['s01-window', 's02-jump'],
       },
     ]);
     const html = readFileSync(path.join(out, 'report.html'), 'utf8');
     expect(html).toContain('<section id="cast"><h2>Cast</h2>');
-    expect(html).toContain('in: s01-window</dd>');
+    expect(html).toContain('<div>in: s01-window, s02-jump</div></dd>');
 
     // `shotlist stitch` finds each shot by the body it was rendered from: local file, cast, frames.
     const stitch = await shotlist(['stitch', '--out', out, path.join(EXAMPLES, 'continuity.yaml')]);

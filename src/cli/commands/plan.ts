@@ -56,6 +56,7 @@ export function planJson(p: Plan) {
       cost: s.cost,
       ...(s.shared_with !== undefined ? { shared_with: s.shared_with } : {}),
       ...(s.depends_on !== undefined ? { depends_on: s.depends_on } : {}),
+      ...(s.note !== undefined ? { note: s.note } : {}),
       request: s.request,
     })),
     ...(p.assets ? { assets: p.assets } : {}),
