@@ -47,7 +47,7 @@ async function openSockets(
     Array.from(
       { length: count },
       (_, i) =>
-        new Promise<Promise<void>>((opened) => {
+        new Promise<{ closed: Promise<void> }>((opened) => {
           const socket = connect({ host, port });
           sockets.push(socket);
           socket.on('error', () => undefined);
@@ -60,18 +60,22 @@ async function openSockets(
             connected = true;
             const at = performance.now();
             onConnect(socket, i);
-            opened(closed.then(() => void lifetimes.push(performance.now() - at)));
+            const counted = closed.then(() => {
+              lifetimes.push(performance.now() - at);
+            });
+            // Wrapped: resolving with the promise itself would wait for the close.
+            opened({ closed: counted });
           });
           socket.once('close', () => {
             if (connected) return;
             unconnected++;
-            opened(closed);
+            opened({ closed });
           });
         }),
     ),
   );
   return {
-    closed: Promise.all(ends).then(() => ({ lifetimes, unconnected })),
+    closed: Promise.all(ends.map((e) => e.closed)).then(() => ({ lifetimes, unconnected })),
     destroy: () => sockets.forEach((s) => s.destroy()),
   };
 }
