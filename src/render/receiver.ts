@@ -7,13 +7,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { VideoRequest } from '../api/contract.js';
 import { isLoopbackHost } from '../api/url.js';
 import { UsageError } from '../errors.js';
 
 /** A body larger than this is not read: a push needs a few hundred bytes. */
 export const PUSH_BODY_LIMIT = 64 * 1024;
+
+/** An idle, slow or silent connection is closed after this long. */
+export const RECEIVER_TIMEOUT_MS = 5_000;
+
+/** Open connections kept at most; past it the oldest idle one makes room for the newcomer. */
+export const RECEIVER_MAX_SOCKETS = 256;
 
 /** What the receiver saw: the run's memory under a flood is these numbers and no more. */
 export interface PushCounts {
@@ -168,13 +174,21 @@ export async function startReceiver(
     );
   }
   const board = new PushBoard(publicUrl ?? '');
-  const server = createServer((req, res) => answer(board, req, res));
-  // A flood or a slow sender holds little: short timeouts, few headers, few sockets.
-  server.headersTimeout = 5_000;
-  server.requestTimeout = 10_000;
-  server.keepAliveTimeout = 5_000;
+  const server = createServer(
+    {
+      // Node enforces the two timeouts below only on this sweep (every 30 s by default).
+      connectionsCheckingInterval: 1_000,
+      headersTimeout: RECEIVER_TIMEOUT_MS,
+      requestTimeout: RECEIVER_TIMEOUT_MS,
+      keepAliveTimeout: RECEIVER_TIMEOUT_MS,
+      maxHeaderSize: 16 * 1024,
+    },
+    (req, res) => answer(board, req, res),
+  );
+  // A socket that sends nothing (or stops sending) is closed after this much silence.
+  server.setTimeout(RECEIVER_TIMEOUT_MS);
   server.maxHeadersCount = 32;
-  server.maxConnections = 256;
+  boundSockets(server, RECEIVER_MAX_SOCKETS);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
@@ -195,6 +209,36 @@ export async function startReceiver(
     address: `${shown}:${port}`,
     close: () => stop(server),
   };
+}
+
+/**
+ * Keeps at most `limit` sockets open without refusing a newcomer for it: a flood of idle
+ * sockets would otherwise fill the server and shut the API's pushes out until they time out.
+ * The oldest socket with no request in progress is closed instead; only when every one is
+ * busy (each bounded by the request timeout) is the newcomer closed.
+ */
+function boundSockets(server: Server, limit: number): void {
+  const busy = new Map<Socket, boolean>();
+  server.on('connection', (socket: Socket) => {
+    busy.set(socket, false);
+    socket.once('close', () => busy.delete(socket));
+    if (busy.size <= limit) return;
+    for (const [other, working] of busy) {
+      if (working || other === socket) continue;
+      busy.delete(other);
+      return void other.destroy();
+    }
+    busy.delete(socket);
+    socket.destroy();
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    if (!busy.has(socket)) return;
+    busy.set(socket, true);
+    res.once('close', () => {
+      if (busy.has(socket)) busy.set(socket, false);
+    });
+  });
 }
 
 function stop(server: Server): Promise<void> {

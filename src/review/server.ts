@@ -2,12 +2,16 @@
  * `shotlist review`: a local web server (loopback only) for the review page. It serves the
  * page, the state, the clips the state names (nothing else of the output folder) and takes
  * pick writes, which are refused when the picks file changed since the page read it.
- * It never reads the API key: it sends nothing anywhere.
+ * It never reads the API key: it sends nothing anywhere. Other local users and processes can
+ * reach the port, so everything but a short notice needs the random token of the printed URL
+ * (or the cookie the page sets from it), and writes need the page's own origin.
  */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { UsageError } from '../errors.js';
 import { O_NOFOLLOW, insideRoot, regularFile } from '../safe-fs.js';
 import type { PlannedShot } from '../plan/types.js';
 import {
@@ -24,6 +28,7 @@ import { reviewPlan, reviewState, type ReviewSource } from './state.js';
 import { reviewPage } from './page.js';
 
 export interface ReviewServer {
+  /** The page's address, its session token in `?token=`: only this URL opens the page. */
   url: string;
   close: () => Promise<void>;
 }
@@ -159,15 +164,64 @@ function serialised<T>(): (job: () => Promise<T>) => Promise<T> {
 }
 const inTurn = serialised<{ revision: number }>();
 
+/** What a request must carry: the session's token, on the port it was given for. */
+interface Session {
+  port: number;
+  token: string;
+}
+
+/** The token's cookie, named by port: two review servers on one host keep their own. */
+const cookieName = (port: number) => `shotlist-review-${port}`;
+
+/** Constant-time comparison of a presented token with the session's. */
+function sameToken(given: string | undefined, token: string): boolean {
+  if (given === undefined) return false;
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(given), digest(token));
+}
+
+function cookieToken(req: IncomingMessage, port: number): string | undefined {
+  const name = `${cookieName(port)}=`;
+  const pair = (req.headers.cookie ?? '')
+    .split(';')
+    .map((p) => p.trim())
+    .find((p) => p.startsWith(name));
+  return pair?.slice(name.length);
+}
+
+const NO_TOKEN_PAGE = `<!doctype html><meta charset="utf-8"><title>shotlist review</title>
+<p>Open the URL printed by <code>shotlist review</code> (it ends in <code>?token=…</code>).</p>
+`;
+
+/**
+ * Whether the request carries the session's token, and whether it came in the query (the
+ * printed URL: the answer then sets the cookie the page's own requests carry).
+ */
+function presented(req: IncomingMessage, url: URL, session: Session): 'query' | 'cookie' | false {
+  const query = url.searchParams.get('token') ?? undefined;
+  if (sameToken(query, session.token)) return 'query';
+  return sameToken(cookieToken(req, session.port), session.token) ? 'cookie' : false;
+}
+
 async function handle(
   source: ReviewSource,
-  port: number,
+  session: Session,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  if (!hostAllowed(req, port)) return send(res, 403, 'text/plain', 'forbidden host\n');
+  if (!hostAllowed(req, session.port)) return send(res, 403, 'text/plain', 'forbidden host\n');
   const url = new URL(req.url ?? '/', 'http://review');
   const method = req.method ?? 'GET';
+  const token = presented(req, url, session);
+  if (!token) {
+    return url.pathname === '/'
+      ? send(res, 401, 'text/html; charset=utf-8', NO_TOKEN_PAGE)
+      : send(res, 401, 'text/plain', 'open the URL printed by shotlist review\n');
+  }
+  if (token === 'query') {
+    const cookie = `${cookieName(session.port)}=${session.token}; HttpOnly; SameSite=Strict; Path=/`;
+    res.setHeader('set-cookie', cookie);
+  }
   if (method === 'GET' && url.pathname === '/') {
     return send(res, 200, 'text/html; charset=utf-8', reviewPage());
   }
@@ -175,6 +229,10 @@ async function handle(
     return json(res, 200, await reviewState(source));
   }
   if (method === 'POST' && url.pathname === '/api/pick') {
+    // The page's own origin only: the token alone could come from a leaked URL.
+    if (req.headers.origin !== `http://${req.headers.host}`) {
+      return send(res, 403, 'text/plain', 'writes come from the review page only\n');
+    }
     // JSON only: a form on another site cannot post it without a preflight.
     if (!(req.headers['content-type'] ?? '').startsWith('application/json')) {
       return send(res, 415, 'text/plain', 'JSON only\n');
@@ -200,20 +258,29 @@ async function handle(
 
 /** Starts the review server on 127.0.0.1 (`port` 0: a free one). */
 export async function startReview(source: ReviewSource, port = 0): Promise<ReviewServer> {
-  let bound = port;
+  const session: Session = { port, token: randomBytes(24).toString('base64url') };
   const server: Server = createServer((req, res) => {
-    handle(source, bound, req, res).catch((err: unknown) => {
+    handle(source, session, req, res).catch((err: unknown) => {
       if (!res.headersSent) json(res, 500, { error: (err as Error).message });
       else res.destroy();
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE' || err.code === 'EACCES'
+          ? new UsageError(
+              `cannot listen on 127.0.0.1:${port}: ${err.code === 'EACCES' ? 'not allowed' : 'the port is in use'}`,
+              'choose another --port, or leave it out for a free one',
+            )
+          : err,
+      ),
+    );
     server.listen(port, '127.0.0.1', () => resolve());
   });
-  bound = (server.address() as AddressInfo).port;
+  session.port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${bound}/`,
+    url: `http://127.0.0.1:${session.port}/?token=${session.token}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

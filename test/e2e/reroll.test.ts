@@ -71,12 +71,14 @@ async function reviewState(): Promise<ReviewState> {
       let text = '';
       child.stdout!.on('data', (chunk: Buffer) => {
         text += chunk.toString();
-        const m = /review at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(text);
+        const m = /review at (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+) /.exec(text);
         if (m) resolve(m[1]!);
       });
       void child.then((r) => reject(new Error(`review exited: ${String(r.stderr)}`)));
     });
-    return (await (await fetch(`${url}api/state`)).json()) as ReviewState;
+    const state = new URL(url);
+    state.pathname = '/api/state';
+    return (await (await fetch(state)).json()) as ReviewState;
   } finally {
     child.kill('SIGTERM');
     await child;

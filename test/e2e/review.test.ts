@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,9 +61,12 @@ const manifest = path.join(tmp.dir, 'film.yaml');
 const out = path.join(tmp.dir, 'out');
 let playwright: Playwright | string = '';
 
-/** Starts `shotlist review` and resolves with its URL once it prints it. */
-async function startReview() {
-  const child = spawnShotlist(['review', manifest, '--out', out], {
+/**
+ * Starts `shotlist review` and resolves once it prints its URL: `url` as printed (with the
+ * session token), `base` without it.
+ */
+async function startReview(...more: string[]) {
+  const child = spawnShotlist(['review', manifest, '--out', out, ...more], {
     cwd: tmp.dir,
     env: { SHOTLIST_API_KEY: KEY },
     timeout: 300_000,
@@ -71,14 +75,17 @@ async function startReview() {
     let text = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       text += chunk.toString();
-      const m = /review at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(text);
+      const m = /review at (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+) /.exec(text);
       if (m) resolve(m[1]!);
     });
     child.catch(reject);
     void child.then((r) => reject(new Error(`review exited: ${String(r.stderr)}`)));
   });
+  const parsed = new URL(url);
   return {
     url,
+    base: `${parsed.origin}/`,
+    token: parsed.searchParams.get('token')!,
     stop: async () => {
       child.kill('SIGTERM');
       const r = await child;
@@ -101,7 +108,6 @@ const picked = (shot: number) => `#shot-${shot} .take.picked button`;
 
 beforeAll(async () => {
   playwright = await loadPlaywright();
-  if (typeof playwright === 'string') return;
   writeFileSync(
     manifest,
     `version: 1
@@ -136,6 +142,10 @@ describe('shotlist review in real Chromium (built bin, simulated 3 shots x 3 tak
       page.on('request', (r) => requests.push(r.url()));
       page.on('dialog', (d) => void d.accept('太暗了,再来一次'));
       await page.setViewportSize({ width: 1280, height: 900 });
+      // Without the printed URL's token: a notice, no prompt, no player.
+      await page.goto(server.base);
+      expect(await page.locator('body').textContent()).toContain('Open the URL printed by');
+      expect(await page.locator('video').count()).toBe(0);
       await page.goto(server.url);
       await page.locator('#shot-2').waitFor();
       expect(await page.locator('.shot').count()).toBe(3);
@@ -208,14 +218,14 @@ describe('shotlist review in real Chromium (built bin, simulated 3 shots x 3 tak
         'files/clips%2F..%2Fjournal.ndjson',
         'etc/passwd',
       ]) {
-        expect((await fetch(`${server.url}${p}`)).status, p).toBe(404);
+        expect((await fetch(`${server.base}${p}?token=${server.token}`)).status, p).toBe(404);
       }
-      const clip = await fetch(`${server.url}files/clips/s01.take2.mp4`, {
+      const clip = await fetch(`${server.base}files/clips/s01.take2.mp4?token=${server.token}`, {
         headers: { range: 'bytes=0-99' },
       });
       expect(clip.status).toBe(206);
       expect((await clip.arrayBuffer()).byteLength).toBe(100);
-      const state = await (await fetch(`${server.url}api/state`)).text();
+      const state = await (await fetch(`${server.base}api/state?token=${server.token}`)).text();
       expect(state.includes(KEY)).toBe(false);
     } finally {
       await browser.close();
@@ -244,4 +254,87 @@ describe('shotlist review in real Chromium (built bin, simulated 3 shots x 3 tak
     ];
     expect(await frameHashes(path.join(out, 'final.mp4'))).toEqual(expected);
   }, 300_000);
+});
+
+describe('shotlist review session token (built bin, plain HTTP)', () => {
+  const picksFile = path.join(tmp.dir, 'film.picks.yaml');
+  const picksNow = () => (existsSync(picksFile) ? readFileSync(picksFile, 'utf8') : undefined);
+
+  it('serves nothing but a notice without the printed token, and takes writes from its own origin only', async () => {
+    const server = await startReview();
+    try {
+      expect(server.token.length).toBeGreaterThanOrEqual(22); // 128 bits and more, base64url
+      const origin = server.base.slice(0, -1);
+      const clip = 'files/clips/s01.take1.mp4';
+      const before = picksNow();
+      const write = (query: string, headers: Record<string, string>) =>
+        fetch(`${server.base}api/pick${query}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify({ revision: 0, shot: 's01', take: 3 }),
+        });
+
+      // No token, a wrong one, or a wrong cookie: refused, no prompt shown, nothing written.
+      const bare = await fetch(server.base);
+      expect(bare.status).toBe(401);
+      const notice = await bare.text();
+      expect(notice).toContain('Open the URL printed by');
+      expect(notice).not.toContain('橘猫');
+      const wrong = 'A'.repeat(server.token.length);
+      for (const p of ['api/state', clip, `api/state?token=${wrong}`, `${clip}?token=`]) {
+        expect((await fetch(`${server.base}${p}`)).status, p).toBe(401);
+      }
+      const badCookie = { cookie: `shotlist-review-${new URL(origin).port}=${wrong}` };
+      expect((await fetch(`${server.base}api/state`, { headers: badCookie })).status).toBe(401);
+      expect((await write('', { origin })).status).toBe(401);
+      expect((await write(`?token=${wrong}`, { origin })).status).toBe(401);
+      expect(picksNow()).toBe(before);
+
+      // The token, but a foreign origin or none: a write is refused all the same.
+      const token = `?token=${server.token}`;
+      expect((await write(token, { origin: 'http://evil.example' })).status).toBe(403);
+      expect((await write(token, { origin: 'null' })).status).toBe(403);
+      expect((await write(token, {})).status).toBe(403);
+      expect(picksNow()).toBe(before);
+
+      // The printed URL: the page, and a cookie its own requests (fetches, players) carry.
+      const page = await fetch(server.url);
+      expect(page.status).toBe(200);
+      const cookie = page.headers.get('set-cookie') ?? '';
+      expect(cookie).toMatch(/^shotlist-review-\d+=[\w-]+; HttpOnly; SameSite=Strict; Path=\/$/);
+      const jar = { cookie: cookie.split(';')[0]! };
+      const state = await fetch(`${server.base}api/state`, { headers: jar });
+      expect(state.status).toBe(200);
+      expect(await state.text()).toContain('橘猫');
+      expect((await fetch(`${server.base}${clip}`, { headers: jar })).status).toBe(200);
+      const { revision } = (await (await fetch(`${server.base}api/state${token}`)).json()) as {
+        revision: number;
+      };
+      const saved = await fetch(`${server.base}api/pick`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin, ...jar },
+        body: JSON.stringify({ revision, shot: 's01', take: 3 }),
+      });
+      expect(saved.status, await saved.clone().text()).toBe(200);
+      expect(picksNow()).toMatch(/shot: s01\n\s+take: 3/);
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
+
+  it('a --port in use is a usage error naming the fix', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as AddressInfo;
+    try {
+      const r = await shotlist(['review', manifest, '--out', out, '--port', String(port)], {
+        cwd: tmp.dir,
+      });
+      expect(r.exitCode, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`cannot listen on 127.0.0.1:${port}: the port is in use`);
+      expect(r.stderr).toContain('choose another --port, or leave it out for a free one');
+    } finally {
+      holder.close();
+    }
+  }, 60_000);
 });

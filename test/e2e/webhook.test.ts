@@ -1,7 +1,9 @@
+import { createServer, connect, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/index.js';
 import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
+import { idleFlood } from '../helpers/flood.js';
 import {
   KEY,
   childEnv,
@@ -157,4 +159,68 @@ describe('run --listen (built bin against the simulator)', () => {
     expect(sim.stats().webhooks.delivered).toBe(2);
     expect(gets(sim)).toBe(2);
   }, 60_000);
+
+  it('idle sockets flooding the receiver are closed within 5 s and every push still gets in', async () => {
+    const manifest = writeManifest(tmp.dir, 2);
+    const sim = await simulator({ latency: '6-7' });
+    const out = path.join(tmp.dir, 'out');
+    const port = await freePort();
+    const child = spawnShotlist(runArgs(manifest, sim, out, '--listen', `127.0.0.1:${port}`), {
+      env: childEnv,
+      cwd: tmp.dir,
+    });
+    let running = true;
+    void child.finally(() => (running = false));
+    await untilListening(port, () => running);
+    // Waves of 256 silent or stalled sockets and 16 half-closed ones, until the run ends: the
+    // pushes (6-7 s after the submissions) arrive while a wave holds the receiver.
+    const lifetimes: number[] = [];
+    let waves = 0;
+    while (running) {
+      const flood = await idleFlood('127.0.0.1', port, 256, 16);
+      const wave = await flood.closed;
+      flood.destroy();
+      lifetimes.push(...wave.lifetimes);
+      waves++;
+    }
+    const r = await child;
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect(readReport(out).totals.done).toBe(2);
+    // Each push was taken and confirmed by one GET: none waited for the 60 s safety poll.
+    expect(sim.stats().webhooks).toEqual({ delivered: 2, failed: 0 });
+    expect(gets(sim)).toBe(2);
+    expect(waves).toBeGreaterThan(0);
+    // 5 s and a margin for a busy machine; Node's default sweep let them live 25-30 s.
+    expect(Math.max(...lifetimes)).toBeLessThan(9_000);
+  }, 150_000);
 });
+
+/** A port free right now on 127.0.0.1. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once `port` accepts a connection (retrying while `alive()`), rejects after 60 s. */
+async function untilListening(port: number, alive: () => boolean): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (alive() && Date.now() < deadline) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listened on 127.0.0.1:${port}`);
+}

@@ -5,11 +5,14 @@ import { awaitTask } from '../../src/render/await.js';
 import {
   PUSH_BODY_LIMIT,
   PushBoard,
+  RECEIVER_MAX_SOCKETS,
+  RECEIVER_TIMEOUT_MS,
   parseListen,
   startReceiver,
   withWebhook,
   type Receiver,
 } from '../../src/render/receiver.js';
+import { idleFlood } from '../helpers/flood.js';
 import { KEY, fakeClient, fakeContext } from './fakes.js';
 
 const URL_OK = 'https://files.example.test/v.mp4';
@@ -258,4 +261,22 @@ describe('the receiver over HTTP', () => {
     expect(await send(path, { body: Buffer.from('{}') })).toBe(204);
     expect(receiver.board.counts.accepted).toBe(1);
   }, 120_000);
+
+  it('closes 256 idle, half-open and stalled sockets within 5 s, and takes a push while they are open', async () => {
+    receiver = await startReceiver(parseListen('0'), undefined, 'http://127.0.0.1:1');
+    const path = new URL(receiver.board.urlFor(KEY)).pathname;
+    const [host, port] = receiver.address.split(':');
+    const flood = await idleFlood(host!, Number(port), RECEIVER_MAX_SOCKETS, 32);
+    try {
+      // 256 sockets hold the server, silent or stalled mid-header: a push still gets in.
+      expect(await send(path, { body: Buffer.from('{}') })).toBe(204);
+      expect(receiver.board.counts.accepted).toBe(1);
+      const { lifetimes, unconnected } = await flood.closed;
+      expect(unconnected).toBe(0);
+      // The timeout plus a margin for a busy machine; Node's default sweep took 25-30 s.
+      expect(Math.max(...lifetimes)).toBeLessThan(RECEIVER_TIMEOUT_MS + 4_000);
+    } finally {
+      flood.destroy();
+    }
+  }, 60_000);
 });

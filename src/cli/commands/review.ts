@@ -12,10 +12,12 @@ order, per variant, its takes side by side with players, prompt, mode, cost and 
 Pick with a click or the keyboard (1-9 pick, j/k or arrows next/previous shot, space
 play/pause, r mark re-roll, n note). Every change is saved at once in
 <manifest>.picks.yaml, which \`stitch\` uses. Sends nothing to the API. Ctrl-C stops it.
+The printed URL carries a random ?token= for this session: without it the server shows
+only a notice, so other local users and processes cannot read the prompts or write picks.
 
 Options:
   --out DIR      the run's output folder (default renders/<name> next to the manifest)
-  --port N       listen on this port (default: a free one)
+  --port N       listen on this port (default: a free one; one in use is refused)
   --open         open the page in the default browser
 `;
 
