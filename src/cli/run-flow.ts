@@ -464,6 +464,11 @@ export async function runFlow(ctx: CliContext, mode: 'run' | 'enqueue' = 'run'):
       say(
         `${p.plan.manifest.name}: ${plural(p.plan.shots.length, 'shot')}: ${describePreview(p.summary, p.plan.totals.currency)}${p.simulated ? ' [simulated: nothing is spent]' : ''}`,
       );
+      const added = p.assessed.filter((a) => a.submits && a.shot.added_by !== undefined);
+      if (added.length > 0)
+        say(
+          `  ${plural(added.length, 'take')} to send ${added.length === 1 ? 'is a re-roll' : 'are re-rolls'} from ${added[0]!.shot.added_by}: ${added.map((a) => a.label).join(', ')}`,
+        );
       const note = p.assessed.length > 0 ? noJournalNote(ctx, p.outDir) : undefined;
       if (note) say(note);
     },

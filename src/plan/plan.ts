@@ -24,7 +24,9 @@ export interface PlanOptions {
   /** Local asset files and their URLs: the bodies carry the URLs (see `localAssets`). */
   assets?: readonly PlannedAsset[];
   /** Takes beyond a shot's `takes`, per shot id and variant: the re-rolls it has had. */
-  extraTakes?: (shot: string, variant: string | null) => number;
+  extraTakes?: (shot: string, variant: string | null, takes: number) => number;
+  /** Where the extra takes come from (the picks file's name): the plan says so of each. */
+  extraTakesFrom?: string;
   /** Plan only the shots of each variant this accepts (a re-roll run: the marked ones). */
   shotFilter?: (shot: string, variant: string | null) => boolean;
 }
@@ -148,7 +150,9 @@ function planShotTakes(
   const currency = manifest.pricing?.currency ?? null;
   const unit = unitPrice(manifest.pricing?.per_second ?? {}, model, size);
   const pos = source.locate(['shots', s]);
-  const takes = resolved.takes + (options.extraTakes?.(resolved.id, resolved.variant) ?? 0);
+  const takes =
+    resolved.takes + (options.extraTakes?.(resolved.id, resolved.variant, resolved.takes) ?? 0);
+  const from = options.extraTakesFrom ?? 'the picks file';
   const frames = frameDependencies(body.images);
   return Array.from({ length: takes }, (_, i) => ({
     id: resolved.id,
@@ -169,6 +173,7 @@ function planShotTakes(
     ...(resolved.transition ? { transition: resolved.transition } : {}),
     ...(frames.length > 0 ? { depends_on: frames } : {}),
     ...(resolved.cast ? { cast: resolved.cast } : {}),
+    ...(i >= resolved.takes ? { added_by: from } : {}),
     source: { file, line: pos.line, col: pos.col },
   }));
 }
