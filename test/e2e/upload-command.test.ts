@@ -1,16 +1,15 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { servePngFolder, type PngFolderServer } from '../helpers/chains.js';
 import { shotlist, tempDir } from '../helpers/cli.js';
 import { makeImage } from '../helpers/tools.js';
 import { KEY, childEnv, runArgs } from './run-helpers.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let sim: Simulator | undefined;
-let server: Server | undefined;
+let storage: PngFolderServer | undefined;
 
 beforeEach(() => {
   tmp = tempDir('shotlist-upload-command-');
@@ -18,25 +17,13 @@ beforeEach(() => {
 afterEach(async () => {
   await sim?.close();
   sim = undefined;
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  server = undefined;
+  await storage?.close();
+  storage = undefined;
   tmp.cleanup();
 });
 
 const POOL_KEY = 'sk-pool-main-5b0e7d13aa';
 const TEAM = 'redis://:team-secret-pw@127.0.0.1:1/0';
-
-/** Serves the files of `dir` on loopback, as the storage the command uploads to would. */
-async function serve(dir: string): Promise<string> {
-  server = createServer((req, res) => {
-    const file = path.join(dir, path.basename(decodeURIComponent(req.url ?? '/')));
-    if (!existsSync(file)) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': 'image/png' });
-    res.end(req.method === 'HEAD' ? undefined : readFileSync(file));
-  });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 /**
  * A manifest from someone else: its upload command leaves a marker, dumps its environment
@@ -126,7 +113,7 @@ describe('a manifest whose uploads run a command (built bin)', () => {
   it('with --allow-command the run shows the command before it goes, runs it without any key or team URL in its environment', async () => {
     const { manifest, marker, envDump } = writeFilm(
       tmp.dir,
-      await serve(path.join(tmp.dir, 'bucket')),
+      (storage = await servePngFolder(path.join(tmp.dir, 'bucket'))).url,
     );
     sim = await startSimulator({ apiKey: KEY, quota: { [POOL_KEY]: 100 }, latency: 0 });
     const accounts = writeAccounts(tmp.dir, sim.url);
