@@ -4,8 +4,12 @@ import { ShotlistError } from '../errors.js';
 import { publicUrl, type LocalAsset } from './local.js';
 import type { UploadTarget } from './target.js';
 
-/** Environment variables that carry the API key: an upload command never sees them. */
-const KEY_VARS = ['SHOTLIST_API_KEY', 'API_KEY'];
+/**
+ * Environment variables an upload command never sees: the API keys and the team's Redis URL.
+ * (The command could still read the parent's environment through /proc: the real guard is
+ * that it runs only when the user allowed it, see open.ts.)
+ */
+const HIDDEN_VARS = ['SHOTLIST_API_KEY', 'API_KEY', 'SHOTLIST_TEAM'];
 
 /** The argv with `{file}`, `{key}` and `{content_type}` replaced; each argument stays one argument. */
 export function commandArgv(template: readonly string[], asset: LocalAsset): string[] {
@@ -31,10 +35,10 @@ export function commandTarget(
   template: readonly string[],
   urlTemplate: string,
   env: NodeJS.ProcessEnv,
+  secretVars: readonly string[] = [],
 ): UploadTarget {
-  const childEnv = Object.fromEntries(
-    Object.entries(env).filter(([name]) => !KEY_VARS.includes(name)),
-  );
+  const hidden = new Set([...HIDDEN_VARS, ...secretVars]);
+  const childEnv = Object.fromEntries(Object.entries(env).filter(([name]) => !hidden.has(name)));
   return {
     exists: (asset) => publicUrlAnswers(publicUrl(urlTemplate, asset.key)),
     async put(asset) {

@@ -72,6 +72,20 @@ export function parseCommandArgs<T extends Options>(
  */
 export const ALLOW_OUTSIDE_FLAG = { 'allow-outside': { type: 'boolean' } } as const;
 
+/**
+ * `--allow-command`: lets the program a manifest's `uploads` name run. Only the user can
+ * allow it (the flag, or `SHOTLIST_ALLOW_COMMAND=1`), never the manifest.
+ */
+export const ALLOW_COMMAND_FLAG = { 'allow-command': { type: 'boolean' } } as const;
+
+/** Whether the user allowed the manifest's upload command: the flag, else the variable set to 1. */
+export function allowCommandFrom(
+  values: { 'allow-command'?: boolean | undefined },
+  env: NodeJS.ProcessEnv,
+): boolean {
+  return values['allow-command'] === true || env.SHOTLIST_ALLOW_COMMAND?.trim() === '1';
+}
+
 /** `a,b , c` -> `['a','b','c']`. */
 export function splitList(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;

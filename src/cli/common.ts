@@ -108,6 +108,7 @@ export interface RunCommandFlags {
   'sim-latency'?: string | undefined;
   yes?: boolean | undefined;
   'allow-outside'?: boolean | undefined;
+  'allow-command'?: boolean | undefined;
   reroll?: boolean | undefined;
   'max-attempts'?: string | undefined;
   listen?: string | undefined;
@@ -156,6 +157,8 @@ export function runCommandLine(manifest: string, flags: RunCommandFlags, base: B
   add('--team', flags.team);
   add('--team-budget', flags['team-budget']);
   if (flags['allow-outside']) words.push('--allow-outside');
+  // The user allowed the manifest's upload command on this command line: a resume runs it too.
+  if (flags['allow-command']) words.push('--allow-command');
   // Without it a resume would leave the re-roll's new take in flight, uncollected.
   if (flags.reroll) words.push('--reroll');
   if (flags.yes) words.push('--yes');

@@ -13,7 +13,14 @@ import { createProgress, type ProgressView } from '../ui/progress.js';
 import { stepSummaryMarkdown } from '../ui/step-summary.js';
 import { getRenderer, truthy } from '../ui/renderer.js';
 import path from 'node:path';
-import { numberFlag, parseCommandArgs, splitList } from './args.js';
+import {
+  ALLOW_COMMAND_FLAG,
+  allowCommandFrom,
+  numberFlag,
+  parseCommandArgs,
+  splitList,
+} from './args.js';
+import { describeCommand, uploadCommandOf } from '../assets/open.js';
 import {
   PLAN_FLAGS,
   manifestArg,
@@ -93,6 +100,9 @@ Options:
                        A job whose body does not match its key or breaks the API's rules is
                        refused, unsent; the budget counts the body's own duration
   --model, --size, --ratio, --duration   force a setting on every shot (as in plan)
+  --allow-command      run the program the manifest's uploads name (provider command);
+                       without it (or SHOTLIST_ALLOW_COMMAND=1) such a run refuses before
+                       anything is sent: a manifest cannot allow itself to run a program
   --no-preflight       do not check the references (HTTP status, type, video lengths)
                        before sending; see \`shotlist check\`
   --reroll             render one new take of each shot marked re-roll in
@@ -133,6 +143,7 @@ const FLAGS = {
   reroll: { type: 'boolean' },
   accounts: { type: 'string' },
   worker: { type: 'boolean' },
+  ...ALLOW_COMMAND_FLAG,
 } as const;
 
 /** What the run cost: nothing when simulated; no invented figure when no price is set. */
@@ -267,6 +278,7 @@ function runOptionsFrom(ctx: CliContext, values: Values): RunOptions {
     ...(maxAttempts !== undefined ? { maxAttempts } : {}),
     yes: !!values.yes,
     allowOutside: !!values['allow-outside'],
+    allowCommand: allowCommandFrom(values, ctx.env),
     ...(values.plan !== undefined ? { savedPlan: values.plan } : {}),
     ...(values['no-preflight'] ? { preflight: false } : {}),
     ...(values.shard !== undefined ? { shard: parseShard(values.shard) } : {}),
@@ -446,10 +458,20 @@ export async function runFlow(ctx: CliContext, mode: 'run' | 'enqueue' = 'run'):
       if (json)
         ctx.stdout.write(eventLine('plan', planEventFields(p, !noJournalNote(ctx, p.outDir))));
       if (p.shard) say(shardSummary(p.shard.spec, p.plan.shots.length, p.shard.of));
+      const command = p.simulated ? undefined : uploadCommandOf(p.uploads?.config);
+      if (command)
+        say(
+          `uploads run this command of the manifest${options.dryRun ? ' (not in a dry run)' : ''}: ${describeCommand(command)}`,
+        );
       if (options.dryRun) return;
       say(
         `${p.plan.manifest.name}: ${plural(p.plan.shots.length, 'shot')}: ${describePreview(p.summary, p.plan.totals.currency)}${p.simulated ? ' [simulated: nothing is spent]' : ''}`,
       );
+      const added = p.assessed.filter((a) => a.submits && a.shot.added_by !== undefined);
+      if (added.length > 0)
+        say(
+          `  ${plural(added.length, 'take')} to send ${added.length === 1 ? 'is a re-roll' : 'are re-rolls'} from ${added[0]!.shot.added_by}: ${added.map((a) => a.label).join(', ')}`,
+        );
       const note = p.assessed.length > 0 ? noJournalNote(ctx, p.outDir) : undefined;
       if (note) say(note);
     },

@@ -1,5 +1,6 @@
 import { checkRequest } from '../api/contract.js';
 import { checkCastMembers, checkShotCast } from './cast.js';
+import { checkFileNames } from './file-names.js';
 import { checkFrameUse, checkFrames } from './frames.js';
 import { RESERVED_METADATA, buildRequest, type Origin } from './request.js';
 import type { Collector } from './collector.js';
@@ -172,6 +173,7 @@ export function checkRules(manifest: ShotlistManifest, out: Collector, usable: U
   checkFrames(manifest, out);
   checkLayers(manifest, out, usable);
   if (!usable(['defaults']) || !usable(['variants']) || !usable(['cast'])) return;
+  checkFileNames(manifest, out, usable);
   const variants: (number | null)[] = manifest.variants
     ? manifest.variants.map((_, i) => i)
     : [null];

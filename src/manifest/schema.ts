@@ -14,6 +14,12 @@ export const manifestSchema = JSON.parse(
   readFileSync(new URL('../../schema/manifest.schema.json', import.meta.url), 'utf8'),
 ) as SchemaNode;
 
+/** The most takes a shot may have (the schema's bound on `takes`); a picks file's re-rolls count too. */
+export const MAX_TAKES = (
+  ((manifestSchema.$defs as SchemaNode).shotSettings as { properties: { takes: SchemaNode } })
+    .properties.takes as { maximum: number }
+).maximum;
+
 let compiled: ValidateFunction<ShotlistManifest> | undefined;
 
 function validator(): ValidateFunction<ShotlistManifest> {

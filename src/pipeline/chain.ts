@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { ApiClient } from '../api/client.js';
 import { httpAssetTarget } from '../assets/http-target.js';
 import { localAssetOf, type LocalAsset } from '../assets/local.js';
-import { openUploadTarget } from '../assets/open.js';
+import { openUploadTarget, type UploadTargetOptions } from '../assets/open.js';
 import { uploadAssets } from '../assets/upload.js';
 import {
   describeFrame,
@@ -182,7 +182,11 @@ function uniqueAssets(assets: readonly LocalAsset[]): LocalAsset[] {
 export function chainGraph(
   assessed: readonly AssessedShot[],
   plan: readonly PlannedShot[],
-  ctx: ChainContext & { simulated: boolean; uploads: ShotlistManifest['uploads'] },
+  ctx: ChainContext & {
+    simulated: boolean;
+    uploads: ShotlistManifest['uploads'];
+    target: UploadTargetOptions;
+  },
   client: Pick<ApiClient, 'baseUrl'>,
 ): ShotGraph {
   return {
@@ -205,7 +209,7 @@ export function chainGraph(
       const cut = await cutFrames(a.shot, clips, ctx);
       const target = ctx.simulated
         ? httpAssetTarget(client.baseUrl)
-        : await openUploadTarget(ctx.uploads, ctx.env);
+        : await openUploadTarget(ctx.uploads, ctx.env, ctx.target);
       try {
         await uploadAssets(cut.assets, target);
       } finally {

@@ -172,7 +172,12 @@ async function renderShots(
       ? chainGraph(
           shots,
           run.plan.shots,
-          { ...run.chain, simulated: run.simulated, uploads: run.uploads?.config },
+          {
+            ...run.chain,
+            simulated: run.simulated,
+            uploads: run.uploads?.config,
+            target: run.uploads?.target ?? { allowCommand: false },
+          },
           api.client,
         )
       : undefined;

@@ -6,8 +6,11 @@
 import { createHash } from 'node:crypto';
 import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parse, stringify } from 'yaml';
-import { EXIT_CODES, ShotlistError, UsageError } from '../errors.js';
+import { LineCounter, parseDocument, stringify } from 'yaml';
+import { EXIT_CODES, ManifestError, ShotlistError, type Diagnostic } from '../errors.js';
+import { MAX_MANIFEST_BYTES } from '../manifest/load.js';
+import { SourceMap, type Position } from '../manifest/positions.js';
+import { MAX_TAKES } from '../manifest/schema.js';
 import { writeFileAtomic } from '../safe-fs.js';
 import { canonicalJson } from '../api/contract.js';
 import { shotLabel } from '../plan/label.js';
@@ -75,13 +78,32 @@ export function pickKey(shot: string, variant: string | null): string {
 
 const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
 
-/** One entry as written, or undefined when it is not one (a hand edit gone wrong). */
-function entryOf(value: unknown): ShotPick | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
+/**
+ * Where each entry read from a picks file is written, for errors about it found later (a
+ * shot whose takes and re-rolls together exceed the bound): the file and the entry's place.
+ */
+const writtenAt = new WeakMap<ShotPick, { file: string; at: Position }>();
+
+/** A problem of a picks file, at `file:line:col`, as a manifest problem is (exit 2). */
+function picksProblem(file: string, at: Position, message: string, fix: string): Diagnostic {
+  return { severity: 'error', file, line: at.line, col: at.col, path: '', message, fix };
+}
+
+const PICKS_FIX = 'fix it by hand, or delete it and pick again';
+const EXTRA_TAKES_FIX = `extra_takes counts the takes run --reroll added: a whole number up to ${MAX_TAKES - 1}, within ${MAX_TAKES} takes in all; delete the line to drop them`;
+
+/** One entry as written, or a problem saying why it is not one (a hand edit gone wrong). */
+function entryOf(value: unknown, index: number): ShotPick | string {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return `picks[${index}] is not an entry`;
   const v = value as Record<string, unknown>;
-  if (typeof v.shot !== 'string') return undefined;
-  if (v.variant !== undefined && v.variant !== null && typeof v.variant !== 'string') return;
-  if (v.take !== undefined && !(isCount(v.take) && v.take >= 1)) return undefined;
+  if (typeof v.shot !== 'string') return `picks[${index}] needs a shot`;
+  if (v.variant !== undefined && v.variant !== null && typeof v.variant !== 'string')
+    return `picks[${index}].variant is not a name`;
+  if (v.take !== undefined && !(isCount(v.take) && v.take >= 1))
+    return `picks[${index}] needs a take >= 1`;
+  if (v.extra_takes !== undefined && !(isCount(v.extra_takes) && v.extra_takes < MAX_TAKES))
+    return `picks[${index}].extra_takes is ${JSON.stringify(v.extra_takes)}: a shot has at most ${MAX_TAKES} takes, re-rolls included`;
   return {
     shot: v.shot,
     variant: typeof v.variant === 'string' ? v.variant : null,
@@ -93,36 +115,97 @@ function entryOf(value: unknown): ShotPick | undefined {
   };
 }
 
-/** Parses a picks file's text; a file that is not one is an error naming it. */
-export function parsePicks(text: string, file: string): PicksFile {
-  let doc: unknown;
+/** The YAML of a picks file with positions; a file that is not YAML is an error at its place. */
+function parseWithPositions(text: string, file: string): { doc: unknown; source: SourceMap } {
+  const lines = new LineCounter();
+  const yaml = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const source = new SourceMap(yaml, lines);
+  const error = yaml.errors[0];
+  if (error) {
+    const at = source.position(error.pos[0]);
+    throw new ManifestError([
+      picksProblem(file, at, `not valid YAML: ${error.message.split('\n')[0]}`, PICKS_FIX),
+    ]);
+  }
   try {
-    doc = parse(text);
+    return { doc: yaml.toJS({ maxAliasCount: 100 }), source };
   } catch (err) {
-    throw new UsageError(
-      `${file} is not valid YAML: ${(err as Error).message}`,
-      'fix or delete it',
-    );
+    const at = { line: 1, col: 1 };
+    throw new ManifestError([
+      picksProblem(file, at, `cannot be read: ${(err as Error).message}`, PICKS_FIX),
+    ]);
   }
-  if (doc === null || doc === undefined) return { revision: 0, picks: [] };
-  const d = doc as { revision?: unknown; picks?: unknown };
-  const raw = Array.isArray(d.picks) ? (d.picks as unknown[]) : [];
-  const picks = raw.map(entryOf);
-  const bad = picks.findIndex((p) => p === undefined);
-  if (typeof doc !== 'object' || (d.picks !== undefined && !Array.isArray(d.picks)) || bad >= 0) {
-    throw new UsageError(
-      `${file} is not a picks file${bad >= 0 ? ` (picks[${bad}] needs a shot and a take >= 1)` : ''}`,
-      'fix it by hand, or delete it and pick again',
-    );
-  }
-  return { revision: isCount(d.revision) ? d.revision : 0, picks: picks as ShotPick[] };
 }
 
-/** The picks file of a manifest; none yet: revision 0, no picks. Links are refused. */
+/**
+ * Parses a picks file's text; a file that is not one is an error at `file:line:col` naming
+ * every bad entry (exit 2).
+ */
+export function parsePicks(text: string, file: string): PicksFile {
+  const { doc, source } = parseWithPositions(text, file);
+  if (doc === null || doc === undefined) return { revision: 0, picks: [] };
+  const d = doc as { revision?: unknown; picks?: unknown };
+  if (
+    typeof doc !== 'object' ||
+    Array.isArray(doc) ||
+    (d.picks !== undefined && !Array.isArray(d.picks))
+  ) {
+    throw new ManifestError([
+      picksProblem(
+        file,
+        source.locate(['picks']),
+        'is not a picks file (picks: a list of entries)',
+        PICKS_FIX,
+      ),
+    ]);
+  }
+  const raw = Array.isArray(d.picks) ? (d.picks as unknown[]) : [];
+  const problems: Diagnostic[] = [];
+  const picks: ShotPick[] = [];
+  for (const [i, value] of raw.entries()) {
+    const entry = entryOf(value, i);
+    if (typeof entry === 'string') {
+      const field = /\]\.(\w+)/.exec(entry)?.[1];
+      const fix = field === 'extra_takes' ? EXTRA_TAKES_FIX : PICKS_FIX;
+      problems.push(
+        picksProblem(file, source.locate(['picks', i, ...(field ? [field] : [])]), entry, fix),
+      );
+      continue;
+    }
+    const field = entry.extra_takes !== undefined ? ['extra_takes'] : [];
+    writtenAt.set(entry, { file, at: source.locate(['picks', i, ...field]) });
+    picks.push(entry);
+  }
+  if (problems.length > 0) throw new ManifestError(problems);
+  return { revision: isCount(d.revision) ? d.revision : 0, picks };
+}
+
+/**
+ * The picks file of a manifest; none yet: revision 0, no picks. Links are refused, and so
+ * is a file larger than a manifest may be, before it is read.
+ */
 export async function readPicks(file: string): Promise<PicksFile> {
   try {
-    if ((await lstat(file)).isSymbolicLink()) {
-      throw new UsageError(`${file} is a symbolic link`, 'replace it with a regular file');
+    const info = await lstat(file);
+    if (info.isSymbolicLink()) {
+      throw new ManifestError([
+        picksProblem(
+          file,
+          { line: 1, col: 1 },
+          'is a symbolic link',
+          'replace it with a regular file',
+        ),
+      ]);
+    }
+    if (info.size > MAX_MANIFEST_BYTES) {
+      throw new ManifestError([
+        picksProblem(
+          file,
+          { line: 1, col: 1 },
+          `is ${(info.size / 1048576).toFixed(1)} MB; the limit is ${MAX_MANIFEST_BYTES / 1048576} MB`,
+          'a picks file holds one short entry per shot: delete it and pick again',
+        ),
+      ]);
     }
     return parsePicks(await readFile(file, 'utf8'), file);
   } catch (err) {
@@ -237,21 +320,45 @@ export async function recordRerolls(file: string, done: readonly RerollDone[]): 
   }
 }
 
+/** A shot whose takes and re-rolls exceed the bound: an error at its entry of the picks file. */
+function tooManyTakes(
+  entry: ShotPick | undefined,
+  label: string,
+  counts: { takes: number; extra: number; marked: boolean },
+): ShotlistError {
+  const total = counts.takes + counts.extra + (counts.marked ? 1 : 0);
+  const message = `${label} would have ${total} takes (takes: ${counts.takes} in the manifest, extra_takes: ${counts.extra}${counts.marked ? ', and one more re-roll' : ''}); a shot has at most ${MAX_TAKES}`;
+  const room = Math.max(0, MAX_TAKES - counts.takes - (counts.marked ? 1 : 0));
+  const fix = `lower extra_takes to ${room}${counts.marked ? ' or drop the re-roll mark' : ''} (the takes rendered stay in the output folder), or lower takes in the manifest`;
+  const where = entry ? writtenAt.get(entry) : undefined;
+  return new ManifestError([
+    picksProblem(where?.file ?? 'the picks file', where?.at ?? { line: 1, col: 1 }, message, fix),
+  ]);
+}
+
 /**
  * The takes the picks file adds to each shot: its finished re-rolls and, in a re-roll run
- * (`reroll`), one more for each marked shot.
+ * (`reroll`), one more for each marked shot. A shot never has more than the schema's bound on
+ * `takes` in all: beyond it, planning stops with an error at the shot's entry (exit 2).
  */
 export function extraTakesFrom(
   picks: readonly ShotPick[],
   reroll = false,
-): Pick<PlanOptions, 'extraTakes'> {
+): Pick<PlanOptions, 'extraTakes' | 'extraTakesFrom'> {
   const extra = extraTakesOf(picks);
   const marked = reroll ? rerollMarks(picks) : new Set<string>();
+  const entries = new Map(picks.map((p) => [pickKey(p.shot, p.variant), p]));
+  const file = picks.map((p) => writtenAt.get(p)?.file).find((f) => f !== undefined);
   return {
-    extraTakes: (shot, variant) => {
+    extraTakes: (shot, variant, takes) => {
       const key = pickKey(shot, variant);
-      return (extra.get(key) ?? 0) + (marked.has(key) ? 1 : 0);
+      const counts = { takes, extra: extra.get(key) ?? 0, marked: marked.has(key) };
+      const n = counts.extra + (counts.marked ? 1 : 0);
+      if (takes + n > MAX_TAKES)
+        throw tooManyTakes(entries.get(key), shotLabel({ id: shot, variant, take: 1 }), counts);
+      return n;
     },
+    ...(file !== undefined ? { extraTakesFrom: path.basename(file) } : {}),
   };
 }
 

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { BudgetError, UsageError, formatDiagnostic } from '../errors.js';
 import { assetLocation, localAssets, type LocalAsset } from '../assets/local.js';
+import { refuseUnallowedCommand } from '../assets/open.js';
 import { chainContext, resolveReadyFrames, waitsForFrames } from './chain.js';
 import { loadManifest } from '../manifest/load.js';
 import { takeKey } from '../media/outputs.js';
@@ -106,6 +107,10 @@ export async function prepareRun(
     uploads: {
       assets: [...planned.assets, ...state.frameAssets],
       config: loaded.manifest.uploads,
+      target: {
+        allowCommand: options.allowCommand === true,
+        secretVars: pool ? pool.accounts.accounts.map((a) => a.keyEnv) : [],
+      },
     },
     chain: state.chain,
     ...(options.reroll ? { rerolls: rerollTakes(plan, planned.picks) } : {}),
@@ -157,6 +162,9 @@ async function planRun(
     allowOutside: options.allowOutside === true,
     missingUploads: options.simulate ? 'ignore' : 'error',
   });
+  // A simulated run uploads to the simulator and a dry run uploads nothing: no command runs.
+  if (!options.simulate && !options.dryRun)
+    refuseUnallowedCommand(loaded, options.allowCommand === true);
   const overrides = options.overrides ?? {};
   const assets = await localAssets(loaded, { simulate: options.simulate });
   const picks = await manifestPicks(loaded.file);

@@ -1,4 +1,5 @@
 import type { AssetLocation, LocalAsset } from '../assets/local.js';
+import type { UploadTargetOptions } from '../assets/open.js';
 import type { ShotOverrides } from '../manifest/resolve.js';
 import type { ShotlistManifest } from '../manifest/types.gen.js';
 import type { BudgetVerdict, Plan } from '../plan/types.js';
@@ -46,6 +47,12 @@ export interface RunOptions {
   yes?: boolean;
   /** Read local files outside the manifest's folder tree (`--allow-outside`). */
   allowOutside?: boolean;
+  /**
+   * Run the program the manifest's `uploads` name (`--allow-command`,
+   * `SHOTLIST_ALLOW_COMMAND=1`). Without it a run of such a manifest refuses before anything
+   * is sent or uploaded, unless simulated or a dry run (where the command never runs).
+   */
+  allowCommand?: boolean;
   /**
    * A run whose budget verdict is not ok is refused (a `BudgetError`, nothing sent) unless
    * this is `'allow'`: the explicit override for a program that has decided to spend anyway.
@@ -137,7 +144,12 @@ export interface PreparedRun {
   /** A shard's run: which shard, and how many shots its plan had before sharding. */
   shard?: { spec: ShardSpec; of: number };
   /** The local asset files of the manifest and where they are uploaded, before the first submission. */
-  uploads?: { assets: LocalAsset[]; config: ShotlistManifest['uploads'] };
+  uploads?: {
+    assets: LocalAsset[];
+    config: ShotlistManifest['uploads'];
+    /** How the upload target is opened: the user's opt-in to a command, the variables it never sees. */
+    target: UploadTargetOptions;
+  };
   /** A re-roll run (`reroll`): the new take of each marked shot. */
   rerolls?: RerollTake[];
   /** How the frames of chained shots are cut, addressed and assessed (see chain.ts). */

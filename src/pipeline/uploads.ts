@@ -5,14 +5,14 @@ import type { ApiClient } from '../api/client.js';
 import type { VideoRequest } from '../api/contract.js';
 import { httpAssetTarget } from '../assets/http-target.js';
 import { SIMULATED_ORIGIN, localAssets, type LocalAsset } from '../assets/local.js';
-import { openUploadTarget } from '../assets/open.js';
+import { openUploadTarget, refuseUnallowedCommand, uploadCommandOf } from '../assets/open.js';
 import type { UploadTarget } from '../assets/target.js';
 import { uploadAssets, uploadSummaryLine, type UploadSummary } from '../assets/upload.js';
 import { loadManifest } from '../manifest/load.js';
-import type { ShotlistManifest } from '../manifest/types.gen.js';
 import { JOURNAL_FILE, openJournal, readJournal } from '../render/journal.js';
 import { defaultOutDir } from './out-dir.js';
-import type { RunOptions } from './types.js';
+import { accountsFileOf, loadAccounts } from './accounts.js';
+import type { PreparedRun, RunOptions } from './types.js';
 
 /** Uploads the assets to the manifest's target, recording each in the output folder's journal. */
 export async function uploadToTarget(
@@ -71,7 +71,7 @@ function simulatorAssetClient(client: ApiClient): ApiClient {
  */
 export async function uploadRunAssets(
   run: {
-    uploads?: { assets: LocalAsset[]; config: ShotlistManifest['uploads'] } | undefined;
+    uploads?: PreparedRun['uploads'];
     simulated: boolean;
     outDir: string;
   },
@@ -84,7 +84,10 @@ export async function uploadRunAssets(
   // The simulator's files live in its state folder: asking it is as cheap as the journal.
   const target = run.simulated
     ? httpAssetTarget(client.baseUrl)
-    : await openUploadTarget(run.uploads?.config, options.env);
+    : await openUploadTarget(run.uploads?.config, options.env, {
+        allowCommand: false,
+        ...run.uploads?.target,
+      });
   await uploadToTarget(assets, target, run.outDir, {
     useJournal: !run.simulated,
     log: options.log,
@@ -103,7 +106,7 @@ export interface UploadResult extends UploadSummary {
  */
 export async function uploadManifest(
   file: string,
-  options: Pick<RunOptions, 'cwd' | 'env' | 'out' | 'allowOutside'> = {},
+  options: Pick<RunOptions, 'cwd' | 'env' | 'out' | 'allowOutside' | 'allowCommand'> = {},
   log?: (line: string) => void,
 ): Promise<UploadResult> {
   const cwd = options.cwd ?? process.cwd();
@@ -111,6 +114,8 @@ export async function uploadManifest(
     allowOutside: options.allowOutside === true,
     missingUploads: 'error',
   });
+  const allowCommand = options.allowCommand === true;
+  refuseUnallowedCommand(loaded, allowCommand);
   const assets = await localAssets(loaded);
   const outDir = path.resolve(
     cwd,
@@ -120,7 +125,20 @@ export async function uploadManifest(
     log?.(uploadSummaryLine({ uploaded: 0, existing: 0 }));
     return { assets, uploaded: 0, existing: 0 };
   }
-  const target = await openUploadTarget(loaded.manifest.uploads, options.env ?? process.env);
+  const env = options.env ?? process.env;
+  const secretVars = uploadCommandOf(loaded.manifest.uploads) ? await accountKeyVars(cwd, env) : [];
+  const target = await openUploadTarget(loaded.manifest.uploads, env, {
+    allowCommand,
+    secretVars,
+  });
   const summary = await uploadToTarget(assets, target, outDir, { useJournal: true, log });
   return { assets, ...summary };
+}
+
+/** The key variables of the accounts file `$SHOTLIST_ACCOUNTS` names: an upload command never sees them. */
+async function accountKeyVars(cwd: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const file = accountsFileOf(undefined, env);
+  if (file === undefined) return [];
+  const pool = await loadAccounts(file, { cwd, env, needKeys: false });
+  return pool.accounts.map((a) => a.keyEnv);
 }

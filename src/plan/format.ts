@@ -46,7 +46,7 @@ export function formatPlan(plan: Plan, options: PlanTableOptions = {}): string {
   const rows = plan.shots.map((s) => [
     ...(hasVariants ? [s.variant ?? ''] : []),
     s.id,
-    ...(hasTakes ? [String(s.take)] : []),
+    ...(hasTakes ? [s.added_by ? `${s.take} (re-roll, from ${s.added_by})` : String(s.take)] : []),
     s.mode,
     s.model,
     s.size,

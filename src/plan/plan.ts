@@ -1,5 +1,6 @@
-import { UsageError, type Diagnostic } from '../errors.js';
+import { ManifestError, UsageError, type Diagnostic } from '../errors.js';
 import type { LoadedManifest } from '../manifest/load.js';
+import { CLASH_FIX, clashedFile, fileClashes } from '../manifest/file-names.js';
 import { resolveShot, type ShotOverrides } from '../manifest/resolve.js';
 import { closest } from '../manifest/suggest.js';
 import { canonicalJson, checkRequest, effectiveSettings } from '../api/contract.js';
@@ -24,7 +25,9 @@ export interface PlanOptions {
   /** Local asset files and their URLs: the bodies carry the URLs (see `localAssets`). */
   assets?: readonly PlannedAsset[];
   /** Takes beyond a shot's `takes`, per shot id and variant: the re-rolls it has had. */
-  extraTakes?: (shot: string, variant: string | null) => number;
+  extraTakes?: (shot: string, variant: string | null, takes: number) => number;
+  /** Where the extra takes come from (the picks file's name): the plan says so of each. */
+  extraTakesFrom?: string;
   /** Plan only the shots of each variant this accepts (a re-roll run: the marked ones). */
   shotFilter?: (shot: string, variant: string | null) => boolean;
 }
@@ -57,6 +60,8 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
   const shots = scope.variantIndexes.flatMap((v) =>
     manifest.shots.flatMap((_, s) => planShotTakes(loaded, s, v, scope, options)),
   );
+  // The manifest's own takes were checked when it was loaded; a picks file's re-rolls add more.
+  if (options.extraTakes) refuseFileClashes(shots);
   markShared(shots);
   const totals = planTotals(shots, currency);
   return {
@@ -76,6 +81,28 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
     ...(options.assets?.length ? { assets: [...options.assets] } : {}),
     ...(manifest.cast ? { cast: manifest.cast } : {}),
   };
+}
+
+/** Two shots whose takes (re-rolls included) would write one clip file: an error at the later shot. */
+function refuseFileClashes(shots: readonly PlannedShot[]): void {
+  const counts = new Map<string, number>();
+  const shotOf = (t: PlannedShot) => `${t.id}\u0000${t.variant ?? ''}`;
+  for (const t of shots) counts.set(shotOf(t), (counts.get(shotOf(t)) ?? 0) + 1);
+  const clashes = fileClashes(shots, (t) => counts.get(shotOf(t)) ?? 1, shotOf);
+  if (clashes.length === 0) return;
+  const describe = (t: PlannedShot) =>
+    t.added_by
+      ? `take ${t.take} of shot "${t.id}" (re-roll, from ${t.added_by})`
+      : `shot "${t.id}"`;
+  throw new ManifestError(
+    clashes.map((c) => ({
+      severity: 'error' as const,
+      ...c.second.source,
+      path: '',
+      message: `${describe(c.second)} and ${describe(c.first)} would both write ${clashedFile(c)}`,
+      fix: `${CLASH_FIX}; or delete extra_takes of the shot in ${c.first.added_by ?? c.second.added_by ?? 'the picks file'}`,
+    })),
+  );
 }
 
 /** What a plan covers: its variants, its shots (`--only` and their upstreams), asset URLs. */
@@ -148,7 +175,9 @@ function planShotTakes(
   const currency = manifest.pricing?.currency ?? null;
   const unit = unitPrice(manifest.pricing?.per_second ?? {}, model, size);
   const pos = source.locate(['shots', s]);
-  const takes = resolved.takes + (options.extraTakes?.(resolved.id, resolved.variant) ?? 0);
+  const takes =
+    resolved.takes + (options.extraTakes?.(resolved.id, resolved.variant, resolved.takes) ?? 0);
+  const from = options.extraTakesFrom ?? 'the picks file';
   const frames = frameDependencies(body.images);
   const note = resolved.frameCastUnsaid ? unsaidFrameUse(resolved).note : undefined;
   return Array.from({ length: takes }, (_, i) => ({
@@ -171,6 +200,7 @@ function planShotTakes(
     ...(frames.length > 0 ? { depends_on: frames } : {}),
     ...(resolved.cast ? { cast: resolved.cast } : {}),
     ...(note ? { note } : {}),
+    ...(i >= resolved.takes ? { added_by: from } : {}),
     source: { file, line: pos.line, col: pos.col },
   }));
 }

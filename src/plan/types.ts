@@ -10,6 +10,8 @@ export interface PlannedShot {
   variant: string | null;
   /** 1-based take number (a shot with `takes: 3` plans takes 1, 2, 3). */
   take: number;
+  /** A take beyond the manifest's `takes`, added by a re-roll: where it is recorded (the picks file). */
+  added_by?: string;
   mode: Mode;
   model: string;
   /** Effective values: what the API will use, even where the request leaves them to its defaults. */

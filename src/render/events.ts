@@ -1,20 +1,8 @@
 export { shotLabel } from '../plan/label.js';
+export { clipPath } from '../manifest/file-names.js';
 import type { TaskStatus } from '../api/types.js';
-import type { PlannedShot } from '../plan/types.js';
 import type { AccountReport } from '../report/types.js';
 import type { LimitReason } from './limiter.js';
-
-/**
- * Where a shot's clip is written, relative to the output folder: `clips/<variant>/<id>.mp4`,
- * with `.take<N>` when the shot has several takes.
- */
-export function clipPath(
-  shot: Pick<PlannedShot, 'id' | 'variant' | 'take'>,
-  multiTake: boolean,
-): string {
-  const dir = shot.variant ? `clips/${shot.variant}` : 'clips';
-  return `${dir}/${shot.id}${multiTake ? `.take${shot.take}` : ''}.mp4`;
-}
 
 /** Why an account of a pool was retired for the run: refused (`key`, `quota`) or `failing`. */
 export type RetireReason = NonNullable<AccountReport['retired']>['reason'];

@@ -5,6 +5,9 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
 import { KEY, childEnv, readReport, runArgs } from './run-helpers.js';
+
+/** These manifests upload through a command: the user allows it. */
+const commandEnv = { ...childEnv, SHOTLIST_ALLOW_COMMAND: '1' };
 import { chainShots, servePngFolder, type PngFolderServer } from '../helpers/chains.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -53,7 +56,7 @@ it('SIGKILLs anywhere in chains: the next run finishes them with no duplicate su
   // Fixed kill moments, spread over start-up, submissions, waits and frame cuts.
   let kills = 0;
   for (const ms of [1500, 2500, 3500, 2000, 4000, 3000]) {
-    const child = spawnShotlist(args, { env: childEnv });
+    const child = spawnShotlist(args, { env: commandEnv });
     await delay(ms);
     if (child.exitCode === null) {
       child.kill('SIGKILL');
@@ -61,7 +64,7 @@ it('SIGKILLs anywhere in chains: the next run finishes them with no duplicate su
     }
     await child;
   }
-  const final = await shotlist(args, { env: childEnv, timeout: 180_000 });
+  const final = await shotlist(args, { env: commandEnv, timeout: 180_000 });
   const report = readReport(out);
   const counts = new Map<string, number>();
   for (const s of sim.ledger().submissions)

@@ -6,6 +6,9 @@ import type { LedgerEntry } from '../../src/sim/ledger.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { EXAMPLES, shotlist, tempDir } from '../helpers/cli.js';
 import { childEnv, readReport, runArgs } from './run-helpers.js';
+
+/** These manifests upload through a command: the user allows it. */
+const commandEnv = { ...childEnv, SHOTLIST_ALLOW_COMMAND: '1' };
 import { KEY } from './run-helpers.js';
 import { FFMPEG, FFPROBE, makeImage } from '../helpers/tools.js';
 import { servePngFolder, type PngFolderServer } from '../helpers/chains.js';
@@ -110,7 +113,7 @@ describe('continuity: chained frames through the built bin', () => {
     sim = await startSimulator({ apiKey: KEY, latency: '0.2-0.4', seed: 5 });
     const out = path.join(tmp.dir, 'out');
 
-    const run = await shotlist(runArgs(manifest, sim, out), { env: childEnv });
+    const run = await shotlist(runArgs(manifest, sim, out), { env: commandEnv });
     expect(run.exitCode, run.stderr).toBe(0);
     const ledger = sim.ledger().submissions;
     expect(ledger).toHaveLength(4);
@@ -141,13 +144,13 @@ describe('continuity: chained frames through the built bin', () => {
     // Not the first frame: the test would pass on a wrong cut if the clip did not move.
     expect(frame.bytes.equals(clip.bytes.subarray(0, clip.frame))).toBe(false);
 
-    const again = await shotlist(runArgs(manifest, sim, out), { env: childEnv });
+    const again = await shotlist(runArgs(manifest, sim, out), { env: commandEnv });
     expect(again.exitCode, again.stderr).toBe(0);
     expect(sim.ledger().submissions).toHaveLength(4);
 
     // A new s01 clip gives s02 a new frame, so a new body and key: the chain renders again.
     writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('猫趴在窗台上', '猫坐在窗台上'));
-    const edited = await shotlist(runArgs(manifest, sim, out), { env: childEnv });
+    const edited = await shotlist(runArgs(manifest, sim, out), { env: commandEnv });
     expect(edited.exitCode, edited.stderr).toBe(0);
     const added = sim.ledger().submissions.slice(4);
     expect(added.map((e) => e.body.prompt)).toEqual([
@@ -167,7 +170,7 @@ describe('continuity: chained frames through the built bin', () => {
     sim = await startSimulator({ apiKey: KEY, latency: '0.2-0.4', seed: 6 });
     const out = path.join(tmp.dir, 'out');
 
-    const run = await shotlist(runArgs(manifest, sim, out, '--no-preflight'), { env: childEnv });
+    const run = await shotlist(runArgs(manifest, sim, out, '--no-preflight'), { env: commandEnv });
     expect(run.exitCode, run.stderr).toBe(1);
     const first = sim.ledger().submissions;
     expect(first.map((e) => e.body.prompt).sort()).toEqual(['猫趴在窗台上', '窗外下着雨'].sort());
@@ -183,7 +186,7 @@ describe('continuity: chained frames through the built bin', () => {
     expect(run.stdout + run.stderr).toContain('blocked: s01 is failed');
 
     makeImage(path.join(bucket, 'late.png'), 'green');
-    const fixed = await shotlist(runArgs(manifest, sim, out), { env: childEnv });
+    const fixed = await shotlist(runArgs(manifest, sim, out), { env: commandEnv });
     expect(fixed.exitCode, fixed.stderr).toBe(0);
     const added = sim
       .ledger()

@@ -157,7 +157,7 @@ describe('run --reroll (built bin against the simulator)', () => {
 
   it('plan, run, status and review list the new take beside the others; a pick of it is stitched', async () => {
     const planned = await shotlist(['plan', manifest], { cwd: tmp.dir });
-    expect(planned.stdout).toMatch(/^s02\s+2\s+text_to_video/m);
+    expect(planned.stdout).toMatch(/^s02\s+2 \(re-roll, from film\.picks\.yaml\)\s+text_to_video/m);
     expect(planned.stdout).toContain('total: 4 shots');
     const plain = await run();
     expect(plain.exitCode, plain.stderr).toBe(0);

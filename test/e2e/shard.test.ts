@@ -177,7 +177,7 @@ ${[1, 2, 3].map((n) => link('c', n)).join('\n')}
     const dirs = [1, 2, 3].map((i) => path.join(tmp.dir, `chained-${i}`));
     const held: string[][] = [];
     for (const [i, dir] of dirs.entries()) {
-      const r = await run(runArgs(film, sim, dir, '--shard', `${i + 1}/3`));
+      const r = await run(runArgs(film, sim, dir, '--shard', `${i + 1}/3`, '--allow-command'));
       expect(r.exitCode, r.stderr + r.stdout).toBe(0);
       const shots = readReport(dir).shots;
       expect(shots.every((s) => s.status === 'done')).toBe(true);
@@ -197,7 +197,7 @@ ${[1, 2, 3].map((n) => link('c', n)).join('\n')}
     expect(existsSync(path.join(merged, 'final.mp4'))).toBe(true);
     // The merged folder is whole: a run there sends nothing more.
     const before = sim.ledger().totals.submissions;
-    const after = await run(runArgs(film, sim, merged));
+    const after = await run(runArgs(film, sim, merged, '--allow-command'));
     expect(after.exitCode, after.stderr + after.stdout).toBe(0);
     expect(sim.ledger().totals.submissions).toBe(before);
     expect(readReport(merged).shots.map((s) => s.status)).toEqual(Array(7).fill('done'));

@@ -74,7 +74,10 @@ describe('local assets (built bin)', () => {
     );
     const key = `${sha(path.join(refs, NASTY))}.png`;
 
-    const up = await shotlist(['upload', manifest], { env: childEnv, cwd: tmp.dir });
+    const up = await shotlist(['upload', manifest, '--allow-command'], {
+      env: childEnv,
+      cwd: tmp.dir,
+    });
     expect(up.exitCode, up.stderr).toBe(0);
     expect(up.stdout).toContain('uploaded 1, already there 0');
     expect(readdirSync(bucket)).toEqual([key]);
@@ -85,7 +88,7 @@ describe('local assets (built bin)', () => {
 
     sim = await startSimulator({ apiKey: KEY, latency: '0.1-0.2', seed: 3 });
     const out = path.join(tmp.dir, 'out');
-    const run = await shotlist(runArgs(manifest, sim, out), { env: childEnv });
+    const run = await shotlist(runArgs(manifest, sim, out, '--allow-command'), { env: childEnv });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stdout + run.stderr).toContain('uploaded 0, already there 1');
     expect(sim.ledger().submissions.map((s) => s.body.images)).toEqual([[`${origin}/${key}`]]);
@@ -106,7 +109,7 @@ describe('local assets (built bin)', () => {
       `uploads:\n  provider: command\n  command: [${JSON.stringify(process.execPath)}, -e, ${JSON.stringify(script)}, "{file}", ${JSON.stringify(`${dump}/{key}`)}]\n  public_url: http://127.0.0.1:9/{key}\n`,
       ['./refs/a.png'],
     );
-    const r = await shotlist(['upload', manifest], {
+    const r = await shotlist(['upload', manifest, '--allow-command'], {
       env: { ...childEnv, API_KEY: KEY, STORAGE_TOKEN: 'kept' },
     });
     expect(r.exitCode, r.stderr).toBe(0);
@@ -116,7 +119,9 @@ describe('local assets (built bin)', () => {
     expect(env.STORAGE_TOKEN).toBe('kept');
     expect(JSON.stringify(env)).not.toContain(KEY);
     // The journal remembers it: a second upload sends nothing.
-    const again = await shotlist(['upload', manifest], { env: childEnv });
+    const again = await shotlist(['upload', manifest], {
+      env: { ...childEnv, SHOTLIST_ALLOW_COMMAND: '1' },
+    });
     expect(again.stdout).toContain('uploaded 0, already there 1');
   }, 60_000);
 

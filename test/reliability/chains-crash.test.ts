@@ -53,7 +53,7 @@ it('chains and crashes: 20 SIGKILLs across 10 chains of 4, then every shot done,
   mkdirSync(bucket);
   const manifest = writeChains(tmp.dir, bucket, (storage = await servePngFolder(bucket)).url);
   const out = path.join(tmp.dir, 'out');
-  const args = runArgs(manifest, sim, out, '--json');
+  const args = runArgs(manifest, sim, out, '--json', '--allow-command');
   const random = mulberry32(10);
   // Each run is killed at a random moment once it has sent something new (or after 4 s on a
   // machine too slow for that): during submissions, waits, downloads, frame cuts and uploads.

@@ -45,7 +45,16 @@ describe('picks file', () => {
 
   it('names the bad entry of a hand-edited file', () => {
     expect(() => parsePicks('picks:\n  - { shot: s01, take: 0 }\n', 'f.picks.yaml')).toThrow(
-      /picks\[0\] needs a shot and a take >= 1/,
+      expect.objectContaining({
+        diagnostics: [
+          expect.objectContaining({
+            file: 'f.picks.yaml',
+            line: 2,
+            col: 5,
+            message: 'picks[0] needs a take >= 1',
+          }),
+        ],
+      }),
     );
     writeFileSync(path.join(dir, 'empty.picks.yaml'), '');
     expect(parsePicks('', 'empty')).toEqual({ revision: 0, picks: [] });

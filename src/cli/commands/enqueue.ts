@@ -16,6 +16,8 @@ worker or by a plain \`run --team\` on another machine.
 Takes the options of \`run\` (see \`shotlist run --help\`) except those the workers decide:
 --worker, --team-budget, --retry-unknown and --listen. --concurrency is the number of shots
 followed and downloaded at once here; the workers' --concurrency bounds the tasks in flight.
+The uploads run here: a manifest whose uploads name a command needs --allow-command (or
+SHOTLIST_ALLOW_COMMAND=1) as with \`run\`.
 A shot no worker ends within 30 minutes stays queued: enqueue again to collect it.
 
 The shared facts in Redis are hints: with the team's API key (SHOTLIST_API_KEY, API_KEY or

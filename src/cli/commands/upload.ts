@@ -1,8 +1,13 @@
 import { EXIT_CODES, UsageError } from '../../errors.js';
-import { ALLOW_OUTSIDE_FLAG, parseCommandArgs } from '../args.js';
+import {
+  ALLOW_COMMAND_FLAG,
+  ALLOW_OUTSIDE_FLAG,
+  allowCommandFrom,
+  parseCommandArgs,
+} from '../args.js';
 import type { CliContext } from '../context.js';
 
-export const help = `Usage: shotlist upload <manifest> [--out DIR] [--json] [--allow-outside]
+export const help = `Usage: shotlist upload <manifest> [--out DIR] [--json] [--allow-outside] [--allow-command]
 
 Uploads the local files the manifest's assets name to the storage its uploads section names,
 each once, under a key made of its sha256: what \`run\` does before its first submission,
@@ -14,6 +19,10 @@ Options:
   --out DIR          the output folder whose journal records the uploads (default renders/<name>)
   --json             one JSON document: { uploaded, existing, files: [{ file, key, url, bytes }] }
   --allow-outside    let the manifest read local files outside its folder
+  --allow-command    run the program the manifest's uploads name (provider command); without
+                     it (or SHOTLIST_ALLOW_COMMAND=1) nothing is uploaded and the exit is 2.
+                     The command never sees SHOTLIST_API_KEY, API_KEY, SHOTLIST_TEAM or the
+                     key_env variables of $SHOTLIST_ACCOUNTS
 
 Exit 0 when every file is there, 2 on bad input, 1 when an upload failed.
 `;
@@ -21,7 +30,12 @@ Exit 0 when every file is there, 2 on bad input, 1 when an upload failed.
 export default async function uploadCommand(ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     ctx.argv,
-    { json: { type: 'boolean' }, out: { type: 'string' }, ...ALLOW_OUTSIDE_FLAG },
+    {
+      json: { type: 'boolean' },
+      out: { type: 'string' },
+      ...ALLOW_OUTSIDE_FLAG,
+      ...ALLOW_COMMAND_FLAG,
+    },
     help,
   );
   if (positionals.length !== 1)
@@ -34,6 +48,7 @@ export default async function uploadCommand(ctx: CliContext): Promise<number> {
       env: ctx.env,
       ...(values.out !== undefined ? { out: values.out } : {}),
       allowOutside: values['allow-outside'] === true,
+      allowCommand: allowCommandFrom(values, ctx.env),
     },
     values.json ? undefined : (line) => ctx.stdout.write(`${line}\n`),
   );

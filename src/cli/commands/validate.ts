@@ -1,22 +1,34 @@
 import path from 'node:path';
 import { EXIT_CODES, ManifestError, formatDiagnostic, type Diagnostic } from '../../errors.js';
-import { checkManifest, readManifestText } from '../../manifest/load.js';
+import { checkManifest, readManifestText, type LoadedManifest } from '../../manifest/load.js';
 import { ALLOW_OUTSIDE_FLAG, parseCommandArgs } from '../args.js';
 import type { CliContext } from '../context.js';
 
 export const help = `Usage: shotlist validate <manifest>... [--json] [--allow-outside]
 
 Checks one or more manifests against the schema, every rule of the API reference and of the
-stitcher, and the local files they name, and prints each problem as file:line:col with the
-fix. Sends nothing. --allow-outside lets a manifest read local files outside its folder.
+stitcher, the local files they name and the picks file beside each (<manifest>.picks.yaml:
+its extra takes, and that no two shots write one clip file, names compared case-insensitively),
+and prints each problem as file:line:col with the fix. Sends nothing. --allow-outside lets a manifest read local files outside its folder.
 Exit 0 when all are valid, 2 when any has an error.
 `;
+
+/** The picks file's extra takes: in bounds, and writing no other shot's clip (throws if not). */
+async function checkPicks(loaded: LoadedManifest, absolute: string): Promise<void> {
+  const { extraTakesFrom, manifestPicks } = await import('../../pipeline/picks.js');
+  const picks = await manifestPicks(absolute);
+  if (!picks.some((p) => p.extra_takes !== undefined)) return;
+  const { plan } = await import('../../plan/plan.js');
+  plan(loaded, extraTakesFrom(picks));
+}
 
 async function check(file: string, cwd: string, allowOutside: boolean): Promise<Diagnostic[]> {
   const absolute = path.resolve(cwd, file);
   try {
     const text = await readManifestText(absolute, file);
-    return checkManifest(text, file, { dir: path.dirname(absolute), allowOutside }).diagnostics;
+    const result = checkManifest(text, file, { dir: path.dirname(absolute), allowOutside });
+    if (result.loaded) await checkPicks(result.loaded, absolute);
+    return result.diagnostics;
   } catch (error) {
     if (error instanceof ManifestError) return error.diagnostics;
     throw error;
