@@ -79,13 +79,13 @@ describe('every attempt that may have created a task stays "may have been billed
     expect(ledger.totals.billed_seconds).toBeLessThanOrEqual(8);
 
     const both = { seconds: 8, cost: 8 };
-    const summary = parseEvents(again.stdout, 1).last;
-    expect(summary.job_spend).toMatchObject({ tasks: 2, at_risk: both });
-    expect(readReport(out).totals.job_spend?.at_risk).toEqual(both);
-    expect(readFileSync(summaryFile, 'utf8')).toContain('| at risk, all runs | 8 s (8.00 CNY) |');
     const cost = await costJson(manifest, out);
     expect(cost.at_risk).toEqual(both);
     expect(cost.tasks).toBe(posts(sim));
+    expect(readReport(out).totals.job_spend?.at_risk).toEqual(both);
+    const summary = parseEvents(again.stdout, 1).last;
+    expect(summary.job_spend).toMatchObject({ tasks: 2, at_risk: both });
+    expect(readFileSync(summaryFile, 'utf8')).toContain('| at risk, all runs | 8 s (8.00 CNY) |');
 
     // 8 CNY at risk + 4 this run is over max_total_cost 10: refused, nothing sent.
     const third = await shotlist(runArgs(manifest, sim, out, '--retry-unknown'), {
