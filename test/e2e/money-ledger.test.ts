@@ -79,6 +79,8 @@ describe('every attempt that may have created a task stays "may have been billed
     expect(ledger.totals.billed_seconds).toBeLessThanOrEqual(8);
 
     const both = { seconds: 8, cost: 8 };
+    const text = await shotlist(['cost', manifest, '--out', out], { cwd: tmp.dir });
+    expect(text.stdout).toContain('may have been billed  8 s · 8.00 CNY');
     const cost = await costJson(manifest, out);
     expect(cost.at_risk).toEqual(both);
     expect(cost.tasks).toBe(posts(sim));
