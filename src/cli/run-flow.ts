@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import { DEFAULT_BASE_URL } from '../models.js';
 import { DEFAULT_CONCURRENCY } from '../render/render.js';
 import { EXIT_CODES, UsageError } from '../errors.js';
-import { failOnUnknown, unknownAtRisk, type AssessmentSummary } from '../render/state.js';
+import { failOnUnknown, unknownAtRisk } from '../render/state.js';
 import type { RunCallbacks, RunOptions, RunResult, PreparedRun } from '../pipeline/types.js';
 import { describeCharges } from '../render/report.js';
 import type { RunReport } from '../report/types.js';
@@ -112,7 +112,8 @@ Options:
 The key comes from SHOTLIST_API_KEY, else API_KEY, else a .env file in the working
 directory; never from the manifest. Ctrl-C stops submitting and keeps every task for the
 next run; a second Ctrl-C stops at once (the journal is always safe).
-Exit 0 all shots done, 1 some failed, 2 bad input, 3 over budget (nothing sent), 130 interrupted.
+Exit 0 all shots done, 1 some failed, 2 bad input, 3 over budget (nothing sent), 4 the API
+refused the account (key or quota; tasks already sent were still fetched), 130 interrupted.
 `;
 
 /** The first line of `shotlist enqueue --help` (enqueue.ts), for flag errors. */
@@ -169,14 +170,26 @@ function summaryLine(
   return `${t.done} done, ${t.failed} failed${t.unknown ? `, ${t.unknown} unknown` : ''}${t.pending ? `, ${t.pending} pending` : ''} · ${describeSpend(simulated, t.spent_cost, t.currency, priced)}${simulated ? '' : ` ${describeCharges(t.spend)}`} · ${reportHtml}`;
 }
 
-function describePreview(s: AssessmentSummary, currency: string | null): string {
+function describePreview(p: PreparedRun): string {
+  const { summary: s } = p;
+  const currency = p.plan.totals.currency;
+  const cost = `${formatMoney(s.newCost ?? 0, currency)}${s.unpricedSeconds > 0 ? ` + ${s.unpricedSeconds} unpriced s` : ''}`;
+  // Unknown shots sent again (--retry-unknown) are not new: their first attempts stay at risk.
+  const again = p.assessed.filter((a) => a.state === 'unknown' && a.submits).length;
+  const risk = unknownAtRisk(p.assessed.filter((a) => a.state === 'unknown' && !a.submits));
+  const fresh = s.counts.new + s.counts.retry + s.counts.forced;
   const parts = [
-    `${s.counts.new + s.counts.retry + s.counts.forced} new (${formatMoney(s.newCost ?? 0, currency)}${s.unpricedSeconds > 0 ? ` + ${s.unpricedSeconds} unpriced s` : ''})`,
+    again > 0
+      ? `${fresh} new + ${again} unknown sent again (${cost}; may pay twice)`
+      : `${fresh} new (${cost})`,
   ];
+  if (risk.shots.length > 0)
+    parts.push(
+      `${risk.shots.length} unknown, not sent (${risk.cost === null ? `${risk.seconds} s` : formatMoney(risk.cost, currency)} may have been billed; --retry-unknown resubmits)`,
+    );
   if (s.counts.cached) parts.push(`${s.counts.cached} cached`);
   if (s.counts.in_flight) parts.push(`${s.counts.in_flight} in flight from an earlier run`);
   if (s.counts.download) parts.push(`${s.counts.download} to download again`);
-  if (s.counts.unknown) parts.push(`${s.counts.unknown} unknown`);
   if (s.counts.gave_up) parts.push(`${s.counts.gave_up} given up (failed too often; --force)`);
   return parts.join(', ');
 }
@@ -401,7 +414,10 @@ function printOutcome(
     const label = shotLabel(s);
     // A shot given up on was not sent: its message says how often it failed and how to force it.
     if (s.error?.code === 'max_attempts') say(`  ${label}: ${s.error.message}`);
-    else say(`  ${label}: ${s.status}: ${s.error?.code ?? ''}: ${s.error?.message ?? ''}`);
+    else
+      say(
+        `  ${label}: ${[s.status, s.error?.code, s.error?.message].filter((w, i, all) => w && all.indexOf(w) === i).join(': ')}`,
+      );
   }
   for (const s of report.shots)
     if (mine.has(s.key) && s.error?.code === 'account_missing')
@@ -412,7 +428,13 @@ function printOutcome(
     ctx.stderr.write(`error: ${result.fatal.message}\n`);
     if (result.fatal.fix) ctx.stderr.write(`  fix: ${result.fatal.fix}\n`);
   } else if (result.status === 'failed') {
-    ctx.stderr.write(`  run again: ${resume} (only the shots not done are sent)\n`);
+    const unknown = report.shots.filter((s) => mine.has(s.key) && s.status === 'unknown').length;
+    if (report.shots.some((s) => mine.has(s.key) && s.status !== 'done' && s.status !== 'unknown'))
+      ctx.stderr.write(`  run again: ${resume} (only the shots not done are sent)\n`);
+    if (unknown > 0)
+      ctx.stderr.write(
+        `  ${plural(unknown, 'unknown shot')} may have been billed; a plain re-run does not send ${unknown === 1 ? 'it' : 'them'} again. To resubmit (may pay twice): ${resume} --retry-unknown\n`,
+      );
   } else if (result.status === 'interrupted') {
     const inFlight = render.shots.filter((s) => s.status === 'pending').length;
     ctx.stderr.write(
@@ -465,7 +487,7 @@ export async function runFlow(ctx: CliContext, mode: 'run' | 'enqueue' = 'run'):
         );
       if (options.dryRun) return;
       say(
-        `${p.plan.manifest.name}: ${plural(p.plan.shots.length, 'shot')}: ${describePreview(p.summary, p.plan.totals.currency)}${p.simulated ? ' [simulated: nothing is spent]' : ''}`,
+        `${p.plan.manifest.name}: ${plural(p.plan.shots.length, 'shot')}: ${describePreview(p)}${p.simulated ? ' [simulated: nothing is spent]' : ''}`,
       );
       const added = p.assessed.filter((a) => a.submits && a.shot.added_by !== undefined);
       if (added.length > 0)

@@ -30,9 +30,13 @@ export async function assembleOutputs(
   const outputs: StitchedOutput[] = [];
   const failed: AssembleResult['failed'] = [];
   for (const job of jobs) {
-    if (deps.signal?.aborted) break;
     const name = path.relative(outDir, job.options.output);
     const kept = job.inputs ? await currentFinal(outDir, name, job.inputs) : undefined;
+    // Interrupted: an output not stitched is failed, so its outdated final is moved aside.
+    if (deps.signal?.aborted && !kept) {
+      failed.push({ variant: job.variant, message: 'interrupted before it was stitched' });
+      continue;
+    }
     if (kept) {
       const { duration, path: how, warnings } = kept;
       outputs.push({

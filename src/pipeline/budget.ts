@@ -27,6 +27,7 @@ export function runBudget(inputs: BudgetInputs): BudgetVerdict {
     {
       max_cost: plan.budget.max_cost ?? undefined,
       max_seconds: plan.budget.max_seconds ?? undefined,
+      max_cost_from: plan.budget.max_cost_from,
     },
     {
       seconds: summary.newSeconds,

@@ -137,6 +137,7 @@ export function shardPlan(
     {
       ...(plan.budget.max_cost !== null ? { max_cost: plan.budget.max_cost } : {}),
       ...(plan.budget.max_seconds !== null ? { max_seconds: plan.budget.max_seconds } : {}),
+      max_cost_from: plan.budget.max_cost_from,
     },
     { seconds, cost, unpriced_seconds: unpriced, currency },
   );

@@ -149,7 +149,8 @@ export async function stitchRendered(
       output: path.relative(options.outDir, j.options.output),
     })),
   ];
-  const stale = options.signal?.aborted ? [] : await moveStale(options.outDir, unmade, options.log);
+  // Interrupted too: a final the stitch was about to replace is outdated, never left looking current.
+  const stale = await moveStale(options.outDir, unmade, options.log);
   return {
     outputs,
     skipped,

@@ -7,6 +7,8 @@ export { formatMoney, roundMoney } from './money.js';
 export interface BudgetLimits {
   max_cost?: number | undefined;
   max_seconds?: number | undefined;
+  /** Where `max_cost` came from when not the manifest's `budget.max_cost` (`--max-cost`). */
+  max_cost_from?: '--max-cost' | undefined;
 }
 
 export interface Spend {
@@ -30,14 +32,22 @@ export function checkBudget(limits: BudgetLimits | undefined, spend: Spend): Bud
   const max_seconds = limits?.max_seconds ?? null;
   let reason: string | null = null;
   const money = (v: number) => formatMoney(v, spend.currency);
+  const limit = limits?.max_cost_from ?? 'budget.max_cost';
   if (max_seconds !== null && spend.seconds > max_seconds) {
     reason = `${spend.seconds} billable seconds exceed budget.max_seconds ${max_seconds}`;
   } else if (max_cost !== null && spend.unpriced_seconds > 0) {
-    reason = `${spend.unpriced_seconds} seconds have no price, so budget.max_cost ${money(max_cost)} cannot be checked; ${UNPRICED_FIX}`;
+    reason = `${spend.unpriced_seconds} seconds have no price, so ${limit} ${money(max_cost)} cannot be checked; ${UNPRICED_FIX}`;
   } else if (max_cost !== null && (spend.cost ?? 0) > max_cost) {
-    reason = `cost ${money(spend.cost ?? 0)} exceeds budget.max_cost ${money(max_cost)}`;
+    reason = `cost ${money(spend.cost ?? 0)} exceeds ${limit} ${money(max_cost)}`;
   }
-  return { max_cost, max_seconds, ok: reason === null, reason };
+  const from = limits?.max_cost_from;
+  return {
+    max_cost,
+    max_seconds,
+    ...(from ? { max_cost_from: from } : {}),
+    ok: reason === null,
+    reason,
+  };
 }
 
 export interface TotalLimits {

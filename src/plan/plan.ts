@@ -222,9 +222,14 @@ function planBudget(
   options: PlanOptions,
   totals: Plan['totals'],
 ): Plan['budget'] {
+  const flag = options.budget?.max_cost;
+  const fromManifest = manifest.budget?.max_cost;
   const limits: BudgetLimits = {
-    max_cost: minDefined(options.budget?.max_cost, manifest.budget?.max_cost),
+    max_cost: minDefined(flag, fromManifest),
     max_seconds: minDefined(options.budget?.max_seconds, manifest.budget?.max_seconds),
+    ...(flag !== undefined && (fromManifest === undefined || flag < fromManifest)
+      ? { max_cost_from: '--max-cost' as const }
+      : {}),
   };
   const { seconds, cost, currency, unpriced_seconds } = totals;
   return {

@@ -17,7 +17,7 @@ export interface Money {
   cost: number | null;
 }
 
-/** The bill of a job: per charge kind, and per variant and model. */
+/** The bill of a job: per charge kind, per variant and model, and per account. */
 export interface CostLedger {
   billed: Money;
   failed: Money;
@@ -26,7 +26,14 @@ export interface CostLedger {
   tasks: number;
   /** Seconds billed or at risk without a price: a cost limit cannot vouch for them. */
   unpricedSeconds: number;
+  /**
+   * Submissions journaled before prices were recorded with them: priced at today's rates (the
+   * manifest's `pricing`), which may not be the price in force when they were sent.
+   */
+  todayPriced: number;
   rows: CostRow[];
+  /** Per pool account (`--accounts`); `account` null for the single key. */
+  accounts: AccountRow[];
 }
 
 export interface CostRow {
@@ -37,17 +44,27 @@ export interface CostRow {
   atRisk: Money;
 }
 
+export interface AccountRow {
+  account: string | null;
+  tasks: number;
+  billed: Money;
+  failed: Money;
+  atRisk: Money;
+}
+
 /** One submission as the journal tells it. */
 interface Attempt {
   key: string;
   /** The API base URL of its key (absent in older journals). */
   base: string | undefined;
+  account: string | null;
   variant: string | null;
   model: string;
   /** The size it was sent at, when the journal records it. */
   size: string | undefined;
   seconds: number;
-  idem: string;
+  /** The price in force when it was sent, when the journal records it. */
+  sent: { unitPrice: number | null; currency: string | null } | undefined;
   kind: ChargeKind | 'refused';
 }
 
@@ -72,30 +89,41 @@ function addCharge(money: Money, seconds: number, price: number | null, prices: 
   }
 }
 
+/** The price in force when the intent was sent, as it recorded it. */
+function sentPrice(e: Extract<JournalEntry, { type: 'intent' }>): Attempt['sent'] {
+  const raw = e as { unit_price?: unknown; currency?: unknown };
+  if (!('unit_price' in raw)) return undefined;
+  const unitPrice =
+    typeof raw.unit_price === 'number' && Number.isFinite(raw.unit_price) && raw.unit_price >= 0
+      ? raw.unit_price
+      : null;
+  return { unitPrice, currency: typeof raw.currency === 'string' ? raw.currency : null };
+}
+
 /**
- * Every submission the journal records, with how it ended. A resubmission under the same
- * Idempotency-Key (`--retry-unknown`) is the same task, so it replaces the attempt it retries.
+ * Every submission the journal records, with how it ended. Each intent is its own attempt: a
+ * resubmission (`--retry-unknown`) under the same Idempotency-Key may still have created a
+ * second task (most gateways ignore the header), so it never replaces the attempt it retries.
  */
 function attempts(entries: readonly JournalEntry[]): Attempt[] {
   const all: Attempt[] = [];
   const latest = new Map<string, Attempt>();
   for (const e of entries) {
     if (e.type === 'intent') {
-      const previous = latest.get(e.key);
       const size = (e as { size?: unknown }).size;
       const attempt: Attempt = {
         key: e.key,
         base: e.base,
+        account: e.account ?? null,
         variant: e.shot.variant,
         model: e.model ?? 'unknown model',
         size: typeof size === 'string' ? size : undefined,
         seconds: e.seconds ?? 0,
-        idem: e.idem,
+        sent: sentPrice(e),
         kind: 'at_risk',
       };
-      if (previous && previous.idem === e.idem) Object.assign(previous, attempt);
-      else all.push(attempt);
-      latest.set(e.key, previous && previous.idem === e.idem ? previous : attempt);
+      all.push(attempt);
+      latest.set(e.key, attempt);
       continue;
     }
     const attempt = latest.get(e.key);
@@ -110,8 +138,26 @@ function attempts(entries: readonly JournalEntry[]): Attempt[] {
 }
 
 /**
- * The bill of every submission in `entries`, priced per second by `prices` (model to price;
- * a model without one adds seconds but no cost).
+ * The per-second price of an attempt: the one recorded when it was sent (none when recorded in
+ * another currency than the ledger's), else today's.
+ */
+function priceOf(a: Attempt, prices: Prices): { price: number | null; today: boolean } {
+  if (!a.sent) return { price: prices.of(a), today: true };
+  const otherCurrency =
+    a.sent.currency !== null && prices.currency !== null && a.sent.currency !== prices.currency;
+  return { price: otherCurrency ? null : a.sent.unitPrice, today: false };
+}
+
+function rowOf<R>(rows: Map<string, R>, id: string, make: () => R): R {
+  let row = rows.get(id);
+  if (!row) rows.set(id, (row = make()));
+  return row;
+}
+
+/**
+ * The bill of every submission in `entries`, each priced at the price it was sent at, or, for
+ * a journal that did not record it, per second by `prices` (model to price; a model without one
+ * adds seconds but no cost).
  */
 export function costLedger(entries: readonly JournalEntry[], prices: Prices): CostLedger {
   const ledger: CostLedger = {
@@ -120,26 +166,42 @@ export function costLedger(entries: readonly JournalEntry[], prices: Prices): Co
     atRisk: none(),
     tasks: 0,
     unpricedSeconds: 0,
+    todayPriced: 0,
     rows: [],
+    accounts: [],
   };
   const rows = new Map<string, CostRow>();
+  const accounts = new Map<string, AccountRow>();
   for (const a of attempts(entries)) {
     if (a.kind === 'refused') continue;
     ledger.tasks++;
-    const id = `${a.variant ?? ''}\u0000${a.model}`;
-    let row = rows.get(id);
-    if (!row) {
-      row = { variant: a.variant, model: a.model, billed: none(), failed: none(), atRisk: none() };
-      rows.set(id, row);
-    }
+    const row = rowOf(rows, `${a.variant ?? ''}\u0000${a.model}`, () => ({
+      variant: a.variant,
+      model: a.model,
+      billed: none(),
+      failed: none(),
+      atRisk: none(),
+    }));
+    const account = rowOf(accounts, a.account ?? '', () => ({
+      account: a.account,
+      tasks: 0,
+      billed: none(),
+      failed: none(),
+      atRisk: none(),
+    }));
+    account.tasks++;
     const field = a.kind === 'at_risk' ? 'atRisk' : a.kind;
-    const price = prices.of(a);
+    const { price, today } = priceOf(a, prices);
+    if (today) ledger.todayPriced++;
     if (price === null && field !== 'failed') ledger.unpricedSeconds += a.seconds;
-    addCharge(row[field], a.seconds, price, prices);
-    addCharge(ledger[field], a.seconds, price, prices);
+    for (const m of [row[field], account[field], ledger[field]])
+      addCharge(m, a.seconds, price, prices);
   }
   ledger.rows = [...rows.values()].sort(
     (x, y) => (x.variant ?? '').localeCompare(y.variant ?? '') || x.model.localeCompare(y.model),
+  );
+  ledger.accounts = [...accounts.values()].sort((x, y) =>
+    (x.account ?? '').localeCompare(y.account ?? ''),
   );
   return ledger;
 }

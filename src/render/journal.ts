@@ -28,6 +28,8 @@ export type JournalEntry =
    * `base` the API base URL of the key (absent in journals written before it was recorded).
    * `model` and `seconds` price it later (`shotlist cost`); older journals lack them.
    * `account`: the pool account (`--accounts`) the POST went to; absent for the single key.
+   * `unit_price` and `currency`: the price per second in force when it was sent (null: none),
+   * so editing `pricing` later never re-prices it; older journals lack them.
    */
   | {
       type: 'intent';
@@ -39,6 +41,8 @@ export type JournalEntry =
       account?: string;
       model?: string;
       seconds?: number;
+      unit_price?: number | null;
+      currency?: string | null;
       at: number;
     }
   | { type: 'task'; key: string; task_id: string; at: number }

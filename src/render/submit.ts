@@ -45,7 +45,12 @@ export async function submitShot(ctx: ShotContext): Promise<Submitted> {
   const { shot: a, result } = ctx;
   const { gen, idem } = nextSubmission(a);
   const ref = { id: a.shot.id, variant: a.shot.variant, take: a.shot.take };
-  const price = { model: a.shot.model, seconds: a.shot.seconds };
+  const price = {
+    model: a.shot.model,
+    seconds: a.shot.seconds,
+    unit_price: a.shot.unit_price,
+    currency: a.shot.currency,
+  };
   await record(ctx, {
     type: 'intent',
     key: a.key,

@@ -5,7 +5,7 @@
 import { cleanServerText, redactKnown } from '../api/redact.js';
 import { TASK_ID } from '../api/types.js';
 import { failShot, record, say, type ShotContext } from '../render/context.js';
-import type { ShotResult } from '../render/result.js';
+import { charge, type ShotResult } from '../render/result.js';
 import { nextSubmission } from '../render/submit.js';
 
 /** One shot's facts: the fields of its Redis hash (see scripts.ts). */
@@ -49,7 +49,11 @@ export function fields(values: Record<string, string | number | undefined>): str
   return Object.entries(values).flatMap(([k, v]) => (v === undefined ? [] : [k, String(v)]));
 }
 
-/** Journals here what the owner journaled: its intent (its generation and Idempotency-Key). */
+/**
+ * Journals here what the owner journaled: its intent (its generation and Idempotency-Key),
+ * priced from this machine's plan (a price in Redis is not trusted) so `cost` and the budgets
+ * count it like any other.
+ */
 export async function adoptIntent(ctx: ShotContext, fact: Fact): Promise<void> {
   const a = ctx.shot;
   const { gen, idem } = nextSubmission(a);
@@ -60,6 +64,10 @@ export async function adoptIntent(ctx: ShotContext, fact: Fact): Promise<void> {
     gen: Number.isSafeInteger(Number(fact.gen)) && Number(fact.gen) > 0 ? Number(fact.gen) : gen,
     idem: fact.idem || idem,
     base: ctx.journalBase,
+    model: a.shot.model,
+    seconds: a.shot.seconds,
+    unit_price: a.shot.unit_price,
+    currency: a.shot.currency,
     at: ctx.now(),
   });
 }
@@ -75,6 +83,7 @@ export async function adoptUnknown(ctx: ShotContext, fact: Fact): Promise<ShotRe
   };
   ctx.result.status = 'unknown';
   ctx.result.error = error;
+  ctx.result.charge = charge('at_risk', ctx.shot.shot);
   say(ctx, { type: 'unknown', error });
   return ctx.result;
 }

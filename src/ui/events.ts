@@ -153,6 +153,7 @@ export function summaryEventFields(result: RunResult) {
       pending: t?.pending ?? 0,
     },
     spend: spendOf(result),
+    job_spend: report?.totals.job_spend ?? null,
     outputs: (report?.outputs ?? []).map((o) => ({
       variant: o.variant,
       file: path.join(prepared.outDir, o.file),

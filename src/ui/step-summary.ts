@@ -31,6 +31,12 @@ export function stepSummaryMarkdown(result: RunResult, cwd: string): string {
     `| billed | ${money(s.spend.billed, c)} |`,
     `| failed, not billed | ${money(s.spend.failed, c)} |`,
     `| at risk, may be billed | ${money(s.spend.at_risk, c)} |`,
+    ...(s.job_spend
+      ? [
+          `| billed, all runs | ${money(s.job_spend.billed, c)} |`,
+          `| at risk, all runs | ${money(s.job_spend.at_risk, c)} |`,
+        ]
+      : []),
     '',
   ];
   if (s.failures.length > 0) {

@@ -77,7 +77,9 @@ describe('plan', () => {
     expect(p.budget).toMatchObject({ max_cost: 40, ok: true });
     const tight = plan(loaded, { budget: { max_cost: 10 } });
     expect(tight.budget.ok).toBe(false);
-    expect(tight.budget.reason).toContain('exceeds budget.max_cost');
+    // The limit is the flag's: the message names the flag, not the manifest's budget.
+    expect(tight.budget.reason).toContain('exceeds --max-cost 10.00 CNY');
+    expect(plan(loaded, { budget: { max_cost: 50 } }).budget.max_cost_from).toBeUndefined();
   });
 
   it('filters by variant and shot id, with a suggestion on typos', () => {

@@ -52,7 +52,7 @@ describe('costLedger', () => {
     ]);
   });
 
-  it('a resubmission under the same Idempotency-Key is the same task; a new generation is another', () => {
+  it('a resubmission under the same Idempotency-Key never erases the attempt it retries', () => {
     const entries: JournalEntry[] = [
       intent('a', 'gen1'),
       { type: 'unknown', key: 'a', message: 'reset', at: 2 },
@@ -65,8 +65,21 @@ describe('costLedger', () => {
     ];
     const ledger = costLedger(entries, flat(null));
     expect(ledger.billed).toEqual({ seconds: 10, cost: null });
-    expect(ledger.atRisk.seconds).toBe(0);
-    expect(ledger.tasks).toBe(2);
+    // The API may have created a task for the first POST: it stays "may have been billed".
+    expect(ledger.atRisk.seconds).toBe(5);
+    expect(ledger.tasks).toBe(3);
+  });
+
+  it("prices a submission at the price recorded when it was sent; older ones at today's", () => {
+    const entries: JournalEntry[] = [
+      { ...intent('a', 'ia'), unit_price: 2, currency: 'CNY' },
+      { type: 'completed', key: 'a', task_id: 't1', url: 'u', at: 2 },
+      intent('b', 'ib'),
+      { type: 'completed', key: 'b', task_id: 't2', url: 'u', at: 2 },
+    ];
+    const ledger = costLedger(entries, flat(1, 'CNY'));
+    expect(ledger.billed).toEqual({ seconds: 10, cost: 15 });
+    expect(ledger.todayPriced).toBe(1);
   });
 
   it('adds money exactly, rounded to the currency: 49 tasks at 0.56 are 27.44', () => {

@@ -1,9 +1,16 @@
 import path from 'node:path';
-import { costLedger, pricesOf, type CostLedger, type Money } from '../../render/cost.js';
+import {
+  costLedger,
+  pricesOf,
+  type CostLedger,
+  type CostRow,
+  type Money,
+} from '../../render/cost.js';
 import { EXIT_CODES, UsageError } from '../../errors.js';
 import { loadManifest } from '../../manifest/load.js';
 import { formatMoney } from '../../plan/money.js';
 import { plan as makePlan } from '../../plan/plan.js';
+import type { Plan } from '../../plan/types.js';
 import { defaultOutDir } from '../../pipeline/out-dir.js';
 import { JOURNAL_FILE, readJournal } from '../../render/journal.js';
 import { parseCommandArgs } from '../args.js';
@@ -13,13 +20,16 @@ export const help = `Usage: shotlist cost <manifest> [options]
 
 What the job has cost over every run its journal records: billed (completed tasks), failed
 (shown apart: not billed) and unknown (a submission whose outcome was not seen, or a task still
-running: it may have been billed), per variant and model, priced with the manifest's pricing.
+running: it may have been billed), per variant and model and per account (--accounts runs).
+Every submission counts at the price in force when it was sent (recorded in the journal);
+older entries without one are priced at the manifest's pricing today, and the output says so.
 Reads the journal; sends nothing.
 
 Options:
   --out DIR          output folder (default renders/<name> next to the manifest)
-  --csv              one CSV table (for invoicing): a row per variant and model, then the total
-  --json             one JSON document
+  --csv              one CSV table (for invoicing): a row per variant, model and status
+                     (billed, failed, unknown), then the totals; failed rows have no cost
+  --json             one JSON document (snake_case fields)
 
 Exit 0.
 `;
@@ -30,8 +40,7 @@ const FLAGS = {
   out: { type: 'string' },
 } as const;
 
-const CSV_HEADER =
-  'variant,model,billed_seconds,billed_cost,failed_seconds,failed_cost,unknown_seconds,unknown_cost,currency';
+const CSV_HEADER = 'variant,model,status,seconds,cost,currency';
 
 /** A CSV field: quoted when it holds a comma, quote or line break; a formula lead is defused. */
 function csvField(value: string | number | null): string {
@@ -40,21 +49,34 @@ function csvField(value: string | number | null): string {
   return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
+type Charges = Pick<CostRow, 'billed' | 'failed' | 'atRisk'>;
+
+/** One line per status with seconds; a failed task bills nothing, so its cost is left empty. */
+function csvLines(variant: string, model: string, m: Charges, currency: string | null): string[] {
+  const lines: (string | number | null)[][] = [];
+  if (m.billed.seconds > 0) lines.push([variant, model, 'billed', m.billed.seconds, m.billed.cost]);
+  if (m.failed.seconds > 0) lines.push([variant, model, 'failed', m.failed.seconds, null]);
+  if (m.atRisk.seconds > 0)
+    lines.push([variant, model, 'unknown', m.atRisk.seconds, m.atRisk.cost]);
+  return lines.map((l) => [...l, currency].map(csvField).join(','));
+}
+
 function csv(ledger: CostLedger, currency: string | null): string {
-  const cells = (m: Money) => [m.seconds, m.cost];
-  const rows = [
-    ...ledger.rows.map((r) => [r.variant ?? '', r.model, r.billed, r.failed, r.atRisk] as const),
-    ['total', '', ledger.billed, ledger.failed, ledger.atRisk] as const,
-  ].map(([variant, model, billed, failed, atRisk]) =>
-    [variant, model, ...cells(billed), ...cells(failed), ...cells(atRisk), currency]
-      .map(csvField)
-      .join(','),
-  );
-  return `${[CSV_HEADER, ...rows].join('\n')}\n`;
+  const rows = ledger.rows.flatMap((r) => csvLines(r.variant ?? '', r.model, r, currency));
+  return `${[CSV_HEADER, ...rows, ...csvLines('total', '', ledger, currency)].join('\n')}\n`;
+}
+
+/** A note for the entries priced at today's rates, or none. */
+function todayNote(ledger: CostLedger): string | undefined {
+  const n = ledger.todayPriced;
+  if (n === 0) return undefined;
+  return `priced at today's rates: ${n} entr${n === 1 ? 'y' : 'ies'} from before prices were recorded`;
 }
 
 function text(name: string, ledger: CostLedger, currency: string | null): string {
   const m = (x: Money) => `${x.seconds} s · ${formatMoney(x.cost, currency)}`;
+  const line = (r: Charges) =>
+    `billed ${m(r.billed)}; failed ${m(r.failed)}; may have been billed ${m(r.atRisk)}`;
   const lines = [
     `${name}: ${ledger.tasks} task${ledger.tasks === 1 ? '' : 's'} over every run`,
     `  billed                ${m(ledger.billed)}`,
@@ -62,10 +84,31 @@ function text(name: string, ledger: CostLedger, currency: string | null): string
     `  may have been billed  ${m(ledger.atRisk)}`,
   ];
   for (const r of ledger.rows)
-    lines.push(
-      `  ${r.variant ?? '(no variant)'} · ${r.model}: billed ${m(r.billed)}; failed ${m(r.failed)}; may have been billed ${m(r.atRisk)}`,
-    );
+    lines.push(`  ${r.variant ?? '(no variant)'} · ${r.model}: ${line(r)}`);
+  if (ledger.accounts.some((a) => a.account !== null)) {
+    lines.push('  per account:');
+    for (const a of ledger.accounts)
+      lines.push(`    ${a.account ?? '(single key)'}: ${a.tasks} tasks; ${line(a)}`);
+  }
+  const note = todayNote(ledger);
+  if (note) lines.push(`  note: ${note}`);
   return `${lines.join('\n')}\n`;
+}
+
+const snake = (m: Charges) => ({ billed: m.billed, failed: m.failed, at_risk: m.atRisk });
+
+/** The JSON document: snake_case like the NDJSON events. */
+function json(plan: Plan, ledger: CostLedger) {
+  return {
+    manifest: plan.manifest,
+    currency: plan.totals.currency,
+    tasks: ledger.tasks,
+    ...snake(ledger),
+    unpriced_seconds: ledger.unpricedSeconds,
+    today_priced: ledger.todayPriced,
+    rows: ledger.rows.map((r) => ({ variant: r.variant, model: r.model, ...snake(r) })),
+    accounts: ledger.accounts.map((a) => ({ account: a.account, tasks: a.tasks, ...snake(a) })),
+  };
 }
 
 /** `shotlist cost`: the job-level ledger read from the journal. */
@@ -80,8 +123,7 @@ export default async function cost(ctx: CliContext): Promise<number> {
   const ledger = costLedger(journal.entries, pricesOf(plan.shots));
   const currency = plan.totals.currency;
   if (values.csv) ctx.stdout.write(csv(ledger, currency));
-  else if (values.json)
-    ctx.stdout.write(`${JSON.stringify({ manifest: plan.manifest, currency, ...ledger })}\n`);
+  else if (values.json) ctx.stdout.write(`${JSON.stringify(json(plan, ledger))}\n`);
   else ctx.stdout.write(text(plan.manifest.name, ledger, currency));
   return EXIT_CODES.ok;
 }

@@ -20,7 +20,8 @@ Options:
   --json           one JSON document: { outputs, skipped, failed }
 
 Exit 0 when every output was made, 1 when one could not be (a shot not rendered yet, or
-ffmpeg failed), 2 on bad input.
+ffmpeg failed), 2 on bad input, 130 interrupted (Ctrl-C): a final it had not made again yet
+is moved aside to final[.<variant>].stale.mp4, never left looking current.
 `;
 
 const FLAGS = {
@@ -55,5 +56,6 @@ export default async function stitchCommand(ctx: CliContext): Promise<number> {
   if (values.json) {
     ctx.stdout.write(`${JSON.stringify({ outputs, skipped, failed })}\n`);
   }
+  if (ctx.signal?.aborted) return EXIT_CODES.interrupted;
   return failed.length === 0 && skipped.length === 0 ? EXIT_CODES.ok : EXIT_CODES.shotsFailed;
 }
