@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lstat, open, type FileHandle } from 'node:fs/promises';
-import type { TaskStatus } from '../api/types.js';
+import { TASK_ID, type TaskStatus } from '../api/types.js';
 import { canonicalJson, type VideoRequest } from '../api/contract.js';
 import { cleanServerText, redactKnown, stripControls } from '../api/redact.js';
 import { readBackBaseUrl } from '../api/url.js';
@@ -245,6 +245,18 @@ export function foldJournal(entries: readonly JournalEntry[]): Map<string, Journ
     if (!s) continue;
     switch (e.type) {
       case 'task':
+        if (!TASK_ID.test(e.task_id)) {
+          // The API never gives such an id: the line was written by hand. The request was sent
+          // and may have made (and billed) a task, so the shot is unknown, never resubmitted
+          // as if it had failed.
+          if (s.phase === 'submitting') s.phase = 'unknown';
+          s.error = {
+            code: 'unknown',
+            message:
+              'the task id journaled for it is not one the API gives; a task may have been made and billed',
+          };
+          break;
+        }
         s.taskId = e.task_id;
         s.phase = 'submitted';
         s.submittedAt = e.at;

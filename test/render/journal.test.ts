@@ -103,6 +103,16 @@ describe('foldJournal', () => {
     )!;
     expect(s.phase).toBe('submitting');
   });
+  it('a task id the API never gives (a hand-written line) leaves the shot unknown, not failed', () => {
+    for (const id of ['../../__sim/ledger?', 'task_ok/../x#', '']) {
+      const s = foldJournal([
+        { type: 'intent', key: 'k', shot: ref, gen: 1, idem: 'i', at: 1 },
+        { type: 'task', key: 'k', task_id: id, at: 2 },
+      ]).get('k')!;
+      expect(s.phase, id).toBe('unknown');
+      expect(s.taskId).toBeUndefined();
+    }
+  });
 });
 
 describe('openJournal', () => {
