@@ -159,7 +159,7 @@ function summaryLine(
   reportHtml: string,
 ): string {
   const t = report.totals;
-  return `${t.done} done, ${t.failed} failed${t.unknown ? `, ${t.unknown} unknown` : ''}${t.pending ? `, ${t.pending} pending` : ''} · ${describeSpend(simulated, t.spent_cost, t.currency, priced)}${simulated ? '' : ` ${describeCharges(t.spend)}`} · ${reportHtml}`;
+  return `${t.done} done, ${t.failed} failed${t.unknown ? `, ${t.unknown} unknown` : ''}${t.pending ? `, ${t.pending} pending` : ''}${t.not_sent ? `, ${t.not_sent} not sent` : ''}${t.followed ? ` (${t.followed} followed: paid by another machine)` : ''} · ${describeSpend(simulated, t.spent_cost, t.currency, priced)}${simulated ? '' : ` ${describeCharges(t.spend)}`} · ${reportHtml}`;
 }
 
 function describePreview(s: AssessmentSummary, currency: string | null): string {

@@ -68,10 +68,14 @@ export function stepSummaryMarkdown(result: RunResult, cwd: string): string {
   const lines = [
     `### shotlist: ${cell(result.prepared.plan.manifest.name)}${s.simulated ? ' (simulated)' : ''}`,
     '',
-    `Exit code **${s.exit_code}** (${s.status}): ${s.totals.done} done, ${s.totals.failed} failed, ${s.totals.unknown} unknown, ${s.totals.pending} pending of ${s.totals.shots} shots.`,
+    `Exit code **${s.exit_code}** (${s.status}): ${s.totals.done} done, ${s.totals.failed} failed, ${s.totals.unknown} unknown, ${s.totals.pending} pending, ${s.totals.not_sent} not sent of ${s.totals.shots} shots.`,
     '',
     ...spendTable(s.spend, result.report?.totals.job_spend, c),
   ];
+  // Team mode: what this machine followed was paid by another; adding machines' summaries up
+  // must not count it twice.
+  if (s.spend.followed)
+    lines.push(`Followed, paid by another machine of the team: ${money(s.spend.followed, c)}`, '');
   if (s.failures.length > 0) {
     lines.push('| failed shot | status | reason |', '| --- | --- | --- |');
     for (const f of s.failures) {
