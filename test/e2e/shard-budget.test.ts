@@ -117,5 +117,5 @@ describe('a budget holds for the whole manifest when it is sharded', () => {
     expect(readFileSync(path.join(tmp.dir, 'film', 'journal.ndjson'), 'utf8')).toContain(
       '"completed"',
     );
-  });
+  }, 180_000);
 });
