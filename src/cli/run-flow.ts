@@ -51,7 +51,7 @@ Options:
   --variant NAME       render one variant only
   --force ID,...|all   render these shots again even if done (pays again)
   --dry-run            print the bodies this run would send (not the cached or resumed
-                       shots) and send nothing
+                       shots) and send nothing; exit 3 when the run would be over budget
   --base-url URL       API base (default $SHOTLIST_BASE_URL, else ${DEFAULT_BASE_URL})
   --simulate           render against a simulator started in-process: no key, no spend,
                        and no question (there is nothing to confirm)
@@ -69,7 +69,9 @@ Options:
   --json               NDJSON events on stdout instead of the task list
   --plan FILE          send exactly the plan saved by \`plan --save FILE\`; refuse, sending
                        nothing, if the manifest, prices, flags or journal drifted since
-                       or the file shows a body, cost or total the run would not send
+                       or the file shows a body, cost or total the run would not send;
+                       shots done or in flight from that plan are progress, not drift (a
+                       stopped run resumes with it; an applied plan sends nothing)
   --listen HOST:PORT   serve a push receiver (PORT alone: loopback) and ask the API to
                        call it when a task ends; polling slows to a safety net
   --public-url URL     the receiver's address as the API reaches it (a reverse proxy or
@@ -80,7 +82,9 @@ Options:
                        the three from the environment
   --shard I/N          render shard I of N only (a CI matrix job; shots are assigned by a
                        hash of id, variant and take), into renders/<name>.shard-I-of-N by
-                       default, without stitching; join the shards with \`shotlist merge\`
+                       default, without stitching; join the shards with \`shotlist merge\`;
+                       budgets hold for the whole manifest: the other shards' shots are
+                       counted as new, beside this folder's billed and at risk
   --team redis://HOST:PORT/DB  team mode (default $SHOTLIST_TEAM): machines rendering the
                        same shots share one journal of facts in this Redis; each shot is
                        submitted once by whichever machine claims it first, the others await
@@ -167,7 +171,7 @@ function summaryLine(
   reportHtml: string,
 ): string {
   const t = report.totals;
-  return `${t.done} done, ${t.failed} failed${t.unknown ? `, ${t.unknown} unknown` : ''}${t.pending ? `, ${t.pending} pending` : ''} · ${describeSpend(simulated, t.spent_cost, t.currency, priced)}${simulated ? '' : ` ${describeCharges(t.spend)}`} · ${reportHtml}`;
+  return `${t.done} done, ${t.failed} failed${t.unknown ? `, ${t.unknown} unknown` : ''}${t.pending ? `, ${t.pending} pending` : ''}${t.not_sent ? `, ${t.not_sent} not sent` : ''}${t.followed ? ` (${t.followed} followed: paid by another machine)` : ''} · ${describeSpend(simulated, t.spent_cost, t.currency, priced)}${simulated ? '' : ` ${describeCharges(t.spend)}`} · ${reportHtml}`;
 }
 
 function describePreview(p: PreparedRun): string {
@@ -262,6 +266,8 @@ function printDryRun(
   say(
     `dry run: ${plural(sent.length, 'request')} shown${kept.length > 0 ? `, ${kept.join(', ')}` : ''}; nothing sent.`,
   );
+  if (!run.budget.ok)
+    ctx.stderr.write(`over budget: ${run.budget.reason}; the run would be refused (exit 3)\n`);
 }
 
 /** The command line's options as `runManifest` options. */

@@ -4,11 +4,13 @@
  * total limits. One function, so `status` can never say "within budget" where `run` refuses.
  */
 import { checkBudget, checkTotalBudget } from '../plan/budget.js';
+import { sumMoney } from '../plan/money.js';
 import type { BudgetVerdict, JobSpend, Plan } from '../plan/types.js';
 import { costLedger, pricesOf } from '../render/cost.js';
 import type { JournalEntry } from '../render/journal.js';
 import type { AssessmentSummary } from '../render/state.js';
 import { SIMULATOR_BASE } from './base.js';
+import type { OutsideShard } from './shard.js';
 
 export interface BudgetInputs {
   /** This run's shots. */
@@ -19,10 +21,40 @@ export interface BudgetInputs {
   entries: readonly JournalEntry[];
   /** A simulated run counts the journal's simulated submissions, a real one the real ones. */
   simulated: boolean;
+  /** With `--shard`: the other shards' shots, counted as new, so the limits hold for the whole run. */
+  elsewhere?: OutsideShard;
+}
+
+/** This run's new spend; a shard's is the whole manifest's run (its own plus the others'). */
+function newSpend({ summary, elsewhere, plan }: BudgetInputs) {
+  const currency = plan.totals.currency;
+  // A shard that sends nothing spends nothing, whatever the others do.
+  if (!elsewhere || summary.submits === 0)
+    return {
+      seconds: summary.newSeconds,
+      cost: summary.newCost,
+      unpriced: summary.unpricedSeconds,
+    };
+  return {
+    seconds: summary.newSeconds + elsewhere.seconds,
+    cost: sumMoney([summary.newCost, elsewhere.cost], currency),
+    unpriced: summary.unpricedSeconds + elsewhere.unpriced_seconds,
+  };
+}
+
+/** Says, after a shard's refusal, that the figures are the whole manifest's. */
+function shardNote(verdict: BudgetVerdict, elsewhere: OutsideShard | undefined): BudgetVerdict {
+  if (verdict.ok || !elsewhere || verdict.reason === null) return verdict;
+  const n = elsewhere.shots;
+  return {
+    ...verdict,
+    reason: `${verdict.reason} (a shard counts the whole manifest's run: its own new shots plus the ${n} shot${n === 1 ? '' : 's'} of the other shards, which this folder cannot see, as new)`,
+  };
 }
 
 export function runBudget(inputs: BudgetInputs): BudgetVerdict {
   const { plan, summary } = inputs;
+  const spend = newSpend(inputs);
   const verdict = checkBudget(
     {
       max_cost: plan.budget.max_cost ?? undefined,
@@ -30,15 +62,15 @@ export function runBudget(inputs: BudgetInputs): BudgetVerdict {
       max_cost_from: plan.budget.max_cost_from,
     },
     {
-      seconds: summary.newSeconds,
-      cost: summary.newCost,
-      unpriced_seconds: summary.unpricedSeconds,
+      seconds: spend.seconds,
+      cost: spend.cost,
+      unpriced_seconds: spend.unpriced,
       currency: plan.totals.currency,
     },
   );
   // A run that sends nothing spends nothing: it may still collect, stitch and report.
   if (summary.submits === 0) return verdict;
-  return checkTotalBudget(
+  const total = checkTotalBudget(
     verdict,
     {
       max_total_cost: plan.budget.max_total_cost ?? undefined,
@@ -47,6 +79,7 @@ export function runBudget(inputs: BudgetInputs): BudgetVerdict {
     jobSpend(inputs),
     plan.totals.currency,
   );
+  return shardNote(total, inputs.elsewhere);
 }
 
 /**
@@ -54,7 +87,9 @@ export function runBudget(inputs: BudgetInputs): BudgetVerdict {
  * simulated run counts the simulated submissions of the journal, a real one the real ones, so
  * a rehearsal is refused where the real campaign would be.
  */
-function jobSpend({ entries, fullPlan, simulated, summary }: BudgetInputs): JobSpend {
+function jobSpend(inputs: BudgetInputs): JobSpend {
+  const { entries, fullPlan, simulated } = inputs;
+  const spend = newSpend(inputs);
   const ours = entries.filter(
     (e) => e.type !== 'intent' || (e.base === SIMULATOR_BASE) === simulated,
   );
@@ -62,7 +97,7 @@ function jobSpend({ entries, fullPlan, simulated, summary }: BudgetInputs): JobS
   return {
     billed: ledger.billed,
     at_risk: ledger.atRisk,
-    this_run: { seconds: summary.newSeconds, cost: summary.newCost },
-    unpriced_seconds: ledger.unpricedSeconds + summary.unpricedSeconds,
+    this_run: { seconds: spend.seconds, cost: spend.cost },
+    unpriced_seconds: ledger.unpricedSeconds + spend.unpriced,
   };
 }

@@ -10,7 +10,10 @@ import { loadManifest } from '../manifest/load.js';
 import { shotLabel } from '../plan/label.js';
 import { plan as makePlan } from '../plan/plan.js';
 import type { PlannedShot } from '../plan/types.js';
-import type { JournalEntry } from '../render/journal.js';
+import { checkTotalBudget } from '../plan/budget.js';
+import type { BudgetVerdict } from '../plan/types.js';
+import { costLedger, pricesOf, type CostLedger } from '../render/cost.js';
+import { foldJournal, type JournalEntry } from '../render/journal.js';
 import path from 'node:path';
 import { manifestPicks } from './picks.js';
 import { planOptionsOf } from './plan-options.js';
@@ -90,4 +93,54 @@ export async function misplacedRequests(
     }
   }
   return [...new Set(found)];
+}
+
+/** What the merged folder's journal says the campaign cost, and what is left to do. */
+export interface MergedSpend {
+  currency: string | null;
+  ledger: CostLedger;
+  /** Shots of the manifest (one per request) without a completed task in the merged journal. */
+  unfinished: string[];
+  shots: number;
+  /** The manifest's total limits against billed + at risk: ok, or why not. */
+  budget: BudgetVerdict;
+}
+
+/**
+ * The spend of the merged journal (billed, failed, at risk: `costLedger`, priced with the
+ * manifest) and the shots of the manifest it holds no finished task for; the total budget
+ * (`max_total_cost`, `max_total_seconds`) checked against what was billed and may have been.
+ */
+export async function mergedSpend(
+  manifest: string,
+  entries: readonly JournalEntry[],
+  cwd = process.cwd(),
+): Promise<MergedSpend> {
+  const { whole } = await manifestShots(manifest, cwd);
+  const currency = whole.totals.currency;
+  const ledger = costLedger(entries, pricesOf(whole.shots));
+  const done = new Set<string>();
+  for (const s of foldJournal(entries).values())
+    if (s.phase === 'completed' || s.phase === 'downloaded')
+      done.add(shotLabel({ ...s.shot, variant: s.shot.variant ?? null }));
+  const rendered = whole.shots.filter((s) => s.shared_with === undefined);
+  const unfinished = rendered.map((s) => shotLabel(s)).filter((label) => !done.has(label));
+  const limits = {
+    ...(whole.budget.max_total_cost != null ? { max_total_cost: whole.budget.max_total_cost } : {}),
+    ...(whole.budget.max_total_seconds != null
+      ? { max_total_seconds: whole.budget.max_total_seconds }
+      : {}),
+  };
+  const budget = checkTotalBudget(
+    { max_cost: null, max_seconds: null, ok: true, reason: null },
+    limits,
+    {
+      billed: ledger.billed,
+      at_risk: ledger.atRisk,
+      this_run: { seconds: 0, cost: null },
+      unpriced_seconds: ledger.unpricedSeconds,
+    },
+    currency,
+  );
+  return { currency, ledger, unfinished, shots: rendered.length, budget };
 }

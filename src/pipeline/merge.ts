@@ -15,6 +15,7 @@ import { stripControls } from '../api/redact.js';
 import { UsageError } from '../errors.js';
 import { shotLabel } from '../plan/label.js';
 import { JOURNAL_FILE, readJournal, type JournalEntry, type ShotRef } from '../render/journal.js';
+import type { MergedSpend } from './merge-check.js';
 import { fileMatches, hashFile, isSha256, storePath } from '../render/store.js';
 import {
   ensureDir,
@@ -49,6 +50,8 @@ export interface MergeResult {
   clips: { copied: number; present: number; missing: number };
   /** Notes for people: journal lines left out, clips that will be downloaded again. */
   notes: string[];
+  /** With `manifest`: the campaign's spend over the merged journal, and the shots left to do. */
+  spend?: MergedSpend;
 }
 
 /** A folder given on the command line: it must be a real folder, not a link to one. */
@@ -348,11 +351,17 @@ export async function mergeShards(
     `${altered.length} clip${altered.length === 1 ? ' in a shard folder differs from its' : 's in shard folders differ from their'} journal`,
     'leave out the altered folder, or render that shard again into a fresh folder',
   );
-  return writeMerge(own, shards);
+  const { result, merged } = await writeMerge(own, shards);
+  if (options.manifest === undefined) return result;
+  const { mergedSpend } = await import('./merge-check.js');
+  return { ...result, spend: await mergedSpend(options.manifest, merged, options.cwd) };
 }
 
 /** The clips, then the journal (it never names a clip the store does not hold yet). */
-async function writeMerge(own: Source, shards: readonly Source[]): Promise<MergeResult> {
+async function writeMerge(
+  own: Source,
+  shards: readonly Source[],
+): Promise<{ result: MergeResult; merged: JournalEntry[] }> {
   const out = own.dir;
   const merged = mergeEntries([own, ...shards]);
   const clips = await importClips(shards, out);
@@ -374,7 +383,7 @@ async function writeMerge(own: Source, shards: readonly Source[]): Promise<Merge
       `${clips.missing} clip(s) missing in the shard folders: the next run downloads them again (no new task)`,
     );
   }
-  return {
+  const result = {
     outDir: out,
     shards: shards.length,
     entries: merged.length,
@@ -382,4 +391,5 @@ async function writeMerge(own: Source, shards: readonly Source[]): Promise<Merge
     clips,
     notes,
   };
+  return { result, merged };
 }

@@ -20,7 +20,7 @@ import { extraTakesFrom, manifestPicks } from './picks.js';
 import { planOptionsOf } from './plan-options.js';
 import { checkRerollFlags, marksIn, refuseOldTakes, rerollTakes } from './reroll.js';
 import { checkSavedPlan } from './saved-plan.js';
-import { shardPlan } from './shard.js';
+import { outsideShard, shardPlan } from './shard.js';
 import type { PreparedRun, RunCallbacks, RunOptions } from './types.js';
 
 function checkFlags(options: RunOptions): void {
@@ -101,6 +101,7 @@ export async function prepareRun(
       summary,
       entries: journal.entries,
       simulated: !!options.simulate,
+      ...(options.shard ? { elsewhere: outsideShard(plans.planned, plans.sharded) } : {}),
     }),
     foreign: foreignTasks(journal.shots, base.journalBase),
     ...(options.shard ? { shard: { spec: options.shard, of: plans.planned.shots.length } } : {}),

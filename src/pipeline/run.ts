@@ -131,7 +131,17 @@ export async function runManifest(
     return { status: 'done', exitCode: EXIT_CODES.ok, prepared };
   }
   await callbacks.onPrepared?.(prepared);
-  if (options.dryRun) return { status: 'dry-run', exitCode: EXIT_CODES.ok, prepared };
+  if (options.dryRun) {
+    // A dry run says what the real run would: over budget, it would be refused.
+    const refused = !prepared.budget.ok && options.overBudget !== 'allow';
+    return {
+      status: 'dry-run',
+      exitCode: refused ? EXIT_CODES.overBudget : EXIT_CODES.ok,
+      prepared,
+    };
+  }
+  if (options.savedPlan !== undefined && prepared.summary.submits === 0)
+    callbacks.log?.(`the saved plan ${options.savedPlan} is applied: nothing to send`);
   const lock = await lockRun(prepared, callbacks);
   try {
     const clear = await clearToSend(prepared, options, callbacks);

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { canonicalJson, type VideoRequest } from '../api/contract.js';
 import { stripControls } from '../api/redact.js';
 import { UsageError } from '../errors.js';
@@ -23,12 +24,18 @@ export interface SavedShot {
   request: VideoRequest;
 }
 
-/** The saved plan file. */
+/**
+ * The saved plan file. `manifest.file` and `out` are relative to the manifest's folder, so a
+ * checkout of the same files elsewhere (another CI runner) applies the same plan; plans saved
+ * before held absolute paths, which are still compared as they are.
+ */
 export interface SavedPlan {
   shotlist_saved_plan: 1;
   manifest: { file: string; sha256: string };
   pricing_sha256: string;
   out: string;
+  /** `i/n` when saved with `--shard`: the run must render the same shard. */
+  shard?: string;
   base: string;
   simulated: boolean;
   budget: BudgetVerdict;
@@ -47,11 +54,16 @@ export async function savePlan(
   run: PreparedRun,
   pricing: ShotlistManifest['pricing'],
 ): Promise<SavedPlan> {
+  const home = path.dirname(run.manifestFile);
   return {
     shotlist_saved_plan: 1,
-    manifest: { file: run.manifestFile, sha256: sha256(await readFile(run.manifestFile)) },
+    manifest: {
+      file: path.relative(home, run.manifestFile),
+      sha256: sha256(await readFile(run.manifestFile)),
+    },
     pricing_sha256: pricingHash(pricing),
-    out: run.outDir,
+    out: path.relative(home, run.outDir) || '.',
+    ...(run.shard ? { shard: shardText(run.shard.spec) } : {}),
     base: run.base.journalBase,
     simulated: run.simulated,
     budget: run.budget,
@@ -144,33 +156,89 @@ function totalsDrift(saved: SavedPlan['totals'], run: PreparedRun): string[] {
     .map((k) => `the plan's total ${k} is ${shown(saved[k])}, the run's is ${shown(now[k])}`);
 }
 
-/** Everything that differs between a saved plan and the run about to start. */
-async function planDrift(
+const shardText = (spec: { index: number; count: number }) => `${spec.index}/${spec.count}`;
+
+/**
+ * A saved path as the run's: relative ones (this version) against the manifest's folder,
+ * absolute ones (older plans) as they are.
+ */
+function savedPath(saved: unknown, home: string): string {
+  const text = String(saved);
+  return path.isAbsolute(text) ? text : path.resolve(home, text);
+}
+
+/** Where the plan was made (manifest, prices, folder, API, shard) against the run's. */
+async function placeDrift(
   saved: SavedPlan,
   run: PreparedRun,
   pricing: ShotlistManifest['pricing'],
 ): Promise<string[]> {
   const drift: string[] = [];
-  if (saved.manifest.file !== run.manifestFile)
+  const home = path.dirname(run.manifestFile);
+  if (savedPath(saved.manifest.file, home) !== run.manifestFile)
     drift.push(
       `the plan is of ${stripControls(String(saved.manifest.file))}, not ${run.manifestFile}`,
     );
   else if (saved.manifest.sha256 !== sha256(await readFile(run.manifestFile)))
     drift.push('the manifest was edited');
   if (saved.pricing_sha256 !== pricingHash(pricing)) drift.push('the prices changed');
-  if (saved.out !== run.outDir)
+  if (savedPath(saved.out, home) !== run.outDir)
     drift.push(`the output folder is ${run.outDir}, not ${stripControls(String(saved.out))}`);
   if (saved.base !== run.base.journalBase)
     drift.push(`the API is ${run.base.journalBase}, not ${stripControls(String(saved.base))}`);
+  const shard = run.shard ? shardText(run.shard.spec) : undefined;
+  if ((saved.shard ?? undefined) !== shard)
+    drift.push(
+      `the plan is of ${saved.shard ? `shard ${stripControls(String(saved.shard))}` : 'the whole manifest'}, the run of ${shard ? `shard ${shard}` : 'the whole manifest'}`,
+    );
+  return drift;
+}
+
+/**
+ * Whether a shot moved on by applying this very plan: it was to be sent and now is not (done,
+ * in flight, or sent with its outcome unknown). That is progress, not drift: a run of the plan
+ * that stopped midway resumes with the same plan, and an applied plan sends nothing.
+ */
+const progressed = (saved: SavedShot, now: PreparedRun['assessed'][number]) =>
+  saved.submits &&
+  !now.submits &&
+  ['cached', 'in_flight', 'download', 'unknown'].includes(now.state);
+
+/** After progress: the run sends a part of what the plan shows, never more. */
+function remainderDrift(saved: SavedPlan['totals'], run: PreparedRun): string[] {
+  const more = (a: number | null, b: number | null) => (a ?? 0) > (b ?? 0);
+  const drift: string[] = [];
+  if (run.plan.totals.currency !== saved.currency)
+    drift.push(
+      `the plan's currency is ${shown(saved.currency)}, the run's ${shown(run.plan.totals.currency)}`,
+    );
+  if (
+    run.summary.submits > saved.submits ||
+    run.summary.newSeconds > saved.seconds ||
+    more(run.summary.newCost, saved.cost)
+  )
+    drift.push(`the run would send more than the plan's totals`);
+  return drift;
+}
+
+/** Everything that differs between a saved plan and the run about to start. */
+async function planDrift(
+  saved: SavedPlan,
+  run: PreparedRun,
+  pricing: ShotlistManifest['pricing'],
+): Promise<string[]> {
+  const drift = await placeDrift(saved, run, pricing);
   const now = new Map(run.assessed.map((a) => [a.key, a]));
+  let moved = false;
   for (const s of saved.shots) {
     const a = now.get(s.key);
     if (!a) drift.push(`${stripControls(String(s.label))}: its request is no longer in the run`);
+    else if (progressed(s, a)) moved = true;
     else if (a.state !== s.state || a.submits !== s.submits)
       drift.push(`${a.label}: was ${stripControls(String(s.state))}, now ${a.state}`);
     else drift.push(...shotDrift(s, a));
   }
-  drift.push(...totalsDrift(saved.totals, run));
+  drift.push(...(moved ? remainderDrift(saved.totals, run) : totalsDrift(saved.totals, run)));
   const before = new Set(saved.shots.map((s) => s.key));
   for (const a of run.assessed)
     if (!before.has(a.key)) drift.push(`${a.label}: a request the plan does not have`);

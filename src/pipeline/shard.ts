@@ -9,7 +9,6 @@
 import { createHash } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import { takeKey } from '../media/outputs.js';
-import { checkBudget } from '../plan/budget.js';
 import { shotLabel } from '../plan/label.js';
 import { sumMoney } from '../plan/money.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
@@ -113,8 +112,8 @@ export function inShard(shot: PlannedShot, spec: ShardSpec, groupOf: GroupOf = o
 }
 
 /**
- * The part of `plan` that shard `spec` renders, with its totals and per-run budget verdict
- * counted over those shots only. `whole` (default `plan`) is the unfiltered plan the groups
+ * The part of `plan` that shard `spec` renders, with its totals counted over those shots only
+ * and the budget verdict of the whole plan (a limit is the manifest's, not a shard's). `whole` (default `plan`) is the unfiltered plan the groups
  * are taken from, so `--only` cannot split a group. Without a shard, `plan` as it is.
  */
 export function shardPlan(
@@ -133,19 +132,41 @@ export function shardPlan(
     rendered.map((s) => s.cost),
     currency,
   );
-  const verdict = checkBudget(
-    {
-      ...(plan.budget.max_cost !== null ? { max_cost: plan.budget.max_cost } : {}),
-      ...(plan.budget.max_seconds !== null ? { max_seconds: plan.budget.max_seconds } : {}),
-      max_cost_from: plan.budget.max_cost_from,
-    },
-    { seconds, cost, unpriced_seconds: unpriced, currency },
-  );
   return {
     ...plan,
     shots,
     totals: { shots: shots.length, seconds, cost, currency, unpriced_seconds: unpriced },
-    budget: { ...plan.budget, ...verdict },
+    // The budget is the whole run's: shards of a run that fits cannot together exceed it.
+    budget: plan.budget,
+  };
+}
+
+/** Seconds and cost of the shots of `whole` that `part` (one shard of it) does not hold. */
+export interface OutsideShard {
+  shots: number;
+  seconds: number;
+  cost: number | null;
+  unpriced_seconds: number;
+}
+
+/**
+ * What the other shards of a run will send, counted as new: a shard's folder cannot see their
+ * journals, so a shard's budget check holds for the whole manifest's run whatever they did.
+ */
+export function outsideShard(
+  whole: Pick<Plan, 'shots' | 'totals'>,
+  part: Pick<Plan, 'shots'>,
+): OutsideShard {
+  const mine = new Set(part.shots.map(takeKey));
+  const rendered = whole.shots.filter((s) => !mine.has(takeKey(s)) && s.shared_with === undefined);
+  return {
+    shots: rendered.length,
+    seconds: rendered.reduce((n, s) => n + s.seconds, 0),
+    cost: sumMoney(
+      rendered.map((s) => s.cost),
+      whole.totals.currency,
+    ),
+    unpriced_seconds: rendered.reduce((n, s) => n + (s.cost === null ? s.seconds : 0), 0),
   };
 }
 

@@ -105,7 +105,14 @@ export function formatPlan(plan: Plan, options: PlanTableOptions = {}): string {
     ];
     if (parts.length > 0) lines.push(`budget: ok (${parts.join(', ')})`);
   } else lines.push(`budget: EXCEEDED: ${b.reason}`);
-  if (totals.length > 0)
+  if (totals.length > 0 && b.job) {
+    const j = b.job;
+    const m = (f: { seconds: number; cost: number | null }) =>
+      `${f.seconds} s (${money(f.cost ?? 0, t.currency)})`;
+    lines.push(
+      `budget over every run: ${totals.join(', ')}: ${b.ok ? 'ok' : 'EXCEEDED'}: ${m(j.billed)} billed so far + ${m(j.at_risk)} at risk + ${m(j.this_run)} this run (the journal in the output folder)`,
+    );
+  } else if (totals.length > 0)
     lines.push(`budget over every run: ${totals.join(', ')} (run checks them against the journal)`);
   if (plan.assets?.length) {
     lines.push(`local files, uploaded before the first submission (${plan.assets.length}):`);

@@ -308,7 +308,9 @@ export async function render(
   const { entries } = await readJournal(journalFile);
   const versions = clipVersions(entries, new Set(shots.map((s) => s.key)));
   for (const s of shots) s.versions = versionsOf(versions, s.shot);
-  const charges = shots.map((s) => s.charge);
+  // A task another machine of the team sent is paid there: shown apart, never added here.
+  const charges = shots.filter((s) => !s.followed).map((s) => s.charge);
+  const followed = shots.filter((s) => s.followed).map((s) => s.charge);
   const fatal = stop.fatal();
   return {
     outDir,
@@ -323,6 +325,7 @@ export async function render(
       submissions: shots.reduce((n, s) => n + s.submissions, 0),
       failed: sumCharges(charges, 'failed'),
       atRisk: sumCharges(charges, 'at_risk'),
+      ...(followed.length > 0 ? { followed: sumCharges(followed, 'billed') } : {}),
     },
     ledger: costLedger(entries, pricesOf(plan.shots)),
     requests: slots.pool ? slots.pool.stats() : client.stats(),

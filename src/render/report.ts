@@ -114,16 +114,28 @@ export function toRunReport(plan: Plan, result: RenderResult, context: ReportCon
       failed: count('failed'),
       unknown: count('unknown'),
       pending: count('pending'),
+      not_sent: count('skipped'),
+      ...(result.spent.followed ? { followed: result.shots.filter((s) => s.followed).length } : {}),
       previewed_seconds: plan.totals.seconds,
       submitted_seconds:
         result.spent.seconds + result.spent.failed.seconds + result.spent.atRisk.seconds,
       previewed_cost: exact(plan.totals.cost, currency),
       spent_cost: exact(result.spent.cost, currency),
       currency,
-      spend: spendTotals(
-        { billed: result.spent, failed: result.spent.failed, atRisk: result.spent.atRisk },
-        currency,
-      ),
+      spend: {
+        ...spendTotals(
+          { billed: result.spent, failed: result.spent.failed, atRisk: result.spent.atRisk },
+          currency,
+        ),
+        ...(result.spent.followed
+          ? {
+              followed: {
+                seconds: result.spent.followed.seconds,
+                cost: exact(result.spent.followed.cost, currency),
+              },
+            }
+          : {}),
+      },
       job_spend: { ...spendTotals(result.ledger, currency), tasks: result.ledger.tasks },
       ...(billed ? { billed_check: billed } : {}),
     },

@@ -47,6 +47,11 @@ export interface ShotResult {
    * running (it may be billed). Absent when this run saw no task end or start.
    */
   charge?: Charge;
+  /**
+   * Team mode: another machine submitted its task and this run followed it; that machine pays
+   * for it, so its charge is shown apart, never added to this machine's spend.
+   */
+  followed?: true;
   /** Every verified clip the journal knows for this shot, oldest first (set at the end). */
   versions?: ClipVersion[];
 }
@@ -66,7 +71,7 @@ export interface RenderResult {
    * `failed` ended failed (not billed); `atRisk` may be billed (unknown outcome, still running).
    * `submissions` counts the POSTs that created a task.
    */
-  spent: Money & { submissions: number; failed: Money; atRisk: Money };
+  spent: Money & { submissions: number; failed: Money; atRisk: Money; followed?: Money };
   /** The bill of the whole job: every run the journal records, this one included. */
   ledger: CostLedger;
   requests: ClientStats;

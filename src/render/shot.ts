@@ -94,7 +94,10 @@ async function submitAndAwait(ctx: ShotContext, slots: Slots): Promise<ShotResul
   if (!resumed && ctx.team) {
     const turn = await ctx.team.turn(ctx);
     if (turn.kind === 'ended') return turn.result;
-    if (turn.kind === 'follow') resumed = turn.taskId;
+    if (turn.kind === 'follow') {
+      resumed = turn.taskId;
+      ctx.result.followed = true;
+    }
   }
   if (!resumed) {
     const sent = await sendShot(ctx, slots);

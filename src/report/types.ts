@@ -82,6 +82,8 @@ export interface SpendTotals {
   billed: MoneyTotal;
   failed: MoneyTotal;
   at_risk: MoneyTotal;
+  /** Team mode: what the tasks this run followed billed (paid by the machine that sent them). */
+  followed?: MoneyTotal;
 }
 
 /** What report.json holds, and what report.html shows. */
@@ -100,6 +102,10 @@ export interface RunReport {
     failed: number;
     unknown: number;
     pending: number;
+    /** Shots never sent: the run stopped (quota, key, Ctrl-C) before their turn. */
+    not_sent?: number;
+    /** Team mode: shots whose task another machine sent and paid; this run followed them. */
+    followed?: number;
     previewed_seconds: number;
     /** Seconds of every task this run submitted or picked up: billed, failed and at risk. */
     submitted_seconds: number;

@@ -122,7 +122,13 @@ function spendOf(result: RunResult) {
   const currency = result.prepared.plan.totals.currency;
   const spend = result.report?.totals.spend;
   if (spend)
-    return { currency, billed: spend.billed, failed: spend.failed, at_risk: spend.at_risk };
+    return {
+      currency,
+      billed: spend.billed,
+      failed: spend.failed,
+      at_risk: spend.at_risk,
+      ...(spend.followed ? { followed: spend.followed } : {}),
+    };
   const spent = result.render?.spent;
   if (!spent) return { currency, billed: zero, failed: zero, at_risk: zero };
   return {
@@ -151,6 +157,7 @@ export function summaryEventFields(result: RunResult) {
       failed: t?.failed ?? 0,
       unknown: t?.unknown ?? 0,
       pending: t?.pending ?? 0,
+      not_sent: t?.not_sent ?? 0,
     },
     spend: spendOf(result),
     job_spend: report?.totals.job_spend ?? null,

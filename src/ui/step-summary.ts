@@ -3,6 +3,7 @@
  * so a CI job's page says what the render came to without opening the artifacts.
  */
 import path from 'node:path';
+import type { MergedSpend } from '../pipeline/merge-check.js';
 import type { RunResult } from '../pipeline/types.js';
 import { summaryEventFields } from './events.js';
 import { formatMoney } from './format.js';
@@ -17,6 +18,49 @@ function money(m: { seconds: number; cost: number | null }, currency: string | n
   return `${m.seconds} s${m.cost !== null && currency ? ` (${formatMoney(m.cost, currency)})` : ''}`;
 }
 
+type Charges = Record<'billed' | 'failed' | 'at_risk', { seconds: number; cost: number | null }>;
+
+/**
+ * This run's spend and, beside it, the job's over every run of the folder's journal: the
+ * campaign's totals (after a merge, every shard's), not only what this run sent.
+ */
+function spendTable(run: Charges, job: Charges | undefined, c: string | null): string[] {
+  const row = (name: string, k: keyof Charges) =>
+    `| ${name} | ${money(run[k], c)} |${job ? ` ${money(job[k], c)} |` : ''}`;
+  return [
+    job ? '| spend | this run | every run (the journal) |' : '| spend | seconds (cost) |',
+    job ? '| --- | --- | --- |' : '| --- | --- |',
+    row('billed', 'billed'),
+    row('failed, not billed', 'failed'),
+    row('at risk, may be billed', 'at_risk'),
+    '',
+  ];
+}
+
+/** The step summary of `merge --manifest`: the campaign's spend over every shard folder. */
+export function mergeStepSummary(spend: MergedSpend, out: string): string {
+  const c = spend.currency;
+  const { ledger, unfinished } = spend;
+  const lines = [
+    `### shotlist merge: ${cell(out)}`,
+    '',
+    `${spend.shots - unfinished.length} of ${spend.shots} shots finished; ${ledger.tasks} tasks over every shard.`,
+    '',
+    ...spendTable(
+      { billed: ledger.billed, failed: ledger.failed, at_risk: ledger.atRisk },
+      undefined,
+      c,
+    ),
+  ];
+  if (unfinished.length > 0)
+    lines.push(
+      `Not finished: ${cell(unfinished.slice(0, 20).join(', '))}${unfinished.length > 20 ? ' …' : ''}`,
+      '',
+    );
+  if (!spend.budget.ok) lines.push(`**Over budget**: ${cell(spend.budget.reason ?? '')}`, '');
+  return `${lines.join('\n')}\n`;
+}
+
 /** The step summary of a run that rendered; output paths relative to `cwd`. */
 export function stepSummaryMarkdown(result: RunResult, cwd: string): string {
   const s = summaryEventFields(result);
@@ -24,21 +68,14 @@ export function stepSummaryMarkdown(result: RunResult, cwd: string): string {
   const lines = [
     `### shotlist: ${cell(result.prepared.plan.manifest.name)}${s.simulated ? ' (simulated)' : ''}`,
     '',
-    `Exit code **${s.exit_code}** (${s.status}): ${s.totals.done} done, ${s.totals.failed} failed, ${s.totals.unknown} unknown, ${s.totals.pending} pending of ${s.totals.shots} shots.`,
+    `Exit code **${s.exit_code}** (${s.status}): ${s.totals.done} done, ${s.totals.failed} failed, ${s.totals.unknown} unknown, ${s.totals.pending} pending, ${s.totals.not_sent} not sent of ${s.totals.shots} shots.`,
     '',
-    '| spend | seconds (cost) |',
-    '| --- | --- |',
-    `| billed | ${money(s.spend.billed, c)} |`,
-    `| failed, not billed | ${money(s.spend.failed, c)} |`,
-    `| at risk, may be billed | ${money(s.spend.at_risk, c)} |`,
-    ...(s.job_spend
-      ? [
-          `| billed, all runs | ${money(s.job_spend.billed, c)} |`,
-          `| at risk, all runs | ${money(s.job_spend.at_risk, c)} |`,
-        ]
-      : []),
-    '',
+    ...spendTable(s.spend, s.job_spend ?? undefined, c),
   ];
+  // Team mode: what this machine followed was paid by another; adding machines' summaries up
+  // must not count it twice.
+  if (s.spend.followed)
+    lines.push(`Followed, paid by another machine of the team: ${money(s.spend.followed, c)}`, '');
   if (s.failures.length > 0) {
     lines.push('| failed shot | status | reason |', '| --- | --- | --- |');
     for (const f of s.failures) {

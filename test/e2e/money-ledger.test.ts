@@ -87,7 +87,9 @@ describe('every attempt that may have created a task stays "may have been billed
     expect(readReport(out).totals.job_spend?.at_risk).toEqual(both);
     const summary = parseEvents(again.stdout, 1).last;
     expect(summary.job_spend).toMatchObject({ tasks: 2, at_risk: both });
-    expect(readFileSync(summaryFile, 'utf8')).toContain('| at risk, all runs | 8 s (8.00 CNY) |');
+    expect(readFileSync(summaryFile, 'utf8')).toContain(
+      '| at risk, may be billed | 4 s (4.00 CNY) | 8 s (8.00 CNY) |',
+    );
 
     // 8 CNY at risk + 4 this run is over max_total_cost 10: refused, nothing sent.
     const third = await shotlist(runArgs(manifest, sim, out, '--retry-unknown'), {

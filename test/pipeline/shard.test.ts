@@ -5,6 +5,7 @@ import {
   parseShard,
   shardOfIdentity,
   shardPlan,
+  outsideShard,
   sharedGroups,
 } from '../../src/pipeline/shard.js';
 import { takeKey } from '../../src/media/outputs.js';
@@ -196,14 +197,24 @@ describe('groups', () => {
     expect(new Set(shots.map(groupOf))).toEqual(new Set([takeKey(shots[0]!)]));
   });
 
-  it("counts only the shard's shots in its totals and budget", () => {
+  it("counts only the shard's shots in its totals; the budget verdict stays the whole plan's", () => {
     const shots = ids(30).map((id) => shot(id));
-    const plan = planOf(shots, 20);
+    // 30 shots at 4: 120 over a limit of 100, though each shard alone (about 40) fits.
+    const plan = {
+      ...planOf(shots, 100),
+      totals: { shots: 30, seconds: 120, cost: 120, currency: 'CNY', unpriced_seconds: 0 },
+      budget: { max_cost: 100, max_seconds: null, ok: false, reason: 'cost 120 exceeds' },
+    };
     const part = shardPlan(plan, { index: 1, count: 3 });
     expect(part.totals.shots).toBe(part.shots.length);
     expect(part.totals.seconds).toBe(4 * part.shots.length);
     expect(part.totals.cost).toBe(4 * part.shots.length);
-    expect(part.budget.ok).toBe(4 * part.shots.length <= 20);
+    expect(part.totals.cost).toBeLessThan(100);
+    expect(part.budget).toEqual(plan.budget);
+    const outside = outsideShard(plan, part);
+    expect(outside.shots).toBe(30 - part.shots.length);
+    expect(outside.cost).toBe(120 - 4 * part.shots.length);
+    expect(outside.seconds + part.totals.seconds).toBe(120);
     expect(shardPlan(plan, undefined)).toBe(plan);
   });
 });

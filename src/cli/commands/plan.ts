@@ -8,7 +8,8 @@ import type { Plan } from '../../plan/types.js';
 import { parseCommandArgs } from '../args.js';
 import { PLAN_FLAGS, planOptionsFrom } from '../common.js';
 import type { CliContext } from '../context.js';
-import { UsageError } from '../../errors.js';
+import { ShotlistError, UsageError } from '../../errors.js';
+import type { PreparedRun } from '../../pipeline/types.js';
 import { parseShard, shardPlan, shardSummary } from '../../pipeline/shard.js';
 
 export const help = `Usage: shotlist plan <manifest> [options]
@@ -34,9 +35,16 @@ Options:
                      the journal; default $SHOTLIST_ACCOUNTS)
   --simulate         local files get the simulator's URLs; with --save: a plan for
                      \`run --simulate --plan FILE\`
-  --shard I/N        only the shots \`run --shard I/N\` renders (a CI matrix job)
+  --shard I/N        only the shots \`run --shard I/N\` renders (a CI matrix job); the budget
+                     is the whole manifest's (the other shards' shots counted as new); with
+                     --save: a plan for \`run --shard I/N --plan FILE\`
 
-Exit 0 when the plan is within budget, 2 on bad input, 3 when over budget.
+With budget.max_total_cost / max_total_seconds, the verdict counts the journal in the output
+folder (--out): billed so far + at risk + this run, as \`run\` does. A saved plan's paths are
+relative to the manifest's folder, so a checkout elsewhere (another runner) can apply it.
+
+Exit 0 when the plan is within budget, 2 on bad input, 3 when over budget (with --save the
+plan is still written, for approval; \`run --plan\` refuses it while it is over budget).
 `;
 
 /** The `plan --json` document. */
@@ -72,6 +80,7 @@ export function planJson(p: Plan) {
       max_seconds: p.budget.max_seconds,
       max_total_cost: p.budget.max_total_cost ?? null,
       max_total_seconds: p.budget.max_total_seconds ?? null,
+      ...(p.budget.job ? { job: p.budget.job } : {}),
       ok: p.budget.ok,
       reason: p.budget.reason,
     },
@@ -91,12 +100,14 @@ const FLAGS = {
 
 type Values = ReturnType<typeof parseCommandArgs<typeof FLAGS>>['values'];
 
-/** `--save FILE`: the run's view of the plan (journal read, nothing sent), written for `run --plan`. */
-async function savePlanFile(ctx: CliContext, manifest: string, values: Values): Promise<string> {
+/**
+ * The run's view of the plan (journal read, nothing sent): what `run` with the same flags would
+ * decide, its budget verdict included (the total limits against the journal's spend).
+ */
+async function preparePlan(ctx: CliContext, manifest: string, values: Values) {
   const { prepareRun } = await import('../../pipeline/prepare.js');
-  const { savePlan } = await import('../../pipeline/saved-plan.js');
   const options = planOptionsFrom(values);
-  const prepared = await prepareRun(manifest, {
+  return prepareRun(manifest, {
     cwd: ctx.cwd,
     env: ctx.env,
     dryRun: true,
@@ -107,17 +118,51 @@ async function savePlanFile(ctx: CliContext, manifest: string, values: Values): 
     ...(values.out !== undefined ? { out: values.out } : {}),
     ...(values['base-url'] !== undefined ? { baseUrl: values['base-url'] } : {}),
     ...(values.accounts !== undefined ? { accounts: values.accounts } : {}),
+    ...(values.shard !== undefined ? { shard: parseShard(values.shard) } : {}),
     simulate: !!values.simulate,
     allowOutside: values['allow-outside'] === true,
   });
-  const saved = await savePlan(prepared, prepared.pricing);
+}
+
+/** `--save FILE`: the run's view of the plan, written for `run --plan`. */
+async function savePlanFile(
+  ctx: CliContext,
+  prepared: PreparedRun,
+  values: Values,
+): Promise<string> {
+  const { savePlan } = await import('../../pipeline/saved-plan.js');
   const file = path.resolve(ctx.cwd, values.save!);
+  const saved = await savePlan(prepared, prepared.pricing);
   await writeFileAtomic(
     path.dirname(file),
     path.basename(file),
     `${JSON.stringify(saved, null, 2)}\n`,
   );
   return file;
+}
+
+/**
+ * The run's verdict, when it can differ from the plan's: with --save, or with total limits
+ * (checked against the journal). A manifest the run cannot prepare (no uploads section for
+ * its local files...) still gets its plan; without --save the total is then left to `run`.
+ */
+async function runView(
+  ctx: CliContext,
+  manifest: string,
+  values: Values,
+  whole: Plan,
+): Promise<PreparedRun | undefined> {
+  const totals = whole.budget.max_total_cost != null || whole.budget.max_total_seconds != null;
+  if (values.save === undefined && !totals) return undefined;
+  try {
+    return await preparePlan(ctx, manifest, values);
+  } catch (err) {
+    if (values.save !== undefined || !(err instanceof ShotlistError)) throw err;
+    ctx.stderr.write(
+      `note: budget over every run not checked against the journal (${err.message}); run checks it\n`,
+    );
+    return undefined;
+  }
 }
 
 export default async function planCommand(ctx: CliContext): Promise<number> {
@@ -129,15 +174,18 @@ export default async function planCommand(ctx: CliContext): Promise<number> {
     allowOutside: values['allow-outside'] === true,
   });
   const shard = values.shard !== undefined ? parseShard(values.shard) : undefined;
-  if (shard && values.save !== undefined)
-    throw new UsageError('--save does not take --shard', 'save the plan of the whole manifest');
   const { localAssets } = await import('../../assets/local.js');
   const assets = await localAssets(loaded, { simulate: values.simulate === true });
   // A plain run plans the takes re-rolls added: so does its preview.
   const { extraTakesFrom, manifestPicks } = await import('../../pipeline/picks.js');
   const takes = extraTakesFrom(await manifestPicks(loaded.file));
   const whole = plan(loaded, { ...planOptionsFrom(values), ...takes, assets });
-  const result = shardPlan(whole, shard);
+  const prepared = await runView(ctx, positionals[0]!, values, whole);
+  const sharded = shardPlan(whole, shard);
+  // The verdict `run` would act on: the total limits against the journal included.
+  const result = prepared
+    ? { ...sharded, budget: { ...sharded.budget, ...prepared.budget } }
+    : sharded;
   if (values.json) {
     ctx.stdout.write(`${JSON.stringify(planJson(result))}\n`);
   } else {
@@ -148,11 +196,14 @@ export default async function planCommand(ctx: CliContext): Promise<number> {
   }
   const { picksOfPlan, staleMessage } = await import('../../pipeline/picks.js');
   for (const s of (await picksOfPlan(result)).stale) ctx.stderr.write(`${staleMessage(s)}\n`);
-  if (values.save !== undefined) {
-    const saved = await savePlanFile(ctx, positionals[0]!, values);
+  const ok = result.budget.ok;
+  if (values.save !== undefined && prepared) {
+    const saved = await savePlanFile(ctx, prepared, values);
     ctx.stderr.write(
-      `plan saved to ${saved}: run it with shotlist run ${positionals[0]} --plan ${values.save} (and the same flags)\n`,
+      ok
+        ? `plan saved to ${saved}: run it with shotlist run ${positionals[0]} --plan ${values.save} (and the same flags)\n`
+        : `plan saved to ${saved} for approval, but it is OVER BUDGET (${result.budget.reason}): run --plan refuses it (exit 3) until the budget allows it; exit 3\n`,
     );
   }
-  return result.budget.ok ? EXIT_CODES.ok : EXIT_CODES.overBudget;
+  return ok ? EXIT_CODES.ok : EXIT_CODES.overBudget;
 }
