@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
 import { makeImage } from '../helpers/tools.js';
-import { KEY, childEnv, readReport } from './run-helpers.js';
+import { KEY, childEnv, readReport, writeManifest } from './run-helpers.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -269,5 +269,66 @@ describe('simulated renders of shots with local files (built bin)', () => {
     expect(run.exitCode, run.stderr).toBe(0);
     const added = readFileSync(journal, 'utf8').slice(before.length);
     expect(added).not.toContain('"type":"intent"');
+  }, 120_000);
+});
+
+/** Renders a 4-shot manifest through an accounts file of one account on the simulator. */
+async function renderThroughAccounts() {
+  sim = await startSimulator({ latency: 0, seed: 11 });
+  const manifest = writeManifest(tmp.dir, 4);
+  const accounts = path.join(tmp.dir, 'accounts.yaml');
+  writeFileSync(
+    accounts,
+    `accounts:\n  - { name: a, base_url: '${sim.url}', key_env: SHOTLIST_KEY_A, concurrency: 4 }\n`,
+  );
+  const out = path.join(tmp.dir, 'renders', 'film');
+  const env = { CI: 'true', SHOTLIST_KEY_A: KEY, SHOTLIST_BASE_URL: '', SHOTLIST_ACCOUNTS: '' };
+  const run = await shotlist(['run', manifest, '--accounts', accounts, '--yes'], { env });
+  expect(run.exitCode, run.stderr).toBe(0);
+  return { sim, manifest, accounts, out, env };
+}
+
+describe('a folder rendered through an accounts file (built bin)', () => {
+  it('review takes the flags status takes: --accounts, --base-url, --out, --simulate', async () => {
+    const { sim, manifest, accounts, out, env } = await renderThroughAccounts();
+    const done = (shots: ReviewShotState[]) =>
+      shots.flatMap((s) => s.takes.map((t) => t.status === 'done'));
+    for (const flags of [
+      ['--accounts', accounts],
+      ['--base-url', sim.url],
+      ['--out', out],
+    ]) {
+      expect(done(await reviewStateOf([manifest, ...flags], env))).toEqual([
+        true,
+        true,
+        true,
+        true,
+      ]);
+    }
+    expect(done(await reviewStateOf([manifest, '--simulate'], env))).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
+  }, 120_000);
+
+  it('status without them names the API by host and the flags that show its renders', async () => {
+    const { sim, manifest, accounts, out, env } = await renderThroughAccounts();
+    const host = new URL(sim.url).host;
+    const status = await shotlist(['status', manifest], { env });
+    expect(status.exitCode).toBe(1);
+    expect(status.stdout).toContain(`4 renders in ${out} are for another API (${host})`);
+    expect(status.stdout).toContain('--accounts FILE');
+    expect(status.stdout).not.toContain('to submit');
+    // A folder's URL is never offered as a value to pass.
+    expect(status.stdout).not.toContain(sim.url);
+    const json = await shotlist(['status', manifest, '--json'], { env });
+    expect(JSON.parse(json.stdout).renders_elsewhere).toEqual({
+      api: `another API (${host})`,
+      renders: 4,
+    });
+    const seen = await statusOf([manifest, '--accounts', accounts], env);
+    expect(seen.exitCode).toBe(0);
   }, 120_000);
 });

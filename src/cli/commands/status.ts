@@ -46,7 +46,9 @@ Options:
   --fail-on unknown  exit 1 while any shot is unknown (a submission that may have been billed)
 
 Unknown shots are listed with what they may cost at the plan's prices and when they were
-submitted.
+submitted. When the folder holds renders only for another API (an accounts file, another
+--base-url), status says so, naming that API by host, instead of listing every shot as new.
+--json gives each shot's \`picked\` (the take stitch uses) and \`renders_elsewhere\`.
 Exit 0 when every shot is done, 1 otherwise, 3 when the new spend is over the budget.
 `;
 
