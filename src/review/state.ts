@@ -81,11 +81,12 @@ export async function reviewPlan(
 
 /** Reads the manifest, journal, clips and picks afresh: a reload shows what is on disk now. */
 export async function reviewState(source: ReviewSource): Promise<ReviewState> {
-  const { plan, base, journal } = await reviewPlan(source);
+  const { plan, journal } = await reviewPlan(source);
+  // As stitch finds them: without a base, the one the journal holds most clips of.
   const clips = await findRenderedClips(plan, {
     outDir: source.outDir,
     journal: journal.shots,
-    base,
+    base: source.base,
   });
   const byShot = new Map(clips.assessed.map((a) => [a.shot, a] as const));
   const file = picksFileOf(source.manifestFile);

@@ -19,7 +19,7 @@ Options:
   --variant NAME   pick in this variant only (default: every variant)
   --out DIR        the run's output folder (default renders/<name> next to the manifest)
   --simulate, --base-url URL, --accounts FILE   the takes of that API (as \`status\` reads
-                   them; default: the API the folder's last render went to)
+                   them; default: as \`stitch\` finds them)
   --json           one JSON document: { file, revision, picked }
 
 Exit 0 when recorded, 2 on bad input (an unknown shot or take).

@@ -22,8 +22,8 @@ Options:
   --port N         listen on this port (default: a free one)
   --open           open the page in the default browser
 
-Without --simulate, --base-url or --accounts the page shows the takes of the API the
-folder's last render went to (the flags as \`status\` reads them).
+Without --simulate, --base-url or --accounts the page shows the takes as \`stitch\` finds
+them (the flags as \`status\` reads them).
 `;
 
 const FLAGS = {
