@@ -173,6 +173,10 @@ describe('shots that use local files, through every command (built bin)', () => 
     );
     expect(run.exitCode, run.stderr).toBe(0);
     await expectPickSeen(manifest, out, ['--simulate'], env);
+    // An edited shot: status says its pick no longer applies, as stitch and plan do.
+    writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('橘猫在窗边', '橘猫在门口'));
+    const status = await shotlist(['status', manifest, '--simulate'], { env });
+    expect(status.stderr).toContain('pick of s01 take 2 is stale');
   }, 120_000);
 
   it('against another API with uploads to S3-compatible storage: the same', async () => {

@@ -1,6 +1,7 @@
 import { EXIT_CODES } from '../../errors.js';
 import { baseUrlHost } from '../../api/url.js';
 import { describeBase } from '../../pipeline/base.js';
+import { staleMessage } from '../../pipeline/picks.js';
 import { DEFAULT_BASE_URL } from '../../models.js';
 import { billedWarning } from '../../report/billed.js';
 import { clipVersions, versionsOf } from '../../render/store.js';
@@ -217,6 +218,7 @@ export default async function status(ctx: CliContext): Promise<number> {
       const warning = billedWarning(billed);
       if (warning) ctx.stdout.write(`warning: ${warning}\n`);
     }
+    for (const stale of picks.stale) ctx.stderr.write(`${staleMessage(stale)}\n`);
     if (journal.torn)
       ctx.stdout.write(
         'note: the journal ends with a torn line (a run was killed mid-write); the next run repairs it\n',
