@@ -51,6 +51,29 @@ export function baseOf(
   return chooseBase({ simulate: values.simulate, baseUrl: values['base-url'], env: ctx.env });
 }
 
+/** The flags naming the output folder and whose renders in it a command looks at (`status`, `review`). */
+export const FOLDER_FLAGS = {
+  out: { type: 'string' },
+  'base-url': { type: 'string' },
+  simulate: { type: 'boolean' },
+  accounts: { type: 'string' },
+} as const;
+
+/** {@link FOLDER_FLAGS} as options: only the flags given. */
+export function folderOptionsFrom(values: {
+  out?: string | undefined;
+  'base-url'?: string | undefined;
+  simulate?: boolean | undefined;
+  accounts?: string | undefined;
+}): { out?: string; baseUrl?: string; simulate: boolean; accounts?: string } {
+  return {
+    ...(values.out !== undefined ? { out: values.out } : {}),
+    ...(values['base-url'] !== undefined ? { baseUrl: values['base-url'] } : {}),
+    simulate: !!values.simulate,
+    ...(values.accounts !== undefined ? { accounts: values.accounts } : {}),
+  };
+}
+
 /** The flags that `plan` and `run` share, as plan options. */
 export const PLAN_FLAGS = {
   json: { type: 'boolean' },

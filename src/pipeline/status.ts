@@ -1,25 +1,22 @@
 /** `shotlist status` as a function: the journal's view of each planned shot, nothing sent. */
 import path from 'node:path';
-import { assetLocation, localAssets } from '../assets/local.js';
-import { chainContext, resolveReadyFrames } from './chain.js';
 import { loadManifest } from '../manifest/load.js';
 import { plan as makePlan } from '../plan/plan.js';
 import type { BudgetVerdict, Plan } from '../plan/types.js';
 import { billedCheck, type BilledCheck } from '../report/billed.js';
-import { JOURNAL_FILE, readJournal, type ParsedJournal } from '../render/journal.js';
+import { JOURNAL_FILE, type JournalShot, type ParsedJournal } from '../render/journal.js';
 import {
   assessShots,
   summarizeAssessment,
   type AssessedShot,
   type AssessmentSummary,
 } from '../render/state.js';
-import { accountsFileOf, checkPoolFlags, loadAccounts } from './accounts.js';
-import { SIMULATOR_BASE, chooseBase } from './base.js';
+import { SIMULATOR_BASE, sameBase } from './base.js';
 import { runBudget } from './budget.js';
 import { defaultOutDir } from './out-dir.js';
-import { extraTakesFrom, manifestPicks } from './picks.js';
+import { applyPicks, extraTakesFrom, manifestPicks, type AppliedPicks } from './picks.js';
 import { planOptionsOf } from './plan-options.js';
-import { shardPlan } from './shard.js';
+import { lookupBase, renderedPlan } from './job.js';
 import type { RunOptions } from './types.js';
 
 export type StatusOptions = Pick<
@@ -52,21 +49,34 @@ export interface ManifestStatus {
    * the caller should say so and point at `--simulate`, not report every shot as new.
    */
   simulatedElsewhere: boolean;
+  /**
+   * Looked at for one API while the journal holds renders of these shots only for another
+   * (an accounts file's, another `--base-url`): that base and how many renders it holds.
+   */
+  elsewhere: { base: string; renders: number } | undefined;
+  /** The take stitch uses of each shot (its applied pick, else 1), and the picks not applied. */
+  picks: Pick<AppliedPicks, 'takeOf' | 'stale'>;
   /** The budget verdict on the new spend, as `run` would check it. */
   budget: BudgetVerdict;
   /** Previewed against the seconds the API reported billing, over the shots it reported on. */
   billed: BilledCheck | undefined;
 }
 
-/** The base URL the journal keys are looked up with: the accounts file's, else as `run` picks it. */
-async function statusBase(options: StatusOptions, cwd: string): Promise<string> {
-  const env = options.env ?? process.env;
-  const accounts = accountsFileOf(options.accounts, env);
-  if (accounts === undefined) {
-    return chooseBase({ simulate: options.simulate, baseUrl: options.baseUrl, env }).journalBase;
+/** The other API (not the simulator) whose renders the journal holds most of, when nothing is found for `base`. */
+function rendersElsewhere(
+  journal: ParsedJournal & { shots: Map<string, JournalShot> },
+  base: string,
+  summary: AssessmentSummary,
+  shots: number,
+): ManifestStatus['elsewhere'] {
+  if (shots === 0 || summary.counts.new !== shots) return undefined;
+  const counts = new Map<string, number>();
+  for (const j of journal.shots.values()) {
+    if (j.base === undefined || j.base === SIMULATOR_BASE || sameBase(j.base, base)) continue;
+    counts.set(j.base, (counts.get(j.base) ?? 0) + 1);
   }
-  checkPoolFlags(options);
-  return (await loadAccounts(accounts, { cwd, env, needKeys: false })).baseUrl;
+  const [top] = [...counts].sort((a, b) => b[1] - a[1]);
+  return top && { base: top[0], renders: top[1] };
 }
 
 /** What the next run of a manifest would do with each shot, read from the journal and files. */
@@ -78,18 +88,22 @@ export async function manifestStatus(
   const loaded = await loadManifest(path.resolve(cwd, file), {
     allowOutside: options.allowOutside === true,
   });
-  // The bodies carry the local files' URLs, as a run's do: the same journal keys.
-  const assets = await localAssets(loaded, { simulate: options.simulate });
   const picks = await manifestPicks(loaded.file);
-  const planned = shardPlan(
-    makePlan(loaded, { ...planOptionsOf(options, picks), assets }),
-    options.shard,
-  );
   const partial = options.variant !== undefined || options.only !== undefined;
-  const outDir = path.resolve(cwd, options.out ?? defaultOutDir(planned.manifest, options.shard));
-  const base = await statusBase(options, cwd);
+  const outDir = path.resolve(
+    cwd,
+    options.out ?? defaultOutDir({ file: loaded.file, name: loaded.manifest.name }, options.shard),
+  );
+  const base = await lookupBase(options, cwd);
   const journalFile = path.join(outDir, JOURNAL_FILE);
-  const journal = await readJournal(journalFile);
+  // The bodies a run against `base` sends (local files' URLs, frames of clips on disk).
+  const { plan, journal, assets } = await renderedPlan(loaded, {
+    outDir,
+    base,
+    planOptions: planOptionsOf(options, picks),
+    shard: options.shard,
+    env: options.env,
+  });
   const maxAttempts = loaded.manifest.max_attempts;
   const assess = {
     outDir,
@@ -97,14 +111,6 @@ export async function manifestStatus(
     journal: journal.shots,
     ...(maxAttempts !== undefined ? { maxAttempts } : {}),
   };
-  // Chained shots are looked up by the body the frames of the clips on disk give them.
-  const chain = await chainContext(planned, {
-    outDir,
-    location: assetLocation(loaded.manifest.uploads, !!options.simulate),
-    assess,
-    env: options.env ?? process.env,
-  });
-  const plan = (await resolveReadyFrames(planned, chain)).plan;
   const assessed = await assessShots(plan, assess);
   const summary = summarizeAssessment(assessed);
   const simulatedElsewhere =
@@ -120,6 +126,8 @@ export async function manifestStatus(
     assessed,
     summary,
     simulatedElsewhere,
+    elsewhere: rendersElsewhere(journal, base, summary, assessed.length),
+    picks: applyPicks(plan, picks),
     budget: runBudget({
       plan,
       fullPlan: partial

@@ -10,16 +10,12 @@ import { loadManifest } from '../manifest/load.js';
 import { assembleOutputs } from '../media/assemble.js';
 import { finalInputs, moveStaleFinal } from '../media/finals.js';
 import { stitchJobs, type StitchJob } from '../media/outputs.js';
-import { plan as makePlan } from '../plan/plan.js';
 import { shotLabel } from '../plan/label.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
 import { JOURNAL_FILE, readJournal } from '../render/journal.js';
 import type { OutputReport, RunReport } from '../report/types.js';
-import { findRenderedClips, journalBases } from './clips.js';
-import { assetLocation, localAssets } from '../assets/local.js';
-import type { LoadedManifest } from '../manifest/load.js';
-import { SIMULATOR_BASE } from './base.js';
-import { chainContext, resolveReadyFrames, waitsForFrames } from './chain.js';
+import { findRenderedClips } from './clips.js';
+import { renderedPlan } from './job.js';
 import { defaultOutDir } from './out-dir.js';
 import type { StaleFinal, StitchRenderedResult } from './types.js';
 import {
@@ -211,33 +207,6 @@ export interface StitchManifestOptions extends Omit<StitchRenderedOptions, 'vari
   runCommand?: string;
 }
 
-/**
- * The plan a run against the journal's API (`base`, else the one used last) would have made:
- * local files at that run's URLs (the simulator's or `uploads`), and chained shots with the
- * frames of the clips on disk, so each shot is found by the body it was rendered from.
- */
-async function planAsRendered(
-  loaded: LoadedManifest,
-  outDir: string,
-  options: Pick<StitchManifestOptions, 'base' | 'env' | 'variant'>,
-): Promise<Plan> {
-  const journal = await readJournal(path.join(outDir, JOURNAL_FILE));
-  const base = options.base ?? journalBases(journal.shots)[0];
-  const simulated = base === SIMULATOR_BASE;
-  const assets = await localAssets(loaded, { simulate: simulated });
-  const plan = makePlan(loaded, {
-    ...(options.variant !== undefined ? { variant: options.variant } : {}),
-    ...extraTakesFrom(await manifestPicks(loaded.file)),
-    assets,
-  });
-  if (base === undefined || !plan.shots.some(waitsForFrames)) return plan;
-  const env = options.env ?? process.env;
-  const assess = { outDir, baseUrl: base, journal: journal.shots };
-  const location = assetLocation(loaded.manifest.uploads, simulated);
-  const chain = await chainContext(plan, { outDir, location, assess, env });
-  return (await resolveReadyFrames(plan, chain)).plan;
-}
-
 /** `shotlist stitch`: stitches what runs rendered and refreshes the report's outputs. */
 export async function stitchManifest(
   file: string,
@@ -251,7 +220,15 @@ export async function stitchManifest(
     cwd,
     options.out ?? defaultOutDir({ file: loaded.file, name: loaded.manifest.name }),
   );
-  const plan = await planAsRendered(loaded, outDir, options);
+  const { plan } = await renderedPlan(loaded, {
+    outDir,
+    base: options.base,
+    planOptions: {
+      ...(options.variant !== undefined ? { variant: options.variant } : {}),
+      ...extraTakesFrom(await manifestPicks(loaded.file)),
+    },
+    env: options.env,
+  });
   const result = await stitchRendered(plan, { ...options, outDir });
   if (result.found === 0) {
     throw new UsageError(

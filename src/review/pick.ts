@@ -2,7 +2,8 @@
 import { UsageError } from '../errors.js';
 import { loadManifest } from '../manifest/load.js';
 import { closest } from '../manifest/suggest.js';
-import { plan as makePlan } from '../plan/plan.js';
+import { renderedPlan } from '../pipeline/job.js';
+import { defaultOutDir } from '../pipeline/out-dir.js';
 import type { Plan } from '../plan/types.js';
 import {
   bodyFingerprint,
@@ -79,17 +80,26 @@ export interface PickResult {
 export async function pickTakes(
   manifestFile: string,
   choices: readonly PickChoice[],
-  options: { variant?: string; allowOutside?: boolean } = {},
+  options: {
+    variant?: string;
+    allowOutside?: boolean;
+    /** The output folder (default renders/<name>) and the API (default its last) of the takes. */
+    outDir?: string;
+    base?: string;
+  } = {},
 ): Promise<PickResult> {
   const file = picksFileOf(manifestFile);
   const current = await readPicks(file);
-  const plan = makePlan(
-    await loadManifest(manifestFile, { allowOutside: options.allowOutside === true }),
-    {
+  const loaded = await loadManifest(manifestFile, { allowOutside: options.allowOutside === true });
+  // The bodies the takes were rendered from (local files' URLs, frames): what stitch checks.
+  const { plan } = await renderedPlan(loaded, {
+    outDir: options.outDir ?? defaultOutDir({ file: loaded.file, name: loaded.manifest.name }),
+    base: options.base,
+    planOptions: {
       ...(options.variant !== undefined ? { variant: options.variant } : {}),
       ...extraTakesFrom(current.picks),
     },
-  );
+  });
   let picks = current.picks;
   const picked = pickedShots(plan, choices);
   for (const entry of picked) {

@@ -4,19 +4,11 @@
  */
 import path from 'node:path';
 import { loadManifest } from '../manifest/load.js';
-import { plan as makePlan } from '../plan/plan.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
-import { JOURNAL_FILE, readJournal } from '../render/journal.js';
 import { findRenderedClips } from '../pipeline/clips.js';
 import { defaultOutDir } from '../pipeline/out-dir.js';
-import {
-  applyPicks,
-  extraTakesFrom,
-  manifestPicks,
-  pickKey,
-  picksFileOf,
-  readPicks,
-} from '../pipeline/picks.js';
+import { renderedPlan } from '../pipeline/job.js';
+import { applyPicks, pickKey, picksFileOf, readPicks } from '../pipeline/picks.js';
 
 export interface ReviewTake {
   take: number;
@@ -71,19 +63,26 @@ function shotsInOrder(plan: Plan): PlannedShot[][] {
   );
 }
 
-/** The folder a review serves, from the manifest and `--out`. */
-export async function reviewPlan(source: Omit<ReviewSource, 'outDir'> & { out?: string }) {
+/**
+ * The folder a review serves (`outDir`, else `out` or the default) and its job's plan: every
+ * take, with the bodies the renders of `base` (else the journal's last API) were made from.
+ */
+export async function reviewPlan(
+  source: Omit<ReviewSource, 'outDir'> & { out?: string; outDir?: string },
+) {
   const loaded = await loadManifest(source.manifestFile, { allowOutside: source.allowOutside });
-  const plan = makePlan(loaded, extraTakesFrom(await manifestPicks(loaded.file)));
   // `out` comes absolute from the command line (resolved against its working folder).
-  const outDir = path.resolve(source.out ?? defaultOutDir(plan.manifest));
-  return { plan, outDir };
+  const outDir =
+    source.outDir ??
+    path.resolve(source.out ?? defaultOutDir({ file: loaded.file, name: loaded.manifest.name }));
+  const { plan, base, journal } = await renderedPlan(loaded, { outDir, base: source.base });
+  return { plan, outDir, base, journal };
 }
 
 /** Reads the manifest, journal, clips and picks afresh: a reload shows what is on disk now. */
 export async function reviewState(source: ReviewSource): Promise<ReviewState> {
-  const { plan } = await reviewPlan(source);
-  const journal = await readJournal(path.join(source.outDir, JOURNAL_FILE));
+  const { plan, journal } = await reviewPlan(source);
+  // As stitch finds them: without a base, the one the journal holds most clips of.
   const clips = await findRenderedClips(plan, {
     outDir: source.outDir,
     journal: journal.shots,

@@ -51,7 +51,7 @@ export function clipSpec(body: VideoRequest, variation = 1): ClipSpec {
 
 const FPS = 24;
 // Bump when the encoding changes, so old cached clips are not served for new specs.
-const FORMAT_VERSION = 2;
+const FORMAT_VERSION = 3;
 const PALETTE = ['1f77b4', 'ff7f0e', '2ca02c', 'd62728', '9467bd', '8c564b', 'e377c2', '17becf'];
 const TONES = [330, 392, 440, 494, 523, 587, 659, 740];
 // Paths put into a filtergraph unescaped must not carry any of its special characters.
@@ -102,6 +102,11 @@ export interface ClipStats {
   cache_hits: number;
 }
 
+/** A short hash of the whole prompt: two prompts never share a clip. */
+function promptId(prompt: string): string {
+  return createHash('sha256').update(prompt).digest('hex').slice(0, 16);
+}
+
 /** The ASCII-safe start of a prompt (the bundled fonts have no CJK glyphs), or its hash. */
 function promptLabel(prompt: string): string {
   const ascii = prompt
@@ -109,10 +114,11 @@ function promptLabel(prompt: string): string {
     .replace(/\s+/g, ' ')
     .trim()
     .slice(0, 32);
+  const hash = `#${hash32(prompt).toString(16).padStart(8, '0')}`;
   // Punctuation left over from a Chinese prompt (`, ,`) says nothing: show the hash instead.
-  return /[A-Za-z0-9].*[A-Za-z0-9].*[A-Za-z0-9]/.test(ascii)
-    ? ascii
-    : `prompt #${hash32(prompt).toString(16).padStart(8, '0')}`;
+  if (!/[A-Za-z0-9].*[A-Za-z0-9].*[A-Za-z0-9]/.test(ascii)) return `prompt ${hash}`;
+  // Prompts that start alike are told apart by the hash of the whole.
+  return ascii === prompt ? ascii : `${ascii} ${hash}`;
 }
 
 /**
@@ -176,6 +182,7 @@ export class ClipStore {
           colour,
           text ?? null,
           ...(spec.image ? [spec.image.sha256] : []),
+          promptId(spec.prompt),
           // Without a font the text is gone: the variation still keeps its own file.
           ...(spec.variation > 1 ? [spec.variation] : []),
         ]),
@@ -304,6 +311,9 @@ export class ClipStore {
       'yuv420p',
       '-map_metadata',
       '-1',
+      // Without a font the picture cannot tell prompts and renders apart: the file still does.
+      '-metadata',
+      `comment=prompt ${promptId(spec.prompt)} render ${spec.variation}`,
       '-movflags',
       '+faststart',
       '-f',

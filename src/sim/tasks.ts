@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { effectiveSettings, type VideoRequest } from '../api/contract.js';
 import type { TaskStatus } from '../api/types.js';
 import type { KeptBody } from './kept.js';
@@ -71,6 +72,20 @@ export interface TaskBoardOptions {
   idRandom: Random;
 }
 
+/** A URL of an asset named by its content (`.../assets/<sha256>.<ext>`, the simulator's own). */
+const CONTENT_ASSET = /https?:\/\/[^/"\s]+\/assets\/([0-9a-f]{64}(?:\.[a-z0-9]{1,8})?)(?=")/g;
+
+/**
+ * What makes two bodies the same render: the body, with the origin of content-addressed asset
+ * URLs left out. A simulator's own asset address carries its port, which changes each time it
+ * starts; the same bytes under another port are the same request, so a later take of it is
+ * still the next render, not the first again.
+ */
+export function renderIdentity(body: unknown): string {
+  const text = JSON.stringify(body).replace(CONTENT_ASSET, 'asset:$1');
+  return createHash('sha256').update(text).digest('hex');
+}
+
 /**
  * Every task and its lifecycle. Status is computed from timestamps when asked, so no timer
  * runs per task; only the `maxConcurrent` queue needs replaying in time order (`advance`).
@@ -92,8 +107,9 @@ export class TaskBoard {
    */
   variation(task: SimTask): number {
     if (task.idempotencyKey === null) return 1;
-    let keys = this.variations.get(task.bodySha256);
-    if (!keys) this.variations.set(task.bodySha256, (keys = new Map()));
+    const body = renderIdentity(task.body);
+    let keys = this.variations.get(body);
+    if (!keys) this.variations.set(body, (keys = new Map()));
     let n = keys.get(task.idempotencyKey);
     if (n === undefined) keys.set(task.idempotencyKey, (n = keys.size + 1));
     return n;

@@ -35,4 +35,25 @@ describe('simulated renders of a repeated body', () => {
     expect(clipSpec(body).variation).toBe(1);
     expect(clipSpec(body, 2)).toEqual({ ...clipSpec(body), variation: 2 });
   });
+
+  it('counts a body whose content-addressed assets were served from another port as the same body', () => {
+    const asset = `${'ab'.repeat(32)}.png`;
+    const at = (port: number) => {
+      const b = { ...body, images: [`http://127.0.0.1:${port}/assets/${asset}`] };
+      return keepBody(Buffer.from(JSON.stringify(b)), b);
+    };
+    const earlier = board();
+    const first = earlier.submit(at(40001), 1000, { idempotencyKey: 'take-1' });
+    // A later process: another port, the tasks of the earlier one restored.
+    const later = board();
+    later.restore([first]);
+    const next = later.submit(at(40002), 2000, { idempotencyKey: 'take-2' });
+    expect([later.variation(later.tasks.get(first.id)!), later.variation(next)]).toEqual([1, 2]);
+    // Another file (another hash) is another body.
+    const other = { ...body, images: [`http://127.0.0.1:40002/assets/${'cd'.repeat(32)}.png`] };
+    const third = later.submit(keepBody(Buffer.from(JSON.stringify(other)), other), 3000, {
+      idempotencyKey: 'take-3',
+    });
+    expect(later.variation(third)).toBe(1);
+  });
 });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { EXIT_CODES, UsageError } from '../../errors.js';
 import { ALLOW_OUTSIDE_FLAG, parseCommandArgs } from '../args.js';
-import { shownPath } from '../common.js';
+import { FOLDER_FLAGS, folderOptionsFrom, shownPath } from '../common.js';
 import type { CliContext } from '../context.js';
 
 export const help = `Usage: shotlist pick <manifest> SHOT=TAKE|SHOT=reroll... [options]
@@ -17,12 +17,16 @@ Sends nothing.
 
 Options:
   --variant NAME   pick in this variant only (default: every variant)
+  --out DIR        the run's output folder (default renders/<name> next to the manifest)
+  --simulate, --base-url URL, --accounts FILE   the takes of that API (as \`status\` reads
+                   them; default: as \`stitch\` finds them)
   --json           one JSON document: { file, revision, picked }
 
 Exit 0 when recorded, 2 on bad input (an unknown shot or take).
 `;
 
 const FLAGS = {
+  ...FOLDER_FLAGS,
   variant: { type: 'string' },
   ...ALLOW_OUTSIDE_FLAG,
   json: { type: 'boolean' },
@@ -36,8 +40,13 @@ export default async function pickCommand(ctx: CliContext): Promise<number> {
     throw new UsageError('pick takes a manifest', 'shotlist pick <manifest> s01=2 s03=1');
   }
   const { parseChoices, pickTakes } = await import('../../review/pick.js');
+  const folder = { ...folderOptionsFrom(values), env: ctx.env };
+  const { lookupBase, namesBase } = await import('../../pipeline/job.js');
+  const base = namesBase(folder) ? await lookupBase(folder, ctx.cwd) : undefined;
   const result = await pickTakes(path.resolve(ctx.cwd, arg), parseChoices(words), {
     ...(values.variant !== undefined ? { variant: values.variant } : {}),
+    ...(folder.out !== undefined ? { outDir: path.resolve(ctx.cwd, folder.out) } : {}),
+    ...(base !== undefined ? { base } : {}),
     allowOutside: !!values['allow-outside'],
   });
   if (values.json) {

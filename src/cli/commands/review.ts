@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { EXIT_CODES, UsageError } from '../../errors.js';
 import { ALLOW_OUTSIDE_FLAG, numberFlag, parseCommandArgs } from '../args.js';
-import { manifestArg } from '../common.js';
+import { FOLDER_FLAGS, folderOptionsFrom, manifestArg } from '../common.js';
 import type { CliContext } from '../context.js';
 
 export const help = `Usage: shotlist review <manifest> [options]
@@ -16,13 +16,20 @@ The printed URL carries a random ?token= for this session: without it the server
 only a notice, so other local users and processes cannot read the prompts or write picks.
 
 Options:
-  --out DIR      the run's output folder (default renders/<name> next to the manifest)
-  --port N       listen on this port (default: a free one; one in use is refused)
-  --open         open the page in the default browser
+  --out DIR        the run's output folder (default renders/<name> next to the manifest)
+  --simulate       the takes of \`run --simulate\`
+  --base-url URL   the takes rendered with this API
+  --accounts FILE  the takes of \`run --accounts FILE\` (default $SHOTLIST_ACCOUNTS): the
+                   base URL its accounts share; no key is needed
+  --port N         listen on this port (default: a free one; one in use is refused)
+  --open           open the page in the default browser
+
+Without --simulate, --base-url or --accounts the page shows the takes as \`stitch\` finds
+them (the flags as \`status\` reads them).
 `;
 
 const FLAGS = {
-  out: { type: 'string' },
+  ...FOLDER_FLAGS,
   port: { type: 'string' },
   open: { type: 'boolean' },
   ...ALLOW_OUTSIDE_FLAG,
@@ -49,12 +56,17 @@ export default async function reviewCommand(ctx: CliContext): Promise<number> {
   const { reviewPlan } = await import('../../review/state.js');
   const { startReview } = await import('../../review/server.js');
   const allowOutside = !!values['allow-outside'];
+  const folder = { ...folderOptionsFrom(values), env: ctx.env };
+  const { lookupBase, namesBase } = await import('../../pipeline/job.js');
+  const base = namesBase(folder) ? await lookupBase(folder, ctx.cwd) : undefined;
   const { outDir } = await reviewPlan({
     manifestFile: file,
     allowOutside,
-    ...(values.out !== undefined ? { out: path.resolve(ctx.cwd, values.out) } : {}),
+    ...(folder.out !== undefined ? { out: path.resolve(ctx.cwd, folder.out) } : {}),
+    ...(base !== undefined ? { base } : {}),
   });
-  const server = await startReview({ manifestFile: file, outDir, allowOutside }, port);
+  const source = { manifestFile: file, outDir, allowOutside, ...(base ? { base } : {}) };
+  const server = await startReview(source, port);
   if (values.json) ctx.stdout.write(`${JSON.stringify({ url: server.url, out: outDir })}\n`);
   else ctx.stdout.write(`review at ${server.url} (Ctrl-C to stop)\n`);
   if (values.open) openBrowser(server.url);

@@ -1,4 +1,7 @@
 import { EXIT_CODES } from '../../errors.js';
+import { baseUrlHost } from '../../api/url.js';
+import { describeBase } from '../../pipeline/base.js';
+import { staleMessage } from '../../pipeline/picks.js';
 import { DEFAULT_BASE_URL } from '../../models.js';
 import { billedWarning } from '../../report/billed.js';
 import { clipVersions, versionsOf } from '../../render/store.js';
@@ -11,7 +14,14 @@ import {
 } from '../../render/state.js';
 import { formatMoney } from '../../ui/format.js';
 import { parseCommandArgs } from '../args.js';
-import { PLAN_FLAGS, manifestArg, noJournalNote, planOptionsFrom } from '../common.js';
+import {
+  FOLDER_FLAGS,
+  PLAN_FLAGS,
+  folderOptionsFrom,
+  manifestArg,
+  noJournalNote,
+  planOptionsFrom,
+} from '../common.js';
 import type { CliContext } from '../context.js';
 import { parseShard } from '../../pipeline/shard.js';
 
@@ -37,18 +47,17 @@ Options:
   --fail-on unknown  exit 1 while any shot is unknown (a submission that may have been billed)
 
 Unknown shots are listed with what they may cost at the plan's prices and when they were
-submitted.
+submitted. When the folder holds renders only for another API (an accounts file, another
+--base-url), status says so, naming that API by host, instead of listing every shot as new.
+--json gives each shot's \`picked\` (the take stitch uses) and \`renders_elsewhere\`.
 Exit 0 when every shot is done, 1 otherwise, 3 when the new spend is over the budget.
 `;
 
 const FLAGS = {
   ...PLAN_FLAGS,
-  out: { type: 'string' },
-  'base-url': { type: 'string' },
-  simulate: { type: 'boolean' },
+  ...FOLDER_FLAGS,
   'fail-on': { type: 'string' },
   shard: { type: 'string' },
-  accounts: { type: 'string' },
 } as const;
 
 const when = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -68,6 +77,22 @@ function printUnknown(ctx: CliContext, risk: UnknownAtRisk, currency: string | n
   }
   ctx.stdout.write(
     'options: wait and run again (a plain run sends nothing for them), or run with --retry-unknown to resubmit them (may pay twice)\n',
+  );
+}
+
+/**
+ * The folder's renders belong to another API than the one looked at: which one (by host only:
+ * the folder is untrusted) and the flags that show them, instead of every shot as new.
+ */
+function elsewhereNote(
+  outDir: string,
+  base: string,
+  elsewhere: { base: string; renders: number },
+): string {
+  const n = elsewhere.renders;
+  return (
+    `${n} render${n === 1 ? '' : 's'} in ${outDir} ${n === 1 ? 'is' : 'are'} for ${describeBase(elsewhere.base)}, none for ${baseUrlHost(base) ?? base}: ` +
+    `they were made through an accounts file or another API; see them with the flags of that run: --accounts FILE, or --base-url with that API's URL`
   );
 }
 
@@ -99,20 +124,19 @@ export default async function status(ctx: CliContext): Promise<number> {
     summary,
     budget,
     simulatedElsewhere,
+    elsewhere,
+    picks,
     billed,
   } = await manifestStatus(arg, {
     cwd: ctx.cwd,
     env: ctx.env,
-    ...(values.out !== undefined ? { out: values.out } : {}),
+    ...folderOptionsFrom(values),
     ...(planned.variant !== undefined ? { variant: planned.variant } : {}),
     ...(planned.only !== undefined ? { only: planned.only } : {}),
     overrides: planned.overrides,
     ...(planned.budget ? { maxCost: planned.budget.max_cost } : {}),
-    ...(values['base-url'] !== undefined ? { baseUrl: values['base-url'] } : {}),
-    simulate: !!values.simulate,
     allowOutside: !!values['allow-outside'],
     ...(values.shard !== undefined ? { shard: parseShard(values.shard) } : {}),
-    ...(values.accounts !== undefined ? { accounts: values.accounts } : {}),
   });
   const versions = clipVersions(journal.entries, new Set(assessed.map((a) => a.key)));
   const noJournal = noJournalNote(ctx, outDir);
@@ -125,6 +149,9 @@ export default async function status(ctx: CliContext): Promise<number> {
         out: outDir,
         base_url: base,
         simulated_renders_only: simulatedElsewhere,
+        renders_elsewhere: elsewhere
+          ? { api: describeBase(elsewhere.base), renders: elsewhere.renders }
+          : null,
         journal: {
           file: journalFile,
           exists: noJournal === undefined,
@@ -137,6 +164,7 @@ export default async function status(ctx: CliContext): Promise<number> {
           take: a.shot.take,
           key: a.key,
           state: a.state,
+          picked: picks.takeOf(a.shot.id, a.shot.variant) === a.shot.take,
           task_id: a.journal?.taskId ?? null,
           task_status: a.journal?.status ?? null,
           file: a.state === 'cached' ? a.clip : null,
@@ -156,6 +184,8 @@ export default async function status(ctx: CliContext): Promise<number> {
         billed_check: billed ?? null,
       })}\n`,
     );
+  } else if (elsewhere) {
+    ctx.stdout.write(`note: ${elsewhereNote(outDir, base, elsewhere)}\n`);
   } else {
     if (noJournal) ctx.stdout.write(`${noJournal}\n`);
     if (simulatedElsewhere)
@@ -188,6 +218,7 @@ export default async function status(ctx: CliContext): Promise<number> {
       const warning = billedWarning(billed);
       if (warning) ctx.stdout.write(`warning: ${warning}\n`);
     }
+    for (const stale of picks.stale) ctx.stderr.write(`${staleMessage(stale)}\n`);
     if (journal.torn)
       ctx.stdout.write(
         'note: the journal ends with a torn line (a run was killed mid-write); the next run repairs it\n',
