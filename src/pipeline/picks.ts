@@ -90,7 +90,7 @@ function picksProblem(file: string, at: Position, message: string, fix: string):
 }
 
 const PICKS_FIX = 'fix it by hand, or delete it and pick again';
-const EXTRA_TAKES_FIX = `extra_takes counts the takes run --reroll added: a whole number up to ${MAX_TAKES - 1}, within ${MAX_TAKES} takes in all; delete the line to drop them`;
+const EXTRA_TAKES_FIX = `extra_takes counts the takes run --reroll added: a whole number, at most ${MAX_TAKES} minus the shot's takes in the manifest (${MAX_TAKES} takes in all); delete the line to drop them`;
 
 /** One entry as written, or a problem saying why it is not one (a hand edit gone wrong). */
 function entryOf(value: unknown, index: number): ShotPick | string {

@@ -230,12 +230,21 @@ async function planDrift(
   const drift = await placeDrift(saved, run, pricing);
   const now = new Map(run.assessed.map((a) => [a.key, a]));
   let moved = false;
+  const listed = new Set<string>();
   for (const s of saved.shots) {
     const a = now.get(s.key);
-    if (!a) drift.push(`${stripControls(String(s.label))}: its request is no longer in the run`);
+    const label = stripControls(String(s.label));
+    if (listed.has(s.key)) drift.push(`${label}: the plan lists its request twice`);
+    listed.add(s.key);
+    if (!a) drift.push(`${label}: its request is no longer in the run`);
+    else if (label !== a.label) drift.push(`${a.label}: the plan shows its request as ${label}`);
     else if (progressed(s, a)) moved = true;
-    else if (a.state !== s.state || a.submits !== s.submits)
+    else if (a.state !== s.state)
       drift.push(`${a.label}: was ${stripControls(String(s.state))}, now ${a.state}`);
+    else if (a.submits !== s.submits)
+      drift.push(
+        `${a.label}: the plan shows it ${s.submits ? 'sent' : 'not sent'}, the run would ${a.submits ? 'send' : 'not send'} it`,
+      );
     else drift.push(...shotDrift(s, a));
   }
   drift.push(...(moved ? remainderDrift(saved.totals, run) : totalsDrift(saved.totals, run)));

@@ -86,6 +86,16 @@ it('run --plan refuses a saved plan whose bodies, costs or totals were edited, a
     ],
     ['a cost', (p) => (p.shots[0]!.cost = 0.5), /s01: the plan shows cost 0\.5, the run's is 4/],
     ['the totals', (p) => (p.totals.cost = 1), /the plan's total cost is 1, the run's is 8/],
+    [
+      'a request listed twice',
+      (p) => p.shots.push(p.shots[0]!),
+      /s01: the plan lists its request twice/,
+    ],
+    [
+      'labels swapped',
+      (p) => ([p.shots[0]!.label, p.shots[1]!.label] = [p.shots[1]!.label, p.shots[0]!.label]),
+      /s01: the plan shows its request as s02/,
+    ],
   ];
   for (const [what, edit, expected] of edits) {
     const plan = JSON.parse(original) as Saved;

@@ -21,9 +21,13 @@ copied (links are never followed) into <out>/clips/.store. <out> may already hol
 (an earlier merge): merging the same folders again changes nothing.
 
 Then, as after one unsharded run:
-  shotlist stitch <manifest> --out <out>     the finals
-  shotlist run <manifest> --out <out> --yes  sends nothing when every shard finished, and
-                                             writes the report of the whole manifest
+  shotlist stitch <manifest> --out <out>  the finals
+  shotlist run <manifest> --out <out>     writes the report of the whole manifest; it sends
+                                          nothing when every shard finished, and without
+                                          --yes (under CI) refuses rather than render a shot
+                                          a shard missed
+(with the same --base-url, --accounts or --simulate the shards used: the journal's keys
+include the API; merge itself takes none, it copies the journals as they are)
 
 Options:
   --manifest <file>  also check that each folder holds only the requests the manifest puts
