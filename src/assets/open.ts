@@ -8,7 +8,8 @@ import type { UploadTarget } from './target.js';
 type Uploads = NonNullable<ShotlistManifest['uploads']>;
 
 /** How the user allows a manifest's upload command; a manifest cannot allow it itself. */
-export const ALLOW_COMMAND_HOW = '--allow-command (or SHOTLIST_ALLOW_COMMAND=1)';
+export const ALLOW_COMMAND_HOW =
+  '--allow-command (or SHOTLIST_ALLOW_COMMAND=1 in your shell: a .env file or the manifest cannot allow it)';
 
 /** An argv as one line a person can read (and paste): odd arguments quoted. */
 export function describeCommand(argv: readonly string[]): string {

@@ -96,7 +96,7 @@ describe('a manifest whose uploads run a command (built bin)', () => {
       expect(r.exitCode, `${args[0]}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(/film\.yaml:6:\d+: the manifest's uploads run a program/);
       expect(r.stderr).toContain(process.execPath);
-      expect(r.stderr).toContain('--allow-command (or SHOTLIST_ALLOW_COMMAND=1)');
+      expect(r.stderr).toContain('--allow-command (or SHOTLIST_ALLOW_COMMAND=1 in your shell');
       expect(existsSync(marker)).toBe(false);
     }
     expect(sim.ledger().submissions).toHaveLength(0);

@@ -131,7 +131,7 @@ it('untrusted upload command: no variant of run, upload or enqueue runs it witho
       r.exitCode === 2 &&
       r.stderr.includes(`${a.tag}.yaml:`) &&
       r.stderr.includes(process.execPath) &&
-      r.stderr.includes('--allow-command (or SHOTLIST_ALLOW_COMMAND=1)');
+      r.stderr.includes('--allow-command (or SHOTLIST_ALLOW_COMMAND=1 in your shell');
     if (clear && !existsSync(path.join(tmp.dir, 'loot', a.tag))) refused++;
     else failures.push(`${a.tag}: exit ${r.exitCode}\n${r.stderr}`);
   }
