@@ -116,6 +116,7 @@ export interface RunCommandFlags {
   shard?: string | undefined;
   team?: string | undefined;
   'team-budget'?: string | undefined;
+  'team-campaign'?: string | undefined;
 }
 
 /**
@@ -155,6 +156,7 @@ export function runCommandLine(manifest: string, flags: RunCommandFlags, base: B
   // Without them a resume would submit alone what the team shares (never a password: see team/url.ts).
   add('--team', flags.team);
   add('--team-budget', flags['team-budget']);
+  add('--team-campaign', flags['team-campaign']);
   if (flags['allow-outside']) words.push('--allow-outside');
   // Without it a resume would leave the re-roll's new take in flight, uncollected.
   if (flags.reroll) words.push('--reroll');

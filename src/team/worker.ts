@@ -33,6 +33,8 @@ export interface WorkerOptions {
   /** Tasks in flight at once for the key over the whole team (and jobs this worker holds). */
   cap: number;
   budgetSeconds?: number;
+  /** The campaign within the account whose budget it counts in (`--team-campaign`). */
+  campaign?: string;
   /** Aborted (Ctrl-C, SIGTERM): no new job and no new POST; the polls under way finish. */
   signal: AbortSignal;
   onEvent?: (event: RenderEvent) => void;
@@ -173,6 +175,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
     baseUrl: o.base,
     cap: o.cap,
     ...(o.budgetSeconds !== undefined ? { budgetSeconds: o.budgetSeconds } : {}),
+    ...(o.campaign !== undefined ? { campaign: o.campaign } : {}),
   });
   const stop = new AbortController();
   const { run, client, fatal } = workerContext(o, board, stop);
