@@ -79,6 +79,9 @@ export async function adoptIntent(ctx: ShotContext, fact: Fact): Promise<void> {
     gen: Number.isSafeInteger(Number(fact.gen)) && Number(fact.gen) > 0 ? Number(fact.gen) : gen,
     idem: fact.idem || idem,
     base: ctx.journalBase,
+    // What the attempt may cost is counted here too, as for a submission made here.
+    model: a.shot.model,
+    seconds: a.shot.seconds,
     at: ctx.now(),
   });
 }
