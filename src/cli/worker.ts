@@ -89,6 +89,7 @@ export async function runWorkerCommand(
     ...(budget !== undefined ? { budgetSeconds: budget } : {}),
     ...(campaign !== undefined ? { campaign } : {}),
     signal: ctx.signal,
+    onNote: say,
     onReady: () =>
       say(`worker: taking shots for ${base} from ${describeTeamUrl(url)}; Ctrl-C stops it`),
     onEvent: (e) => {

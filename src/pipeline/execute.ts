@@ -135,6 +135,7 @@ async function openTeamRun(
   apiKey: string | undefined,
   options: RunOptions,
   api: Api,
+  warn?: (line: string) => void,
 ): Promise<(TeamHook & { close(): Promise<void> }) | undefined> {
   if (!options.team || !needsApi(run, options)) return undefined;
   const { openEnqueuer, openTeam } = await import('../team/open.js');
@@ -150,6 +151,7 @@ async function openTeamRun(
           cap: options.concurrency ?? run.plan.concurrency ?? DEFAULT_CONCURRENCY,
           ...(options.teamBudget !== undefined ? { budgetSeconds: options.teamBudget } : {}),
           ...(options.teamCampaign !== undefined ? { campaign: options.teamCampaign } : {}),
+          ...(warn ? { warn } : {}),
         });
   return opened.catch(async (error: unknown) => {
     await api.close();
@@ -263,7 +265,7 @@ export async function executeRun(
       throw error;
     });
   }
-  const team = await openTeamRun(run, key, options, api);
+  const team = await openTeamRun(run, key, options, api, callbacks.warn);
   const result = await renderShots(run, api, clean, options, callbacks, team).finally(() =>
     team?.close(),
   );

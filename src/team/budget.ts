@@ -7,7 +7,7 @@
  */
 import { BUDGET_PREFIX, LEGACY_BUDGET_KEY, budgetKey, cleanRedisText, slotsKey } from './facts.js';
 import type { TeamRedis } from './redis.js';
-import { RESET_BUDGET, RESET_LEGACY, STATUS } from './scripts.js';
+import { LEGACY_LOOK, RESET_BUDGET, RESET_LEGACY, STATUS } from './scripts.js';
 
 /** One scoped budget. Seconds: `used` by completed tasks, `reserved` by the others. */
 export interface BudgetRow {
@@ -122,6 +122,16 @@ export async function resetBudget(
 ): Promise<{ forgotten: number; counted: number }> {
   const [forgotten, counted] = asList(await redis.script(RESET_BUDGET, [budgetKey(scope)], []));
   return { forgotten: count(forgotten), counted: count(counted) };
+}
+
+/**
+ * What a machine with a budget says when the legacy counter of an older shotlist is still in
+ * Redis: it is no longer counted, and how to see and clear it. Undefined when there is none.
+ */
+export async function legacyBudgetNote(redis: TeamRedis): Promise<string | undefined> {
+  const held = await redis.script(LEGACY_LOOK, [LEGACY_BUDGET_KEY], []);
+  if (held === null || held === false || held === undefined) return undefined;
+  return `note: the team's Redis still holds the single team-wide budget counter of an older shotlist (${count(held)} s); budgets are now per account (API and key) and campaign, so it is no longer counted against --team-budget: \`shotlist team status\` shows it, \`shotlist team reset-budget --legacy\` clears it`;
 }
 
 /** Deletes the legacy team-wide counter; returns the seconds it held. */

@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { TeamBoard } from './board.js';
+import { legacyBudgetNote } from './budget.js';
 import { Enqueuer } from './enqueuer.js';
 import { openShotQueue } from './queue.js';
 import { connectTeam } from './redis.js';
@@ -23,6 +24,8 @@ export interface OpenTeamOptions {
   budgetSeconds?: number;
   /** The campaign whose budget within the account this machine counts in (`--team-campaign`). */
   campaign?: string;
+  /** Told, with a budget, when Redis still holds the legacy counter of an older shotlist. */
+  warn?: (line: string) => void;
 }
 
 /** The account's name in Redis: the same for every machine with the same key and API. */
@@ -45,6 +48,10 @@ export function shownBase(baseUrl: string): string {
 
 export async function openTeam(o: OpenTeamOptions): Promise<TeamBoard> {
   const redis = await connectTeam(o.url);
+  if (o.budgetSeconds !== undefined && o.warn) {
+    const note = await legacyBudgetNote(redis).catch(() => undefined);
+    if (note) o.warn(note);
+  }
   return new TeamBoard({
     redis,
     me: `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`,

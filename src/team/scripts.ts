@@ -272,3 +272,9 @@ local held = tonumber(redis.call('GET', KEYS[1])) or 0
 redis.call('DEL', KEYS[1])
 return held
 `;
+
+/** KEYS: the legacy budget. The seconds it holds, or false when there is none. */
+export const LEGACY_LOOK = `
+if redis.call('TYPE', KEYS[1]).ok ~= 'string' then return false end
+return redis.call('GET', KEYS[1])
+`;

@@ -40,6 +40,8 @@ export interface WorkerOptions {
   onEvent?: (event: RenderEvent) => void;
   /** The worker is connected and takes jobs. */
   onReady?: () => void;
+  /** A note for the worker's log (the legacy budget counter of an older shotlist). */
+  onNote?: (line: string) => void;
 }
 
 /** How a worker's shots ended, counted when it stops. */
@@ -176,6 +178,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
     cap: o.cap,
     ...(o.budgetSeconds !== undefined ? { budgetSeconds: o.budgetSeconds } : {}),
     ...(o.campaign !== undefined ? { campaign: o.campaign } : {}),
+    ...(o.onNote ? { warn: o.onNote } : {}),
   });
   const stop = new AbortController();
   const { run, client, fatal } = workerContext(o, board, stop);

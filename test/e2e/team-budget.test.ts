@@ -153,6 +153,10 @@ describe.skipIf(!binary)('team budgets per account', () => {
       await raw.set('shotlist:budget:seconds', '30');
       const spring = await render(2, a, KEY, '--team-campaign', 'spring');
       expect(spring.exitCode, spring.stderr).toBe(0);
+      // Not lost silently: a run with a budget says what became of the old counter.
+      expect(spring.stderr).toContain(
+        'still holds the single team-wide budget counter of an older shotlist (30 s)',
+      );
       const autumn = await render(2, a, KEY, '--team-campaign', 'autumn');
       expect(autumn.exitCode, autumn.stderr).toBe(0);
       const st = await status(2);

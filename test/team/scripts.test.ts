@@ -4,6 +4,7 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { readTeamStatus } from '../../src/team/budget.js';
 import { connectTeam, type TeamRedis } from '../../src/team/redis.js';
 import {
   ADMIT,
@@ -21,7 +22,7 @@ if (!binary) console.warn(NO_REDIS);
 
 const FACT = 'shotlist:shot:k1';
 const LEASE = 'shotlist:lease:k1';
-const SLOTS = 'shotlist:slots:acct';
+const SLOTS = `shotlist:slots:${'c'.repeat(32)}`;
 /** The single team-wide counter of an older shotlist. */
 const LEGACY = 'shotlist:budget:seconds';
 /** A scoped budget (a hash: counted, used). */
@@ -174,6 +175,24 @@ describe.skipIf(!binary)('team scripts', () => {
     expect(await raw.hgetall(BUDGET)).toMatchObject({ counted: '8', used: '8' });
     expect(await raw.hget(other, 'counted')).toBe('8');
     expect(await raw.exists(LEGACY)).toBe(0);
+  });
+
+  it('team status: seconds used and reserved per scope, slots in use, claims held', async () => {
+    await claim('m1');
+    expect(await admit('k1', 'm1', 4, 8, 20)).toBe('ok');
+    await step('m1', 'state', 'task', 'task_id', 't1');
+    await team.script(TASK_END, [FACT, SLOTS, LEGACY], ['k1', 't1', 'completed']);
+    await raw.hset('shotlist:shot:k2', 'state', 'claimed', 'owner', 'm2');
+    await raw.set('shotlist:lease:k2', 'm2', 'PX', LEASE_MS);
+    expect(await admit('k2', 'm2', 4, 4, 20)).toBe('ok');
+    await raw.set(LEGACY, '7');
+    const st = await readTeamStatus(team);
+    expect(st.budgets).toEqual([
+      expect.objectContaining({ scope: 'a'.repeat(32), used: 8, reserved: 4, limit: 20 }),
+    ]);
+    expect(st.legacySeconds).toBe(7);
+    expect(st.slots).toEqual([{ account: 'c'.repeat(32), inUse: 1 }]);
+    expect(st.claims).toEqual({ held: 2, machines: 2 });
   });
 
   it('a fact of an older shotlist (no budget named) gives its seconds back to the legacy counter', async () => {

@@ -106,16 +106,27 @@ async function confirmed(ctx: CliContext, v: Values, what: string): Promise<bool
   return confirm(ctx, `Reset ${what}? [y/N] `);
 }
 
-/** Runs `team reset-budget`; returns the exit code. */
-async function reset(ctx: CliContext, v: Values, redis: import('../../team/redis.js').TeamRedis) {
+/** What `team reset-budget` resets: the legacy counter, or one scoped budget (checked first). */
+async function targetOf(ctx: CliContext, v: Values): Promise<'legacy' | { scope: string }> {
+  if (!v.legacy) return { scope: await scopeOf(ctx, v) };
+  if (v.scope !== undefined || v.campaign !== undefined)
+    throw new UsageError(
+      '--legacy names the legacy counter alone',
+      'leave out --scope and --campaign',
+    );
+  return 'legacy';
+}
+
+/** Runs `team reset-budget` on `target`; returns the exit code. */
+async function reset(
+  ctx: CliContext,
+  v: Values,
+  redis: import('../../team/redis.js').TeamRedis,
+  target: 'legacy' | { scope: string },
+) {
   const budget = await import('../../team/budget.js');
   const say = (line: string) => ctx.stdout.write(`${line}\n`);
-  if (v.legacy) {
-    if (v.scope !== undefined || v.campaign !== undefined)
-      throw new UsageError(
-        '--legacy names the legacy counter alone',
-        'leave out --scope and --campaign',
-      );
+  if (target === 'legacy') {
     const { legacySeconds } = await budget.readTeamStatus(redis);
     const what = `the legacy team-wide counter of an older shotlist (${s(legacySeconds ?? 0)})`;
     if (!(await confirmed(ctx, v, what))) return declined(ctx);
@@ -124,22 +135,21 @@ async function reset(ctx: CliContext, v: Values, redis: import('../../team/redis
     else say(`reset: the legacy team-wide counter (${s(held)} cleared)`);
     return EXIT_CODES.ok;
   }
-  const scope = await scopeOf(ctx, v);
-  const row = await budget.readBudget(redis, scope);
+  const row = await budget.readBudget(redis, target.scope);
   const what = `the team budget of ${budgetLine(row)}`;
   if (!(await confirmed(ctx, v, what))) return declined(ctx);
-  const done = await budget.resetBudget(redis, scope);
+  const done = await budget.resetBudget(redis, target.scope);
   if (v.json)
     say(
       JSON.stringify({
-        reset: scope,
+        reset: target.scope,
         forgotten_seconds: done.forgotten,
         reserved_seconds: done.counted,
       }),
     );
   else
     say(
-      `reset: ${what.replace(/^the team budget of /, '')}: ${s(done.forgotten)} used forgotten, ${s(done.counted)} still reserved by tasks in flight or at risk`,
+      `reset: ${budgetLine(row)}: ${s(done.forgotten)} used forgotten, ${s(done.counted)} still reserved by tasks in flight or at risk`,
     );
   return EXIT_CODES.ok;
 }
@@ -164,10 +174,11 @@ export default async function team(ctx: CliContext): Promise<number> {
   if (text === undefined)
     throw new UsageError(`team ${sub} needs --team`, 'add --team redis://HOST:PORT/DB');
   const url = parseTeamUrl(text, v.team !== undefined);
+  const target = sub === 'reset-budget' ? await targetOf(ctx, v) : undefined;
   const { connectTeam } = await import('../../team/redis.js');
   const redis = await connectTeam(url);
   try {
-    if (sub === 'reset-budget') return await reset(ctx, v, redis);
+    if (target) return await reset(ctx, v, redis, target);
     const { readTeamStatus } = await import('../../team/budget.js');
     const st = await readTeamStatus(redis);
     if (v.json) ctx.stdout.write(`${JSON.stringify({ team: describeTeamUrl(url), ...st })}\n`);
