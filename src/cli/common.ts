@@ -140,6 +140,7 @@ export interface RunCommandFlags {
   shard?: string | undefined;
   team?: string | undefined;
   'team-budget'?: string | undefined;
+  'team-campaign'?: string | undefined;
 }
 
 /**
@@ -179,6 +180,7 @@ export function runCommandLine(manifest: string, flags: RunCommandFlags, base: B
   // Without them a resume would submit alone what the team shares (never a password: see team/url.ts).
   add('--team', flags.team);
   add('--team-budget', flags['team-budget']);
+  add('--team-campaign', flags['team-campaign']);
   if (flags['allow-outside']) words.push('--allow-outside');
   // The user allowed the manifest's upload command on this command line: a resume runs it too.
   if (flags['allow-command']) words.push('--allow-command');

@@ -56,6 +56,10 @@ const COMMANDS: Record<
     summary: "queue the shots for the team's workers; download, stitch, report",
     load: () => import('./commands/enqueue.js'),
   },
+  team: {
+    summary: "the team's budgets, slots and claims in Redis; reset a budget",
+    load: () => import('./commands/team.js'),
+  },
   merge: {
     summary: 'join the output folders of run --shard jobs into one',
     load: () => import('./commands/merge.js'),

@@ -90,8 +90,11 @@ Options:
                        submitted once by whichever machine claims it first, the others await
                        its task and download the file; --concurrency (or the manifest's)
                        then bounds the tasks in flight of the whole team on this key
-  --team-budget S      with --team: seconds the whole team may have billed or in flight,
-                       reserved before each submission (given back when a task fails)
+  --team-budget S      with --team: seconds the whole team may have billed or in flight on
+                       this account (API base URL and key), reserved before each submission
+                       (given back when a task fails); \`shotlist team status\` shows it
+  --team-campaign NAME with --team-budget: count in the budget of this campaign within the
+                       account instead of the account's own
   --accounts FILE      spread the shots over the API keys of an accounts file (default
                        $SHOTLIST_ACCOUNTS): each account has its base URL, the name of the
                        variable holding its key, a concurrency and an optional rpm; an
@@ -100,7 +103,9 @@ Options:
                        (\`shotlist enqueue\`) for this API and submit them with this
                        machine's key until Ctrl-C or SIGTERM (then nothing new is sent and
                        the polls under way finish); reads --base-url, --concurrency (the
-                       key's tasks in flight over the team) and --team-budget; writes no file.
+                       key's tasks in flight over the team), --team-budget and
+                       --team-campaign; writes no file. Unknown shots are sent again only
+                       when the enqueuer says so (\`enqueue --retry-unknown\`).
                        A job whose body does not match its key or breaks the API's rules is
                        refused, unsent; the budget counts the body's own duration
   --model, --size, --ratio, --duration   force a setting on every shot (as in plan)
@@ -145,6 +150,7 @@ const FLAGS = {
   shard: { type: 'string' },
   team: { type: 'string' },
   'team-budget': { type: 'string' },
+  'team-campaign': { type: 'string' },
   reroll: { type: 'boolean' },
   accounts: { type: 'string' },
   worker: { type: 'boolean' },
@@ -198,7 +204,8 @@ function describePreview(p: PreparedRun): string {
   return parts.join(', ');
 }
 
-async function confirm(ctx: CliContext, question: string): Promise<boolean> {
+/** Asks a yes/no question on the terminal; anything but yes (or Ctrl-C) is no. */
+export async function confirm(ctx: CliContext, question: string): Promise<boolean> {
   const rl = createInterface({ input: ctx.stdin, output: ctx.stderr, terminal: true });
   try {
     const answer = await rl.question(question, { signal: ctx.signal });
@@ -314,7 +321,7 @@ function runOptionsFrom(ctx: CliContext, values: Values): RunOptions {
  */
 function enqueueOptionsFrom(ctx: CliContext, values: Values): RunOptions {
   const fix = 'give it to the workers (shotlist run --team ... --worker), or leave it out';
-  for (const flag of ['worker', 'team-budget', 'retry-unknown', 'listen'] as const) {
+  for (const flag of ['worker', 'team-budget', 'team-campaign', 'listen'] as const) {
     if (values[flag] !== undefined && values[flag] !== false)
       throw new UsageError(`enqueue does not take --${flag}: the workers send the shots`, fix);
   }
@@ -329,11 +336,17 @@ function teamOptionsFrom(ctx: CliContext, values: Values): Partial<RunOptions> {
   const fromEnv = ctx.env.SHOTLIST_TEAM?.trim() || undefined;
   const team = values.team ?? fromEnv;
   const budget = numberFlag(values['team-budget'], '--team-budget', true);
+  const campaign = values['team-campaign'];
   if (team === undefined) {
-    if (budget !== undefined)
-      throw new UsageError('--team-budget needs --team', 'add --team redis://HOST:PORT/DB');
+    if (budget !== undefined || campaign !== undefined)
+      throw new UsageError(
+        `${budget !== undefined ? '--team-budget' : '--team-campaign'} needs --team`,
+        'add --team redis://HOST:PORT/DB',
+      );
     return {};
   }
+  if (campaign !== undefined && budget === undefined)
+    throw new UsageError('--team-campaign needs --team-budget', 'add --team-budget SECONDS');
   parseTeamUrl(team, values.team !== undefined);
   if (values.simulate) {
     throw new UsageError(
@@ -341,7 +354,11 @@ function teamOptionsFrom(ctx: CliContext, values: Values): Partial<RunOptions> {
       'point every machine at one API with --base-url, or leave out --team',
     );
   }
-  return { team, ...(budget !== undefined ? { teamBudget: budget } : {}) };
+  return {
+    team,
+    ...(budget !== undefined ? { teamBudget: budget } : {}),
+    ...(campaign !== undefined ? { teamCampaign: campaign } : {}),
+  };
 }
 
 /** The environment variables that stand for the push flags (a CI runner or server's setting). */

@@ -19,6 +19,8 @@ export interface WorkerFlags {
   'base-url'?: string | undefined;
   concurrency?: string | undefined;
   'team-budget'?: string | undefined;
+  'team-campaign'?: string | undefined;
+  'retry-unknown'?: boolean | undefined;
   simulate?: boolean | undefined;
 }
 
@@ -57,7 +59,15 @@ export async function runWorkerCommand(
       '--worker takes no manifest: it renders the shots of every `shotlist enqueue`',
       'shotlist run --team redis://HOST:PORT/DB --worker',
     );
+  if (values['retry-unknown'])
+    throw new UsageError(
+      '--worker does not take --retry-unknown: whether an unknown shot is sent again is for the one who enqueued it',
+      'shotlist enqueue <manifest> --team ... --retry-unknown marks its unknown shots for the workers',
+    );
   const url = parseTeamUrl(teamText, values.team !== undefined);
+  const campaign = values['team-campaign'];
+  if (campaign !== undefined && values['team-budget'] === undefined)
+    throw new UsageError('--team-campaign needs --team-budget', 'add --team-budget SECONDS');
   const budget = numberFlag(values['team-budget'], '--team-budget', true);
   const cap = numberFlag(values.concurrency, '--concurrency', true) ?? DEFAULT_CONCURRENCY;
   if (cap < 1) throw new UsageError(`--concurrency ${cap} is too small`, 'use 1 or more');
@@ -77,7 +87,9 @@ export async function runWorkerCommand(
     base,
     cap,
     ...(budget !== undefined ? { budgetSeconds: budget } : {}),
+    ...(campaign !== undefined ? { campaign } : {}),
     signal: ctx.signal,
+    onNote: say,
     onReady: () =>
       say(`worker: taking shots for ${base} from ${describeTeamUrl(url)}; Ctrl-C stops it`),
     onEvent: (e) => {

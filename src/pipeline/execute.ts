@@ -29,10 +29,17 @@ import { notStitchedNote } from './shard.js';
 import { writeShardMark } from './shard-mark.js';
 import type { PreparedRun, RunCallbacks, RunOptions, RunResult } from './types.js';
 
-/** Whether the run needs the API at all: cached shots and unknown ones left alone do not. */
-export function needsApi(run: PreparedRun): boolean {
+/**
+ * Whether the run needs the API at all: cached shots and unknown ones left alone do not,
+ * except for an enqueuer, which looks whether the team has finished its unknown shots since.
+ */
+export function needsApi(run: PreparedRun, options?: Pick<RunOptions, 'teamRole'>): boolean {
+  const collects = options?.teamRole === 'enqueue';
   return run.assessed.some(
-    (a) => a.state !== 'cached' && a.state !== 'gave_up' && !(a.state === 'unknown' && !a.submits),
+    (a) =>
+      a.state !== 'cached' &&
+      a.state !== 'gave_up' &&
+      !(a.state === 'unknown' && !a.submits && !collects),
   );
 }
 
@@ -128,8 +135,9 @@ async function openTeamRun(
   apiKey: string | undefined,
   options: RunOptions,
   api: Api,
+  warn?: (line: string) => void,
 ): Promise<(TeamHook & { close(): Promise<void> }) | undefined> {
-  if (!options.team || !needsApi(run)) return undefined;
+  if (!options.team || !needsApi(run, options)) return undefined;
   const { openEnqueuer, openTeam } = await import('../team/open.js');
   const { parseTeamUrl } = await import('../team/url.js');
   const url = parseTeamUrl(options.team, false);
@@ -142,6 +150,8 @@ async function openTeamRun(
           baseUrl: api.client.baseUrl,
           cap: options.concurrency ?? run.plan.concurrency ?? DEFAULT_CONCURRENCY,
           ...(options.teamBudget !== undefined ? { budgetSeconds: options.teamBudget } : {}),
+          ...(options.teamCampaign !== undefined ? { campaign: options.teamCampaign } : {}),
+          ...(warn ? { warn } : {}),
         });
   return opened.catch(async (error: unknown) => {
     await api.close();
@@ -260,7 +270,7 @@ export async function executeRun(
       throw error;
     });
   }
-  const team = await openTeamRun(run, key, options, api);
+  const team = await openTeamRun(run, key, options, api, callbacks.warn);
   const result = await renderShots(run, api, clean, options, callbacks, team).finally(() =>
     team?.close(),
   );

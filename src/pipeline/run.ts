@@ -68,7 +68,7 @@ async function clearToSend(
   checkForeignTasks(run, !!options.yes, callbacks.log);
   let apiKey: string | undefined;
   // A pool's keys are its accounts' (checked when the accounts file was read).
-  if (!run.simulated && !run.accounts && needsApi(run)) {
+  if (!run.simulated && !run.accounts && needsApi(run, options)) {
     apiKey = (await resolveApiKey(options.env ?? process.env, options.cwd ?? process.cwd()))?.key;
     // An enqueuer sends nothing: without a key it can only take the team's Redis at its word.
     if (!apiKey && options.teamRole === 'enqueue') callbacks.warn?.(KEYLESS_ENQUEUER);

@@ -91,6 +91,8 @@ export interface RunOptions {
   team?: string;
   /** With `team`: seconds the whole team may reserve, over every machine (`--team-budget`). */
   teamBudget?: number;
+  /** With `teamBudget`: the campaign within the account whose budget it is (`--team-campaign`). */
+  teamCampaign?: string;
   /**
    * An accounts file (`--accounts`; default `$SHOTLIST_ACCOUNTS`): the run spreads its shots
    * over the keys it names (see src/render/accounts.ts); never the manifest's business.

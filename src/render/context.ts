@@ -76,6 +76,11 @@ export interface TeamHook {
   mirror(entry: JournalEntry): Promise<void>;
   /** The shot is over on this machine: the leases it held are let go. */
   settle(ctx: ShotContext): Promise<void>;
+  /**
+   * {@link turn} also takes the unknown shots this run does not send again: what the team has
+   * made of them since (an enqueuer collects what other machines finished).
+   */
+  readonly seesUnknown?: boolean;
 }
 
 /** One shot in one run. */

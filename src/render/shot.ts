@@ -62,7 +62,7 @@ export async function renderShot(
     say(ctx, { type: 'done', taskId: result.taskId, file: a.clip, elapsedMs: 0, cached: true });
     return result;
   }
-  if (a.state === 'unknown' && !a.submits) {
+  if (a.state === 'unknown' && !a.submits && !ctx.team?.seesUnknown) {
     result.status = 'unknown';
     result.error = {
       code: 'unknown',

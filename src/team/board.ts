@@ -20,10 +20,12 @@ import { nextSubmission } from '../render/submit.js';
 import { ShotlistError } from '../errors.js';
 import type { TeamRedis } from './redis.js';
 import {
-  BUDGET_KEY,
+  LEGACY_BUDGET_KEY,
   adoptFailed,
   adoptIntent,
   adoptUnknown,
+  budgetKey,
+  budgetScope,
   factKey,
   factOf,
   fields,
@@ -51,8 +53,12 @@ export interface TeamBoardOptions {
   account: string;
   /** Tasks in flight at once for the account, over the whole team. */
   cap: number;
-  /** Seconds the whole team may reserve; absent: no team budget. */
+  /** Seconds the whole team may reserve on this account (or campaign); absent: no budget. */
   budgetSeconds?: number;
+  /** The campaign whose budget within the account this machine counts in (`--team-campaign`). */
+  campaign?: string;
+  /** The API base URL, shown beside the budget by `team status` (no credentials). */
+  base?: string;
   leaseMs?: number;
   waitMs?: number;
 }
@@ -62,12 +68,14 @@ export class TeamBoard implements TeamHook {
   private readonly owned = new Set<string>();
   private readonly watched = new Set<string>();
   private readonly slotsKey: string;
+  private readonly budgetKey: string;
   private readonly leaseMs: number;
   private readonly waitMs: number;
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly o: TeamBoardOptions) {
     this.slotsKey = slotsKey(o.account);
+    this.budgetKey = budgetKey(budgetScope(o.account, o.campaign));
     this.leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS;
     this.waitMs = o.waitMs ?? DEFAULT_WAIT_MS;
     this.timer = setInterval(() => void this.renew(), Math.floor(this.leaseMs / 3));
@@ -84,7 +92,7 @@ export class TeamBoard implements TeamHook {
       const fact = factOf(
         await this.o.redis.script(
           CLAIM,
-          [factKey(a.key), leaseKey(a.key), BUDGET_KEY],
+          [factKey(a.key), leaseKey(a.key), LEGACY_BUDGET_KEY],
           [this.o.me, gen, this.leaseMs, retry],
         ),
       );
@@ -115,7 +123,7 @@ export class TeamBoard implements TeamHook {
     const fact = factOf(
       await this.o.redis.script(
         CLAIM,
-        [factKey(a.key), leaseKey(a.key), BUDGET_KEY],
+        [factKey(a.key), leaseKey(a.key), LEGACY_BUDGET_KEY],
         [this.o.me, nextSubmission(a).gen, this.leaseMs, '0'],
       ),
     );
@@ -134,8 +142,11 @@ export class TeamBoard implements TeamHook {
     for (let waits = 0; ; waits++) {
       const verdict = await this.o.redis.script(
         ADMIT,
-        [this.slotsKey, factKey(a.key), BUDGET_KEY],
-        [a.key, this.o.cap, this.leaseMs, seconds, budget, this.o.me],
+        [this.slotsKey, factKey(a.key), this.budgetKey],
+        [
+          ...[a.key, this.o.cap, this.leaseMs, seconds, budget, this.o.me],
+          ...[this.o.base ?? '', this.o.campaign ?? ''],
+        ],
       );
       if (verdict === 'ok') return { kind: 'submit' };
       if (verdict === 'lost') {
@@ -193,7 +204,7 @@ export class TeamBoard implements TeamHook {
       this.o.redis
         .script(
           TASK_END,
-          [factKey(e.key), this.slotsKey, BUDGET_KEY],
+          [factKey(e.key), this.slotsKey, LEGACY_BUDGET_KEY],
           [e.key, taskId, state, ...fields(values)],
         )
         .catch(() => undefined);
@@ -234,7 +245,11 @@ export class TeamBoard implements TeamHook {
     if (!this.owned.delete(key)) return;
     // The shot's outcome is decided; if Redis cannot hear it now, the lease runs out instead.
     await this.o.redis
-      .script(SETTLE, [factKey(key), leaseKey(key), this.slotsKey, BUDGET_KEY], [this.o.me, key])
+      .script(
+        SETTLE,
+        [factKey(key), leaseKey(key), this.slotsKey, LEGACY_BUDGET_KEY],
+        [this.o.me, key],
+      )
       .catch(() => undefined);
   }
 

@@ -18,6 +18,7 @@ import { fetchClip } from '../render/fetch.js';
 import { charge } from '../render/result.js';
 import { notSent } from '../render/shot.js';
 import type { AssessedShot } from '../render/state.js';
+import type { ShotResult } from '../render/result.js';
 import { nextSubmission } from '../render/submit.js';
 import { DEFAULT_WAIT_MS, MAX_WAIT_MS } from './board.js';
 import {
@@ -32,7 +33,7 @@ import {
 } from './facts.js';
 import type { ShotJob, ShotQueue } from './queue.js';
 import type { TeamRedis } from './redis.js';
-import { LOOK } from './scripts.js';
+import { LOOK, MARK_RETRY } from './scripts.js';
 
 /** A body that still waits for a frame of another shot's clip cannot be queued yet. */
 const FRAME_PLACEHOLDER = 'shotlist-frame://';
@@ -49,9 +50,37 @@ export interface EnqueuerOptions {
   verify: boolean;
 }
 
+/**
+ * The generations of a shot's facts that answer for it (`floor` and later) and the one its job
+ * is sent under. An unknown shot sent again (`--retry-unknown`) gets a generation of its own:
+ * the worker that sends it may hold another key than the one whose Idempotency-Key could have
+ * deduplicated it, so it is a new attempt, and the unknown one stays counted as at risk.
+ */
+export function generations(a: AssessedShot): { floor: number; gen: number } {
+  const { gen } = nextSubmission(a);
+  if (a.state === 'unknown' && a.submits) return { floor: gen, gen: gen + 1 };
+  return { floor: gen, gen };
+}
+
 /** The job of a shot as this run would submit it next. */
 export function jobOf(a: AssessedShot, base: string): ShotJob {
-  return { key: a.key, gen: nextSubmission(a).gen, label: a.label, base, shot: a.shot };
+  return { key: a.key, gen: generations(a).gen, label: a.label, base, shot: a.shot };
+}
+
+/**
+ * An unknown shot this run does not send again, and whose facts say nothing newer: it stays
+ * unknown, as the journal already says (nothing journaled again).
+ */
+function stillUnknown(ctx: ShotContext): ShotResult {
+  const error = {
+    code: 'unknown',
+    message:
+      'its submission may have created a task (and been billed), and no machine of the team has finished it since. Resubmit with --retry-unknown',
+  };
+  ctx.result.status = 'unknown';
+  ctx.result.error = error;
+  say(ctx, { type: 'skipped', reason: 'unknown' });
+  return ctx.result;
 }
 
 /** Whether a shot's body is ready to be sent by a machine without this run's folder. */
@@ -65,22 +94,41 @@ export function queueable(a: AssessedShot): boolean {
 
 /** The {@link TeamHook} of an enqueuer; `close()` lets go of Redis. */
 export class Enqueuer implements TeamHook {
+  /** An unknown shot this run will not send is still looked up: another machine may have finished it. */
+  readonly seesUnknown = true;
+
   constructor(private readonly o: EnqueuerOptions) {}
 
-  /** Puts every shot whose body is ready on the queue at once, so all workers can start. */
+  /**
+   * Puts every shot whose body is ready on the queue at once, so all workers can start; the
+   * unknown ones sent again (`--retry-unknown`) are marked in the facts first.
+   */
   async enqueue(shots: readonly AssessedShot[]): Promise<void> {
-    await this.o.queue.add(shots.filter(queueable).map((a) => jobOf(a, this.o.base)));
+    const ready = shots.filter(queueable);
+    for (const a of ready) if (a.state === 'unknown') await this.markRetry(a);
+    await this.o.queue.add(ready.map((a) => jobOf(a, this.o.base)));
+  }
+
+  /** Marks an unknown shot for the workers to send once more; true while the mark stands. */
+  private async markRetry(a: AssessedShot): Promise<boolean> {
+    const keys = [factKey(a.key), leaseKey(a.key)];
+    return (await this.o.redis.script(MARK_RETRY, keys, [generations(a).gen])) === 1;
   }
 
   async turn(ctx: ShotContext): Promise<TeamTurn> {
     const a = ctx.shot;
-    const { gen } = nextSubmission(a);
+    const { floor, gen } = generations(a);
+    const collect = a.state === 'unknown' && !a.submits;
     const until = ctx.now() + ctx.deadlineMs;
     let seen: string | undefined;
     for (let waits = 0; ; waits++) {
       if (ctx.submissions.aborted) return { kind: 'ended', result: notSent(ctx) };
       const fact = factOf(await this.o.redis.script(LOOK, [factKey(a.key), leaseKey(a.key)], []));
-      const current = fact !== 'mine' && Number(fact.gen ?? 0) >= gen ? fact : undefined;
+      const found = fact === 'mine' ? undefined : fact;
+      // The unknown attempt this run sends again: marked, its job put back until a worker takes it.
+      const resend = a.submits && found?.state === 'unknown' && Number(found.gen ?? 0) < gen;
+      if (resend && (await this.markRetry(a))) await this.o.queue.add([jobOf(a, this.o.base)]);
+      const current = !resend && found && Number(found.gen ?? 0) >= floor ? found : undefined;
       const ended = current?.state === 'completed' || current?.state === 'failed';
       if (this.o.verify && ended && current.task_id)
         return this.follow(ctx, current, current.task_id);
@@ -91,6 +139,8 @@ export class Enqueuer implements TeamHook {
       if (current?.state === 'completed') return { kind: 'ended', result: await this.refuse(ctx) };
       if (current?.state === 'failed')
         return { kind: 'ended', result: await adoptFailed(ctx, current) };
+      if (collect && (!current || current.state === 'unknown'))
+        return { kind: 'ended', result: stillUnknown(ctx) };
       if (current?.state === 'unknown')
         return { kind: 'ended', result: await adoptUnknown(ctx, current) };
       if (current?.task_id && current.task_id !== seen) {
@@ -98,7 +148,7 @@ export class Enqueuer implements TeamHook {
         say(ctx, { type: 'submitted', taskId: seen, resumed: true, cost: 0 });
       }
       // A chained shot's body became ready only now; any other was queued up front (a no-op).
-      if (waits === 0 && !current) await this.o.queue.add([jobOf(a, this.o.base)]);
+      if (waits === 0 && !current && !resend) await this.o.queue.add([jobOf(a, this.o.base)]);
       if (ctx.now() >= until) return { kind: 'ended', result: this.late(ctx) };
       if (!(await pauseTurn(ctx, waits, DEFAULT_WAIT_MS, MAX_WAIT_MS)))
         return { kind: 'ended', result: notSent(ctx) };

@@ -2,6 +2,7 @@
  * The shared facts of one shot in Redis, as every machine of a team reads them: the keys they
  * live under, and how a machine that did not send the shot journals what the facts say.
  */
+import { createHash } from 'node:crypto';
 import { cleanServerText, redactKnown } from '../api/redact.js';
 import { TASK_ID } from '../api/types.js';
 import { failShot, record, say, type ShotContext } from '../render/context.js';
@@ -15,7 +16,25 @@ const PREFIX = 'shotlist:';
 export const factKey = (key: string) => `${PREFIX}shot:${key}`;
 export const leaseKey = (key: string) => `${PREFIX}lease:${key}`;
 export const slotsKey = (account: string) => `${PREFIX}slots:${account}`;
-export const BUDGET_KEY = `${PREFIX}budget:seconds`;
+/**
+ * The one team-wide budget counter of shotlist before budgets had scopes: still given back
+ * to by the facts that reserved from it, shown by `team status`, cleared by
+ * `team reset-budget --legacy`, never counted against a scoped budget.
+ */
+export const LEGACY_BUDGET_KEY = `${PREFIX}budget:seconds`;
+export const BUDGET_PREFIX = `${PREFIX}budget:`;
+
+/**
+ * The scope of a team budget: the account (a hash of the API base URL and key, see
+ * `accountId`), and within it a campaign when one is named (its name hashed into the key, so
+ * any name makes a valid key; the name itself is kept in the budget, for `team status`).
+ */
+export function budgetScope(account: string, campaign?: string): string {
+  if (campaign === undefined) return account;
+  const hashed = createHash('sha256').update(campaign).digest('hex').slice(0, 16);
+  return `${account}.${hashed}`;
+}
+export const budgetKey = (scope: string) => `${BUDGET_PREFIX}${scope}`;
 
 /** Long enough for a signed clip URL; a message is cut far shorter where it is shown. */
 const MAX_FIELD = 4096;
@@ -64,6 +83,7 @@ export async function adoptIntent(ctx: ShotContext, fact: Fact): Promise<void> {
     gen: Number.isSafeInteger(Number(fact.gen)) && Number(fact.gen) > 0 ? Number(fact.gen) : gen,
     idem: fact.idem || idem,
     base: ctx.journalBase,
+    // What the attempt may cost is counted here too, as for a submission made here.
     model: a.shot.model,
     seconds: a.shot.seconds,
     unit_price: a.shot.unit_price,

@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { TeamBoard } from './board.js';
+import { legacyBudgetNote } from './budget.js';
 import { Enqueuer } from './enqueuer.js';
 import { openShotQueue } from './queue.js';
 import { connectTeam } from './redis.js';
@@ -21,6 +22,10 @@ export interface OpenTeamOptions {
   /** Tasks in flight at once for the account over the whole team. */
   cap: number;
   budgetSeconds?: number;
+  /** The campaign whose budget within the account this machine counts in (`--team-campaign`). */
+  campaign?: string;
+  /** Told, with a budget, when Redis still holds the legacy counter of an older shotlist. */
+  warn?: (line: string) => void;
 }
 
 /** The account's name in Redis: the same for every machine with the same key and API. */
@@ -31,14 +36,30 @@ export function accountId(apiKey: string, baseUrl: string): string {
     .slice(0, 32);
 }
 
+/** A base URL as Redis may hold it: no user or password, whatever the flag carried. */
+export function shownBase(baseUrl: string): string {
+  try {
+    const url = new URL(baseUrl);
+    return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+  } catch {
+    return '';
+  }
+}
+
 export async function openTeam(o: OpenTeamOptions): Promise<TeamBoard> {
   const redis = await connectTeam(o.url);
+  if (o.budgetSeconds !== undefined && o.warn) {
+    const note = await legacyBudgetNote(redis).catch(() => undefined);
+    if (note) o.warn(note);
+  }
   return new TeamBoard({
     redis,
     me: `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`,
     account: accountId(o.apiKey, o.baseUrl),
+    base: shownBase(o.baseUrl),
     cap: o.cap,
     ...(o.budgetSeconds !== undefined ? { budgetSeconds: o.budgetSeconds } : {}),
+    ...(o.campaign !== undefined ? { campaign: o.campaign } : {}),
   });
 }
 

@@ -33,11 +33,15 @@ export interface WorkerOptions {
   /** Tasks in flight at once for the key over the whole team (and jobs this worker holds). */
   cap: number;
   budgetSeconds?: number;
+  /** The campaign within the account whose budget it counts in (`--team-campaign`). */
+  campaign?: string;
   /** Aborted (Ctrl-C, SIGTERM): no new job and no new POST; the polls under way finish. */
   signal: AbortSignal;
   onEvent?: (event: RenderEvent) => void;
   /** The worker is connected and takes jobs. */
   onReady?: () => void;
+  /** A note for the worker's log (the legacy budget counter of an older shotlist). */
+  onNote?: (line: string) => void;
 }
 
 /** How a worker's shots ended, counted when it stops. */
@@ -173,6 +177,8 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
     baseUrl: o.base,
     cap: o.cap,
     ...(o.budgetSeconds !== undefined ? { budgetSeconds: o.budgetSeconds } : {}),
+    ...(o.campaign !== undefined ? { campaign: o.campaign } : {}),
+    ...(o.onNote ? { warn: o.onNote } : {}),
   });
   const stop = new AbortController();
   const { run, client, fatal } = workerContext(o, board, stop);

@@ -1,4 +1,7 @@
-/** `--team` and `--team-budget` on the command line: refused before anything is read or sent. */
+/**
+ * `--team`, `--team-budget`, `--team-campaign` and `shotlist team` on the command line: refused
+ * before anything is read or sent.
+ */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -25,6 +28,11 @@ it.each([
     '--team-budget must be a whole number',
   ],
   [['--team', 'redis://127.0.0.1:6379/0', '--simulate'], '--team cannot be used with --simulate'],
+  [['--team-campaign', 'spring'], '--team-campaign needs --team'],
+  [
+    ['--team', 'redis://127.0.0.1:6379/0', '--team-campaign', 'spring'],
+    '--team-campaign needs --team-budget',
+  ],
 ])('run %j: exit 2, %s', async (args, message) => {
   const r = await run(args);
   expect(r.stderr).toContain(message);
@@ -41,7 +49,7 @@ const TEAM = ['--team', 'redis://127.0.0.1:9/0'];
 it.each([
   [[], 'enqueue needs --team'],
   [[...TEAM, '--team-budget', '40'], 'enqueue does not take --team-budget'],
-  [[...TEAM, '--retry-unknown'], 'enqueue does not take --retry-unknown'],
+  [[...TEAM, '--team-campaign', 'spring'], 'enqueue does not take --team-campaign'],
   [[...TEAM, '--worker'], 'enqueue does not take --worker'],
   [[...TEAM, '--simulate'], '--team cannot be used with --simulate'],
 ])('enqueue %j: exit 2, %s', async (args, message) => {
@@ -54,11 +62,24 @@ it.each([
   [['--worker'], '--worker needs --team'],
   [['--worker', ...TEAM, '--simulate'], '--worker cannot be used with --simulate'],
   [['--worker', ...TEAM, manifest], '--worker takes no manifest'],
+  [['--worker', ...TEAM, '--retry-unknown'], '--worker does not take --retry-unknown'],
+  [['--worker', ...TEAM, '--team-campaign', 'x'], '--team-campaign needs --team-budget'],
 ])('run %j: exit 2, %s', async (args, message) => {
   const r = await cli(['run', ...args], {
     cwd: tmp.dir,
     env: { SHOTLIST_API_KEY: 'sk-flags-test' },
   });
+  expect(r.stderr).toContain(message);
+  expect(r.exitCode).toBe(2);
+});
+
+it.each([
+  [[], 'team needs a subcommand'],
+  [['stats', ...TEAM], 'unknown team subcommand "stats"'],
+  [['status'], 'team status needs --team'],
+  [['reset-budget', ...TEAM, '--scope', 'nope'], '--scope "nope" is not a scope'],
+])('team %j: exit 2, %s', async (args, message) => {
+  const r = await cli(['team', ...args], { cwd: tmp.dir, env: {} });
   expect(r.stderr).toContain(message);
   expect(r.exitCode).toBe(2);
 });
@@ -70,13 +91,13 @@ it('a password on --team is refused without being echoed; SHOTLIST_TEAM is where
   expect(r.stderr + r.stdout).not.toContain('hunter2-secret');
 });
 
-it('the resume hint keeps --team and --team-budget', () => {
+it('the resume hint keeps --team, --team-budget and --team-campaign', () => {
   const line = runCommandLine(
     'ad.yaml',
-    { team: 'redis://10.0.0.5:6379/2', 'team-budget': '600' },
+    { team: 'redis://10.0.0.5:6379/2', 'team-budget': '600', 'team-campaign': 'spring' },
     baseOf({ env: {} }, { 'base-url': 'http://127.0.0.1:8090' }),
   );
   expect(line).toBe(
-    'shotlist run ad.yaml --base-url http://127.0.0.1:8090 --team redis://10.0.0.5:6379/2 --team-budget 600',
+    'shotlist run ad.yaml --base-url http://127.0.0.1:8090 --team redis://10.0.0.5:6379/2 --team-budget 600 --team-campaign spring',
   );
 });

@@ -14,11 +14,18 @@ nothing: a shot's job is its journal key, and a shot already sent is not sent ag
 worker or by a plain \`run --team\` on another machine.
 
 Takes the options of \`run\` (see \`shotlist run --help\`) except those the workers decide:
---worker, --team-budget, --retry-unknown and --listen. --concurrency is the number of shots
+--worker, --team-budget, --team-campaign and --listen. --concurrency is the number of shots
 followed and downloaded at once here; the workers' --concurrency bounds the tasks in flight.
 The uploads run here: a manifest whose uploads name a command needs --allow-command (or
 SHOTLIST_ALLOW_COMMAND=1) as with \`run\`.
 A shot no worker ends within 30 minutes stays queued: enqueue again to collect it.
+
+A worker that died between a POST and its task id leaves its shot unknown (the task may
+exist and be billed): nobody sends it again by itself. --retry-unknown marks this manifest's
+unknown shots in the shared facts so that the workers send each once more (a new attempt:
+the unknown one stays counted as may have been billed), then follows them as any other.
+Enqueued again without it, an unknown shot another machine of the team has finished since is
+collected (checked with the API when a key is here), and the finals are stitched.
 
 The shared facts in Redis are hints: with the team's API key (SHOTLIST_API_KEY, API_KEY or
 .env) every task they name is asked of the API, and only the URL the API gives is downloaded

@@ -1,0 +1,158 @@
+/**
+ * Enqueue can finish after a worker died between a POST and its task id (the built CLI, one
+ * redis-server, the simulator behind an API that never answers the first POST): the shot is
+ * `unknown` (the task may exist), and the enqueuer either has it sent once more
+ * (`enqueue --retry-unknown`, the unknown attempt still counted as may-have-been-billed) or,
+ * run again, collects what another machine of the team finished meanwhile, then stitches.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
+import { hangingApi, type HangingApi } from '../team/hang.js';
+import {
+  NO_REDIS,
+  redisServerPath,
+  startRedisServer,
+  type RedisServer,
+} from '../team/redis-server.js';
+import { KEY, childEnv, readReport, submissionsByPrompt, writeManifest } from './run-helpers.js';
+
+const binary = redisServerPath();
+if (!binary) console.warn(NO_REDIS);
+
+describe.skipIf(!binary)('enqueue after a worker died between a POST and its task id', () => {
+  const tmp = tempDir('shotlist-team-unknown-');
+  let redis: RedisServer;
+  let sim: Simulator;
+  let api: HangingApi;
+  const workers: ReturnType<typeof spawnShotlist>[] = [];
+  let n = 0;
+
+  beforeAll(async () => {
+    redis = await startRedisServer(binary!);
+  });
+  afterAll(async () => {
+    await redis?.stop();
+    tmp.cleanup();
+  });
+  afterEach(async () => {
+    for (const w of workers.splice(0)) {
+      w.kill('SIGTERM');
+      await w;
+    }
+    await api?.close();
+    await sim?.close();
+  });
+
+  const team = (db: number) => redis.url.replace(/\/0$/, `/${db}`);
+  const dir = (name: string) => {
+    const d = path.join(tmp.dir, `${name}-${++n}`);
+    mkdirSync(d, { recursive: true });
+    return d;
+  };
+
+  function worker(db: number) {
+    const child = spawnShotlist(
+      ['run', '--team', team(db), '--worker', '--base-url', api.url, '--concurrency', '1'],
+      { cwd: dir('worker'), env: childEnv, timeout: 200_000 },
+    );
+    workers.push(child);
+    return child;
+  }
+
+  /**
+   * A two-shot manifest enqueued while worker A's first POST hangs: A is killed (SIGKILL) once
+   * the API has made the task, worker B takes the rest. The enqueuer's first pass ends with one
+   * shot done and one unknown (exit 1, nothing stitched).
+   */
+  async function firstPass(db: number, seed: number) {
+    sim = await startSimulator({ apiKey: KEY, latency: 0, seed });
+    api = await hangingApi(sim);
+    const d = dir('enqueuer');
+    const manifest = writeManifest(d, 2);
+    const out = path.join(d, 'out');
+    const first = spawnShotlist(
+      ['enqueue', manifest, '--team', team(db), '--base-url', api.url, '--out', out, '--yes'],
+      { env: childEnv, timeout: 200_000 },
+    );
+    const a = worker(db);
+    await api.held;
+    a.kill('SIGKILL');
+    expect((await a).signal).toBe('SIGKILL');
+    worker(db);
+    const r = await first;
+    expect(r.exitCode, String(r.stderr)).toBe(1);
+    const report = readReport(out);
+    expect(report.totals.done).toBe(1);
+    expect(report.totals.unknown).toBe(1);
+    expect(existsSync(path.join(out, 'final.mp4'))).toBe(false);
+    const unknown = report.shots.find((s) => s.status === 'unknown')!;
+    expect(String(r.stdout)).toMatch(/--retry-unknown/);
+    return { manifest, out, unknownId: unknown.id };
+  }
+
+  const prompt = (id: string) => `橘猫的第 ${Number(id.slice(1))} 个镜头,电影感`;
+
+  it('enqueue --retry-unknown: the workers send the unknown shot once more; it finishes and stitches, the unknown attempt counted as may have been billed', async () => {
+    const { manifest, out, unknownId } = await firstPass(1, 41);
+    expect(submissionsByPrompt(sim).get(prompt(unknownId))).toBe(1);
+
+    const r = await shotlist(
+      [
+        ...['enqueue', manifest, '--team', team(1), '--base-url', api.url],
+        ...['--out', out, '--yes', '--retry-unknown'],
+      ],
+      { env: childEnv, timeout: 200_000 },
+    );
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(existsSync(path.join(out, 'final.mp4'))).toBe(true);
+    expect(readReport(out).totals.done).toBe(2);
+    // Sent exactly once more: the hung POST's task, and the retry.
+    const byPrompt = submissionsByPrompt(sim);
+    expect(byPrompt.get(prompt(unknownId))).toBe(2);
+    expect([...byPrompt.values()].reduce((x, y) => x + y, 0)).toBe(3);
+
+    const cost = await shotlist(['cost', manifest, '--out', out, '--json'], { env: childEnv });
+    const ledger = JSON.parse(cost.stdout) as {
+      billed: { seconds: number };
+      atRisk: { seconds: number };
+      tasks: number;
+    };
+    expect(ledger.tasks).toBe(3);
+    expect(ledger.billed.seconds).toBe(8);
+    expect(ledger.atRisk.seconds).toBe(4);
+  }, 240_000);
+
+  it('a shot another machine finished after the first pass is collected by enqueue run again, and the final stitched', async () => {
+    const { manifest, out, unknownId } = await firstPass(2, 42);
+    // Another machine with its own folder renders the manifest with plain `run --team`: it
+    // meets the unknown shot, then sends it again when told to.
+    const other = dir('other');
+    const otherOut = path.join(other, 'out');
+    const otherRun = (...more: string[]) =>
+      shotlist(
+        [
+          ...['run', writeManifest(other, 2), '--team', team(2), '--base-url', api.url],
+          ...['--out', otherOut, '--yes', ...more],
+        ],
+        { env: childEnv, timeout: 200_000 },
+      );
+    expect((await otherRun()).exitCode).toBe(1);
+    const retried = await otherRun('--retry-unknown');
+    expect(retried.exitCode, retried.stderr).toBe(0);
+    expect(submissionsByPrompt(sim).get(prompt(unknownId))).toBe(2);
+
+    // The enqueuer, run again as it was: it sends nothing, collects, checks, stitches.
+    const submissions = sim.ledger().totals.submissions;
+    const r = await shotlist(
+      ['enqueue', manifest, '--team', team(2), '--base-url', api.url, '--out', out, '--yes'],
+      { env: childEnv, timeout: 200_000 },
+    );
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(sim.ledger().totals.submissions).toBe(submissions);
+    expect(readReport(out).totals.done).toBe(2);
+    expect(existsSync(path.join(out, 'final.mp4'))).toBe(true);
+  }, 240_000);
+});
