@@ -97,6 +97,9 @@ export class Enqueuer implements TeamHook {
   /** An unknown shot this run will not send is still looked up: another machine may have finished it. */
   readonly seesUnknown = true;
 
+  /** Which shot each task id belongs to: the journal's, then each followed here. */
+  private readonly owners = new Map<string, string>();
+
   constructor(private readonly o: EnqueuerOptions) {}
 
   /**
@@ -104,6 +107,7 @@ export class Enqueuer implements TeamHook {
    * unknown ones sent again (`--retry-unknown`) are marked in the facts first.
    */
   async enqueue(shots: readonly AssessedShot[]): Promise<void> {
+    for (const a of shots) if (a.journal?.taskId) this.owners.set(a.journal.taskId, a.key);
     const ready = shots.filter(queueable);
     for (const a of ready) if (a.state === 'unknown') await this.markRetry(a);
     await this.o.queue.add(ready.map((a) => jobOf(a, this.o.base)));
@@ -130,6 +134,10 @@ export class Enqueuer implements TeamHook {
       if (resend && (await this.markRetry(a))) await this.o.queue.add([jobOf(a, this.o.base)]);
       const current = !resend && found && Number(found.gen ?? 0) >= floor ? found : undefined;
       const ended = current?.state === 'completed' || current?.state === 'failed';
+      // A task this folder or this run already holds for another shot is that shot's.
+      const owner = ended && current.task_id ? this.owners.get(current.task_id) : undefined;
+      if (owner !== undefined && owner !== a.key)
+        return { kind: 'ended', result: await this.refuse(ctx, current!.task_id, 'another shot') };
       if (this.o.verify && ended && current.task_id)
         return this.follow(ctx, current, current.task_id);
       if (current?.state === 'completed' && current.task_id && current.url) {
@@ -162,12 +170,21 @@ export class Enqueuer implements TeamHook {
    */
   private async follow(ctx: ShotContext, fact: Fact, taskId: string): Promise<TeamTurn> {
     try {
-      await ctx.client.getTask(taskId, { signal: ctx.signal });
+      const task = await ctx.client.getTask(taskId, { signal: ctx.signal });
+      // The API does not say which prompt a task had, but a model or length other than this
+      // shot's makes it another shot's task.
+      const shot = ctx.shot.shot;
+      if (
+        (task.model && task.model !== shot.model) ||
+        (task.seconds && task.seconds !== shot.seconds)
+      )
+        return { kind: 'ended', result: await this.refuse(ctx, taskId, 'another shot') };
     } catch (err) {
       if (err instanceof ApiError && err.code === 'task_not_found')
-        return { kind: 'ended', result: await this.refuse(ctx, taskId) };
+        return { kind: 'ended', result: await this.refuse(ctx, taskId, 'none') };
       // Any other failed look is the poll's to retry (or, for a refused key, to stop the run).
     }
+    this.owners.set(taskId, ctx.shot.key);
     await adoptIntent(ctx, fact);
     await record(ctx, { type: 'task', key: ctx.shot.key, task_id: taskId, at: ctx.now() });
     ctx.result.taskId = taskId;
@@ -176,10 +193,12 @@ export class Enqueuer implements TeamHook {
   }
 
   /** The facts' completion is not believed: the shot fails here, nothing journaled. */
-  private refuse(ctx: ShotContext, taskId?: string) {
-    const named = taskId
-      ? `names task ${taskId} for this shot, but the API has no such task`
-      : 'says this shot completed without a valid task id and URL';
+  private refuse(ctx: ShotContext, taskId?: string, whose?: 'none' | 'another shot') {
+    const named = !taskId
+      ? 'says this shot completed without a valid task id and URL'
+      : whose === 'another shot'
+        ? `names task ${taskId} for this shot, but it is another shot's task`
+        : `names task ${taskId} for this shot, but the API has no such task`;
     const error = {
       code: 'team_fact_refused',
       message: `the team's Redis ${named}; nothing was journaled or downloaded, and the shot stays to be rendered`,
@@ -201,6 +220,7 @@ export class Enqueuer implements TeamHook {
       seconds,
       at: ctx.now(),
     });
+    this.owners.set(taskId, a.key);
     result.taskId = taskId;
     result.completedAt = ctx.now();
     result.charge = charge('billed', a.shot, seconds);

@@ -104,6 +104,34 @@ describe.skipIf(!binary)('team mode: planted facts and jobs are hints', () => {
     }
   }, 90_000);
 
+  it("a completed fact naming another shot's real task is refused: its clip is not this shot's", async () => {
+    sim = await startSimulator({ apiKey: KEY, latency: 0, seed: 33 });
+    const d = dir('enqueuer');
+    const out = path.join(d, 'out');
+    // s01 completes through the team first (its task, its clip), then the film gets s02.
+    const manifest = writeManifest(d, 1);
+    const [s01] = await plannedShots(manifest, sim.url);
+    const posted = await fetch(`${sim.url}/v1/videos`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify(s01!.shot.request),
+    });
+    const task = (await posted.json()) as { id: string };
+    const real = { state: 'completed', gen: '1', owner: 'x', task_id: task.id, seconds: '4' };
+    await plantFact(team(7), s01!.key, { ...real, url: `${sim.fileUrl}/${task.id}.mp4` });
+    const first = await enqueue(manifest, out, 7, { ...bare, SHOTLIST_API_KEY: KEY });
+    expect(first.exitCode, String(first.stderr)).toBe(0);
+
+    writeManifest(d, 2);
+    const [, s02] = await plannedShots(manifest, sim.url);
+    await plantFact(team(7), s02!.key, { ...real, url: `${sim.fileUrl}/${task.id}.mp4` });
+    const r = await enqueue(manifest, out, 7, { ...bare, SHOTLIST_API_KEY: KEY });
+    expect(r.exitCode, String(r.stderr)).toBe(1);
+    expect(String(r.stdout)).toContain("it is another shot's task");
+    expect(journal(out).filter((e) => e.key === s02!.key)).toEqual([]);
+    expect(sim.ledger().totals.submissions).toBe(1);
+  }, 90_000);
+
   it("a completed fact with a foreign URL for a real task: only the API's URL is downloaded", async () => {
     sim = await startSimulator({ apiKey: KEY, latency: 0, seed: 32 });
     const foreign = await foreignServer();
