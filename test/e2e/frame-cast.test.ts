@@ -130,7 +130,9 @@ describe('a chained frame beside a cast mention, through the built bin', () => {
       { bucket, origin },
     );
     sim = await startSimulator({ apiKey: KEY, latency: '0.1-0.2', seed: 7 });
-    const run = await shotlist(runArgs(film, sim, path.join(tmp.dir, 'out')), { env: childEnv });
+    const run = await shotlist(runArgs(film, sim, path.join(tmp.dir, 'out'), '--allow-command'), {
+      env: childEnv,
+    });
     expect(run.exitCode, run.stderr).toBe(0);
     const sent = new Map(sim.ledger().submissions.map((e) => [e.body.prompt, e.body]));
     const s01 = sent.get('橘色短毛猫 @image_file_1 趴在窗台上')!;

@@ -117,12 +117,12 @@ describe.skipIf(!binary)('enqueue after a worker died between a POST and its tas
     const cost = await shotlist(['cost', manifest, '--out', out, '--json'], { env: childEnv });
     const ledger = JSON.parse(cost.stdout) as {
       billed: { seconds: number };
-      atRisk: { seconds: number };
+      at_risk: { seconds: number };
       tasks: number;
     };
     expect(ledger.tasks).toBe(3);
     expect(ledger.billed.seconds).toBe(8);
-    expect(ledger.atRisk.seconds).toBe(4);
+    expect(ledger.at_risk.seconds).toBe(4);
   }, 240_000);
 
   it('a shot another machine finished after the first pass is collected by enqueue run again, and the final stitched', async () => {

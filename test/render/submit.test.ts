@@ -28,6 +28,8 @@ describe('submit', () => {
         base: 'https://api.example.test',
         model: 'seedance-2-official',
         seconds: 4,
+        unit_price: 1,
+        currency: 'CNY',
         at: 1000,
       },
       { type: 'task', key: KEY, task_id: 'task-1', at: 1000 },
