@@ -5,18 +5,13 @@
  * budget, asks (refused without a terminal unless --yes) and forgets what was used; the
  * single counter of an older shotlist is shown, not counted, and cleared only when told.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { shotlist, tempDir } from '../helpers/cli.js';
-import {
-  NO_REDIS,
-  redisServerPath,
-  startRedisServer,
-  type RedisServer,
-} from '../team/redis-server.js';
+import { shotlist } from '../helpers/cli.js';
+import { NO_REDIS, redisServerPath, useTeamRedis } from '../team/redis-server.js';
 import { KEY, childEnv, expectNoKey, readReport, writeManifest } from './run-helpers.js';
 
 const binary = redisServerPath();
@@ -37,33 +32,18 @@ interface Status {
 }
 
 describe.skipIf(!binary)('team budgets per account', () => {
-  const tmp = tempDir('shotlist-team-budget-');
-  let redis: RedisServer;
+  const { team, dir } = useTeamRedis('shotlist-team-budget-', binary!);
   const sims: Simulator[] = [];
-  let n = 0;
 
-  beforeAll(async () => {
-    redis = await startRedisServer(binary!);
-  });
-  afterAll(async () => {
-    await redis?.stop();
-    tmp.cleanup();
-  });
   afterEach(async () => {
     for (const s of sims.splice(0)) await s.close();
   });
 
-  const team = (db: number) => redis.url.replace(/\/0$/, `/${db}`);
-  const dir = (name: string) => {
-    const d = path.join(tmp.dir, `${name}-${++n}`);
-    mkdirSync(d, { recursive: true });
-    return d;
-  };
-
+  let films = 0;
   /** Two four-second shots of their own (another body than any other call's). */
   function film(d: string): string {
     const file = writeManifest(d, 2);
-    writeFileSync(file, readFileSync(file, 'utf8').replaceAll('电影感', `电影感 ${n}`));
+    writeFileSync(file, readFileSync(file, 'utf8').replaceAll('电影感', `电影感 ${++films}`));
     return file;
   }
 

@@ -3,18 +3,13 @@
  * for a shot another machine sent carries the model, seconds and price, so `cost`, the report,
  * the events and the step summary count it as `status` does.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { parseJournal } from '../../src/render/journal.js';
-import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
-import {
-  NO_REDIS,
-  redisServerPath,
-  startRedisServer,
-  type RedisServer,
-} from '../team/redis-server.js';
+import { shotlist, spawnShotlist } from '../helpers/cli.js';
+import { NO_REDIS, redisServerPath, useTeamRedis } from '../team/redis-server.js';
 import { plannedShots, plantFact } from '../team/plant.js';
 import { parseEvents } from './events-schema.js';
 import { KEY, childEnv, readReport, runArgs, writeManifest } from './run-helpers.js';
@@ -23,28 +18,13 @@ const binary = redisServerPath();
 if (!binary) console.warn(NO_REDIS);
 
 describe.skipIf(!binary)('team mode: followers book model, seconds and price', () => {
-  const tmp = tempDir('shotlist-team-money-');
-  let redis: RedisServer;
+  const { team, dir } = useTeamRedis('shotlist-team-money-', binary!);
   let sim: Simulator;
-  let n = 0;
 
-  beforeAll(async () => {
-    redis = await startRedisServer(binary!);
-  });
-  afterAll(async () => {
-    await redis?.stop();
-    tmp.cleanup();
-  });
   afterEach(async () => {
     await sim?.close();
   });
 
-  const team = (db: number) => redis.url.replace(/\/0$/, `/${db}`);
-  const dir = (name: string) => {
-    const d = path.join(tmp.dir, `${name}-${++n}`);
-    mkdirSync(d, { recursive: true });
-    return d;
-  };
   const intents = (out: string) =>
     parseJournal(readFileSync(path.join(out, 'journal.ndjson'), 'utf8')).entries.filter(
       (e) => e.type === 'intent',

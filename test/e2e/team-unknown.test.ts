@@ -5,38 +5,24 @@
  * (`enqueue --retry-unknown`, the unknown attempt still counted as may-have-been-billed) or,
  * run again, collects what another machine of the team finished meanwhile, then stitches.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
+import { shotlist, spawnShotlist } from '../helpers/cli.js';
 import { hangingApi, type HangingApi } from '../team/hang.js';
-import {
-  NO_REDIS,
-  redisServerPath,
-  startRedisServer,
-  type RedisServer,
-} from '../team/redis-server.js';
+import { NO_REDIS, redisServerPath, useTeamRedis } from '../team/redis-server.js';
 import { KEY, childEnv, readReport, submissionsByPrompt, writeManifest } from './run-helpers.js';
 
 const binary = redisServerPath();
 if (!binary) console.warn(NO_REDIS);
 
 describe.skipIf(!binary)('enqueue after a worker died between a POST and its task id', () => {
-  const tmp = tempDir('shotlist-team-unknown-');
-  let redis: RedisServer;
+  const { team, dir } = useTeamRedis('shotlist-team-unknown-', binary!);
   let sim: Simulator;
   let api: HangingApi;
   const workers: ReturnType<typeof spawnShotlist>[] = [];
-  let n = 0;
 
-  beforeAll(async () => {
-    redis = await startRedisServer(binary!);
-  });
-  afterAll(async () => {
-    await redis?.stop();
-    tmp.cleanup();
-  });
   afterEach(async () => {
     for (const w of workers.splice(0)) {
       w.kill('SIGTERM');
@@ -45,13 +31,6 @@ describe.skipIf(!binary)('enqueue after a worker died between a POST and its tas
     await api?.close();
     await sim?.close();
   });
-
-  const team = (db: number) => redis.url.replace(/\/0$/, `/${db}`);
-  const dir = (name: string) => {
-    const d = path.join(tmp.dir, `${name}-${++n}`);
-    mkdirSync(d, { recursive: true });
-    return d;
-  };
 
   function worker(db: number) {
     const child = spawnShotlist(

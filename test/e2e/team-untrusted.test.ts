@@ -3,18 +3,13 @@
  * redis-server, the simulator): facts planted for a shot and jobs planted on the queue are
  * hints checked against the API and the manifest, and what is read there is shown cleaned.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { parseJournal } from '../../src/render/journal.js';
-import { spawnShotlist, tempDir } from '../helpers/cli.js';
-import {
-  NO_REDIS,
-  redisServerPath,
-  startRedisServer,
-  type RedisServer,
-} from '../team/redis-server.js';
+import { spawnShotlist } from '../helpers/cli.js';
+import { NO_REDIS, redisServerPath, useTeamRedis } from '../team/redis-server.js';
 import { foreignServer, plannedShots, plantFact, plantJob } from '../team/plant.js';
 import { KEY, childEnv, expectNoKey, writeManifest } from './run-helpers.js';
 
@@ -24,28 +19,12 @@ if (!binary) console.warn(NO_REDIS);
 const ESC = '\x1b';
 
 describe.skipIf(!binary)('team mode: planted facts and jobs are hints', () => {
-  const tmp = tempDir('shotlist-team-untrusted-');
-  let redis: RedisServer;
+  const { team, dir } = useTeamRedis('shotlist-team-untrusted-', binary!);
   let sim: Simulator;
-  let n = 0;
 
-  beforeAll(async () => {
-    redis = await startRedisServer(binary!);
-  });
-  afterAll(async () => {
-    await redis?.stop();
-    tmp.cleanup();
-  });
   afterEach(async () => {
     await sim?.close();
   });
-
-  const team = (db: number) => redis.url.replace(/\/0$/, `/${db}`);
-  const dir = (name: string) => {
-    const d = path.join(tmp.dir, `${name}-${++n}`);
-    mkdirSync(d, { recursive: true });
-    return d;
-  };
 
   /** A one-shot manifest to enqueue, and its shot's key for the simulator's API. */
   async function film() {

@@ -4,20 +4,15 @@
  * enqueuer sends nothing; the workers send each shot once and write no file; the enqueuer's
  * folder ends with every clip and the stitched final.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { parseJournal } from '../../src/render/journal.js';
-import { spawnShotlist, tempDir } from '../helpers/cli.js';
+import { spawnShotlist } from '../helpers/cli.js';
 import { FFPROBE } from '../helpers/tools.js';
-import {
-  NO_REDIS,
-  redisServerPath,
-  startRedisServer,
-  type RedisServer,
-} from '../team/redis-server.js';
+import { NO_REDIS, redisServerPath, useTeamRedis } from '../team/redis-server.js';
 import { KEY, childEnv, readReport, submissionsByPrompt, writeManifest } from './run-helpers.js';
 
 const binary = redisServerPath();
@@ -27,28 +22,12 @@ const SHOTS = 12;
 const CAP = 4;
 
 describe.skipIf(!binary)('enqueue + run --worker (one enqueuer, two workers)', () => {
-  const tmp = tempDir('shotlist-team-worker-');
-  let redis: RedisServer;
+  const { team, dir } = useTeamRedis('shotlist-team-worker-', binary!);
   let sim: Simulator;
-  let n = 0;
 
-  beforeAll(async () => {
-    redis = await startRedisServer(binary!);
-  });
-  afterAll(async () => {
-    await redis?.stop();
-    tmp.cleanup();
-  });
   afterEach(async () => {
     await sim?.close();
   });
-
-  const dir = (name: string) => {
-    const d = path.join(tmp.dir, `${name}-${++n}`);
-    mkdirSync(d, { recursive: true });
-    return d;
-  };
-  const team = (db: number) => redis.url.replace(/\/0$/, `/${db}`);
 
   /** A worker in a folder of its own (its working directory), for the API of `sim`. */
   function worker(db: number, ...more: string[]) {

@@ -3,11 +3,13 @@
  * folder, with no persistence. Tests call {@link redisServerPath} first and skip with
  * {@link NO_REDIS} when there is none (scripts/setup.sh installs it where apt-get is usable).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
+import { afterAll, beforeAll } from 'vitest';
+import { tempDir } from '../helpers/cli.js';
 
 export const NO_REDIS =
   'redis-server is not installed (scripts/setup.sh installs it where apt-get is usable): team mode tests skipped';
@@ -87,6 +89,32 @@ export async function startRedisServer(binary: string): Promise<RedisServer> {
       child.kill('SIGTERM');
       await child;
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A redis-server for the `describe` block that calls it (started before its tests, stopped
+ * after them) and a temporary folder: `team(db)` is a URL of database `db`, `dir(name)` a new
+ * folder in it.
+ */
+export function useTeamRedis(prefix: string, binary: string) {
+  const tmp = tempDir(prefix);
+  let redis: RedisServer | undefined;
+  let n = 0;
+  beforeAll(async () => {
+    redis = await startRedisServer(binary);
+  });
+  afterAll(async () => {
+    await redis?.stop();
+    tmp.cleanup();
+  });
+  return {
+    team: (db: number) => redis!.url.replace(/\/0$/, `/${db}`),
+    dir: (name: string) => {
+      const d = path.join(tmp.dir, `${name}-${++n}`);
+      mkdirSync(d, { recursive: true });
+      return d;
     },
   };
 }
