@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { FFMPEG } from '../helpers/tools.js';
 import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
 import { KEY, childEnv, runArgs, writeManifest } from './run-helpers.js';
 
@@ -87,12 +87,11 @@ stitch: { output: final.mp4, transition: { type: fade, duration: 0.5 }, crf: ${c
   const before = readFileSync(final);
 
   // An ffmpeg that stalls on the encode, so the interrupt lands mid-stitch.
-  const ffmpeg = execFileSync('sh', ['-c', 'command -v ffmpeg'], { encoding: 'utf8' }).trim();
   const mark = path.join(tmp.dir, 'encoding');
   const slow = path.join(tmp.dir, 'slow-ffmpeg');
   writeFileSync(
     slow,
-    `#!/bin/sh\ncase "$*" in *-crf*) : > '${mark}'; sleep 20 </dev/null >/dev/null 2>&1;; esac\nexec '${ffmpeg}' "$@"\n`,
+    `#!/bin/sh\ncase "$*" in *-crf*) : > '${mark}'; sleep 20 </dev/null >/dev/null 2>&1;; esac\nexec '${FFMPEG}' "$@"\n`,
   );
   chmodSync(slow, 0o755);
   write(24);
