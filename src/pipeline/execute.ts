@@ -152,6 +152,7 @@ async function openTeamRun(
           ...(options.teamBudget !== undefined ? { budgetSeconds: options.teamBudget } : {}),
           ...(options.teamCampaign !== undefined ? { campaign: options.teamCampaign } : {}),
           ...(warn ? { warn } : {}),
+          shots: run.assessed,
         });
   return opened.catch(async (error: unknown) => {
     await api.close();

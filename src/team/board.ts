@@ -14,6 +14,7 @@ import {
 } from '../render/context.js';
 import type { ShotError } from '../render/events.js';
 import type { JournalEntry } from '../render/journal.js';
+import type { AssessedShot } from '../render/state.js';
 import type { ShotResult } from '../render/result.js';
 import { notSent } from '../render/shot.js';
 import { nextSubmission } from '../render/submit.js';
@@ -59,6 +60,8 @@ export interface TeamBoardOptions {
   campaign?: string;
   /** The API base URL, shown beside the budget by `team status` (no credentials). */
   base?: string;
+  /** The run's shots: the task ids their journal holds are theirs, never another shot's. */
+  shots?: readonly AssessedShot[];
   leaseMs?: number;
   waitMs?: number;
 }
@@ -67,6 +70,8 @@ export interface TeamBoardOptions {
 export class TeamBoard implements TeamHook {
   private readonly owned = new Set<string>();
   private readonly watched = new Set<string>();
+  /** Which shot each task id belongs to: the journal's, then each sent or followed here. */
+  private readonly owners = new Map<string, string>();
   private readonly slotsKey: string;
   private readonly budgetKey: string;
   private readonly leaseMs: number;
@@ -80,6 +85,7 @@ export class TeamBoard implements TeamHook {
     this.waitMs = o.waitMs ?? DEFAULT_WAIT_MS;
     this.timer = setInterval(() => void this.renew(), Math.floor(this.leaseMs / 3));
     this.timer.unref();
+    for (const a of o.shots ?? []) if (a.journal?.taskId) this.owners.set(a.journal.taskId, a.key);
   }
 
   async turn(ctx: ShotContext): Promise<TeamTurn> {
@@ -170,6 +176,17 @@ export class TeamBoard implements TeamHook {
   }
 
   private async follow(ctx: ShotContext, fact: Fact, taskId: string): Promise<TeamTurn> {
+    const owner = this.owners.get(taskId);
+    if (owner !== undefined && owner !== ctx.shot.key) {
+      // A fact naming a task this folder or this run holds for another shot: its clip is not
+      // this shot's. Nothing is journaled; the shot stays to be rendered.
+      const error = {
+        code: 'team_fact_refused',
+        message: `the team's Redis names task ${taskId} for this shot, but it is another shot's task; nothing was journaled or downloaded`,
+      };
+      return { kind: 'ended', result: await failShot(ctx, error) };
+    }
+    this.owners.set(taskId, ctx.shot.key);
     await adoptIntent(ctx, fact);
     await record(ctx, { type: 'task', key: ctx.shot.key, task_id: taskId, at: ctx.now() });
     this.watched.add(ctx.shot.key);
@@ -179,6 +196,7 @@ export class TeamBoard implements TeamHook {
   }
 
   async mirror(e: JournalEntry): Promise<void> {
+    if (e.type === 'task') this.owners.set(e.task_id, e.key);
     const keys = [factKey(e.key), leaseKey(e.key)];
     const own = this.owned.has(e.key);
     const step = async (values: Record<string, string | number | undefined>) => {

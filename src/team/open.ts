@@ -26,6 +26,8 @@ export interface OpenTeamOptions {
   campaign?: string;
   /** Told, with a budget, when Redis still holds the legacy counter of an older shotlist. */
   warn?: (line: string) => void;
+  /** The run's shots: the task ids their journal holds are theirs, never another shot's. */
+  shots?: readonly AssessedShot[];
 }
 
 /** The account's name in Redis: the same for every machine with the same key and API. */
@@ -60,6 +62,7 @@ export async function openTeam(o: OpenTeamOptions): Promise<TeamBoard> {
     cap: o.cap,
     ...(o.budgetSeconds !== undefined ? { budgetSeconds: o.budgetSeconds } : {}),
     ...(o.campaign !== undefined ? { campaign: o.campaign } : {}),
+    ...(o.shots ? { shots: o.shots } : {}),
   });
 }
 

@@ -111,6 +111,38 @@ describe.skipIf(!binary)('team mode: planted facts and jobs are hints', () => {
     expect(sim.ledger().totals.submissions).toBe(1);
   }, 90_000);
 
+  it("run --team: a fact naming another shot's task is refused, as by an enqueuer", async () => {
+    sim = await startSimulator({ apiKey: KEY, latency: 0, seed: 34 });
+    const d = dir('follower');
+    const out = path.join(d, 'out');
+    // s01 is sent and completed by this machine; then the film gets s02, and a fact for s02
+    // names s01's task.
+    const manifest = writeManifest(d, 1);
+    const run = () =>
+      spawnShotlist(
+        ['run', manifest, '--team', team(8), '--base-url', sim.url, '--out', out, '--yes'],
+        { env: childEnv, timeout: 60_000 },
+      );
+    const first = await run();
+    expect(first.exitCode, String(first.stderr)).toBe(0);
+    const [s01] = journal(out).filter((e) => e.type === 'task') as { task_id: string }[];
+    writeManifest(d, 2);
+    const [, s02] = await plannedShots(manifest, sim.url);
+    await plantFact(team(8), s02!.key, {
+      state: 'completed',
+      gen: '1',
+      owner: 'x',
+      task_id: s01!.task_id,
+      url: `${sim.fileUrl}/${s01!.task_id}.mp4`,
+      seconds: '4',
+    });
+    const r = await run();
+    expect(r.exitCode, String(r.stderr)).toBe(1);
+    expect(`${String(r.stdout)}${String(r.stderr)}`).toContain("it is another shot's task");
+    expect(journal(out).filter((e) => e.key === s02!.key)).toEqual([]);
+    expect(sim.ledger().totals.submissions).toBe(1);
+  }, 90_000);
+
   it("a completed fact with a foreign URL for a real task: only the API's URL is downloaded", async () => {
     sim = await startSimulator({ apiKey: KEY, latency: 0, seed: 32 });
     const foreign = await foreignServer();
