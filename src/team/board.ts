@@ -34,6 +34,9 @@ import {
   pauseTurn,
   slotsKey,
   type Fact,
+  othersTask,
+  refuseFact,
+  TaskOwners,
 } from './facts.js';
 import { ADMIT, CLAIM, FILE, OWNER_STEP, RENEW, SETTLE, TASK_END } from './scripts.js';
 
@@ -70,8 +73,7 @@ export interface TeamBoardOptions {
 export class TeamBoard implements TeamHook {
   private readonly owned = new Set<string>();
   private readonly watched = new Set<string>();
-  /** Which shot each task id belongs to: the journal's, then each sent or followed here. */
-  private readonly owners = new Map<string, string>();
+  private readonly owners: TaskOwners;
   private readonly slotsKey: string;
   private readonly budgetKey: string;
   private readonly leaseMs: number;
@@ -85,7 +87,7 @@ export class TeamBoard implements TeamHook {
     this.waitMs = o.waitMs ?? DEFAULT_WAIT_MS;
     this.timer = setInterval(() => void this.renew(), Math.floor(this.leaseMs / 3));
     this.timer.unref();
-    for (const a of o.shots ?? []) if (a.journal?.taskId) this.owners.set(a.journal.taskId, a.key);
+    this.owners = new TaskOwners(o.shots);
   }
 
   async turn(ctx: ShotContext): Promise<TeamTurn> {
@@ -176,17 +178,10 @@ export class TeamBoard implements TeamHook {
   }
 
   private async follow(ctx: ShotContext, fact: Fact, taskId: string): Promise<TeamTurn> {
-    const owner = this.owners.get(taskId);
-    if (owner !== undefined && owner !== ctx.shot.key) {
-      // A fact naming a task this folder or this run holds for another shot: its clip is not
-      // this shot's. Nothing is journaled; the shot stays to be rendered.
-      const error = {
-        code: 'team_fact_refused',
-        message: `the team's Redis names task ${taskId} for this shot, but it is another shot's task; nothing was journaled or downloaded`,
-      };
-      return { kind: 'ended', result: await failShot(ctx, error) };
-    }
-    this.owners.set(taskId, ctx.shot.key);
+    // A task this folder or this run holds for another shot: its clip is not this shot's.
+    if (this.owners.othersThan(taskId, ctx.shot.key))
+      return { kind: 'ended', result: await refuseFact(ctx, othersTask(taskId)) };
+    this.owners.note(taskId, ctx.shot.key);
     await adoptIntent(ctx, fact);
     await record(ctx, { type: 'task', key: ctx.shot.key, task_id: taskId, at: ctx.now() });
     this.watched.add(ctx.shot.key);
@@ -196,7 +191,7 @@ export class TeamBoard implements TeamHook {
   }
 
   async mirror(e: JournalEntry): Promise<void> {
-    if (e.type === 'task') this.owners.set(e.task_id, e.key);
+    if (e.type === 'task') this.owners.note(e.task_id, e.key);
     const keys = [factKey(e.key), leaseKey(e.key)];
     const own = this.owned.has(e.key);
     const step = async (values: Record<string, string | number | undefined>) => {

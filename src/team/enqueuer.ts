@@ -6,14 +6,7 @@
  * need no shared filesystem. Stitching and the report follow as in any run.
  */
 import { ApiError } from '../errors.js';
-import {
-  failShot,
-  record,
-  say,
-  type ShotContext,
-  type TeamHook,
-  type TeamTurn,
-} from '../render/context.js';
+import { record, say, type ShotContext, type TeamHook, type TeamTurn } from '../render/context.js';
 import { fetchClip } from '../render/fetch.js';
 import { charge } from '../render/result.js';
 import { notSent } from '../render/shot.js';
@@ -30,6 +23,9 @@ import {
   leaseKey,
   pauseTurn,
   type Fact,
+  othersTask,
+  refuseFact,
+  TaskOwners,
 } from './facts.js';
 import type { ShotJob, ShotQueue } from './queue.js';
 import type { TeamRedis } from './redis.js';
@@ -97,8 +93,7 @@ export class Enqueuer implements TeamHook {
   /** An unknown shot this run will not send is still looked up: another machine may have finished it. */
   readonly seesUnknown = true;
 
-  /** Which shot each task id belongs to: the journal's, then each followed here. */
-  private readonly owners = new Map<string, string>();
+  private readonly owners = new TaskOwners();
 
   constructor(private readonly o: EnqueuerOptions) {}
 
@@ -107,7 +102,7 @@ export class Enqueuer implements TeamHook {
    * unknown ones sent again (`--retry-unknown`) are marked in the facts first.
    */
   async enqueue(shots: readonly AssessedShot[]): Promise<void> {
-    for (const a of shots) if (a.journal?.taskId) this.owners.set(a.journal.taskId, a.key);
+    for (const a of shots) if (a.journal?.taskId) this.owners.note(a.journal.taskId, a.key);
     const ready = shots.filter(queueable);
     for (const a of ready) if (a.state === 'unknown') await this.markRetry(a);
     await this.o.queue.add(ready.map((a) => jobOf(a, this.o.base)));
@@ -135,16 +130,19 @@ export class Enqueuer implements TeamHook {
       const current = !resend && found && Number(found.gen ?? 0) >= floor ? found : undefined;
       const ended = current?.state === 'completed' || current?.state === 'failed';
       // A task this folder or this run already holds for another shot is that shot's.
-      const owner = ended && current.task_id ? this.owners.get(current.task_id) : undefined;
-      if (owner !== undefined && owner !== a.key)
-        return { kind: 'ended', result: await this.refuse(ctx, current!.task_id, 'another shot') };
+      if (ended && current.task_id && this.owners.othersThan(current.task_id, a.key))
+        return { kind: 'ended', result: await refuseFact(ctx, othersTask(current.task_id)) };
       if (this.o.verify && ended && current.task_id)
         return this.follow(ctx, current, current.task_id);
       if (current?.state === 'completed' && current.task_id && current.url) {
         return { kind: 'ended', result: await this.fetch(ctx, current, current.task_id) };
       }
       // A completion naming no usable task (or no URL to trust) is nothing to wait for.
-      if (current?.state === 'completed') return { kind: 'ended', result: await this.refuse(ctx) };
+      if (current?.state === 'completed')
+        return {
+          kind: 'ended',
+          result: await refuseFact(ctx, 'says this shot completed without a valid task id and URL'),
+        };
       if (current?.state === 'failed')
         return { kind: 'ended', result: await adoptFailed(ctx, current) };
       if (collect && (!current || current.state === 'unknown'))
@@ -178,32 +176,24 @@ export class Enqueuer implements TeamHook {
         (task.model && task.model !== shot.model) ||
         (task.seconds && task.seconds !== shot.seconds)
       )
-        return { kind: 'ended', result: await this.refuse(ctx, taskId, 'another shot') };
+        return { kind: 'ended', result: await refuseFact(ctx, othersTask(taskId)) };
     } catch (err) {
       if (err instanceof ApiError && err.code === 'task_not_found')
-        return { kind: 'ended', result: await this.refuse(ctx, taskId, 'none') };
+        return {
+          kind: 'ended',
+          result: await refuseFact(
+            ctx,
+            `names task ${taskId} for this shot, but the API has no such task`,
+          ),
+        };
       // Any other failed look is the poll's to retry (or, for a refused key, to stop the run).
     }
-    this.owners.set(taskId, ctx.shot.key);
+    this.owners.note(taskId, ctx.shot.key);
     await adoptIntent(ctx, fact);
     await record(ctx, { type: 'task', key: ctx.shot.key, task_id: taskId, at: ctx.now() });
     ctx.result.taskId = taskId;
     ctx.result.submittedAt = ctx.now();
     return { kind: 'follow', taskId };
-  }
-
-  /** The facts' completion is not believed: the shot fails here, nothing journaled. */
-  private refuse(ctx: ShotContext, taskId?: string, whose?: 'none' | 'another shot') {
-    const named = !taskId
-      ? 'says this shot completed without a valid task id and URL'
-      : whose === 'another shot'
-        ? `names task ${taskId} for this shot, but it is another shot's task`
-        : `names task ${taskId} for this shot, but the API has no such task`;
-    const error = {
-      code: 'team_fact_refused',
-      message: `the team's Redis ${named}; nothing was journaled or downloaded, and the shot stays to be rendered`,
-    };
-    return failShot(ctx, error);
   }
 
   /** A worker's task completed: journal its intent, task and end here, then fetch the file. */
@@ -220,7 +210,7 @@ export class Enqueuer implements TeamHook {
       seconds,
       at: ctx.now(),
     });
-    this.owners.set(taskId, a.key);
+    this.owners.note(taskId, a.key);
     result.taskId = taskId;
     result.completedAt = ctx.now();
     result.charge = charge('billed', a.shot, seconds);

@@ -7,6 +7,7 @@ import { cleanServerText, redactKnown } from '../api/redact.js';
 import { TASK_ID } from '../api/types.js';
 import { failShot, record, say, type ShotContext } from '../render/context.js';
 import { charge, type ShotResult } from '../render/result.js';
+import type { AssessedShot } from '../render/state.js';
 import { nextSubmission } from '../render/submit.js';
 
 /** One shot's facts: the fields of its Redis hash (see scripts.ts). */
@@ -136,3 +137,37 @@ export async function pauseTurn(
   await ctx.sleep(ms * (0.5 + ctx.random()), ctx.submissions).catch(() => undefined);
   return !ctx.submissions.aborted;
 }
+
+/**
+ * Which shot each task id belongs to: the journal's tasks, then each sent or followed in this
+ * run. A task is one shot's, so a fact naming it for another shot is refused.
+ */
+export class TaskOwners {
+  private readonly owners = new Map<string, string>();
+
+  constructor(shots: readonly AssessedShot[] = []) {
+    for (const a of shots) if (a.journal?.taskId) this.owners.set(a.journal.taskId, a.key);
+  }
+
+  /** Whether `taskId` belongs to a shot other than the one keyed `key`. */
+  othersThan(taskId: string, key: string): boolean {
+    const owner = this.owners.get(taskId);
+    return owner !== undefined && owner !== key;
+  }
+
+  note(taskId: string, key: string): void {
+    this.owners.set(taskId, key);
+  }
+}
+
+/** The facts' word about a shot is not believed: it fails here, nothing journaled. */
+export function refuseFact(ctx: ShotContext, what: string): Promise<ShotResult> {
+  return failShot(ctx, {
+    code: 'team_fact_refused',
+    message: `the team's Redis ${what}; nothing was journaled or downloaded, and the shot stays to be rendered`,
+  });
+}
+
+/** What a refused fact naming another shot's task says. */
+export const othersTask = (taskId: string) =>
+  `names task ${taskId} for this shot, but it is another shot's task`;
