@@ -17,6 +17,8 @@ kbd { border: 1px solid var(--line); border-radius: 4px; padding: 0 4px; font-si
 #banner { display: none; margin: 10px 16px 0; padding: 10px 12px; border-radius: 6px;
   background: #fee2e2; color: #7f1d1d; border: 1px solid #fca5a5; }
 #banner.show { display: block; }
+.shot .alert { margin: 8px 0 0; padding: 8px 10px; border-radius: 6px; background: #fee2e2;
+  color: #7f1d1d; border: 1px solid #fca5a5; }
 #saved { color: var(--muted); font-size: 13px; }
 main { padding: 8px 16px 40px; max-width: 1400px; }
 .shot { border: 1px solid var(--line); border-radius: 10px; padding: 12px; margin: 12px 0;
@@ -62,6 +64,19 @@ function banner(text) {
   const b = $('#banner');
   b.textContent = text;
   b.classList.toggle('show', !!text);
+}
+function shotAlert(shot, text) {
+  const section = [...document.querySelectorAll('.shot')].find((s) => s.dataset.label === shot.label);
+  if (!section) { banner(text); return; }
+  let alert = section.querySelector('.alert');
+  if (!text) { if (alert) alert.remove(); return; }
+  if (!alert) {
+    alert = el('p', { className: 'alert' });
+    alert.setAttribute('role', 'alert');
+    section.append(alert);
+  }
+  alert.textContent = text;
+  alert.scrollIntoView({ block: 'nearest' });
 }
 function money(v, currency) {
   return v === null ? 'unpriced' : v.toFixed(2) + (currency ? ' ' + currency : '');
@@ -120,11 +135,11 @@ async function save(shot, change) {
     body: JSON.stringify(body) });
   const reply = await r.json().catch(() => ({}));
   if (r.status === 409) {
-    banner('Not saved: ' + reply.error + '. Someone else changed the picks since this page loaded; reload the page to see them.');
+    shotAlert(shot, 'Not saved: ' + reply.error + '. Someone else changed the picks since this page loaded; reload the page to see them.');
     return;
   }
-  if (!r.ok) { banner('Not saved: ' + (reply.error || r.statusText)); return; }
-  banner('');
+  if (!r.ok) { shotAlert(shot, 'Not saved: ' + (reply.error || r.statusText)); return; }
+  shotAlert(shot, '');
   state.revision = reply.revision;
   if (change.take !== undefined) { shot.picked = change.take; shot.stale = null; }
   if (change.reroll !== undefined) shot.reroll = change.reroll;

@@ -173,9 +173,18 @@ describe('shotlist review in real Chromium (built bin, simulated 3 shots x 3 tak
         `document.querySelector('#shot-2 .note')?.textContent === '太暗了,再来一次'`,
       );
 
+      // The refusal shows beside the shot being picked, in view, not at the top of the page.
+      await other.setViewportSize({ width: 390, height: 600 });
+      await other.keyboard.press('j');
+      await other.keyboard.press('j');
       await other.keyboard.press('3');
-      await other.locator('#banner.show').waitFor();
-      expect(await other.locator('#banner').textContent()).toContain('Not saved');
+      await other.locator('#shot-2 .alert').waitFor();
+      expect(await other.locator('#shot-2 .alert').textContent()).toContain('Not saved');
+      const inView = await other.evaluate(`(() => {
+        const box = document.querySelector('#shot-2 .alert').getBoundingClientRect();
+        return box.top >= 0 && box.bottom <= window.innerHeight;
+      })()`);
+      expect(inView).toBe(true);
 
       if (SHOTS_DIR) mkdirSync(SHOTS_DIR, { recursive: true });
       // Screenshots from the top, once every player shows its first frame.
