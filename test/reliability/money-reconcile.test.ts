@@ -31,12 +31,13 @@ interface CostDoc {
 
 /** What a row leaves: the folders `cost` reads, and the rules it ran under. */
 interface Outcome {
-  /** Folders whose `cost` must each account for the whole ledger. */
-  folders: string[];
-  /** `cost` is run without `--out`, on the manifest's default folder (the one folder). */
+  /**
+   * Views of the job, each a list of folders whose `cost` together must account for the whole
+   * ledger: one folder (a run, a merged folder, each machine's folder), or the shards together.
+   */
+  views: string[][];
+  /** `cost` is run without `--out`, on the manifest's default folder (a view of one folder). */
   defaultFolder?: boolean;
-  /** Folders that only together account for the ledger (each holds a part of the job). */
-  parts?: string[];
   manifest: string;
   cwd: string;
   /** `--retry-unknown` was asked for: an unknown attempt may have been sent again. */
@@ -75,64 +76,73 @@ async function ledgerOf(sim: Simulator): Promise<Ledger> {
   return (await r.json()) as Ledger;
 }
 
-async function costOf(o: Outcome, folder?: string): Promise<CostDoc> {
-  const args = ['cost', o.manifest, '--json', ...(folder ? ['--out', folder] : [])];
-  const r = await shotlist(args, { cwd: o.cwd });
-  expect(r.exitCode, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as CostDoc;
+/** `cost --json` summed over the folders of a view. */
+async function costOf(o: Outcome, view: string[]) {
+  const total = { billed: 0, atRisk: 0, money: 0 };
+  for (const folder of view) {
+    const args = ['cost', o.manifest, '--json', ...(o.defaultFolder ? [] : ['--out', folder])];
+    const r = await shotlist(args, { cwd: o.cwd });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as CostDoc;
+    total.billed += doc.billed.seconds;
+    total.atRisk += doc.at_risk.seconds;
+    total.money += (doc.billed.cost ?? 0) + (doc.at_risk.cost ?? 0);
+  }
+  return total;
 }
 
-/** Task ids a folder's journal holds. */
-function knownTasks(folder: string): Set<string> {
-  const file = path.join(folder, 'journal.ndjson');
+/** Task ids the journals of a view's folders hold. */
+function knownTasks(view: string[]): Set<string> {
   const ids = new Set<string>();
-  if (!existsSync(file)) return ids;
-  for (const e of parseJournal(readFileSync(file, 'utf8')).entries)
-    if ('task_id' in e && typeof e.task_id === 'string') ids.add(e.task_id);
+  for (const folder of view) {
+    const file = path.join(folder, 'journal.ndjson');
+    if (!existsSync(file)) continue;
+    for (const e of parseJournal(readFileSync(file, 'utf8')).entries)
+      if ('task_id' in e && typeof e.task_id === 'string') ids.add(e.task_id);
+  }
   return ids;
 }
 
-/** Checks the four properties for one folder; returns the figures it saw. */
-async function reconcile(row: string, o: Outcome, ledger: Ledger, folder: string) {
-  const cost = await costOf(o, o.defaultFolder ? undefined : folder);
-  const known = knownTasks(folder);
+const sum = (xs: { seconds: number }[]) => xs.reduce((n, s) => n + s.seconds, 0);
+
+/** Checks the four properties for one view, printing and recording its figures. */
+async function reconcile(row: string, o: Outcome, ledger: Ledger, view: string[]) {
+  const cost = await costOf(o, view);
+  const known = knownTasks(view);
   const mayBill = ledger.submissions.filter((s) => s.status !== 'failed');
-  const sum = (xs: { seconds: number }[]) => xs.reduce((n, s) => n + s.seconds, 0);
   const completed = ledger.submissions.filter((s) => s.status === 'completed');
-  const billedKnown = sum(completed.filter((s) => known.has(s.id)));
-  // A billed task the folder has no id for: only one whose POST the client never saw answered.
+  // A billed task the folders have no id for: only one whose POST the client never saw answered.
   const unseen = completed.filter((s) => !known.has(s.id));
+  const label = `${row} [${view.map((f) => path.basename(f)).join(' + ')}]`;
+  const budget = 'cost' in o.budget ? `${o.budget.cost} CNY` : `${o.budget.seconds} s`;
   const figures = {
     'ledger billed s': ledger.totals.billed_seconds,
     'ledger may bill s': sum(mayBill),
-    'cost billed s': cost.billed.seconds,
-    'cost at risk s': cost.at_risk.seconds,
-    'unseen billed s': sum(unseen),
-    budget: 'cost' in o.budget ? `${o.budget.cost} CNY` : `${o.budget.seconds} s`,
+    'cost billed s': cost.billed,
+    'cost at risk s': cost.atRisk,
+    'billed, never answered s': sum(unseen),
+    budget,
   };
   console.log(
-    `${row} [${path.basename(folder)}]: ledger ${figures['ledger billed s']} s, ` +
-      `billed ${cost.billed.seconds} s, at risk ${cost.at_risk.seconds} s, budget ${figures.budget}`,
+    `${label}: ledger ${ledger.totals.billed_seconds} s, billed ${cost.billed} s, ` +
+      `at risk ${cost.atRisk} s, budget ${budget}`,
   );
   let passed = false;
   try {
-    expect(cost.billed.seconds, 'billed: cost equals the ledger').toBe(billedKnown);
+    expect(cost.billed, 'billed: cost equals the ledger').toBe(
+      ledger.totals.billed_seconds - sum(unseen),
+    );
     for (const s of unseen)
-      expect(s.fault, `billed task ${s.id} unknown to the folder`).toBeDefined();
+      expect(s.fault, `billed task ${s.id} unknown to ${label}`).toBeDefined();
     expect(sum(mayBill), 'covered: ledger within billed + at risk').toBeLessThanOrEqual(
-      cost.billed.seconds + cost.at_risk.seconds,
+      cost.billed + cost.atRisk,
     );
     expectOnce(ledger, o.retryUnknown === true);
-    if ('cost' in o.budget) {
-      expect((cost.billed.cost ?? 0) + (cost.at_risk.cost ?? 0)).toBeLessThanOrEqual(
-        o.budget.cost + 1e-9,
-      );
-    } else {
-      expect(sum(mayBill), 'the team budget holds').toBeLessThanOrEqual(o.budget.seconds);
-    }
+    if ('cost' in o.budget) expect(cost.money).toBeLessThanOrEqual(o.budget.cost + 1e-9);
+    else expect(sum(mayBill), 'the team budget holds').toBeLessThanOrEqual(o.budget.seconds);
     passed = true;
   } finally {
-    record(SUITE, `${row} ${path.basename(folder)}`, passed, figures);
+    record(SUITE, label, passed, figures);
   }
 }
 
@@ -159,26 +169,7 @@ function expectOnce(ledger: Ledger, retryUnknown: boolean): void {
 async function check(row: string, sim: Simulator, o: Outcome): Promise<void> {
   const ledger = await ledgerOf(sim);
   expect(ledger.totals.submissions, 'the row sent something').toBeGreaterThan(0);
-  for (const folder of o.folders) await reconcile(row, o, ledger, folder);
-  if (o.parts) await reconcileParts(row, o, ledger, o.parts);
-}
-
-/** Folders that together hold the job (shards before their merge): their sums reconcile. */
-async function reconcileParts(row: string, o: Outcome, ledger: Ledger, parts: string[]) {
-  let billed = 0;
-  let atRisk = 0;
-  for (const part of parts) {
-    const cost = await costOf(o, part);
-    billed += cost.billed.seconds;
-    atRisk += cost.at_risk.seconds;
-  }
-  const mayBill = ledger.submissions.filter((s) => s.status !== 'failed');
-  const seconds = mayBill.reduce((n, s) => n + s.seconds, 0);
-  console.log(
-    `${row} [sum of ${parts.length} parts]: ledger ${ledger.totals.billed_seconds} s, billed ${billed} s, at risk ${atRisk} s`,
-  );
-  expect(billed, 'billed: the parts together equal the ledger').toBe(ledger.totals.billed_seconds);
-  expect(seconds).toBeLessThanOrEqual(billed + atRisk);
+  for (const view of o.views) await reconcile(row, o, ledger, view);
 }
 
 const runArgs = (manifest: string, sim: Simulator, out: string, ...more: string[]) => [
@@ -231,7 +222,7 @@ const ROWS: Row[] = [
       expect((await ledgerOf(sim)).totals.ambiguous_submissions).toBeGreaterThan(0);
       return {
         sim,
-        outcome: { folders: [out], manifest, cwd: dir, retryUnknown: true, budget: { cost: 40 } },
+        outcome: { views: [[out]], manifest, cwd: dir, retryUnknown: true, budget: { cost: 40 } },
       };
     },
   },
@@ -239,10 +230,10 @@ const ROWS: Row[] = [
     name: 'account pool with a quota stop',
     async drive({ dir }) {
       const keys = { SHOTLIST_KEY_A: 'sk-recon-a-61f0c2d9', SHOTLIST_KEY_B: 'sk-recon-b-0b7e45a3' };
-      // b's quota pays for one four-second task.
+      // a's quota pays for two four-second tasks, b's for one: the pool stops after three.
       const sim = await startSimulator({
-        quota: { [keys.SHOTLIST_KEY_A]: 1000, [keys.SHOTLIST_KEY_B]: 4 },
-        latency: 0,
+        quota: { [keys.SHOTLIST_KEY_A]: 8, [keys.SHOTLIST_KEY_B]: 4 },
+        latency: '0.5-1',
         seed: 23,
       });
       const accounts = path.join(dir, 'accounts.yaml');
@@ -261,11 +252,10 @@ const ROWS: Row[] = [
         ['run', manifest, '--accounts', accounts, '--out', out, '--yes', '--concurrency', '4'],
         { env: { ...keys, CI: 'true' }, cwd: dir },
       );
-      expect(r.exitCode, r.stderr).toBe(0);
-      // The path this row is for: a POST refused for quota (403), the run carrying on with a.
-      const posts = sim.stats().requests['POST /v1/videos'] ?? 0;
-      expect(posts).toBeGreaterThan((await ledgerOf(sim)).totals.submissions);
-      return { sim, outcome: { folders: [out], manifest, cwd: dir, budget: { cost: 20 } } };
+      // Every account refused for quota: exit 4, the tasks already sent collected.
+      expect(r.exitCode, r.stderr).toBe(4);
+      expect((await ledgerOf(sim)).totals.submissions).toBe(3);
+      return { sim, outcome: { views: [[out]], manifest, cwd: dir, budget: { cost: 20 } } };
     },
   },
   {
@@ -286,7 +276,7 @@ const ROWS: Row[] = [
       expect(m.exitCode, m.stderr).toBe(0);
       return {
         sim,
-        outcome: { folders: [merged], parts: shards, manifest, cwd: dir, budget: { cost: 20 } },
+        outcome: { views: [[merged], shards], manifest, cwd: dir, budget: { cost: 20 } },
       };
     },
   },
@@ -306,7 +296,45 @@ const ROWS: Row[] = [
       );
       // 16 s of shots over a 12 s team budget: a shot is refused on every machine (exit 1).
       for (const r of await Promise.all(runs)) expect(r.exitCode, String(r.stderr)).toBe(1);
-      return { sim, outcome: { folders: outs, manifest, cwd: dir, budget: { seconds: 12 } } };
+      return {
+        sim,
+        outcome: { views: outs.map((o) => [o]), manifest, cwd: dir, budget: { seconds: 12 } },
+      };
+    },
+  },
+  {
+    name: '3 team processes with faults, then each --retry-unknown',
+    team: true,
+    async drive({ dir, team }) {
+      const sim = await startSimulator({
+        apiKey: KEY,
+        latency: '0.2-0.5',
+        seed: 31,
+        faults: '500=0.4',
+      });
+      const manifest = writeFilm(dir, 4, 40);
+      const outs = [1, 2, 3].map((i) => path.join(dir, `machine-${i}`));
+      for (const more of [[], ['--retry-unknown']]) {
+        const runs = outs.map((out) =>
+          spawnShotlist(
+            runArgs(manifest, sim, out, '--team', team(3), '--team-budget', '20', ...more),
+            { env, cwd: dir, timeout: 180_000 },
+          ),
+        );
+        for (const r of await Promise.all(runs))
+          expect([0, 1], String(r.stderr)).toContain(r.exitCode);
+      }
+      expect((await ledgerOf(sim)).totals.ambiguous_submissions).toBeGreaterThan(0);
+      return {
+        sim,
+        outcome: {
+          views: outs.map((o) => [o]),
+          manifest,
+          cwd: dir,
+          retryUnknown: true,
+          budget: { seconds: 20 },
+        },
+      };
     },
   },
   {
@@ -339,7 +367,7 @@ const ROWS: Row[] = [
       expect(r.exitCode, String(r.stderr)).toBe(1);
       other.kill('SIGTERM');
       await other;
-      return { sim, outcome: { folders: [out], manifest, cwd: dir, budget: { seconds: 12 } } };
+      return { sim, outcome: { views: [[out]], manifest, cwd: dir, budget: { seconds: 12 } } };
     },
   },
 ];
@@ -385,7 +413,7 @@ describe('simulated rehearsal then real run', () => {
       });
       expect(real.exitCode, real.stderr).toBe(0);
       await check('simulated rehearsal then real run', sim, {
-        folders: [path.join(tmp.dir, 'renders', 'film')],
+        views: [[path.join(tmp.dir, 'renders', 'film')]],
         defaultFolder: true,
         manifest,
         cwd: tmp.dir,
