@@ -317,7 +317,7 @@ const ROWS: Row[] = [
       for (const more of [[], ['--retry-unknown']]) {
         const runs = outs.map((out) =>
           spawnShotlist(
-            runArgs(manifest, sim, out, '--team', team(3), '--team-budget', '20', ...more),
+            runArgs(manifest, sim, out, '--team', team(3), '--team-budget', '16', ...more),
             { env, cwd: dir, timeout: 180_000 },
           ),
         );
@@ -332,7 +332,7 @@ const ROWS: Row[] = [
           manifest,
           cwd: dir,
           retryUnknown: true,
-          budget: { seconds: 20 },
+          budget: { seconds: 16 },
         },
       };
     },
