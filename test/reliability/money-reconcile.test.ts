@@ -192,7 +192,12 @@ function printed(child: ReturnType<typeof spawnShotlist>, pattern: RegExp, count
 interface Row {
   name: string;
   team?: boolean;
-  drive(ctx: { dir: string; team: (db: number) => string }): Promise<{
+  /** `start` starts the row's simulator (closed after the row, whatever happens). */
+  drive(ctx: {
+    dir: string;
+    team: (db: number) => string;
+    start: (options: Parameters<typeof startSimulator>[0]) => Promise<Simulator>;
+  }): Promise<{
     sim: Simulator;
     outcome: Outcome;
   }>;
@@ -201,9 +206,9 @@ interface Row {
 const ROWS: Row[] = [
   {
     name: 'plain run with faults, then --retry-unknown',
-    async drive({ dir }) {
+    async drive({ dir, start }) {
       // Half the POSTs answer 500 (the simulator creating the task for some), others 502 or 429.
-      const sim = await startSimulator({
+      const sim = await start({
         apiKey: KEY,
         latency: 0,
         seed: 17,
@@ -228,10 +233,10 @@ const ROWS: Row[] = [
   },
   {
     name: 'account pool with a quota stop',
-    async drive({ dir }) {
+    async drive({ dir, start }) {
       const keys = { SHOTLIST_KEY_A: 'sk-recon-a-61f0c2d9', SHOTLIST_KEY_B: 'sk-recon-b-0b7e45a3' };
       // a's quota pays for two four-second tasks, b's for one: the pool stops after three.
-      const sim = await startSimulator({
+      const sim = await start({
         quota: { [keys.SHOTLIST_KEY_A]: 8, [keys.SHOTLIST_KEY_B]: 4 },
         latency: '0.5-1',
         seed: 23,
@@ -260,8 +265,8 @@ const ROWS: Row[] = [
   },
   {
     name: '3 shards + merge',
-    async drive({ dir }) {
-      const sim = await startSimulator({ apiKey: KEY, latency: 0, seed: 29 });
+    async drive({ dir, start }) {
+      const sim = await start({ apiKey: KEY, latency: 0, seed: 29 });
       const manifest = writeFilm(dir, 4, 20);
       const shards = [1, 2, 3].map((i) => path.join(dir, `shards/${i}`));
       for (const [i, shard] of shards.entries()) {
@@ -283,8 +288,8 @@ const ROWS: Row[] = [
   {
     name: '3 team processes',
     team: true,
-    async drive({ dir, team }) {
-      const sim = await startSimulator({ apiKey: KEY, latency: '0.2-0.5', seed: 31 });
+    async drive({ dir, team, start }) {
+      const sim = await start({ apiKey: KEY, latency: '0.2-0.5', seed: 31 });
       const manifest = writeFilm(dir, 4, 40);
       const outs = [1, 2, 3].map((i) => path.join(dir, `machine-${i}`));
       const runs = outs.map((out) =>
@@ -305,8 +310,8 @@ const ROWS: Row[] = [
   {
     name: '3 team processes with faults, then each --retry-unknown',
     team: true,
-    async drive({ dir, team }) {
-      const sim = await startSimulator({
+    async drive({ dir, team, start }) {
+      const sim = await start({
         apiKey: KEY,
         latency: '0.2-0.5',
         seed: 31,
@@ -340,8 +345,8 @@ const ROWS: Row[] = [
   {
     name: 'enqueue + 2 workers, one killed -9',
     team: true,
-    async drive({ dir, team }) {
-      const sim = await startSimulator({ apiKey: KEY, latency: '1-2s', seed: 37 });
+    async drive({ dir, team, start }) {
+      const sim = await start({ apiKey: KEY, latency: '1-2s', seed: 37 });
       const manifest = writeFilm(dir, 4, 40);
       const out = path.join(dir, 'out');
       const worker = (name: string) =>
@@ -382,9 +387,10 @@ describe('money reconciled: ledger, cost, once, budget', () => {
         let sim: Simulator | undefined;
         try {
           const team = (db: number) => redis!.url.replace(/\/0$/, `/${db}`);
-          const driven = await row.drive({ dir: tmp.dir, team });
-          sim = driven.sim;
-          await check(row.name, sim, driven.outcome);
+          const start = async (options: Parameters<typeof startSimulator>[0]) =>
+            (sim = await startSimulator(options));
+          const driven = await row.drive({ dir: tmp.dir, team, start });
+          await check(row.name, driven.sim, driven.outcome);
         } finally {
           await sim?.close();
           await redis?.stop();
