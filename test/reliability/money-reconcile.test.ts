@@ -189,6 +189,25 @@ function printed(child: ReturnType<typeof spawnShotlist>, pattern: RegExp, count
   };
 }
 
+/**
+ * Drives a fault row with seeds `first`, `first + 1`, ... until the simulator created a task
+ * it answered with a fault (the path these rows are for); at most six tries. A try that
+ * created none is still a valid run, but it would leave the unknown path unexercised.
+ */
+async function untilAmbiguous(
+  drive: (seed: number, attempt: number) => Promise<{ sim: Simulator; outcome: Outcome }>,
+  first: number,
+): Promise<{ sim: Simulator; outcome: Outcome }> {
+  for (let attempt = 0; ; attempt++) {
+    const row = await drive(first + attempt, attempt);
+    const ambiguous = (await ledgerOf(row.sim)).totals.ambiguous_submissions;
+    if (ambiguous > 0 || attempt === 5) {
+      expect(ambiguous, 'an attempt the API created but never answered').toBeGreaterThan(0);
+      return row;
+    }
+  }
+}
+
 interface Row {
   name: string;
   team?: boolean;
@@ -208,27 +227,31 @@ const ROWS: Row[] = [
     name: 'plain run with faults, then --retry-unknown',
     async drive({ dir, start }) {
       // Half the POSTs answer 500 (the simulator creating the task for some), others 502 or 429.
-      const sim = await start({
-        apiKey: KEY,
-        latency: 0,
-        seed: 17,
-        faults: '500=0.5,502=0.1,429=0.1',
-      });
-      const manifest = writeFilm(dir, 4, 40);
-      const out = path.join(dir, 'out');
-      const first = await shotlist(runArgs(manifest, sim, out), { env, cwd: dir });
-      expect([0, 1], first.stderr).toContain(first.exitCode);
-      const again = await shotlist(runArgs(manifest, sim, out, '--retry-unknown'), {
-        env,
-        cwd: dir,
-      });
-      expect([0, 1], again.stderr).toContain(again.exitCode);
-      // The path this row is for: an attempt the API created but never answered.
-      expect((await ledgerOf(sim)).totals.ambiguous_submissions).toBeGreaterThan(0);
-      return {
-        sim,
-        outcome: { views: [[out]], manifest, cwd: dir, retryUnknown: true, budget: { cost: 40 } },
-      };
+      // Faults fall on polls too, so where they land depends on timing: a seed whose draws
+      // created no unanswered task is tried again with the next one, in a folder of its own.
+      return untilAmbiguous(async (seed) => {
+        const sim = await start({
+          apiKey: KEY,
+          latency: 0,
+          seed,
+          faults: '500=0.5,502=0.1,429=0.1',
+        });
+        const at = path.join(dir, `seed-${seed}`);
+        mkdirSync(at, { recursive: true });
+        const manifest = writeFilm(at, 4, 40);
+        const out = path.join(at, 'out');
+        const first = await shotlist(runArgs(manifest, sim, out), { env, cwd: at });
+        expect([0, 1], first.stderr).toContain(first.exitCode);
+        const again = await shotlist(runArgs(manifest, sim, out, '--retry-unknown'), {
+          env,
+          cwd: at,
+        });
+        expect([0, 1], again.stderr).toContain(again.exitCode);
+        return {
+          sim,
+          outcome: { views: [[out]], manifest, cwd: at, retryUnknown: true, budget: { cost: 40 } },
+        };
+      }, 17);
     },
   },
   {
@@ -311,35 +334,44 @@ const ROWS: Row[] = [
     name: '3 team processes with faults, then each --retry-unknown',
     team: true,
     async drive({ dir, team, start }) {
-      const sim = await start({
-        apiKey: KEY,
-        latency: '0.2-0.5',
-        seed: 31,
-        faults: '500=0.4',
-      });
-      const manifest = writeFilm(dir, 4, 40);
-      const outs = [1, 2, 3].map((i) => path.join(dir, `machine-${i}`));
-      for (const more of [[], ['--retry-unknown']]) {
-        const runs = outs.map((out) =>
-          spawnShotlist(
-            runArgs(manifest, sim, out, '--team', team(3), '--team-budget', '16', ...more),
-            { env, cwd: dir, timeout: 180_000 },
-          ),
-        );
-        for (const r of await Promise.all(runs))
-          expect([0, 1], String(r.stderr)).toContain(r.exitCode);
-      }
-      expect((await ledgerOf(sim)).totals.ambiguous_submissions).toBeGreaterThan(0);
-      return {
-        sim,
-        outcome: {
-          views: outs.map((o) => [o]),
-          manifest,
-          cwd: dir,
-          retryUnknown: true,
-          budget: { seconds: 16 },
-        },
-      };
+      // As in the plain row, a seed that created no unanswered task is tried again (each try
+      // with a Redis database of its own).
+      return untilAmbiguous(async (seed, attempt) => {
+        const sim = await start({ apiKey: KEY, latency: '0.2-0.5', seed, faults: '500=0.4' });
+        const at = path.join(dir, `seed-${seed}`);
+        mkdirSync(at, { recursive: true });
+        const manifest = writeFilm(at, 4, 40);
+        const outs = [1, 2, 3].map((i) => path.join(at, `machine-${i}`));
+        for (const more of [[], ['--retry-unknown']]) {
+          const runs = outs.map((out) =>
+            spawnShotlist(
+              runArgs(
+                manifest,
+                sim,
+                out,
+                '--team',
+                team(3 + attempt),
+                '--team-budget',
+                '16',
+                ...more,
+              ),
+              { env, cwd: at, timeout: 180_000 },
+            ),
+          );
+          for (const r of await Promise.all(runs))
+            expect([0, 1], String(r.stderr)).toContain(r.exitCode);
+        }
+        return {
+          sim,
+          outcome: {
+            views: outs.map((o) => [o]),
+            manifest,
+            cwd: at,
+            retryUnknown: true,
+            budget: { seconds: 16 },
+          },
+        };
+      }, 31);
     },
   },
   {
