@@ -103,7 +103,7 @@ describe('an account pool spreads one run over several keys (built bin)', () => 
     const r = await shotlist(
       args(manifest, out, writeAccounts(['a', 'b', 'c']), '--concurrency', '12'),
       // 60 downloads, probes and thumbnails: minutes on a loaded 2-core machine.
-      { env, timeout: 280_000 },
+      { env },
     );
 
     expect(r.stderr).not.toMatch(/error/);
@@ -130,7 +130,7 @@ describe('an account pool spreads one run over several keys (built bin)', () => 
     expect(accounts.filter((a) => a.retired)).toHaveLength(1);
     expect(sim.stats().foreign_task_requests).toBe(0);
     expectNoKeys([r.stdout, r.stderr], out);
-  }, 300_000);
+  });
 
   it('kill -9 mid-run: each task is polled at its own account, a missing account leaves its tasks in flight', async () => {
     const quota = Object.fromEntries(Object.values(KEYS).map((k) => [k, 1000]));
@@ -182,7 +182,7 @@ describe('an account pool spreads one run over several keys (built bin)', () => 
     ).toBeGreaterThan(before);
     expect(sim.stats().foreign_task_requests).toBe(0);
     expectNoKeys([partial.stdout, partial.stderr, again.stdout, again.stderr], out);
-  }, 240_000);
+  });
 
   it('a bad accounts file: every problem at file:line:col, exit 2, nothing sent, no key shown', async () => {
     sim = await startSimulator({ quota: { [KEYS.SHOTLIST_KEY_A]: 100 }, latency: 0 });

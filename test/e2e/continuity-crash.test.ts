@@ -64,7 +64,7 @@ it('SIGKILLs anywhere in chains: the next run finishes them with no duplicate su
     }
     await child;
   }
-  const final = await shotlist(args, { env: commandEnv, timeout: 180_000 });
+  const final = await shotlist(args, { env: commandEnv });
   const report = readReport(out);
   const counts = new Map<string, number>();
   for (const s of sim.ledger().submissions)
@@ -80,4 +80,4 @@ it('SIGKILLs anywhere in chains: the next run finishes them with no duplicate su
   } else {
     expect(report.shots.every((s) => s.status !== 'failed')).toBe(true);
   }
-}, 300_000);
+});

@@ -39,7 +39,7 @@ beforeAll(async () => {
     '/tone.m4a': { type: 'audio/mp4', file: makeAudio(f('tone.m4a'), 2) },
   });
   sim = await startSimulator({ apiKey: KEY, latency: 0, seed: 9 });
-}, 60_000);
+});
 
 afterAll(async () => {
   await sim?.close();
@@ -131,7 +131,7 @@ describe('check', () => {
     expect(doc.findings.filter((f) => f.shot === 's5')).toEqual([
       expect.objectContaining({ field: 'metadata.video_urls', url: null }),
     ]);
-  }, 60_000);
+  });
 
   test('passes a good set: an image, one served GET-only, a redirect, videos and an audio', async () => {
     const file = manifest('good', [
@@ -158,14 +158,14 @@ describe('check', () => {
     ) as { probed: number; probe_cache_hits: number; ms: number };
     expect(again).toMatchObject({ probed: 0, probe_cache_hits: 3 });
     console.log(`again, from the cache: ${again.ms} ms`);
-  }, 60_000);
+  });
 
   test('under --simulate, hosts other than loopback are not fetched', async () => {
     const file = manifest('offline', [`assets: { images: ["https://example.com/cat.png"] }`]);
     const r = await shotlist(['check', file, '--simulate'], { env });
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/1 on other hosts not fetched/);
-  }, 30_000);
+  });
 });
 
 describe('run', () => {
@@ -203,7 +203,7 @@ describe('run', () => {
       expect(headers.authorization).toBeUndefined();
       expect(JSON.stringify(headers)).not.toContain(KEY);
     }
-  }, 60_000);
+  });
 
   test('--no-preflight sends a bad reference (the simulator then fails the task)', async () => {
     const before = sim.ledger().submissions.length;
@@ -215,5 +215,5 @@ describe('run', () => {
     expect(r.stdout).toMatch(/s1 failed/);
     expect(sim.ledger().submissions.length).toBe(before + 1);
     expect(r.exitCode).toBe(1);
-  }, 60_000);
+  });
 });

@@ -196,7 +196,7 @@ const attacks: Attack[] = [
 async function runWorker(a: AttackContext, cwd: string): Promise<CliResult> {
   const child = spawnShotlist(
     ['run', '--team', a.team, '--worker', '--base-url', a.base, '--team-budget', '5'],
-    { cwd, env: { ...bare, ...env }, extendEnv: false, timeout: 60_000 },
+    { cwd, env: { ...bare, ...env }, extendEnv: false },
   );
   let seen = '';
   child.stdout!.on('data', (chunk: Buffer) => (seen += String(chunk)));
@@ -264,7 +264,6 @@ it.skipIf(!binary)(
                   cwd,
                   env: attack.runs === 'enqueuer' ? { ...bare, ...env } : bare,
                   extendEnv: false,
-                  timeout: 60_000,
                 },
               ).then((c) => ({
                 exitCode: c.exitCode,
