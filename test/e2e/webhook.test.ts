@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/index.js';
 import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
 import { idleFlood } from '../helpers/flood.js';
+import { EVENT_DEADLINE_MS } from '../helpers/wait.js';
 import {
   KEY,
   childEnv,
@@ -207,9 +208,9 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Resolves once `port` accepts a connection (retrying while `alive()`), rejects after 60 s. */
+/** Resolves once `port` accepts a connection (retrying while `alive()`); rejects after minutes. */
 async function untilListening(port: number, alive: () => boolean): Promise<void> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + EVENT_DEADLINE_MS;
   while (alive() && Date.now() < deadline) {
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect({ host: '127.0.0.1', port });
