@@ -112,7 +112,6 @@ describe('the simulator fetches loopback references', () => {
       });
       expect(task.metadata).toBeUndefined();
     },
-    30_000,
   );
 
   test('references on other hosts are accepted unchecked', async () => {
