@@ -53,6 +53,7 @@ it('interrupt: SIGINT mid-run exits 130 with a consistent journal, and the next 
   };
   const passed =
     first.exitCode === 130 &&
+    submittedBefore > 0 &&
     journalOk &&
     second.exitCode === 0 &&
     report.totals.done === 16 &&
@@ -61,6 +62,8 @@ it('interrupt: SIGINT mid-run exits 130 with a consistent journal, and the next 
     figures['key leaks'] === 0;
   record('interrupt', 'SIGINT then run again', passed, figures);
   expect(first.exitCode).toBe(130);
+  // Mid-run indeed: the Ctrl-C came once shots were sent, not during the start-up.
+  expect(submittedBefore).toBeGreaterThan(0);
   expect(figures).toMatchObject({
     'says how to resume': 'yes',
     'journal consistent after SIGINT': 'yes',
