@@ -4,8 +4,11 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     exclude: ['test/reliability/**', 'node_modules/**'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Backstops against a hang, never measures of speed: every test waits on events (a line,
+    // a journal entry, the simulator's ledger), so a loaded machine only makes it slower.
+    // Above the child CLI's deadline (test/helpers/cli.ts), so a hung child is shown first.
+    testTimeout: 600_000,
+    hookTimeout: 300_000,
     pool: 'forks',
     // Three files at once on two cores: the e2e files wait on simulated task latency and
     // child processes, so a third keeps the cores busy (92 % of two cores instead of 83 %).

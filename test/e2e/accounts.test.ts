@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { accountOf, startSimulator, type Simulator } from '../../src/sim/index.js';
 import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
+import { eventCount, heldClock, untilOutput } from '../helpers/wait.js';
 import { parseEvents } from './events-schema.js';
 import { filesUnder, readReport, submissionsByPrompt, writeManifest } from './run-helpers.js';
 
@@ -103,7 +104,7 @@ describe('an account pool spreads one run over several keys (built bin)', () => 
     const r = await shotlist(
       args(manifest, out, writeAccounts(['a', 'b', 'c']), '--concurrency', '12'),
       // 60 downloads, probes and thumbnails: minutes on a loaded 2-core machine.
-      { env, timeout: 280_000 },
+      { env },
     );
 
     expect(r.stderr).not.toMatch(/error/);
@@ -130,25 +131,21 @@ describe('an account pool spreads one run over several keys (built bin)', () => 
     expect(accounts.filter((a) => a.retired)).toHaveLength(1);
     expect(sim.stats().foreign_task_requests).toBe(0);
     expectNoKeys([r.stdout, r.stderr], out);
-  }, 300_000);
+  });
 
   it('kill -9 mid-run: each task is polled at its own account, a missing account leaves its tasks in flight', async () => {
     const quota = Object.fromEntries(Object.values(KEYS).map((k) => [k, 1000]));
-    sim = await startSimulator({ quota, latency: '1.5-2.5', seed: 7 });
+    // The simulator's clock stands still until the kill: every task is in flight at it.
+    const clock = heldClock();
+    sim = await startSimulator({ quota, latency: '1.5-2.5', seed: 7, clock: clock.now });
     const manifest = writeManifest(tmp.dir, 12);
     const out = path.join(tmp.dir, 'out');
     const all = writeAccounts(['a', 'b', 'c']);
     const child = spawnShotlist(args(manifest, out, all, '--concurrency', '12'), { env });
-    let seen = '';
-    await new Promise<void>((resolve) => {
-      child.stdout!.on('data', (chunk: Buffer) => {
-        seen += chunk.toString();
-        if ((seen.match(/"event":"submitted"/g) ?? []).length >= 12) resolve();
-      });
-      void child.then(() => resolve());
-    });
+    await untilOutput(child, (seen) => eventCount(seen, 'submitted') >= 12);
     child.kill('SIGKILL');
     await child;
+    clock.release();
     // Every task was created before the kill, spread over the three accounts; the journal
     // names the account holding each (c's still in flight are counted from it).
     const held = tasksByAccount(sim);
@@ -182,7 +179,7 @@ describe('an account pool spreads one run over several keys (built bin)', () => 
     ).toBeGreaterThan(before);
     expect(sim.stats().foreign_task_requests).toBe(0);
     expectNoKeys([partial.stdout, partial.stderr, again.stdout, again.stderr], out);
-  }, 240_000);
+  });
 
   it('a bad accounts file: every problem at file:line:col, exit 2, nothing sent, no key shown', async () => {
     sim = await startSimulator({ quota: { [KEYS.SHOTLIST_KEY_A]: 100 }, latency: 0 });

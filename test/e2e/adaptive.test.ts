@@ -39,7 +39,6 @@ describe('adaptive concurrency per account (built bin)', () => {
     const out = path.join(tmp.dir, 'out');
     const r = await shotlist(runArgs(manifest, sim, out, '--json'), {
       env: childEnv,
-      timeout: 230_000,
     });
 
     expect(r.exitCode, r.stderr).toBe(0);
@@ -70,7 +69,7 @@ describe('adaptive concurrency per account (built bin)', () => {
     expect([...idems.values()].every((s) => s.size === 1)).toBe(true);
     expectNoKey([r.stdout, r.stderr], out);
     // Rendering, stitching and the report of 60 clips on a shared 2-core machine.
-  }, 240_000);
+  });
 
   it('rpm: 60 paces every request to the API, submissions and polls, one a second', async () => {
     sim = await startSimulator({ latency: 0, seed: 3 });

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { BIN, tempDir } from '../helpers/cli.js';
+import { BIN, CHILD_DEADLINE_MS, tempDir } from '../helpers/cli.js';
 import { KEY, writeManifest } from './run-helpers.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -24,7 +24,7 @@ function underPty(command: string) {
     cwd: tmp.dir,
     env: { SHOTLIST_API_KEY: KEY, NO_COLOR: '1' },
     extendEnv: true,
-    timeout: 30_000,
+    timeout: CHILD_DEADLINE_MS,
   });
 }
 

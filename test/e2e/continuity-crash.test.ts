@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
+import { eventCount, untilOutput } from '../helpers/wait.js';
 import { KEY, childEnv, readReport, runArgs } from './run-helpers.js';
 
 /** These manifests upload through a command: the user allows it. */
@@ -53,18 +53,27 @@ it('SIGKILLs anywhere in chains: the next run finishes them with no duplicate su
   sim = await startSimulator({ apiKey: KEY, latency: '0.5-1.5', seed: 9 });
   const out = path.join(tmp.dir, 'out');
   const args = runArgs(manifest, sim, out, '--json');
-  // Fixed kill moments, spread over start-up, submissions, waits and frame cuts.
+  // Kill moments spread over submissions, waits, downloads and frame cuts, each at an event of
+  // the run (not a time, which a loaded machine would shift).
+  const moments: [event: string, count: number][] = [
+    ['submitted', 1],
+    ['downloaded', 1],
+    ['done', 2],
+    ['submitted', 2],
+    ['downloading', 2],
+    ['done', 1],
+  ];
   let kills = 0;
-  for (const ms of [1500, 2500, 3500, 2000, 4000, 3000]) {
+  for (const [event, count] of moments) {
     const child = spawnShotlist(args, { env: commandEnv });
-    await delay(ms);
+    await untilOutput(child, (seen) => eventCount(seen, event) >= count);
     if (child.exitCode === null) {
       child.kill('SIGKILL');
       kills++;
     }
     await child;
   }
-  const final = await shotlist(args, { env: commandEnv, timeout: 180_000 });
+  const final = await shotlist(args, { env: commandEnv });
   const report = readReport(out);
   const counts = new Map<string, number>();
   for (const s of sim.ledger().submissions)
@@ -80,4 +89,4 @@ it('SIGKILLs anywhere in chains: the next run finishes them with no duplicate su
   } else {
     expect(report.shots.every((s) => s.status !== 'failed')).toBe(true);
   }
-}, 300_000);
+});

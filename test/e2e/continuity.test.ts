@@ -159,7 +159,7 @@ describe('continuity: chained frames through the built bin', () => {
       '猫在地板上打盹',
     ]);
     expect(added[1]!.body.images).not.toEqual(s02!.body.images);
-  }, 300_000);
+  });
 
   it('a failed upstream blocks its dependents (nothing sent for them, exit 1); once fixed, the next run renders it and its dependents only', async () => {
     const bucket = path.join(tmp.dir, 'bucket');
@@ -194,7 +194,7 @@ describe('continuity: chained frames through the built bin', () => {
       .map((e) => e.body.prompt);
     expect(added.sort()).toEqual(['猫趴在窗台上', '猫跳下窗台', '猫在地板上打盹'].sort());
     expect(readReport(out).shots.every((s) => s.status === 'done')).toBe(true);
-  }, 120_000);
+  });
 
   it('--only s03 names the upstream shots it also plans, each with its cost, and their total (plan and run)', async () => {
     const example = path.join(EXAMPLES, 'continuity.yaml');
@@ -277,5 +277,5 @@ describe('continuity: chained frames through the built bin', () => {
     expect(stitch.exitCode, stitch.stderr).toBe(0);
     expect(stitch.stdout + stitch.stderr).toContain('final.mp4');
     expect(stitch.stdout + stitch.stderr).not.toContain('moved aside');
-  }, 120_000);
+  });
 });

@@ -82,7 +82,6 @@ describe.skipIf(!binary)('team machines count what they paid apart from what the
       machines.map((m) =>
         spawnShotlist([...runArgs(m.manifest, sim!, m.out, '--team', team, '--json')], {
           env: childEnv,
-          timeout: 120_000,
         }),
       ),
     );
@@ -98,5 +97,5 @@ describe.skipIf(!binary)('team machines count what they paid apart from what the
     // Each machine has every shot: paid here or followed.
     for (const s of summaries)
       expect(s.spend.billed!.seconds + (s.spend.followed?.seconds ?? 0)).toBe(40);
-  }, 150_000);
+  });
 });

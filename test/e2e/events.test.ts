@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
+import { eventCount, heldClock, untilOutput } from '../helpers/wait.js';
 import { parseEvents } from './events-schema.js';
 import { KEY, childEnv, runArgs, writeManifest } from './run-helpers.js';
 
@@ -157,19 +158,17 @@ describe('the --json event stream (built bin, every line checked against docs/ev
 
   it('Ctrl-C: shots left pending or skipped, a summary with exit 130 last', async () => {
     await sim.close();
-    sim = await startSimulator({ apiKey: KEY, latency: '2-3', seed: 12 });
+    // The simulator's clock stands still: no task ends before the Ctrl-C, however slow the run.
+    const clock = heldClock();
+    sim = await startSimulator({ apiKey: KEY, latency: '2-3', seed: 12, clock: clock.now });
     const manifest = writeManifest(tmp.dir, 8);
     const child = spawnShotlist([...runArgs(manifest, sim, path.join(tmp.dir, 'out')), '--json'], {
       env: childEnv,
     });
-    let interrupted = false;
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (!interrupted && chunk.toString().includes('"event":"submitted"')) {
-        interrupted = true;
-        child.kill('SIGINT');
-      }
-    });
+    await untilOutput(child, (seen) => eventCount(seen, 'submitted') >= 1);
+    child.kill('SIGINT');
     const r = await child;
+    clock.release();
     const { events, last } = parseEvents(String(r.stdout), r.exitCode);
     expect(r.exitCode).toBe(130);
     expect(last).toMatchObject({ event: 'summary', status: 'interrupted', interrupted: true });

@@ -49,7 +49,7 @@ describe('two shots never write one file (built bin)', () => {
     expect(run.exitCode, run.stderr).toBe(2);
     expect(run.stderr).toContain(message);
     expect(sim.ledger().submissions).toHaveLength(0);
-  }, 60_000);
+  });
 
   it('ids that differ in case only are one file on macOS and Windows, in every variant', async () => {
     const manifest = writeFilm(
@@ -60,7 +60,7 @@ describe('two shots never write one file (built bin)', () => {
     expect(v.stderr).toContain(
       'film.yaml:7:9: error: shot "intro" and shot "Intro" (shots[0]) would both write clips/Intro.mp4 and clips/intro.mp4 (one file on macOS and Windows)',
     );
-  }, 60_000);
+  });
 
   it("a re-roll of the picks file counts: s01's take 2 and a shot s01.take2 are refused by validate and run", async () => {
     sim = await startSimulator({ apiKey: KEY, latency: 0 });
@@ -80,5 +80,5 @@ describe('two shots never write one file (built bin)', () => {
       expect(r.stderr).toContain('delete extra_takes of the shot in film.picks.yaml');
     }
     expect(sim.ledger().submissions).toHaveLength(0);
-  }, 60_000);
+  });
 });

@@ -39,7 +39,7 @@ stitch: { output: final.mp4, transition: { type: fade, duration: 0.5 }, crf: ${c
 async function run(manifest: string, ...more: string[]) {
   const out = path.join(tmp.dir, 'out');
   const args = ['run', manifest, '--simulate', '--sim-latency', '0', '--yes', '--out', out];
-  const r = await shotlist([...args, ...more], { cwd: tmp.dir, timeout: 240_000 });
+  const r = await shotlist([...args, ...more], { cwd: tmp.dir });
   return { ...r, out };
 }
 

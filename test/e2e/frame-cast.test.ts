@@ -115,7 +115,7 @@ describe('a chained frame beside a cast mention, through the built bin', () => {
       ['s02', 'done', 'image_to_video', '橘色短毛猫 跳下窗台'],
       ['s03', 'done', 'multi_ref', '@image_file_1 里的 橘色短毛猫 @image_file_2 回头'],
     ]);
-  }, 120_000);
+  });
 
   it('the bodies the API receives: as: first_frame sends the frame alone, as: reference the frame then the cast', async () => {
     const bucket = path.join(tmp.dir, 'bucket');
@@ -148,5 +148,5 @@ describe('a chained frame beside a cast mention, through the built bin', () => {
     // s03 is multi_ref: the same frame as @image_file_1, then the cast's image.
     expect(s03.images).toEqual([s02.images![0], cat]);
     expect(s03.metadata?.action).toBe('multi_ref');
-  }, 120_000);
+  });
 });

@@ -177,7 +177,7 @@ describe('shots that use local files, through every command (built bin)', () => 
     writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('橘猫在窗边', '橘猫在门口'));
     const status = await shotlist(['status', manifest, '--simulate'], { env });
     expect(status.stderr).toContain('pick of s01 take 2 is stale');
-  }, 120_000);
+  });
 
   it('against another API with uploads to S3-compatible storage: the same', async () => {
     const endpoint = await startStorage(path.join(tmp.dir, 's3'));
@@ -211,7 +211,7 @@ describe('shots that use local files, through every command (built bin)', () => 
       true,
     );
     await expectPickSeen(manifest, out, ['--base-url', sim.url], env);
-  }, 120_000);
+  });
 });
 
 describe('simulated renders of shots with local files (built bin)', () => {
@@ -254,7 +254,7 @@ describe('simulated renders of shots with local files (built bin)', () => {
     expect(intents()).toBe(5);
     const takes = ['s01.take1.mp4', 's01.take2.mp4', 's01.take3.mp4'].map(clip);
     expect(new Set(takes).size).toBe(3);
-  }, 120_000);
+  });
 
   it('a folder rendered by an earlier version is still done: status, review and run send nothing', async () => {
     cpSync(FIXTURE, tmp.dir, { recursive: true });
@@ -273,7 +273,7 @@ describe('simulated renders of shots with local files (built bin)', () => {
     expect(run.exitCode, run.stderr).toBe(0);
     const added = readFileSync(journal, 'utf8').slice(before.length);
     expect(added).not.toContain('"type":"intent"');
-  }, 120_000);
+  });
 });
 
 /** Renders a 4-shot manifest through an accounts file of one account on the simulator. */
@@ -315,7 +315,7 @@ describe('a folder rendered through an accounts file (built bin)', () => {
       false,
       false,
     ]);
-  }, 120_000);
+  });
 
   it('status without them names the API by host and the flags that show its renders', async () => {
     const { sim, manifest, accounts, out, env } = await renderThroughAccounts();
@@ -334,5 +334,5 @@ describe('a folder rendered through an accounts file (built bin)', () => {
     });
     const seen = await statusOf([manifest, '--accounts', accounts], env);
     expect(seen.exitCode).toBe(0);
-  }, 120_000);
+  });
 });

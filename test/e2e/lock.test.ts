@@ -1,12 +1,12 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LOCK_FILE } from '../../src/pipeline/lock.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
+import { heldClock, until } from '../helpers/wait.js';
 import { childEnv, readReport, runArgs, writeManifest } from './run-helpers.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -21,18 +21,12 @@ afterEach(async () => {
   tmp.cleanup();
 });
 
-/** Waits (bounded) until `check` holds. */
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (check()) return;
-    await delay(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 describe('one run at a time per output folder (built bin)', () => {
   it('a second run on a folder in use is refused and sends nothing; the lock goes with the first', async () => {
-    sim = await startSimulator({ latency: '2-3', seed: 8 });
+    // The simulator's clock stands still until the second run is refused: the first is
+    // surely still running then, however slowly the second starts.
+    const clock = heldClock();
+    sim = await startSimulator({ latency: '2-3', seed: 8, clock: clock.now });
     const manifest = writeManifest(tmp.dir, 4);
     const out = path.join(tmp.dir, 'out');
     const first = spawnShotlist(runArgs(manifest, sim, out), { env: childEnv });
@@ -40,6 +34,7 @@ describe('one run at a time per output folder (built bin)', () => {
     expect(existsSync(path.join(out, LOCK_FILE))).toBe(true);
 
     const second = await shotlist(runArgs(manifest, sim, out), { env: childEnv });
+    clock.release();
     expect(second.exitCode).toBe(2);
     expect(second.stderr).toMatch(/another run is using .*out \(shotlist run \d+ on /);
     expect(second.stderr).toMatch(/fix: wait for that run to end/);
@@ -52,13 +47,16 @@ describe('one run at a time per output folder (built bin)', () => {
   });
 
   it('Ctrl-C releases the lock', async () => {
-    sim = await startSimulator({ latency: '5', seed: 9 });
+    // No task ends while the clock is held: the Ctrl-C surely finds the run waiting.
+    const clock = heldClock();
+    sim = await startSimulator({ latency: '5', seed: 9, clock: clock.now });
     const manifest = writeManifest(tmp.dir, 2);
     const out = path.join(tmp.dir, 'out');
     const run = spawnShotlist(runArgs(manifest, sim, out), { env: childEnv });
     await until(() => (sim?.stats().requests['POST /v1/videos'] ?? 0) >= 2, 'both POSTs');
     run.kill('SIGINT');
     const r = await run;
+    clock.release();
     expect(r.exitCode).toBe(130);
     expect(existsSync(path.join(out, LOCK_FILE))).toBe(false);
   });

@@ -22,7 +22,7 @@ let film: string;
 let one: string;
 let two: string;
 
-const run = (args: string[]) => shotlist(args, { env: childEnv, cwd: tmp.dir, timeout: 120_000 });
+const run = (args: string[]) => shotlist(args, { env: childEnv, cwd: tmp.dir });
 const journal = (dir: string) =>
   readFileSync(path.join(dir, 'journal.ndjson'), 'utf8')
     .trim()
@@ -67,7 +67,7 @@ beforeAll(async () => {
     expect(r.exitCode, r.stderr + r.stdout).toBe(0);
   }
   expect(sim.ledger().totals.submissions).toBe(4);
-}, 300_000);
+});
 afterAll(async () => {
   await sim.close();
   tmp.cleanup();
@@ -87,7 +87,7 @@ it("an extra folder's failed line for another folder's request is left out: the 
   expect(sim.ledger().totals.submissions).toBe(before);
   expect(readReport(merged).shots.map((s) => s.status)).toEqual(Array(4).fill('done'));
   expect(m.stderr).toContain('1 journal line(s) about requests it did not submit');
-}, 300_000);
+});
 
 it("a planted file line and clip for another folder's request are not merged: the final has the real clip", async () => {
   const { key, file } = doneRequest(one);
@@ -116,7 +116,7 @@ it("a planted file line and clip for another folder's request are not merged: th
   expect(shot.sha256).toBe(file.sha256);
   expect(sha(readFileSync(path.join(merged, shot.file!)))).toBe(file.sha256);
   expect(existsSync(path.join(merged, 'final.mp4'))).toBe(true);
-}, 300_000);
+});
 
 it('lines for one request from two folders are refused, naming both and the request, cleaned', async () => {
   const altered = copyOf(one, 'altered');
@@ -142,7 +142,7 @@ it('lines for one request from two folders are refused, naming both and the requ
   expect(f.stderr).not.toContain('\u001b');
   expect(f.stderr).not.toContain('\u0007');
   expect(existsSync(merged)).toBe(false);
-}, 300_000);
+});
 
 it("--manifest refuses a folder holding another shard's requests, and takes the true folders", async () => {
   const good = await run(['merge', path.join(tmp.dir, 'merged-ok'), one, two, '--manifest', film]);
@@ -162,7 +162,7 @@ it("--manifest refuses a folder holding another shard's requests, and takes the 
   const u = await run(['merge', merged, unnamed, '--manifest', film]);
   expect(u.exitCode).toBe(2);
   expect(u.stderr).toContain('its shard.json cannot be read');
-}, 300_000);
+});
 
 it('a clip whose bytes differ from the sha256 its folder journaled is refused, nothing merged', async () => {
   const damaged = copyOf(one, 'damaged');
@@ -177,4 +177,4 @@ it('a clip whose bytes differ from the sha256 its folder journaled is refused, n
   expect(m.stderr).toContain('1 clip in a shard folder differs from its journal');
   expect(m.stderr).toContain(`clips/.store/${file.sha256}.mp4 does not match`);
   expect(existsSync(merged)).toBe(false);
-}, 300_000);
+});

@@ -80,7 +80,6 @@ stitch: { output: final.mp4, transition: { type: fade, duration: 0.5 }, crf: ${c
   const args = ['--simulate', '--out', out];
   const made = await shotlist(['run', manifest, ...args, '--sim-latency', '0', '--yes'], {
     cwd: tmp.dir,
-    timeout: 240_000,
   });
   expect(made.exitCode, made.stderr).toBe(0);
   const final = path.join(out, 'final.mp4');

@@ -44,7 +44,7 @@ describe('the picks file is bounded (built bin)', () => {
     const huge = writeFilm(
       'version: 1\nrevision: 1\npicks:\n  - { shot: s02, extra_takes: 3000000 }\n',
     );
-    const plan = await shotlist(['plan', huge], { timeout: 20_000 });
+    const plan = await shotlist(['plan', huge]);
     expect(plan.exitCode, plan.stderr).toBe(2);
     expect(plan.stderr).toContain(
       'film.picks.yaml:4:31: error: picks[0].extra_takes is 3000000: a shot has at most 10 takes, re-rolls included',
@@ -55,7 +55,7 @@ describe('the picks file is bounded (built bin)', () => {
     const nine = writeFilm('version: 1\nrevision: 1\npicks:\n  - shot: s01\n    extra_takes: 9\n');
     const out = path.join(tmp.dir, 'out');
     for (const args of [['plan', nine], runArgs(nine, sim, out), ['status', nine]]) {
-      const r = await shotlist(args, { env: childEnv, timeout: 20_000 });
+      const r = await shotlist(args, { env: childEnv });
       expect(r.exitCode, `${args[0]}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toContain(
         'film.picks.yaml:5:18: error: s01 would have 11 takes (takes: 2 in the manifest, extra_takes: 9); a shot has at most 10',
@@ -63,7 +63,7 @@ describe('the picks file is bounded (built bin)', () => {
       expect(r.stderr).toContain('fix: lower extra_takes to 8');
     }
     expect(sim.ledger().submissions).toHaveLength(0);
-  }, 60_000);
+  });
 
   it('a picks file larger than a manifest may be is refused before it is read', async () => {
     const entries = Array.from(
@@ -71,10 +71,10 @@ describe('the picks file is bounded (built bin)', () => {
       (_, i) => `  - { shot: s${i}, note: padding padding padding padding }`,
     );
     const manifest = writeFilm(`version: 1\nrevision: 1\npicks:\n${entries.join('\n')}\n`);
-    const r = await shotlist(['plan', manifest], { timeout: 20_000 });
+    const r = await shotlist(['plan', manifest]);
     expect(r.exitCode, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/film\.picks\.yaml:1:1: error: is 5\.\d MB; the limit is 5 MB/);
-  }, 60_000);
+  });
 
   it('the plan and the run preview say which takes are re-rolls from the picks file', async () => {
     sim = await startSimulator({ apiKey: KEY, latency: 0 });
@@ -99,5 +99,5 @@ describe('the picks file is bounded (built bin)', () => {
     });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stdout).toContain('2 takes to send are re-rolls from film.picks.yaml: s02#2, s02#3');
-  }, 60_000);
+  });
 });

@@ -30,7 +30,7 @@ beforeAll(async () => {
   const first = await run();
   expect(first.exitCode, first.stderr + first.stdout).toBe(0);
   expect(sim.ledger().totals.submissions).toBe(3);
-}, 120_000);
+});
 afterAll(async () => {
   await sim.close();
   expectNoKey(outputs, tmp.dir);
@@ -41,7 +41,6 @@ async function run(...more: string[]) {
   const r = await shotlist(runArgs(manifest, sim, out, ...more), {
     env: childEnv,
     cwd: tmp.dir,
-    timeout: 120_000,
   });
   outputs.push(r.stdout, r.stderr);
   return r;
@@ -104,7 +103,7 @@ describe('run --reroll (built bin against the simulator)', () => {
     expect(plain.stdout).toContain('3 shots: 0 new');
     expect(sim.ledger().totals.submissions).toBe(3);
     expect(picks()).toEqual([{ shot: 's02', reroll: true }]);
-  }, 120_000);
+  });
 
   it('previews the one new take with its cost, and asks before sending it', async () => {
     const dry = await run('--reroll', '--dry-run');
@@ -119,7 +118,7 @@ describe('run --reroll (built bin against the simulator)', () => {
       'refusing to submit 1 shot (4.00 CNY) without confirmation',
     );
     expect(sim.ledger().totals.submissions).toBe(3);
-  }, 120_000);
+  });
 
   it('renders exactly one new take of the marked shot into a new clip, then clears the mark', async () => {
     const take1 = sha(path.join(out, 'clips', 's02.mp4'));
@@ -146,7 +145,7 @@ describe('run --reroll (built bin against the simulator)', () => {
       [1, 'done'],
       [2, 'done'],
     ]);
-  }, 120_000);
+  });
 
   it('a second --reroll without a new mark sends nothing and says so', async () => {
     const r = await run('--reroll');
@@ -181,12 +180,11 @@ describe('run --reroll (built bin against the simulator)', () => {
     expect(picked.exitCode, picked.stderr).toBe(0);
     const stitched = await shotlist(['stitch', manifest, '--out', out], {
       cwd: tmp.dir,
-      timeout: 120_000,
     });
     expect(stitched.exitCode, stitched.stderr).toBe(0);
     expect(stitched.stdout).toContain('s02: picked take 2');
     expect(existsSync(path.join(out, 'final.mp4'))).toBe(true);
-  }, 120_000);
+  });
 
   it('--reroll --only s01 renders s01 only: the other mark stays, the report has no take of it', async () => {
     const marked = await shotlist(['pick', manifest, 's01=reroll'], { cwd: tmp.dir });
@@ -207,7 +205,7 @@ describe('run --reroll (built bin against the simulator)', () => {
     const byShot = Object.fromEntries(picks().map((p) => [p.shot, p]));
     expect(byShot.s01).toEqual({ shot: 's01', extra_takes: 1 });
     expect(byShot.s03).toEqual({ shot: 's03', reroll: true });
-  }, 120_000);
+  });
 
   it('an older take not rendered yet is refused, sending nothing', async () => {
     // s03 is still marked; for another API (and folder) its only take was never rendered.

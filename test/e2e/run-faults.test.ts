@@ -6,6 +6,7 @@ import { verifyVideo } from '../../src/media/probe.js';
 import { parseJournal } from '../../src/render/journal.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
+import { eventCount, untilOutput } from '../helpers/wait.js';
 import {
   KEY,
   childEnv,
@@ -39,12 +40,19 @@ describe('shotlist run under crashes and faults (built bin)', () => {
     sim = await startSimulator({ apiKey: KEY, latency: '0.5-1.5', seed: 21 });
     const manifest = writeManifest(tmp.dir, 12);
     const out = path.join(tmp.dir, 'out');
-    // Kill moments spread over submission, polling and downloading; each run resumes the last.
-    for (const ms of [450, 1300, 900, 2100]) {
-      const child = spawnShotlist(runArgs(manifest, sim, out), { env: childEnv });
-      const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    // Kill moments spread over submission, polling and downloading, each at an event of the
+    // run (not a time, which a loaded machine would shift); each run resumes the last.
+    const moments: [event: string, count: number][] = [
+      ['submitting', 1],
+      ['submitted', 3],
+      ['downloading', 1],
+      ['done', 2],
+    ];
+    for (const [event, count] of moments) {
+      const child = spawnShotlist(runArgs(manifest, sim, out, '--json'), { env: childEnv });
+      await untilOutput(child, (seen) => eventCount(seen, event) >= count);
+      child.kill('SIGKILL');
       const r = await child;
-      clearTimeout(timer);
       outputs.push(String(r.stdout), String(r.stderr));
     }
     const last = await shotlist(runArgs(manifest, sim, out), { env: childEnv });

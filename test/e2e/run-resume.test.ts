@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { probe } from '../../src/media/probe.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
+import { eventCount, heldClock, untilOutput } from '../helpers/wait.js';
 import {
   KEY,
   childEnv,
@@ -18,8 +19,8 @@ import { parseEvents } from './events-schema.js';
 let tmp: ReturnType<typeof tempDir>;
 const sims: Simulator[] = [];
 
-async function simulator(latency: string): Promise<Simulator> {
-  const sim = await startSimulator({ apiKey: KEY, latency, seed: 21 });
+async function simulator(latency: string, clock?: () => number): Promise<Simulator> {
+  const sim = await startSimulator({ apiKey: KEY, latency, seed: 21, ...(clock && { clock }) });
   sims.push(sim);
   return sim;
 }
@@ -35,16 +36,9 @@ afterEach(async () => {
 /** Starts a run with `--json`, interrupts it once two tasks are submitted, returns its stderr. */
 async function interruptedRun(args: string[], env: Record<string, string>): Promise<string> {
   const child = spawnShotlist([...args, '--json'], { env, cwd: tmp.dir });
-  let submitted = 0;
-  let interrupted = false;
-  child.stdout!.on('data', (chunk: Buffer) => {
-    submitted += (chunk.toString().match(/"event":"submitted"/g) ?? []).length;
-    // One Ctrl-C: a second one would stop at once, without the resume hint.
-    if (submitted >= 2 && !interrupted) {
-      interrupted = true;
-      child.kill('SIGINT');
-    }
-  });
+  await untilOutput(child, (seen) => eventCount(seen, 'submitted') >= 2);
+  // One Ctrl-C: a second one would stop at once, without the resume hint.
+  child.kill('SIGINT');
   const r = await child;
   expect(r.exitCode).toBe(130);
   return String(r.stderr);
@@ -52,7 +46,9 @@ async function interruptedRun(args: string[], env: Record<string, string>): Prom
 
 describe('resuming a run (built bin against the simulator)', () => {
   it('the resume hint repeats every flag that decides what is sent and where; another API is refused under --yes', async () => {
-    const simA = await simulator('1.5-2.5');
+    // simA's clock stands still until the Ctrl-C: no task ends before it, however slow the run.
+    const clock = heldClock();
+    const simA = await simulator('1.5-2.5', clock.now);
     const simB = await simulator('0.2-0.5');
     const manifest = writeManifest(tmp.dir, 5);
     const out = path.join(tmp.dir, 'out');
@@ -67,6 +63,7 @@ describe('resuming a run (built bin against the simulator)', () => {
       '2',
     ];
     const stderr = await interruptedRun(runArgs(manifest, simA, out, ...flags), childEnv);
+    clock.release();
     const hint = /resume: (shotlist run .*) \(nothing is paid twice\)/.exec(stderr)?.[1];
     expect(hint).toBeDefined();
     for (const word of [`--base-url ${simA.url}`, '--only s01,s02,s03', '--duration 5'])

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyVideo } from '../../src/media/probe.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
+import { eventCount, heldClock, untilOutput } from '../helpers/wait.js';
 import {
   KEY,
   childEnv,
@@ -126,20 +127,16 @@ describe('shotlist run (built bin against the simulator)', () => {
 
   it('Ctrl-C stops submitting, keeps tasks, exits 130; the next run resumes without paying twice', async () => {
     await sim.close();
-    sim = await startSimulator({ apiKey: KEY, latency: '1.5-2.5', seed: 12 });
+    // The simulator's clock stands still until the run has stopped: tasks are surely in flight.
+    const clock = heldClock();
+    sim = await startSimulator({ apiKey: KEY, latency: '1.5-2.5', seed: 12, clock: clock.now });
     const manifest = writeManifest(tmp.dir, 8);
     const out = path.join(tmp.dir, 'out');
     const child = spawnShotlist([...runArgs(manifest, sim, out), '--json'], { env: childEnv });
-    let submitted = 0;
-    let interrupted = false;
-    child.stdout!.on('data', (chunk: Buffer) => {
-      submitted += (chunk.toString().match(/"event":"submitted"/g) ?? []).length;
-      if (submitted >= 2 && !interrupted) {
-        interrupted = true;
-        child.kill('SIGINT');
-      }
-    });
+    await untilOutput(child, (seen) => eventCount(seen, 'submitted') >= 2);
+    child.kill('SIGINT');
     const first = await child;
+    clock.release();
     outputs.push(String(first.stdout), String(first.stderr));
     expect(first.exitCode).toBe(130);
     expect(parseEvents(String(first.stdout), first.exitCode).last.status).toBe('interrupted');

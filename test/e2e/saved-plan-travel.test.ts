@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
+import { heldClock, until } from '../helpers/wait.js';
 import { KEY, childEnv, submissionsByPrompt, writeManifest } from './run-helpers.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -89,8 +90,10 @@ describe('saved plans travel', () => {
   });
 
   it('a run --plan killed midway resumes with the same plan, each shot sent once', async () => {
-    sim = await startSimulator({ apiKey: KEY, latency: '2-3', seed: 6 });
-    // Two tasks at a time, each 2-3 s: the kill lands with shots done, in flight and unsent.
+    // Two tasks at a time, each 2-3 s of a clock that stands still until the kill: it lands
+    // with shots in flight and unsent, however slow the machine.
+    const clock = heldClock();
+    sim = await startSimulator({ apiKey: KEY, latency: '2-3', seed: 6, clock: clock.now });
     const manifest = writeManifest(tmp.dir, 8);
     writeFileSync(
       manifest,
@@ -101,11 +104,15 @@ describe('saved plans travel', () => {
     expect(save.exitCode, save.stderr).toBe(0);
     const apply = ['run', manifest, ...where, '--yes', '--plan', 'plan.json'];
     const child = spawnShotlist(apply, { env: childEnv, cwd: tmp.dir });
-    const deadline = Date.now() + 30_000;
-    while (sim.ledger().submissions.length < 2 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 50));
+    // Two task ids in the journal (the ledger alone would let the kill fall between a POST
+    // and its journaled answer, leaving that shot unknown).
+    const journal = path.join(tmp.dir, 'renders', 'film', 'journal.ndjson');
+    const tasks = () =>
+      existsSync(journal) ? readFileSync(journal, 'utf8').split('"type":"task"').length - 1 : 0;
+    await until(() => tasks() >= 2 || child.exitCode !== null, 'two journaled tasks');
     child.kill('SIGKILL');
     await child;
+    clock.release();
     const before = sim.ledger().submissions.length;
     expect(before).toBeGreaterThanOrEqual(2);
     expect(before).toBeLessThan(8);

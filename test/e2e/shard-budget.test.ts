@@ -93,7 +93,7 @@ describe('a budget holds for the whole manifest when it is sharded', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(sim.ledger().submissions).toHaveLength(6);
     expect(readFileSync(summary, 'utf8')).toContain('| billed | 0 s | 24 s (24.00 CNY) |');
-  }, 180_000);
+  });
 
   it('merge over the total budget writes the folder, says so loudly and exits 3', async () => {
     const manifest = writeCampaign('{ max_total_cost: 30 }');
@@ -117,5 +117,5 @@ describe('a budget holds for the whole manifest when it is sharded', () => {
     expect(readFileSync(path.join(tmp.dir, 'film', 'journal.ndjson'), 'utf8')).toContain(
       '"completed"',
     );
-  }, 180_000);
+  });
 });

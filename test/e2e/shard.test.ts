@@ -51,7 +51,7 @@ async function frames(file: string): Promise<string> {
   return r.stdout;
 }
 
-const run = (args: string[]) => shotlist(args, { env: childEnv, cwd: tmp.dir, timeout: 120_000 });
+const run = (args: string[]) => shotlist(args, { env: childEnv, cwd: tmp.dir });
 
 it('run --shard 1/3..3/3 + merge + stitch: the final of one unsharded run, each body sent once', async () => {
   const film = writeFilm();
@@ -117,7 +117,7 @@ it('merge refuses a shot rendered in two shard folders, writing nothing', async 
   );
   expect(m.stderr).toContain('fix: merge each shot from one folder only');
   expect(existsSync(merged)).toBe(false);
-}, 300_000);
+});
 
 it('--shard out of range is a usage error with the fix, nothing sent', async () => {
   const film = writeFilm();
@@ -204,4 +204,4 @@ ${[1, 2, 3].map((n) => link('c', n)).join('\n')}
   } finally {
     await storage.close();
   }
-}, 300_000);
+});

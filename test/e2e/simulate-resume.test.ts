@@ -83,7 +83,7 @@ describe('run --simulate, interrupted and resumed (built bin)', () => {
     const third = await shotlist(args, { cwd: tmp.dir });
     expect(third.exitCode, third.stderr).toBe(0);
     expect((await readLedger(stateDir)).totals.submissions).toBe(4);
-  }, 180_000);
+  });
 
   it('brings back the clip of a reverted prompt from the earlier task, without a new submission', async () => {
     const manifest = writeManifest(tmp.dir, 2);
@@ -104,5 +104,5 @@ describe('run --simulate, interrupted and resumed (built bin)', () => {
     const ledger = await readLedger(path.join(out, '.simulator'));
     expect(ledger.totals.submissions).toBe(3);
     expect(countsByPrompt(ledger)).toEqual([1, 1, 1]);
-  }, 180_000);
+  });
 });

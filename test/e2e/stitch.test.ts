@@ -25,7 +25,6 @@ async function simulate(file: string, ...more: string[]) {
     ['run', file, '--simulate', '--sim-latency', '0.2-0.6', '--yes', '--out', out, ...more],
     {
       cwd: tmp.dir,
-      timeout: 240_000,
     },
   );
   expect(r.exitCode, r.stderr + r.stdout).toBe(0);

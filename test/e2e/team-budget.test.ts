@@ -56,7 +56,7 @@ describe.skipIf(!binary)('team budgets per account', () => {
         ...['run', film(d), '--team', team(db), '--base-url', sim.url],
         ...['--out', out, '--yes', '--team-budget', '8', ...more],
       ],
-      { env: { ...childEnv, SHOTLIST_API_KEY: key }, timeout: 120_000 },
+      { env: { ...childEnv, SHOTLIST_API_KEY: key } },
     );
     return { ...r, out, dir: d };
   }
@@ -123,7 +123,7 @@ describe.skipIf(!binary)('team budgets per account', () => {
     const renewed = await render(1, a, KEY);
     expect(renewed.exitCode, renewed.stderr).toBe(0);
     expect(a.ledger().totals.submissions).toBe(4);
-  }, 240_000);
+  });
 
   it('--team-campaign: a budget of its own within the account; the counter of an older shotlist is shown, not counted, cleared on request', async () => {
     const a = await startSimulator({ apiKey: KEY, latency: 0, seed: 53 });
@@ -186,5 +186,5 @@ describe.skipIf(!binary)('team budgets per account', () => {
     } finally {
       raw.disconnect();
     }
-  }, 240_000);
+  });
 });

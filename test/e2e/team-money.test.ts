@@ -68,7 +68,7 @@ describe.skipIf(!binary)('team mode: followers book model, seconds and price', (
     for (const e of intents(out))
       expect(e).toMatchObject({ model: 'seedance-2-official', seconds: 4, unit_price: 1 });
     expect(parseEvents(run.stdout, 1).last.spend).toMatchObject({ at_risk: atRisk });
-  }, 90_000);
+  });
 
   it('an enqueuer journals what the workers sent with model, seconds and price: cost matches the API', async () => {
     sim = await startSimulator({ apiKey: KEY, latency: 0, seed: 42 });
@@ -78,12 +78,11 @@ describe.skipIf(!binary)('team mode: followers book model, seconds and price', (
     const worker = spawnShotlist(['run', '--team', team(2), '--worker', '--base-url', sim.url], {
       cwd: dir('worker'),
       env: childEnv,
-      timeout: 60_000,
     });
     try {
       const r = await shotlist(
         ['enqueue', manifest, '--team', team(2), '--base-url', sim.url, '--out', out, '--yes'],
-        { env: childEnv, cwd: d, timeout: 60_000 },
+        { env: childEnv, cwd: d },
       );
       expect(r.exitCode, r.stderr).toBe(0);
     } finally {
@@ -98,5 +97,5 @@ describe.skipIf(!binary)('team mode: followers book model, seconds and price', (
     expect(intents(out)).toHaveLength(3);
     for (const e of intents(out))
       expect(e).toMatchObject({ model: 'seedance-2-official', seconds: 4, unit_price: 1 });
-  }, 90_000);
+  });
 });

@@ -35,7 +35,7 @@ describe.skipIf(!binary)('enqueue after a worker died between a POST and its tas
   function worker(db: number) {
     const child = spawnShotlist(
       ['run', '--team', team(db), '--worker', '--base-url', api.url, '--concurrency', '1'],
-      { cwd: dir('worker'), env: childEnv, timeout: 200_000 },
+      { cwd: dir('worker'), env: childEnv },
     );
     workers.push(child);
     return child;
@@ -54,7 +54,7 @@ describe.skipIf(!binary)('enqueue after a worker died between a POST and its tas
     const out = path.join(d, 'out');
     const first = spawnShotlist(
       ['enqueue', manifest, '--team', team(db), '--base-url', api.url, '--out', out, '--yes'],
-      { env: childEnv, timeout: 200_000 },
+      { env: childEnv },
     );
     const a = worker(db);
     await api.held;
@@ -83,7 +83,7 @@ describe.skipIf(!binary)('enqueue after a worker died between a POST and its tas
         ...['enqueue', manifest, '--team', team(1), '--base-url', api.url],
         ...['--out', out, '--yes', '--retry-unknown'],
       ],
-      { env: childEnv, timeout: 200_000 },
+      { env: childEnv },
     );
     expect(r.exitCode, r.stderr).toBe(0);
     expect(existsSync(path.join(out, 'final.mp4'))).toBe(true);
@@ -102,7 +102,7 @@ describe.skipIf(!binary)('enqueue after a worker died between a POST and its tas
     expect(ledger.tasks).toBe(3);
     expect(ledger.billed.seconds).toBe(8);
     expect(ledger.at_risk.seconds).toBe(4);
-  }, 240_000);
+  });
 
   it('a shot another machine finished after the first pass is collected by enqueue run again, and the final stitched', async () => {
     const { manifest, out, unknownId } = await firstPass(2, 42);
@@ -116,7 +116,7 @@ describe.skipIf(!binary)('enqueue after a worker died between a POST and its tas
           ...['run', writeManifest(other, 2), '--team', team(2), '--base-url', api.url],
           ...['--out', otherOut, '--yes', ...more],
         ],
-        { env: childEnv, timeout: 200_000 },
+        { env: childEnv },
       );
     expect((await otherRun()).exitCode).toBe(1);
     const retried = await otherRun('--retry-unknown');
@@ -127,11 +127,11 @@ describe.skipIf(!binary)('enqueue after a worker died between a POST and its tas
     const submissions = sim.ledger().totals.submissions;
     const r = await shotlist(
       ['enqueue', manifest, '--team', team(2), '--base-url', api.url, '--out', out, '--yes'],
-      { env: childEnv, timeout: 200_000 },
+      { env: childEnv },
     );
     expect(r.exitCode, r.stderr).toBe(0);
     expect(sim.ledger().totals.submissions).toBe(submissions);
     expect(readReport(out).totals.done).toBe(2);
     expect(existsSync(path.join(out, 'final.mp4'))).toBe(true);
-  }, 240_000);
+  });
 });

@@ -37,14 +37,14 @@ describe.skipIf(!binary)('team mode: planted facts and jobs are hints', () => {
   function enqueue(manifest: string, out: string, db: number, env: Record<string, string>) {
     return spawnShotlist(
       ['enqueue', manifest, '--team', team(db), '--base-url', sim.url, '--out', out, '--yes'],
-      { env, extendEnv: false, timeout: 60_000 },
+      { env, extendEnv: false },
     );
   }
 
   function worker(db: number, ...more: string[]) {
     const child = spawnShotlist(
       ['run', '--team', team(db), '--worker', '--base-url', sim.url, ...more],
-      { cwd: dir('worker'), env: childEnv, timeout: 60_000 },
+      { cwd: dir('worker'), env: childEnv },
     );
     let seen = '';
     child.stdout!.on('data', (chunk: Buffer) => (seen += String(chunk)));
@@ -81,7 +81,7 @@ describe.skipIf(!binary)('team mode: planted facts and jobs are hints', () => {
     } finally {
       await foreign.close();
     }
-  }, 90_000);
+  });
 
   it("a completed fact naming another shot's real task is refused: its clip is not this shot's", async () => {
     sim = await startSimulator({ apiKey: KEY, latency: 0, seed: 33 });
@@ -109,7 +109,7 @@ describe.skipIf(!binary)('team mode: planted facts and jobs are hints', () => {
     expect(String(r.stdout)).toContain("it is another shot's task");
     expect(journal(out).filter((e) => e.key === s02!.key)).toEqual([]);
     expect(sim.ledger().totals.submissions).toBe(1);
-  }, 90_000);
+  });
 
   it("run --team: a fact naming another shot's task is refused, as by an enqueuer", async () => {
     sim = await startSimulator({ apiKey: KEY, latency: 0, seed: 34 });
@@ -121,7 +121,7 @@ describe.skipIf(!binary)('team mode: planted facts and jobs are hints', () => {
     const run = () =>
       spawnShotlist(
         ['run', manifest, '--team', team(8), '--base-url', sim.url, '--out', out, '--yes'],
-        { env: childEnv, timeout: 60_000 },
+        { env: childEnv },
       );
     const first = await run();
     expect(first.exitCode, String(first.stderr)).toBe(0);
@@ -141,7 +141,7 @@ describe.skipIf(!binary)('team mode: planted facts and jobs are hints', () => {
     expect(`${String(r.stdout)}${String(r.stderr)}`).toContain("it is another shot's task");
     expect(journal(out).filter((e) => e.key === s02!.key)).toEqual([]);
     expect(sim.ledger().totals.submissions).toBe(1);
-  }, 90_000);
+  });
 
   it("a completed fact with a foreign URL for a real task: only the API's URL is downloaded", async () => {
     sim = await startSimulator({ apiKey: KEY, latency: 0, seed: 32 });
@@ -175,7 +175,7 @@ describe.skipIf(!binary)('team mode: planted facts and jobs are hints', () => {
     } finally {
       await foreign.close();
     }
-  }, 90_000);
+  });
 
   it('without a key, enqueue starts, sends nothing and warns that it trusts the Redis facts', async () => {
     sim = await startSimulator({ apiKey: KEY, latency: 0, seed: 33 });
@@ -191,7 +191,7 @@ describe.skipIf(!binary)('team mode: planted facts and jobs are hints', () => {
     expect(r.exitCode, String(r.stderr)).toBe(1);
     expect(String(r.stderr)).toMatch(/warning: no API key: this enqueuer trusts the team's Redis/);
     expect(sim.stats().requests['POST /v1/videos'] ?? 0).toBe(0);
-  }, 90_000);
+  });
 
   it('a failed fact whose message carries terminal escapes is shown without them', async () => {
     sim = await startSimulator({ apiKey: KEY, latency: 0, seed: 34 });
@@ -210,7 +210,7 @@ describe.skipIf(!binary)('team mode: planted facts and jobs are hints', () => {
     expect(shown.includes(ESC)).toBe(false);
     expect(readFileSync(path.join(f.out, 'journal.ndjson'), 'utf8').includes(ESC)).toBe(false);
     expectNoKey([shown], f.out);
-  }, 90_000);
+  });
 
   it("a job planted under a shot's key with another body: the worker sends nothing, the enqueuer says why", async () => {
     sim = await startSimulator({ apiKey: KEY, latency: 0, seed: 35 });
@@ -232,7 +232,7 @@ describe.skipIf(!binary)('team mode: planted facts and jobs are hints', () => {
     expect(String(stopped.stdout)).toContain('job_refused');
     expect(String(stopped.stdout).includes(ESC)).toBe(false);
     expect(sim.ledger().totals.submissions).toBe(0);
-  }, 90_000);
+  });
 
   it("a job over --team-budget by its body's duration, carrying seconds: 1, is refused by the budget", async () => {
     sim = await startSimulator({ apiKey: KEY, latency: 0, seed: 36 });
@@ -252,5 +252,5 @@ describe.skipIf(!binary)('team mode: planted facts and jobs are hints', () => {
     const stopped = await w.child;
     expect(String(stopped.stdout)).toMatch(/the team budget of 5 s cannot hold this shot's 15 s/);
     expect(sim.ledger().totals.submissions).toBe(0);
-  }, 90_000);
+  });
 });

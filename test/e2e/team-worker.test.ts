@@ -37,7 +37,7 @@ describe.skipIf(!binary)('enqueue + run --worker (one enqueuer, two workers)', (
         ...['run', '--team', team(db), '--worker', '--base-url', sim.url],
         ...['--concurrency', `${CAP}`, ...more],
       ],
-      { cwd, env: childEnv, timeout: 200_000 },
+      { cwd, env: childEnv },
     );
     let seen = '';
     child.stdout!.on('data', (chunk: Buffer) => (seen += String(chunk)));
@@ -55,7 +55,7 @@ describe.skipIf(!binary)('enqueue + run --worker (one enqueuer, two workers)', (
     const out = path.join(d, 'out');
     const child = spawnShotlist(
       ['enqueue', manifest, '--team', team(db), '--base-url', sim.url, '--out', out, '--yes'],
-      { env: childEnv, timeout: 200_000 },
+      { env: childEnv },
     );
     return { out, child };
   }
@@ -76,7 +76,7 @@ describe.skipIf(!binary)('enqueue + run --worker (one enqueuer, two workers)', (
         ...['run', writeManifest(plainDir, SHOTS), '--team', team(1), '--base-url', sim.url],
         ...['--out', path.join(plainDir, 'out'), '--yes'],
       ],
-      { env: childEnv, timeout: 200_000 },
+      { env: childEnv },
     );
     const [r, p] = await Promise.all([enqueuer.child, plain]);
     expect(r.exitCode, String(r.stderr)).toBe(0);
@@ -109,7 +109,7 @@ describe.skipIf(!binary)('enqueue + run --worker (one enqueuer, two workers)', (
     expect(Number(probe.stdout)).toBeGreaterThan(SHOTS * 4 - 1);
     // The workers wrote nothing: no clip, no journal, no folder.
     for (const w of workers) expect(readdirSync(w.cwd)).toEqual([]);
-  }, 240_000);
+  });
 
   it('kill -9 of a worker mid-run: 0 duplicates, the other finishes its shots', async () => {
     sim = await startSimulator({ apiKey: KEY, latency: '1-2s', seed: 22, keyConcurrency: CAP });
@@ -135,7 +135,7 @@ describe.skipIf(!binary)('enqueue + run --worker (one enqueuer, two workers)', (
     expect([...byPrompt.values()].every((count) => count === 1)).toBe(true);
     expect(byPrompt.size).toBeGreaterThanOrEqual(SHOTS - 1);
     expect(existsSync(path.join(victim.cwd, 'clips'))).toBe(false);
-  }, 240_000);
+  });
 
   it('--team-budget of a worker: a shot it cannot hold fails for the enqueuer too, unsent', async () => {
     sim = await startSimulator({ apiKey: KEY, latency: 0, seed: 23, keyConcurrency: CAP });
@@ -151,7 +151,7 @@ describe.skipIf(!binary)('enqueue + run --worker (one enqueuer, two workers)', (
     expect(report.totals.done).toBe(2);
     expect(report.totals.failed).toBe(1);
     expect(String(r.stdout)).toContain('team_budget');
-  }, 120_000);
+  });
 });
 
 function journal(out: string) {

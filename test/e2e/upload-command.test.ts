@@ -108,7 +108,7 @@ describe('a manifest whose uploads run a command (built bin)', () => {
     expect(dry.exitCode, dry.stderr).toBe(0);
     expect(dry.stdout).toContain('uploads run this command of the manifest (not in a dry run): ');
     expect(existsSync(marker)).toBe(false);
-  }, 60_000);
+  });
 
   it('with --allow-command the run shows the command before it goes, runs it without any key or team URL in its environment', async () => {
     const { manifest, marker, envDump } = writeFilm(
@@ -138,7 +138,7 @@ describe('a manifest whose uploads run a command (built bin)', () => {
     expect(existsSync(marker)).toBe(true);
     expect(expectNoSecrets(envDump).STORAGE_TOKEN).toBe('kept');
     expect(sim.ledger().submissions).toHaveLength(1);
-  }, 60_000);
+  });
 
   it('SHOTLIST_ALLOW_COMMAND=1 allows `upload`; the command never sees the keys of $SHOTLIST_ACCOUNTS nor SHOTLIST_TEAM', async () => {
     const { manifest, marker, envDump } = writeFilm(tmp.dir);
@@ -157,5 +157,5 @@ describe('a manifest whose uploads run a command (built bin)', () => {
     expect(r.stdout).toContain('uploaded 1, already there 0');
     expect(existsSync(marker)).toBe(true);
     expectNoSecrets(envDump);
-  }, 60_000);
+  });
 });

@@ -217,5 +217,5 @@ describe('local assets uploaded to S3-compatible storage (built bin)', () => {
     for (const text of outputs) expect(text).not.toContain(SECRET);
     for (const file of filesUnder(out))
       expect(readFileSync(file).includes(SECRET), file).toBe(false);
-  }, 120_000);
+  });
 });

@@ -94,7 +94,7 @@ describe('local assets (built bin)', () => {
     expect(sim.ledger().submissions.map((s) => s.body.images)).toEqual([[`${origin}/${key}`]]);
     expect(seen.length).toBeGreaterThan(0);
     for (const h of seen) expect(h).not.toContain(KEY);
-  }, 60_000);
+  });
 
   it('the upload command never sees the API key in its environment', async () => {
     const refs = path.join(tmp.dir, 'refs');
@@ -123,7 +123,7 @@ describe('local assets (built bin)', () => {
       env: { ...childEnv, SHOTLIST_ALLOW_COMMAND: '1' },
     });
     expect(again.stdout).toContain('uploaded 0, already there 1');
-  }, 60_000);
+  });
 
   it('validate reports a missing file and one outside the folder at file:line:col; a real run without uploads refuses', async () => {
     const project = path.join(tmp.dir, 'project');
@@ -155,7 +155,7 @@ describe('local assets (built bin)', () => {
     expect(run.stderr).toMatch(/film\.yaml:7:\d+: error: "\.\/here\.png" is a local file/);
     expect(run.stderr).toContain('fix: add uploads:');
     expect(sim.ledger().submissions).toHaveLength(0);
-  }, 60_000);
+  });
 
   it('under --simulate the simulator serves the uploads; a re-run uploads and submits nothing; plan names the new URL of an edited file', async () => {
     const refs = path.join(tmp.dir, 'refs');
@@ -187,7 +187,7 @@ describe('local assets (built bin)', () => {
     const edited = await shotlist(args);
     expect(edited.stdout + edited.stderr).toContain('uploaded 1, already there 1');
     expect(edited.stdout + edited.stderr).toMatch(/1 new .*1 cached/);
-  }, 90_000);
+  });
 
   it("the simulator's asset origin takes PUT and serves it back with its type, no key needed", async () => {
     sim = await startSimulator({ apiKey: KEY });

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/index.js';
 import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
 import { idleFlood } from '../helpers/flood.js';
+import { EVENT_DEADLINE_MS } from '../helpers/wait.js';
 import {
   KEY,
   childEnv,
@@ -60,7 +61,7 @@ describe('run --listen (built bin against the simulator)', () => {
     for (const hook of hooks) expect(hook).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/hook\/[\w-]{32}$/);
     expect(new Set(hooks).size).toBe(4);
     expectNoKey([r2.stdout, r2.stderr], out);
-  }, 150_000);
+  });
 
   it('with 30 % of pushes lost every shot is still done, found by the safety polls', async () => {
     const manifest = writeManifest(tmp.dir, 8);
@@ -77,7 +78,7 @@ describe('run --listen (built bin against the simulator)', () => {
     expect(lost).toBeGreaterThan(0);
     expect(delivered).toBeGreaterThan(8 - lost);
     expect(sim.ledger().totals.submissions).toBe(8);
-  }, 120_000);
+  });
 
   it('switching --listen on, off and to another port re-renders nothing and submits nothing twice', async () => {
     const manifest = writeManifest(tmp.dir, 4);
@@ -94,7 +95,7 @@ describe('run --listen (built bin against the simulator)', () => {
     }
     expect(sim.ledger().totals.submissions).toBe(4);
     for (const n of submissionsByPrompt(sim).values()) expect(n).toBe(1);
-  }, 120_000);
+  });
 
   it('tasks of an interrupted run with --listen are picked up by a run without it, none submitted twice', async () => {
     const manifest = writeManifest(tmp.dir, 3);
@@ -120,7 +121,7 @@ describe('run --listen (built bin against the simulator)', () => {
     expect(second.exitCode, second.stderr).toBe(0);
     expect(readReport(out).totals.done).toBe(3);
     expect(sim.ledger().totals.submissions).toBe(3);
-  }, 120_000);
+  });
 
   it('refuses a bad --listen or a --public-url without --listen before sending anything', async () => {
     const manifest = writeManifest(tmp.dir, 1);
@@ -145,7 +146,7 @@ describe('run --listen (built bin against the simulator)', () => {
     expect(badEnv.exitCode).toBe(2);
     expect(badEnv.stderr).toContain('SHOTLIST_LISTEN must be HOST:PORT or PORT');
     expect(sim.ledger().totals.submissions).toBe(0);
-  }, 30_000);
+  });
 
   it('takes the receiver from SHOTLIST_LISTEN when no flag says otherwise', async () => {
     const manifest = writeManifest(tmp.dir, 2);
@@ -158,7 +159,7 @@ describe('run --listen (built bin against the simulator)', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(sim.stats().webhooks.delivered).toBe(2);
     expect(gets(sim)).toBe(2);
-  }, 60_000);
+  });
 
   it('idle sockets flooding the receiver are closed within 5 s and every push still gets in', async () => {
     const manifest = writeManifest(tmp.dir, 2);
@@ -192,7 +193,7 @@ describe('run --listen (built bin against the simulator)', () => {
     expect(waves).toBeGreaterThan(0);
     // 5 s and a margin for a busy machine; Node's default sweep let them live 25-30 s.
     expect(Math.max(...lifetimes)).toBeLessThan(9_000);
-  }, 150_000);
+  });
 });
 
 /** A port free right now on 127.0.0.1. */
@@ -207,9 +208,9 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Resolves once `port` accepts a connection (retrying while `alive()`), rejects after 60 s. */
+/** Resolves once `port` accepts a connection (retrying while `alive()`); rejects after minutes. */
 async function untilListening(port: number, alive: () => boolean): Promise<void> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + EVENT_DEADLINE_MS;
   while (alive() && Date.now() < deadline) {
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect({ host: '127.0.0.1', port });

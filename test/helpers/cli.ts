@@ -15,6 +15,13 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * How long a child CLI may run before it is killed: a backstop against a hang, never a
+ * measure of speed. Minutes, so that a run on a loaded two-core machine finishes; below the
+ * test deadline (vitest.config.ts), so that a hung child is killed and its output shown.
+ */
+export const CHILD_DEADLINE_MS = 480_000;
+
 /** Starts the built CLI as a child process (for tests that signal it). */
 export function spawnShotlist(args: string[], options: Options = {}): ResultPromise {
   return execa(process.execPath, [BIN, ...args], {
@@ -22,7 +29,7 @@ export function spawnShotlist(args: string[], options: Options = {}): ResultProm
     stdin: 'ignore',
     env: { CI: 'true', NO_COLOR: '1', ...options.env },
     extendEnv: true,
-    timeout: 120_000,
+    timeout: CHILD_DEADLINE_MS,
     ...options,
   });
 }

@@ -73,7 +73,7 @@ it('chains and crashes: 20 SIGKILLs across 10 chains of 4, then every shot done,
     },
   );
   const submissionsBefore = new Set(sim.ledger().submissions.map((s) => s.id));
-  const final = await shotlist(args, { env, cwd: tmp.dir, timeout: 400_000 });
+  const final = await shotlist(args, { env, cwd: tmp.dir });
   outputs.push(final.stdout, final.stderr);
   // A kill between a POST and its answer leaves the shot `unknown` (its chain blocked after
   // it). The documented way out is `--retry-unknown`: it sends those shots again, knowing
@@ -83,7 +83,7 @@ it('chains and crashes: 20 SIGKILLs across 10 chains of 4, then every shot done,
     .map((s) => s.id);
   let retried = { exitCode: final.exitCode, stderr: final.stderr };
   if (unknownShots.length > 0) {
-    const r = await shotlist([...args, '--retry-unknown'], { env, cwd: tmp.dir, timeout: 400_000 });
+    const r = await shotlist([...args, '--retry-unknown'], { env, cwd: tmp.dir });
     outputs.push(r.stdout, r.stderr);
     retried = r;
   }

@@ -33,7 +33,7 @@ it('crash and resume: 20 SIGKILLs across a 60-shot run lose nothing and pay for 
     { cwd: tmp.dir, out },
     () => () => delay(300 + random() * 2200),
   );
-  const final = await shotlist(args, { env, cwd: tmp.dir, timeout: 300_000 });
+  const final = await shotlist(args, { env, cwd: tmp.dir });
   outputs.push(final.stdout, final.stderr);
   const report = readReport(out);
   const done = report.shots.filter((s) => s.status === 'done').length;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { BIN, tempDir } from '../helpers/cli.js';
+import { BIN, CHILD_DEADLINE_MS, tempDir } from '../helpers/cli.js';
 import { filesUnder } from '../e2e/run-helpers.js';
 import { record } from './figures.js';
 import { KEY, badJournalLines, env, keyLeaks, partFiles, readReport } from './common.js';
@@ -219,7 +219,7 @@ function startRun(args: string[], cwd: string, timed = existsSync(GNU_TIME)) {
     stdin: 'ignore',
     env: { NO_COLOR: '1', ...env, ...LIMITS },
     cwd,
-    timeout: 150_000,
+    timeout: CHILD_DEADLINE_MS,
   });
 }
 

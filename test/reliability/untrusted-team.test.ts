@@ -12,6 +12,7 @@ import { expect, it } from 'vitest';
 import type { VideoRequest } from '../../src/api/contract.js';
 import { journalKey } from '../../src/render/journal.js';
 import { spawnShotlist, type CliResult } from '../helpers/cli.js';
+import { until } from '../helpers/wait.js';
 import { foreignServer, plannedShots, plantFact, plantJob } from '../team/plant.js';
 import { NO_REDIS, redisServerPath, startRedisServer } from '../team/redis-server.js';
 import { record } from './figures.js';
@@ -192,17 +193,18 @@ const attacks: Attack[] = [
   },
 ];
 
-/** Runs a worker until it has ended one job (or 30 s), then stops it. */
+/** Runs a worker until it has ended one job (or has ended), then stops it. */
 async function runWorker(a: AttackContext, cwd: string): Promise<CliResult> {
   const child = spawnShotlist(
     ['run', '--team', a.team, '--worker', '--base-url', a.base, '--team-budget', '5'],
-    { cwd, env: { ...bare, ...env }, extendEnv: false, timeout: 60_000 },
+    { cwd, env: { ...bare, ...env }, extendEnv: false },
   );
   let seen = '';
   child.stdout!.on('data', (chunk: Buffer) => (seen += String(chunk)));
-  const until = Date.now() + 30_000;
-  while (!/: (failed|submitted)/.test(seen) && child.exitCode === null && Date.now() < until)
-    await new Promise((r) => setTimeout(r, 50));
+  await until(
+    () => /: (failed|submitted)/.test(seen) || child.exitCode !== null,
+    'the worker to end a job',
+  );
   child.kill('SIGTERM');
   const r = await child;
   return { exitCode: r.exitCode, signal: r.signal, stdout: seen, stderr: String(r.stderr) };
@@ -264,7 +266,6 @@ it.skipIf(!binary)(
                   cwd,
                   env: attack.runs === 'enqueuer' ? { ...bare, ...env } : bare,
                   extendEnv: false,
-                  timeout: 60_000,
                 },
               ).then((c) => ({
                 exitCode: c.exitCode,

@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { afterAll, afterEach } from 'vitest';
 import { locateTool } from '../../src/media/locate.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/index.js';
+import { EVENT_DEADLINE_MS } from '../helpers/wait.js';
 
 export const KEY = 'sk-test-0123456789';
 export const BODY = {
@@ -66,12 +67,17 @@ export function get(
 /** Submits and polls until the task ends; returns the final task object. */
 export async function render(base: string, body: unknown = BODY): Promise<Record<string, unknown>> {
   const submitted = (await (await post(base, body)).json()) as { id: string };
-  for (let i = 0; i < 200; i++) {
-    const task = (await (await get(base, submitted.id)).json()) as Record<string, unknown>;
-    if (task.status === 'completed' || task.status === 'failed') return task;
+  let task: Record<string, unknown> = {};
+  const ended = async () => {
+    task = (await (await get(base, submitted.id)).json()) as Record<string, unknown>;
+    return task.status === 'completed' || task.status === 'failed';
+  };
+  const end = Date.now() + EVENT_DEADLINE_MS;
+  while (!(await ended())) {
+    if (Date.now() > end) throw new Error(`task ${submitted.id} did not end`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`task ${submitted.id} did not end`);
+  return task;
 }
 
 export interface Probe {

@@ -42,7 +42,7 @@ describe('clips behind metadata.url', () => {
         ...PIXEL_SIZES[size][ratio],
       });
     }
-  }, 240_000); // 18 encodes up to 1080p from a cold cache: minutes on a loaded 2-core machine
+  });
 
   it('has mono AAC audio by default, the model default size, 24*d+1 frames for d=5', async () => {
     const { url } = await sim();

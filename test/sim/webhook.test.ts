@@ -8,6 +8,7 @@ import { execaSync } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isLoopbackUrl, loopbackTarget } from '../../src/sim/webhook.js';
 import { BODY, get, post, sim } from './helpers.js';
+import { until } from '../helpers/wait.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'shotlist-sim-hook-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -141,9 +142,7 @@ describe('webhook_url', () => {
           ...BODY,
           metadata: { webhook_url: `https://localhost:${port}/hook` },
         });
-        for (let i = 0; i < 100 && simulator.stats().webhooks.delivered === 0; i++) {
-          await new Promise((r) => setTimeout(r, 50));
-        }
+        await until(() => simulator.stats().webhooks.delivered > 0, 'the webhook call');
         expect(simulator.stats().webhooks).toEqual({ delivered: 1, failed: 0 });
         expect(hosts).toEqual([`localhost:${port}`]);
       } finally {
@@ -260,8 +259,7 @@ describe('webhook faults (plain http on loopback)', () => {
       // Each call draws its own delay: the order of the calls is not the order of the tasks.
       expect(ids).not.toEqual(sent.flatMap((id) => [id, id]));
       // A call is counted once its answer has been read, just after the receiver saw it.
-      for (let i = 0; i < 100 && simulator.stats().webhooks.delivered < 8; i++)
-        await new Promise((r) => setTimeout(r, 20));
+      await until(() => simulator.stats().webhooks.delivered >= 8, 'eight answered calls');
       expect(simulator.stats().webhooks).toEqual({ delivered: 8, failed: 0 });
     } finally {
       hook.server.close();

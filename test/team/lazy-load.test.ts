@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, expect, it } from 'vitest';
-import { BIN, tempDir } from '../helpers/cli.js';
+import { BIN, CHILD_DEADLINE_MS, tempDir } from '../helpers/cli.js';
 import { redisServerPath, startRedisServer } from './redis-server.js';
 
 const tmp = tempDir('shotlist-team-lazy-');
@@ -23,7 +23,7 @@ async function traced(name: string, args: string[]) {
     reject: false,
     cwd: tmp.dir,
     env: { TRACE_IMPORTS: trace, SHOTLIST_API_KEY: 'sk-lazy-test', CI: 'true', NO_COLOR: '1' },
-    timeout: 60_000,
+    timeout: CHILD_DEADLINE_MS,
   });
   return { exitCode: r.exitCode, stderr: String(r.stderr), modules: readFileSync(trace, 'utf8') };
 }
@@ -94,7 +94,7 @@ it.skipIf(!redisServerPath())(
             CI: 'true',
             NO_COLOR: '1',
           },
-          timeout: 60_000,
+          timeout: CHILD_DEADLINE_MS,
         },
       );
       // The worker says it is taking shots once its queue is open.

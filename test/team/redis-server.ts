@@ -10,6 +10,7 @@ import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll } from 'vitest';
 import { tempDir } from '../helpers/cli.js';
+import { EVENT_DEADLINE_MS } from '../helpers/wait.js';
 
 export const NO_REDIS =
   'redis-server is not installed (scripts/setup.sh installs it where apt-get is usable): team mode tests skipped';
@@ -73,7 +74,9 @@ export async function startRedisServer(binary: string): Promise<RedisServer> {
     ],
     { reject: false, stdio: 'ignore', cleanup: true },
   );
-  for (let i = 0; i < 100 && !(await accepts(port)); i++) {
+  // Until it listens or has ended: minutes on a loaded machine are a backstop, not a wait.
+  const end = Date.now() + EVENT_DEADLINE_MS;
+  while (Date.now() < end && !(await accepts(port))) {
     if (child.exitCode !== null && child.exitCode !== undefined) break;
     await new Promise((r) => setTimeout(r, 50));
   }
