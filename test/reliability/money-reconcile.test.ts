@@ -19,6 +19,7 @@ import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
 import { NO_REDIS, redisServerPath, startRedisServer } from '../team/redis-server.js';
 import { KEY, env } from './common.js';
 import { record } from './figures.js';
+import { until } from '../helpers/wait.js';
 
 const SUITE = 'money reconciled';
 const binary = redisServerPath();
@@ -180,13 +181,11 @@ const runArgs = (manifest: string, sim: Simulator, out: string, ...more: string[
 function printed(child: ReturnType<typeof spawnShotlist>, pattern: RegExp, count: number) {
   let seen = '';
   child.stdout!.on('data', (chunk: Buffer) => (seen += String(chunk)));
-  return async () => {
-    const deadline = Date.now() + 120_000;
-    while ((seen.match(pattern) ?? []).length < count && child.exitCode === null) {
-      if (Date.now() > deadline) throw new Error(`no ${count} × ${pattern} within 120 s`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+  return () =>
+    until(
+      () => (seen.match(pattern) ?? []).length >= count || child.exitCode !== null,
+      `${count} × ${pattern}`,
+    );
 }
 
 /**
@@ -319,7 +318,6 @@ const ROWS: Row[] = [
         spawnShotlist(runArgs(manifest, sim, out, '--team', team(1), '--team-budget', '12'), {
           env,
           cwd: dir,
-          timeout: 180_000,
         }),
       );
       // 16 s of shots over a 12 s team budget: a shot is refused on every machine (exit 1).
@@ -355,7 +353,7 @@ const ROWS: Row[] = [
                 '16',
                 ...more,
               ),
-              { env, cwd: at, timeout: 180_000 },
+              { env, cwd: at },
             ),
           );
           for (const r of await Promise.all(runs))
@@ -387,14 +385,14 @@ const ROWS: Row[] = [
             ...['run', '--team', team(2), '--worker', '--base-url', sim.url],
             ...['--concurrency', '2', '--team-budget', '12'],
           ],
-          { env, cwd: mkdirSync(path.join(dir, name), { recursive: true })!, timeout: 180_000 },
+          { env, cwd: mkdirSync(path.join(dir, name), { recursive: true })! },
         );
       const victim = worker('victim');
       const other = worker('other');
       const victimSent = printed(victim, /submitted, task/g, 1);
       const enqueuer = spawnShotlist(
         ['enqueue', manifest, '--team', team(2), '--base-url', sim.url, '--out', out, '--yes'],
-        { env, cwd: dir, timeout: 180_000 },
+        { env, cwd: dir },
       );
       await victimSent();
       victim.kill('SIGKILL');
