@@ -4,6 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach } from 'vitest';
 import { locateTool } from '../../src/media/locate.js';
+import { SHARED_CLIP_CACHE } from '../../src/sim/clips.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/index.js';
 
 export const KEY = 'sk-test-0123456789';
@@ -14,9 +15,19 @@ export const BODY = {
   metadata: { ratio: '16:9' },
 };
 
-/** One clip cache per test file, removed at the end. */
-export const cacheDir = mkdtempSync(path.join(tmpdir(), 'shotlist-sim-test-'));
-afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
+/**
+ * The machine-wide clip cache every simulated run uses: clips depend only on their spec, so
+ * the test files share their encodes with each other and with earlier runs. A test that
+ * counts encodes gives its simulator a cold cache of its own ({@link coldCache}).
+ */
+export const cacheDir = SHARED_CLIP_CACHE;
+
+/** An empty clip cache for this test file, removed at the end. */
+export function coldCache(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'shotlist-sim-test-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 const open: Simulator[] = [];
 afterEach(async () => {

@@ -5,10 +5,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { VideoRequest } from '../../src/api/contract.js';
 import { PIXEL_SIZES, RATIOS, SIZES } from '../../src/models.js';
 import { ClipStore, clipSpec } from '../../src/sim/clips.js';
-import { BODY, KEY, cacheDir, get, post, probe, render, sim } from './helpers.js';
+import { BODY, KEY, coldCache, get, post, probe, render, sim } from './helpers.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'shotlist-sim-video-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+// The tests that count encodes start from an empty cache.
+const cold = coldCache();
 
 async function download(url: string, headers: Record<string, string> = {}) {
   const res = await fetch(url, { headers });
@@ -28,7 +30,7 @@ describe('clips behind metadata.url', () => {
   // The encoder is given every size of the table; one-second clips (25 frames) are enough to
   // show the picture size, and a quarter of the frames of the API's shortest clip.
   it('encodes every pixel size of the table, 24 fps, 24*d+1 frames, no audio when off', async () => {
-    const store = new ClipStore({ env: process.env, cacheDir, onWarn: () => {} });
+    const store = new ClipStore({ env: process.env, cacheDir: cold, onWarn: () => {} });
     const combos = SIZES.flatMap((size) => RATIOS.map((ratio) => [size, ratio] as const));
     try {
       const probes = await Promise.all(
@@ -91,7 +93,7 @@ describe('clips behind metadata.url', () => {
   });
 
   it('encodes one clip per distinct spec, even for concurrent tasks', async () => {
-    const simulator = await sim();
+    const simulator = await sim({ cacheDir: cold });
     const body = {
       ...BODY,
       size: '480p',
