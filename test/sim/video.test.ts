@@ -5,12 +5,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { VideoRequest } from '../../src/api/contract.js';
 import { PIXEL_SIZES, RATIOS, SIZES } from '../../src/models.js';
 import { ClipStore, clipSpec } from '../../src/sim/clips.js';
-import { BODY, KEY, coldCache, get, post, probe, render, sim } from './helpers.js';
+import type { SimulatorOptions } from '../../src/sim/index.js';
+import { BODY, KEY, coldCache, get, post, probe, render, sim as startSim } from './helpers.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'shotlist-sim-video-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-// The tests that count encodes start from an empty cache.
+// The encoder's own tests: every clip is encoded here, none is taken from a cache a test or
+// run filled before (a changed encoding would hide behind it).
 const cold = coldCache();
+const sim = (options: SimulatorOptions = {}) => startSim({ cacheDir: cold, ...options });
 
 async function download(url: string, headers: Record<string, string> = {}) {
   const res = await fetch(url, { headers });
@@ -93,7 +96,7 @@ describe('clips behind metadata.url', () => {
   });
 
   it('encodes one clip per distinct spec, even for concurrent tasks', async () => {
-    const simulator = await sim({ cacheDir: cold });
+    const simulator = await sim();
     const body = {
       ...BODY,
       size: '480p',
