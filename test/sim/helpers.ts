@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, afterEach } from 'vitest';
+import { afterAll, onTestFinished } from 'vitest';
 import { locateTool } from '../../src/media/locate.js';
 import { SHARED_CLIP_CACHE } from '../../src/sim/clips.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/index.js';
@@ -29,12 +29,11 @@ export function coldCache(): string {
   return dir;
 }
 
-const open: Simulator[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((sim) => sim.close()));
-});
-
-/** A simulator closed after the test. */
+/**
+ * A simulator closed after the test. The close is tied to the test itself, not to a hook of
+ * this module: test files share modules (vitest `isolate: false`), and a module's hooks
+ * belong to the first file that loads it.
+ */
 export async function sim(options: SimulatorOptions = {}): Promise<Simulator> {
   const simulator = await startSimulator({
     apiKey: KEY,
@@ -43,7 +42,7 @@ export async function sim(options: SimulatorOptions = {}): Promise<Simulator> {
     cacheDir,
     ...options,
   });
-  open.push(simulator);
+  onTestFinished(() => simulator.close());
   return simulator;
 }
 
