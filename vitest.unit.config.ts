@@ -31,7 +31,7 @@ export const INTEGRATION = [
   'test/team/lazy-load.test.ts',
 ];
 
-/** The unit tier: in process, no encode, no browser, no spawned CLI. */
+/** The unit tier: in process, no browser, redis-server or spawned CLI, no waiting on encodes. */
 export default mergeConfig(
   base,
   defineConfig({
