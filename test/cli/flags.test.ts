@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { shotlist, tempDir } from '../helpers/cli.js';
+import { cli, tempDir } from '../helpers/cli.js';
 import { writeManifest } from '../e2e/run-helpers.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -9,11 +9,11 @@ beforeEach(() => {
 });
 afterEach(() => tmp.cleanup());
 
-describe('number flags (built bin)', () => {
+describe('number flags (in process, through main)', () => {
   it('--max-cost -1 says what is allowed, not "ambiguous"', async () => {
     const manifest = writeManifest(tmp.dir, 1);
     for (const command of ['run', 'plan', 'status']) {
-      const r = await shotlist([command, manifest, '--max-cost', '-1']);
+      const r = await cli([command, manifest, '--max-cost', '-1']);
       expect(r.exitCode).toBe(2);
       expect(r.stderr).toContain('--max-cost must be 0 or more, not -1');
       expect(r.stderr).not.toContain('ambiguous');
@@ -22,17 +22,17 @@ describe('number flags (built bin)', () => {
 
   it('--duration -4 on run names the flag and the fix', async () => {
     const manifest = writeManifest(tmp.dir, 1);
-    const r = await shotlist(['run', manifest, '--simulate', '--duration', '-4']);
+    const r = await cli(['run', manifest, '--simulate', '--duration', '-4']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('--duration must be a whole number, 0 or more, not -4');
   });
 });
 
-describe('status takes the plan-changing flags of run (built bin)', () => {
+describe('status takes the plan-changing flags of run (in process, through main)', () => {
   it('--duration, --size and --max-cost change what status assesses', async () => {
     const manifest = writeManifest(tmp.dir, 2);
     const out = path.join(tmp.dir, 'out');
-    const run = await shotlist([
+    const run = await cli([
       'run',
       manifest,
       '--simulate',
@@ -44,11 +44,11 @@ describe('status takes the plan-changing flags of run (built bin)', () => {
     ]);
     expect(run.exitCode).toBe(0);
 
-    const same = await shotlist(['status', manifest, '--simulate', '--out', out, '--json']);
+    const same = await cli(['status', manifest, '--simulate', '--out', out, '--json']);
     expect(same.exitCode).toBe(0);
     expect((JSON.parse(same.stdout) as { counts: { cached: number } }).counts.cached).toBe(2);
 
-    const longer = await shotlist([
+    const longer = await cli([
       'status',
       manifest,
       '--simulate',
@@ -68,7 +68,7 @@ describe('status takes the plan-changing flags of run (built bin)', () => {
     expect(doc.new_seconds).toBe(12);
     expect(doc.budget.ok).toBe(true);
 
-    const capped = await shotlist([
+    const capped = await cli([
       'status',
       manifest,
       '--simulate',
@@ -82,7 +82,7 @@ describe('status takes the plan-changing flags of run (built bin)', () => {
     expect(capped.exitCode).toBe(3);
     expect(capped.stdout).toContain('over budget');
 
-    const size = await shotlist(['status', manifest, '--simulate', '--out', out, '--size', '720p']);
+    const size = await cli(['status', manifest, '--simulate', '--out', out, '--size', '720p']);
     expect(size.exitCode).toBe(1);
     expect(size.stdout).toContain('2 to submit');
   });

@@ -1,15 +1,15 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EXAMPLES, cli, shotlist, tempDir } from '../helpers/cli.js';
+import { EXAMPLES, cli, tempDir } from '../helpers/cli.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
 describe('shotlist validate, plan and init (in-process through main)', () => {
-  // The one spawned check here: the built bin starts and prints its usage.
+  // The built bin's own start is checked end to end (test/e2e/bin-usage.test.ts).
   it('prints usage with --help and exits 0', async () => {
-    const r = await shotlist(['--help']);
+    const r = await cli(['--help']);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('Usage: shotlist <command>');
     for (const command of ['validate', 'plan', 'sim', 'init']) expect(r.stdout).toContain(command);

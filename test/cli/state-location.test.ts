@@ -5,7 +5,7 @@ import { baseOf } from '../../src/cli/common.js';
 import { sameBase } from '../../src/pipeline/base.js';
 import { journalKey } from '../../src/render/journal.js';
 import { startSimulator } from '../../src/sim/index.js';
-import { shotlist, tempDir } from '../helpers/cli.js';
+import { cli, tempDir } from '../helpers/cli.js';
 import { KEY, writeManifest } from '../e2e/run-helpers.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -33,7 +33,7 @@ describe('the base URL in the journal key', () => {
   });
 });
 
-describe('where the state lives (built bin)', () => {
+describe('where the state lives (in process, through main, cwd from the context)', () => {
   it('renders next to the manifest, found from any working directory', async () => {
     const proj = path.join(tmp.dir, 'proj');
     const elsewhere = path.join(tmp.dir, 'elsewhere');
@@ -42,11 +42,11 @@ describe('where the state lives (built bin)', () => {
     const manifest = writeManifest(proj, 2);
     const journal = path.join(proj, 'renders', 'film', 'journal.ndjson');
 
-    const before = await shotlist(['status', manifest, '--simulate'], { cwd: elsewhere });
+    const before = await cli(['status', manifest, '--simulate'], { cwd: elsewhere });
     expect(before.exitCode).toBe(1);
     expect(before.stdout).toContain(`no journal at ${journal}: every shot is new`);
 
-    const run = await shotlist(
+    const run = await cli(
       ['run', path.join('..', 'proj', 'film.yaml'), '--simulate', '--sim-latency', '0', '--yes'],
       { cwd: elsewhere },
     );
@@ -55,13 +55,13 @@ describe('where the state lives (built bin)', () => {
     expect(existsSync(journal)).toBe(true);
     expect(existsSync(path.join(elsewhere, 'renders'))).toBe(false);
 
-    const after = await shotlist(['status', manifest, '--simulate', '--json'], { cwd: '/' });
+    const after = await cli(['status', manifest, '--simulate', '--json'], { cwd: '/' });
     expect(after.exitCode).toBe(0);
     const doc = JSON.parse(after.stdout) as { out: string; counts: { cached: number } };
     expect(doc.out).toBe(path.join(proj, 'renders', 'film'));
     expect(doc.counts.cached).toBe(2);
 
-    const again = await shotlist(['run', 'film.yaml', '--simulate', '--yes'], { cwd: proj });
+    const again = await cli(['run', 'film.yaml', '--simulate', '--yes'], { cwd: proj });
     expect(again.exitCode).toBe(0);
     expect(again.stdout).not.toContain('no journal');
   });
@@ -71,10 +71,10 @@ describe('where the state lives (built bin)', () => {
     try {
       const manifest = writeManifest(tmp.dir, 1);
       const env = { SHOTLIST_API_KEY: KEY };
-      const run = await shotlist(['run', manifest, '--base-url', sim.url, '--yes'], { env });
+      const run = await cli(['run', manifest, '--base-url', sim.url, '--yes'], { env });
       expect(run.exitCode).toBe(0);
       const shouted = sim.url.replace('http://', 'HTTP://') + '/';
-      const status = await shotlist(['status', manifest, '--base-url', shouted], { env });
+      const status = await cli(['status', manifest, '--base-url', shouted], { env });
       expect(status.stdout).toContain('1 done');
       expect(status.exitCode).toBe(0);
     } finally {

@@ -8,7 +8,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import S3rver from 's3rver';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
 import { makeImage } from '../helpers/tools.js';
@@ -276,25 +276,38 @@ describe('simulated renders of shots with local files (built bin)', () => {
   });
 });
 
-/** Renders a 4-shot manifest through an accounts file of one account on the simulator. */
-async function renderThroughAccounts() {
-  sim = await startSimulator({ latency: 0, seed: 11 });
-  const manifest = writeManifest(tmp.dir, 4);
-  const accounts = path.join(tmp.dir, 'accounts.yaml');
+/** Renders a 4-shot manifest into `dir` through an accounts file of one account on the simulator. */
+async function renderThroughAccounts(dir: string, simulator: Simulator) {
+  const manifest = writeManifest(dir, 4);
+  const accounts = path.join(dir, 'accounts.yaml');
   writeFileSync(
     accounts,
-    `accounts:\n  - { name: a, base_url: '${sim.url}', key_env: SHOTLIST_KEY_A, concurrency: 4 }\n`,
+    `accounts:\n  - { name: a, base_url: '${simulator.url}', key_env: SHOTLIST_KEY_A, concurrency: 4 }\n`,
   );
-  const out = path.join(tmp.dir, 'renders', 'film');
+  const out = path.join(dir, 'renders', 'film');
   const env = { CI: 'true', SHOTLIST_KEY_A: KEY, SHOTLIST_BASE_URL: '', SHOTLIST_ACCOUNTS: '' };
   const run = await shotlist(['run', manifest, '--accounts', accounts, '--yes'], { env });
   expect(run.exitCode, run.stderr).toBe(0);
-  return { sim, manifest, accounts, out, env };
+  return { sim: simulator, manifest, accounts, out, env };
 }
 
+// Both tests only read the folder: it is rendered once for them.
 describe('a folder rendered through an accounts file (built bin)', () => {
+  const folder = tempDir('shotlist-job-accounts-');
+  let rendered: Awaited<ReturnType<typeof renderThroughAccounts>>;
+  beforeAll(async () => {
+    rendered = await renderThroughAccounts(
+      folder.dir,
+      await startSimulator({ latency: 0, seed: 11 }),
+    );
+  }, 120_000);
+  afterAll(async () => {
+    await rendered?.sim.close();
+    folder.cleanup();
+  });
+
   it('review takes the flags status takes: --accounts, --base-url, --out, --simulate', async () => {
-    const { sim, manifest, accounts, out, env } = await renderThroughAccounts();
+    const { sim, manifest, accounts, out, env } = rendered;
     const done = (shots: ReviewShotState[]) =>
       shots.flatMap((s) => s.takes.map((t) => t.status === 'done'));
     for (const flags of [
@@ -318,7 +331,7 @@ describe('a folder rendered through an accounts file (built bin)', () => {
   });
 
   it('status without them names the API by host and the flags that show its renders', async () => {
-    const { sim, manifest, accounts, out, env } = await renderThroughAccounts();
+    const { sim, manifest, accounts, out, env } = rendered;
     const host = new URL(sim.url).host;
     const status = await shotlist(['status', manifest], { env });
     expect(status.exitCode).toBe(1);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { locateTool } from '../../src/media/locate.js';
 import { shotlist, tempDir } from '../helpers/cli.js';
+import { renderedTakes } from '../helpers/rendered.js';
 import { readReport } from './run-helpers.js';
 
 const tmp = tempDir('shotlist-picks-e2e-');
@@ -13,20 +14,6 @@ afterAll(() => tmp.cleanup());
 
 const manifest = path.join(tmp.dir, 'film.yaml');
 const out = path.join(tmp.dir, 'out');
-
-function writeFilm(s01Prompt: string): void {
-  writeFileSync(
-    manifest,
-    `version: 1
-name: film
-defaults: { model: seedance-2-official, duration: 4, ratio: '16:9', size: 480p, takes: 3 }
-shots:
-  - { id: s01, prompt: "${s01Prompt}" }
-  - { id: s02, prompt: "第二个镜头:橘猫回头" }
-  - { id: s03, prompt: "third shot, the cat sleeps" }
-`,
-  );
-}
 
 /** The decoded video frames' hashes of a file (ffmpeg framemd5), in order. */
 async function frameHashes(file: string): Promise<string[]> {
@@ -59,10 +46,8 @@ async function stitch() {
 }
 
 describe('picks: stitch uses the picked takes (built bin, simulator, real ffmpeg)', () => {
-  beforeAll(async () => {
-    writeFilm('first shot: an orange cat in the garden');
-    await simulate();
-  });
+  // The takes film, rendered once for the files that start from it, copied here.
+  beforeAll(() => renderedTakes(tmp.dir));
 
   it('simulated takes of one body are different clips', () => {
     for (const id of ['s01', 's02', 's03']) {
@@ -113,7 +98,15 @@ describe('picks: stitch uses the picked takes (built bin, simulator, real ffmpeg
   });
 
   it('a pick made before the prompt was edited is stale: plan and stitch say so, take 1 is used', async () => {
-    writeFilm('first shot, edited: an orange cat on the roof');
+    const film = readFileSync(manifest, 'utf8');
+    writeFileSync(
+      manifest,
+      film.replace(
+        /s01, prompt: "[^"]*"/,
+        's01, prompt: "first shot, edited: an orange cat on the roof"',
+      ),
+    );
+    expect(readFileSync(manifest, 'utf8')).not.toBe(film);
     const plan = await shotlist(['plan', manifest], { cwd: tmp.dir });
     expect(plan.stderr).toContain(
       'pick of s01 take 2 is stale (the shot changed since it was picked)',

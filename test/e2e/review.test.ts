@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { locateTool } from '../../src/media/locate.js';
 import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
+import { renderedTakes } from '../helpers/rendered.js';
 import { KEY } from './run-helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -107,23 +108,8 @@ const picked = (shot: number) => `#shot-${shot} .take.picked button`;
 
 beforeAll(async () => {
   playwright = await loadPlaywright();
-  writeFileSync(
-    manifest,
-    `version: 1
-name: film
-defaults: { model: seedance-2-official, duration: 4, ratio: '16:9', size: 480p, takes: 3 }
-pricing: { currency: CNY, per_second: { seedance-2-official: 1.0 } }
-shots:
-  - { id: s01, prompt: "橘猫在花园里追逐蝴蝶,慢动作,电影级画质" }
-  - { id: s02, prompt: "the cat turns its head to the camera" }
-  - { id: s03, prompt: "第三个镜头:猫在窗台上睡觉" }
-`,
-  );
-  const r = await shotlist(
-    ['run', manifest, '--simulate', '--sim-latency', '0.1-0.3', '--yes', '--out', out],
-    { cwd: tmp.dir },
-  );
-  expect(r.exitCode, r.stderr + r.stdout).toBe(0);
+  // The takes film, rendered once for the files that start from it, copied here.
+  await renderedTakes(tmp.dir);
 });
 
 describe('shotlist review in real Chromium (built bin, simulated 3 shots x 3 takes)', () => {

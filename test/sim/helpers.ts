@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, afterEach } from 'vitest';
+import { afterAll, onTestFinished } from 'vitest';
 import { locateTool } from '../../src/media/locate.js';
+import { SHARED_CLIP_CACHE } from '../../src/sim/clips.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/index.js';
 import { EVENT_DEADLINE_MS } from '../helpers/wait.js';
 
@@ -15,16 +16,25 @@ export const BODY = {
   metadata: { ratio: '16:9' },
 };
 
-/** One clip cache per test file, removed at the end. */
-export const cacheDir = mkdtempSync(path.join(tmpdir(), 'shotlist-sim-test-'));
-afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
+/**
+ * The machine-wide clip cache every simulated run uses: clips depend only on their spec, so
+ * the test files share their encodes with each other and with earlier runs. A test that
+ * counts encodes gives its simulator a cold cache of its own ({@link coldCache}).
+ */
+export const cacheDir = SHARED_CLIP_CACHE;
 
-const open: Simulator[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((sim) => sim.close()));
-});
+/** An empty clip cache for this test file, removed at the end. */
+export function coldCache(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'shotlist-sim-test-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
-/** A simulator closed after the test. */
+/**
+ * A simulator closed after the test. The close is tied to the test itself, not to a hook of
+ * this module: test files share modules (vitest `isolate: false`), and a module's hooks
+ * belong to the first file that loads it.
+ */
 export async function sim(options: SimulatorOptions = {}): Promise<Simulator> {
   const simulator = await startSimulator({
     apiKey: KEY,
@@ -33,7 +43,7 @@ export async function sim(options: SimulatorOptions = {}): Promise<Simulator> {
     cacheDir,
     ...options,
   });
-  open.push(simulator);
+  onTestFinished(() => simulator.close());
   return simulator;
 }
 

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { makePng, startAssetHost, type AssetHost } from '../e2e/preflight-assets.js';
-import { BODY, KEY, probe, render, sim } from './helpers.js';
+import type { SimulatorOptions } from '../../src/sim/index.js';
+import { BODY, KEY, coldCache, probe, render, sim as startSim } from './helpers.js';
 import { FFMPEG } from '../helpers/tools.js';
 
 let dir: string;
@@ -24,6 +25,10 @@ afterAll(async () => {
   await host.close();
   rmSync(dir, { recursive: true, force: true });
 });
+
+// These tests look into the clips: each is encoded here, none taken from a shared cache.
+const cold = coldCache();
+const sim = (options: SimulatorOptions = {}) => startSim({ cacheDir: cold, ...options });
 
 /** The colour (r, g, b) of the first frame's top-left corner, decoded by ffmpeg. */
 async function firstCorner(url: string): Promise<number[]> {

@@ -2,11 +2,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { VideoRequest } from '../../src/api/contract.js';
 import { PIXEL_SIZES, RATIOS, SIZES } from '../../src/models.js';
-import { BODY, KEY, get, post, probe, render, sim } from './helpers.js';
+import { ClipStore, clipSpec } from '../../src/sim/clips.js';
+import type { SimulatorOptions } from '../../src/sim/index.js';
+import { BODY, KEY, coldCache, get, post, probe, render, sim as startSim } from './helpers.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'shotlist-sim-video-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+// The encoder's own tests: every clip is encoded here, none is taken from a cache a test or
+// run filled before (a changed encoding would hide behind it).
+const cold = coldCache();
+const sim = (options: SimulatorOptions = {}) => startSim({ cacheDir: cold, ...options });
 
 async function download(url: string, headers: Record<string, string> = {}) {
   const res = await fetch(url, { headers });
@@ -14,34 +21,65 @@ async function download(url: string, headers: Record<string, string> = {}) {
 }
 
 describe('clips behind metadata.url', () => {
-  it('has the pixel size of the table for every size and ratio, 24 fps, 24*d+1 frames, no audio when off', async () => {
-    const { url } = await sim();
-    const combos = SIZES.flatMap((size) => RATIOS.map((ratio) => [size, ratio] as const));
-    const probes = await Promise.all(
-      combos.map(async ([size, ratio]) => {
-        const task = await render(url, {
-          ...BODY,
-          size,
-          metadata: { ratio, generate_audio: false },
-        });
-        return {
-          size,
-          ratio,
-          ...(await probe((task.metadata as { url: string }).url, { decode: false })),
-        };
-      }),
-    );
-    for (const { size, ratio, streams } of probes) {
-      expect(streams, `${size} ${ratio}`).toHaveLength(1);
-      expect(streams[0], `${size} ${ratio}`).toMatchObject({
-        codec_type: 'video',
-        codec_name: 'h264',
-        pix_fmt: 'yuv420p',
-        r_frame_rate: '24/1',
-        nb_read_packets: String(24 * 4 + 1),
-        ...PIXEL_SIZES[size][ratio],
-      });
+  it('asks for the pixel size of the table for every size and ratio', () => {
+    for (const size of SIZES) {
+      for (const ratio of RATIOS) {
+        const body = { ...BODY, size, metadata: { ratio } } as VideoRequest;
+        expect(clipSpec(body), `${size} ${ratio}`).toMatchObject(PIXEL_SIZES[size][ratio]);
+      }
     }
+  });
+
+  // The encoder is given every size of the table; one-second clips (25 frames) are enough to
+  // show the picture size, and a quarter of the frames of the API's shortest clip.
+  it('encodes every pixel size of the table, 24 fps, 24*d+1 frames, no audio when off', async () => {
+    const store = new ClipStore({ env: process.env, cacheDir: cold, onWarn: () => {} });
+    const combos = SIZES.flatMap((size) => RATIOS.map((ratio) => [size, ratio] as const));
+    try {
+      const probes = await Promise.all(
+        combos.map(async ([size, ratio]) => {
+          const spec = {
+            ...clipSpec({ ...BODY, size, metadata: { ratio } } as VideoRequest),
+            seconds: 1,
+            audio: false,
+          };
+          return { size, ratio, ...(await probe(await store.ensure(spec), { decode: false })) };
+        }),
+      );
+      for (const { size, ratio, streams } of probes) {
+        expect(streams, `${size} ${ratio}`).toHaveLength(1);
+        expect(streams[0], `${size} ${ratio}`).toMatchObject({
+          codec_type: 'video',
+          codec_name: 'h264',
+          pix_fmt: 'yuv420p',
+          r_frame_rate: '24/1',
+          nb_read_packets: String(24 + 1),
+          ...PIXEL_SIZES[size][ratio],
+        });
+      }
+      expect(store.stats.encoded).toBe(combos.length);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('serves the clip a body asks for: its size, 24 fps, 24*d+1 frames, no audio when off', async () => {
+    const { url } = await sim();
+    const task = await render(url, {
+      ...BODY,
+      size: '480p',
+      metadata: { ratio: '9:16', generate_audio: false },
+    });
+    const { streams } = await probe((task.metadata as { url: string }).url, { decode: false });
+    expect(streams).toHaveLength(1);
+    expect(streams[0]).toMatchObject({
+      codec_type: 'video',
+      codec_name: 'h264',
+      pix_fmt: 'yuv420p',
+      r_frame_rate: '24/1',
+      nb_read_packets: String(24 * 4 + 1),
+      ...PIXEL_SIZES['480p']['9:16'],
+    });
   });
 
   it('has mono AAC audio by default, the model default size, 24*d+1 frames for d=5', async () => {
@@ -59,7 +97,12 @@ describe('clips behind metadata.url', () => {
 
   it('encodes one clip per distinct spec, even for concurrent tasks', async () => {
     const simulator = await sim();
-    const body = { ...BODY, prompt: 'cache me once' };
+    const body = {
+      ...BODY,
+      size: '480p',
+      prompt: 'cache me once',
+      metadata: { ratio: '16:9', generate_audio: false },
+    };
     const tasks = await Promise.all(Array.from({ length: 6 }, () => render(simulator.url, body)));
     await Promise.all(tasks.map((t) => download((t.metadata as { url: string }).url)));
     expect(simulator.stats().clips.encoded).toBe(1);
