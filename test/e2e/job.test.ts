@@ -300,7 +300,7 @@ describe('a folder rendered through an accounts file (built bin)', () => {
       folder.dir,
       await startSimulator({ latency: 0, seed: 11 }),
     );
-  }, 120_000);
+  });
   afterAll(async () => {
     await rendered?.sim.close();
     folder.cleanup();

@@ -65,7 +65,7 @@ async function render(kind: string, film: string, cached: string): Promise<void>
   writeFileSync(path.join(temp, 'film.yaml'), film);
   const r = await shotlist(
     ['run', 'film.yaml', '--simulate', '--sim-latency', '0.1-0.3', '--yes', '--out', 'out'],
-    { cwd: temp, timeout: 240_000 },
+    { cwd: temp },
   );
   if (r.exitCode !== 0) {
     rmSync(temp, { recursive: true, force: true });
