@@ -47,6 +47,7 @@ export default async function pickCommand(ctx: CliContext): Promise<number> {
     ...(values.variant !== undefined ? { variant: values.variant } : {}),
     ...(folder.out !== undefined ? { outDir: path.resolve(ctx.cwd, folder.out) } : {}),
     ...(base !== undefined ? { base } : {}),
+    simulate: folder.simulate,
     allowOutside: !!values['allow-outside'],
   });
   if (values.json) {

@@ -64,6 +64,8 @@ export default async function reviewCommand(ctx: CliContext): Promise<number> {
     allowOutside,
     ...(folder.out !== undefined ? { out: path.resolve(ctx.cwd, folder.out) } : {}),
     ...(base !== undefined ? { base } : {}),
+    simulate: folder.simulate,
+    note: (line) => ctx.stderr.write(`${line}\n`),
   });
   const source = { manifestFile: file, outDir, allowOutside, ...(base ? { base } : {}) };
   const server = await startReview(source, port);

@@ -130,6 +130,7 @@ export default async function status(ctx: CliContext): Promise<number> {
   } = await manifestStatus(arg, {
     cwd: ctx.cwd,
     env: ctx.env,
+    note: (line) => ctx.stderr.write(`${line}\n`),
     ...folderOptionsFrom(values),
     ...(planned.variant !== undefined ? { variant: planned.variant } : {}),
     ...(planned.only !== undefined ? { only: planned.only } : {}),

@@ -48,6 +48,7 @@ export default async function stitchCommand(ctx: CliContext): Promise<number> {
     log: say,
     ...(values.out !== undefined ? { out: values.out } : {}),
     ...(values.variant !== undefined ? { variant: values.variant } : {}),
+    simulate: !!values.simulate,
     // Told which API: only its clips. Else the journal decides, with the usual base as a fallback.
     ...(chosen ? { base: base.journalBase } : { fallbackBases: [base.journalBase] }),
     runCommand: runCommandLine(arg, values, base),
