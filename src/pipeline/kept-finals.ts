@@ -33,7 +33,12 @@ export async function currentSkippedFinals(
   const kept = new Set<string>();
   if (skipped.length === 0) return kept;
   const lastSha = new Map<string, string>();
-  for (const e of at.entries) if (e.type === 'file') lastSha.set(e.key, e.sha256);
+  for (const e of at.entries) {
+    if (e.type === 'file') lastSha.set(e.key, e.sha256);
+    // A shot carried from another API (`rebase`) holds the clip its request made there.
+    const carried = e.type === 'carried' ? lastSha.get(e.from) : undefined;
+    if (e.type === 'carried' && carried !== undefined) lastSha.set(e.key, carried);
+  }
   const keyOf = new Map(at.assessed.map((a) => [a.shot, a.key] as const));
   const clipOf = (shot: PlannedShot) => {
     const key = keyOf.get(shot);

@@ -73,9 +73,9 @@ export async function rebaseFolder(file: string, options: RebaseOptions): Promis
       );
     }
     const { plan } = await renderedPlan(loaded, { outDir, base: from, env: options.env });
-    const done = (await assessShots(plan, { outDir, baseUrl: from, journal: journal.shots })).filter(
-      (a) => a.state === 'cached' && a.sharedWith === undefined,
-    );
+    const done = (
+      await assessShots(plan, { outDir, baseUrl: from, journal: journal.shots })
+    ).filter((a) => a.state === 'cached' && a.sharedWith === undefined);
     const writer = await openJournal(path.join(outDir, JOURNAL_FILE), journal.validLength);
     let carried = 0;
     try {
