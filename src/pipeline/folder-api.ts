@@ -176,3 +176,12 @@ export async function oneFolderApi(
     'merge the folders of one API only (an output folder belongs to one API; see shotlist rebase)',
   );
 }
+
+/** Whether the default simulated folder beside a manifest's renders holds a journal. */
+export async function simulatedFolderBeside(
+  manifest: { file: string; name: string },
+  options: { shard?: ShardSpec | undefined },
+): Promise<boolean> {
+  const dir = defaultOutDir(manifest, options.shard, { simulated: true });
+  return (await regularFile(dir, JOURNAL_FILE)) !== undefined;
+}

@@ -13,7 +13,7 @@ import {
 } from '../render/state.js';
 import { SIMULATOR_BASE, sameBase } from './base.js';
 import { runBudget } from './budget.js';
-import { checkFolderApi, outDirOf } from './folder-api.js';
+import { checkFolderApi, outDirOf, simulatedFolderBeside } from './folder-api.js';
 import { applyPicks, extraTakesFrom, manifestPicks, type AppliedPicks } from './picks.js';
 import { planOptionsOf } from './plan-options.js';
 import { lookupBase, namesBase, renderedPlan } from './job.js';
@@ -125,7 +125,10 @@ export async function manifestStatus(
   const simulatedElsewhere =
     base !== SIMULATOR_BASE &&
     summary.counts.new === assessed.length &&
-    [...journal.shots.values()].some((j) => j.base === SIMULATOR_BASE);
+    ([...journal.shots.values()].some((j) => j.base === SIMULATOR_BASE) ||
+      (options.out === undefined &&
+        journal.entries.length === 0 &&
+        (await simulatedFolderBeside({ file: loaded.file, name: loaded.manifest.name }, options))));
   return {
     plan,
     outDir,

@@ -191,7 +191,7 @@ export default async function status(ctx: CliContext): Promise<number> {
     if (noJournal) ctx.stdout.write(`${noJournal}\n`);
     if (simulatedElsewhere)
       ctx.stdout.write(
-        `note: the renders in ${outDir} were made by \`run --simulate\` (free, not real); see them with: shotlist status --simulate ${arg}\n`,
+        `note: the renders of ${arg} were made by \`run --simulate\` (free, not real); see them with: shotlist status --simulate ${arg}\n`,
       );
     const width = Math.max(4, ...assessed.map((a) => a.label.length));
     for (const a of assessed) {
