@@ -9,9 +9,8 @@ import { currentFinal, finalInputs } from '../media/finals.js';
 import { stitchJobs, type SkippedOutput } from '../media/outputs.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
 import type { JournalEntry } from '../render/journal.js';
-import type { AssessedShot } from '../render/state.js';
-
-const SHA = 'sha256:';
+import { hashFile, type AssessedShot } from '../render/state.js';
+import { regularFile } from '../safe-fs.js';
 
 /**
  * The outputs among `skipped` whose final on disk was stitched from the clips the manifest and
@@ -39,20 +38,39 @@ export async function currentSkippedFinals(
     const carried = e.type === 'carried' ? lastSha.get(e.from) : undefined;
     if (e.type === 'carried' && carried !== undefined) lastSha.set(e.key, carried);
   }
-  const keyOf = new Map(at.assessed.map((a) => [a.shot, a.key] as const));
+  const byShot = new Map(at.assessed.map((a) => [a.shot, a] as const));
+  const shaOf = new Map<string, string>();
   const clipOf = (shot: PlannedShot) => {
-    const key = keyOf.get(shot);
-    const sha = key === undefined ? undefined : lastSha.get(key);
-    return sha === undefined ? undefined : `${SHA}${sha}`;
+    const a = byShot.get(shot);
+    const sha = a === undefined ? undefined : lastSha.get(a.key);
+    if (a === undefined || sha === undefined) return undefined;
+    const file = path.join(at.outDir, a.clip);
+    shaOf.set(file, sha);
+    return file;
   };
   const names = new Set(skipped.map((s) => s.output));
   const { jobs } = stitchJobs(plan, at.picked(clipOf), at.outDir, path.dirname(plan.manifest.file));
   for (const job of jobs) {
     const output = path.relative(at.outDir, job.options.output);
     if (!names.has(output)) continue;
-    const shas = job.options.clips.map((c) => c.file.slice(SHA.length));
+    const shas = job.options.clips.map((c) => shaOf.get(c.file)!);
+    // Each clip is still on disk as verified: a final is kept only beside the clips it holds.
+    if (!(await clipsOnDisk(at.outDir, job.options.clips, shas))) continue;
     const inputs = await finalInputs(job, at.outDir, shas);
     if (await currentFinal(at.outDir, output, inputs)) kept.add(output);
   }
   return kept;
+}
+
+/** Whether each clip is a plain file (no link followed) with the sha256 the journal verified. */
+async function clipsOnDisk(
+  outDir: string,
+  clips: readonly { file: string }[],
+  shas: readonly string[],
+): Promise<boolean> {
+  for (const [i, clip] of clips.entries()) {
+    if (!(await regularFile(outDir, path.relative(outDir, clip.file)))) return false;
+    if ((await hashFile(clip.file).catch(() => undefined)) !== shas[i]) return false;
+  }
+  return true;
 }
