@@ -29,10 +29,12 @@ export const help = `Usage: shotlist status <manifest> [options]
 
 Shows, per shot, what the next \`run\` would do: skip it (cached), pick up its task (in flight),
 download it again, leave it (unknown) or submit it (new). Reads the journal and the files;
-sends nothing.
+sends nothing. Named another API than the folder's (--base-url, --simulate, --accounts), it
+refuses (exit 2): a folder renders for one API.
 
 Options:
-  --out DIR          output folder (default renders/<name> next to the manifest)
+  --out DIR          output folder (default renders/<name> next to the manifest;
+                     renders/<name>.simulated with --simulate)
   --variant NAME     one variant only
   --only ID,...      these shots only
   --base-url URL     the API the renders were made with (default $SHOTLIST_BASE_URL, else ${DEFAULT_BASE_URL})
