@@ -39,7 +39,10 @@ async function recordedBase(outDir: string): Promise<string | undefined> {
   }
 }
 
-/** The API a folder renders for: its record, else its journal's last; undefined for neither. */
+/**
+ * The API a folder renders for: its record, else its journal's last real API (else the
+ * simulator); undefined for neither.
+ */
 export async function folderApi(
   outDir: string,
   journal?: { shots: Map<string, JournalShot> },
@@ -47,7 +50,10 @@ export async function folderApi(
   const recorded = await recordedBase(outDir);
   if (recorded !== undefined) return { base: recorded, from: 'record' };
   const shots = (journal ?? (await readJournal(path.join(outDir, JOURNAL_FILE)))).shots;
-  const last = journalBases(shots)[0];
+  // A folder an earlier release shared between a rehearsal and real runs belongs to the real
+  // API: its clips and money are real, a rehearsal is free to make again elsewhere.
+  const bases = journalBases(shots);
+  const last = bases.find((b) => b !== SIMULATOR_BASE) ?? bases[0];
   return last === undefined ? undefined : { base: last, from: 'journal' };
 }
 

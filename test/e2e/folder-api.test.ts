@@ -3,7 +3,7 @@
  * typo in --base-url or another gateway never touches another API's clips, finals or money
  * (built bin, against the simulator).
  */
-import { cpSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -197,6 +197,31 @@ describe('one output folder, one API', () => {
     const again = await shotlist(runArgs(manifest, sim, out), { env: childEnv });
     expect(again.exitCode, again.stderr).toBe(0);
     expect(posts(sim)).toBe(sent);
+  }, 120_000);
+
+  it('a folder an earlier release shared between a rehearsal and a real run belongs to the real API', async () => {
+    const sim = await simulator();
+    const manifest = writeManifest(tmp.dir, 2);
+    const out = path.join(tmp.dir, 'out');
+    const rehearsal = path.join(tmp.dir, 'rehearsal');
+    expect((await shotlist(runArgs(manifest, sim, out), { env: childEnv })).exitCode).toBe(0);
+    const simulated = await shotlist(
+      ['run', manifest, '--simulate', '--sim-latency', '0', '--yes', '--out', rehearsal],
+      { env: { CI: 'true' } },
+    );
+    expect(simulated.exitCode, simulated.stderr).toBe(0);
+    // As an earlier release left it: the rehearsal's lines after the real ones, no record.
+    rmSync(path.join(out, 'folder.json'));
+    const journal = path.join(out, 'journal.ndjson');
+    writeFileSync(
+      journal,
+      readFileSync(journal, 'utf8') + readFileSync(path.join(rehearsal, 'journal.ndjson'), 'utf8'),
+    );
+    const sent = posts(sim);
+    const again = await shotlist(runArgs(manifest, sim, out), { env: childEnv });
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(posts(sim)).toBe(sent);
+    expect(readReport(out).totals.done).toBe(2);
   }, 120_000);
 
   it("the README's demo folder of an earlier release (simulated, in renders/<name>) is still found by --simulate commands, and refused by a real run", async () => {
