@@ -5,13 +5,14 @@
  * writes anything. The API is recorded in `folder.json` (the base URL only, never a key); a
  * folder made before the record existed is read from its journal.
  */
-import { lstat, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open } from 'node:fs/promises';
 import path from 'node:path';
 import { stripControls } from '../api/redact.js';
 import { baseUrlHost, readBackBaseUrl } from '../api/url.js';
 import { UsageError } from '../errors.js';
 import { JOURNAL_FILE, readJournal, type JournalShot } from '../render/journal.js';
-import { regularFile, writeFileAtomic } from '../safe-fs.js';
+import { O_NOFOLLOW, regularFile, writeFileAtomic } from '../safe-fs.js';
 import { SIMULATOR_BASE, sameBase } from './base.js';
 import { journalBases } from './clips.js';
 import { defaultOutDir } from './out-dir.js';
@@ -31,7 +32,10 @@ export interface FolderApi {
 async function recordedBase(outDir: string): Promise<string | undefined> {
   if (!(await regularFile(outDir, FOLDER_FILE))) return undefined;
   try {
-    const raw = JSON.parse(await readFile(path.join(outDir, FOLDER_FILE), 'utf8')) as unknown;
+    // Never through a link planted there (the folder is untrusted), read or not.
+    const handle = await open(path.join(outDir, FOLDER_FILE), constants.O_RDONLY | O_NOFOLLOW);
+    const text = await handle.readFile('utf8').finally(() => handle.close());
+    const raw = JSON.parse(text) as unknown;
     const base = (raw as { base?: unknown } | null)?.base;
     return typeof base === 'string' && base !== '' ? readBackBaseUrl(base) : undefined;
   } catch {
