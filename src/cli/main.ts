@@ -64,6 +64,10 @@ const COMMANDS: Record<
     summary: 'join the output folders of run --shard jobs into one',
     load: () => import('./commands/merge.js'),
   },
+  rebase: {
+    summary: 'move an output folder to another API, keeping its done shots',
+    load: () => import('./commands/rebase.js'),
+  },
   sim: { summary: 'serve the local API simulator', load: () => import('./commands/sim.js') },
   init: { summary: 'write a commented starter manifest', load: () => import('./commands/init.js') },
 };

@@ -46,7 +46,10 @@ pays for nothing twice: done shots are skipped, tasks in flight are picked up, n
 resubmitted.
 
 Options:
-  --out DIR            output folder (default renders/<name> next to the manifest)
+  --out DIR            output folder (default renders/<name> next to the manifest;
+                       renders/<name>.simulated with --simulate). A folder renders for
+                       one API (folder.json): a run for another one is refused, exit 2,
+                       nothing sent; \`shotlist rebase\` moves a folder on purpose
   --only ID,...        render these shots only
   --variant NAME       render one variant only
   --force ID,...|all   render these shots again even if done (pays again)

@@ -1,4 +1,5 @@
 /** The second half of a run: talk to the API, render, stitch, report. */
+import { withKeptClips } from './kept-clips.js';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -296,9 +297,11 @@ export async function executeRun(
         });
 
   const earlier = (await readRunReport(run.outDir).catch(() => undefined))?.outputs ?? [];
+  // The report describes the folder's renders: a failed re-render keeps the earlier clip.
+  const kept = await withKeptClips(result.shots, run.assessed, run.outDir);
   const report = withPickMarks(
     withStaleWarnings(
-      wholeManifestReport(fullPlan, result, run.others, {
+      wholeManifestReport(fullPlan, { ...result, shots: kept.shots }, run.others, {
         baseUrl: run.base.journalBase,
         simulated: run.simulated,
         outputs: mergeOutputs(run.outDir, earlier, stitch?.outputs ?? []),
@@ -307,6 +310,8 @@ export async function executeRun(
     ),
     stitch?.picks,
   );
+  if (kept.notes.length > 0)
+    report.warnings = [...(report.warnings ?? []), ...kept.notes.map(clean)];
   for (const s of report.shots) if (s.error) s.error.message = clean(s.error.message);
   const { writeReport } = await import('../report/write.js');
   const done = report.shots.filter((s) => s.status === 'done').length;

@@ -8,6 +8,7 @@
  * linked from the store by the next command that looks at them, never from a path a journal
  * names.
  */
+import { oneFolderApi, recordFolderApi } from './folder-api.js';
 import { constants } from 'node:fs';
 import { copyFile, link, lstat, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -330,6 +331,15 @@ export async function mergeShards(
   const own = hasOut ? await readSource(out) : { dir: out, entries: [], skipped: 0 };
   const shards: Source[] = [];
   for (const dir of shardDirs) shards.push(await readShard(path.resolve(dir)));
+  // One folder, one API: folders of different APIs are never joined.
+  const api = await oneFolderApi(
+    await Promise.all(
+      [...(hasOut ? [out] : []), ...shards.map((s) => s.dir)].map(async (dir) => ({
+        dir,
+        journal: await readJournal(path.join(dir, JOURNAL_FILE)),
+      })),
+    ),
+  );
   const twice = renderedTwice(own, shards);
   refuse(
     twice,
@@ -352,6 +362,7 @@ export async function mergeShards(
     'leave out the altered folder, or render that shard again into a fresh folder',
   );
   const { result, merged } = await writeMerge(own, shards);
+  if (api !== undefined) await recordFolderApi(out, api);
   if (options.manifest === undefined) return result;
   const { mergedSpend } = await import('./merge-check.js');
   return { ...result, spend: await mergedSpend(options.manifest, merged, options.cwd) };

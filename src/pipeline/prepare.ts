@@ -15,7 +15,7 @@ import { accountsFileOf, checkPoolFlags, loadAccounts, poolBase } from './accoun
 import { chooseBase } from './base.js';
 import { runBudget } from './budget.js';
 import { foreignTasks } from './clips.js';
-import { defaultOutDir } from './out-dir.js';
+import { checkFolderApi, outDirOf } from './folder-api.js';
 import { extraTakesFrom, manifestPicks } from './picks.js';
 import { planOptionsOf } from './plan-options.js';
 import { checkRerollFlags, marksIn, refuseOldTakes, rerollTakes } from './reroll.js';
@@ -68,13 +68,20 @@ export async function prepareRun(
   const { loaded, plans } = planned;
   const outDir = path.resolve(
     cwd,
-    options.out ?? defaultOutDir(plans.sharded.manifest, options.shard),
+    options.out ??
+      (await outDirOf(plans.sharded.manifest, {
+        simulate: options.simulate,
+        shard: options.shard,
+        note: callbacks.warn,
+      })),
   );
   const pool = await runAccounts(options, cwd, env);
   const base = pool
     ? poolBase(pool.accounts, pool.file)
     : chooseBase({ simulate: options.simulate, baseUrl: options.baseUrl, env });
   const journal = await readJournal(path.join(outDir, JOURNAL_FILE));
+  // One folder, one API: another API's folder is refused here, before anything is sent.
+  await checkFolderApi(outDir, base.journalBase, journal);
   const state = await assessRun(planned, {
     options,
     outDir,

@@ -6,6 +6,7 @@ import { formatMoney } from '../plan/money.js';
 import { JOURNAL_FILE, readJournal } from '../render/journal.js';
 import { SIMULATOR_BASE, describeBase } from './base.js';
 import { executeRun, needsApi } from './execute.js';
+import { recordFolderApi } from './folder-api.js';
 import { acquireRunLock, type RunLock } from './lock.js';
 import { prepareRun, refuseOverBudget } from './prepare.js';
 import { nothingToRerollMessage, recordDoneRerolls } from './reroll.js';
@@ -152,6 +153,7 @@ export async function runManifest(
         prepared,
       };
     }
+    await recordFolderApi(prepared.outDir, prepared.base.journalBase);
     const result = await executeRun(prepared, clear.apiKey, options, callbacks);
     await recordDoneRerolls(prepared, result);
     return result;

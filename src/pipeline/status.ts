@@ -13,10 +13,10 @@ import {
 } from '../render/state.js';
 import { SIMULATOR_BASE, sameBase } from './base.js';
 import { runBudget } from './budget.js';
-import { defaultOutDir } from './out-dir.js';
+import { checkFolderApi, outDirOf, simulatedFolderBeside } from './folder-api.js';
 import { applyPicks, extraTakesFrom, manifestPicks, type AppliedPicks } from './picks.js';
 import { planOptionsOf } from './plan-options.js';
-import { lookupBase, renderedPlan } from './job.js';
+import { lookupBase, namesBase, renderedPlan } from './job.js';
 import type { RunOptions } from './types.js';
 
 export type StatusOptions = Pick<
@@ -33,7 +33,10 @@ export type StatusOptions = Pick<
   | 'allowOutside'
   | 'shard'
   | 'accounts'
->;
+> & {
+  /** Notes for people (which folder was looked at). */
+  note?: (line: string) => void;
+};
 
 export interface ManifestStatus {
   plan: Plan;
@@ -92,9 +95,15 @@ export async function manifestStatus(
   const partial = options.variant !== undefined || options.only !== undefined;
   const outDir = path.resolve(
     cwd,
-    options.out ?? defaultOutDir({ file: loaded.file, name: loaded.manifest.name }, options.shard),
+    options.out ??
+      (await outDirOf(
+        { file: loaded.file, name: loaded.manifest.name },
+        { simulate: options.simulate, shard: options.shard, note: options.note },
+      )),
   );
   const base = await lookupBase(options, cwd);
+  // One folder, one API: named another one, status refuses rather than show it all as new.
+  if (namesBase(options)) await checkFolderApi(outDir, base);
   const journalFile = path.join(outDir, JOURNAL_FILE);
   // The bodies a run against `base` sends (local files' URLs, frames of clips on disk).
   const { plan, journal, assets } = await renderedPlan(loaded, {
@@ -116,7 +125,10 @@ export async function manifestStatus(
   const simulatedElsewhere =
     base !== SIMULATOR_BASE &&
     summary.counts.new === assessed.length &&
-    [...journal.shots.values()].some((j) => j.base === SIMULATOR_BASE);
+    ([...journal.shots.values()].some((j) => j.base === SIMULATOR_BASE) ||
+      (options.out === undefined &&
+        journal.entries.length === 0 &&
+        (await simulatedFolderBeside({ file: loaded.file, name: loaded.manifest.name }, options))));
   return {
     plan,
     outDir,

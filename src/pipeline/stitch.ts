@@ -16,7 +16,8 @@ import { JOURNAL_FILE, readJournal } from '../render/journal.js';
 import type { OutputReport, RunReport } from '../report/types.js';
 import { findRenderedClips } from './clips.js';
 import { renderedPlan } from './job.js';
-import { defaultOutDir } from './out-dir.js';
+import { checkFolderApi, outDirOf } from './folder-api.js';
+import { currentSkippedFinals } from './kept-finals.js';
 import type { StaleFinal, StitchRenderedResult } from './types.js';
 import {
   extraTakesFrom,
@@ -138,8 +139,17 @@ export async function stitchRendered(
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   const failedJobs = jobs.filter((j) => failed.some((f) => f.variant === j.variant));
+  // A final is moved aside only when the manifest or the picks changed what it must contain.
+  const current = await currentSkippedFinals(plan, skipped, {
+    outDir: options.outDir,
+    entries: journal.entries,
+    assessed: clips.assessed,
+    picked: (clipOf) => pickedClip(plan, picks, clipOf),
+  });
+  for (const output of current)
+    options.log?.(`${output} is kept: it holds the clips the manifest and picks ask for`);
   const unmade = [
-    ...skipped,
+    ...skipped.filter((s) => !current.has(s.output)),
     ...failedJobs.map((j) => ({
       variant: j.variant,
       output: path.relative(options.outDir, j.options.output),
@@ -198,8 +208,10 @@ export async function readRunReport(outDir: string): Promise<RunReport | undefin
 
 export interface StitchManifestOptions extends Omit<StitchRenderedOptions, 'variants' | 'outDir'> {
   cwd?: string;
-  /** The run's output folder; default `renders/<name>` next to the manifest. */
+  /** The run's output folder; default `renders/<name>` (`.simulated`) next to the manifest. */
   out?: string;
+  /** Simulated renders: the default folder is `renders/<name>.simulated`. */
+  simulate?: boolean;
   /** Read local files outside the manifest's folder tree (`--allow-outside`). */
   allowOutside?: boolean;
   variant?: string;
@@ -218,8 +230,14 @@ export async function stitchManifest(
   });
   const outDir = path.resolve(
     cwd,
-    options.out ?? defaultOutDir({ file: loaded.file, name: loaded.manifest.name }),
+    options.out ??
+      (await outDirOf(
+        { file: loaded.file, name: loaded.manifest.name },
+        { simulate: options.simulate, note: options.log },
+      )),
   );
+  // One folder, one API: told which API, a folder of another one is refused, nothing written.
+  if (options.base !== undefined) await checkFolderApi(outDir, options.base);
   const { plan } = await renderedPlan(loaded, {
     outDir,
     base: options.base,

@@ -80,6 +80,11 @@ export type JournalEntry =
    */
   /** A local asset file uploaded (or found already there): `key` is its sha256, `url` where it lives. */
   | { type: 'upload'; key: string; url: string; bytes: number; at: number }
+  /**
+   * The done shot of key `from` (another API's) counted as done for `key`, of the API `base`
+   * (`shotlist rebase`): its clip is the same content. No task, so nothing billed to `base`.
+   */
+  | { type: 'carried'; key: string; from: string; shot: ShotRef; base: string; at: number }
   | {
       type: 'file';
       key: string;
@@ -218,6 +223,28 @@ export function parseJournal(text: string): ParsedJournal {
   return { entries, validLength, torn, badLines };
 }
 
+/** A done shot of another API carried over to `entry.base` (its clip, not its task or bill). */
+function carriedShot(
+  entry: Extract<JournalEntry, { type: 'carried' }>,
+  from: JournalShot,
+): JournalShot {
+  return {
+    key: entry.key,
+    shot: entry.shot,
+    gen: from.gen,
+    idem: from.idem,
+    base: entry.base,
+    phase: 'downloaded',
+    ...(from.taskId !== undefined ? { taskId: from.taskId } : {}),
+    status: 'completed',
+    ...(from.url !== undefined ? { url: from.url } : {}),
+    file: { ...from.file! },
+    intentAt: entry.at,
+    ...(from.completedAt !== undefined ? { completedAt: from.completedAt } : {}),
+    downloadedAt: entry.at,
+  };
+}
+
 /** Folds entries into the latest state of each key. */
 export function foldJournal(entries: readonly JournalEntry[]): Map<string, JournalShot> {
   const shots = new Map<string, JournalShot>();
@@ -227,6 +254,11 @@ export function foldJournal(entries: readonly JournalEntry[]): Map<string, Journ
     if (e.type === 'failed' && e.task_id !== undefined) {
       const ids = failedTasks.get(e.key) ?? new Set<string>();
       failedTasks.set(e.key, ids.add(e.task_id));
+    }
+    if (e.type === 'carried') {
+      const from = shots.get(e.from);
+      if (from?.phase === 'downloaded' && from.file) shots.set(e.key, carriedShot(e, from));
+      continue;
     }
     if (e.type === 'intent') {
       shots.set(e.key, {

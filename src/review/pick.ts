@@ -3,7 +3,7 @@ import { UsageError } from '../errors.js';
 import { loadManifest } from '../manifest/load.js';
 import { closest } from '../manifest/suggest.js';
 import { renderedPlan } from '../pipeline/job.js';
-import { defaultOutDir } from '../pipeline/out-dir.js';
+import { checkFolderApi, outDirOf } from '../pipeline/folder-api.js';
 import type { Plan } from '../plan/types.js';
 import {
   bodyFingerprint,
@@ -86,14 +86,23 @@ export async function pickTakes(
     /** The output folder (default renders/<name>) and the API (default its last) of the takes. */
     outDir?: string;
     base?: string;
+    /** Simulated takes: the default folder is `renders/<name>.simulated`. */
+    simulate?: boolean;
   } = {},
 ): Promise<PickResult> {
   const file = picksFileOf(manifestFile);
   const current = await readPicks(file);
   const loaded = await loadManifest(manifestFile, { allowOutside: options.allowOutside === true });
   // The bodies the takes were rendered from (local files' URLs, frames): what stitch checks.
+  const outDir =
+    options.outDir ??
+    (await outDirOf(
+      { file: loaded.file, name: loaded.manifest.name },
+      { simulate: options.simulate },
+    ));
+  if (options.base !== undefined) await checkFolderApi(outDir, options.base);
   const { plan } = await renderedPlan(loaded, {
-    outDir: options.outDir ?? defaultOutDir({ file: loaded.file, name: loaded.manifest.name }),
+    outDir,
     base: options.base,
     planOptions: {
       ...(options.variant !== undefined ? { variant: options.variant } : {}),

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { loadManifest } from '../manifest/load.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
 import { findRenderedClips } from '../pipeline/clips.js';
-import { defaultOutDir } from '../pipeline/out-dir.js';
+import { checkFolderApi, outDirOf } from '../pipeline/folder-api.js';
 import { renderedPlan } from '../pipeline/job.js';
 import { applyPicks, pickKey, picksFileOf, readPicks } from '../pipeline/picks.js';
 
@@ -68,13 +68,26 @@ function shotsInOrder(plan: Plan): PlannedShot[][] {
  * take, with the bodies the renders of `base` (else the journal's last API) were made from.
  */
 export async function reviewPlan(
-  source: Omit<ReviewSource, 'outDir'> & { out?: string; outDir?: string },
+  source: Omit<ReviewSource, 'outDir'> & {
+    out?: string;
+    outDir?: string;
+    simulate?: boolean;
+    note?: (line: string) => void;
+  },
 ) {
   const loaded = await loadManifest(source.manifestFile, { allowOutside: source.allowOutside });
   // `out` comes absolute from the command line (resolved against its working folder).
   const outDir =
     source.outDir ??
-    path.resolve(source.out ?? defaultOutDir({ file: loaded.file, name: loaded.manifest.name }));
+    path.resolve(
+      source.out ??
+        (await outDirOf(
+          { file: loaded.file, name: loaded.manifest.name },
+          { simulate: source.simulate, note: source.note },
+        )),
+    );
+  // One folder, one API: told which API, a folder of another one is refused.
+  if (source.base !== undefined) await checkFolderApi(outDir, source.base);
   const { plan, base, journal } = await renderedPlan(loaded, { outDir, base: source.base });
   return { plan, outDir, base, journal };
 }

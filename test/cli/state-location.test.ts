@@ -40,7 +40,7 @@ describe('where the state lives (in process, through main, cwd from the context)
     mkdirSync(proj);
     mkdirSync(elsewhere);
     const manifest = writeManifest(proj, 2);
-    const journal = path.join(proj, 'renders', 'film', 'journal.ndjson');
+    const journal = path.join(proj, 'renders', 'film.simulated', 'journal.ndjson');
 
     const before = await cli(['status', manifest, '--simulate'], { cwd: elsewhere });
     expect(before.exitCode).toBe(1);
@@ -58,7 +58,7 @@ describe('where the state lives (in process, through main, cwd from the context)
     const after = await cli(['status', manifest, '--simulate', '--json'], { cwd: '/' });
     expect(after.exitCode).toBe(0);
     const doc = JSON.parse(after.stdout) as { out: string; counts: { cached: number } };
-    expect(doc.out).toBe(path.join(proj, 'renders', 'film'));
+    expect(doc.out).toBe(path.join(proj, 'renders', 'film.simulated'));
     expect(doc.counts.cached).toBe(2);
 
     const again = await cli(['run', 'film.yaml', '--simulate', '--yes'], { cwd: proj });

@@ -25,7 +25,7 @@ async function cli(argv: string[], cwd: string) {
 }
 
 describe('shotlist status (in-process through main)', () => {
-  it('reads a simulated run: the manifest against ctx.cwd, renders/<name> next to it', async () => {
+  it('reads a simulated run: the manifest against ctx.cwd, renders/<name>.simulated next to it', async () => {
     writeManifest(tmp.dir, 2);
     const run = await runManifest('film.yaml', {
       cwd: tmp.dir,
@@ -43,7 +43,7 @@ describe('shotlist status (in-process through main)', () => {
       out: string;
       shots: { id: string; state: string }[];
     };
-    expect(doc.out).toBe(path.join(tmp.dir, 'renders', 'film'));
+    expect(doc.out).toBe(path.join(tmp.dir, 'renders', 'film.simulated'));
     expect(doc.shots.map((s) => `${s.id}:${s.state}`)).toEqual(['s01:cached', 's02:new']);
 
     const only = await cli(['status', 'film.yaml', '--simulate', '--only', 's01'], tmp.dir);

@@ -87,7 +87,9 @@ describe('resuming a run (built bin against the simulator)', () => {
       cwd: tmp.dir,
     });
     expect(other.exitCode).toBe(2);
-    expect(other.stderr).toContain(`another API (${new URL(simA.url).host})`);
+    expect(other.stderr).toContain(
+      `renders for ${new URL(simA.url).host}, not ${new URL(simB.url).host}`,
+    );
     expect(other.stderr).toMatch(/nothing was sent/);
     expect(simB.ledger().totals.submissions).toBe(0);
 

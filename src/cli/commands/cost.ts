@@ -11,7 +11,7 @@ import { loadManifest } from '../../manifest/load.js';
 import { formatMoney } from '../../plan/money.js';
 import { plan as makePlan } from '../../plan/plan.js';
 import type { Plan } from '../../plan/types.js';
-import { defaultOutDir } from '../../pipeline/out-dir.js';
+import { outDirOf } from '../../pipeline/folder-api.js';
 import { JOURNAL_FILE, readJournal } from '../../render/journal.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliContext } from '../context.js';
@@ -27,6 +27,7 @@ Reads the journal; sends nothing.
 
 Options:
   --out DIR          output folder (default renders/<name> next to the manifest)
+  --simulate         the simulated renders' folder (default renders/<name>.simulated)
   --csv              one CSV table (for invoicing): a row per variant, model and status
                      (billed, failed, unknown), then the totals; failed rows have no cost
   --json             one JSON document (snake_case fields)
@@ -38,6 +39,7 @@ const FLAGS = {
   json: { type: 'boolean' },
   csv: { type: 'boolean' },
   out: { type: 'string' },
+  simulate: { type: 'boolean' },
 } as const;
 
 const CSV_HEADER = 'variant,model,status,seconds,cost,currency';
@@ -118,7 +120,14 @@ export default async function cost(ctx: CliContext): Promise<number> {
     throw new UsageError('cost takes one manifest', 'shotlist cost <manifest> [--csv]');
   if (values.csv && values.json) throw new UsageError('--csv and --json are exclusive', 'pick one');
   const plan = makePlan(await loadManifest(path.resolve(ctx.cwd, positionals[0]!)), {});
-  const outDir = path.resolve(ctx.cwd, values.out ?? defaultOutDir(plan.manifest));
+  const outDir = path.resolve(
+    ctx.cwd,
+    values.out ??
+      (await outDirOf(plan.manifest, {
+        simulate: values.simulate,
+        note: (line) => ctx.stderr.write(`${line}\n`),
+      })),
+  );
   const journal = await readJournal(path.join(outDir, JOURNAL_FILE));
   const ledger = costLedger(journal.entries, pricesOf(plan.shots));
   const currency = plan.totals.currency;

@@ -17,7 +17,8 @@ Sends nothing.
 
 Options:
   --variant NAME   pick in this variant only (default: every variant)
-  --out DIR        the run's output folder (default renders/<name> next to the manifest)
+  --out DIR        the run's output folder (default renders/<name> next to the manifest;
+                   renders/<name>.simulated with --simulate)
   --simulate, --base-url URL, --accounts FILE   the takes of that API (as \`status\` reads
                    them; default: as \`stitch\` finds them)
   --json           one JSON document: { file, revision, picked }
@@ -47,6 +48,7 @@ export default async function pickCommand(ctx: CliContext): Promise<number> {
     ...(values.variant !== undefined ? { variant: values.variant } : {}),
     ...(folder.out !== undefined ? { outDir: path.resolve(ctx.cwd, folder.out) } : {}),
     ...(base !== undefined ? { base } : {}),
+    simulate: folder.simulate,
     allowOutside: !!values['allow-outside'],
   });
   if (values.json) {

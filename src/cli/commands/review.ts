@@ -16,7 +16,8 @@ The printed URL carries a random ?token= for this session: without it the server
 only a notice, so other local users and processes cannot read the prompts or write picks.
 
 Options:
-  --out DIR        the run's output folder (default renders/<name> next to the manifest)
+  --out DIR        the run's output folder (default renders/<name> next to the manifest;
+                   renders/<name>.simulated with --simulate)
   --simulate       the takes of \`run --simulate\`
   --base-url URL   the takes rendered with this API
   --accounts FILE  the takes of \`run --accounts FILE\` (default $SHOTLIST_ACCOUNTS): the
@@ -64,6 +65,8 @@ export default async function reviewCommand(ctx: CliContext): Promise<number> {
     allowOutside,
     ...(folder.out !== undefined ? { out: path.resolve(ctx.cwd, folder.out) } : {}),
     ...(base !== undefined ? { base } : {}),
+    simulate: folder.simulate,
+    note: (line) => ctx.stderr.write(`${line}\n`),
   });
   const source = { manifestFile: file, outDir, allowOutside, ...(base ? { base } : {}) };
   const server = await startReview(source, port);

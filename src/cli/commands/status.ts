@@ -29,10 +29,12 @@ export const help = `Usage: shotlist status <manifest> [options]
 
 Shows, per shot, what the next \`run\` would do: skip it (cached), pick up its task (in flight),
 download it again, leave it (unknown) or submit it (new). Reads the journal and the files;
-sends nothing.
+sends nothing. Named another API than the folder's (--base-url, --simulate, --accounts), it
+refuses (exit 2): a folder renders for one API.
 
 Options:
-  --out DIR          output folder (default renders/<name> next to the manifest)
+  --out DIR          output folder (default renders/<name> next to the manifest;
+                     renders/<name>.simulated with --simulate)
   --variant NAME     one variant only
   --only ID,...      these shots only
   --base-url URL     the API the renders were made with (default $SHOTLIST_BASE_URL, else ${DEFAULT_BASE_URL})
@@ -130,6 +132,7 @@ export default async function status(ctx: CliContext): Promise<number> {
   } = await manifestStatus(arg, {
     cwd: ctx.cwd,
     env: ctx.env,
+    note: (line) => ctx.stderr.write(`${line}\n`),
     ...folderOptionsFrom(values),
     ...(planned.variant !== undefined ? { variant: planned.variant } : {}),
     ...(planned.only !== undefined ? { only: planned.only } : {}),
@@ -190,7 +193,7 @@ export default async function status(ctx: CliContext): Promise<number> {
     if (noJournal) ctx.stdout.write(`${noJournal}\n`);
     if (simulatedElsewhere)
       ctx.stdout.write(
-        `note: the renders in ${outDir} were made by \`run --simulate\` (free, not real); see them with: shotlist status --simulate ${arg}\n`,
+        `note: the renders of ${arg} were made by \`run --simulate\` (free, not real); see them with: shotlist status --simulate ${arg}\n`,
       );
     const width = Math.max(4, ...assessed.map((a) => a.label.length));
     for (const a of assessed) {

@@ -11,8 +11,12 @@ journal: only files whose checksum matches what was downloaded are used. Streams
 when the clips allow it; otherwise they are normalised and re-encoded once. Sends nothing
 to the API.
 
+Told another API than the folder's (--base-url, --simulate), it refuses (exit 2), writing
+nothing: a folder renders for one API.
+
 Options:
-  --out DIR        the run's output folder (default renders/<name> next to the manifest)
+  --out DIR        the run's output folder (default renders/<name> next to the manifest;
+                   renders/<name>.simulated with --simulate)
   --variant NAME   stitch one variant only
   --base-url URL   use the clips rendered by this API (default: the API whose clips the
                    journal holds most of)
@@ -48,6 +52,7 @@ export default async function stitchCommand(ctx: CliContext): Promise<number> {
     log: say,
     ...(values.out !== undefined ? { out: values.out } : {}),
     ...(values.variant !== undefined ? { variant: values.variant } : {}),
+    simulate: !!values.simulate,
     // Told which API: only its clips. Else the journal decides, with the usual base as a fallback.
     ...(chosen ? { base: base.journalBase } : { fallbackBases: [base.journalBase] }),
     runCommand: runCommandLine(arg, values, base),
