@@ -200,6 +200,7 @@ async function renderShots(
         concurrency: options.concurrency ?? run.plan.concurrency ?? DEFAULT_CONCURRENCY,
         ...(options.signal ? { signal: options.signal } : {}),
         journalBase: run.base.journalBase,
+        journal: run.live,
         ...(options.safetyPollSeconds !== undefined
           ? { poll: { safetyMs: options.safetyPollSeconds * 1000 } }
           : {}),
@@ -282,6 +283,7 @@ export async function executeRun(
   const fullPlan = await withRenderedFrames(run);
   // A shard holds part of each final: the finals are stitched after `shotlist merge`.
   if (options.shard && !stopped) callbacks.log?.(notStitchedNote(options.shard));
+  const earlierReport = readRunReport(run.outDir).catch(() => undefined);
   const stitch =
     stopped || options.shard
       ? undefined
@@ -290,12 +292,14 @@ export async function executeRun(
           base: run.base.journalBase,
           variants: run.plan.variants,
           env,
+          journal: { shots: run.live.shots() },
+          earlier: earlierReport,
           ...(options.signal ? { signal: options.signal } : {}),
           ...(callbacks.log ? { log: callbacks.log } : {}),
           ...(callbacks.onStitchProgress ? { onProgress: callbacks.onStitchProgress } : {}),
         });
 
-  const earlier = (await readRunReport(run.outDir).catch(() => undefined))?.outputs ?? [];
+  const earlier = (await earlierReport)?.outputs ?? [];
   const report = withPickMarks(
     withStaleWarnings(
       wholeManifestReport(fullPlan, result, run.others, {

@@ -13,7 +13,7 @@ import { takeKey } from '../media/outputs.js';
 import { plan as makePlan, type PlanOptions } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
 import type { AccountsFile } from '../render/accounts-file.js';
-import { JOURNAL_FILE, readJournal } from '../render/journal.js';
+import { JOURNAL_FILE, liveJournal, readJournal, type LiveJournal } from '../render/journal.js';
 import { assessShots, summarizeAssessment, type AssessOptions } from '../render/state.js';
 import { accountsFileOf, checkPoolFlags, loadAccounts, poolBase } from './accounts.js';
 import { SIMULATOR_BASE, chooseBase, type BaseChoice } from './base.js';
@@ -148,7 +148,8 @@ export async function openJob(
   const base = pool
     ? poolBase(pool.accounts, pool.file)
     : chooseBase({ simulate: options.simulate, baseUrl: options.baseUrl, env });
-  const journal = await readJournal(path.join(outDir, JOURNAL_FILE));
+  const journalFile = path.join(outDir, JOURNAL_FILE);
+  const journal = await readJournal(journalFile);
   const state = await assessJob(planned, {
     options,
     outDir,
@@ -156,7 +157,17 @@ export async function openJob(
     journal,
     env,
   });
-  return { manifestFile, ...planned, outDir, base, journal, ...state, ...(pool ? { pool } : {}) };
+  const live = liveJournal(journalFile, journal);
+  return {
+    manifestFile,
+    ...planned,
+    outDir,
+    base,
+    journal,
+    live,
+    ...state,
+    ...(pool ? { pool } : {}),
+  };
 }
 
 /** A job opened by {@link openJob}. */
@@ -165,6 +176,8 @@ export interface Job extends PlannedJob, AssessedJob {
   outDir: string;
   base: BaseChoice;
   journal: FolderJournal;
+  /** The journal the job appends to: the one read, kept in step, never read again. */
+  live: LiveJournal;
   /** The account pool (`--accounts`), read and checked, when one is named. */
   pool?: { file: string; accounts: AccountsFile };
 }

@@ -49,6 +49,7 @@ export async function prepareRun(
     base,
     simulated: !!options.simulate,
     journal,
+    live: job.live,
     assessed,
     others: job.others,
     summary,

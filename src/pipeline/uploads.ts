@@ -9,7 +9,7 @@ import { openUploadTarget, refuseUnallowedCommand, uploadCommandOf } from '../as
 import type { UploadTarget } from '../assets/target.js';
 import { uploadAssets, uploadSummaryLine, type UploadSummary } from '../assets/upload.js';
 import { loadManifest } from '../manifest/load.js';
-import { JOURNAL_FILE, openJournal, readJournal } from '../render/journal.js';
+import { JOURNAL_FILE, liveJournal, readJournal, type LiveJournal } from '../render/journal.js';
 import { defaultOutDir } from './out-dir.js';
 import { accountsFileOf, loadAccounts } from './accounts.js';
 import type { PreparedRun, RunOptions } from './types.js';
@@ -19,16 +19,21 @@ export async function uploadToTarget(
   assets: readonly LocalAsset[],
   target: UploadTarget,
   outDir: string,
-  options: { useJournal: boolean; log?: ((line: string) => void) | undefined },
+  options: {
+    useJournal: boolean;
+    log?: ((line: string) => void) | undefined;
+    /** The run's journal, already read; default: read the output folder's. */
+    journal?: LiveJournal | undefined;
+  },
 ): Promise<UploadSummary> {
   await mkdir(outDir, { recursive: true });
   const file = path.join(outDir, JOURNAL_FILE);
-  const read = await readJournal(file);
+  const live = options.journal ?? liveJournal(file, await readJournal(file));
   const known = new Map<string, string>();
   if (options.useJournal) {
-    for (const e of read.entries) if (e.type === 'upload') known.set(e.key, e.url);
+    for (const e of live.entries) if (e.type === 'upload') known.set(e.key, e.url);
   }
-  const journal = await openJournal(file, read.validLength);
+  const journal = await live.open();
   try {
     const summary = await uploadAssets(assets, target, {
       known,
@@ -74,6 +79,7 @@ export async function uploadRunAssets(
     uploads?: PreparedRun['uploads'];
     simulated: boolean;
     outDir: string;
+    live?: LiveJournal;
   },
   client: ApiClient,
   options: { env: NodeJS.ProcessEnv; log?: ((line: string) => void) | undefined },
@@ -91,6 +97,7 @@ export async function uploadRunAssets(
   await uploadToTarget(assets, target, run.outDir, {
     useJournal: !run.simulated,
     log: options.log,
+    journal: run.live,
   });
   return run.simulated ? simulatorAssetClient(client) : client;
 }
