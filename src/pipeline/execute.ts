@@ -211,6 +211,8 @@ async function renderShots(
         ...(graph ? { graph } : {}),
         ...(team ? { team } : {}),
         ...(api.accounts ? { accounts: api.accounts } : {}),
+        // The simulator's address is known only now: wire.ts fills it into each body sent.
+        ...(run.simulated ? { assetOrigin: api.client.baseUrl } : {}),
         onEvent: (e) => {
           if (e.type === 'failed' || e.type === 'unknown') e.error.message = clean(e.error.message);
           callbacks.onEvent?.(e);
@@ -264,7 +266,7 @@ export async function executeRun(
   const api = withPool(await openApi(run, key, options), pool);
   if (needsApi(run)) {
     const log = callbacks.log;
-    api.client = await uploadRunAssets(run, api.client, {
+    await uploadRunAssets(run, api.client, {
       env: options.env ?? process.env,
       log,
     }).catch(async (error: unknown) => {

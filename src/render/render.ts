@@ -82,6 +82,8 @@ export interface RenderDeps {
   team?: TeamHook;
   /** Pushes from a receiver started by the caller (`--listen`): hints to look now. */
   pushes?: PushBoard;
+  /** A simulated run: the address of its simulator, filled into each body sent (see wire.ts). */
+  assetOrigin?: string;
   /** Shots that wait for others' clips (chained frames): when they start, and how. */
   graph?: ShotGraph;
   /**
@@ -283,6 +285,7 @@ export async function render(
     model: new DurationModel(),
     ...(deps.verify ? { verify: deps.verify } : {}),
     ...(deps.pushes ? { pushes: deps.pushes } : {}),
+    ...(deps.assetOrigin !== undefined ? { assetOrigin: deps.assetOrigin } : {}),
     ...(team ? { team } : {}),
   };
   const slots = {
