@@ -32,6 +32,7 @@ import type { CliContext } from './context.js';
 import { shotLabel } from '../plan/label.js';
 import { isLoopbackHost } from '../api/url.js';
 import { parseListen } from '../render/receiver.js';
+import { previewBody } from '../render/wire.js';
 import { isHookUrl } from '../api/contract.js';
 import { parseShard, shardSummary } from '../pipeline/shard.js';
 import { parseTeamUrl } from '../team/url.js';
@@ -54,7 +55,9 @@ Options:
   --variant NAME       render one variant only
   --force ID,...|all   render these shots again even if done (pays again)
   --dry-run            print the bodies this run would send (not the cached or resumed
-                       shots) and send nothing; exit 3 when the run would be over budget
+                       shots; a value known only when sending, the --listen webhook URL or
+                       the simulator's address, shows as <set at send time: ...>) and send
+                       nothing; exit 3 when the run would be over budget
   --base-url URL       API base (default $SHOTLIST_BASE_URL, else ${DEFAULT_BASE_URL})
   --simulate           render against a simulator started in-process: no key, no spend,
                        and no question (there is nothing to confirm)
@@ -248,20 +251,22 @@ function confirmFor(ctx: CliContext): Pick<RunCallbacks, 'confirm'> {
   };
 }
 
-/** `--dry-run`: the bodies this run would POST, and what it would not send again. */
+/**
+ * `--dry-run`: the bodies this run would POST (placeholders for what only sending knows, see
+ * render/wire.ts), and what it would not send again.
+ */
 function printDryRun(
   ctx: CliContext,
   run: PreparedRun,
-  json: boolean,
+  options: { json: boolean; listen: boolean },
   say: (line: string) => void,
 ) {
   const sent = run.assessed.filter((a) => a.submits);
   for (const { shot: s } of sent) {
-    if (json)
-      ctx.stdout.write(
-        eventLine('request', { id: s.id, variant: s.variant, take: s.take, body: s.request }),
-      );
-    else say(`POST /v1/videos  # ${shotLabel(s)}\n${JSON.stringify(s.request, null, 2)}`);
+    const body = previewBody(s.request, { simulated: run.simulated, listen: options.listen });
+    if (options.json)
+      ctx.stdout.write(eventLine('request', { id: s.id, variant: s.variant, take: s.take, body }));
+    else say(`POST /v1/videos  # ${shotLabel(s)}\n${JSON.stringify(body, null, 2)}`);
   }
   const c = run.summary.counts;
   const leftUnknown = run.assessed.filter((a) => a.state === 'unknown' && !a.submits).length;
@@ -551,7 +556,8 @@ export async function runFlow(ctx: CliContext, mode: 'run' | 'enqueue' = 'run'):
       say(`stitching${variant ? ` ${variant}` : ''}: ${quarter * 25}%`);
     },
   });
-  if (result.status === 'dry-run') printDryRun(ctx, result.prepared, json, say);
+  if (result.status === 'dry-run')
+    printDryRun(ctx, result.prepared, { json, listen: options.listen !== undefined }, say);
   else if (result.status === 'declined') say('nothing was sent.');
   else {
     // An enqueuer's advice is to enqueue again: `run` would send the shots from here.

@@ -28,7 +28,6 @@ import { picksOfPlan } from './picks.js';
 import type { ChainContext, PreparedRun } from './types.js';
 
 export type { ChainContext };
-import { JOURNAL_FILE, readJournal } from '../render/journal.js';
 
 /** A verified clip: where it is and its sha256 (what names the frames cut from it). */
 interface Clip {
@@ -234,15 +233,14 @@ export async function chainContext(
 
 /** The run's whole plan with the frames of every clip the journal now holds, after a render. */
 export async function withRenderedFrames(
-  run: Pick<PreparedRun, 'fullPlan' | 'chain' | 'outDir'>,
+  run: Pick<PreparedRun, 'fullPlan' | 'chain' | 'live'>,
 ): Promise<Plan> {
   if (!run.chain || !run.fullPlan.shots.some(waitsForFrames)) return run.fullPlan;
-  const journal = await readJournal(path.join(run.outDir, JOURNAL_FILE));
   const { force: _, ...assess } = run.chain.assess;
   return (
     await resolveReadyFrames(run.fullPlan, {
       ...run.chain,
-      assess: { ...assess, journal: journal.shots },
+      assess: { ...assess, journal: run.live.shots() },
     })
   ).plan;
 }

@@ -201,6 +201,7 @@ async function renderShots(
         concurrency: options.concurrency ?? run.plan.concurrency ?? DEFAULT_CONCURRENCY,
         ...(options.signal ? { signal: options.signal } : {}),
         journalBase: run.base.journalBase,
+        journal: run.live,
         ...(options.safetyPollSeconds !== undefined
           ? { poll: { safetyMs: options.safetyPollSeconds * 1000 } }
           : {}),
@@ -211,6 +212,8 @@ async function renderShots(
         ...(graph ? { graph } : {}),
         ...(team ? { team } : {}),
         ...(api.accounts ? { accounts: api.accounts } : {}),
+        // The simulator's address is known only now: wire.ts fills it into each body sent.
+        ...(run.simulated ? { assetOrigin: api.client.baseUrl } : {}),
         onEvent: (e) => {
           if (e.type === 'failed' || e.type === 'unknown') e.error.message = clean(e.error.message);
           callbacks.onEvent?.(e);
@@ -264,7 +267,7 @@ export async function executeRun(
   const api = withPool(await openApi(run, key, options), pool);
   if (needsApi(run)) {
     const log = callbacks.log;
-    api.client = await uploadRunAssets(run, api.client, {
+    await uploadRunAssets(run, api.client, {
       env: options.env ?? process.env,
       log,
     }).catch(async (error: unknown) => {
@@ -283,6 +286,7 @@ export async function executeRun(
   const fullPlan = await withRenderedFrames(run);
   // A shard holds part of each final: the finals are stitched after `shotlist merge`.
   if (options.shard && !stopped) callbacks.log?.(notStitchedNote(options.shard));
+  const earlierReport = readRunReport(run.outDir).catch(() => undefined);
   const stitch =
     stopped || options.shard
       ? undefined
@@ -291,12 +295,14 @@ export async function executeRun(
           base: run.base.journalBase,
           variants: run.plan.variants,
           env,
+          journal: { shots: run.live.shots(), entries: run.live.entries },
+          earlier: earlierReport,
           ...(options.signal ? { signal: options.signal } : {}),
           ...(callbacks.log ? { log: callbacks.log } : {}),
           ...(callbacks.onStitchProgress ? { onProgress: callbacks.onStitchProgress } : {}),
         });
 
-  const earlier = (await readRunReport(run.outDir).catch(() => undefined))?.outputs ?? [];
+  const earlier = (await earlierReport)?.outputs ?? [];
   // The report describes the folder's renders: a failed re-render keeps the earlier clip.
   const kept = await withKeptClips(result.shots, run.assessed, run.outDir);
   const report = withPickMarks(

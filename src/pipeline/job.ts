@@ -6,17 +6,25 @@
  */
 import path from 'node:path';
 import { assetLocation, localAssets, type LocalAsset } from '../assets/local.js';
-import type { LoadedManifest } from '../manifest/load.js';
+import { refuseUnallowedCommand } from '../assets/open.js';
+import { UsageError, formatDiagnostic } from '../errors.js';
+import { loadManifest, type LoadedManifest } from '../manifest/load.js';
+import { takeKey } from '../media/outputs.js';
 import { plan as makePlan, type PlanOptions } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
-import { JOURNAL_FILE, readJournal } from '../render/journal.js';
-import { accountsFileOf, checkPoolFlags, loadAccounts } from './accounts.js';
-import { SIMULATOR_BASE, chooseBase } from './base.js';
+import type { AccountsFile } from '../render/accounts-file.js';
+import { JOURNAL_FILE, liveJournal, readJournal, type LiveJournal } from '../render/journal.js';
+import { assessShots, summarizeAssessment, type AssessOptions } from '../render/state.js';
+import { accountsFileOf, checkPoolFlags, loadAccounts, poolBase } from './accounts.js';
+import { SIMULATOR_BASE, chooseBase, type BaseChoice } from './base.js';
 import { chainContext, resolveReadyFrames, waitsForFrames } from './chain.js';
 import { journalBases } from './clips.js';
+import { checkFolderApi, outDirOf } from './folder-api.js';
 import { extraTakesFrom, manifestPicks } from './picks.js';
+import { planOptionsOf } from './plan-options.js';
+import { marksIn } from './reroll.js';
 import { shardPlan, type ShardSpec } from './shard.js';
-import type { RunOptions } from './types.js';
+import type { ChainContext, PreparedRun, RunOptions } from './types.js';
 
 /** The flags that say which API's renders a command looks at (`status`, `review`). */
 export type BaseFlags = Pick<RunOptions, 'simulate' | 'baseUrl' | 'accounts' | 'env'>;
@@ -82,11 +90,224 @@ export async function renderedPlan(
   const plan = shardPlan(makePlan(loaded, { ...planOptions, assets }), options.shard);
   if (base === undefined || !plan.shots.some(waitsForFrames))
     return { plan, base, journal, assets };
-  const chain = await chainContext(plan, {
+  const chain = await jobChain(loaded, plan, {
     outDir,
-    location: assetLocation(loaded.manifest.uploads, simulated),
+    simulated,
     assess: { outDir, baseUrl: base, journal: journal.shots },
     env: options.env ?? process.env,
   });
   return { plan: (await resolveReadyFrames(plan, chain)).plan, base, journal, assets };
+}
+
+/**
+ * The one resolver of chained frames: how a job's frames are cut, addressed (the URLs the
+ * job's API will read them at) and assessed, with the take the picks file chose for each shot.
+ */
+function jobChain(
+  loaded: LoadedManifest,
+  whole: Plan,
+  at: { outDir: string; simulated: boolean; assess: AssessOptions; env: NodeJS.ProcessEnv },
+): Promise<ChainContext> {
+  return chainContext(whole, {
+    outDir: at.outDir,
+    location: assetLocation(loaded.manifest.uploads, at.simulated),
+    assess: at.assess,
+    env: at.env,
+  });
+}
+
+/**
+ * The output folder of a run of `manifest` with these flags: `--out`, else the default one
+ * next to the manifest. The one place a run, a saved plan and an enqueuer choose it.
+ */
+export async function jobOutDir(
+  manifest: { file: string; name: string },
+  options: Pick<RunOptions, 'out' | 'shard' | 'cwd' | 'simulate'>,
+  warn?: (line: string) => void,
+): Promise<string> {
+  const cwd = options.cwd ?? process.cwd();
+  return path.resolve(
+    cwd,
+    options.out ??
+      (await outDirOf(manifest, { simulate: options.simulate, shard: options.shard, note: warn })),
+  );
+}
+
+/**
+ * The job a run (and `plan --save`, `enqueue`) works on, opened once: the manifest and its
+ * picks, its local files at the URLs the run's API will read them at, the output folder, the
+ * API (base, simulator or account pool), the journal, read once, and the plan of this run and
+ * of the whole manifest with each shot's state. Sends nothing.
+ */
+export async function openJob(
+  file: string,
+  options: RunOptions,
+  warn?: (line: string) => void,
+): Promise<Job> {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const manifestFile = path.resolve(cwd, file);
+  const planned = await planJob(manifestFile, options, warn);
+  const outDir = await jobOutDir(planned.plans.sharded.manifest, options, warn);
+  const pool = await jobAccounts(options, cwd, env);
+  const base = pool
+    ? poolBase(pool.accounts, pool.file)
+    : chooseBase({ simulate: options.simulate, baseUrl: options.baseUrl, env });
+  const journalFile = path.join(outDir, JOURNAL_FILE);
+  const journal = await readJournal(journalFile);
+  // One folder, one API: another API's folder is refused here, before anything is sent.
+  await checkFolderApi(outDir, base.journalBase, journal);
+  const state = await assessJob(planned, {
+    options,
+    outDir,
+    journalBase: base.journalBase,
+    journal,
+    env,
+  });
+  const live = liveJournal(journalFile, journal);
+  return {
+    manifestFile,
+    ...planned,
+    outDir,
+    base,
+    journal,
+    live,
+    ...state,
+    ...(pool ? { pool } : {}),
+  };
+}
+
+/** A job opened by {@link openJob}. */
+export interface Job extends PlannedJob, AssessedJob {
+  manifestFile: string;
+  outDir: string;
+  base: BaseChoice;
+  journal: FolderJournal;
+  /** The journal the job appends to: the one read, kept in step, never read again. */
+  live: LiveJournal;
+  /** The account pool (`--accounts`), read and checked, when one is named. */
+  pool?: { file: string; accounts: AccountsFile };
+}
+
+/** The run's account pool, read and checked (keys set unless a dry run), when one is named. */
+async function jobAccounts(options: RunOptions, cwd: string, env: NodeJS.ProcessEnv) {
+  const file = accountsFileOf(options.accounts, env);
+  if (file === undefined) return undefined;
+  checkPoolFlags(options);
+  const accounts = await loadAccounts(file, { cwd, env, needKeys: !options.dryRun });
+  return { file, accounts };
+}
+
+function checkForce(plan: Plan, force: RunOptions['force']): void {
+  if (!Array.isArray(force)) return;
+  const ids = new Set(plan.shots.map((s) => s.id));
+  const unknownIds = force.filter((id) => !ids.has(id));
+  if (unknownIds.length > 0) {
+    throw new UsageError(
+      `--force names ${unknownIds.join(', ')}, not in the plan`,
+      `use shot ids of the manifest, or --force all`,
+    );
+  }
+}
+
+/** The manifest, loaded and planned: this run's shots, and the whole manifest's. */
+interface PlannedJob {
+  loaded: LoadedManifest;
+  assets: LocalAsset[];
+  picks: Awaited<ReturnType<typeof manifestPicks>>;
+  /** A run of some shots (--variant, --only, --reroll) rather than the whole manifest. */
+  partial: boolean;
+  plans: {
+    /** This run's shots, before sharding. */
+    planned: Plan;
+    /** This run's shots in this shard. */
+    sharded: Plan;
+    /** The whole manifest in this shard: what the report and finals describe. */
+    shardedFull: Plan;
+  };
+}
+
+async function planJob(
+  manifestFile: string,
+  options: RunOptions,
+  warn: ((line: string) => void) | undefined,
+): Promise<PlannedJob> {
+  const loaded = await loadManifest(manifestFile, {
+    allowOutside: options.allowOutside === true,
+    missingUploads: options.simulate ? 'ignore' : 'error',
+  });
+  // A simulated run uploads to the simulator and a dry run uploads nothing: no command runs.
+  if (!options.simulate && !options.dryRun)
+    refuseUnallowedCommand(loaded, options.allowCommand === true);
+  const overrides = options.overrides ?? {};
+  const assets = await localAssets(loaded, { simulate: options.simulate });
+  const picks = await manifestPicks(loaded.file);
+  const planned = makePlan(loaded, { ...planOptionsOf({ ...options, overrides }, picks), assets });
+  for (const w of planned.warnings) warn?.(formatDiagnostic(w));
+  checkForce(planned, options.force);
+  const partial = options.variant !== undefined || options.only !== undefined || !!options.reroll;
+  // With a re-roll run's new takes: the report and finals describe them too.
+  const takes = extraTakesFrom(marksIn(planned, picks), options.reroll);
+  const whole = partial ? makePlan(loaded, { overrides, ...takes, assets }) : planned;
+  // A shard's run, report and finals describe the shard only (see shard.ts).
+  const sharded = shardPlan(planned, options.shard, whole);
+  const shardedFull = partial ? shardPlan(whole, options.shard, whole) : sharded;
+  return { loaded, assets, picks, partial, plans: { planned, sharded, shardedFull } };
+}
+
+/** What each shot of the job needs, from the journal and the clips on disk. */
+interface AssessedJob {
+  plan: Plan;
+  fullPlan: Plan;
+  assessed: PreparedRun['assessed'];
+  others: PreparedRun['others'];
+  summary: PreparedRun['summary'];
+  chain: ChainContext;
+  frameAssets: LocalAsset[];
+}
+
+async function assessJob(
+  planned: PlannedJob,
+  at: {
+    options: RunOptions;
+    outDir: string;
+    journalBase: string;
+    journal: FolderJournal;
+    env: NodeJS.ProcessEnv;
+  },
+): Promise<AssessedJob> {
+  const { options, outDir, journal } = at;
+  const { loaded, partial, plans } = planned;
+  const maxAttempts = options.maxAttempts ?? loaded.manifest.max_attempts;
+  const assessOptions = {
+    outDir,
+    baseUrl: at.journalBase,
+    journal: journal.shots,
+    ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+  };
+  const chain = await jobChain(loaded, plans.shardedFull, {
+    outDir,
+    simulated: !!options.simulate,
+    assess: assessOptions,
+    env: at.env,
+  });
+  // Frames of clips already on disk are cut now: those shots are assessed with their real body.
+  const ready = await resolveReadyFrames(plans.sharded, chain);
+  const plan = ready.plan;
+  const fullPlan = partial ? (await resolveReadyFrames(plans.shardedFull, chain)).plan : plan;
+  const assessed = await assessShots(plan, {
+    ...assessOptions,
+    ...(options.force ? { force: options.force } : {}),
+    ...(options.retryUnknown ? { retryUnknown: true } : {}),
+  });
+  // Only the shots outside this run: their clips are hashed once, not twice.
+  const inRun = new Set(plan.shots.map(takeKey));
+  const outside = fullPlan.shots.filter((s) => !inRun.has(takeKey(s)));
+  // A dry run writes no report: the shots outside it are not looked at.
+  const others =
+    outside.length > 0 && !options.dryRun
+      ? await assessShots({ shots: outside }, assessOptions)
+      : [];
+  const summary = summarizeAssessment(assessed);
+  return { plan, fullPlan, assessed, others, summary, chain, frameAssets: ready.assets };
 }

@@ -1,9 +1,8 @@
 /** `runManifest`: the programmatic twin of `shotlist run`. */
-import path from 'node:path';
 import { resolveApiKey } from '../api/key.js';
 import { EXIT_CODES, UsageError } from '../errors.js';
 import { formatMoney } from '../plan/money.js';
-import { JOURNAL_FILE, readJournal } from '../render/journal.js';
+import { journalSize } from '../render/journal.js';
 import { SIMULATOR_BASE, describeBase } from './base.js';
 import { executeRun, needsApi } from './execute.js';
 import { recordFolderApi } from './folder-api.js';
@@ -104,8 +103,8 @@ async function lockRun(run: PreparedRun, callbacks: RunCallbacks): Promise<RunLo
       `note: took over the lock of run ${was.pid} on ${was.host}, which is no longer running`,
     );
   }
-  const now = await readJournal(path.join(run.outDir, JOURNAL_FILE));
-  if (now.entries.length !== run.journal.entries.length) {
+  // Its size says whether anyone appended since: the journal is not read a second time.
+  if ((await journalSize(run.live.file)) !== run.journal.bytes) {
     await lock.release();
     throw new UsageError(
       `the journal in ${run.outDir} changed while this run was being prepared (another run was writing to it); nothing was sent`,

@@ -12,7 +12,12 @@ import { finalInputs, moveStaleFinal } from '../media/finals.js';
 import { stitchJobs, type StitchJob } from '../media/outputs.js';
 import { shotLabel } from '../plan/label.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
-import { JOURNAL_FILE, readJournal } from '../render/journal.js';
+import {
+  JOURNAL_FILE,
+  readJournal,
+  type JournalEntry,
+  type JournalShot,
+} from '../render/journal.js';
 import type { OutputReport, RunReport } from '../report/types.js';
 import { findRenderedClips } from './clips.js';
 import { renderedPlan } from './job.js';
@@ -41,6 +46,10 @@ export interface StitchRenderedOptions {
   log?: (line: string) => void;
   /** Share done of one output's encode. */
   onProgress?: (variant: string | null, fraction: number) => void;
+  /** The output folder's journal, already read by the caller; default: read here. */
+  journal?: { shots: Map<string, JournalShot>; entries: readonly JournalEntry[] };
+  /** The output folder's report.json, as the caller reads it; default: read here. */
+  earlier?: Promise<RunReport | undefined>;
 }
 
 /** Each job with the fingerprint of its inputs, so an unchanged final is kept as it is. */
@@ -89,8 +98,10 @@ async function moveStale(
   outDir: string,
   unmade: readonly { variant: string | null; output: string }[],
   log: ((line: string) => void) | undefined,
+  read: StitchRenderedOptions['earlier'],
 ): Promise<StaleFinal[]> {
-  const earlier = await readRunReport(outDir).catch(() => undefined);
+  if (unmade.length === 0) return [];
+  const earlier = await (read ?? readRunReport(outDir)).catch(() => undefined);
   const madeBefore = new Set((earlier?.outputs ?? []).map((o) => o.file));
   const stale: StaleFinal[] = [];
   for (const u of unmade) {
@@ -111,7 +122,7 @@ export async function stitchRendered(
   plan: Plan,
   options: StitchRenderedOptions,
 ): Promise<StitchRenderedResult> {
-  const journal = await readJournal(path.join(options.outDir, JOURNAL_FILE));
+  const journal = options.journal ?? (await readJournal(path.join(options.outDir, JOURNAL_FILE)));
   const clips = await findRenderedClips(plan, {
     outDir: options.outDir,
     journal: journal.shots,
@@ -156,7 +167,7 @@ export async function stitchRendered(
     })),
   ];
   // Interrupted too: a final the stitch was about to replace is outdated, never left looking current.
-  const stale = await moveStale(options.outDir, unmade, options.log);
+  const stale = await moveStale(options.outDir, unmade, options.log, options.earlier);
   return {
     outputs,
     skipped,
@@ -238,7 +249,7 @@ export async function stitchManifest(
   );
   // One folder, one API: told which API, a folder of another one is refused, nothing written.
   if (options.base !== undefined) await checkFolderApi(outDir, options.base);
-  const { plan } = await renderedPlan(loaded, {
+  const { plan, journal } = await renderedPlan(loaded, {
     outDir,
     base: options.base,
     planOptions: {
@@ -247,14 +258,17 @@ export async function stitchManifest(
     },
     env: options.env,
   });
-  const result = await stitchRendered(plan, { ...options, outDir });
+  // Read once: a report.json that cannot be read still fails the command after stitching.
+  const earlier = readRunReport(outDir);
+  earlier.catch(() => undefined);
+  const result = await stitchRendered(plan, { ...options, outDir, journal, earlier });
   if (result.found === 0) {
     throw new UsageError(
       `no rendered clips in ${outDir} (the journal records none)`,
       `render first: ${options.runCommand ?? `shotlist run ${file}`}`,
     );
   }
-  const report = await readRunReport(outDir);
+  const report = await earlier;
   if (report && (result.outputs.length > 0 || result.stale.length > 0)) {
     const { writeReport } = await import('../report/write.js');
     await writeReport(

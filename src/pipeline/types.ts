@@ -5,7 +5,7 @@ import type { ShotlistManifest } from '../manifest/types.gen.js';
 import type { BudgetVerdict, Plan } from '../plan/types.js';
 import type { AccountsFile } from '../render/accounts-file.js';
 import type { RenderEvent } from '../render/events.js';
-import type { ParsedJournal, JournalShot } from '../render/journal.js';
+import type { LiveJournal, ReadJournal } from '../render/journal.js';
 import type { RenderResult } from '../render/render.js';
 import type { AssessOptions, AssessedShot, AssessmentSummary } from '../render/state.js';
 import type { OutputReport, RunReport } from '../report/types.js';
@@ -135,7 +135,10 @@ export interface PreparedRun {
   outDir: string;
   base: BaseChoice;
   simulated: boolean;
-  journal: ParsedJournal & { shots: Map<string, JournalShot> };
+  /** The journal as the run found it (read once). */
+  journal: ReadJournal;
+  /** The same journal kept in step with what the run appends: never read again. */
+  live: LiveJournal;
   assessed: AssessedShot[];
   /** The shots of `fullPlan` outside this run, as the journal knows them (empty in a dry run). */
   others: AssessedShot[];

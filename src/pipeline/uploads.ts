@@ -2,14 +2,13 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ApiClient } from '../api/client.js';
-import type { VideoRequest } from '../api/contract.js';
 import { httpAssetTarget } from '../assets/http-target.js';
-import { SIMULATED_ORIGIN, localAssets, type LocalAsset } from '../assets/local.js';
+import { localAssets, type LocalAsset } from '../assets/local.js';
 import { openUploadTarget, refuseUnallowedCommand, uploadCommandOf } from '../assets/open.js';
 import type { UploadTarget } from '../assets/target.js';
 import { uploadAssets, uploadSummaryLine, type UploadSummary } from '../assets/upload.js';
 import { loadManifest } from '../manifest/load.js';
-import { JOURNAL_FILE, openJournal, readJournal } from '../render/journal.js';
+import { JOURNAL_FILE, liveJournal, readJournal, type LiveJournal } from '../render/journal.js';
 import { defaultOutDir } from './out-dir.js';
 import { accountsFileOf, loadAccounts } from './accounts.js';
 import type { PreparedRun, RunOptions } from './types.js';
@@ -19,16 +18,21 @@ export async function uploadToTarget(
   assets: readonly LocalAsset[],
   target: UploadTarget,
   outDir: string,
-  options: { useJournal: boolean; log?: ((line: string) => void) | undefined },
+  options: {
+    useJournal: boolean;
+    log?: ((line: string) => void) | undefined;
+    /** The run's journal, already read; default: read the output folder's. */
+    journal?: LiveJournal | undefined;
+  },
 ): Promise<UploadSummary> {
   await mkdir(outDir, { recursive: true });
   const file = path.join(outDir, JOURNAL_FILE);
-  const read = await readJournal(file);
+  const live = options.journal ?? liveJournal(file, await readJournal(file));
   const known = new Map<string, string>();
   if (options.useJournal) {
-    for (const e of read.entries) if (e.type === 'upload') known.set(e.key, e.url);
+    for (const e of live.entries) if (e.type === 'upload') known.set(e.key, e.url);
   }
-  const journal = await openJournal(file, read.validLength);
+  const journal = await live.open();
   try {
     const summary = await uploadAssets(assets, target, {
       known,
@@ -49,38 +53,23 @@ export async function uploadToTarget(
   }
 }
 
-/** A client that sends the simulator's own address where the plan wrote its stable stand-in. */
-function simulatorAssetClient(client: ApiClient): ApiClient {
-  const from = `${SIMULATED_ORIGIN}/assets/`;
-  const to = `${client.baseUrl}/assets/`;
-  return {
-    baseUrl: client.baseUrl,
-    submit: (body, options) =>
-      client.submit(JSON.parse(JSON.stringify(body).replaceAll(from, to)) as VideoRequest, options),
-    getTask: (id, options) => client.getTask(id, options),
-    download: (url, file, options) => client.download(url, file, options),
-    stats: () => client.stats(),
-    close: () => client.close(),
-  };
-}
-
 /**
  * Before a run's first submission: every local asset file is put where its URL says (the
- * manifest's storage, or the simulator started for a simulated run). Returns the client the
- * run submits with. The API key is never given to the upload target.
+ * manifest's storage, or the simulator started for a simulated run; the bodies sent then name
+ * the simulator's address, see render/wire.ts). The API key is never given to the upload target.
  */
 export async function uploadRunAssets(
   run: {
     uploads?: PreparedRun['uploads'];
     simulated: boolean;
     outDir: string;
+    live?: LiveJournal;
   },
   client: ApiClient,
   options: { env: NodeJS.ProcessEnv; log?: ((line: string) => void) | undefined },
-): Promise<ApiClient> {
+): Promise<void> {
   const assets = run.uploads?.assets ?? [];
-  // Frames cut during the render are put at the simulator's origin too: its client rewrites them.
-  if (assets.length === 0) return run.simulated ? simulatorAssetClient(client) : client;
+  if (assets.length === 0) return;
   // The simulator's files live in its state folder: asking it is as cheap as the journal.
   const target = run.simulated
     ? httpAssetTarget(client.baseUrl)
@@ -91,8 +80,8 @@ export async function uploadRunAssets(
   await uploadToTarget(assets, target, run.outDir, {
     useJournal: !run.simulated,
     log: options.log,
+    journal: run.live,
   });
-  return run.simulated ? simulatorAssetClient(client) : client;
 }
 
 /** What `shotlist upload` did. */

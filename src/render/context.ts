@@ -49,6 +49,8 @@ export interface RunContext {
   verify?: VerifyClip;
   /** The push receiver's side of the run (`--listen`): tokens, pending pushes, wakers. */
   pushes?: PushBoard;
+  /** A simulated run: the address of its simulator, filled into each body sent (see wire.ts). */
+  assetOrigin?: string;
   /** Team mode (`--team`): the facts and limits shared with the other machines. */
   team?: TeamHook;
   /** The pool account a shot's task is sent to or held by (`--accounts`); set per shot. */

@@ -354,23 +354,78 @@ const unsafe = (file: string, err: unknown) =>
  * Reads and folds a journal file; a missing file is an empty journal, a link is refused (it
  * is never followed, for reading or appending).
  */
-export async function readJournal(
-  file: string,
-): Promise<ParsedJournal & { shots: Map<string, JournalShot> }> {
-  let text = '';
+export async function readJournal(file: string): Promise<ReadJournal> {
+  let data = Buffer.alloc(0);
   try {
     await refuseOther(file);
     const handle = await open(file, constants.O_RDONLY | O_NOFOLLOW);
     try {
-      text = await handle.readFile('utf8');
+      data = await handle.readFile();
     } finally {
       await handle.close();
     }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw unsafe(file, err);
   }
-  const parsed = parseJournal(text);
-  return { ...parsed, shots: foldJournal(parsed.entries) };
+  const parsed = parseJournal(data.toString('utf8'));
+  return { ...parsed, shots: foldJournal(parsed.entries), bytes: data.length };
+}
+
+/** A journal as read from its file. */
+export interface ReadJournal extends ParsedJournal {
+  shots: Map<string, JournalShot>;
+  /** The file's size when it was read (0: there was none). */
+  bytes: number;
+}
+
+/** The size of a journal file now (0: there is none), without reading it. */
+export async function journalSize(file: string): Promise<number> {
+  try {
+    return (await lstat(file)).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+}
+
+/**
+ * A journal read once by a command and kept in step with what the command appends to it: a
+ * run reads its journal once, then knows every entry without reading the file again.
+ */
+export interface LiveJournal {
+  readonly file: string;
+  /** The entries read, then those appended since, as reading them back would give them. */
+  readonly entries: readonly JournalEntry[];
+  /** The file as read ended in a torn line (cut off when the journal is first opened). */
+  readonly torn: boolean;
+  /** The latest state of each key, from every entry. */
+  shots(): Map<string, JournalShot>;
+  /** Opens the file for appending; the first opening cuts off a torn last line. */
+  open(): Promise<JournalWriter>;
+}
+
+/** The live journal of `file`, as `read` found it. */
+export function liveJournal(file: string, read: ParsedJournal): LiveJournal {
+  const entries = [...read.entries];
+  let cut = false;
+  return {
+    file,
+    entries,
+    torn: read.torn,
+    shots: () => foldJournal(entries),
+    async open() {
+      const writer = await openJournal(file, cut ? undefined : read.validLength);
+      cut = true;
+      return {
+        append(entry, options) {
+          const written = writer.append(entry, options);
+          entries.push(cleanEntry(JSON.parse(JSON.stringify(entry)) as JournalEntry));
+          return written;
+        },
+        close: () => writer.close(),
+      };
+    },
+  };
 }
 
 /** Appends entries; `durable` ones resolve only once they are synced to disk. */

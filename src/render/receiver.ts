@@ -123,7 +123,7 @@ export class PushBoard {
  */
 export function withWebhook(
   request: VideoRequest,
-  pushes: PushBoard | undefined,
+  pushes: Pick<PushBoard, 'urlFor'> | undefined,
   key: string,
 ): VideoRequest {
   if (!pushes || request.metadata?.webhook_url !== undefined) return request;

@@ -19,7 +19,13 @@ import { costLedger, pricesOf } from './cost.js';
 import type { RenderEvent } from './events.js';
 import { AccountPool, type PoolMember } from './accounts.js';
 import { Limiter } from './limiter.js';
-import { JOURNAL_FILE, openJournal, readJournal, type JournalWriter } from './journal.js';
+import {
+  JOURNAL_FILE,
+  liveJournal,
+  readJournal,
+  type JournalWriter,
+  type LiveJournal,
+} from './journal.js';
 import { DEFAULT_POLL_TUNING, DurationModel, chainedTuning, type PollTuning } from './poll.js';
 import { startResult, sumCharges, type RenderResult, type ShotResult } from './result.js';
 import type { PushBoard } from './receiver.js';
@@ -61,6 +67,8 @@ export interface RenderOptions {
    * client's. `--simulate` passes a fixed name, since its simulator gets a new port every time.
    */
   journalBase?: string;
+  /** The output folder's journal, already read by the caller; default: read here. */
+  journal?: LiveJournal;
 }
 
 export interface RenderDeps {
@@ -74,6 +82,8 @@ export interface RenderDeps {
   team?: TeamHook;
   /** Pushes from a receiver started by the caller (`--listen`): hints to look now. */
   pushes?: PushBoard;
+  /** A simulated run: the address of its simulator, filled into each body sent (see wire.ts). */
+  assetOrigin?: string;
   /** Shots that wait for others' clips (chained frames): when they start, and how. */
   graph?: ShotGraph;
   /**
@@ -109,14 +119,15 @@ async function sweepPartFiles(root: string, rel: string): Promise<void> {
 async function openOutput(
   outDir: string,
   journalFile: string,
-): Promise<{ journal: JournalWriter; torn: boolean }> {
+  held: LiveJournal | undefined,
+): Promise<{ journal: JournalWriter; live: LiveJournal }> {
   await ensureDir(outDir, STORE_DIR);
   await refuseLink(outDir, JOURNAL_FILE);
   await refuseLink(outDir, 'thumbs');
-  const read = await readJournal(journalFile);
+  const live = held ?? liveJournal(journalFile, await readJournal(journalFile));
   // A leftover .part belongs to a download that died with its process; it will be fetched again.
   await sweepPartFiles(outDir, 'clips');
-  return { journal: await openJournal(journalFile, read.validLength), torn: read.torn };
+  return { journal: await live.open(), live };
 }
 
 /**
@@ -245,7 +256,7 @@ export async function render(
   const journalFile = path.join(outDir, JOURNAL_FILE);
   const startedAt = now();
 
-  const { journal, torn } = await openOutput(outDir, journalFile);
+  const { journal, live } = await openOutput(outDir, journalFile, options.journal);
   const stop = stopSwitch(options.signal);
   const team = deps.team;
   const run: RunContext = {
@@ -274,6 +285,7 @@ export async function render(
     model: new DurationModel(),
     ...(deps.verify ? { verify: deps.verify } : {}),
     ...(deps.pushes ? { pushes: deps.pushes } : {}),
+    ...(deps.assetOrigin !== undefined ? { assetOrigin: deps.assetOrigin } : {}),
     ...(team ? { team } : {}),
   };
   const slots = {
@@ -305,7 +317,7 @@ export async function render(
   stop.release();
   await journal.close();
 
-  const { entries } = await readJournal(journalFile);
+  const { entries } = live;
   const versions = clipVersions(entries, new Set(shots.map((s) => s.key)));
   for (const s of shots) s.versions = versionsOf(versions, s.shot);
   // A task another machine of the team sent is paid there: shown apart, never added here.
@@ -330,6 +342,6 @@ export async function render(
     ledger: costLedger(entries, pricesOf(plan.shots)),
     requests: slots.pool ? slots.pool.stats() : client.stats(),
     ...(slots.pool ? { accounts: slots.pool.outcomes() } : {}),
-    journalRepaired: torn,
+    journalRepaired: live.torn,
   };
 }

@@ -7,7 +7,7 @@ import { errorOf, failShot, isUnauthorized, record, say, type ShotContext } from
 import type { ApiError } from '../errors.js';
 import type { ShotError } from './events.js';
 import { idempotencyKey } from './journal.js';
-import { withWebhook } from './receiver.js';
+import { wireBody } from './wire.js';
 import { charge, type ShotResult } from './result.js';
 import type { AssessedShot } from './state.js';
 
@@ -69,7 +69,11 @@ export async function submitShot(ctx: ShotContext): Promise<Submitted> {
   say(ctx, { type: 'submitting' });
   let submitted;
   try {
-    submitted = await ctx.client.submit(withWebhook(a.shot.request, ctx.pushes, a.key), {
+    const body = wireBody(a.shot.request, a.key, {
+      pushes: ctx.pushes,
+      assetOrigin: ctx.assetOrigin,
+    });
+    submitted = await ctx.client.submit(body, {
       idempotencyKey: idem,
       signal: ctx.submissions,
       requeue: true,

@@ -5,6 +5,7 @@ import { loadManifest } from '../../manifest/load.js';
 import { formatPlan } from '../../plan/format.js';
 import { plan } from '../../plan/plan.js';
 import type { Plan } from '../../plan/types.js';
+import { previewBody } from '../../render/wire.js';
 import { parseCommandArgs } from '../args.js';
 import { PLAN_FLAGS, planOptionsFrom } from '../common.js';
 import type { CliContext } from '../context.js';
@@ -18,7 +19,9 @@ Shows every request a run would send, its billable seconds and cost, and the bud
 Sends nothing.
 
 Options:
-  --json             one JSON document: { manifest, shots, totals, budget }
+  --json             one JSON document: { manifest, shots, totals, budget }; each
+                     request as it is sent (with --simulate the simulator's address
+                     shows as <set at send time: simulator address>)
   --variant NAME     plan one variant only
   --only ID,...      plan these shots only
   --model ID         force a model on every shot
@@ -47,8 +50,8 @@ Exit 0 when the plan is within budget, 2 on bad input, 3 when over budget (with 
 plan is still written, for approval; \`run --plan\` refuses it while it is over budget).
 `;
 
-/** The `plan --json` document. */
-export function planJson(p: Plan) {
+/** The `plan --json` document: each body as a run would send it (see render/wire.ts). */
+export function planJson(p: Plan, at: { simulated: boolean } = { simulated: false }) {
   return {
     manifest: p.manifest,
     shots: p.shots.map((s) => ({
@@ -65,7 +68,7 @@ export function planJson(p: Plan) {
       ...(s.shared_with !== undefined ? { shared_with: s.shared_with } : {}),
       ...(s.depends_on !== undefined ? { depends_on: s.depends_on } : {}),
       ...(s.note !== undefined ? { note: s.note } : {}),
-      request: s.request,
+      request: previewBody(s.request, { simulated: at.simulated, listen: false }),
     })),
     ...(p.assets ? { assets: p.assets } : {}),
     totals: {
@@ -187,7 +190,7 @@ export default async function planCommand(ctx: CliContext): Promise<number> {
     ? { ...sharded, budget: { ...sharded.budget, ...prepared.budget } }
     : sharded;
   if (values.json) {
-    ctx.stdout.write(`${JSON.stringify(planJson(result))}\n`);
+    ctx.stdout.write(`${JSON.stringify(planJson(result, { simulated: !!values.simulate }))}\n`);
   } else {
     for (const w of result.warnings) ctx.stderr.write(`${formatDiagnostic(w)}\n`);
     if (shard)
