@@ -144,6 +144,7 @@ const FLAGS = {
   concurrency: { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
   'retry-unknown': { type: 'boolean' },
+  'wait-unknown': { type: 'string' },
   'max-attempts': { type: 'string' },
   'fail-on': { type: 'string' },
   'max-download-mb': { type: 'string' },
@@ -336,7 +337,12 @@ function enqueueOptionsFrom(ctx: CliContext, values: Values): RunOptions {
   const options = runOptionsFrom(ctx, values);
   if (!options.team)
     throw new UsageError('enqueue needs --team', 'add --team redis://HOST:PORT/DB');
-  return { ...options, teamRole: 'enqueue' };
+  const waitUnknown = numberFlag(values['wait-unknown'], '--wait-unknown');
+  return {
+    ...options,
+    teamRole: 'enqueue',
+    ...(waitUnknown ? { waitUnknownMs: Math.round(waitUnknown * 60_000) } : {}),
+  };
 }
 
 /** `--team` (else `SHOTLIST_TEAM`) and `--team-budget`: checked before anything is sent. */
@@ -490,6 +496,11 @@ export async function runFlow(ctx: CliContext, mode: 'run' | 'enqueue' = 'run'):
     FLAGS,
     mode === 'run' ? runHelp : ENQUEUE_USAGE,
   );
+  if (mode === 'run' && values['wait-unknown'] !== undefined)
+    throw new UsageError(
+      '--wait-unknown is an option of enqueue: a run watches no unknown shot',
+      'shotlist enqueue <manifest> --team ... --wait-unknown MINUTES',
+    );
   if (values.worker && mode === 'run') {
     const { runWorkerCommand } = await import('./worker.js');
     return runWorkerCommand(ctx, values, positionals);

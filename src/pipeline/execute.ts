@@ -144,7 +144,13 @@ async function openTeamRun(
   const url = parseTeamUrl(options.team, false);
   const opened =
     options.teamRole === 'enqueue'
-      ? openEnqueuer({ url, base: run.base.journalBase, shots: run.assessed, verify: !!apiKey })
+      ? openEnqueuer({
+          url,
+          base: run.base.journalBase,
+          shots: run.assessed,
+          verify: !!apiKey,
+          ...(options.waitUnknownMs ? { waitUnknownMs: options.waitUnknownMs } : {}),
+        })
       : openTeam({
           url,
           apiKey: apiKey ?? '',

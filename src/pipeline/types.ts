@@ -103,6 +103,11 @@ export interface RunOptions {
    * team's queue for its workers (`run --worker`), follow them and download each clip.
    */
   teamRole?: 'enqueue';
+  /**
+   * With `teamRole: 'enqueue'` (`--wait-unknown`): how long a shot found unknown is still
+   * watched in the team's facts, so a retry another machine finishes is collected; default 0.
+   */
+  waitUnknownMs?: number;
 }
 
 /** How a run reports while it works; every callback is optional. */

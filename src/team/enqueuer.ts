@@ -44,6 +44,12 @@ export interface EnqueuerOptions {
    * says how it ended and where its file is. Without it the facts are taken as they are.
    */
   verify: boolean;
+  /**
+   * How long an unknown shot is still watched in the facts (`enqueue --wait-unknown`), from
+   * when this run finds it unknown: another machine may send it again and finish it meanwhile.
+   * 0 (the default) ends it as unknown at once.
+   */
+  waitUnknownMs?: number;
 }
 
 /**
@@ -77,6 +83,17 @@ function stillUnknown(ctx: ShotContext): ShotResult {
   ctx.result.error = error;
   say(ctx, { type: 'skipped', reason: 'unknown' });
   return ctx.result;
+}
+
+/**
+ * A shot watched while unknown whose facts now name a newer attempt: its result is open again
+ * (the unknown attempt stays journaled, counted as may have been billed).
+ */
+function reopen(ctx: ShotContext): undefined {
+  ctx.result.status = 'skipped';
+  delete ctx.result.error;
+  delete ctx.result.charge;
+  return undefined;
 }
 
 /** Whether a shot's body is ready to be sent by a machine without this run's folder. */
@@ -118,10 +135,11 @@ export class Enqueuer implements TeamHook {
     const a = ctx.shot;
     const { floor, gen } = generations(a);
     const collect = a.state === 'unknown' && !a.submits;
-    const until = ctx.now() + ctx.deadlineMs;
+    let until = ctx.now() + ctx.deadlineMs;
     let seen: string | undefined;
+    let held: { since: number; result: ShotResult } | undefined;
     for (let waits = 0; ; waits++) {
-      if (ctx.submissions.aborted) return { kind: 'ended', result: notSent(ctx) };
+      if (ctx.submissions.aborted) break;
       const fact = factOf(await this.o.redis.script(LOOK, [factKey(a.key), leaseKey(a.key)], []));
       const found = fact === 'mine' ? undefined : fact;
       // The unknown attempt this run sends again: marked, its job put back until a worker takes it.
@@ -145,10 +163,21 @@ export class Enqueuer implements TeamHook {
         };
       if (current?.state === 'failed')
         return { kind: 'ended', result: await adoptFailed(ctx, current) };
-      if (collect && (!current || current.state === 'unknown'))
-        return { kind: 'ended', result: stillUnknown(ctx) };
-      if (current?.state === 'unknown')
-        return { kind: 'ended', result: await adoptUnknown(ctx, current) };
+      if ((collect && !current) || current?.state === 'unknown') {
+        // Journaled and shown once; then watched for --wait-unknown, never queued again.
+        held ??= {
+          since: ctx.now(),
+          result: collect ? stillUnknown(ctx) : await adoptUnknown(ctx, current!),
+        };
+        if (ctx.now() - held.since >= (this.o.waitUnknownMs ?? 0)) break;
+        if (!(await pauseTurn(ctx, waits, DEFAULT_WAIT_MS, MAX_WAIT_MS))) break;
+        continue;
+      }
+      // A shot watched while unknown that another machine sent again: no longer unknown here.
+      if (held) {
+        held = reopen(ctx);
+        until = ctx.now() + ctx.deadlineMs;
+      }
       if (current?.task_id && current.task_id !== seen) {
         seen = current.task_id;
         say(ctx, { type: 'submitted', taskId: seen, resumed: true, cost: 0 });
@@ -156,9 +185,10 @@ export class Enqueuer implements TeamHook {
       // A chained shot's body became ready only now; any other was queued up front (a no-op).
       if (waits === 0 && !current && !resend) await this.o.queue.add([jobOf(a, this.o.base)]);
       if (ctx.now() >= until) return { kind: 'ended', result: this.late(ctx) };
-      if (!(await pauseTurn(ctx, waits, DEFAULT_WAIT_MS, MAX_WAIT_MS)))
-        return { kind: 'ended', result: notSent(ctx) };
+      if (!(await pauseTurn(ctx, waits, DEFAULT_WAIT_MS, MAX_WAIT_MS))) break;
     }
+    // Stopped (interrupted, or an unknown shot's watch is over): an unknown shot stays unknown.
+    return { kind: 'ended', result: held ? held.result : notSent(ctx) };
   }
 
   /**

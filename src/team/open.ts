@@ -76,10 +76,18 @@ export async function openEnqueuer(o: {
   shots: readonly AssessedShot[];
   /** The run has the team's key: the tasks the facts name are checked with the API. */
   verify: boolean;
+  /** How long an unknown shot is still watched (`--wait-unknown`); 0 ends it at once. */
+  waitUnknownMs?: number;
 }): Promise<Enqueuer> {
   const redis = await connectTeam(o.url);
   const queue = await openShotQueue(o.url, o.base);
-  const enqueuer = new Enqueuer({ redis, queue, base: o.base, verify: o.verify });
+  const enqueuer = new Enqueuer({
+    redis,
+    queue,
+    base: o.base,
+    verify: o.verify,
+    ...(o.waitUnknownMs ? { waitUnknownMs: o.waitUnknownMs } : {}),
+  });
   try {
     await enqueuer.enqueue(o.shots);
   } catch (err) {

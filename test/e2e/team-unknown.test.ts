@@ -3,13 +3,15 @@
  * redis-server, the simulator behind an API that never answers the first POST): the shot is
  * `unknown` (the task may exist), and the enqueuer either has it sent once more
  * (`enqueue --retry-unknown`, the unknown attempt still counted as may-have-been-billed) or,
- * run again, collects what another machine of the team finished meanwhile, then stitches.
+ * run again, collects what another machine of the team finished meanwhile, then stitches. An
+ * enqueuer still waiting (`--wait-unknown`) collects such a shot without being run again.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { shotlist, spawnShotlist } from '../helpers/cli.js';
+import { eventCount, untilOutput } from '../helpers/wait.js';
 import { hangingApi, type HangingApi } from '../team/hang.js';
 import { NO_REDIS, redisServerPath, useTeamRedis } from '../team/redis-server.js';
 import { KEY, childEnv, readReport, submissionsByPrompt, writeManifest } from './run-helpers.js';
@@ -133,5 +135,63 @@ describe.skipIf(!binary)('enqueue after a worker died between a POST and its tas
     expect(sim.ledger().totals.submissions).toBe(submissions);
     expect(readReport(out).totals.done).toBe(2);
     expect(existsSync(path.join(out, 'final.mp4'))).toBe(true);
+  });
+  it('enqueue --wait-unknown: still waiting, it collects the unknown shot another machine sends again, then stitches (exit 0)', async () => {
+    sim = await startSimulator({ apiKey: KEY, latency: 0, seed: 43 });
+    api = await hangingApi(sim);
+    const d = dir('enqueuer');
+    const manifest = writeManifest(d, 2);
+    const out = path.join(d, 'out');
+    const waiting = spawnShotlist(
+      [
+        ...['enqueue', manifest, '--team', team(3), '--base-url', api.url, '--out', out],
+        ...['--yes', '--json', '--wait-unknown', '10'],
+      ],
+      { env: childEnv },
+    );
+    const found = untilOutput(
+      waiting,
+      (seen) => eventCount(seen, 'unknown') >= 1 && eventCount(seen, 'done') >= 1,
+    );
+    const a = worker(3);
+    await api.held;
+    a.kill('SIGKILL');
+    await a;
+    worker(3);
+    // The enqueuer has found the shot unknown and has the other one: it is still waiting.
+    const seen = await found;
+    expect(eventCount(seen, 'unknown'), String(waiting.stderr ?? '')).toBe(1);
+    expect(waiting.exitCode).toBeNull();
+
+    // Another machine with its own folder meets the unknown shot, then sends it again.
+    const other = dir('other');
+    const otherRun = (...more: string[]) =>
+      shotlist(
+        [
+          ...['run', writeManifest(other, 2), '--team', team(3), '--base-url', api.url],
+          ...['--out', path.join(other, 'out'), '--yes', ...more],
+        ],
+        { env: childEnv },
+      );
+    expect((await otherRun()).exitCode).toBe(1);
+    const retried = await otherRun('--retry-unknown');
+    expect(retried.exitCode, retried.stderr).toBe(0);
+
+    const r = await waiting;
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const report = readReport(out);
+    expect(report.totals.done).toBe(2);
+    expect(report.totals.unknown).toBe(0);
+    expect(existsSync(path.join(out, 'final.mp4'))).toBe(true);
+    // Sent twice (the hung POST's task and the retry), once each by the team; none by the enqueuer.
+    const byPrompt = submissionsByPrompt(sim);
+    expect([...byPrompt.values()].sort()).toEqual([1, 2]);
+    const cost = await shotlist(['cost', manifest, '--out', out, '--json'], { env: childEnv });
+    const ledger = JSON.parse(cost.stdout) as {
+      billed: { seconds: number };
+      at_risk: { seconds: number };
+    };
+    expect(ledger.billed.seconds).toBe(8);
+    expect(ledger.at_risk.seconds).toBe(4);
   });
 });

@@ -26,6 +26,14 @@ unknown shots in the shared facts so that the workers send each once more (a new
 the unknown one stays counted as may have been billed), then follows them as any other.
 Enqueued again without it, an unknown shot another machine of the team has finished since is
 collected (checked with the API when a key is here), and the finals are stitched.
+  --wait-unknown MIN  keep watching each shot found unknown (left so by a worker in this
+                      run, or by an earlier one) for MIN minutes from when it is found, so
+                      that a retry another terminal or machine makes meanwhile
+                      (\`enqueue --retry-unknown\`, \`run --team --retry-unknown\`) is collected,
+                      journaled and stitched here. Default 0: an unknown shot ends the run's
+                      wait for it at once. The watch ends early when the retry starts (the
+                      shot is then followed as any other) or on Ctrl-C; it never queues the
+                      shot again.
 
 The shared facts in Redis are hints: with the team's API key (SHOTLIST_API_KEY, API_KEY or
 .env) every task they name is asked of the API, and only the URL the API gives is downloaded
