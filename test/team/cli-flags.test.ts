@@ -29,6 +29,7 @@ it.each([
   ],
   [['--team', 'redis://127.0.0.1:6379/0', '--simulate'], '--team cannot be used with --simulate'],
   [['--team-campaign', 'spring'], '--team-campaign needs --team'],
+  [['--wait-unknown', '5'], '--wait-unknown is an option of enqueue'],
   [
     ['--team', 'redis://127.0.0.1:6379/0', '--team-campaign', 'spring'],
     '--team-campaign needs --team-budget',
@@ -52,6 +53,8 @@ it.each([
   [[...TEAM, '--team-campaign', 'spring'], 'enqueue does not take --team-campaign'],
   [[...TEAM, '--worker'], 'enqueue does not take --worker'],
   [[...TEAM, '--simulate'], '--team cannot be used with --simulate'],
+  [[...TEAM, '--wait-unknown', 'soon'], '--wait-unknown must be 0 or more, not soon'],
+  [[...TEAM, '--wait-unknown', '-1'], '--wait-unknown must be 0 or more, not -1'],
 ])('enqueue %j: exit 2, %s', async (args, message) => {
   const r = await enqueue(args);
   expect(r.stderr).toContain(message);
@@ -63,6 +66,7 @@ it.each([
   [['--worker', ...TEAM, '--simulate'], '--worker cannot be used with --simulate'],
   [['--worker', ...TEAM, manifest], '--worker takes no manifest'],
   [['--worker', ...TEAM, '--retry-unknown'], '--worker does not take --retry-unknown'],
+  [['--worker', ...TEAM, '--wait-unknown', '5'], '--wait-unknown is an option of enqueue'],
   [['--worker', ...TEAM, '--team-campaign', 'x'], '--team-campaign needs --team-budget'],
 ])('run %j: exit 2, %s', async (args, message) => {
   const r = await cli(['run', ...args], {
