@@ -6,13 +6,14 @@
  * run again, collects what another machine of the team finished meanwhile, then stitches. An
  * enqueuer still waiting (`--wait-unknown`) collects such a shot without being run again.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { shotlist, spawnShotlist } from '../helpers/cli.js';
 import { eventCount, untilOutput } from '../helpers/wait.js';
 import { hangingApi, type HangingApi } from '../team/hang.js';
+import { plannedShots, plantFact } from '../team/plant.js';
 import { NO_REDIS, redisServerPath, useTeamRedis } from '../team/redis-server.js';
 import { KEY, childEnv, readReport, submissionsByPrompt, writeManifest } from './run-helpers.js';
 
@@ -193,5 +194,30 @@ describe.skipIf(!binary)('enqueue after a worker died between a POST and its tas
     };
     expect(ledger.billed.seconds).toBe(8);
     expect(ledger.at_risk.seconds).toBe(4);
+  });
+  it('enqueue --wait-unknown: the watch ends after the minutes given; the shot stays unknown, journaled and shown once, nothing sent', async () => {
+    sim = await startSimulator({ apiKey: KEY, latency: 0, seed: 44 });
+    api = await hangingApi(sim);
+    const d = dir('enqueuer');
+    const manifest = writeManifest(d, 1);
+    const out = path.join(d, 'out');
+    const [s01] = await plannedShots(manifest, api.url);
+    await plantFact(team(4), s01!.key, { state: 'unknown', gen: '1', owner: 'gone' });
+    const r = await shotlist(
+      [
+        ...['enqueue', manifest, '--team', team(4), '--base-url', api.url, '--out', out],
+        ...['--yes', '--json', '--wait-unknown', '0.02'],
+      ],
+      { env: childEnv },
+    );
+    expect(r.exitCode, r.stderr).toBe(1);
+    expect(eventCount(r.stdout, 'unknown')).toBe(1);
+    expect(readReport(out).totals.unknown).toBe(1);
+    const entries = readFileSync(path.join(out, 'journal.ndjson'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { type: string; key: string });
+    expect(entries.filter((e) => e.type === 'unknown' && e.key === s01!.key)).toHaveLength(1);
+    expect(sim.ledger().totals.submissions).toBe(0);
   });
 });
