@@ -472,6 +472,11 @@ function printOutcome(
       ctx.stderr.write(
         `  ${plural(unknown, 'unknown shot')} may have been billed; a plain re-run does not send ${unknown === 1 ? 'it' : 'them'} again. To resubmit (may pay twice): ${resume} --retry-unknown\n`,
       );
+    // An enqueuer can also wait for a retry that another terminal or machine makes.
+    if (unknown > 0 && resume.startsWith('shotlist enqueue '))
+      ctx.stderr.write(
+        `  to collect a retry made elsewhere while enqueue waits: ${resume} --wait-unknown MINUTES\n`,
+      );
   } else if (result.status === 'interrupted') {
     const inFlight = render.shots.filter((s) => s.status === 'pending').length;
     ctx.stderr.write(

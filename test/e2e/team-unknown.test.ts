@@ -72,6 +72,7 @@ describe.skipIf(!binary)('enqueue after a worker died between a POST and its tas
     expect(existsSync(path.join(out, 'final.mp4'))).toBe(false);
     const unknown = report.shots.find((s) => s.status === 'unknown')!;
     expect(String(r.stdout)).toMatch(/--retry-unknown/);
+    expect(String(r.stderr)).toMatch(/enqueue waits: shotlist enqueue .* --wait-unknown MINUTES/);
     return { manifest, out, unknownId: unknown.id };
   }
 
