@@ -59,7 +59,7 @@ describe('one run reads its journal once', () => {
     writeChain(tmp.dir);
     const first = await countedRun(['run', 'film.yaml', '--simulate', '--yes'], tmp.dir);
     expect(first.exitCode, first.stderr).toBe(0);
-    const out = path.join(tmp.dir, 'renders', 'film');
+    const out = path.join(tmp.dir, 'renders', 'film.simulated');
     expect(readReport(out).totals.done).toBe(3);
     // No journal yet: there is nothing to read, and what the run appends it already knows.
     expect(first.reads).toEqual({ 'journal.ndjson': 0, 'report.json': 1 });

@@ -62,6 +62,6 @@ describe('the bodies shown are the bodies sent', () => {
     // The real run fills the simulator's address in: the image reaches it and the shots render.
     const run = await shotlist(['run', 'film.yaml', '--simulate', '--yes'], opts);
     expect(run.exitCode, run.stderr).toBe(0);
-    expect(readReport(path.join(tmp.dir, 'renders', 'film')).totals.done).toBe(2);
+    expect(readReport(path.join(tmp.dir, 'renders', 'film.simulated')).totals.done).toBe(2);
   }, 90_000);
 });
