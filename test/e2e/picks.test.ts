@@ -109,7 +109,7 @@ describe('picks: stitch uses the picked takes (built bin, simulator, real ffmpeg
     expect(readFileSync(manifest, 'utf8')).not.toBe(film);
     const plan = await shotlist(['plan', manifest], { cwd: tmp.dir });
     expect(plan.stderr).toContain(
-      'pick of s01 take 2 is stale (the shot changed since it was picked)',
+      "pick of s01 take 2 is stale (the take's request is not the one picked: the shot was edited",
     );
     expect(plan.stderr).not.toContain('s02 take 3 is stale');
     await simulate();
