@@ -123,6 +123,7 @@ Options:
   --reroll             render one new take of each shot marked re-roll in
                        <manifest>.picks.yaml (\`shotlist review\`, key r) and nothing
                        else; once rendered, the mark is cleared and the take kept
+                       (with --simulate: <manifest>.simulated.picks.yaml)
 
 The key comes from SHOTLIST_API_KEY, else API_KEY, else a .env file in the working
 directory; never from the manifest. Ctrl-C stops submitting and keeps every task for the

@@ -227,7 +227,7 @@ export async function chainContext(
   ctx: Omit<ChainContext, 'takeOf'>,
 ): Promise<ChainContext> {
   if (!plan.shots.some((s) => s.depends_on)) return { ...ctx, takeOf: () => 1 };
-  const picks = await picksOfPlan(plan);
+  const picks = await picksOfPlan(plan, ctx.assess.baseUrl);
   return { ...ctx, takeOf: picks.takeOf };
 }
 

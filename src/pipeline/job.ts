@@ -55,6 +55,18 @@ export function namesBase(options: BaseFlags): boolean {
 /** The journal of an output folder, as read. */
 export type FolderJournal = Awaited<ReturnType<typeof readJournal>>;
 
+/**
+ * The journal of an output folder and the API a command looks at: `base`, else the API the
+ * journal's last render went to (undefined: none yet). Its takes' picks are that API's.
+ */
+export async function folderBase(
+  outDir: string,
+  base?: string,
+): Promise<{ journal: FolderJournal; base: string | undefined }> {
+  const journal = await readJournal(path.join(outDir, JOURNAL_FILE));
+  return { journal, base: base ?? journalBases(journal.shots)[0] };
+}
+
 export interface RenderedPlan {
   plan: Plan;
   /** The API whose renders the plan describes; undefined: the journal names none yet. */
@@ -86,7 +98,7 @@ export async function renderedPlan(
   const base = options.base ?? journalBases(journal.shots)[0];
   const simulated = base === SIMULATOR_BASE;
   const assets = await localAssets(loaded, { simulate: simulated });
-  const planOptions = options.planOptions ?? extraTakesFrom(await manifestPicks(loaded.file));
+  const planOptions = options.planOptions ?? extraTakesFrom(await manifestPicks(loaded.file, base));
   const plan = shardPlan(makePlan(loaded, { ...planOptions, assets }), options.shard);
   if (base === undefined || !plan.shots.some(waitsForFrames))
     return { plan, base, journal, assets };
@@ -241,7 +253,8 @@ async function planJob(
     refuseUnallowedCommand(loaded, options.allowCommand === true);
   const overrides = options.overrides ?? {};
   const assets = await localAssets(loaded, { simulate: options.simulate });
-  const picks = await manifestPicks(loaded.file);
+  // A simulated run's picks are its own (pools are never simulated).
+  const picks = await manifestPicks(loaded.file, options.simulate ? SIMULATOR_BASE : undefined);
   const planned = makePlan(loaded, { ...planOptionsOf({ ...options, overrides }, picks), assets });
   for (const w of planned.warnings) warn?.(formatDiagnostic(w));
   checkForce(planned, options.force);

@@ -33,12 +33,21 @@ async function claimedShard(dir: string): Promise<ShardSpec | string> {
   }
 }
 
-/** The manifest's shots (with the picks file's extra takes), by id, variant and take. */
-async function manifestShots(file: string, cwd: string) {
+/** The API of the folders' requests (their first that names one): whose picks file counts. */
+function entriesBase(entries: readonly JournalEntry[]): string | undefined {
+  for (const e of entries) if (e.type === 'intent' && e.base !== undefined) return e.base;
+  return undefined;
+}
+
+/**
+ * The manifest's shots (with the extra takes of the picks file of the folders' API), by id,
+ * variant and take.
+ */
+async function manifestShots(file: string, cwd: string, base: string | undefined) {
   const loaded = await loadManifest(path.resolve(cwd, file), { missingUploads: 'ignore' });
   // Only which shots exist and which share a body matter here, not where assets live.
   const assets = await localAssets(loaded, { simulate: true });
-  const picks = await manifestPicks(loaded.file);
+  const picks = await manifestPicks(loaded.file, base);
   const whole = makePlan(loaded, { ...planOptionsOf({}, picks), assets });
   return { whole, groupOf: sharedGroups(whole) };
 }
@@ -63,7 +72,8 @@ export async function misplacedRequests(
   shards: readonly { dir: string; entries: readonly JournalEntry[] }[],
   cwd = process.cwd(),
 ): Promise<string[]> {
-  const { whole, groupOf } = await manifestShots(manifest, cwd);
+  const base = entriesBase(shards.flatMap((s) => s.entries));
+  const { whole, groupOf } = await manifestShots(manifest, cwd, base);
   const found: string[] = [];
   let count: number | undefined;
   for (const shard of shards) {
@@ -116,7 +126,7 @@ export async function mergedSpend(
   entries: readonly JournalEntry[],
   cwd = process.cwd(),
 ): Promise<MergedSpend> {
-  const { whole } = await manifestShots(manifest, cwd);
+  const { whole } = await manifestShots(manifest, cwd, entriesBase(entries));
   const currency = whole.totals.currency;
   const ledger = costLedger(entries, pricesOf(whole.shots));
   const done = new Set<string>();

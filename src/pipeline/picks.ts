@@ -2,6 +2,8 @@
  * Picks: which take of each shot the finals use, plus re-roll marks and notes, kept in a
  * sidecar `<manifest>.picks.yaml` meant to be committed with the manifest. Each pick names
  * the body it was made for, so a pick whose shot changed since is reported stale, not applied.
+ * A simulated run is an API of its own: its picks live apart, in `<manifest>.simulated.picks.yaml`,
+ * so a rehearsal never changes the takes, re-roll marks or extra takes of the real film.
  */
 import { createHash } from 'node:crypto';
 import { lstat, readFile } from 'node:fs/promises';
@@ -14,6 +16,7 @@ import { MAX_TAKES } from '../manifest/schema.js';
 import { writeFileAtomic } from '../safe-fs.js';
 import { canonicalJson } from '../api/contract.js';
 import { shotLabel } from '../plan/label.js';
+import { SIMULATOR_BASE } from './base.js';
 import type { PlanOptions } from '../plan/plan.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
 
@@ -59,11 +62,20 @@ export class StalePicksError extends ShotlistError {
   }
 }
 
-/** `campaign.yaml` -> `campaign.picks.yaml`, beside the manifest. */
-export function picksFileOf(manifestFile: string): string {
+/**
+ * The picks file of the takes of the API `base` (a journal base; undefined: a real API),
+ * beside the manifest: `campaign.yaml` -> `campaign.picks.yaml`, or, for the simulator's
+ * takes, `campaign.simulated.picks.yaml`.
+ */
+export function picksFileOf(manifestFile: string, base?: string): string {
   const ext = path.extname(manifestFile);
   const stem = /^\.ya?ml$/i.test(ext) ? manifestFile.slice(0, -ext.length) : manifestFile;
-  return `${stem}.picks.yaml`;
+  return base === SIMULATOR_BASE ? `${stem}.simulated.picks.yaml` : `${stem}.picks.yaml`;
+}
+
+/** The manifest a picks file belongs to, by name: `campaign(.simulated).picks.yaml` -> `campaign.yaml`. */
+function manifestNameOf(picksFile: string): string {
+  return path.basename(picksFile).replace(/(\.simulated)?\.picks\.yaml$/, '.yaml');
 }
 
 /** The fingerprint of a take's request body: what a pick is valid for. */
@@ -251,8 +263,11 @@ export async function writePicks(
   const current = await readPicks(file);
   if (current.revision !== expected) throw new StalePicksError(file, expected, current.revision);
   const next = { revision: expected + 1, picks: [...picks] };
-  const manifest = path.basename(file).replace(/\.picks\.yaml$/, '.yaml');
-  await writeFileAtomic(path.dirname(file), path.basename(file), formatPicks(next, manifest));
+  await writeFileAtomic(
+    path.dirname(file),
+    path.basename(file),
+    formatPicks(next, manifestNameOf(file)),
+  );
   return next;
 }
 
@@ -377,6 +392,15 @@ export interface AppliedPicks {
 }
 
 /**
+ * Why a pick whose request is no longer the take's is not applied. Not always an edit: the
+ * request also names the addresses its local files and the frames it starts from are read at
+ * (a frame of another take of the shot before it, a picks file written under `--simulate` by
+ * an earlier release, which kept simulated picks in the real file).
+ */
+const BODY_CHANGED =
+  "the take's request is not the one picked: the shot was edited, or a local file or frame it reads is at another address";
+
+/**
  * Matches the picks against a plan: a pick counts when the plan still has that take of the
  * shot and its request is the body the pick was made for. Pure.
  */
@@ -393,7 +417,7 @@ export function applyPicks(plan: Pick<Plan, 'shots'>, picks: readonly ShotPick[]
     let reason: string | undefined;
     if (takes.length === 0) reason = 'the shot is no longer in the manifest';
     else if (!shot) reason = `the shot has ${takes.length} take${takes.length === 1 ? '' : 's'}`;
-    else if (p.body !== bodyFingerprint(shot)) reason = 'the shot changed since it was picked';
+    else if (p.body !== bodyFingerprint(shot)) reason = BODY_CHANGED;
     if (reason) {
       stale.push({ label, take: p.take, reason });
       continue;
@@ -413,13 +437,16 @@ export function staleMessage(s: StalePick): string {
   return `pick of ${s.label} take ${s.take} is stale (${s.reason}): not applied, take 1 is used; pick again`;
 }
 
-/** The entries of a manifest's picks file (none yet: none). */
-export async function manifestPicks(manifestFile: string): Promise<ShotPick[]> {
-  return (await readPicks(picksFileOf(manifestFile))).picks;
+/** The entries of a manifest's picks file for the takes of `base` (none yet: none). */
+export async function manifestPicks(manifestFile: string, base?: string): Promise<ShotPick[]> {
+  return (await readPicks(picksFileOf(manifestFile, base))).picks;
 }
 
-/** The picks of a plan's manifest, matched against it. */
-export async function picksOfPlan(plan: Pick<Plan, 'shots' | 'manifest'>): Promise<AppliedPicks> {
-  const { picks } = await readPicks(picksFileOf(plan.manifest.file));
+/** The picks of a plan's manifest for the takes of `base`, matched against it. */
+export async function picksOfPlan(
+  plan: Pick<Plan, 'shots' | 'manifest'>,
+  base?: string,
+): Promise<AppliedPicks> {
+  const { picks } = await readPicks(picksFileOf(plan.manifest.file, base));
   return applyPicks(plan, picks);
 }

@@ -10,6 +10,7 @@ import { UsageError } from '../errors.js';
 import { takeKey } from '../media/outputs.js';
 import type { Plan } from '../plan/types.js';
 import type { AssessedShot } from '../render/state.js';
+import { SIMULATOR_BASE } from './base.js';
 import {
   extraTakesOf,
   pickKey,
@@ -82,13 +83,13 @@ export function refuseOldTakes(assessed: readonly AssessedShot[], rerolls: reado
 /** Said when a re-roll run finds no marked shot (among `--only`/`--variant`): it sends nothing. */
 export function nothingToRerollMessage(
   manifestFile: string,
-  options: Pick<RunOptions, 'only' | 'variant'>,
+  options: Pick<RunOptions, 'only' | 'variant' | 'simulate'>,
 ): string {
   const among =
     options.only !== undefined || options.variant !== undefined
       ? ' among the shots of --only / --variant'
       : '';
-  return `no shot is marked for re-roll in ${path.basename(picksFileOf(manifestFile))}${among}: nothing to send (mark one with key r in shotlist review, or shotlist pick <manifest> SHOT=reroll)`;
+  return `no shot is marked for re-roll in ${path.basename(picksFileOf(manifestFile, options.simulate ? SIMULATOR_BASE : undefined))}${among}: nothing to send (mark one with key r in shotlist review, or shotlist pick <manifest> SHOT=reroll)`;
 }
 
 /**
@@ -101,5 +102,5 @@ export async function recordDoneRerolls(run: PreparedRun, result: RunResult): Pr
     result.render.shots.filter((s) => s.status === 'done').map((s) => takeKey(s.shot)),
   );
   const finished = run.rerolls.filter((r) => done.has(takeKey({ id: r.shot, ...r })));
-  await recordRerolls(picksFileOf(run.manifestFile), finished);
+  await recordRerolls(picksFileOf(run.manifestFile, run.base.journalBase), finished);
 }

@@ -91,7 +91,6 @@ export async function manifestStatus(
   const loaded = await loadManifest(path.resolve(cwd, file), {
     allowOutside: options.allowOutside === true,
   });
-  const picks = await manifestPicks(loaded.file);
   const partial = options.variant !== undefined || options.only !== undefined;
   const outDir = path.resolve(
     cwd,
@@ -104,6 +103,8 @@ export async function manifestStatus(
   const base = await lookupBase(options, cwd);
   // One folder, one API: named another one, status refuses rather than show it all as new.
   if (namesBase(options)) await checkFolderApi(outDir, base);
+  // The picks of that API's takes (a simulated run's are its own).
+  const picks = await manifestPicks(loaded.file, base);
   const journalFile = path.join(outDir, JOURNAL_FILE);
   // The bodies a run against `base` sends (local files' URLs, frames of clips on disk).
   const { plan, journal, assets } = await renderedPlan(loaded, {

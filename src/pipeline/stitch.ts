@@ -20,7 +20,7 @@ import {
 } from '../render/journal.js';
 import type { OutputReport, RunReport } from '../report/types.js';
 import { findRenderedClips } from './clips.js';
-import { renderedPlan } from './job.js';
+import { folderBase, renderedPlan } from './job.js';
 import { checkFolderApi, outDirOf } from './folder-api.js';
 import { currentSkippedFinals } from './kept-finals.js';
 import type { StaleFinal, StitchRenderedResult } from './types.js';
@@ -129,7 +129,7 @@ export async function stitchRendered(
     base: options.base,
     ...(options.fallbackBases ? { fallbackBases: options.fallbackBases } : {}),
   });
-  const picks = await picksOfPlan(plan);
+  const picks = await picksOfPlan(plan, clips.base);
   for (const s of picks.stale) options.log?.(staleMessage(s));
   for (const a of picks.applied) options.log?.(`${a.label}: picked take ${a.take}`);
   const wanted = options.variants ? new Set(options.variants) : undefined;
@@ -249,12 +249,15 @@ export async function stitchManifest(
   );
   // One folder, one API: told which API, a folder of another one is refused, nothing written.
   if (options.base !== undefined) await checkFolderApi(outDir, options.base);
-  const { plan, journal } = await renderedPlan(loaded, {
+  // The takes of the API stitched (else the journal's last): its picks file's extra takes.
+  const { journal, base } = await folderBase(outDir, options.base);
+  const { plan } = await renderedPlan(loaded, {
     outDir,
-    base: options.base,
+    base,
+    journal,
     planOptions: {
       ...(options.variant !== undefined ? { variant: options.variant } : {}),
-      ...extraTakesFrom(await manifestPicks(loaded.file)),
+      ...extraTakesFrom(await manifestPicks(loaded.file, base)),
     },
     env: options.env,
   });

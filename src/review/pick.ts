@@ -2,7 +2,7 @@
 import { UsageError } from '../errors.js';
 import { loadManifest } from '../manifest/load.js';
 import { closest } from '../manifest/suggest.js';
-import { renderedPlan } from '../pipeline/job.js';
+import { folderBase, renderedPlan } from '../pipeline/job.js';
 import { checkFolderApi, outDirOf } from '../pipeline/folder-api.js';
 import type { Plan } from '../plan/types.js';
 import {
@@ -74,7 +74,8 @@ export interface PickResult {
 }
 
 /**
- * Records the choices in `<manifest>.picks.yaml` (every variant, or `variant` only): picks
+ * Records the choices in the picks file of the takes' API (`<manifest>.picks.yaml`, or
+ * `<manifest>.simulated.picks.yaml` for simulated takes; every variant, or `variant` only): picks
  * keep re-roll marks and notes, marks keep picks and notes. Sends nothing.
  */
 export async function pickTakes(
@@ -90,8 +91,6 @@ export async function pickTakes(
     simulate?: boolean;
   } = {},
 ): Promise<PickResult> {
-  const file = picksFileOf(manifestFile);
-  const current = await readPicks(file);
   const loaded = await loadManifest(manifestFile, { allowOutside: options.allowOutside === true });
   // The bodies the takes were rendered from (local files' URLs, frames): what stitch checks.
   const outDir =
@@ -101,9 +100,14 @@ export async function pickTakes(
       { simulate: options.simulate },
     ));
   if (options.base !== undefined) await checkFolderApi(outDir, options.base);
+  // The picks of that API's takes: a simulated run's are its own file.
+  const { journal, base } = await folderBase(outDir, options.base);
+  const file = picksFileOf(manifestFile, base);
+  const current = await readPicks(file);
   const { plan } = await renderedPlan(loaded, {
     outDir,
-    base: options.base,
+    base,
+    journal,
     planOptions: {
       ...(options.variant !== undefined ? { variant: options.variant } : {}),
       ...extraTakesFrom(current.picks),

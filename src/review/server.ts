@@ -134,13 +134,13 @@ async function savePick(source: ReviewSource, body: unknown): Promise<{ revision
     throw new Error('a write needs the revision read and a shot');
   }
   const base = { shot: w.shot, variant: typeof w.variant === 'string' ? w.variant : null };
-  const { plan } = await reviewPlan(source);
+  const { plan, base: api } = await reviewPlan(source);
   const takes = plan.shots.filter((s) => s.id === base.shot && s.variant === base.variant);
   const picked = takes.find((s) => s.take === w.take);
   if (takes.length === 0 || (w.take !== undefined && !picked)) {
     throw new Error(`no take ${String(w.take)} of ${base.shot}`);
   }
-  const file = picksFileOf(source.manifestFile);
+  const file = picksFileOf(source.manifestFile, api);
   const current = await readPicks(file);
   const key = pickKey(base.shot, base.variant);
   const old = current.picks.find((p) => pickKey(p.shot, p.variant) === key);

@@ -94,7 +94,7 @@ export async function reviewPlan(
 
 /** Reads the manifest, journal, clips and picks afresh: a reload shows what is on disk now. */
 export async function reviewState(source: ReviewSource): Promise<ReviewState> {
-  const { plan, journal } = await reviewPlan(source);
+  const { plan, journal, base } = await reviewPlan(source);
   // As stitch finds them: without a base, the one the journal holds most clips of.
   const clips = await findRenderedClips(plan, {
     outDir: source.outDir,
@@ -102,7 +102,8 @@ export async function reviewState(source: ReviewSource): Promise<ReviewState> {
     base: source.base,
   });
   const byShot = new Map(clips.assessed.map((a) => [a.shot, a] as const));
-  const file = picksFileOf(source.manifestFile);
+  // The picks of the API whose takes are shown: a simulated run's are its own file.
+  const file = picksFileOf(source.manifestFile, base);
   const picks = await readPicks(file);
   const applied = applyPicks(plan, picks.picks);
   const stale = new Map(applied.stale.map((s) => [s.label, s.reason] as const));

@@ -39,6 +39,26 @@ shots:
 }
 
 describe('the picks file is bounded (built bin)', () => {
+  it("validate checks the simulated takes' picks file too; the real plan does not read it", async () => {
+    const manifest = writeFilm('version: 1\nrevision: 0\npicks: []\n');
+    writeFileSync(
+      path.join(tmp.dir, 'film.simulated.picks.yaml'),
+      'version: 1\nrevision: 1\npicks:\n  - shot: s01\n    extra_takes: 9\n',
+    );
+    const validate = await shotlist(['validate', manifest]);
+    expect(validate.exitCode, validate.stderr).toBe(2);
+    expect(validate.stderr).toContain(
+      'film.simulated.picks.yaml:5:18: error: s01 would have 11 takes (takes: 2 in the manifest, extra_takes: 9)',
+    );
+    const real = await shotlist(['plan', manifest]);
+    expect(real.exitCode, real.stderr).toBe(0);
+    const simulated = await shotlist(['plan', manifest, '--simulate']);
+    expect(simulated.exitCode).toBe(2);
+    expect(simulated.stderr).toContain(
+      'film.simulated.picks.yaml:5:18: error: s01 would have 11 takes',
+    );
+  });
+
   it('extra_takes beyond the bound is an error at its place in the picks file, at once and with nothing sent', async () => {
     sim = await startSimulator({ apiKey: KEY, latency: 0 });
     const huge = writeFilm(

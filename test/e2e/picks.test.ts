@@ -57,9 +57,11 @@ describe('picks: stitch uses the picked takes (built bin, simulator, real ffmpeg
   });
 
   it('pick s01=2 s02=3: the picks file records them and the final is made of those clips', async () => {
-    const picked = await shotlist(['pick', manifest, 's01=2', 's02=3'], { cwd: tmp.dir });
+    const picked = await shotlist(['pick', manifest, '--out', out, 's01=2', 's02=3'], {
+      cwd: tmp.dir,
+    });
     expect(picked.exitCode, picked.stderr).toBe(0);
-    const file = parse(readFileSync(path.join(tmp.dir, 'film.picks.yaml'), 'utf8')) as {
+    const file = parse(readFileSync(path.join(tmp.dir, 'film.simulated.picks.yaml'), 'utf8')) as {
       revision: number;
       picks: { shot: string; take: number; body: string }[];
     };
@@ -87,14 +89,14 @@ describe('picks: stitch uses the picked takes (built bin, simulator, real ffmpeg
   });
 
   it('refuses an unknown shot or take, and writes nothing', async () => {
-    const before = readFileSync(path.join(tmp.dir, 'film.picks.yaml'), 'utf8');
-    const r1 = await shotlist(['pick', manifest, 's09=1'], { cwd: tmp.dir });
+    const before = readFileSync(path.join(tmp.dir, 'film.simulated.picks.yaml'), 'utf8');
+    const r1 = await shotlist(['pick', manifest, '--out', out, 's09=1'], { cwd: tmp.dir });
     expect(r1.exitCode).toBe(2);
     expect(r1.stderr).toContain('no shot "s09"');
-    const r2 = await shotlist(['pick', manifest, 's01=4'], { cwd: tmp.dir });
+    const r2 = await shotlist(['pick', manifest, '--out', out, 's01=4'], { cwd: tmp.dir });
     expect(r2.exitCode).toBe(2);
     expect(r2.stderr).toContain('no take 4');
-    expect(readFileSync(path.join(tmp.dir, 'film.picks.yaml'), 'utf8')).toBe(before);
+    expect(readFileSync(path.join(tmp.dir, 'film.simulated.picks.yaml'), 'utf8')).toBe(before);
   });
 
   it('a pick made before the prompt was edited is stale: plan and stitch say so, take 1 is used', async () => {
@@ -107,9 +109,9 @@ describe('picks: stitch uses the picked takes (built bin, simulator, real ffmpeg
       ),
     );
     expect(readFileSync(manifest, 'utf8')).not.toBe(film);
-    const plan = await shotlist(['plan', manifest], { cwd: tmp.dir });
+    const plan = await shotlist(['plan', manifest, '--simulate'], { cwd: tmp.dir });
     expect(plan.stderr).toContain(
-      'pick of s01 take 2 is stale (the shot changed since it was picked)',
+      "pick of s01 take 2 is stale (the take's request is not the one picked: the shot was edited",
     );
     expect(plan.stderr).not.toContain('s02 take 3 is stale');
     await simulate();

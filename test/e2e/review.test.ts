@@ -226,7 +226,7 @@ describe('shotlist review in real Chromium (built bin, simulated 3 shots x 3 tak
       await server.stop();
     }
 
-    const picks = parse(readFileSync(path.join(tmp.dir, 'film.picks.yaml'), 'utf8')) as {
+    const picks = parse(readFileSync(path.join(tmp.dir, 'film.simulated.picks.yaml'), 'utf8')) as {
       picks: { shot: string; take?: number; reroll?: boolean; note?: string }[];
     };
     expect(picks.picks.map((p) => ({ ...p, body: undefined }))).toEqual([
@@ -250,7 +250,7 @@ describe('shotlist review in real Chromium (built bin, simulated 3 shots x 3 tak
 });
 
 describe('shotlist review session token (built bin, plain HTTP)', () => {
-  const picksFile = path.join(tmp.dir, 'film.picks.yaml');
+  const picksFile = path.join(tmp.dir, 'film.simulated.picks.yaml');
   const picksNow = () => (existsSync(picksFile) ? readFileSync(picksFile, 'utf8') : undefined);
 
   it('serves nothing but a notice without the printed token, and takes writes from its own origin only', async () => {

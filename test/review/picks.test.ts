@@ -75,7 +75,7 @@ describe('applyPicks', () => {
     expect(applied.takeOf('s01', null)).toBe(3);
     expect(applied.takeOf('s02', null)).toBe(1);
     expect(applied.stale.map((s) => s.reason)).toEqual([
-      'the shot changed since it was picked',
+      "the take's request is not the one picked: the shot was edited, or a local file or frame it reads is at another address",
       'the shot has 3 takes',
       'the shot is no longer in the manifest',
     ]);

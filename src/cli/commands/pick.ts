@@ -11,7 +11,8 @@ Records which take of a shot the finals use, in <manifest>.picks.yaml beside the
 step of \`run\` use the picked take of each shot, take 1 where none is picked. A pick names
 the request it was made for: once the shot is edited, the pick is reported stale and not
 applied. SHOT=reroll marks the shot for one more take, which \`run --reroll\` renders.
-Sends nothing.
+Simulated takes (--simulate, or a folder of simulated renders) have picks of their own, in
+<manifest>.simulated.picks.yaml: a rehearsal never changes the real picks. Sends nothing.
 
   shotlist pick campaign.yaml s01=2 s03=1 s04=reroll
 

@@ -181,7 +181,10 @@ export default async function planCommand(ctx: CliContext): Promise<number> {
   const assets = await localAssets(loaded, { simulate: values.simulate === true });
   // A plain run plans the takes re-rolls added: so does its preview.
   const { extraTakesFrom, manifestPicks } = await import('../../pipeline/picks.js');
-  const takes = extraTakesFrom(await manifestPicks(loaded.file));
+  // A simulated run's picks are its own (<manifest>.simulated.picks.yaml).
+  const { SIMULATOR_BASE } = await import('../../pipeline/base.js');
+  const picksBase = values.simulate === true ? SIMULATOR_BASE : undefined;
+  const takes = extraTakesFrom(await manifestPicks(loaded.file, picksBase));
   const whole = plan(loaded, { ...planOptionsFrom(values), ...takes, assets });
   const prepared = await runView(ctx, positionals[0]!, values, whole);
   const sharded = shardPlan(whole, shard);
@@ -198,7 +201,8 @@ export default async function planCommand(ctx: CliContext): Promise<number> {
     ctx.stdout.write(formatPlan(result));
   }
   const { picksOfPlan, staleMessage } = await import('../../pipeline/picks.js');
-  for (const s of (await picksOfPlan(result)).stale) ctx.stderr.write(`${staleMessage(s)}\n`);
+  for (const s of (await picksOfPlan(result, picksBase)).stale)
+    ctx.stderr.write(`${staleMessage(s)}\n`);
   const ok = result.budget.ok;
   if (values.save !== undefined && prepared) {
     const saved = await savePlanFile(ctx, prepared, values);

@@ -11,7 +11,9 @@ Serves a local page (127.0.0.1 only) to review the rendered takes: every shot in
 order, per variant, its takes side by side with players, prompt, mode, cost and status.
 Pick with a click or the keyboard (1-9 pick, j/k or arrows next/previous shot, space
 play/pause, r mark re-roll, n note). Every change is saved at once in
-<manifest>.picks.yaml, which \`stitch\` uses. Sends nothing to the API. Ctrl-C stops it.
+<manifest>.picks.yaml, which \`stitch\` uses; simulated takes (--simulate, or a folder of
+simulated renders) in <manifest>.simulated.picks.yaml, apart from the real picks. Sends
+nothing to the API. Ctrl-C stops it.
 The printed URL carries a random ?token= for this session: without it the server shows
 only a notice, so other local users and processes cannot read the prompts or write picks.
 

@@ -7,19 +7,23 @@ import type { CliContext } from '../context.js';
 export const help = `Usage: shotlist validate <manifest>... [--json] [--allow-outside]
 
 Checks one or more manifests against the schema, every rule of the API reference and of the
-stitcher, the local files they name and the picks file beside each (<manifest>.picks.yaml:
-its extra takes, and that no two shots write one clip file, names compared case-insensitively),
-and prints each problem as file:line:col with the fix. Sends nothing. --allow-outside lets a manifest read local files outside its folder.
+stitcher, the local files they name and the picks files beside each (<manifest>.picks.yaml
+and, for simulated takes, <manifest>.simulated.picks.yaml: their extra takes, and that no
+two shots write one clip file, names compared case-insensitively), and prints each problem as file:line:col with the fix. Sends nothing. --allow-outside lets a manifest read local files outside its folder.
 Exit 0 when all are valid, 2 when any has an error.
 `;
 
-/** The picks file's extra takes: in bounds, and writing no other shot's clip (throws if not). */
+/** The picks files' extra takes: in bounds, and writing no other shot's clip (throws if not). */
 async function checkPicks(loaded: LoadedManifest, absolute: string): Promise<void> {
   const { extraTakesFrom, manifestPicks } = await import('../../pipeline/picks.js');
-  const picks = await manifestPicks(absolute);
-  if (!picks.some((p) => p.extra_takes !== undefined)) return;
-  const { plan } = await import('../../plan/plan.js');
-  plan(loaded, extraTakesFrom(picks));
+  const { SIMULATOR_BASE } = await import('../../pipeline/base.js');
+  // The real takes' picks, then the simulated takes' (a file of its own).
+  for (const base of [undefined, SIMULATOR_BASE]) {
+    const picks = await manifestPicks(absolute, base);
+    if (!picks.some((p) => p.extra_takes !== undefined)) continue;
+    const { plan } = await import('../../plan/plan.js');
+    plan(loaded, extraTakesFrom(picks));
+  }
 }
 
 async function check(file: string, cwd: string, allowOutside: boolean): Promise<Diagnostic[]> {
