@@ -95,6 +95,51 @@ const ROWS: Row[] = [
       };
     },
   },
+  {
+    name: 'a chain and a cast member with a local image under --simulate',
+    open: async (dir) => ({
+      manifest: writeJob(
+        dir,
+        `cast:
+  mimi: { images: [./refs/cat.png], description: 橘色短毛猫 }
+shots:
+  - { id: s01, prompt: '@mimi 趴在窗台上看雨' }
+  - id: s02
+    prompt: '@mimi 从窗台跳到木地板上'
+    assets: { images: [{ from: s01, frame: last, as: first_frame }] }
+  - { id: s03, prompt: 猫在木地板上打盹 }
+`,
+      ),
+      out: path.join(dir, 'renders', 'film.simulated'),
+      flags: ['--simulate'],
+      runFlags: ['--sim-latency', '0'],
+      env: { CI: 'true' },
+      edit: '猫在木地板上打盹',
+      // Its pick changes the frame s02 starts on: s02 is new until the next run.
+      picked: 's01',
+    }),
+  },
+  {
+    name: 'two variants (two aspect ratios) under --simulate',
+    open: async (dir) => ({
+      manifest: writeJob(
+        dir,
+        `variants:
+  - { name: wide, ratio: '16:9' }
+  - { name: tall, ratio: '9:16' }
+shots:
+  - { id: s01, prompt: 橘猫在窗边, assets: { images: [./refs/cat.png] } }
+  - { id: s02, prompt: 橘猫跳下窗台 }
+`,
+      ),
+      out: path.join(dir, 'renders', 'film.simulated'),
+      flags: ['--simulate'],
+      runFlags: ['--sim-latency', '0'],
+      env: { CI: 'true' },
+      edit: '橘猫跳下窗台',
+      picked: 's02',
+    }),
+  },
 ];
 
 /** One take as a map key. */
@@ -131,10 +176,12 @@ async function expectAgree(job: Job, billed: Map<string, number>, step: string):
   expect(planRun.exitCode, `${step}: plan ${planRun.stderr}`).toBe(0);
   const planned = (JSON.parse(planRun.stdout) as { shots: PlanShot[] }).shots;
   const status = await statusOf([manifest, ...at], env);
-  expect(status.exitCode, `${step}: status ${status.stderr}`).toBe(0);
+  // A shot not rendered under its current body: status exits 1, stitch makes no final.
+  const complete = status.shots.every((s) => s.state === 'cached');
+  expect(status.exitCode, `${step}: status ${status.stderr}`).toBe(complete ? 0 : 1);
   const review = await reviewStateOf([manifest, ...at], env);
   const stitch = await shotlist(['stitch', manifest, ...at, '--json'], { env });
-  expect(stitch.exitCode, `${step}: stitch ${stitch.stderr}`).toBe(0);
+  expect(stitch.exitCode, `${step}: stitch ${stitch.stderr}`).toBe(complete ? 0 : 1);
   // `cost` reads the folder's whole journal: it takes the folder, not an API.
   const costRun = await shotlist(['cost', manifest, '--out', out, '--json'], { env });
   expect(costRun.exitCode, `${step}: cost ${costRun.stderr}`).toBe(0);
@@ -146,7 +193,10 @@ async function expectAgree(job: Job, billed: Map<string, number>, step: string):
     Object.fromEntries(shots.map((s) => [take(s), s.key]));
   const keys = keysOf(status.shots);
   expect(keysOf(planned), `${step}: plan keys`).toEqual(keys);
-  expect(keysOf(report), `${step}: report keys`).toEqual(keys);
+  // report.json is the last run's, refreshed by a stitch that made the finals: with a shot
+  // not rendered under its current body (a pick that changed a chained frame) it is left as
+  // that run wrote it, so it is held to the job only once the finals are made.
+  if (complete) expect(keysOf(report), `${step}: report keys`).toEqual(keys);
 
   // Done in status ⇔ done in the report ⇔ the review page shows its clip.
   const doneInStatus = status.shots.filter((s) => s.state === 'cached').map(take);
@@ -156,8 +206,10 @@ async function expectAgree(job: Job, billed: Map<string, number>, step: string):
       .filter((t) => t.status === 'done' && t.clip !== null)
       .map((t) => take({ ...s, take: t.take })),
   );
-  expect(doneInStatus.length, `${step}: every take done`).toBe(status.shots.length);
-  expect(doneInReport.sort(), `${step}: done in report`).toEqual([...doneInStatus].sort());
+  // A plain run renders every take; a pick or a re-roll can leave a chained shot to render.
+  if (!['pick', 're-roll'].includes(step)) expect(complete, `${step}: every take done`).toBe(true);
+  if (complete)
+    expect(doneInReport.sort(), `${step}: done in report`).toEqual([...doneInStatus].sort());
   expect(doneInReview.sort(), `${step}: done in review`).toEqual([...doneInStatus].sort());
 
   // The chosen take of each shot: status, review, stitch and the report name the same one.
@@ -171,7 +223,7 @@ async function expectAgree(job: Job, billed: Map<string, number>, step: string):
     const stitched = new RegExp(`^${label}: picked take (\\d+)$`, 'm').exec(said)?.[1];
     expect(Number(stitched ?? 1), `${step}: stitch's take of ${label}: ${said}`).toBe(want);
     const marked = report.find((r) => shotOf(r) === label && r.picked)?.take;
-    expect(marked ?? 1, `${step}: report's pick of ${label}`).toBe(want);
+    if (complete) expect(marked ?? 1, `${step}: report's pick of ${label}`).toBe(want);
   }
 
   // Money: plan and the report price each take alike; cost bills every key ever done.
@@ -220,11 +272,16 @@ describe('every command sees the same job (built bin)', () => {
     await run('revert');
     await expectAgree(job, billed, 'revert');
 
-    const pick = await shotlist(['pick', manifest, `${job.picked}=2`], { env });
+    const pick = await shotlist(['pick', manifest, `${job.picked}=2`, '--out', out, ...job.flags], {
+      env,
+    });
     expect(pick.exitCode, pick.stderr).toBe(0);
     await expectAgree(job, billed, 'pick');
 
-    const mark = await shotlist(['pick', manifest, `${job.picked}=reroll`], { env });
+    const mark = await shotlist(
+      ['pick', manifest, `${job.picked}=reroll`, '--out', out, ...job.flags],
+      { env },
+    );
     expect(mark.exitCode, mark.stderr).toBe(0);
     await run('re-roll', '--reroll');
     await expectAgree(job, billed, 're-roll');
