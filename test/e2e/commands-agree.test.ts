@@ -107,14 +107,13 @@ shots:
   - id: s02
     prompt: '@mimi 从窗台跳到木地板上'
     assets: { images: [{ from: s01, frame: last, as: first_frame }] }
-  - { id: s03, prompt: 猫在木地板上打盹 }
 `,
       ),
       out: path.join(dir, 'renders', 'film.simulated'),
       flags: ['--simulate'],
       runFlags: ['--sim-latency', '0'],
       env: { CI: 'true' },
-      edit: '猫在木地板上打盹',
+      edit: '从窗台跳到木地板上',
       // Its pick changes the frame s02 starts on: s02 is new until the next run.
       picked: 's01',
     }),
@@ -139,6 +138,33 @@ shots:
       edit: '橘猫跳下窗台',
       picked: 's02',
     }),
+  },
+  {
+    name: 'an accounts pool',
+    open: async (dir, closers) => {
+      const sim = await startSimulator({ latency: 0, seed: 11 });
+      closers.push(() => sim.close());
+      const accounts = path.join(dir, 'accounts.yaml');
+      writeFileSync(
+        accounts,
+        `accounts:\n  - { name: a, base_url: '${sim.url}', key_env: SHOTLIST_KEY_A, concurrency: 4 }\n`,
+      );
+      return {
+        manifest: writeJob(
+          dir,
+          `shots:
+  - { id: s01, prompt: 橘猫在窗边 }
+  - { id: s02, prompt: 橘猫跳下窗台 }
+`,
+        ),
+        out: path.join(dir, 'renders', 'film'),
+        flags: ['--accounts', accounts],
+        runFlags: [],
+        env: { CI: 'true', SHOTLIST_KEY_A: KEY, SHOTLIST_BASE_URL: '', SHOTLIST_ACCOUNTS: '' },
+        edit: '橘猫跳下窗台',
+        picked: 's01',
+      };
+    },
   },
 ];
 
