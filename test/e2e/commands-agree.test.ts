@@ -27,6 +27,8 @@ interface Job {
   edit: string;
   /** The shot the pick and re-roll steps choose a take of. */
   picked: string;
+  /** The first run as a CI matrix: `run --shard i/n` into folders of their own, then `merge`. */
+  shards?: number;
 }
 
 interface Row {
@@ -137,6 +139,19 @@ shots:
       env: { CI: 'true' },
       edit: '橘猫跳下窗台',
       picked: 's02',
+    }),
+  },
+  {
+    name: '3 shards and a merge under --simulate',
+    open: async (dir) => ({
+      manifest: writeJob(dir, LOCAL_SHOTS),
+      out: path.join(dir, 'renders', 'film.simulated'),
+      flags: ['--simulate'],
+      runFlags: ['--sim-latency', '0'],
+      env: { CI: 'true' },
+      edit: '橘猫跳下窗台',
+      picked: 's01',
+      shards: 3,
     }),
   },
   {
@@ -262,6 +277,26 @@ async function expectAgree(job: Job, billed: Map<string, number>, step: string):
   expect(cost.billed.cost, `${step}: billed`).toBe(sum);
 }
 
+/** Renders `job` as `run --shard i/n` jobs in folders of their own, merged into its folder. */
+async function renderShards(job: Job): Promise<void> {
+  const n = job.shards!;
+  const folders = Array.from({ length: n }, (_, i) => `${job.out}.shard-${i + 1}-of-${n}`);
+  for (const [i, folder] of folders.entries()) {
+    const r = await shotlist(
+      ['run', job.manifest, '--out', folder, ...job.flags, ...job.runFlags, '--yes'].concat([
+        '--shard',
+        `${i + 1}/${n}`,
+      ]),
+      { env: job.env },
+    );
+    expect(r.exitCode, `shard ${i + 1}: ${r.stderr}`).toBe(0);
+  }
+  const merge = await shotlist(['merge', job.out, ...folders, '--manifest', job.manifest], {
+    env: job.env,
+  });
+  expect(merge.exitCode, `merge: ${merge.stderr}`).toBe(0);
+}
+
 describe('every command sees the same job (built bin)', () => {
   let tmp: ReturnType<typeof tempDir>;
   let closers: (() => Promise<void>)[] = [];
@@ -287,6 +322,7 @@ describe('every command sees the same job (built bin)', () => {
     };
     const text = readFileSync(manifest, 'utf8');
 
+    if (job.shards) await renderShards(job);
     await run('run');
     await expectAgree(job, billed, 'run');
 
