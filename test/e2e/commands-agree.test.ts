@@ -282,11 +282,9 @@ async function renderShards(job: Job): Promise<void> {
   const n = job.shards!;
   const folders = Array.from({ length: n }, (_, i) => `${job.out}.shard-${i + 1}-of-${n}`);
   for (const [i, folder] of folders.entries()) {
+    const shard = ['--shard', `${i + 1}/${n}`];
     const r = await shotlist(
-      ['run', job.manifest, '--out', folder, ...job.flags, ...job.runFlags, '--yes'].concat([
-        '--shard',
-        `${i + 1}/${n}`,
-      ]),
+      ['run', job.manifest, '--out', folder, ...job.flags, ...job.runFlags, '--yes', ...shard],
       { env: job.env },
     );
     expect(r.exitCode, `shard ${i + 1}: ${r.stderr}`).toBe(0);
