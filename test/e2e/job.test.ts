@@ -4,25 +4,28 @@
  */
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import S3rver from 's3rver';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
+import { shotlist, tempDir } from '../helpers/cli.js';
 import { makeImage } from '../helpers/tools.js';
+import {
+  reviewStateOf,
+  startStorage,
+  statusOf,
+  storageEnv,
+  type ReviewShotState,
+  type Storage,
+} from './job-helpers.js';
 import { KEY, childEnv, readReport, writeManifest } from './run-helpers.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/simulated-local-folder');
-const SECRET = 'storage-secret-job-4b7e2a91';
 
 let tmp: ReturnType<typeof tempDir>;
 let sim: Simulator | undefined;
-let s3: S3rver | undefined;
-let proxy: Server | undefined;
+let storage: Storage | undefined;
 
 beforeEach(() => {
   tmp = tempDir('shotlist-job-');
@@ -30,10 +33,8 @@ beforeEach(() => {
 afterEach(async () => {
   await sim?.close();
   sim = undefined;
-  await s3?.close();
-  s3 = undefined;
-  await new Promise<void>((resolve) => (proxy ? proxy.close(() => resolve()) : resolve()));
-  proxy = undefined;
+  await storage?.close();
+  storage = undefined;
   tmp.cleanup();
 });
 
@@ -55,47 +56,6 @@ ${prompts.map((p, i) => `  - id: s0${i + 1}\n    prompt: ${p}\n    assets: { ima
 `,
   );
   return file;
-}
-
-interface StatusShot {
-  id: string;
-  take: number;
-  state: string;
-  picked: boolean;
-}
-interface ReviewShotState {
-  id: string;
-  picked: number;
-  stale: string | null;
-  takes: { take: number; status: string; clip: string | null }[];
-}
-
-async function statusOf(args: string[], env: NodeJS.ProcessEnv) {
-  const r = await shotlist(['status', ...args, '--json'], { env });
-  return { ...r, shots: (JSON.parse(r.stdout) as { shots: StatusShot[] }).shots };
-}
-
-/** `shotlist review` with `args`: the state its page is given, then the server is stopped. */
-async function reviewStateOf(args: string[], env: NodeJS.ProcessEnv): Promise<ReviewShotState[]> {
-  const child = spawnShotlist(['review', ...args, '--json'], { env });
-  try {
-    const line = await new Promise<string>((resolve, reject) => {
-      let text = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
-        text += chunk.toString();
-        if (text.includes('\n')) resolve(text.split('\n')[0]!);
-      });
-      void child.then((r) => reject(new Error(`review ended: ${String(r.stderr)}`)));
-    });
-    const page = new URL((JSON.parse(line) as { url: string }).url);
-    const state = new URL('/api/state', page);
-    state.search = page.search;
-    const res = await fetch(state);
-    return ((await res.json()) as { shots: ReviewShotState[] }).shots;
-  } finally {
-    child.kill('SIGINT');
-    await child;
-  }
 }
 
 /** Take 2 of s01 picked: stitch uses it, status and review show every take done and it chosen. */
@@ -136,31 +96,6 @@ async function expectPickSeen(
   }
 }
 
-/** s3rver on loopback behind a pass-through proxy: returns the proxy's endpoint. */
-async function startStorage(dir: string): Promise<string> {
-  s3 = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory: dir,
-    allowMismatchedSignatures: true,
-    configureBuckets: [{ name: 'media', configs: [] }],
-  });
-  const { port } = (await s3.run()) as AddressInfo;
-  proxy = createServer((req, res) => {
-    const upstream = request(
-      { host: '127.0.0.1', port, path: req.url, method: req.method, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => proxy!.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-}
-
 describe('shots that use local files, through every command (built bin)', () => {
   it('under --simulate: a pick of take 2 is applied by stitch and shown done and chosen by status and review', async () => {
     const manifest = writeFilm(tmp.dir, ['橘猫在窗边', '橘猫跳下窗台']);
@@ -180,7 +115,8 @@ describe('shots that use local files, through every command (built bin)', () => 
   });
 
   it('against another API with uploads to S3-compatible storage: the same', async () => {
-    const endpoint = await startStorage(path.join(tmp.dir, 's3'));
+    storage = await startStorage(path.join(tmp.dir, 's3'));
+    const { endpoint } = storage;
     sim = await startSimulator({ apiKey: KEY, latency: '0.1-0.2', seed: 5 });
     const manifest = writeFilm(
       tmp.dir,
@@ -196,12 +132,7 @@ describe('shots that use local files, through every command (built bin)', () => 
     );
     // The default folder: `pick` finds the takes there.
     const out = path.join(tmp.dir, 'renders', 'film');
-    const env = {
-      ...childEnv,
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: SECRET,
-      AWS_EC2_METADATA_DISABLED: 'true',
-    };
+    const env = { ...childEnv, ...storageEnv };
     const run = await shotlist(
       ['run', manifest, '--base-url', sim.url, '--out', out, '--yes', '--no-preflight'],
       { env },

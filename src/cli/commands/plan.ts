@@ -6,6 +6,7 @@ import { formatPlan } from '../../plan/format.js';
 import { plan } from '../../plan/plan.js';
 import type { Plan } from '../../plan/types.js';
 import { previewBody } from '../../render/wire.js';
+import { takeKey } from '../../media/outputs.js';
 import { parseCommandArgs } from '../args.js';
 import { PLAN_FLAGS, planOptionsFrom } from '../common.js';
 import type { CliContext } from '../context.js';
@@ -21,7 +22,9 @@ Sends nothing.
 Options:
   --json             one JSON document: { manifest, shots, totals, budget }; each
                      request as it is sent (with --simulate the simulator's address
-                     shows as <set at send time: simulator address>)
+                     shows as <set at send time: simulator address>) and each take's
+                     key: the journal key a run with the same flags (--out,
+                     --base-url, --accounts, --simulate) files it under
   --variant NAME     plan one variant only
   --only ID,...      plan these shots only
   --model ID         force a model on every shot
@@ -50,14 +53,21 @@ Exit 0 when the plan is within budget, 2 on bad input, 3 when over budget (with 
 plan is still written, for approval; \`run --plan\` refuses it while it is over budget).
 `;
 
-/** The `plan --json` document: each body as a run would send it (see render/wire.ts). */
-export function planJson(p: Plan, at: { simulated: boolean } = { simulated: false }) {
+/**
+ * The `plan --json` document: each body as a run would send it (see render/wire.ts), and each
+ * take's journal key as the run with the same flags would use it (`keys`, by {@link takeKey}).
+ */
+export function planJson(
+  p: Plan,
+  at: { simulated: boolean; keys?: Map<string, string> } = { simulated: false },
+) {
   return {
     manifest: p.manifest,
     shots: p.shots.map((s) => ({
       id: s.id,
       variant: s.variant,
       take: s.take,
+      ...(at.keys ? { key: at.keys.get(takeKey(s)) ?? null } : {}),
       mode: s.mode,
       model: s.model,
       size: s.size,
@@ -144,10 +154,17 @@ async function savePlanFile(
   return file;
 }
 
+/** Whether the run's budget verdict can differ from the plan's: with --save, or total limits. */
+function verdictOfRun(values: Values, whole: Plan): boolean {
+  const totals = whole.budget.max_total_cost != null || whole.budget.max_total_seconds != null;
+  return values.save !== undefined || totals;
+}
+
 /**
- * The run's verdict, when it can differ from the plan's: with --save, or with total limits
- * (checked against the journal). A manifest the run cannot prepare (no uploads section for
- * its local files...) still gets its plan; without --save the total is then left to `run`.
+ * The run's view of the plan, when it can differ from the plan's verdict (see
+ * {@link verdictOfRun}) or for `--json` (each take's journal key). A manifest the run cannot
+ * prepare (no uploads section for its local files...) still gets its plan; without --save the
+ * total and the keys are then left to `run`.
  */
 async function runView(
   ctx: CliContext,
@@ -155,14 +172,16 @@ async function runView(
   values: Values,
   whole: Plan,
 ): Promise<PreparedRun | undefined> {
-  const totals = whole.budget.max_total_cost != null || whole.budget.max_total_seconds != null;
-  if (values.save === undefined && !totals) return undefined;
+  const verdict = verdictOfRun(values, whole);
+  if (!verdict && !values.json) return undefined;
   try {
     return await preparePlan(ctx, manifest, values);
   } catch (err) {
     if (values.save !== undefined || !(err instanceof ShotlistError)) throw err;
     ctx.stderr.write(
-      `note: budget over every run not checked against the journal (${err.message}); run checks it\n`,
+      verdict
+        ? `note: budget over every run not checked against the journal (${err.message}); run checks it\n`
+        : `note: no journal keys in the plan (${err.message})\n`,
     );
     return undefined;
   }
@@ -189,11 +208,15 @@ export default async function planCommand(ctx: CliContext): Promise<number> {
   const prepared = await runView(ctx, positionals[0]!, values, whole);
   const sharded = shardPlan(whole, shard);
   // The verdict `run` would act on: the total limits against the journal included.
-  const result = prepared
-    ? { ...sharded, budget: { ...sharded.budget, ...prepared.budget } }
-    : sharded;
+  const result =
+    prepared && verdictOfRun(values, whole)
+      ? { ...sharded, budget: { ...sharded.budget, ...prepared.budget } }
+      : sharded;
   if (values.json) {
-    ctx.stdout.write(`${JSON.stringify(planJson(result, { simulated: !!values.simulate }))}\n`);
+    // Each take's journal key, as the run with these flags keys it (none when it cannot prepare).
+    const keys = prepared && new Map(prepared.assessed.map((a) => [takeKey(a.shot), a.key]));
+    const doc = planJson(result, { simulated: !!values.simulate, ...(keys ? { keys } : {}) });
+    ctx.stdout.write(`${JSON.stringify(doc)}\n`);
   } else {
     for (const w of result.warnings) ctx.stderr.write(`${formatDiagnostic(w)}\n`);
     if (shard)

@@ -11,7 +11,7 @@ journal: only files whose checksum matches what was downloaded are used. Streams
 when the clips allow it; otherwise they are normalised and re-encoded once. Sends nothing
 to the API.
 
-Told another API than the folder's (--base-url, --simulate), it refuses (exit 2), writing
+Told another API than the folder's (--base-url, --simulate, --accounts), it refuses (exit 2), writing
 nothing: a folder renders for one API.
 
 Options:
@@ -21,6 +21,8 @@ Options:
   --base-url URL   use the clips rendered by this API (default: the API whose clips the
                    journal holds most of)
   --simulate       use the clips of \`run --simulate\`
+  --accounts FILE  use the clips of \`run --accounts FILE\` (the base URL its accounts share;
+                   default $SHOTLIST_ACCOUNTS; no key is needed)
   --json           one JSON document: { outputs, skipped, failed }
 
 Exit 0 when every output was made, 1 when one could not be (a shot not rendered yet, or
@@ -33,16 +35,31 @@ const FLAGS = {
   variant: { type: 'string' },
   'base-url': { type: 'string' },
   simulate: { type: 'boolean' },
+  accounts: { type: 'string' },
   ...ALLOW_OUTSIDE_FLAG,
   json: { type: 'boolean' },
 } as const;
+
+/** The base of `run --accounts FILE`: the URL its accounts share (no key is read). */
+async function poolOf(
+  ctx: CliContext,
+  values: { simulate?: boolean | undefined; 'base-url'?: string | undefined },
+  file: string,
+) {
+  const { checkPoolFlags, loadAccounts, poolBase } = await import('../../pipeline/accounts.js');
+  checkPoolFlags({ simulate: values.simulate, baseUrl: values['base-url'] });
+  const pool = await loadAccounts(file, { cwd: ctx.cwd, env: ctx.env, needKeys: false });
+  return poolBase(pool, file);
+}
 
 /** `shotlist stitch`: stitches what `run` rendered, and refreshes the report. */
 export default async function stitchCommand(ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(ctx.argv, FLAGS, help);
   const { arg } = manifestArg(ctx, positionals, 'stitch');
-  const chosen = values.simulate || values['base-url'] !== undefined;
-  const base = baseOf(ctx, values);
+  const { accountsFileOf } = await import('../../pipeline/accounts.js');
+  const accounts = accountsFileOf(values.accounts, ctx.env);
+  const chosen = values.simulate || values['base-url'] !== undefined || accounts !== undefined;
+  const base = accounts !== undefined ? await poolOf(ctx, values, accounts) : baseOf(ctx, values);
   const say = (line: string) => (values.json ? ctx.stderr : ctx.stdout).write(`${line}\n`);
   const { stitchManifest } = await import('../../pipeline/stitch.js');
   const { outputs, skipped, failed } = await stitchManifest(arg, {
