@@ -19,7 +19,7 @@ import { accountsFileOf, checkPoolFlags, loadAccounts, poolBase } from './accoun
 import { SIMULATOR_BASE, chooseBase, type BaseChoice } from './base.js';
 import { chainContext, resolveReadyFrames, waitsForFrames } from './chain.js';
 import { journalBases } from './clips.js';
-import { checkFolderApi, outDirOf } from './folder-api.js';
+import { checkFolderApi, outDirOf, takeOverNote } from './folder-api.js';
 import { extraTakesFrom, manifestPicks } from './picks.js';
 import { planOptionsOf } from './plan-options.js';
 import { marksIn } from './reroll.js';
@@ -156,7 +156,9 @@ export async function openJob(
   const journalFile = path.join(outDir, JOURNAL_FILE);
   const journal = await readJournal(journalFile);
   // One folder, one API: another API's folder is refused here, before anything is sent.
-  await checkFolderApi(outDir, base.journalBase, journal);
+  const folder = await checkFolderApi(outDir, base.journalBase, journal);
+  const takeOver = takeOverNote(outDir, folder, base.journalBase);
+  if (takeOver !== undefined) warn?.(takeOver);
   const state = await assessJob(planned, {
     options,
     outDir,

@@ -76,6 +76,8 @@ function rendersElsewhere(
   const counts = new Map<string, number>();
   for (const j of journal.shots.values()) {
     if (j.base === undefined || j.base === SIMULATOR_BASE || sameBase(j.base, base)) continue;
+    // A request refused before reaching that API (connection refused...) rendered nothing.
+    if (j.phase === 'failed' && j.taskId === undefined) continue;
     counts.set(j.base, (counts.get(j.base) ?? 0) + 1);
   }
   const [top] = [...counts].sort((a, b) => b[1] - a[1]);

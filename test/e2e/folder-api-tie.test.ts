@@ -1,0 +1,86 @@
+/**
+ * A folder belongs to an API once that API may hold one of its tasks: a first run whose every
+ * request was refused before reaching its API (a typo in --base-url) ties the folder to nothing,
+ * and the next run for the right API takes it over (built bin, against the simulator).
+ */
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { shotlist, tempDir } from '../helpers/cli.js';
+import { KEY, childEnv, runArgs, writeManifest } from './run-helpers.js';
+
+let tmp: ReturnType<typeof tempDir>;
+let sims: Simulator[] = [];
+
+beforeEach(() => {
+  tmp = tempDir('shotlist-folder-tie-');
+});
+afterEach(async () => {
+  for (const s of sims) await s.close();
+  sims = [];
+  tmp.cleanup();
+});
+
+async function simulator(): Promise<Simulator> {
+  const s = await startSimulator({ apiKey: KEY, latency: 0 });
+  sims.push(s);
+  return s;
+}
+
+/** An address nothing listens on: every connection to it is refused. */
+function refusedUrl(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(`http://127.0.0.1:${port}`));
+    });
+  });
+}
+
+const recorded = (out: string) =>
+  (JSON.parse(readFileSync(path.join(out, 'folder.json'), 'utf8')) as { base: string }).base;
+
+describe('a folder is tied to an API only once that API may hold one of its tasks', () => {
+  it('a first run to a refused address ties nothing: the right run takes the folder over, and status shows no renders elsewhere', async () => {
+    const sim = await simulator();
+    const typo = await refusedUrl();
+    const manifest = writeManifest(tmp.dir, 2);
+    const out = path.join(tmp.dir, 'out');
+    const first = await shotlist(['run', manifest, '--base-url', typo, '--out', out, '--yes'], {
+      env: childEnv,
+      cwd: tmp.dir,
+    });
+    expect(first.exitCode, first.stderr).toBe(1);
+    // Looking with the right API's flags: nothing is refused, no refused request counts as a render.
+    const status = await shotlist(['status', manifest, '--base-url', sim.url, '--out', out], {
+      env: childEnv,
+      cwd: tmp.dir,
+    });
+    // Exit 1: not every shot is done (exit 2 would be a refusal).
+    expect(status.exitCode, status.stderr).toBe(1);
+    expect(status.stdout + status.stderr).not.toContain('another API');
+    expect(status.stdout).toContain('s01');
+    const right = await shotlist(runArgs(manifest, sim, out), { env: childEnv, cwd: tmp.dir });
+    expect(right.exitCode, right.stderr).toBe(0);
+    expect(sim.ledger().submissions).toHaveLength(2);
+    const host = new URL(typo).host;
+    const notes = right.stderr.split('\n').filter((l) => l.includes('now renders for'));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toContain(host);
+    expect(notes[0]).toContain(new URL(sim.url).host);
+    expect(right.stderr).not.toContain(KEY);
+    expect(recorded(out)).toBe(sim.url.replace(/\/+$/, ''));
+    // Now tied to the simulator's API: the typo is refused, nothing sent anywhere.
+    const back = await shotlist(['run', manifest, '--base-url', typo, '--out', out, '--yes'], {
+      env: childEnv,
+      cwd: tmp.dir,
+    });
+    expect(back.exitCode).toBe(2);
+    expect(back.stderr).toContain('nothing was sent');
+  }, 120_000);
+});
