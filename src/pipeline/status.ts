@@ -16,7 +16,7 @@ import { runBudget } from './budget.js';
 import { checkFolderApi, outDirOf, simulatedFolderBeside } from './folder-api.js';
 import { applyPicks, extraTakesFrom, manifestPicks, type AppliedPicks } from './picks.js';
 import { planOptionsOf } from './plan-options.js';
-import { lookupBase, namesBase, renderedPlan } from './job.js';
+import { folderLookupBase, namesBase, renderedPlan } from './job.js';
 import type { RunOptions } from './types.js';
 
 export type StatusOptions = Pick<
@@ -103,7 +103,8 @@ export async function manifestStatus(
         { simulate: options.simulate, shard: options.shard, note: options.note },
       )),
   );
-  const base = await lookupBase(options, cwd);
+  // Without an API flag, the folder's API: the one its renders and money belong to.
+  const base = await folderLookupBase(options, cwd, outDir);
   // One folder, one API: named another one, status refuses rather than show it all as new.
   if (namesBase(options)) await checkFolderApi(outDir, base);
   const journalFile = path.join(outDir, JOURNAL_FILE);

@@ -3,7 +3,7 @@
  * request was refused before reaching its API (a typo in --base-url) ties the folder to nothing,
  * and the next run for the right API takes it over (built bin, against the simulator).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -82,5 +82,54 @@ describe('a folder is tied to an API only once that API may hold one of its task
     });
     expect(back.exitCode).toBe(2);
     expect(back.stderr).toContain('nothing was sent');
+  }, 120_000);
+});
+
+/** The manifest of `n` shots with a limit on the spend over every run. */
+function withTotal(n: number, maxTotal: number): string {
+  const file = writeManifest(tmp.dir, n);
+  const text = readFileSync(file, 'utf8').replace(
+    'budget: { max_cost: 100 }',
+    `budget: { max_cost: 100, max_total_cost: ${maxTotal} }`,
+  );
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('without an API flag, every command looks at the folder’s API', () => {
+  it('after a rebase, status sees the done shots and plan gives the total-budget verdict of run --dry-run', async () => {
+    const a = await simulator();
+    const b = await simulator();
+    const manifest = withTotal(2, 10);
+    const out = path.join(tmp.dir, 'out');
+    expect((await shotlist(runArgs(manifest, a, out), { env: childEnv })).exitCode).toBe(0);
+    const moved = await shotlist(['rebase', manifest, '--out', out, '--to-base-url', b.url], {
+      env: childEnv,
+    });
+    expect(moved.exitCode, moved.stderr).toBe(0);
+    // No API flag: the folder's (now b's, its done shots carried) is the one looked at.
+    const status = await shotlist(['status', manifest, '--out', out, '--json'], {
+      env: childEnv,
+      cwd: tmp.dir,
+    });
+    expect(status.exitCode, status.stderr).toBe(0);
+    const shots = (JSON.parse(status.stdout) as { shots: { state: string }[] }).shots;
+    expect(shots.map((s) => s.state)).toEqual(['cached', 'cached']);
+    // A third shot: 8 billed + 4 new = 12 over a total of 10.
+    withTotal(3, 10);
+    const dry = await shotlist(['run', manifest, '--base-url', b.url, '--out', out, '--dry-run'], {
+      env: childEnv,
+      cwd: tmp.dir,
+    });
+    expect(dry.exitCode, dry.stderr).toBe(3);
+    const plan = await shotlist(['plan', manifest, '--out', out], { env: childEnv, cwd: tmp.dir });
+    expect(plan.exitCode, plan.stdout + plan.stderr).toBe(3);
+    const named = await shotlist(['plan', manifest, '--out', out, '--base-url', b.url], {
+      env: childEnv,
+      cwd: tmp.dir,
+    });
+    expect(named.exitCode).toBe(3);
+    expect(a.ledger().submissions).toHaveLength(2);
+    expect(b.ledger().submissions).toHaveLength(0);
   }, 120_000);
 });

@@ -29,7 +29,8 @@ export const help = `Usage: shotlist status <manifest> [options]
 
 Shows, per shot, what the next \`run\` would do: skip it (cached), pick up its task (in flight),
 download it again, leave it (unknown) or submit it (new). Reads the journal and the files;
-sends nothing. Named another API than the folder's (--base-url, --simulate, --accounts), it
+sends nothing. Without an API flag it looks at the folder's API (folder.json, else its
+journal). Named another API than the folder's (--base-url, --simulate, --accounts), it
 refuses (exit 2): a folder renders for one API.
 
 Options:
@@ -37,7 +38,8 @@ Options:
                      renders/<name>.simulated with --simulate)
   --variant NAME     one variant only
   --only ID,...      these shots only
-  --base-url URL     the API the renders were made with (default $SHOTLIST_BASE_URL, else ${DEFAULT_BASE_URL})
+  --base-url URL     the API the renders were made with (default: the folder's API, else
+                     $SHOTLIST_BASE_URL, else ${DEFAULT_BASE_URL})
   --simulate         look at the renders of \`run --simulate\`
   --accounts FILE    the renders of \`run --accounts FILE\` (default $SHOTLIST_ACCOUNTS):
                      the base URL its accounts share; no key is needed
