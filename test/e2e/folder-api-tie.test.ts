@@ -133,3 +133,44 @@ describe('without an API flag, every command looks at the folder’s API', () =>
     expect(b.ledger().submissions).toHaveLength(0);
   }, 120_000);
 });
+
+describe('cost keeps to one API and says when nothing was billed', () => {
+  it('cost --simulate refuses a real folder; a rehearsal’s cost and report say its seconds were simulated', async () => {
+    const sim = await simulator();
+    const manifest = writeManifest(tmp.dir, 2);
+    const out = path.join(tmp.dir, 'out');
+    expect((await shotlist(runArgs(manifest, sim, out), { env: childEnv })).exitCode).toBe(0);
+    const mixed = await shotlist(['cost', manifest, '--simulate', '--out', out], {
+      env: childEnv,
+      cwd: tmp.dir,
+    });
+    expect(mixed.exitCode).toBe(2);
+    expect(mixed.stderr).toContain(`renders for ${new URL(sim.url).host}, not the simulator`);
+    expect(mixed.stdout).toBe('');
+    const rehearsal = await shotlist(
+      ['run', manifest, '--simulate', '--sim-latency', '0', '--yes'],
+      { env: { CI: 'true' }, cwd: tmp.dir },
+    );
+    expect(rehearsal.exitCode, rehearsal.stderr).toBe(0);
+    const text = await shotlist(['cost', manifest, '--simulate'], { cwd: tmp.dir });
+    expect(text.exitCode, text.stderr).toBe(0);
+    expect(text.stdout).toContain('simulated: nothing billed');
+    expect(text.stdout).not.toMatch(/\bbilled \d/);
+    expect(text.stdout).not.toMatch(/^\s+billed\s/m);
+    const json = await shotlist(['cost', manifest, '--simulate', '--json'], { cwd: tmp.dir });
+    const doc = JSON.parse(json.stdout) as { simulated: boolean; billed: { seconds: number } };
+    expect(doc.simulated).toBe(true);
+    expect(doc.billed.seconds).toBe(8);
+    const html = readFileSync(
+      path.join(tmp.dir, 'renders', 'film.simulated', 'report.html'),
+      'utf8',
+    );
+    expect(html).toContain('simulated (nothing billed), all runs');
+    expect(html).not.toContain('billed, all runs');
+    // The real folder's cost is billed money, and says so.
+    const real = await shotlist(['cost', manifest, '--out', out, '--json'], { cwd: tmp.dir });
+    expect((JSON.parse(real.stdout) as { simulated: boolean }).simulated).toBe(false);
+    const realText = await shotlist(['cost', manifest, '--out', out], { cwd: tmp.dir });
+    expect(realText.stdout).toMatch(/^\s+billed\s+8 s/m);
+  }, 120_000);
+});
