@@ -4,6 +4,7 @@ import { loadManifest } from '../manifest/load.js';
 import { plan as makePlan } from '../plan/plan.js';
 import type { BudgetVerdict, Plan } from '../plan/types.js';
 import { billedCheck, type BilledCheck } from '../report/billed.js';
+import { costLedger, pricesOf, type Money } from '../render/cost.js';
 import { JOURNAL_FILE, type JournalShot, type ParsedJournal } from '../render/journal.js';
 import {
   assessShots,
@@ -63,6 +64,11 @@ export interface ManifestStatus {
   budget: BudgetVerdict;
   /** Previewed against the seconds the API reported billing, over the shots it reported on. */
   billed: BilledCheck | undefined;
+  /**
+   * What may have been billed over every run of the folder (as `cost` counts it): submissions
+   * whose outcome was never seen, even when their shots are done since (`--retry-unknown`).
+   */
+  atRisk: Money;
 }
 
 /** The other API (not the simulator) whose renders the journal holds most of, when nothing is found for `base`. */
@@ -125,6 +131,9 @@ export async function manifestStatus(
   };
   const assessed = await assessShots(plan, assess);
   const summary = summarizeAssessment(assessed);
+  const fullPlan = partial
+    ? makePlan(loaded, { overrides: options.overrides ?? {}, ...extraTakesFrom(picks), assets })
+    : plan;
   const simulatedElsewhere =
     base !== SIMULATOR_BASE &&
     summary.counts.new === assessed.length &&
@@ -145,9 +154,7 @@ export async function manifestStatus(
     picks: applyPicks(plan, picks),
     budget: runBudget({
       plan,
-      fullPlan: partial
-        ? makePlan(loaded, { overrides: options.overrides ?? {}, ...extraTakesFrom(picks), assets })
-        : plan,
+      fullPlan,
       summary,
       entries: journal.entries,
       simulated: base === SIMULATOR_BASE,
@@ -159,5 +166,6 @@ export async function manifestStatus(
           : [],
       ),
     ),
+    atRisk: costLedger(journal.entries, pricesOf(fullPlan.shots)).atRisk,
   };
 }
