@@ -56,6 +56,9 @@ describe('a folder is tied to an API only once that API may hold one of its task
       cwd: tmp.dir,
     });
     expect(first.exitCode, first.stderr).toBe(1);
+    // The advice is to check the URL, not to run the typo again.
+    expect(first.stderr).toContain('the API was never reached');
+    expect(first.stderr).not.toContain('run again:');
     // Looking with the right API's flags: nothing is refused, no refused request counts as a render.
     const status = await shotlist(['status', manifest, '--base-url', sim.url, '--out', out], {
       env: childEnv,
