@@ -467,7 +467,13 @@ function printOutcome(
     if (result.fatal.fix) ctx.stderr.write(`  fix: ${result.fatal.fix}\n`);
   } else if (result.status === 'failed') {
     const unknown = report.shots.filter((s) => mine.has(s.key) && s.status === 'unknown').length;
-    if (report.shots.some((s) => mine.has(s.key) && s.status !== 'done' && s.status !== 'unknown'))
+    const ours = report.shots.filter((s) => mine.has(s.key));
+    // Never reached, the API may be a typo: the folder is not tied to it (see folder-api.ts).
+    if (ours.length > 0 && ours.every((s) => s.error?.code === 'unreachable'))
+      ctx.stderr.write(
+        `  the API was never reached (nothing was created or billed): check its URL (--base-url, $SHOTLIST_BASE_URL); a run with the right one takes this folder over\n`,
+      );
+    else if (ours.some((s) => s.status !== 'done' && s.status !== 'unknown'))
       ctx.stderr.write(`  run again: ${resume} (only the shots not done are sent)\n`);
     if (unknown > 0)
       ctx.stderr.write(

@@ -11,7 +11,13 @@ import path from 'node:path';
 import { stripControls } from '../api/redact.js';
 import { baseUrlHost, readBackBaseUrl } from '../api/url.js';
 import { UsageError } from '../errors.js';
-import { JOURNAL_FILE, readJournal, type JournalShot } from '../render/journal.js';
+import { basesHoldingTasks } from '../render/cost.js';
+import {
+  JOURNAL_FILE,
+  readJournal,
+  type JournalEntry,
+  type JournalShot,
+} from '../render/journal.js';
 import { O_NOFOLLOW, regularFile, writeFileAtomic } from '../safe-fs.js';
 import { SIMULATOR_BASE, sameBase } from './base.js';
 import { journalBases } from './clips.js';
@@ -26,7 +32,16 @@ export interface FolderApi {
   base: string;
   /** `record`: folder.json; `journal`: the journal's last API (a folder of an older release). */
   from: 'record' | 'journal';
+  /**
+   * Whether the folder belongs to that API: it may hold one of the folder's tasks. A folder
+   * whose API refused every request before creating anything (a typo in `--base-url`) is not
+   * tied to it: a run for another API takes it over.
+   */
+  tied: boolean;
 }
+
+/** A journal as {@link folderApi} reads it. */
+type FolderJournalView = { shots: Map<string, JournalShot>; entries: readonly JournalEntry[] };
 
 /** The recorded base, cleaned as every folder string is; undefined without a readable record. */
 async function recordedBase(outDir: string): Promise<string | undefined> {
@@ -49,16 +64,23 @@ async function recordedBase(outDir: string): Promise<string | undefined> {
  */
 export async function folderApi(
   outDir: string,
-  journal?: { shots: Map<string, JournalShot> },
+  journal?: FolderJournalView,
 ): Promise<FolderApi | undefined> {
   const recorded = await recordedBase(outDir);
-  if (recorded !== undefined) return { base: recorded, from: 'record' };
-  const shots = (journal ?? (await readJournal(path.join(outDir, JOURNAL_FILE)))).shots;
+  const read = journal ?? (await readJournal(path.join(outDir, JOURNAL_FILE)));
+  const held = [...basesHoldingTasks(read.entries)];
+  const holds = (base: string) => held.some((h) => sameBase(h, base));
+  if (recorded !== undefined) return { base: recorded, from: 'record', tied: holds(recorded) };
   // A folder an earlier release shared between a rehearsal and real runs belongs to the real
   // API: its clips and money are real, a rehearsal is free to make again elsewhere.
-  const bases = journalBases(shots);
-  const last = bases.find((b) => b !== SIMULATOR_BASE) ?? bases[0];
-  return last === undefined ? undefined : { base: last, from: 'journal' };
+  const bases = journalBases(read.shots);
+  const tied = bases.filter(holds);
+  const last =
+    tied.find((b) => b !== SIMULATOR_BASE) ??
+    tied[0] ??
+    bases.find((b) => b !== SIMULATOR_BASE) ??
+    bases[0];
+  return last === undefined ? undefined : { base: last, from: 'journal', tied: holds(last) };
 }
 
 /** Records `base` as the folder's API (atomically), unless the record already says so. */
@@ -106,7 +128,7 @@ export function refuseOtherApi(
   base: string,
   manifestArg = '<manifest>',
 ): void {
-  if (folder === undefined || sameBase(folder.base, base)) return;
+  if (folder === undefined || !folder.tied || sameBase(folder.base, base)) return;
   const theirs = apiName(folder.base, base);
   const ours = apiName(base, folder.base);
   // Simulated clips are placeholders: a folder moves only between real APIs.
@@ -124,11 +146,24 @@ export function refuseOtherApi(
 export async function checkFolderApi(
   outDir: string,
   base: string,
-  journal?: { shots: Map<string, JournalShot> },
+  journal?: FolderJournalView,
 ): Promise<FolderApi | undefined> {
   const folder = await folderApi(outDir, journal);
   refuseOtherApi(outDir, folder, base);
   return folder;
+}
+
+/**
+ * The line saying a run for `base` takes over a folder its recorded API never held a task of
+ * (every request refused before reaching it); undefined when it does not.
+ */
+export function takeOverNote(
+  outDir: string,
+  folder: FolderApi | undefined,
+  base: string,
+): string | undefined {
+  if (folder === undefined || folder.tied || sameBase(folder.base, base)) return undefined;
+  return `note: ${stripControls(outDir)} was for ${apiName(folder.base, base)}, which holds none of its tasks (every request was refused before reaching it): it now renders for ${apiName(base, folder.base)}`;
 }
 
 /**
@@ -173,10 +208,11 @@ async function exists(dir: string): Promise<boolean> {
  * Returns the one API they share, when any of them names one.
  */
 export async function oneFolderApi(
-  folders: readonly { dir: string; journal: { shots: Map<string, JournalShot> } }[],
+  folders: readonly { dir: string; journal: FolderJournalView }[],
 ): Promise<string | undefined> {
   const apis = await Promise.all(folders.map(async (f) => folderApi(f.dir, f.journal)));
-  const known = apis.flatMap((a, i) => (a ? [{ dir: folders[i]!.dir, base: a.base }] : []));
+  // A folder its API never held a task of is tied to none.
+  const known = apis.flatMap((a, i) => (a?.tied ? [{ dir: folders[i]!.dir, base: a.base }] : []));
   const first = known[0];
   if (first === undefined || known.every((k) => sameBase(k.base, first.base))) return first?.base;
   throw new UsageError(

@@ -18,8 +18,7 @@ import { assessShots, summarizeAssessment, type AssessOptions } from '../render/
 import { accountsFileOf, checkPoolFlags, loadAccounts, poolBase } from './accounts.js';
 import { SIMULATOR_BASE, chooseBase, type BaseChoice } from './base.js';
 import { chainContext, resolveReadyFrames, waitsForFrames } from './chain.js';
-import { journalBases } from './clips.js';
-import { checkFolderApi, outDirOf } from './folder-api.js';
+import { checkFolderApi, folderApi, outDirOf, takeOverNote } from './folder-api.js';
 import { extraTakesFrom, manifestPicks } from './picks.js';
 import { planOptionsOf } from './plan-options.js';
 import { marksIn } from './reroll.js';
@@ -50,6 +49,25 @@ export function namesBase(options: BaseFlags): boolean {
     options.baseUrl !== undefined ||
     accountsFileOf(options.accounts, options.env ?? process.env) !== undefined
   );
+}
+
+/**
+ * The API a command looks at in `outDir`: the one its flags name (as {@link lookupBase}), else
+ * the folder's own (`folder.json`, else its journal; a folder moved by `rebase` is its new
+ * API's), else the one a run would use. The one answer status, plan, cost, stitch, review and
+ * pick give.
+ */
+export async function folderLookupBase(
+  options: BaseFlags,
+  cwd: string,
+  outDir: string,
+  journal?: FolderJournal,
+): Promise<string> {
+  if (!namesBase(options)) {
+    const folder = await folderApi(outDir, journal);
+    if (folder !== undefined) return folder.base;
+  }
+  return lookupBase(options, cwd);
 }
 
 /** The journal of an output folder, as read. */
@@ -95,7 +113,8 @@ export async function renderedPlan(
 ): Promise<RenderedPlan> {
   const { outDir } = options;
   const journal = options.journal ?? (await readJournal(path.join(outDir, JOURNAL_FILE)));
-  const base = options.base ?? journalBases(journal.shots)[0];
+  // Without one named, the folder's API (as {@link folderLookupBase} finds it).
+  const base = options.base ?? (await folderApi(outDir, journal))?.base;
   const simulated = base === SIMULATOR_BASE;
   const assets = await localAssets(loaded, { simulate: simulated });
   const planOptions = options.planOptions ?? extraTakesFrom(await manifestPicks(loaded.file, base));
@@ -168,7 +187,9 @@ export async function openJob(
   const journalFile = path.join(outDir, JOURNAL_FILE);
   const journal = await readJournal(journalFile);
   // One folder, one API: another API's folder is refused here, before anything is sent.
-  await checkFolderApi(outDir, base.journalBase, journal);
+  const folder = await checkFolderApi(outDir, base.journalBase, journal);
+  const takeOver = takeOverNote(outDir, folder, base.journalBase);
+  if (takeOver !== undefined) warn?.(takeOver);
   const state = await assessJob(planned, {
     options,
     outDir,

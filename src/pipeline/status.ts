@@ -4,6 +4,7 @@ import { loadManifest } from '../manifest/load.js';
 import { plan as makePlan } from '../plan/plan.js';
 import type { BudgetVerdict, Plan } from '../plan/types.js';
 import { billedCheck, type BilledCheck } from '../report/billed.js';
+import { costLedger, pricesOf, type Money } from '../render/cost.js';
 import { JOURNAL_FILE, type JournalShot, type ParsedJournal } from '../render/journal.js';
 import {
   assessShots,
@@ -16,7 +17,7 @@ import { runBudget } from './budget.js';
 import { checkFolderApi, outDirOf, simulatedFolderBeside } from './folder-api.js';
 import { applyPicks, extraTakesFrom, manifestPicks, type AppliedPicks } from './picks.js';
 import { planOptionsOf } from './plan-options.js';
-import { lookupBase, namesBase, renderedPlan } from './job.js';
+import { folderLookupBase, namesBase, renderedPlan } from './job.js';
 import type { RunOptions } from './types.js';
 
 export type StatusOptions = Pick<
@@ -63,6 +64,11 @@ export interface ManifestStatus {
   budget: BudgetVerdict;
   /** Previewed against the seconds the API reported billing, over the shots it reported on. */
   billed: BilledCheck | undefined;
+  /**
+   * What may have been billed over every run of the folder (as `cost` counts it): submissions
+   * whose outcome was never seen, even when their shots are done since (`--retry-unknown`).
+   */
+  atRisk: Money;
 }
 
 /** The other API (not the simulator) whose renders the journal holds most of, when nothing is found for `base`. */
@@ -76,6 +82,8 @@ function rendersElsewhere(
   const counts = new Map<string, number>();
   for (const j of journal.shots.values()) {
     if (j.base === undefined || j.base === SIMULATOR_BASE || sameBase(j.base, base)) continue;
+    // A request refused before reaching that API (connection refused...) rendered nothing.
+    if (j.phase === 'failed' && j.taskId === undefined) continue;
     counts.set(j.base, (counts.get(j.base) ?? 0) + 1);
   }
   const [top] = [...counts].sort((a, b) => b[1] - a[1]);
@@ -100,7 +108,8 @@ export async function manifestStatus(
         { simulate: options.simulate, shard: options.shard, note: options.note },
       )),
   );
-  const base = await lookupBase(options, cwd);
+  // Without an API flag, the folder's API: the one its renders and money belong to.
+  const base = await folderLookupBase(options, cwd, outDir);
   // One folder, one API: named another one, status refuses rather than show it all as new.
   if (namesBase(options)) await checkFolderApi(outDir, base);
   // The picks of that API's takes (a simulated run's are its own).
@@ -123,6 +132,9 @@ export async function manifestStatus(
   };
   const assessed = await assessShots(plan, assess);
   const summary = summarizeAssessment(assessed);
+  const fullPlan = partial
+    ? makePlan(loaded, { overrides: options.overrides ?? {}, ...extraTakesFrom(picks), assets })
+    : plan;
   const simulatedElsewhere =
     base !== SIMULATOR_BASE &&
     summary.counts.new === assessed.length &&
@@ -143,9 +155,7 @@ export async function manifestStatus(
     picks: applyPicks(plan, picks),
     budget: runBudget({
       plan,
-      fullPlan: partial
-        ? makePlan(loaded, { overrides: options.overrides ?? {}, ...extraTakesFrom(picks), assets })
-        : plan,
+      fullPlan,
       summary,
       entries: journal.entries,
       simulated: base === SIMULATOR_BASE,
@@ -157,5 +167,6 @@ export async function manifestStatus(
           : [],
       ),
     ),
+    atRisk: costLedger(journal.entries, pricesOf(fullPlan.shots)).atRisk,
   };
 }

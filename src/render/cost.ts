@@ -155,6 +155,19 @@ function rowOf<R>(rows: Map<string, R>, id: string, make: () => R): R {
 }
 
 /**
+ * The APIs that may hold a task of a journal's folder: each one a submission reached (a task
+ * created, or one whose outcome is unknown, in flight or billed) or a done shot was carried to
+ * (`rebase`). An API that refused every request before creating anything (connection refused,
+ * unknown host, a 404 or 400 on the POST) holds nothing.
+ */
+export function basesHoldingTasks(entries: readonly JournalEntry[]): Set<string> {
+  const held = new Set<string>();
+  for (const a of attempts(entries)) if (a.kind !== 'refused' && a.base) held.add(a.base);
+  for (const e of entries) if (e.type === 'carried') held.add(e.base);
+  return held;
+}
+
+/**
  * The bill of every submission in `entries`, each priced at the price it was sent at, or, for
  * a journal that did not record it, per second by `prices` (model to price; a model without one
  * adds seconds but no cost).

@@ -199,7 +199,7 @@ dd { margin: 0; }
 `;
 
 /** Failed tasks (not billed), tasks that may be billed, and the job's bill over every run. */
-function spendItems(t: RunReport['totals']): [string, string][] {
+function spendItems(t: RunReport['totals'], simulated: boolean): [string, string][] {
   const item = (label: string, m: MoneyTotal): [string, string] => [
     label,
     `${seconds(m.seconds)} · ${money(m.cost, t.currency)}`,
@@ -207,9 +207,12 @@ function spendItems(t: RunReport['totals']): [string, string][] {
   const items: [string, string][] = [];
   if (t.spend?.failed.seconds) items.push(item('failed, not billed', t.spend.failed));
   if (t.spend?.at_risk.seconds) items.push(item('may have been billed', t.spend.at_risk));
-  if (t.job_spend) items.push(item('billed, all runs', t.job_spend.billed));
-  if (t.job_spend?.at_risk.seconds)
-    items.push(item('may have been billed, all runs', t.job_spend.at_risk));
+  // Simulated seconds bill nothing: they are what the renders would cost at your prices.
+  const [billed, atRisk] = simulated
+    ? ['simulated (nothing billed), all runs', 'simulated, outcome unknown, all runs']
+    : ['billed, all runs', 'may have been billed, all runs'];
+  if (t.job_spend) items.push(item(billed, t.job_spend.billed));
+  if (t.job_spend?.at_risk.seconds) items.push(item(atRisk, t.job_spend.at_risk));
   return items;
 }
 
@@ -240,7 +243,7 @@ export function renderReportHtml(report: RunReport, opts: RenderHtmlOptions = {}
           'spent',
           `${seconds(t.spend?.billed.seconds ?? t.submitted_seconds)} · ${money(t.spent_cost, t.currency)}`,
         ],
-    ...spendItems(t),
+    ...spendItems(t, report.simulated),
     ...(t.billed_check
       ? [
           [

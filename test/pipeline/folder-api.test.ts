@@ -28,7 +28,7 @@ describe('the API of an output folder', () => {
     try {
       refuseOtherApi(
         '/x',
-        { base: 'https://api.example.com', from: 'record' },
+        { base: 'https://api.example.com', from: 'record', tied: true },
         'https://user:s3cret-pass@gw.example.net/v1',
       );
     } catch (err) {
@@ -43,7 +43,12 @@ describe('the API of an output folder', () => {
   it('records the base atomically, reads it back cleaned, and never follows a link planted as the record', async () => {
     const dir = path.join(tmp.dir, 'out');
     await recordFolderApi(dir, 'https://api.example.com');
-    expect(await folderApi(dir)).toEqual({ base: 'https://api.example.com', from: 'record' });
+    // Recorded, but no task of the folder there yet: not tied to it.
+    expect(await folderApi(dir)).toEqual({
+      base: 'https://api.example.com',
+      from: 'record',
+      tied: false,
+    });
     writeFileSync(
       path.join(dir, FOLDER_FILE),
       JSON.stringify({ base: 'https://u:p@api.example.com/\u001b[31mx' }),

@@ -11,7 +11,8 @@ import { loadManifest } from '../../manifest/load.js';
 import { formatMoney } from '../../plan/money.js';
 import { plan as makePlan } from '../../plan/plan.js';
 import type { Plan } from '../../plan/types.js';
-import { outDirOf } from '../../pipeline/folder-api.js';
+import { SIMULATOR_BASE } from '../../pipeline/base.js';
+import { checkFolderApi, folderApi, outDirOf } from '../../pipeline/folder-api.js';
 import { JOURNAL_FILE, readJournal } from '../../render/journal.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliContext } from '../context.js';
@@ -23,7 +24,9 @@ What the job has cost over every run its journal records: billed (completed task
 running: it may have been billed), per variant and model and per account (--accounts runs).
 Every submission counts at the price in force when it was sent (recorded in the journal);
 older entries without one are priced at the manifest's pricing today, and the output says so.
-Reads the journal; sends nothing.
+Reads the journal; sends nothing. In a simulated folder the seconds are the simulator's:
+nothing was billed (the text says so; --json has \`simulated: true\`). With --simulate, a
+folder of a real API is refused (exit 2), as status and stitch refuse it.
 
 Options:
   --out DIR          output folder (default renders/<name> next to the manifest)
@@ -75,16 +78,32 @@ function todayNote(ledger: CostLedger): string | undefined {
   return `priced at today's rates: ${n} entr${n === 1 ? 'y' : 'ies'} from before prices were recorded`;
 }
 
-function text(name: string, ledger: CostLedger, currency: string | null): string {
+function text(
+  name: string,
+  ledger: CostLedger,
+  currency: string | null,
+  simulated: boolean,
+): string {
   const m = (x: Money) => `${x.seconds} s · ${formatMoney(x.cost, currency)}`;
+  // A simulated folder's money is what its seconds would cost at your prices: none was spent.
   const line = (r: Charges) =>
-    `billed ${m(r.billed)}; failed ${m(r.failed)}; may have been billed ${m(r.atRisk)}`;
-  const lines = [
-    `${name}: ${ledger.tasks} task${ledger.tasks === 1 ? '' : 's'} over every run`,
-    `  billed                ${m(ledger.billed)}`,
-    `  failed (not billed)   ${m(ledger.failed)}`,
-    `  may have been billed  ${m(ledger.atRisk)}`,
-  ];
+    simulated
+      ? `simulated ${m(r.billed)}; failed ${m(r.failed)}; outcome unknown ${m(r.atRisk)}`
+      : `billed ${m(r.billed)}; failed ${m(r.failed)}; may have been billed ${m(r.atRisk)}`;
+  const tasks = `${ledger.tasks} task${ledger.tasks === 1 ? '' : 's'} over every run`;
+  const lines = simulated
+    ? [
+        `${name}: ${tasks}, simulated: nothing billed (figures at your prices)`,
+        `  simulated             ${m(ledger.billed)}`,
+        `  failed                ${m(ledger.failed)}`,
+        `  outcome unknown       ${m(ledger.atRisk)}`,
+      ]
+    : [
+        `${name}: ${tasks}`,
+        `  billed                ${m(ledger.billed)}`,
+        `  failed (not billed)   ${m(ledger.failed)}`,
+        `  may have been billed  ${m(ledger.atRisk)}`,
+      ];
   for (const r of ledger.rows)
     lines.push(`  ${r.variant ?? '(no variant)'} · ${r.model}: ${line(r)}`);
   if (ledger.accounts.some((a) => a.account !== null)) {
@@ -100,9 +119,10 @@ function text(name: string, ledger: CostLedger, currency: string | null): string
 const snake = (m: Charges) => ({ billed: m.billed, failed: m.failed, at_risk: m.atRisk });
 
 /** The JSON document: snake_case like the NDJSON events. */
-function json(plan: Plan, ledger: CostLedger) {
+function json(plan: Plan, ledger: CostLedger, simulated: boolean) {
   return {
     manifest: plan.manifest,
+    simulated,
     currency: plan.totals.currency,
     tasks: ledger.tasks,
     ...snake(ledger),
@@ -129,10 +149,13 @@ export default async function cost(ctx: CliContext): Promise<number> {
       })),
   );
   const journal = await readJournal(path.join(outDir, JOURNAL_FILE));
+  // One folder, one API: a rehearsal's cost is never read from a real folder.
+  if (values.simulate) await checkFolderApi(outDir, SIMULATOR_BASE, journal);
+  const simulated = (await folderApi(outDir, journal))?.base === SIMULATOR_BASE;
   const ledger = costLedger(journal.entries, pricesOf(plan.shots));
   const currency = plan.totals.currency;
   if (values.csv) ctx.stdout.write(csv(ledger, currency));
-  else if (values.json) ctx.stdout.write(`${JSON.stringify(json(plan, ledger))}\n`);
-  else ctx.stdout.write(text(plan.manifest.name, ledger, currency));
+  else if (values.json) ctx.stdout.write(`${JSON.stringify(json(plan, ledger, simulated))}\n`);
+  else ctx.stdout.write(text(plan.manifest.name, ledger, currency, simulated));
   return EXIT_CODES.ok;
 }

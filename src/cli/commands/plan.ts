@@ -35,18 +35,21 @@ Options:
   --save FILE        also write the plan a run would send (bodies, costs, the manifest's and
                      prices' hashes, the journal state it assumes) for \`run --plan FILE\`,
                      which sends exactly it or refuses if anything drifted
-  --out DIR          with --save: the run's output folder (default renders/<name>)
-  --base-url URL     with --save: the API the run will send to
-  --accounts FILE    with --save: the accounts file the run will use (its base URL keys
-                     the journal; default $SHOTLIST_ACCOUNTS)
-  --simulate         local files get the simulator's URLs; with --save: a plan for
-                     \`run --simulate --plan FILE\`
+  --out DIR          the output folder whose journal the budget verdict counts, and with
+                     --save the run's (default renders/<name>)
+  --base-url URL     the API whose renders and spend the verdict counts (default: the
+                     folder's API); with --save: the API the run will send to
+  --accounts FILE    the same through an accounts file (its base URL keys the journal;
+                     default $SHOTLIST_ACCOUNTS); with --save: the one the run will use
+  --simulate         the simulated folder's verdict; local files get the simulator's URLs;
+                     with --save: a plan for \`run --simulate --plan FILE\`
   --shard I/N        only the shots \`run --shard I/N\` renders (a CI matrix job); the budget
                      is the whole manifest's (the other shards' shots counted as new); with
                      --save: a plan for \`run --shard I/N --plan FILE\`
 
 With budget.max_total_cost / max_total_seconds, the verdict counts the journal in the output
-folder (--out): billed so far + at risk + this run, as \`run\` does. A saved plan's paths are
+folder (--out): billed so far + at risk + this run, as \`run --dry-run\` does (the folder's
+API when no --base-url, --accounts or --simulate names one). A saved plan's paths are
 relative to the manifest's folder, so a checkout elsewhere (another runner) can apply it.
 
 Exit 0 when the plan is within budget, 2 on bad input, 3 when over budget (with --save the
@@ -117,7 +120,12 @@ type Values = ReturnType<typeof parseCommandArgs<typeof FLAGS>>['values'];
  * The run's view of the plan (journal read, nothing sent): what `run` with the same flags would
  * decide, its budget verdict included (the total limits against the journal's spend).
  */
-async function preparePlan(ctx: CliContext, manifest: string, values: Values) {
+async function preparePlan(
+  ctx: CliContext,
+  manifest: string,
+  values: Values,
+  folder: FolderFlags = {},
+) {
   const { prepareRun } = await import('../../pipeline/prepare.js');
   const options = planOptionsFrom(values);
   return prepareRun(manifest, {
@@ -134,7 +142,30 @@ async function preparePlan(ctx: CliContext, manifest: string, values: Values) {
     ...(values.shard !== undefined ? { shard: parseShard(values.shard) } : {}),
     simulate: !!values.simulate,
     allowOutside: values['allow-outside'] === true,
+    ...folder,
   });
+}
+
+/** The flags that point a run at the folder's API (see {@link folderFlags}). */
+type FolderFlags = { baseUrl?: string; simulate?: boolean; out?: string };
+
+/**
+ * Without an API flag (and without --save, which plans for the run's own flags), the verdict
+ * is the one of the folder's API, as status, cost and stitch read it: its journal's spend.
+ */
+async function folderFlags(
+  ctx: CliContext,
+  manifest: { file: string; name: string },
+  values: Values,
+): Promise<FolderFlags> {
+  const { namesBase, folderLookupBase, jobOutDir } = await import('../../pipeline/job.js');
+  const flags = { simulate: !!values.simulate, baseUrl: values['base-url'], env: ctx.env };
+  if (values.save !== undefined || namesBase({ ...flags, accounts: values.accounts })) return {};
+  const { SIMULATOR_BASE } = await import('../../pipeline/base.js');
+  const shard = values.shard !== undefined ? parseShard(values.shard) : undefined;
+  const out = await jobOutDir(manifest, { cwd: ctx.cwd, out: values.out, shard });
+  const base = await folderLookupBase({ env: ctx.env }, ctx.cwd, out);
+  return base === SIMULATOR_BASE ? { simulate: true, out } : { baseUrl: base, out };
 }
 
 /** `--save FILE`: the run's view of the plan, written for `run --plan`. */
@@ -175,7 +206,8 @@ async function runView(
   const verdict = verdictOfRun(values, whole);
   if (!verdict && !values.json) return undefined;
   try {
-    return await preparePlan(ctx, manifest, values);
+    const folder = await folderFlags(ctx, whole.manifest, values);
+    return await preparePlan(ctx, manifest, values, folder);
   } catch (err) {
     if (values.save !== undefined || !(err instanceof ShotlistError)) throw err;
     ctx.stderr.write(

@@ -3,8 +3,9 @@ import { baseUrlHost } from '../../api/url.js';
 import { describeBase } from '../../pipeline/base.js';
 import { staleMessage } from '../../pipeline/picks.js';
 import { DEFAULT_BASE_URL } from '../../models.js';
-import { billedWarning } from '../../report/billed.js';
+import { billedWarning, type BilledCheck } from '../../report/billed.js';
 import { clipVersions, versionsOf } from '../../render/store.js';
+import type { Money } from '../../render/cost.js';
 import {
   failOnUnknown,
   gaveUpMessage,
@@ -29,7 +30,8 @@ export const help = `Usage: shotlist status <manifest> [options]
 
 Shows, per shot, what the next \`run\` would do: skip it (cached), pick up its task (in flight),
 download it again, leave it (unknown) or submit it (new). Reads the journal and the files;
-sends nothing. Named another API than the folder's (--base-url, --simulate, --accounts), it
+sends nothing. Without an API flag it looks at the folder's API (folder.json, else its
+journal). Named another API than the folder's (--base-url, --simulate, --accounts), it
 refuses (exit 2): a folder renders for one API.
 
 Options:
@@ -37,7 +39,8 @@ Options:
                      renders/<name>.simulated with --simulate)
   --variant NAME     one variant only
   --only ID,...      these shots only
-  --base-url URL     the API the renders were made with (default $SHOTLIST_BASE_URL, else ${DEFAULT_BASE_URL})
+  --base-url URL     the API the renders were made with (default: the folder's API, else
+                     $SHOTLIST_BASE_URL, else ${DEFAULT_BASE_URL})
   --simulate         look at the renders of \`run --simulate\`
   --accounts FILE    the renders of \`run --accounts FILE\` (default $SHOTLIST_ACCOUNTS):
                      the base URL its accounts share; no key is needed
@@ -51,6 +54,9 @@ Options:
 Unknown shots are listed with what they may cost at the plan's prices and when they were
 submitted. When the folder holds renders only for another API (an accounts file, another
 --base-url), status says so, naming that API by host, instead of listing every shot as new.
+Money that may have been billed over every run (as \`cost\` counts it: submissions whose
+outcome was never seen, even of shots done since, e.g. after --retry-unknown) is shown on its
+own line, and as \`at_risk\` in --json.
 --json gives each shot's \`picked\` (the take stitch uses) and \`renders_elsewhere\`.
 Exit 0 when every shot is done, 1 otherwise, 3 when the new spend is over the budget.
 `;
@@ -98,6 +104,27 @@ function elsewhereNote(
   );
 }
 
+/**
+ * What may have been billed over every run, as cost counts it (even of shots done since), and
+ * the seconds the API reported billing against the previewed ones.
+ */
+function printMoneyNotes(
+  ctx: CliContext,
+  { atRisk, billed }: { atRisk: Money; billed: BilledCheck | undefined },
+  currency: string | null,
+): void {
+  if (atRisk.seconds > 0)
+    ctx.stdout.write(
+      `may have been billed over every run: ${atRisk.seconds} s · ${formatMoney(atRisk.cost, currency)} (submissions whose outcome was never seen, even of shots done since; see shotlist cost)\n`,
+    );
+  if (!billed) return;
+  ctx.stdout.write(
+    `billed as the API reports it: ${billed.reported_seconds} s for ${billed.shots} shot${billed.shots === 1 ? '' : 's'} (previewed ${billed.previewed_seconds} s)\n`,
+  );
+  const warning = billedWarning(billed);
+  if (warning) ctx.stdout.write(`warning: ${warning}\n`);
+}
+
 const WORDS: Record<ShotState, string> = {
   new: 'new: will be submitted',
   cached: 'done (cached)',
@@ -129,6 +156,7 @@ export default async function status(ctx: CliContext): Promise<number> {
     elsewhere,
     picks,
     billed,
+    atRisk,
   } = await manifestStatus(arg, {
     cwd: ctx.cwd,
     env: ctx.env,
@@ -184,6 +212,7 @@ export default async function status(ctx: CliContext): Promise<number> {
         new_seconds: summary.newSeconds,
         budget,
         unknown: { shots: risk.shots.length, seconds: risk.seconds, cost: risk.cost },
+        at_risk: atRisk,
         billed_check: billed ?? null,
       })}\n`,
     );
@@ -214,13 +243,7 @@ export default async function status(ctx: CliContext): Promise<number> {
     );
     if (!budget.ok) ctx.stdout.write(`over budget: ${budget.reason}; run would refuse (exit 3)\n`);
     printUnknown(ctx, risk, plan.totals.currency);
-    if (billed) {
-      ctx.stdout.write(
-        `billed as the API reports it: ${billed.reported_seconds} s for ${billed.shots} shot${billed.shots === 1 ? '' : 's'} (previewed ${billed.previewed_seconds} s)\n`,
-      );
-      const warning = billedWarning(billed);
-      if (warning) ctx.stdout.write(`warning: ${warning}\n`);
-    }
+    printMoneyNotes(ctx, { atRisk, billed }, plan.totals.currency);
     for (const stale of picks.stale) ctx.stderr.write(`${staleMessage(stale)}\n`);
     if (journal.torn)
       ctx.stdout.write(
