@@ -74,15 +74,15 @@ export async function folderLookupBase(
 export type FolderJournal = Awaited<ReturnType<typeof readJournal>>;
 
 /**
- * The journal of an output folder and the API a command looks at: `base`, else the API the
- * journal's last render went to (undefined: none yet). Its takes' picks are that API's.
+ * The journal of an output folder and the API a command looks at: `base`, else the folder's
+ * API (its record, else its journal; undefined: none yet). Its takes' picks are that API's.
  */
 export async function folderBase(
   outDir: string,
   base?: string,
 ): Promise<{ journal: FolderJournal; base: string | undefined }> {
   const journal = await readJournal(path.join(outDir, JOURNAL_FILE));
-  return { journal, base: base ?? journalBases(journal.shots)[0] };
+  return { journal, base: base ?? (await folderApi(outDir, journal))?.base };
 }
 
 export interface RenderedPlan {
