@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import { DEFAULT_BASE_URL } from '../models.js';
 import { DEFAULT_CONCURRENCY } from '../render/render.js';
 import { EXIT_CODES, UsageError } from '../errors.js';
-import { failOnUnknown, unknownAtRisk } from '../render/state.js';
+import { unknownAtRisk } from '../render/state.js';
 import type { RunCallbacks, RunOptions, RunResult, PreparedRun } from '../pipeline/types.js';
 import { describeCharges } from '../render/report.js';
 import type { RunReport } from '../report/types.js';
@@ -13,29 +13,14 @@ import { createProgress, type ProgressView } from '../ui/progress.js';
 import { stepSummaryMarkdown } from '../ui/step-summary.js';
 import { getRenderer, truthy } from '../ui/renderer.js';
 import path from 'node:path';
-import {
-  ALLOW_COMMAND_FLAG,
-  allowCommandFrom,
-  numberFlag,
-  parseCommandArgs,
-  splitList,
-} from './args.js';
+import { parseCommandArgs } from './args.js';
 import { describeCommand, uploadCommandOf } from '../assets/open.js';
-import {
-  PLAN_FLAGS,
-  manifestArg,
-  noJournalNote,
-  planOptionsFrom,
-  runCommandLine,
-} from './common.js';
+import { manifestArg, noJournalNote, runCommandLine } from './common.js';
+import { RUN_FLAGS, resolveConfig } from './config.js';
 import type { CliContext } from './context.js';
 import { shotLabel } from '../plan/label.js';
-import { isLoopbackHost } from '../api/url.js';
-import { parseListen } from '../render/receiver.js';
 import { previewBody } from '../render/wire.js';
-import { isHookUrl } from '../api/contract.js';
-import { parseShard, shardSummary } from '../pipeline/shard.js';
-import { parseTeamUrl } from '../team/url.js';
+import { shardSummary } from '../pipeline/shard.js';
 
 export const runHelp = `Usage: shotlist run <manifest> [options]
 
@@ -134,36 +119,6 @@ refused the account (key or quota; tasks already sent were still fetched), 130 i
 
 /** The first line of `shotlist enqueue --help` (enqueue.ts), for flag errors. */
 const ENQUEUE_USAGE = 'Usage: shotlist enqueue <manifest> --team redis://HOST:PORT/DB [options]';
-
-const FLAGS = {
-  ...PLAN_FLAGS,
-  out: { type: 'string' },
-  force: { type: 'string' },
-  'dry-run': { type: 'boolean' },
-  'base-url': { type: 'string' },
-  simulate: { type: 'boolean' },
-  concurrency: { type: 'string' },
-  yes: { type: 'boolean', short: 'y' },
-  'retry-unknown': { type: 'boolean' },
-  'wait-unknown': { type: 'string' },
-  'max-attempts': { type: 'string' },
-  'fail-on': { type: 'string' },
-  'max-download-mb': { type: 'string' },
-  'sim-latency': { type: 'string' },
-  plan: { type: 'string' },
-  'no-preflight': { type: 'boolean' },
-  listen: { type: 'string' },
-  'public-url': { type: 'string' },
-  'safety-poll': { type: 'string' },
-  shard: { type: 'string' },
-  team: { type: 'string' },
-  'team-budget': { type: 'string' },
-  'team-campaign': { type: 'string' },
-  reroll: { type: 'boolean' },
-  accounts: { type: 'string' },
-  worker: { type: 'boolean' },
-  ...ALLOW_COMMAND_FLAG,
-} as const;
 
 /** What the run cost: nothing when simulated; no invented figure when no price is set. */
 export function describeSpend(
@@ -287,154 +242,6 @@ function printDryRun(
     ctx.stderr.write(`over budget: ${run.budget.reason}; the run would be refused (exit 3)\n`);
 }
 
-/** The command line's options as `runManifest` options. */
-function runOptionsFrom(ctx: CliContext, values: Values): RunOptions {
-  const plan = planOptionsFrom(values);
-  const concurrency = numberFlag(values.concurrency, '--concurrency', true);
-  const maxDownloadMb = numberFlag(values['max-download-mb'], '--max-download-mb');
-  const maxAttempts = numberFlag(values['max-attempts'], '--max-attempts', true);
-  const force = values.force?.trim() === 'all' ? ('all' as const) : splitList(values.force);
-  return {
-    cwd: ctx.cwd,
-    env: ctx.env,
-    signal: ctx.signal,
-    ...(values.out !== undefined ? { out: values.out } : {}),
-    ...(plan.variant !== undefined ? { variant: plan.variant } : {}),
-    ...(plan.only !== undefined ? { only: plan.only } : {}),
-    overrides: plan.overrides,
-    ...(plan.budget ? { maxCost: plan.budget.max_cost } : {}),
-    ...(force !== undefined ? { force } : {}),
-    dryRun: !!values['dry-run'],
-    ...(values['base-url'] !== undefined ? { baseUrl: values['base-url'] } : {}),
-    simulate: !!values.simulate,
-    ...(values['sim-latency'] !== undefined ? { simLatency: values['sim-latency'] } : {}),
-    ...(concurrency !== undefined ? { concurrency } : {}),
-    ...(maxDownloadMb !== undefined ? { maxDownloadMb } : {}),
-    retryUnknown: !!values['retry-unknown'],
-    ...(maxAttempts !== undefined ? { maxAttempts } : {}),
-    yes: !!values.yes,
-    allowOutside: !!values['allow-outside'],
-    allowCommand: allowCommandFrom(values, ctx.env),
-    ...(values.plan !== undefined ? { savedPlan: values.plan } : {}),
-    ...(values['no-preflight'] ? { preflight: false } : {}),
-    ...(values.shard !== undefined ? { shard: parseShard(values.shard) } : {}),
-    ...(values.reroll ? { reroll: true } : {}),
-    ...(values.accounts !== undefined ? { accounts: values.accounts } : {}),
-    ...pushOptionsFrom(ctx, values),
-    ...teamOptionsFrom(ctx, values),
-  };
-}
-
-/**
- * `shotlist enqueue`: the options of `run` for a machine that sends nothing itself, so the
- * flags that decide how shots are sent (by the workers) are refused, as is a missing --team.
- */
-function enqueueOptionsFrom(ctx: CliContext, values: Values): RunOptions {
-  const fix = 'give it to the workers (shotlist run --team ... --worker), or leave it out';
-  for (const flag of ['worker', 'team-budget', 'team-campaign', 'listen'] as const) {
-    if (values[flag] !== undefined && values[flag] !== false)
-      throw new UsageError(`enqueue does not take --${flag}: the workers send the shots`, fix);
-  }
-  const options = runOptionsFrom(ctx, values);
-  if (!options.team)
-    throw new UsageError('enqueue needs --team', 'add --team redis://HOST:PORT/DB');
-  const waitUnknown = numberFlag(values['wait-unknown'], '--wait-unknown');
-  return {
-    ...options,
-    teamRole: 'enqueue',
-    ...(waitUnknown ? { waitUnknownMs: Math.round(waitUnknown * 60_000) } : {}),
-  };
-}
-
-/** `--team` (else `SHOTLIST_TEAM`) and `--team-budget`: checked before anything is sent. */
-function teamOptionsFrom(ctx: CliContext, values: Values): Partial<RunOptions> {
-  const fromEnv = ctx.env.SHOTLIST_TEAM?.trim() || undefined;
-  const team = values.team ?? fromEnv;
-  const budget = numberFlag(values['team-budget'], '--team-budget', true);
-  const campaign = values['team-campaign'];
-  if (team === undefined) {
-    if (budget !== undefined || campaign !== undefined)
-      throw new UsageError(
-        `${budget !== undefined ? '--team-budget' : '--team-campaign'} needs --team`,
-        'add --team redis://HOST:PORT/DB',
-      );
-    return {};
-  }
-  if (campaign !== undefined && budget === undefined)
-    throw new UsageError('--team-campaign needs --team-budget', 'add --team-budget SECONDS');
-  parseTeamUrl(team, values.team !== undefined);
-  if (values.simulate) {
-    throw new UsageError(
-      '--team cannot be used with --simulate: each machine would have a simulator of its own',
-      'point every machine at one API with --base-url, or leave out --team',
-    );
-  }
-  return {
-    team,
-    ...(budget !== undefined ? { teamBudget: budget } : {}),
-    ...(campaign !== undefined ? { teamCampaign: campaign } : {}),
-  };
-}
-
-/** The environment variables that stand for the push flags (a CI runner or server's setting). */
-const PUSH_ENV = {
-  listen: 'SHOTLIST_LISTEN',
-  'public-url': 'SHOTLIST_PUBLIC_URL',
-  'safety-poll': 'SHOTLIST_SAFETY_POLL',
-} as const;
-
-/** A push setting from its flag, else its environment variable; `name` is where it came from. */
-function pushSetting(
-  ctx: CliContext,
-  values: Values,
-  flag: keyof typeof PUSH_ENV,
-): { value: string | undefined; name: string } {
-  if (values[flag] !== undefined) return { value: values[flag], name: `--${flag}` };
-  const fromEnv = ctx.env[PUSH_ENV[flag]]?.trim();
-  return { value: fromEnv || undefined, name: PUSH_ENV[flag] };
-}
-
-/** `--listen`, `--public-url`, `--safety-poll` (or their variables): checked before anything is sent. */
-function pushOptionsFrom(ctx: CliContext, values: Values): Partial<RunOptions> {
-  const listen = pushSetting(ctx, values, 'listen');
-  const url = pushSetting(ctx, values, 'public-url');
-  const poll = pushSetting(ctx, values, 'safety-poll');
-  const safety = numberFlag(poll.value, poll.name);
-  const publicUrl = url.value;
-  if (listen.value === undefined) {
-    if (publicUrl !== undefined || safety !== undefined) {
-      const named = publicUrl !== undefined ? url.name : poll.name;
-      throw new UsageError(
-        `${named} needs --listen`,
-        `add --listen PORT (or set ${PUSH_ENV.listen})`,
-      );
-    }
-    return {};
-  }
-  const { host } = parseListen(listen.value, listen.name);
-  if (publicUrl !== undefined && !URL.canParse(publicUrl)) {
-    throw new UsageError(
-      `${url.name} must be a URL, not ${publicUrl}`,
-      `e.g. ${url.name === '--public-url' ? '--public-url ' : `${url.name}=`}https://hooks.example.com/shotlist`,
-    );
-  }
-  if (publicUrl !== undefined && !isHookUrl(new URL(publicUrl))) {
-    throw new UsageError(
-      `${url.name} ${publicUrl} is not https: the API calls only https URLs`,
-      'expose the receiver through an https reverse proxy or tunnel (plain http only on loopback)',
-    );
-  }
-  if (!isLoopbackHost(host))
-    ctx.stderr.write(`note: the push receiver listens on ${host}, reachable beyond this machine\n`);
-  return {
-    listen: listen.value,
-    ...(publicUrl !== undefined ? { publicUrl } : {}),
-    ...(safety !== undefined ? { safetyPollSeconds: Math.max(1, safety) } : {}),
-  };
-}
-
-type Values = ReturnType<typeof parseCommandArgs<typeof FLAGS>>['values'];
-
 /** The end of a run that rendered: the summary, the shots that failed, how to resume. */
 function printOutcome(
   ctx: CliContext,
@@ -505,24 +312,20 @@ function unknownShots(result: RunResult): number {
 export async function runFlow(ctx: CliContext, mode: 'run' | 'enqueue' = 'run'): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     ctx.argv,
-    FLAGS,
+    RUN_FLAGS,
     mode === 'run' ? runHelp : ENQUEUE_USAGE,
   );
-  if (mode === 'run' && values['wait-unknown'] !== undefined)
-    throw new UsageError(
-      '--wait-unknown is an option of enqueue: a run watches no unknown shot',
-      'shotlist enqueue <manifest> --team ... --wait-unknown MINUTES',
-    );
   if (values.worker && mode === 'run') {
     const { runWorkerCommand } = await import('./worker.js');
     return runWorkerCommand(ctx, values, positionals);
   }
   const { arg } = manifestArg(ctx, positionals, mode);
-  const json = !!values.json;
+  const config = resolveConfig(mode, values, ctx.env);
+  for (const note of config.notes) ctx.stderr.write(`${note}\n`);
+  const { json, failOn } = config;
+  const options: RunOptions = { ...config.options, cwd: ctx.cwd, signal: ctx.signal };
   const human = json ? ctx.stderr : ctx.stdout;
   const say = (line: string) => human.write(`${line}\n`);
-  const options = mode === 'run' ? runOptionsFrom(ctx, values) : enqueueOptionsFrom(ctx, values);
-  const failOn = failOnUnknown(values['fail-on']);
   let progress: ProgressView | undefined;
   // A re-encode of many clips takes a while: say how far it is, in quarters.
   const shown = new Map<string | null, number>();

@@ -7,22 +7,10 @@ import { resolveApiKey } from '../api/key.js';
 import { redact } from '../api/redact.js';
 import { EXIT_CODES, UsageError } from '../errors.js';
 import { chooseBase } from '../pipeline/base.js';
-import { DEFAULT_CONCURRENCY } from '../render/render.js';
 import type { RenderEvent } from '../render/events.js';
-import { describeTeamUrl, parseTeamUrl } from '../team/url.js';
-import { numberFlag } from './args.js';
+import { describeTeamUrl } from '../team/url.js';
+import { resolveConfig, type RunValues } from './config.js';
 import type { CliContext } from './context.js';
-
-/** The flags a worker reads; a manifest's flags mean nothing to it. */
-export interface WorkerFlags {
-  team?: string | undefined;
-  'base-url'?: string | undefined;
-  concurrency?: string | undefined;
-  'team-budget'?: string | undefined;
-  'team-campaign'?: string | undefined;
-  'retry-unknown'?: boolean | undefined;
-  simulate?: boolean | undefined;
-}
 
 /** One line per shot that ends here (or is sent here), for the worker's log. */
 function logLine(e: RenderEvent): string | undefined {
@@ -43,35 +31,22 @@ function logLine(e: RenderEvent): string | undefined {
 /** Runs the worker; returns the exit code (0 once stopped on request, 4 when the key was refused). */
 export async function runWorkerCommand(
   ctx: CliContext,
-  values: WorkerFlags,
+  values: RunValues,
   positionals: readonly string[],
 ): Promise<number> {
-  const teamText = values.team ?? (ctx.env.SHOTLIST_TEAM?.trim() || undefined);
-  if (teamText === undefined)
-    throw new UsageError('--worker needs --team', 'add --team redis://HOST:PORT/DB');
-  if (values.simulate)
-    throw new UsageError(
-      '--worker cannot be used with --simulate: its simulator would be its own, not the team API',
-      'point the worker at the team API with --base-url, or leave out --worker',
-    );
   if (positionals.length > 0)
     throw new UsageError(
       '--worker takes no manifest: it renders the shots of every `shotlist enqueue`',
       'shotlist run --team redis://HOST:PORT/DB --worker',
     );
-  if (values['retry-unknown'])
-    throw new UsageError(
-      '--worker does not take --retry-unknown: whether an unknown shot is sent again is for the one who enqueued it',
-      'shotlist enqueue <manifest> --team ... --retry-unknown marks its unknown shots for the workers',
-    );
-  const url = parseTeamUrl(teamText, values.team !== undefined);
-  const campaign = values['team-campaign'];
-  if (campaign !== undefined && values['team-budget'] === undefined)
-    throw new UsageError('--team-campaign needs --team-budget', 'add --team-budget SECONDS');
-  const budget = numberFlag(values['team-budget'], '--team-budget', true);
-  const cap = numberFlag(values.concurrency, '--concurrency', true) ?? DEFAULT_CONCURRENCY;
-  if (cap < 1) throw new UsageError(`--concurrency ${cap} is too small`, 'use 1 or more');
-  const base = chooseBase({ baseUrl: values['base-url'], env: ctx.env }).journalBase;
+  const {
+    team: url,
+    cap,
+    budgetSeconds: budget,
+    campaign,
+    baseUrl,
+  } = resolveConfig('worker', values, ctx.env);
+  const base = chooseBase({ baseUrl, env: ctx.env }).journalBase;
   const apiKey = (await resolveApiKey(ctx.env, ctx.cwd))?.key;
   if (!apiKey)
     throw new UsageError(

@@ -9,7 +9,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { createApiClient, type ApiClient } from '../api/client.js';
 import { parseDotEnv } from '../api/key.js';
 import { rememberSecret } from '../api/redact.js';
-import { UsageError } from '../errors.js';
+import { EXIT_CODES, ShotlistError, UsageError } from '../errors.js';
 import { parseAccountsFile, type AccountsFile, type KeyLookup } from '../render/accounts-file.js';
 import type { PoolMember } from '../render/accounts.js';
 import { accountGate } from '../render/limiter.js';
@@ -75,26 +75,30 @@ export function poolBase(accounts: AccountsFile, source: string): BaseChoice {
   };
 }
 
-/** Refuses the flags a pool does not go with, before anything is sent. */
+/**
+ * Refuses the options a pool does not go with, before anything is sent: the accounts file
+ * gives the base URL and the keys, so no simulator, other base URL or team of their own. The
+ * command line refuses its flags first, in its own words (src/cli/config.ts); a library caller
+ * gets the code `accounts_clash`.
+ */
 export function checkPoolFlags(options: {
   baseUrl?: string | undefined;
   simulate?: boolean | undefined;
-  team?: string | undefined;
+  team?: URL | undefined;
 }): void {
   const clash = options.simulate
-    ? '--simulate'
+    ? 'a simulated run'
     : options.baseUrl !== undefined
-      ? '--base-url'
+      ? 'a base URL of its own'
       : options.team !== undefined
-        ? '--team'
+        ? 'team mode'
         : undefined;
   if (!clash) return;
-  throw new UsageError(
-    `--accounts cannot be used with ${clash}`,
-    clash === '--base-url'
-      ? 'the accounts file gives the base URL: drop --base-url'
-      : `drop ${clash}, or run without --accounts (and without SHOTLIST_ACCOUNTS)`,
-  );
+  throw new ShotlistError(`an accounts file cannot be used with ${clash}`, {
+    code: 'accounts_clash',
+    exitCode: EXIT_CODES.badInput,
+    fix: `leave out ${clash === 'a simulated run' ? 'the simulator' : clash === 'team mode' ? 'the team' : 'the base URL'}, or the accounts file`,
+  });
 }
 
 /** An open pool: one client per account, and how to close them. */

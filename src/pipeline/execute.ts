@@ -12,7 +12,7 @@ import type { PoolMember } from '../render/accounts.js';
 import type { TeamHook } from '../render/context.js';
 import { DEFAULT_CONCURRENCY, render, type RenderResult } from '../render/render.js';
 import { accountGate } from '../render/limiter.js';
-import { parseListen, startReceiver } from '../render/receiver.js';
+import { startReceiver } from '../render/receiver.js';
 import { openPool, type OpenPool } from './accounts.js';
 import { refuseOverBudget } from './prepare.js';
 import { uploadRunAssets } from './uploads.js';
@@ -140,8 +140,7 @@ async function openTeamRun(
 ): Promise<(TeamHook & { close(): Promise<void> }) | undefined> {
   if (!options.team || !needsApi(run, options)) return undefined;
   const { openEnqueuer, openTeam } = await import('../team/open.js');
-  const { parseTeamUrl } = await import('../team/url.js');
-  const url = parseTeamUrl(options.team, false);
+  const url = options.team;
   const opened =
     options.teamRole === 'enqueue'
       ? openEnqueuer({
@@ -181,7 +180,7 @@ async function renderShots(
   let receiver;
   try {
     receiver = options.listen
-      ? await startReceiver(parseListen(options.listen), options.publicUrl, api.client.baseUrl)
+      ? await startReceiver(options.listen, options.publicUrl, api.client.baseUrl)
       : undefined;
     for (const a of run.assessed)
       if (a.state === 'gave_up') callbacks.onEvent?.(gaveUpEvent(a, Date.now()));

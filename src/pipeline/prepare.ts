@@ -1,6 +1,6 @@
 /** The first half of a run: everything decided before anything is sent. */
 import path from 'node:path';
-import { BudgetError, UsageError } from '../errors.js';
+import { BudgetError, EXIT_CODES, ShotlistError } from '../errors.js';
 import { waitsForFrames } from './chain.js';
 import { runBudget } from './budget.js';
 import { foreignTasks } from './clips.js';
@@ -10,18 +10,20 @@ import { checkSavedPlan } from './saved-plan.js';
 import { outsideShard } from './shard.js';
 import type { PreparedRun, RunCallbacks, RunOptions } from './types.js';
 
-function checkFlags(options: RunOptions): void {
-  if (options.maxAttempts !== undefined && options.maxAttempts < 1) {
-    throw new UsageError(`--max-attempts ${options.maxAttempts} is too small`, 'use 1 or more');
-  }
-  if (options.concurrency !== undefined && options.concurrency < 1) {
-    throw new UsageError(`--concurrency ${options.concurrency} is too small`, 'use 1 or more');
-  }
-  if (options.simLatency !== undefined && !options.simulate) {
-    throw new UsageError(
-      '--sim-latency only applies to --simulate',
-      'add --simulate, or drop --sim-latency',
-    );
+/**
+ * A library caller's options the run cannot work with (a run of no tasks at once never ends).
+ * The command line has refused its flags before, in its own words (src/cli/config.ts).
+ */
+function checkOptions(options: RunOptions): void {
+  for (const name of ['maxAttempts', 'concurrency'] as const) {
+    const value = options[name];
+    if (value !== undefined && !(value >= 1)) {
+      throw new ShotlistError(`${name} ${value} is too small`, {
+        code: 'option_too_small',
+        exitCode: EXIT_CODES.badInput,
+        fix: 'use 1 or more',
+      });
+    }
   }
 }
 
@@ -34,7 +36,7 @@ export async function prepareRun(
   options: RunOptions = {},
   callbacks: Pick<RunCallbacks, 'warn'> = {},
 ): Promise<PreparedRun> {
-  checkFlags(options);
+  checkOptions(options);
   checkRerollFlags(options);
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;

@@ -22,18 +22,28 @@ export interface ShardSpec {
 /** The identity a shot is hashed by: which group of shots must stay together. */
 export type GroupOf = (shot: PlannedShot) => string;
 
-/** Parses `i/n` (1 ≤ i ≤ n); anything else is a usage error naming the fix. */
-export function parseShard(text: string): ShardSpec {
+/** `i/n` with 1 ≤ i ≤ n as a shard, else undefined. */
+export function shardOf(text: string): ShardSpec | undefined {
   const m = /^\s*(\d{1,6})\s*\/\s*(\d{1,6})\s*$/.exec(text);
   const index = m ? Number(m[1]) : NaN;
   const count = m ? Number(m[2]) : NaN;
-  if (!m || count < 1 || index < 1 || index > count) {
+  if (!m || count < 1 || index < 1 || index > count) return undefined;
+  return { index, count };
+}
+
+/**
+ * Parses `i/n` (1 ≤ i ≤ n) as a shard folder records it; anything else is a usage error. The
+ * command line words its own (`--shard`): see src/cli/config.ts.
+ */
+export function parseShard(text: string): ShardSpec {
+  const spec = shardOf(text);
+  if (!spec) {
     throw new UsageError(
-      `--shard ${JSON.stringify(text)} is not a shard i/n with 1 ≤ i ≤ n`,
-      'write it as i/n, e.g. --shard 1/3, --shard 2/3 and --shard 3/3 for three matrix jobs',
+      `shard ${JSON.stringify(text)} is not a shard i/n with 1 ≤ i ≤ n`,
+      'write it as i/n, e.g. 1/3, 2/3 and 3/3 for three shards',
     );
   }
-  return { index, count };
+  return spec;
 }
 
 /** `shard 2/3`, as output says it. */

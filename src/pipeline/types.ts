@@ -6,11 +6,13 @@ import type { BudgetVerdict, Plan } from '../plan/types.js';
 import type { AccountsFile } from '../render/accounts-file.js';
 import type { RenderEvent } from '../render/events.js';
 import type { LiveJournal, ReadJournal } from '../render/journal.js';
+import type { ListenAddress } from '../render/receiver.js';
 import type { RenderResult } from '../render/render.js';
 import type { AssessOptions, AssessedShot, AssessmentSummary } from '../render/state.js';
 import type { OutputReport, RunReport } from '../report/types.js';
 import type { AssembleResult } from '../media/assemble.js';
 import type { SkippedOutput } from '../media/outputs.js';
+import type { SimulatorOptions } from '../sim/options.js';
 import type { BaseChoice } from './base.js';
 import type { ForeignTasks } from './clips.js';
 import type { AppliedPicks, RerollTake } from './picks.js';
@@ -37,7 +39,8 @@ export interface RunOptions {
   baseUrl?: string;
   /** Render against an in-process simulator: no key, no spend. */
   simulate?: boolean;
-  simLatency?: string;
+  /** With `simulate`: how long the simulator's tasks take (the command line passes a parsed range). */
+  simLatency?: SimulatorOptions['latency'];
   concurrency?: number;
   maxDownloadMb?: number;
   retryUnknown?: boolean;
@@ -68,8 +71,8 @@ export interface RunOptions {
    * shots this run sends is checked before anything is sent (loopback hosts only when simulated).
    */
   preflight?: boolean;
-  /** Serve a push receiver on `HOST:PORT` (or `PORT`, loopback) and ask the API to call it. */
-  listen?: string;
+  /** Serve a push receiver at this address and ask the API to call it. */
+  listen?: ListenAddress;
   /** The receiver's address as the API reaches it (a proxy or tunnel); default the listen address. */
   publicUrl?: string;
   /** With `listen`: seconds between safety looks at a task whose push has not come (default 60). */
@@ -86,9 +89,10 @@ export interface RunOptions {
   reroll?: boolean;
   /**
    * Team mode (`--team`, `SHOTLIST_TEAM`): the Redis URL whose shared facts decide which
-   * machine submits each shot and hold the account's task slots across machines.
+   * machine submits each shot and hold the account's task slots across machines. Parsed and
+   * checked by the caller (`redis://host:port/db`); it may carry a password, never shown.
    */
-  team?: string;
+  team?: URL;
   /** With `team`: seconds the whole team may reserve, over every machine (`--team-budget`). */
   teamBudget?: number;
   /** With `teamBudget`: the campaign within the account whose budget it is (`--team-campaign`). */

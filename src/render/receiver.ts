@@ -130,23 +130,10 @@ export function withWebhook(
   return { ...request, metadata: { ...request.metadata, webhook_url: pushes.urlFor(key) } };
 }
 
-/** Where to listen: `HOST:PORT` or `PORT` (then loopback). */
+/** Where to listen, as the command line parsed it (`--listen HOST:PORT`, or `PORT` on loopback). */
 export interface ListenAddress {
   host: string;
   port: number;
-}
-
-/** Parses `--listen` (or what `name` stands for); a bad value is a usage error naming it. */
-export function parseListen(text: string, name = '--listen'): ListenAddress {
-  const m = /^(?:(\[[^\]]+\]|[^:]+):)?(\d{1,5})$/.exec(text.trim());
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) {
-    throw new UsageError(
-      `${name} must be HOST:PORT or PORT, not ${text}`,
-      `e.g. ${name.startsWith('--') ? `${name} ` : `${name}=`}127.0.0.1:8787 (port 0 picks a free one)`,
-    );
-  }
-  return { host: (m[1] ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1'), port };
 }
 
 /** A running receiver. */

@@ -8,7 +8,6 @@ import {
   PushBoard,
   RECEIVER_MAX_SOCKETS,
   RECEIVER_TIMEOUT_MS,
-  parseListen,
   startReceiver,
   withWebhook,
   type Receiver,
@@ -17,6 +16,8 @@ import { idleFlood } from '../helpers/flood.js';
 import { KEY, fakeClient, fakeContext } from './fakes.js';
 
 const URL_OK = 'https://files.example.test/v.mp4';
+/** Any free port on loopback (`--listen 0`). */
+const LOOPBACK_ANY = { host: '127.0.0.1', port: 0 };
 
 /** Lets pending promise callbacks and I/O callbacks run; no time passes on any clock. */
 async function settle(): Promise<void> {
@@ -149,14 +150,6 @@ describe('PushBoard and the wait', () => {
     expect(withWebhook(own, board, 'k2')).toBe(own);
     expect(withWebhook(body, undefined, KEY)).toBe(body);
   });
-
-  it('parses --listen', () => {
-    expect(parseListen('8787')).toEqual({ host: '127.0.0.1', port: 8787 });
-    expect(parseListen('0.0.0.0:0')).toEqual({ host: '0.0.0.0', port: 0 });
-    expect(parseListen('[::1]:9000')).toEqual({ host: '::1', port: 9000 });
-    expect(() => parseListen('host:70000')).toThrow(/--listen must be HOST:PORT/);
-    expect(() => parseListen('nowhere')).toThrow(/--listen must be HOST:PORT/);
-  });
 });
 
 describe('the receiver over HTTP', () => {
@@ -206,7 +199,7 @@ describe('the receiver over HTTP', () => {
   }
 
   it('answers 204 for a token of the run, 404 for any other, 405 for a GET; the token is in no count', async () => {
-    receiver = await startReceiver(parseListen('0'), undefined, 'http://127.0.0.1:1');
+    receiver = await startReceiver(LOOPBACK_ANY, undefined, 'http://127.0.0.1:1');
     const url = receiver.board.urlFor(KEY);
     expect(url.startsWith(`http://${receiver.address}/hook/`)).toBe(true);
     const path = new URL(url).pathname;
@@ -222,10 +215,10 @@ describe('the receiver over HTTP', () => {
 
   it('refuses a receiver the API cannot reach, unless a public URL is given', async () => {
     await expect(
-      startReceiver(parseListen('0'), undefined, 'https://api.example.test'),
+      startReceiver(LOOPBACK_ANY, undefined, 'https://api.example.test'),
     ).rejects.toThrow(/cannot call a receiver/);
     receiver = await startReceiver(
-      parseListen('0'),
+      LOOPBACK_ANY,
       'https://hooks.example.test/h',
       'https://api.example.test',
     );
@@ -233,7 +226,7 @@ describe('the receiver over HTTP', () => {
   });
 
   it('a 10 MB body and 10,000 garbage requests leave memory bounded and a real push still works', async () => {
-    receiver = await startReceiver(parseListen('0'), undefined, 'http://127.0.0.1:1');
+    receiver = await startReceiver(LOOPBACK_ANY, undefined, 'http://127.0.0.1:1');
     const path = new URL(receiver.board.urlFor(KEY)).pathname;
     const big = Buffer.alloc(10 * 1024 * 1024, 0x61);
     const heapBefore = process.memoryUsage().heapUsed;
@@ -264,7 +257,7 @@ describe('the receiver over HTTP', () => {
   });
 
   it('closes 256 idle, half-open and stalled sockets within 5 s, and takes a push while they are open', async () => {
-    receiver = await startReceiver(parseListen('0'), undefined, 'http://127.0.0.1:1');
+    receiver = await startReceiver(LOOPBACK_ANY, undefined, 'http://127.0.0.1:1');
     const path = new URL(receiver.board.urlFor(KEY)).pathname;
     const [host, port] = receiver.address.split(':');
     // The receiver and the sockets share this process: time it stood still (a loaded machine)

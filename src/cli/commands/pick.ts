@@ -2,6 +2,7 @@ import path from 'node:path';
 import { EXIT_CODES, UsageError } from '../../errors.js';
 import { ALLOW_OUTSIDE_FLAG, parseCommandArgs } from '../args.js';
 import { FOLDER_FLAGS, folderOptionsFrom, shownPath } from '../common.js';
+import { refusePoolClash } from '../config.js';
 import type { CliContext } from '../context.js';
 
 export const help = `Usage: shotlist pick <manifest> SHOT=TAKE|SHOT=reroll... [options]
@@ -37,6 +38,7 @@ const FLAGS = {
 /** `shotlist pick`: writes picked takes from the command line. */
 export default async function pickCommand(ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(ctx.argv, FLAGS, help);
+  refusePoolClash(values, ctx.env);
   const [arg, ...words] = positionals;
   if (arg === undefined) {
     throw new UsageError('pick takes a manifest', 'shotlist pick <manifest> s01=2 s03=1');

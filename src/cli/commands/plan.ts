@@ -9,10 +9,11 @@ import { previewBody } from '../../render/wire.js';
 import { takeKey } from '../../media/outputs.js';
 import { parseCommandArgs } from '../args.js';
 import { PLAN_FLAGS, planOptionsFrom } from '../common.js';
+import { parseShardFlag, refusePoolClash } from '../config.js';
 import type { CliContext } from '../context.js';
 import { ShotlistError, UsageError } from '../../errors.js';
 import type { PreparedRun } from '../../pipeline/types.js';
-import { parseShard, shardPlan, shardSummary } from '../../pipeline/shard.js';
+import { shardPlan, shardSummary } from '../../pipeline/shard.js';
 
 export const help = `Usage: shotlist plan <manifest> [options]
 
@@ -139,7 +140,7 @@ async function preparePlan(
     ...(values.out !== undefined ? { out: values.out } : {}),
     ...(values['base-url'] !== undefined ? { baseUrl: values['base-url'] } : {}),
     ...(values.accounts !== undefined ? { accounts: values.accounts } : {}),
-    ...(values.shard !== undefined ? { shard: parseShard(values.shard) } : {}),
+    ...(values.shard !== undefined ? { shard: parseShardFlag(values.shard) } : {}),
     simulate: !!values.simulate,
     allowOutside: values['allow-outside'] === true,
     ...folder,
@@ -162,7 +163,7 @@ async function folderFlags(
   const flags = { simulate: !!values.simulate, baseUrl: values['base-url'], env: ctx.env };
   if (values.save !== undefined || namesBase({ ...flags, accounts: values.accounts })) return {};
   const { SIMULATOR_BASE } = await import('../../pipeline/base.js');
-  const shard = values.shard !== undefined ? parseShard(values.shard) : undefined;
+  const shard = values.shard !== undefined ? parseShardFlag(values.shard) : undefined;
   const out = await jobOutDir(manifest, { cwd: ctx.cwd, out: values.out, shard });
   const base = await folderLookupBase({ env: ctx.env }, ctx.cwd, out);
   return base === SIMULATOR_BASE ? { simulate: true, out } : { baseUrl: base, out };
@@ -221,13 +222,14 @@ async function runView(
 
 export default async function planCommand(ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(ctx.argv, FLAGS, help);
+  refusePoolClash(values, ctx.env);
   if (positionals.length !== 1)
     throw new UsageError('plan takes one manifest', 'shotlist plan <manifest>');
   const loaded = await loadManifest(positionals[0]!, {
     cwd: ctx.cwd,
     allowOutside: values['allow-outside'] === true,
   });
-  const shard = values.shard !== undefined ? parseShard(values.shard) : undefined;
+  const shard = values.shard !== undefined ? parseShardFlag(values.shard) : undefined;
   const { localAssets } = await import('../../assets/local.js');
   const assets = await localAssets(loaded, { simulate: values.simulate === true });
   // A plain run plans the takes re-rolls added: so does its preview.

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { EXIT_CODES, UsageError } from '../../errors.js';
 import { ALLOW_OUTSIDE_FLAG, numberFlag, parseCommandArgs } from '../args.js';
 import { FOLDER_FLAGS, folderOptionsFrom, manifestArg } from '../common.js';
+import { refusePoolClash } from '../config.js';
 import type { CliContext } from '../context.js';
 
 export const help = `Usage: shotlist review <manifest> [options]
@@ -51,6 +52,7 @@ function openBrowser(url: string): void {
 /** `shotlist review`: the review server, until interrupted. */
 export default async function reviewCommand(ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(ctx.argv, FLAGS, help);
+  refusePoolClash(values, ctx.env);
   const { file } = manifestArg(ctx, positionals, 'review');
   const port = numberFlag(values.port, '--port', true) ?? 0;
   if (port > 65535) {

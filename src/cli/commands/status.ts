@@ -23,8 +23,8 @@ import {
   noJournalNote,
   planOptionsFrom,
 } from '../common.js';
+import { parseShardFlag, refusePoolClash } from '../config.js';
 import type { CliContext } from '../context.js';
-import { parseShard } from '../../pipeline/shard.js';
 
 export const help = `Usage: shotlist status <manifest> [options]
 
@@ -139,6 +139,7 @@ const WORDS: Record<ShotState, string> = {
 /** `shotlist status`: the journal's view of each planned shot. */
 export default async function status(ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(ctx.argv, FLAGS, help);
+  refusePoolClash(values, ctx.env);
   const { arg } = manifestArg(ctx, positionals, 'status');
   const failOn = failOnUnknown(values['fail-on']);
   const { manifestStatus } = await import('../../pipeline/status.js');
@@ -167,7 +168,7 @@ export default async function status(ctx: CliContext): Promise<number> {
     overrides: planned.overrides,
     ...(planned.budget ? { maxCost: planned.budget.max_cost } : {}),
     allowOutside: !!values['allow-outside'],
-    ...(values.shard !== undefined ? { shard: parseShard(values.shard) } : {}),
+    ...(values.shard !== undefined ? { shard: parseShardFlag(values.shard) } : {}),
   });
   const versions = clipVersions(journal.entries, new Set(assessed.map((a) => a.key)));
   const noJournal = noJournalNote(ctx, outDir);

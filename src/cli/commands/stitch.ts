@@ -1,6 +1,7 @@
 import { EXIT_CODES } from '../../errors.js';
 import { ALLOW_OUTSIDE_FLAG, parseCommandArgs } from '../args.js';
 import { baseOf, manifestArg, runCommandLine } from '../common.js';
+import { refusePoolClash } from '../config.js';
 import type { CliContext } from '../context.js';
 
 export const help = `Usage: shotlist stitch <manifest> [options]
@@ -46,8 +47,7 @@ async function poolOf(
   values: { simulate?: boolean | undefined; 'base-url'?: string | undefined },
   file: string,
 ) {
-  const { checkPoolFlags, loadAccounts, poolBase } = await import('../../pipeline/accounts.js');
-  checkPoolFlags({ simulate: values.simulate, baseUrl: values['base-url'] });
+  const { loadAccounts, poolBase } = await import('../../pipeline/accounts.js');
   const pool = await loadAccounts(file, { cwd: ctx.cwd, env: ctx.env, needKeys: false });
   return poolBase(pool, file);
 }
@@ -56,6 +56,7 @@ async function poolOf(
 export default async function stitchCommand(ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(ctx.argv, FLAGS, help);
   const { arg } = manifestArg(ctx, positionals, 'stitch');
+  refusePoolClash(values, ctx.env);
   const { accountsFileOf } = await import('../../pipeline/accounts.js');
   const accounts = accountsFileOf(values.accounts, ctx.env);
   const chosen = values.simulate || values['base-url'] !== undefined || accounts !== undefined;

@@ -4,7 +4,8 @@ import { EXIT_CODES, UsageError } from '../../errors.js';
 import { DEFAULT_BASE_URL } from '../../models.js';
 import { chooseBase } from '../../pipeline/base.js';
 import type { BudgetRow, TeamStatus } from '../../team/budget.js';
-import { describeTeamUrl, parseTeamUrl } from '../../team/url.js';
+import { describeTeamUrl } from '../../team/url.js';
+import { teamUrlOf } from '../config.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliContext } from '../context.js';
 
@@ -170,10 +171,9 @@ export default async function team(ctx: CliContext): Promise<number> {
         : `unknown team subcommand "${positionals.join(' ')}"`,
       'shotlist team status --team URL, or shotlist team reset-budget --team URL',
     );
-  const text = v.team ?? (ctx.env.SHOTLIST_TEAM?.trim() || undefined);
-  if (text === undefined)
+  const url = teamUrlOf(v, ctx.env);
+  if (url === undefined)
     throw new UsageError(`team ${sub} needs --team`, 'add --team redis://HOST:PORT/DB');
-  const url = parseTeamUrl(text, v.team !== undefined);
   const target = sub === 'reset-budget' ? await targetOf(ctx, v) : undefined;
   const { connectTeam } = await import('../../team/redis.js');
   const redis = await connectTeam(url);
