@@ -46,10 +46,11 @@ export async function loadAccounts(
 ): Promise<AccountsFile> {
   const full = path.resolve(options.cwd, file);
   const text = await readFile(full, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    throw new UsageError(
-      `cannot read the accounts file ${file}: ${err.code ?? err.message}`,
-      'give the path of an accounts YAML file (--accounts FILE or SHOTLIST_ACCOUNTS)',
-    );
+    throw new ShotlistError(`cannot read the accounts file ${file}: ${err.code ?? err.message}`, {
+      code: 'accounts_unreadable',
+      exitCode: EXIT_CODES.badInput,
+      fix: 'give the path of an accounts YAML file',
+    });
   });
   if (Buffer.byteLength(text) > MAX_ACCOUNTS_BYTES) {
     throw new UsageError(

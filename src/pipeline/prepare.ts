@@ -123,7 +123,7 @@ export function refuseOverBudget(run: Pick<PreparedRun, 'budget'>, options: RunO
   throw new BudgetError(
     `over budget: ${run.budget.reason}; nothing was sent`,
     total
-      ? 'raise budget.max_total_cost / max_total_seconds in the manifest, or render fewer shots with --only / --variant'
-      : 'raise budget.max_cost in the manifest or --max-cost, or render fewer shots with --only / --variant',
+      ? 'raise budget.max_total_cost / max_total_seconds in the manifest, or render fewer shots (one variant, or some shots only)'
+      : "raise budget.max_cost in the manifest or the run's cost limit, or render fewer shots (one variant, or some shots only)",
   );
 }
