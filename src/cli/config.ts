@@ -299,18 +299,14 @@ function refuseRerollClash(values: RunValues): void {
 function runConfig(values: RunValues, env: NodeJS.ProcessEnv): RunConfig {
   const notes: string[] = [];
   const plan = planOptionsFrom(values);
-  const concurrency = numberFlag(values.concurrency, '--concurrency', true);
+  const concurrency = atLeastOne(values.concurrency, '--concurrency');
   const maxDownloadMb = numberFlag(values['max-download-mb'], '--max-download-mb');
-  const maxAttempts = numberFlag(values['max-attempts'], '--max-attempts', true);
+  const maxAttempts = atLeastOne(values['max-attempts'], '--max-attempts');
   const force = values.force?.trim() === 'all' ? ('all' as const) : splitList(values.force);
   const shard = values.shard !== undefined ? parseShardFlag(values.shard) : undefined;
   const push = pushConfig(values, env, notes);
   const team = teamConfig(values, env);
   const failOn = failOnUnknown(values['fail-on']);
-  if (maxAttempts !== undefined && maxAttempts < 1)
-    throw new UsageError(`--max-attempts ${maxAttempts} is too small`, 'use 1 or more');
-  if (concurrency !== undefined && concurrency < 1)
-    throw new UsageError(`--concurrency ${concurrency} is too small`, 'use 1 or more');
   if (values['sim-latency'] !== undefined && !values.simulate)
     throw new UsageError(
       '--sim-latency only applies to --simulate',
