@@ -13,7 +13,7 @@ import { parseShardFlag, refusePoolClash } from '../config.js';
 import type { CliContext } from '../context.js';
 import { ShotlistError, UsageError } from '../../errors.js';
 import type { PreparedRun } from '../../pipeline/types.js';
-import { shardPlan, shardSummary } from '../../pipeline/shard.js';
+import { shardPlan, shardSummary, type ShardSpec } from '../../pipeline/shard.js';
 
 export const help = `Usage: shotlist plan <manifest> [options]
 
@@ -125,6 +125,7 @@ async function preparePlan(
   ctx: CliContext,
   manifest: string,
   values: Values,
+  shard: ShardSpec | undefined,
   folder: FolderFlags = {},
 ) {
   const { prepareRun } = await import('../../pipeline/prepare.js');
@@ -140,7 +141,7 @@ async function preparePlan(
     ...(values.out !== undefined ? { out: values.out } : {}),
     ...(values['base-url'] !== undefined ? { baseUrl: values['base-url'] } : {}),
     ...(values.accounts !== undefined ? { accounts: values.accounts } : {}),
-    ...(values.shard !== undefined ? { shard: parseShardFlag(values.shard) } : {}),
+    ...(shard !== undefined ? { shard } : {}),
     simulate: !!values.simulate,
     allowOutside: values['allow-outside'] === true,
     ...folder,
@@ -158,12 +159,12 @@ async function folderFlags(
   ctx: CliContext,
   manifest: { file: string; name: string },
   values: Values,
+  shard: ShardSpec | undefined,
 ): Promise<FolderFlags> {
   const { namesBase, folderLookupBase, jobOutDir } = await import('../../pipeline/job.js');
   const flags = { simulate: !!values.simulate, baseUrl: values['base-url'], env: ctx.env };
   if (values.save !== undefined || namesBase({ ...flags, accounts: values.accounts })) return {};
   const { SIMULATOR_BASE } = await import('../../pipeline/base.js');
-  const shard = values.shard !== undefined ? parseShardFlag(values.shard) : undefined;
   const out = await jobOutDir(manifest, { cwd: ctx.cwd, out: values.out, shard });
   const base = await folderLookupBase({ env: ctx.env }, ctx.cwd, out);
   return base === SIMULATOR_BASE ? { simulate: true, out } : { baseUrl: base, out };
@@ -203,12 +204,13 @@ async function runView(
   manifest: string,
   values: Values,
   whole: Plan,
+  shard: ShardSpec | undefined,
 ): Promise<PreparedRun | undefined> {
   const verdict = verdictOfRun(values, whole);
   if (!verdict && !values.json) return undefined;
   try {
-    const folder = await folderFlags(ctx, whole.manifest, values);
-    return await preparePlan(ctx, manifest, values, folder);
+    const folder = await folderFlags(ctx, whole.manifest, values, shard);
+    return await preparePlan(ctx, manifest, values, shard, folder);
   } catch (err) {
     if (values.save !== undefined || !(err instanceof ShotlistError)) throw err;
     ctx.stderr.write(
@@ -239,7 +241,7 @@ export default async function planCommand(ctx: CliContext): Promise<number> {
   const picksBase = values.simulate === true ? SIMULATOR_BASE : undefined;
   const takes = extraTakesFrom(await manifestPicks(loaded.file, picksBase));
   const whole = plan(loaded, { ...planOptionsFrom(values), ...takes, assets });
-  const prepared = await runView(ctx, positionals[0]!, values, whole);
+  const prepared = await runView(ctx, positionals[0]!, values, whole, shard);
   const sharded = shardPlan(whole, shard);
   // The verdict `run` would act on: the total limits against the journal included.
   const result =
