@@ -13,10 +13,107 @@ export const EXIT_CODES = {
 
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 
+/**
+ * An option of a command, by its name in the library's options: the CLI words it as its flag
+ * (`retryUnknown` is `--retry-unknown`), so text below the CLI never spells a flag itself.
+ */
+export type OptionName =
+  | 'force'
+  | 'failOn'
+  | 'legacy'
+  | 'maxCost'
+  | 'only'
+  | 'plan'
+  | 'reroll'
+  | 'shard'
+  | 'teamBudget'
+  | 'variant';
+
+/**
+ * What a user can do about a problem, as data: library callers act on it, the CLI words it
+ * (src/cli/advice.ts), naming the flags to pass.
+ */
+export type Advice =
+  | { kind: 'add_uploads' }
+  | { kind: 'add_uploads_section' }
+  | { kind: 'allow_command'; rehearse: boolean }
+  | { kind: 'allow_outside'; dir: string }
+  | { kind: 'another_port' }
+  | { kind: 'collect_first'; manifest: string; api: string }
+  | { kind: 'confirm' }
+  | { kind: 'fail_on_unknown' }
+  | { kind: 'fix_references' }
+  | { kind: 'fix_team_url' }
+  | { kind: 'force_known_shots' }
+  | { kind: 'force_shot'; shot: string }
+  | { kind: 'give_shard_folders' }
+  | { kind: 'give_shard_run_folders' }
+  | { kind: 'leave_out_misplaced' }
+  | { kind: 'merge_each_once' }
+  | { kind: 'name_api_directly' }
+  | { kind: 'no_key' }
+  | { kind: 'quota_format' }
+  | { kind: 'raise_download_cap' }
+  | { kind: 'render_before_reroll' }
+  | { kind: 'render_for_real' }
+  | { kind: 'reroll_clash'; options: OptionName[] }
+  | { kind: 'retry_unknown' }
+  | { kind: 'save_plan' }
+  | { kind: 'save_plan_again' }
+  | {
+      kind: 'collect_foreign';
+      /** The API holding the tasks, described (never a URL to copy from the folder). */
+      there: string;
+      thereSimulated: boolean;
+      /** The API this run sends to, when sending there anyway is a way out. */
+      here?: { base: string; simulated: boolean };
+    }
+  | { kind: 'take_pool_task'; account: string | undefined }
+  | {
+      kind: 'folder_of_another_api';
+      /** The folder's API and this command's, by name. */
+      folder: { api: string; simulated: boolean };
+      ours: { api: string; simulated: boolean };
+      /** The manifest argument of a rebase, when the folder may move to ours. */
+      rebase?: string;
+    }
+  | { kind: 'wait_for_run'; lockFile: string };
+
+/** Words advice and option names for people; the CLI installs one that names its flags. */
+export interface AdviceWording {
+  advice(advice: Advice): string;
+  option(name: OptionName): string;
+}
+
+/** A library caller's wording: the advice's kind and the option's name, no flag spelled. */
+const PLAIN_WORDING: AdviceWording = {
+  advice: (advice) => `see advice "${advice.kind}"`,
+  option: (name) => `the ${name} option`,
+};
+
+let wording: AdviceWording = PLAIN_WORDING;
+
+/** Installs how advice is worded (the CLI does, once, before running a command). */
+export function useAdviceWording(next: AdviceWording | undefined): void {
+  wording = next ?? PLAIN_WORDING;
+}
+
+/** Advice as a sentence, in the installed wording. */
+export function adviceText(advice: Advice): string {
+  return wording.advice(advice);
+}
+
+/** An option as a person calls it: the CLI's flag, or its name for a library caller. */
+export function optionText(name: OptionName): string {
+  return wording.option(name);
+}
+
 export interface ShotlistErrorOptions {
   code: string;
   exitCode?: ExitCode;
   fix?: string;
+  /** What the user can do, as data; worded as the fix when there is no `fix`. */
+  advice?: Advice;
   cause?: unknown;
 }
 
@@ -24,21 +121,33 @@ export interface ShotlistErrorOptions {
 export class ShotlistError extends Error {
   readonly code: string;
   readonly exitCode: ExitCode;
-  readonly fix: string | undefined;
+  /** What the user can do, as data (its wording is {@link ShotlistError.fix}). */
+  readonly advice: Advice | undefined;
+  readonly #fix: string | undefined;
 
   constructor(message: string, options: ShotlistErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = options.code;
     this.exitCode = options.exitCode ?? EXIT_CODES.shotsFailed;
-    this.fix = options.fix;
+    this.#fix = options.fix;
+    this.advice = options.advice;
+  }
+
+  /** The fix as a sentence: the one given, else the advice in the installed wording. */
+  get fix(): string | undefined {
+    return this.#fix ?? (this.advice ? adviceText(this.advice) : undefined);
   }
 }
 
 /** A bad flag, a missing argument, an unusable option: exit 2. */
 export class UsageError extends ShotlistError {
-  constructor(message: string, fix?: string) {
-    super(message, { code: 'usage', exitCode: EXIT_CODES.badInput, fix });
+  constructor(message: string, fix?: string | Advice) {
+    super(message, {
+      code: 'usage',
+      exitCode: EXIT_CODES.badInput,
+      ...(typeof fix === 'string' ? { fix } : fix ? { advice: fix } : {}),
+    });
   }
 }
 

@@ -45,7 +45,7 @@ function tooLarge(bytes: number, cap: number): DownloadError {
     `the video is ${bytes > cap ? 'over' : 'at'} ${bytes} bytes, larger than the download cap of ${cap} bytes`,
     {
       code: 'download_too_large',
-      fix: 'raise the cap with --max-download-mb if the file is expected to be this large',
+      advice: { kind: 'raise_download_cap' },
     },
   );
 }

@@ -7,10 +7,6 @@ import type { UploadTarget } from './target.js';
 
 type Uploads = NonNullable<ShotlistManifest['uploads']>;
 
-/** How the user allows a manifest's upload command; a manifest cannot allow it itself. */
-export const ALLOW_COMMAND_HOW =
-  '--allow-command (or SHOTLIST_ALLOW_COMMAND=1 in your shell: a .env file or the manifest cannot allow it)';
-
 /** An argv as one line a person can read (and paste): odd arguments quoted. */
 export function describeCommand(argv: readonly string[]): string {
   return argv.map((a) => (/^[\w@%+=:,./{}-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
@@ -35,7 +31,7 @@ export function refuseUnallowedCommand(
   const at = loaded.source.locate(['uploads', 'command']);
   throw new UsageError(
     `${loaded.file}:${at.line}:${at.col}: the manifest's uploads run a program on this machine: ${describeCommand(argv)}; it was not run and nothing was sent`,
-    `if you trust this manifest and that command, pass ${ALLOW_COMMAND_HOW}; or rehearse with --simulate, which runs no command`,
+    { kind: 'allow_command', rehearse: true },
   );
 }
 
@@ -53,17 +49,16 @@ export async function openUploadTarget(
   options: UploadTargetOptions,
 ): Promise<UploadTarget> {
   if (!uploads) {
-    throw new UsageError(
-      'the manifest names local files but has no uploads section',
-      'add uploads: (provider s3 or command), or rehearse with --simulate',
-    );
+    throw new UsageError('the manifest names local files but has no uploads section', {
+      kind: 'add_uploads',
+    });
   }
   if (uploads.provider === 'command') {
     const argv = uploads.command ?? [];
     if (!options.allowCommand) {
       throw new UsageError(
         `the manifest's uploads run a program: ${describeCommand(argv)}; it was not run`,
-        `if you trust this manifest and that command, pass ${ALLOW_COMMAND_HOW}`,
+        { kind: 'allow_command', rehearse: false },
       );
     }
     return commandTarget(argv, uploads.public_url, env, options.secretVars ?? []);

@@ -94,7 +94,7 @@ export class PreflightError extends ShotlistError {
       {
         code: 'preflight_failed',
         exitCode: EXIT_CODES.badInput,
-        fix: 'fix or replace each reference named above (shotlist check <manifest> checks again); --no-preflight skips the checks',
+        advice: { kind: 'fix_references' },
       },
     );
   }

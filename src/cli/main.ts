@@ -5,7 +5,9 @@ import {
   ShotlistError,
   UsageError,
   formatDiagnostic,
+  useAdviceWording,
 } from '../errors.js';
+import { CLI_WORDING } from './advice.js';
 import type { CliContext, Command } from './context.js';
 
 const COMMANDS: Record<
@@ -154,6 +156,8 @@ async function endWithError(error: unknown, ctx: CliContext): Promise<number> {
  * The first Ctrl-C aborts `ctx.signal` so the command can stop cleanly; a second one exits at once.
  */
 export async function main(argv: string[], partial: Partial<CliContext> = {}): Promise<number> {
+  // Layers below the CLI give advice as data; from here on it is worded with our flags.
+  useAdviceWording(CLI_WORDING);
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {

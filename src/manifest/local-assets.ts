@@ -1,4 +1,5 @@
 /** Local files named in shots' `assets`: where they are written, and how a body refers to them. */
+import { adviceText } from '../errors.js';
 import type { Collector } from './collector.js';
 import { firstFrameEntry } from './frames.js';
 import { checkLocalFile, isLocalReference } from './local-files.js';
@@ -98,8 +99,7 @@ export function checkLocalAssets(
   }
   const missing = options.missingUploads ?? 'ignore';
   if (manifest.uploads !== undefined || missing === 'ignore') return;
-  const fix =
-    'add uploads: { provider: s3, bucket: ..., public_url: "https://.../{key}" } (or provider: command), or rehearse with --simulate';
+  const fix = adviceText({ kind: 'add_uploads_section' });
   const first = refs[0];
   // A frame cut from another shot's clip is a local file too, uploaded once it is cut.
   const frame = firstFrameEntry(manifest);

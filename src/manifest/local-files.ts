@@ -1,5 +1,6 @@
 import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { adviceText } from '../errors.js';
 
 /** Whether a media reference in a manifest names a file on this machine (not a URL, not asset://). */
 export function isLocalReference(ref: string): boolean {
@@ -49,7 +50,7 @@ export function checkLocalFile(
     const via = real === wanted ? '' : ` (it resolves to ${real})`;
     return {
       message: `${what} "${ref}" is outside the manifest's folder ${dir}${via}`,
-      fix: `move or copy it into ${dir}, or pass --allow-outside to let this manifest read it`,
+      fix: adviceText({ kind: 'allow_outside', dir }),
     };
   }
   return undefined;

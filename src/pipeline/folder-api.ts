@@ -111,13 +111,6 @@ export function apiName(base: string, other?: string): string {
   return host;
 }
 
-/** How to point a command at the folder's API, for advice (never a URL read from the folder). */
-function wayToFolderApi(base: string): string {
-  return base === SIMULATOR_BASE
-    ? 'add --simulate'
-    : `pass the --base-url of ${apiName(base)} (check it is your API)`;
-}
-
 /**
  * Refuses (exit 2) a command for `base` on a folder of another API, before anything is sent or
  * written, naming both APIs and the ways out.
@@ -132,13 +125,16 @@ export function refuseOtherApi(
   const theirs = apiName(folder.base, base);
   const ours = apiName(base, folder.base);
   // Simulated clips are placeholders: a folder moves only between real APIs.
-  const move =
-    base === SIMULATOR_BASE || folder.base === SIMULATOR_BASE
-      ? ''
-      : `; to move this folder to ${ours} on purpose (done shots stay done), run shotlist rebase ${manifestArg} --to-base-url <its URL>`;
+  const movable = base !== SIMULATOR_BASE && folder.base !== SIMULATOR_BASE;
   throw new UsageError(
     `${outDir} renders for ${theirs}${folder.from === 'journal' ? ' (its journal)' : ''}, not ${ours}: nothing was sent or written`,
-    `to use this folder, ${wayToFolderApi(folder.base)}; for ${ours}, use another folder (the default for ${base === SIMULATOR_BASE ? '--simulate is renders/<name>.simulated' : 'a real API is renders/<name>'}, or --out DIR)${move}`,
+    {
+      kind: 'folder_of_another_api',
+      // Advice names the folder's API, never a URL read from the folder.
+      folder: { api: apiName(folder.base), simulated: folder.base === SIMULATOR_BASE },
+      ours: { api: ours, simulated: base === SIMULATOR_BASE },
+      ...(movable ? { rebase: manifestArg } : {}),
+    },
   );
 }
 

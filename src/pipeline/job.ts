@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { assetLocation, localAssets, type LocalAsset } from '../assets/local.js';
 import { refuseUnallowedCommand } from '../assets/open.js';
-import { UsageError, formatDiagnostic } from '../errors.js';
+import { UsageError, formatDiagnostic, optionText } from '../errors.js';
 import { loadManifest, type LoadedManifest } from '../manifest/load.js';
 import { takeKey } from '../media/outputs.js';
 import { plan as makePlan, type PlanOptions } from '../plan/plan.js';
@@ -236,10 +236,9 @@ function checkForce(plan: Plan, force: RunOptions['force']): void {
   const ids = new Set(plan.shots.map((s) => s.id));
   const unknownIds = force.filter((id) => !ids.has(id));
   if (unknownIds.length > 0) {
-    throw new UsageError(
-      `--force names ${unknownIds.join(', ')}, not in the plan`,
-      `use shot ids of the manifest, or --force all`,
-    );
+    throw new UsageError(`${optionText('force')} names ${unknownIds.join(', ')}, not in the plan`, {
+      kind: 'force_known_shots',
+    });
   }
 }
 

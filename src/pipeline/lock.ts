@@ -65,7 +65,7 @@ export class RunLockedError extends ShotlistError {
     super(`another run is using ${outDir} (${who}); nothing was sent`, {
       code: 'run_locked',
       exitCode: EXIT_CODES.badInput,
-      fix: `wait for that run to end (it resumes every shot it holds), or give this one another --out; if no run is going, remove ${file}`,
+      advice: { kind: 'wait_for_run', lockFile: file },
     });
     this.holder = holder;
   }

@@ -13,7 +13,7 @@ import { constants } from 'node:fs';
 import { copyFile, link, lstat, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { stripControls } from '../api/redact.js';
-import { UsageError } from '../errors.js';
+import { UsageError, type Advice } from '../errors.js';
 import { shotLabel } from '../plan/label.js';
 import { JOURNAL_FILE, readJournal, type JournalEntry, type ShotRef } from '../render/journal.js';
 import type { MergedSpend } from './merge-check.js';
@@ -82,14 +82,14 @@ async function readSource(dir: string): Promise<Source> {
 
 async function readShard(dir: string): Promise<Source> {
   if (!(await checkFolder(dir, 'shard folder'))) {
-    throw new UsageError(`no shard folder at ${dir}`, 'give the --out folders of the shard runs');
+    throw new UsageError(`no shard folder at ${dir}`, { kind: 'give_shard_folders' });
   }
   const source = await readSource(dir);
   // A shard with no shots (more shards than shots) wrote its report and no journal.
   if (source.entries.length === 0 && !(await regularFile(dir, REPORT_FILE))) {
     throw new UsageError(
       `${stripControls(dir)} holds no journal (${JOURNAL_FILE}) and no ${REPORT_FILE}: it is not the output folder of a run`,
-      'give the folders that `shotlist run --shard i/n` wrote (each job uploads its folder)',
+      { kind: 'give_shard_run_folders' },
     );
   }
   const { kept, dropped } = ownLines(source.entries);
@@ -299,7 +299,7 @@ async function alteredClips(shards: readonly Source[]): Promise<string[]> {
 }
 
 /** Refuses the merge (exit 2, nothing written) with every problem found, one a line. */
-function refuse(problems: readonly string[], what: string, fix: string): void {
+function refuse(problems: readonly string[], what: string, fix: string | Advice): void {
   if (problems.length === 0) return;
   throw new UsageError(`${what}; nothing was merged:\n  ${problems.join('\n  ')}`, fix);
 }
@@ -344,7 +344,7 @@ export async function mergeShards(
   refuse(
     twice,
     `${twice.length} request${twice.length === 1 ? ' has' : 's have'} journal lines in two folders`,
-    'merge each shot from one folder only: leave out the folder that rendered it again (were two jobs given the same --shard?) or that was altered; to take a shard folder that ran on after an earlier merge, merge every shard folder into a new folder',
+    { kind: 'merge_each_once' },
   );
   if (options.manifest !== undefined) {
     const { misplacedRequests } = await import('./merge-check.js');
@@ -352,7 +352,7 @@ export async function mergeShards(
     refuse(
       misplaced,
       `${misplaced.length} request${misplaced.length === 1 ? ' in a shard folder does' : 's in shard folders do'} not belong to the shard the folder holds`,
-      'leave out the folder (an extra or altered artifact) and merge the folder of the shard that rendered them; a folder says its shard in shard.json (written by `run --shard i/n`) or by a name ending in shard-<i>-of-<n>',
+      { kind: 'leave_out_misplaced' },
     );
   }
   const altered = await alteredClips(shards);

@@ -102,7 +102,7 @@ function picksProblem(file: string, at: Position, message: string, fix: string):
 }
 
 const PICKS_FIX = 'fix it by hand, or delete it and pick again';
-const EXTRA_TAKES_FIX = `extra_takes counts the takes run --reroll added: a whole number, at most ${MAX_TAKES} minus the shot's takes in the manifest (${MAX_TAKES} takes in all); delete the line to drop them`;
+const EXTRA_TAKES_FIX = `extra_takes counts the takes re-roll runs added: a whole number, at most ${MAX_TAKES} minus the shot's takes in the manifest (${MAX_TAKES} takes in all); delete the line to drop them`;
 
 /** One entry as written, or a problem saying why it is not one (a hand edit gone wrong). */
 function entryOf(value: unknown, index: number): ShotPick | string {
@@ -245,7 +245,7 @@ export function formatPicks(picks: PicksFile, manifestName: string): string {
     `# Takes picked for ${manifestName} (shotlist review, shotlist pick): stitch uses them.\n` +
     `# body: fingerprint of the shot's request when picked; once the shot changes, the pick is stale.\n` +
     (entries.some((e) => e.extra_takes)
-      ? `# extra_takes: takes run --reroll added beyond the shot's takes; delete the line to drop them.\n`
+      ? `# extra_takes: takes re-roll runs added beyond the shot's takes; delete the line to drop them.\n`
       : '') +
     stringify({ version: 1, revision: picks.revision, picks: entries })
   );

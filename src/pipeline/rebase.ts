@@ -51,16 +51,15 @@ export async function rebaseFolder(file: string, options: RebaseOptions): Promis
     const journal = await readJournal(path.join(outDir, JOURNAL_FILE));
     const folder = await folderApi(outDir, journal);
     if (folder === undefined) {
-      throw new UsageError(
-        `${outDir} names no API yet (no renders): nothing to move`,
-        `run it with --base-url directly`,
-      );
+      throw new UsageError(`${outDir} names no API yet (no renders): nothing to move`, {
+        kind: 'name_api_directly',
+      });
     }
     const from = folder.base;
     if (from === SIMULATOR_BASE) {
       throw new UsageError(
         `${outDir} holds simulated renders (placeholders): they cannot move to ${apiName(to)}`,
-        'render for real into another folder: a run without --simulate uses renders/<name> by default, or pass --out',
+        { kind: 'render_for_real' },
       );
     }
     if (sameBase(from, to)) return { outDir, from, to, carried: 0 };
@@ -69,7 +68,7 @@ export async function rebaseFolder(file: string, options: RebaseOptions): Promis
       const n = open.reduce((sum, f) => sum + f.tasks, 0);
       throw new UsageError(
         `${n} task${n === 1 ? ' is' : 's are'} still in flight with ${apiName(from, to)}: nothing was moved`,
-        `collect them first (shotlist run ${file} with the --base-url of ${apiName(from, to)}), then move the folder`,
+        { kind: 'collect_first', manifest: file, api: apiName(from, to) },
       );
     }
     const { plan } = await renderedPlan(loaded, { outDir, base: from, env: options.env });

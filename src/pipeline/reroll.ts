@@ -6,7 +6,7 @@
  * keeps the take (`extra_takes`), so every later plan, status, review and stitch lists it.
  */
 import path from 'node:path';
-import { UsageError } from '../errors.js';
+import { UsageError, optionText, type OptionName } from '../errors.js';
 import { takeKey } from '../media/outputs.js';
 import type { Plan } from '../plan/types.js';
 import type { AssessedShot } from '../render/state.js';
@@ -53,15 +53,16 @@ export function marksIn(plan: Pick<Plan, 'shots'>, picks: readonly ShotPick[]): 
 /** Flags that decide what a run sends and that a re-roll run cannot honour. */
 export function checkRerollFlags(options: RunOptions): void {
   if (!options.reroll) return;
-  const clash = [
-    options.force !== undefined ? '--force' : '',
-    options.shard !== undefined ? '--shard' : '',
-    options.savedPlan !== undefined ? '--plan' : '',
-  ].filter(Boolean);
+  const given: [OptionName, unknown][] = [
+    ['force', options.force],
+    ['shard', options.shard],
+    ['plan', options.savedPlan],
+  ];
+  const clash = given.filter(([, value]) => value !== undefined).map(([name]) => name);
   if (clash.length > 0) {
     throw new UsageError(
-      `--reroll renders one new take of each marked shot; it does not take ${clash.join(', ')}`,
-      `drop ${clash.join(', ')}, or run without --reroll`,
+      `${optionText('reroll')} renders one new take of each marked shot; it does not take ${clash.map((o) => optionText(o)).join(', ')}`,
+      { kind: 'reroll_clash', options: clash },
     );
   }
 }
@@ -75,8 +76,8 @@ export function refuseOldTakes(assessed: readonly AssessedShot[], rerolls: reado
   const old = assessed.filter((a) => a.submits && !fresh.has(takeKey(a.shot)));
   if (old.length === 0) return;
   throw new UsageError(
-    `--reroll would also send ${old.map((a) => `${a.label} (${a.state})`).join(', ')}, not rendered yet; nothing was sent`,
-    'render the manifest first with shotlist run (same flags, without --reroll), then --reroll',
+    `${optionText('reroll')} would also send ${old.map((a) => `${a.label} (${a.state})`).join(', ')}, not rendered yet; nothing was sent`,
+    { kind: 'render_before_reroll' },
   );
 }
 
@@ -87,7 +88,7 @@ export function nothingToRerollMessage(
 ): string {
   const among =
     options.only !== undefined || options.variant !== undefined
-      ? ' among the shots of --only / --variant'
+      ? ` among the shots of ${optionText('only')} / ${optionText('variant')}`
       : '';
   return `no shot is marked for re-roll in ${path.basename(picksFileOf(manifestFile, options.simulate ? SIMULATOR_BASE : undefined))}${among}: nothing to send (mark one with key r in shotlist review, or shotlist pick <manifest> SHOT=reroll)`;
 }

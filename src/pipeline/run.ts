@@ -1,6 +1,6 @@
 /** `runManifest`: the programmatic twin of `shotlist run`. */
 import { resolveApiKey } from '../api/key.js';
-import { EXIT_CODES, UsageError } from '../errors.js';
+import { EXIT_CODES, UsageError, adviceText, type Advice } from '../errors.js';
 import { formatMoney } from '../plan/money.js';
 import { journalSize } from '../render/journal.js';
 import { SIMULATOR_BASE, describeBase } from './base.js';
@@ -13,19 +13,17 @@ import type { PreparedRun, RunCallbacks, RunOptions, RunResult } from './types.j
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** How to point a run at a base URL, for advice. */
-function baseFlag(base: string): string {
-  return base === SIMULATOR_BASE ? '--simulate' : `--base-url ${base}`;
-}
-
 /**
- * How to collect the tasks of a base read from the folder: `--simulate` for the simulator's;
- * for any other, the user checks that API and passes its URL, never one copied from the folder.
+ * How to collect the tasks of a base read from the folder: the simulator's by simulating; for
+ * any other, the user checks that API and names its URL, never one copied from the folder.
  */
-function wayBack(base: string): string {
-  return base === SIMULATOR_BASE
-    ? 'to pick those tasks up, run with --simulate'
-    : `this folder was rendered against ${describeBase(base)}: to pick those tasks up, check that it is your API and pass its --base-url yourself`;
+function wayBack(base: string, here?: string): Advice {
+  return {
+    kind: 'collect_foreign',
+    there: describeBase(base),
+    thereSimulated: base === SIMULATOR_BASE,
+    ...(here === undefined ? {} : { here: { base: here, simulated: here === SIMULATOR_BASE } }),
+  };
 }
 
 /**
@@ -46,12 +44,9 @@ export function checkForeignTasks(
   const chosen =
     run.base.source === 'flag' || run.base.source === 'simulate' || run.base.source === 'accounts';
   if (yes && !chosen) {
-    throw new UsageError(
-      `${message}; nothing was sent`,
-      `${wayBack(run.foreign[0]!.base)}; to send to ${here} anyway, pass ${baseFlag(here)} explicitly`,
-    );
+    throw new UsageError(`${message}; nothing was sent`, wayBack(run.foreign[0]!.base, here));
   }
-  log?.(`note: ${message}; ${wayBack(run.foreign[0]!.base)}`);
+  log?.(`note: ${message}; ${adviceText(wayBack(run.foreign[0]!.base))}`);
 }
 
 /** What an enqueuer without a key says when it starts. */
@@ -73,10 +68,7 @@ async function clearToSend(
     // An enqueuer sends nothing: without a key it can only take the team's Redis at its word.
     if (!apiKey && options.teamRole === 'enqueue') callbacks.warn?.(KEYLESS_ENQUEUER);
     else if (!apiKey) {
-      throw new UsageError(
-        'no API key: nothing was sent',
-        'export SHOTLIST_API_KEY=<your key> (or API_KEY, or put it in .env here); or try --simulate',
-      );
+      throw new UsageError('no API key: nothing was sent', { kind: 'no_key' });
     }
   }
   // A simulated run spends nothing, so it never asks.
@@ -85,7 +77,7 @@ async function clearToSend(
   if (!callbacks.confirm) {
     throw new UsageError(
       `refusing to submit ${plural(run.summary.submits, 'shot')} (${money}) without confirmation: no terminal to ask`,
-      'pass --yes to confirm, or --dry-run to see the requests first',
+      { kind: 'confirm' },
     );
   }
   return (await callbacks.confirm(run)) ? { go: true, apiKey } : { go: false };

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { canonicalJson, type VideoRequest } from '../api/contract.js';
 import { stripControls } from '../api/redact.js';
-import { UsageError } from '../errors.js';
+import { UsageError, optionText } from '../errors.js';
 import type { ShotlistManifest } from '../manifest/types.gen.js';
 import type { BudgetVerdict } from '../plan/types.js';
 import type { PreparedRun } from './types.js';
@@ -91,8 +91,8 @@ async function readSavedPlan(file: string): Promise<SavedPlan> {
     data = JSON.parse(await readFile(file, 'utf8'));
   } catch (err) {
     throw new UsageError(
-      `--plan ${file}: cannot read it (${(err as Error).message})`,
-      'save one with shotlist plan <manifest> --save <file>',
+      `${optionText('plan')} ${file}: cannot read it (${(err as Error).message})`,
+      { kind: 'save_plan' },
     );
   }
   const plan = data as Partial<SavedPlan> | null;
@@ -104,10 +104,9 @@ async function readSavedPlan(file: string): Promise<SavedPlan> {
     plan.totals === null ||
     plan.manifest === null
   ) {
-    throw new UsageError(
-      `--plan ${file} is not a saved plan`,
-      'save one with shotlist plan <manifest> --save <file>',
-    );
+    throw new UsageError(`${optionText('plan')} ${file} is not a saved plan`, {
+      kind: 'save_plan',
+    });
   }
   return data as SavedPlan;
 }
@@ -265,6 +264,6 @@ export async function checkSavedPlan(
   const shown = drift.slice(0, 10).join('; ');
   throw new UsageError(
     `the run drifted from the saved plan ${file}: ${shown}${drift.length > 10 ? `; and ${drift.length - 10} more` : ''}; nothing was sent`,
-    'save the plan again (shotlist plan <manifest> --save <file>), review it, then run it',
+    { kind: 'save_plan_again' },
   );
 }

@@ -1,3 +1,4 @@
+import { optionText } from '../errors.js';
 import { formatMoney, sumMoney } from './money.js';
 import type { BudgetVerdict, JobSpend } from './types.js';
 
@@ -7,8 +8,8 @@ export { formatMoney, roundMoney } from './money.js';
 export interface BudgetLimits {
   max_cost?: number | undefined;
   max_seconds?: number | undefined;
-  /** Where `max_cost` came from when not the manifest's `budget.max_cost` (`--max-cost`). */
-  max_cost_from?: '--max-cost' | undefined;
+  /** Where `max_cost` came from when not the manifest's `budget.max_cost`: the run's options. */
+  max_cost_from?: 'options' | undefined;
 }
 
 export interface Spend {
@@ -32,7 +33,7 @@ export function checkBudget(limits: BudgetLimits | undefined, spend: Spend): Bud
   const max_seconds = limits?.max_seconds ?? null;
   let reason: string | null = null;
   const money = (v: number) => formatMoney(v, spend.currency);
-  const limit = limits?.max_cost_from ?? 'budget.max_cost';
+  const limit = limits?.max_cost_from ? optionText('maxCost') : 'budget.max_cost';
   if (max_seconds !== null && spend.seconds > max_seconds) {
     reason = `${spend.seconds} billable seconds exceed budget.max_seconds ${max_seconds}`;
   } else if (max_cost !== null && spend.unpriced_seconds > 0) {

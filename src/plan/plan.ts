@@ -1,4 +1,10 @@
-import { ManifestError, UsageError, type Diagnostic } from '../errors.js';
+import {
+  ManifestError,
+  UsageError,
+  optionText,
+  type Diagnostic,
+  type OptionName,
+} from '../errors.js';
 import type { LoadedManifest } from '../manifest/load.js';
 import { CLASH_FIX, clashedFile, fileClashes } from '../manifest/file-names.js';
 import { resolveShot, type ShotOverrides } from '../manifest/resolve.js';
@@ -36,13 +42,13 @@ function pick<T extends string>(
   wanted: readonly T[],
   known: readonly string[],
   what: string,
-  flag: string,
+  option: OptionName,
 ): void {
   for (const name of wanted) {
     if (!known.includes(name)) {
       const guess = closest(name, known);
       throw new UsageError(
-        `${flag} names ${what} "${name}", which the manifest does not have`,
+        `${optionText(option)} names ${what} "${name}", which the manifest does not have`,
         guess ? `did you mean "${guess}"?` : `use one of: ${known.slice(0, 20).join(', ')}`,
       );
     }
@@ -118,15 +124,15 @@ function planScope(loaded: LoadedManifest, options: PlanOptions): PlanScope {
   if (options.variant !== undefined) {
     if (!manifest.variants) {
       throw new UsageError(
-        `--variant ${options.variant}: the manifest has no variants`,
-        'drop --variant',
+        `${optionText('variant')} ${options.variant}: the manifest has no variants`,
+        `drop ${optionText('variant')}`,
       );
     }
     pick(
       [options.variant],
       manifest.variants.map((v) => v.name),
       'variant',
-      '--variant',
+      'variant',
     );
   }
   if (options.only) {
@@ -134,7 +140,7 @@ function planScope(loaded: LoadedManifest, options: PlanOptions): PlanScope {
       options.only,
       manifest.shots.map((s) => s.id),
       'shot',
-      '--only',
+      'only',
     );
   }
   const variantIndexes: (number | null)[] = manifest.variants
@@ -228,7 +234,7 @@ function planBudget(
     max_cost: minDefined(flag, fromManifest),
     max_seconds: minDefined(options.budget?.max_seconds, manifest.budget?.max_seconds),
     ...(flag !== undefined && (fromManifest === undefined || flag < fromManifest)
-      ? { max_cost_from: '--max-cost' as const }
+      ? { max_cost_from: 'options' as const }
       : {}),
   };
   const { seconds, cost, currency, unpriced_seconds } = totals;
@@ -314,7 +320,7 @@ function upstreamWarnings(
       line: pos.line,
       col: pos.col,
       path: `/shots/${s}`,
-      message: `--only ${asked.join(',')} also plans ${each}${total}: frames come from their clips (a shot already done is not rendered again and costs nothing)`,
+      message: `${optionText('only')} ${asked.join(',')} also plans ${each}${total}: frames come from their clips (a shot already done is not rendered again and costs nothing)`,
     },
   ];
 }

@@ -80,8 +80,8 @@ export interface JobSpend {
 export interface BudgetVerdict {
   max_cost: number | null;
   max_seconds: number | null;
-  /** Set when `max_cost` is the `--max-cost` flag's (tighter than the manifest's). */
-  max_cost_from?: '--max-cost';
+  /** Set when `max_cost` is the run's option (the CLI's `--max-cost`), tighter than the manifest's. */
+  max_cost_from?: 'options';
   /** Limits over every run of the job (`budget.max_total_cost`, `max_total_seconds`). */
   max_total_cost?: number | null;
   max_total_seconds?: number | null;

@@ -5,6 +5,7 @@
  */
 import type { LimitFunction } from 'p-limit';
 import { backoffDelay } from '../api/retry.js';
+import { adviceText } from '../errors.js';
 import { placeCopy } from '../safe-fs.js';
 import { awaitTask } from './await.js';
 import { leavePending, say, type RunContext, type ShotContext } from './context.js';
@@ -66,7 +67,7 @@ export async function renderShot(
     result.status = 'unknown';
     result.error = {
       code: 'unknown',
-      message: `${j?.error?.message ?? 'the run stopped while submitting'}; the task may exist and be billed. Resubmit with --retry-unknown`,
+      message: `${j?.error?.message ?? 'the run stopped while submitting'}; the task may exist and be billed. ${adviceText({ kind: 'retry_unknown' })}`,
     };
     say(ctx, { type: 'skipped', reason: 'unknown' });
     return result;
@@ -272,10 +273,10 @@ function leftWithAccount(
     code: 'account_missing',
     message:
       account === undefined
-        ? `task ${taskId} was sent with the single key (SHOTLIST_API_KEY), not an account of the pool; run without --accounts to pick it up`
+        ? `task ${taskId} was sent with the single key (SHOTLIST_API_KEY), not an account of the pool; ${adviceText({ kind: 'take_pool_task', account })}`
         : pooled
           ? `task ${taskId} is held by account ${account}, which this run does not have; add ${account} back to the accounts file (with its key variable) and run again to pick it up`
-          : `task ${taskId} is held by account ${account} of an accounts file; run with --accounts FILE (the file naming ${account}) to pick it up`,
+          : `task ${taskId} is held by account ${account} of an accounts file; ${adviceText({ kind: 'take_pool_task', account })}`,
   };
   return result;
 }

@@ -4,7 +4,7 @@
  */
 import pLimit from 'p-limit';
 import { addMoney } from '../plan/money.js';
-import { UsageError } from '../errors.js';
+import { UsageError, adviceText, optionText } from '../errors.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
 import { clipPath, shotLabel } from './events.js';
 import { journalKey, type JournalShot } from './journal.js';
@@ -69,7 +69,7 @@ const DEFAULT_MAX_ATTEMPTS = 2;
 /** Why a given-up shot is not sent, and how to send it anyway. */
 export function gaveUpMessage(a: Pick<AssessedShot, 'shot' | 'failures' | 'journal'>): string {
   const code = a.journal?.error?.code ?? 'failed';
-  return `failed ${a.failures} time${a.failures === 1 ? '' : 's'} (${code}): not submitted again; --force ${a.shot.id} to try again`;
+  return `failed ${a.failures} time${a.failures === 1 ? '' : 's'} (${code}): not submitted again; ${adviceText({ kind: 'force_shot', shot: a.shot.id })}`;
 }
 
 /** Takes per shot id and variant: `.take<N>` appears in file names only when there are several. */
@@ -229,8 +229,7 @@ export function unknownAtRisk(assessed: readonly AssessedShot[]): UnknownAtRisk 
 export function failOnUnknown(value: string | undefined): boolean {
   if (value === undefined) return false;
   if (value.trim() === 'unknown') return true;
-  throw new UsageError(
-    `--fail-on ${value} is not a condition shotlist knows`,
-    'use --fail-on unknown',
-  );
+  throw new UsageError(`${optionText('failOn')} ${value} is not a condition shotlist knows`, {
+    kind: 'fail_on_unknown',
+  });
 }

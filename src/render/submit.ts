@@ -4,7 +4,7 @@
  * sent again by itself.
  */
 import { errorOf, failShot, isUnauthorized, record, say, type ShotContext } from './context.js';
-import type { ApiError } from '../errors.js';
+import { adviceText, type ApiError } from '../errors.js';
 import type { ShotError } from './events.js';
 import { idempotencyKey } from './journal.js';
 import { wireBody } from './wire.js';
@@ -130,7 +130,7 @@ export async function submitShot(ctx: ShotContext): Promise<Submitted> {
       ctx,
       {
         ...error,
-        message: `${error.message}; the task may exist and be billed. Resubmit with --retry-unknown`,
+        message: `${error.message}; the task may exist and be billed. ${adviceText({ kind: 'retry_unknown' })}`,
       },
       error.message,
     ),

@@ -3,6 +3,8 @@
  * prompts render with the browser's fonts). It reads `/api/state`, plays clips from `/files/`
  * and saves every pick, re-roll mark and note at once through `/api/pick`.
  */
+import { optionText } from '../errors.js';
+import { escapeHtml } from '../report/html.js';
 
 const STYLE = `
 :root { color-scheme: light dark; --accent: #2563eb; --line: #8884; --muted: #6b7280; }
@@ -110,7 +112,7 @@ function shotCard(shot, i) {
   const reroll = el('button', { type: 'button', textContent: shot.reroll ? 'Re-roll marked' : 'Mark re-roll' });
   reroll.setAttribute('aria-pressed', String(shot.reroll));
   reroll.className = 'reroll';
-  reroll.title = 'shotlist run --reroll renders one more take of each marked shot';
+  reroll.title = document.body.dataset.rerollHint;
   reroll.addEventListener('click', () => save(shot, { reroll: !shot.reroll }));
   const note = el('button', { type: 'button', className: 'note-button', textContent: 'Note' });
   note.addEventListener('click', () => editNote(shot));
@@ -182,8 +184,11 @@ fetch('/api/state').then((r) => r.json()).then((s) => {
 }).catch((err) => banner('Could not load the takes: ' + err.message));
 `;
 
-/** The page, as served at `/`. */
+/** The page, as served at `/`; the hint of the re-roll button names the option as the caller words it. */
 export function reviewPage(): string {
+  const rerollHint = escapeHtml(
+    `shotlist run ${optionText('reroll')} renders one more take of each marked shot`,
+  );
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -192,7 +197,7 @@ export function reviewPage(): string {
 <title>shotlist review</title>
 <style>${STYLE}</style>
 </head>
-<body>
+<body data-reroll-hint="${rerollHint}">
 <header>
 <h1 id="title">Review</h1>
 <span id="saved"></span>

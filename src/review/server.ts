@@ -271,7 +271,7 @@ export async function startReview(source: ReviewSource, port = 0): Promise<Revie
         err.code === 'EADDRINUSE' || err.code === 'EACCES'
           ? new UsageError(
               `cannot listen on 127.0.0.1:${port}: ${err.code === 'EACCES' ? 'not allowed' : 'the port is in use'}`,
-              'choose another --port, or leave it out for a free one',
+              { kind: 'another_port' },
             )
           : err,
       ),

@@ -47,7 +47,7 @@ export function parseQuotas(text: string | readonly string[]): Quotas {
     const eq = part.lastIndexOf('=');
     const key = eq < 0 ? '' : part.slice(0, eq).trim();
     const seconds = Number(eq < 0 ? NaN : part.slice(eq + 1).trim() || NaN);
-    const fix = 'write each quota as KEY=SECONDS, e.g. --quota sk-one=600';
+    const fix = { kind: 'quota_format' } as const;
     if (key === '') throw new UsageError(`quota entry ${i + 1} has no KEY=`, fix);
     if (!Number.isFinite(seconds) || seconds < 0) {
       throw new UsageError(`quota entry ${i + 1} is not a number of seconds (0 or more)`, fix);

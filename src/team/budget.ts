@@ -5,6 +5,7 @@
  * other keys or gateways under the same Redis each count their own. Everything read here was
  * written by whoever can write to the Redis: numbers are checked, text is cleaned.
  */
+import { optionText } from '../errors.js';
 import { BUDGET_PREFIX, LEGACY_BUDGET_KEY, budgetKey, cleanRedisText, slotsKey } from './facts.js';
 import type { TeamRedis } from './redis.js';
 import { LEGACY_LOOK, RESET_BUDGET, RESET_LEGACY, STATUS } from './scripts.js';
@@ -131,7 +132,7 @@ export async function resetBudget(
 export async function legacyBudgetNote(redis: TeamRedis): Promise<string | undefined> {
   const held = await redis.script(LEGACY_LOOK, [LEGACY_BUDGET_KEY], []);
   if (held === null || held === false || held === undefined) return undefined;
-  return `note: the team's Redis still holds the single team-wide budget counter of an older shotlist (${count(held)} s); budgets are now per account (API and key) and campaign, so it is no longer counted against --team-budget: \`shotlist team status\` shows it, \`shotlist team reset-budget --legacy\` clears it`;
+  return `note: the team's Redis still holds the single team-wide budget counter of an older shotlist (${count(held)} s); budgets are now per account (API and key) and campaign, so it is no longer counted against ${optionText('teamBudget')}: \`shotlist team status\` shows it, \`shotlist team reset-budget ${optionText('legacy')}\` clears it`;
 }
 
 /** Deletes the legacy team-wide counter; returns the seconds it held. */

@@ -5,7 +5,7 @@
  * downloads the clip itself from the task's URL into its own output folder, so the workers
  * need no shared filesystem. Stitching and the report follow as in any run.
  */
-import { ApiError } from '../errors.js';
+import { ApiError, adviceText } from '../errors.js';
 import { record, say, type ShotContext, type TeamHook, type TeamTurn } from '../render/context.js';
 import { fetchClip } from '../render/fetch.js';
 import { charge } from '../render/result.js';
@@ -76,8 +76,7 @@ export function jobOf(a: AssessedShot, base: string): ShotJob {
 function stillUnknown(ctx: ShotContext): ShotResult {
   const error = {
     code: 'unknown',
-    message:
-      'its submission may have created a task (and been billed), and no machine of the team has finished it since. Resubmit with --retry-unknown',
+    message: `its submission may have created a task (and been billed), and no machine of the team has finished it since. ${adviceText({ kind: 'retry_unknown' })}`,
   };
   ctx.result.status = 'unknown';
   ctx.result.error = error;

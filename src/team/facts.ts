@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { cleanServerText, redactKnown } from '../api/redact.js';
 import { TASK_ID } from '../api/types.js';
+import { adviceText } from '../errors.js';
 import { failShot, record, say, type ShotContext } from '../render/context.js';
 import { charge, type ShotResult } from '../render/result.js';
 import type { AssessedShot } from '../render/state.js';
@@ -100,7 +101,7 @@ export async function adoptUnknown(ctx: ShotContext, fact: Fact): Promise<ShotRe
   await record(ctx, { type: 'unknown', key: ctx.shot.key, message, at: ctx.now() });
   const error = {
     code: 'unknown',
-    message: `${message}; the task may exist and be billed. Resubmit with --retry-unknown`,
+    message: `${message}; the task may exist and be billed. ${adviceText({ kind: 'retry_unknown' })}`,
   };
   ctx.result.status = 'unknown';
   ctx.result.error = error;

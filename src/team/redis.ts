@@ -40,7 +40,7 @@ export async function connectTeam(url: URL): Promise<TeamRedis> {
       {
         code: 'team_unreachable',
         exitCode: 2,
-        fix: 'start it (redis-server) or fix --team / SHOTLIST_TEAM',
+        advice: { kind: 'fix_team_url' },
         cause: err,
       },
     );

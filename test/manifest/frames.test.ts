@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkManifest, validateManifest } from '../../src/manifest/load.js';
 import { formatPlan } from '../../src/plan/format.js';
 import { plan } from '../../src/plan/plan.js';
+import { useCliWording } from '../helpers/cli-wording.js';
 
 /** A manifest with these shots (each one YAML line under `shots:`). */
 function manifest(...shots: string[]): string {
@@ -24,6 +25,9 @@ const chain = manifest(
   '{ id: s03, prompt: c, assets: { images: [https://cdn.example.com/x.png, { from: s02, frame: 1.5 }] } }',
   '{ id: s04, prompt: d }',
 );
+
+// Messages read through the command line, in its wording.
+useCliWording();
 
 describe('chained frames: validation at file:line:col', () => {
   it('accepts a chain, a first/last frame pair and a time in seconds', () => {

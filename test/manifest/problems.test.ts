@@ -4,12 +4,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkManifest, loadManifest } from '../../src/manifest/load.js';
 import { ManifestError } from '../../src/errors.js';
 import { tempDir } from '../helpers/cli.js';
+import { useCliWording } from '../helpers/cli-wording.js';
 
 function errors(text: string, options = {}) {
   return checkManifest(text, 'm.yaml', options)
     .diagnostics.filter((d) => d.severity === 'error')
     .map((d) => `${d.line}:${d.col} ${d.message} | ${d.fix ?? ''}`);
 }
+
+// Messages read through the command line, in its wording.
+useCliWording();
 
 describe('variables that use variables', () => {
   it('expands a variable inside another one before the prompt uses it', () => {

@@ -4,6 +4,7 @@ import { foreignTasks } from '../../src/pipeline/clips.js';
 import { checkForeignTasks } from '../../src/pipeline/run.js';
 import type { JournalShot } from '../../src/render/journal.js';
 import type { PreparedRun } from '../../src/pipeline/types.js';
+import { useCliWording } from '../helpers/cli-wording.js';
 
 const A = 'http://127.0.0.1:8090';
 const B = 'http://127.0.0.1:9000';
@@ -30,6 +31,9 @@ function prepared(journal: JournalShot[], base: ReturnType<typeof chooseBase>): 
     summary: { submits: 2 },
   } as unknown as PreparedRun;
 }
+
+// Messages read through the command line, in its wording.
+useCliWording();
 
 describe('tasks journaled for another API base URL', () => {
   const journal = [

@@ -24,9 +24,12 @@ import {
 } from '../../src/pipeline/reroll.js';
 import { plan } from '../../src/plan/plan.js';
 import type { AssessedShot } from '../../src/render/state.js';
+import { useCliWording } from '../helpers/cli-wording.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'shotlist-reroll-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// Messages read through the command line, in its wording.
+useCliWording();
 
 const loaded = validateManifest(
   `version: 1
@@ -112,7 +115,7 @@ describe('re-roll records in the picks file', () => {
       { revision: 4, picks: [{ shot: 's01', variant: 'wide', extra_takes: 2 }] },
       'film.yaml',
     );
-    expect(text).toContain('# extra_takes: takes run --reroll added');
+    expect(text).toContain('# extra_takes: takes re-roll runs added');
     expect(parsePicks(text, 'film.picks.yaml').picks).toEqual([
       { shot: 's01', variant: 'wide', extra_takes: 2 },
     ]);

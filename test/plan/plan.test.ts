@@ -4,6 +4,7 @@ import { validateManifest } from '../../src/manifest/load.js';
 import { checkBudget } from '../../src/plan/budget.js';
 import { formatPlan } from '../../src/plan/format.js';
 import { plan } from '../../src/plan/plan.js';
+import { useCliWording } from '../helpers/cli-wording.js';
 
 const campaign = `version: 1
 name: campaign
@@ -23,6 +24,9 @@ shots:
     duration: 4
     assets: { images: [https://example.com/cat.jpg] }
 `;
+
+// Messages read through the command line, in its wording.
+useCliWording();
 
 describe('plan', () => {
   const loaded = validateManifest(campaign, 'campaign.yaml');

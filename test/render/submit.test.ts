@@ -3,8 +3,12 @@ import { ApiError } from '../../src/errors.js';
 import { idempotencyKey, type JournalShot } from '../../src/render/journal.js';
 import { submitShot } from '../../src/render/submit.js';
 import { KEY, assessed, fakeClient, fakeContext } from './fakes.js';
+import { useCliWording } from '../helpers/cli-wording.js';
 
 const task = { id: 'task-1', status: 'queued' as const };
+
+// Messages read through the command line, in its wording.
+useCliWording();
 
 describe('submit', () => {
   it('journals the intent, POSTs once with its Idempotency-Key and the submissions signal, then journals the task', async () => {
