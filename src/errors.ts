@@ -39,6 +39,10 @@ export type Advice =
   | { kind: 'allow_command'; rehearse: boolean }
   | { kind: 'allow_outside'; dir: string }
   | { kind: 'another_port' }
+  | { kind: 'another_listen_port' }
+  | { kind: 'merge_shards' }
+  | { kind: 'over_budget'; total: boolean }
+  | { kind: 'public_url_for_listen' }
   | { kind: 'collect_first'; manifest: string; api: string }
   | { kind: 'confirm' }
   | { kind: 'fail_on_unknown' }
@@ -219,8 +223,12 @@ export class MediaError extends ShotlistError {
 
 /** The plan costs more than the budget allows; nothing was sent. Exit 3. */
 export class BudgetError extends ShotlistError {
-  constructor(message: string, fix?: string) {
-    super(message, { code: 'over_budget', exitCode: EXIT_CODES.overBudget, fix });
+  constructor(message: string, fix?: string | Advice) {
+    super(message, {
+      code: 'over_budget',
+      exitCode: EXIT_CODES.overBudget,
+      ...(typeof fix === 'string' ? { fix } : fix ? { advice: fix } : {}),
+    });
   }
 }
 

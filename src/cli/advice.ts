@@ -33,6 +33,16 @@ export function wordAdvice(a: Advice): string {
       return `if you trust this manifest and that command, pass ${ALLOW_COMMAND_HOW}${a.rehearse ? '; or rehearse with --simulate, which runs no command' : ''}`;
     case 'allow_outside':
       return `move or copy it into ${a.dir}, or pass --allow-outside to let this manifest read it`;
+    case 'another_listen_port':
+      return 'choose another --listen port, or 0 for any free one';
+    case 'over_budget':
+      return a.total
+        ? 'raise budget.max_total_cost / max_total_seconds in the manifest, or render fewer shots with --only / --variant'
+        : 'raise budget.max_cost in the manifest or --max-cost, or render fewer shots with --only / --variant';
+    case 'merge_shards':
+      return 'after every shard: shotlist merge <out> <shard folders...>, then shotlist stitch <manifest> --out <out>';
+    case 'public_url_for_listen':
+      return 'give --public-url, the https address of a reverse proxy or tunnel in front of --listen';
     case 'another_port':
       return 'choose another --port, or leave it out for a free one';
     case 'collect_foreign': {

@@ -120,10 +120,8 @@ async function checkReferences(
 export function refuseOverBudget(run: Pick<PreparedRun, 'budget'>, options: RunOptions): void {
   if (run.budget.ok || options.overBudget === 'allow') return;
   const total = run.budget.job !== undefined;
-  throw new BudgetError(
-    `over budget: ${run.budget.reason}; nothing was sent`,
-    total
-      ? 'raise budget.max_total_cost / max_total_seconds in the manifest, or render fewer shots (one variant, or some shots only)'
-      : "raise budget.max_cost in the manifest or the run's cost limit, or render fewer shots (one variant, or some shots only)",
-  );
+  throw new BudgetError(`over budget: ${run.budget.reason}; nothing was sent`, {
+    kind: 'over_budget',
+    total,
+  });
 }

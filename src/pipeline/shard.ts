@@ -7,7 +7,7 @@
  * shard. Changing n reshuffles everything: keep n fixed for a campaign.
  */
 import { createHash } from 'node:crypto';
-import { UsageError } from '../errors.js';
+import { UsageError, adviceText } from '../errors.js';
 import { takeKey } from '../media/outputs.js';
 import { shotLabel } from '../plan/label.js';
 import { sumMoney } from '../plan/money.js';
@@ -187,5 +187,5 @@ export function shardSummary(spec: ShardSpec, shots: number, of: number): string
 
 /** Said at the end of a shard's run instead of stitching. */
 export function notStitchedNote(spec: ShardSpec): string {
-  return `${shardName(spec)}: not stitched (a shard holds part of each final); after every shard: shotlist merge <out> <shard folders...>, then shotlist stitch <manifest> --out <out>`;
+  return `${shardName(spec)}: not stitched (a shard holds part of each final); ${adviceText({ kind: 'merge_shards' })}`;
 }

@@ -157,7 +157,7 @@ export async function startReceiver(
   if (publicUrl === undefined && !isLoopbackHost(new URL(apiBase).hostname)) {
     throw new UsageError(
       `the API at ${new URL(apiBase).host} cannot call a receiver at ${listen.host}:${listen.port}`,
-      'give --public-url, the https address of a reverse proxy or tunnel in front of --listen',
+      { kind: 'public_url_for_listen' },
     );
   }
   const board = new PushBoard(publicUrl ?? '');
@@ -179,10 +179,9 @@ export async function startReceiver(
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
-        new UsageError(
-          `cannot listen on ${listen.host}:${listen.port}: ${err.message}`,
-          'choose another --listen port, or 0 for any free one',
-        ),
+        new UsageError(`cannot listen on ${listen.host}:${listen.port}: ${err.message}`, {
+          kind: 'another_listen_port',
+        }),
       ),
     );
     server.listen(listen.port, listen.host, () => resolve());

@@ -10,6 +10,10 @@ const EACH_KIND: { [K in Advice['kind']]: Extract<Advice, { kind: K }> } = {
   allow_command: { kind: 'allow_command', rehearse: true },
   allow_outside: { kind: 'allow_outside', dir: '/films' },
   another_port: { kind: 'another_port' },
+  another_listen_port: { kind: 'another_listen_port' },
+  merge_shards: { kind: 'merge_shards' },
+  over_budget: { kind: 'over_budget', total: true },
+  public_url_for_listen: { kind: 'public_url_for_listen' },
   collect_first: { kind: 'collect_first', manifest: 'film.yaml', api: 'api.example' },
   collect_foreign: {
     kind: 'collect_foreign',

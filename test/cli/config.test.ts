@@ -13,6 +13,7 @@ import {
   resolveConfig,
   teamUrlOf,
 } from '../../src/cli/config.js';
+import { useCliWording } from '../helpers/cli-wording.js';
 import { EXIT_CODES, ShotlistError, UsageError } from '../../src/errors.js';
 import { checkPoolFlags } from '../../src/pipeline/accounts.js';
 import { parseShard } from '../../src/pipeline/shard.js';
@@ -36,6 +37,9 @@ function refusal(command: 'run' | 'enqueue' | 'worker', argv: string[], env = {}
   }
   throw new Error(`${command} ${argv.join(' ')} was not refused`);
 }
+
+// The messages checked here are the command line's: it words advice naming its flags.
+useCliWording();
 
 describe('precedence: a flag wins over its variable', () => {
   it('--listen, --public-url and --safety-poll over SHOTLIST_LISTEN, _PUBLIC_URL, _SAFETY_POLL', () => {
