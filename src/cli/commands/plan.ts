@@ -164,7 +164,7 @@ async function folderFlags(
   const { SIMULATOR_BASE } = await import('../../pipeline/base.js');
   const shard = values.shard !== undefined ? parseShard(values.shard) : undefined;
   const out = await jobOutDir(manifest, { cwd: ctx.cwd, out: values.out, shard });
-  const base = await folderLookupBase({ env: ctx.env }, ctx.cwd, out);
+  const { base } = await folderLookupBase({ env: ctx.env }, ctx.cwd, out);
   return base === SIMULATOR_BASE ? { simulate: true, out } : { baseUrl: base, out };
 }
 
