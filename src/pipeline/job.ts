@@ -53,36 +53,36 @@ export function namesBase(options: BaseFlags): boolean {
 
 /**
  * The API a command looks at in `outDir`: the one its flags name (as {@link lookupBase}), else
- * the folder's own (`folder.json`, else its journal; a folder moved by `rebase` is its new
- * API's), else the one a run would use. The one answer status, plan, cost, stitch, review and
- * pick give.
+ * the folder's (as {@link folderLookup} finds it), else the one a run would use; with the
+ * folder's journal, read once. The one answer status, plan, cost, stitch, review and pick give.
  */
 export async function folderLookupBase(
   options: BaseFlags,
   cwd: string,
   outDir: string,
   journal?: FolderJournal,
-): Promise<string> {
-  if (!namesBase(options)) {
-    const folder = await folderApi(outDir, journal);
-    if (folder !== undefined) return folder.base;
-  }
-  return lookupBase(options, cwd);
+): Promise<{ journal: FolderJournal; base: string }> {
+  const named = namesBase(options) ? await lookupBase(options, cwd) : undefined;
+  const found = await folderLookup(outDir, named, journal);
+  return { journal: found.journal, base: found.base ?? (await lookupBase(options, cwd)) };
 }
 
 /** The journal of an output folder, as read. */
 export type FolderJournal = Awaited<ReturnType<typeof readJournal>>;
 
 /**
- * The journal of an output folder and the API a command looks at: `base`, else the folder's
- * API (its record, else its journal; undefined: none yet). Its takes' picks are that API's.
+ * The one place a command finds the API of an output folder: `named` (the API its flags
+ * name), else the folder's own (`folder.json`, else its journal; a folder moved by `rebase` is
+ * its new API's); undefined when neither names one yet. With the folder's journal, read once
+ * (unless given). Its takes' picks are that API's.
  */
-export async function folderBase(
+export async function folderLookup(
   outDir: string,
-  base?: string,
+  named?: string,
+  journal?: FolderJournal,
 ): Promise<{ journal: FolderJournal; base: string | undefined }> {
-  const journal = await readJournal(path.join(outDir, JOURNAL_FILE));
-  return { journal, base: base ?? (await folderApi(outDir, journal))?.base };
+  const read = journal ?? (await readJournal(path.join(outDir, JOURNAL_FILE)));
+  return { journal: read, base: named ?? (await folderApi(outDir, read))?.base };
 }
 
 export interface RenderedPlan {
@@ -112,9 +112,7 @@ export async function renderedPlan(
   },
 ): Promise<RenderedPlan> {
   const { outDir } = options;
-  const journal = options.journal ?? (await readJournal(path.join(outDir, JOURNAL_FILE)));
-  // Without one named, the folder's API (as {@link folderLookupBase} finds it).
-  const base = options.base ?? (await folderApi(outDir, journal))?.base;
+  const { journal, base } = await folderLookup(outDir, options.base, options.journal);
   const simulated = base === SIMULATOR_BASE;
   const assets = await localAssets(loaded, { simulate: simulated });
   const planOptions = options.planOptions ?? extraTakesFrom(await manifestPicks(loaded.file, base));

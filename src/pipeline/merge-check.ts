@@ -33,12 +33,6 @@ async function claimedShard(dir: string): Promise<ShardSpec | string> {
   }
 }
 
-/** The API of the folders' requests (their first that names one): whose picks file counts. */
-function entriesBase(entries: readonly JournalEntry[]): string | undefined {
-  for (const e of entries) if (e.type === 'intent' && e.base !== undefined) return e.base;
-  return undefined;
-}
-
 /**
  * The manifest's shots (with the extra takes of the picks file of the folders' API), by id,
  * variant and take.
@@ -70,9 +64,10 @@ function plannedShot(shots: readonly PlannedShot[], ref: unknown): PlannedShot |
 export async function misplacedRequests(
   manifest: string,
   shards: readonly { dir: string; entries: readonly JournalEntry[] }[],
-  cwd = process.cwd(),
+  at: { cwd?: string | undefined; base: string | undefined },
 ): Promise<string[]> {
-  const base = entriesBase(shards.flatMap((s) => s.entries));
+  const { base } = at;
+  const cwd = at.cwd ?? process.cwd();
   const { whole, groupOf } = await manifestShots(manifest, cwd, base);
   const found: string[] = [];
   let count: number | undefined;
@@ -124,9 +119,9 @@ export interface MergedSpend {
 export async function mergedSpend(
   manifest: string,
   entries: readonly JournalEntry[],
-  cwd = process.cwd(),
+  at: { cwd?: string | undefined; base: string | undefined },
 ): Promise<MergedSpend> {
-  const { whole } = await manifestShots(manifest, cwd, entriesBase(entries));
+  const { whole } = await manifestShots(manifest, at.cwd ?? process.cwd(), at.base);
   const currency = whole.totals.currency;
   const ledger = costLedger(entries, pricesOf(whole.shots));
   const done = new Set<string>();

@@ -9,6 +9,7 @@
  * names.
  */
 import { oneFolderApi, recordFolderApi } from './folder-api.js';
+import { folderLookup } from './job.js';
 import { constants } from 'node:fs';
 import { copyFile, link, lstat, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -348,7 +349,11 @@ export async function mergeShards(
   );
   if (options.manifest !== undefined) {
     const { misplacedRequests } = await import('./merge-check.js');
-    const misplaced = await misplacedRequests(options.manifest, shards, options.cwd);
+    // The picks (extra takes) of the folders' API say which takes the manifest has.
+    const misplaced = await misplacedRequests(options.manifest, shards, {
+      cwd: options.cwd,
+      base: api,
+    });
     refuse(
       misplaced,
       `${misplaced.length} request${misplaced.length === 1 ? ' in a shard folder does' : 's in shard folders do'} not belong to the shard the folder holds`,
@@ -365,7 +370,10 @@ export async function mergeShards(
   if (api !== undefined) await recordFolderApi(out, api);
   if (options.manifest === undefined) return result;
   const { mergedSpend } = await import('./merge-check.js');
-  return { ...result, spend: await mergedSpend(options.manifest, merged, options.cwd) };
+  // Priced as the merged folder's API's job (its record, else its journal).
+  const { base } = await folderLookup(out);
+  const spend = await mergedSpend(options.manifest, merged, { cwd: options.cwd, base });
+  return { ...result, spend };
 }
 
 /** The clips, then the journal (it never names a clip the store does not hold yet). */

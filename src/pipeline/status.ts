@@ -109,9 +109,10 @@ export async function manifestStatus(
       )),
   );
   // Without an API flag, the folder's API: the one its renders and money belong to.
-  const base = await folderLookupBase(options, cwd, outDir);
+  const found = await folderLookupBase(options, cwd, outDir);
+  const base = found.base;
   // One folder, one API: named another one, status refuses rather than show it all as new.
-  if (namesBase(options)) await checkFolderApi(outDir, base);
+  if (namesBase(options)) await checkFolderApi(outDir, base, found.journal);
   // The picks of that API's takes (a simulated run's are its own).
   const picks = await manifestPicks(loaded.file, base);
   const journalFile = path.join(outDir, JOURNAL_FILE);
@@ -122,6 +123,7 @@ export async function manifestStatus(
     planOptions: planOptionsOf(options, picks),
     shard: options.shard,
     env: options.env,
+    journal: found.journal,
   });
   const maxAttempts = loaded.manifest.max_attempts;
   const assess = {

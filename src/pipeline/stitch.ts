@@ -20,7 +20,7 @@ import {
 } from '../render/journal.js';
 import type { OutputReport, RunReport } from '../report/types.js';
 import { findRenderedClips } from './clips.js';
-import { folderBase, renderedPlan } from './job.js';
+import { folderLookup, renderedPlan } from './job.js';
 import { checkFolderApi, outDirOf } from './folder-api.js';
 import { currentSkippedFinals } from './kept-finals.js';
 import type { StaleFinal, StitchRenderedResult } from './types.js';
@@ -250,7 +250,7 @@ export async function stitchManifest(
   // One folder, one API: told which API, a folder of another one is refused, nothing written.
   if (options.base !== undefined) await checkFolderApi(outDir, options.base);
   // The takes of the API stitched (else the journal's last): its picks file's extra takes.
-  const { journal, base } = await folderBase(outDir, options.base);
+  const { journal, base } = await folderLookup(outDir, options.base);
   const { plan } = await renderedPlan(loaded, {
     outDir,
     base,

@@ -9,7 +9,7 @@ import type { UploadTarget } from '../assets/target.js';
 import { uploadAssets, uploadSummaryLine, type UploadSummary } from '../assets/upload.js';
 import { loadManifest } from '../manifest/load.js';
 import { JOURNAL_FILE, liveJournal, readJournal, type LiveJournal } from '../render/journal.js';
-import { defaultOutDir } from './out-dir.js';
+import { jobOutDir } from './job.js';
 import { accountsFileOf, loadAccounts } from './accounts.js';
 import type { PreparedRun, RunOptions } from './types.js';
 
@@ -106,10 +106,7 @@ export async function uploadManifest(
   const allowCommand = options.allowCommand === true;
   refuseUnallowedCommand(loaded, allowCommand);
   const assets = await localAssets(loaded);
-  const outDir = path.resolve(
-    cwd,
-    options.out ?? defaultOutDir({ file: path.resolve(cwd, file), name: loaded.manifest.name }),
-  );
+  const outDir = await jobOutDir({ file: loaded.file, name: loaded.manifest.name }, options);
   if (assets.length === 0) {
     log?.(uploadSummaryLine({ uploaded: 0, existing: 0 }));
     return { assets, uploaded: 0, existing: 0 };

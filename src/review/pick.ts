@@ -2,7 +2,7 @@
 import { UsageError } from '../errors.js';
 import { loadManifest } from '../manifest/load.js';
 import { closest } from '../manifest/suggest.js';
-import { folderBase, renderedPlan } from '../pipeline/job.js';
+import { folderLookup, renderedPlan } from '../pipeline/job.js';
 import { checkFolderApi, outDirOf } from '../pipeline/folder-api.js';
 import type { Plan } from '../plan/types.js';
 import {
@@ -101,7 +101,7 @@ export async function pickTakes(
     ));
   if (options.base !== undefined) await checkFolderApi(outDir, options.base);
   // The picks of that API's takes: a simulated run's are its own file.
-  const { journal, base } = await folderBase(outDir, options.base);
+  const { journal, base } = await folderLookup(outDir, options.base);
   const file = picksFileOf(manifestFile, base);
   const current = await readPicks(file);
   const { plan } = await renderedPlan(loaded, {

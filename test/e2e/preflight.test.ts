@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
@@ -168,6 +168,16 @@ describe('check', () => {
     const r = await shotlist(['check', file, '--simulate'], { env });
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/1 on other hosts not fetched/);
+  });
+
+  test('under --simulate, what ffprobe found is kept in the simulated folder, never the real one', async () => {
+    const file = manifest('rehearsal', [videos('/good.mp4')]);
+    const r = await shotlist(['check', file, '--simulate', '--json'], { env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, probed: 1 });
+    const renders = path.join(tmp.dir, 'renders');
+    expect(existsSync(path.join(renders, 'rehearsal.simulated', '.preflight.json'))).toBe(true);
+    expect(existsSync(path.join(renders, 'rehearsal'))).toBe(false);
   });
 });
 

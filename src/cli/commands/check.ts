@@ -1,9 +1,5 @@
-import path from 'node:path';
 import { EXIT_CODES, formatDiagnostic } from '../../errors.js';
 import { formatFindings, type PreflightResult } from '../../assets/preflight.js';
-import { loadManifest } from '../../manifest/load.js';
-import { defaultOutDir } from '../../pipeline/out-dir.js';
-import { plan } from '../../plan/plan.js';
 import { numberFlag, parseCommandArgs } from '../args.js';
 import { PLAN_FLAGS, manifestArg, planOptionsFrom } from '../common.js';
 import type { CliContext } from '../context.js';
@@ -22,7 +18,8 @@ Options:
   --json             one JSON document: { ok, findings, urls, refs, skipped, ms, ... }
   --timeout S        give up on a host that has not answered after S seconds (default 10)
   --simulate         check loopback hosts only, as \`run --simulate\` does
-  --out DIR          where the cache lives (default renders/<name> next to the manifest)
+  --out DIR          where the cache lives (default renders/<name> next to the manifest;
+                     renders/<name>.simulated with --simulate, as run --simulate)
   --variant, --only, --model, --size, --ratio, --duration   as in plan
 
 Exit 0 when every reference passes, 2 when any fails (or on bad input).
@@ -53,23 +50,21 @@ export default async function check(ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(ctx.argv, FLAGS, help);
   const { file } = manifestArg(ctx, positionals, 'check');
   const timeout = numberFlag(values.timeout, '--timeout');
-  const loaded = await loadManifest(file, {
-    cwd: ctx.cwd,
-    allowOutside: values['allow-outside'] === true,
-  });
-  const planned = plan(loaded, planOptionsFrom(values));
-  if (!values.json) for (const w of planned.warnings) ctx.stderr.write(`${formatDiagnostic(w)}\n`);
-  const { preflight } = await import('../../assets/preflight.js');
-  const result = await preflight(planned.shots, {
-    env: ctx.env,
-    signal: ctx.signal,
-    outDir:
-      values.out !== undefined
-        ? path.resolve(ctx.cwd, values.out)
-        : defaultOutDir(planned.manifest),
-    loopbackOnly: values.simulate === true,
-    ...(timeout !== undefined ? { timeoutMs: Math.max(1, Math.round(timeout * 1000)) } : {}),
-  });
+  const { checkJob } = await import('../../pipeline/job-check.js');
+  const result = await checkJob(
+    file,
+    {
+      cwd: ctx.cwd,
+      env: ctx.env,
+      signal: ctx.signal,
+      ...(values.out !== undefined ? { out: values.out } : {}),
+      simulate: values.simulate === true,
+      allowOutside: values['allow-outside'] === true,
+      planOptions: planOptionsFrom(values),
+      ...(timeout !== undefined ? { timeoutMs: Math.max(1, Math.round(timeout * 1000)) } : {}),
+    },
+    values.json ? undefined : (w) => ctx.stderr.write(`${formatDiagnostic(w)}\n`),
+  );
   const ok = result.findings.length === 0;
   if (values.json) {
     ctx.stdout.write(`${JSON.stringify(checkJson(result))}\n`);

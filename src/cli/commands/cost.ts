@@ -1,19 +1,7 @@
-import path from 'node:path';
-import {
-  costLedger,
-  pricesOf,
-  type CostLedger,
-  type CostRow,
-  type Money,
-} from '../../render/cost.js';
+import type { CostLedger, CostRow, Money } from '../../render/cost.js';
 import { EXIT_CODES, UsageError } from '../../errors.js';
-import { loadManifest } from '../../manifest/load.js';
 import { formatMoney } from '../../plan/money.js';
-import { plan as makePlan } from '../../plan/plan.js';
 import type { Plan } from '../../plan/types.js';
-import { SIMULATOR_BASE } from '../../pipeline/base.js';
-import { checkFolderApi, folderApi, outDirOf } from '../../pipeline/folder-api.js';
-import { JOURNAL_FILE, readJournal } from '../../render/journal.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliContext } from '../context.js';
 
@@ -139,20 +127,16 @@ export default async function cost(ctx: CliContext): Promise<number> {
   if (positionals.length !== 1)
     throw new UsageError('cost takes one manifest', 'shotlist cost <manifest> [--csv]');
   if (values.csv && values.json) throw new UsageError('--csv and --json are exclusive', 'pick one');
-  const plan = makePlan(await loadManifest(path.resolve(ctx.cwd, positionals[0]!)), {});
-  const outDir = path.resolve(
-    ctx.cwd,
-    values.out ??
-      (await outDirOf(plan.manifest, {
-        simulate: values.simulate,
-        note: (line) => ctx.stderr.write(`${line}\n`),
-      })),
+  const { jobCost } = await import('../../pipeline/job-cost.js');
+  const { plan, ledger, simulated } = await jobCost(
+    positionals[0]!,
+    {
+      cwd: ctx.cwd,
+      ...(values.out !== undefined ? { out: values.out } : {}),
+      simulate: values.simulate === true,
+    },
+    (line) => ctx.stderr.write(`${line}\n`),
   );
-  const journal = await readJournal(path.join(outDir, JOURNAL_FILE));
-  // One folder, one API: a rehearsal's cost is never read from a real folder.
-  if (values.simulate) await checkFolderApi(outDir, SIMULATOR_BASE, journal);
-  const simulated = (await folderApi(outDir, journal))?.base === SIMULATOR_BASE;
-  const ledger = costLedger(journal.entries, pricesOf(plan.shots));
   const currency = plan.totals.currency;
   if (values.csv) ctx.stdout.write(csv(ledger, currency));
   else if (values.json) ctx.stdout.write(`${JSON.stringify(json(plan, ledger, simulated))}\n`);

@@ -166,7 +166,7 @@ async function folderFlags(
   if (values.save !== undefined || namesBase({ ...flags, accounts: values.accounts })) return {};
   const { SIMULATOR_BASE } = await import('../../pipeline/base.js');
   const out = await jobOutDir(manifest, { cwd: ctx.cwd, out: values.out, shard });
-  const base = await folderLookupBase({ env: ctx.env }, ctx.cwd, out);
+  const { base } = await folderLookupBase({ env: ctx.env }, ctx.cwd, out);
   return base === SIMULATOR_BASE ? { simulate: true, out } : { baseUrl: base, out };
 }
 
