@@ -84,7 +84,7 @@ export {
   type ShotState,
 } from './render/state.js';
 export { shotLabel, clipPath, type RenderEvent, type ShotError } from './render/events.js';
-export { toRunReport } from './render/report.js';
+export { assembleReport, toRunReport, type ReportSources } from './pipeline/report.js';
 export {
   createApiClient,
   DEFAULT_MAX_DOWNLOAD_BYTES,

@@ -18,14 +18,8 @@ import { refuseOverBudget } from './prepare.js';
 import { uploadRunAssets } from './uploads.js';
 import { chainGraph, withRenderedFrames } from './chain.js';
 import { gaveUpEvent, renderable, withGaveUp } from './attempts.js';
-import { wholeManifestReport } from './report.js';
-import {
-  mergeOutputs,
-  readRunReport,
-  stitchRendered,
-  withPickMarks,
-  withStaleWarnings,
-} from './stitch.js';
+import { assembleReport } from './report.js';
+import { mergeOutputs, readRunReport, stitchRendered } from './stitch.js';
 import { notStitchedNote } from './shard.js';
 import { writeShardMark } from './shard-mark.js';
 import type { PreparedRun, RunCallbacks, RunOptions, RunResult } from './types.js';
@@ -311,17 +305,17 @@ export async function executeRun(
   const earlier = (await earlierReport)?.outputs ?? [];
   // The report describes the folder's renders: a failed re-render keeps the earlier clip.
   const kept = await withKeptClips(result.shots, run.assessed, run.outDir);
-  const report = withPickMarks(
-    withStaleWarnings(
-      wholeManifestReport(fullPlan, { ...result, shots: kept.shots }, run.others, {
-        baseUrl: run.base.journalBase,
-        simulated: run.simulated,
-        outputs: mergeOutputs(run.outDir, earlier, stitch?.outputs ?? []),
-      }),
-      stitch?.stale ?? [],
-    ),
-    stitch?.picks,
-  );
+  const report = assembleReport({
+    plan: fullPlan,
+    assessed: [...run.assessed, ...run.others],
+    render: { ...result, shots: kept.shots },
+    entries: run.live.entries,
+    picks: stitch?.picks,
+    stale: stitch?.stale ?? [],
+    outputs: mergeOutputs(run.outDir, earlier, stitch?.outputs ?? []),
+    baseUrl: run.base.journalBase,
+    simulated: run.simulated,
+  });
   if (kept.notes.length > 0)
     report.warnings = [...(report.warnings ?? []), ...kept.notes.map(clean)];
   for (const s of report.shots) if (s.error) s.error.message = clean(s.error.message);

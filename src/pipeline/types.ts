@@ -209,6 +209,8 @@ export interface StitchRenderedResult {
   stale: StaleFinal[];
   /** The picks file's takes that were used, and those not used because their shot changed. */
   picks: Pick<AppliedPicks, 'applied' | 'stale'>;
+  /** Every shot of the plan as the journal and the clips on disk stand for `base`. */
+  assessed: AssessedShot[];
 }
 
 export interface StaleFinal {
