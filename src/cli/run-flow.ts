@@ -29,7 +29,7 @@ import {
   runCommandLine,
 } from './common.js';
 import type { CliContext } from './context.js';
-import { shotLabel } from '../plan/label.js';
+import { shotLabel } from '../manifest/identity.js';
 import { isLoopbackHost } from '../api/url.js';
 import { parseListen } from '../render/receiver.js';
 import { previewBody } from '../render/wire.js';

@@ -19,7 +19,7 @@ import {
 import { UsageError } from '../errors.js';
 import type { ShotlistManifest } from '../manifest/types.gen.js';
 import { extractFrame } from '../media/frame.js';
-import { takeKey } from '../media/outputs.js';
+import { takeKey } from '../manifest/identity.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
 import type { ShotGraph } from '../render/graph.js';
 import { assessShots, type AssessOptions, type AssessedShot } from '../render/state.js';

@@ -9,7 +9,7 @@ import { assetLocation, localAssets, type LocalAsset } from '../assets/local.js'
 import { refuseUnallowedCommand } from '../assets/open.js';
 import { UsageError, formatDiagnostic } from '../errors.js';
 import { loadManifest, type LoadedManifest } from '../manifest/load.js';
-import { takeKey } from '../media/outputs.js';
+import { takeKey } from '../manifest/identity.js';
 import { plan as makePlan, type PlanOptions } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
 import type { AccountsFile } from '../render/accounts-file.js';

@@ -3,9 +3,8 @@
  * assessment of every shot, this run's results where a run rendered, the picks the finals were
  * stitched from, the finals moved aside and the finals made. `run` and `stitch` both use it.
  */
-import { takeKey } from '../media/outputs.js';
 import { roundMoney } from '../plan/money.js';
-import { shotLabel } from '../plan/label.js';
+import { shotLabel, takeKey } from '../manifest/identity.js';
 import type { Plan } from '../plan/types.js';
 import { billedCheck, billedWarning } from '../report/billed.js';
 import { costLedger, pricesOf, type Money } from '../render/cost.js';

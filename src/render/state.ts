@@ -6,8 +6,8 @@ import pLimit from 'p-limit';
 import { addMoney } from '../plan/money.js';
 import { UsageError } from '../errors.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
-import { clipPath, shotLabel } from './events.js';
-import { journalKey, type JournalShot } from './journal.js';
+import { clipPath, journalKey, pickKey, shotLabel } from '../manifest/identity.js';
+import type { JournalShot } from './journal.js';
 import { restoreClip } from './store.js';
 
 export { hashFile } from './store.js';
@@ -76,7 +76,7 @@ export function gaveUpMessage(a: Pick<AssessedShot, 'shot' | 'failures' | 'journ
 export function multiTakeShots(plan: Pick<Plan, 'shots'>): Set<string> {
   const counts = new Map<string, number>();
   for (const s of plan.shots) {
-    const k = `${s.id}\u0000${s.variant ?? ''}`;
+    const k = pickKey(s.id, s.variant);
     counts.set(k, (counts.get(k) ?? 0) + 1);
   }
   return new Set([...counts].filter(([, n]) => n > 1).map(([k]) => k));
@@ -98,7 +98,7 @@ export async function assessShots(
   const hashing = pLimit(8);
   const assessed = await Promise.all(
     plan.shots.map(async (shot): Promise<AssessedShot> => {
-      const isMulti = multi.has(`${shot.id}\u0000${shot.variant ?? ''}`);
+      const isMulti = multi.has(pickKey(shot.id, shot.variant));
       const clip = clipPath(shot, isMulti);
       const key = journalKey(shot.request, shot.take, options.baseUrl);
       const j = options.journal.get(key);

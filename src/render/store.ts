@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, type Stats } from 'node:fs';
 import { insideRoot, moveInside, placeCopy, regularFile } from '../safe-fs.js';
+import { takeKey } from '../manifest/identity.js';
 import type { JournalEntry, ShotRef } from './journal.js';
 
 /** The store folder, relative to the output folder. */
@@ -121,8 +122,6 @@ export interface ClipVersion {
   current: boolean;
 }
 
-const refKey = (r: ShotRef) => `${r.id}\u0000${r.variant ?? ''}\u0000${r.take}`;
-
 /**
  * Every verified file the journal knows, per shot (`id`, `variant`, `take`), oldest first,
  * one per sha256. `current` marks those whose key is in `currentKeys`.
@@ -138,8 +137,8 @@ export function clipVersions(
     if (e.type !== 'file' || !isSha256(e.sha256)) continue;
     const ref = refs.get(e.key);
     if (!ref) continue;
-    const byHash = versions.get(refKey(ref)) ?? new Map<string, ClipVersion>();
-    versions.set(refKey(ref), byHash);
+    const byHash = versions.get(takeKey(ref)) ?? new Map<string, ClipVersion>();
+    versions.set(takeKey(ref), byHash);
     byHash.delete(e.sha256);
     byHash.set(e.sha256, {
       sha256: e.sha256,
@@ -157,5 +156,5 @@ export function versionsOf(
   all: Map<string, ClipVersion[]>,
   shot: { id: string; variant: string | null; take: number },
 ): ClipVersion[] {
-  return all.get(refKey(shot)) ?? [];
+  return all.get(takeKey(shot)) ?? [];
 }

@@ -11,7 +11,7 @@ import {
 import { renderReportHtml } from './html.js';
 import type { RunReport } from './types.js';
 import { ensureDir, insideRoot, refuseLink, regularFile, writeFileAtomic } from '../safe-fs.js';
-import { shotLabel } from '../plan/label.js';
+import { shotLabel, thumbnailName } from '../manifest/identity.js';
 
 export interface WriteReportDeps {
   env?: NodeJS.ProcessEnv;
@@ -29,13 +29,6 @@ export interface WriteReportResult {
   report: RunReport;
   files: { json: string; html: string; contactSheet: string | null };
   warnings: string[];
-}
-
-/** A file name for a shot key that any file system takes, unique per key. */
-export function thumbnailName(key: string): string {
-  const safe = key.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
-  if (safe === key) return `${safe}.jpg`;
-  return `${safe}-${createHash('sha256').update(key).digest('hex').slice(0, 8)}.jpg`;
 }
 
 /** Whether a thumbnail (a plain file, never a link) is newer than its clip. */
