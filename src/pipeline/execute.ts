@@ -202,6 +202,7 @@ async function renderShots(
         ...(options.signal ? { signal: options.signal } : {}),
         journalBase: run.base.journalBase,
         journal: run.live,
+        ...(run.caches ? { hashes: run.caches.hashes } : {}),
         ...(options.safetyPollSeconds !== undefined
           ? { poll: { safetyMs: options.safetyPollSeconds * 1000 } }
           : {}),
@@ -220,7 +221,12 @@ async function renderShots(
         },
         verify: async (file, shot) => {
           try {
-            await verifyVideo(file, { expectDurationSec: shot.seconds, toleranceSec: 0.5, env });
+            await verifyVideo(file, {
+              expectDurationSec: shot.seconds,
+              toleranceSec: 0.5,
+              env,
+              ...(run.caches ? { cache: run.caches.probes } : {}),
+            });
           } catch (err) {
             // Without ffprobe the length check is all there is; that is not the clip's fault.
             if ((err as { code?: string }).code !== 'tool_missing') throw err;
@@ -297,6 +303,7 @@ export async function executeRun(
           env,
           journal: { shots: run.live.shots(), entries: run.live.entries },
           earlier: earlierReport,
+          ...(run.caches ? { caches: run.caches } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
           ...(callbacks.log ? { log: callbacks.log } : {}),
           ...(callbacks.onStitchProgress ? { onProgress: callbacks.onStitchProgress } : {}),
@@ -324,6 +331,7 @@ export async function executeRun(
   const written = await writeReport(run.outDir, report, {
     env,
     media: done <= 200 && !options.signal?.aborted,
+    ...(run.caches ? { probes: run.caches.probes } : {}),
   });
   return {
     ...exitOf(result, stitch?.failed.length ?? 0),

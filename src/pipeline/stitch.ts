@@ -21,10 +21,10 @@ import {
 import type { OutputReport, RunReport } from '../report/types.js';
 import { findRenderedClips } from './clips.js';
 import { assembleReport } from './report.js';
-import { folderBase, renderedPlan } from './job.js';
+import { folderBase, jobCaches, renderedPlan } from './job.js';
 import { checkFolderApi, outDirOf } from './folder-api.js';
 import { currentSkippedFinals } from './kept-finals.js';
-import type { StaleFinal, StitchRenderedResult } from './types.js';
+import type { JobCaches, StaleFinal, StitchRenderedResult } from './types.js';
 import {
   extraTakesFrom,
   manifestPicks,
@@ -51,6 +51,8 @@ export interface StitchRenderedOptions {
   journal?: { shots: Map<string, JournalShot>; entries: readonly JournalEntry[] };
   /** The output folder's report.json, as the caller reads it; default: read here. */
   earlier?: Promise<RunReport | undefined>;
+  /** The caches of the job stitching: clips it checked are not read again while unchanged. */
+  caches?: JobCaches;
 }
 
 /** Each job with the fingerprint of its inputs, so an unchanged final is kept as it is. */
@@ -103,6 +105,7 @@ export async function stitchRendered(
     journal: journal.shots,
     base: options.base,
     ...(options.fallbackBases ? { fallbackBases: options.fallbackBases } : {}),
+    ...(options.caches ? { hashes: options.caches.hashes } : {}),
   });
   const picks = await picksOfPlan(plan, clips.base);
   for (const s of picks.stale) options.log?.(staleMessage(s));
@@ -123,6 +126,7 @@ export async function stitchRendered(
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.log ? { log: options.log } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.caches ? { probes: options.caches.probes } : {}),
   });
   const failedJobs = jobs.filter((j) => failed.some((f) => f.variant === j.variant));
   // A final is moved aside only when the manifest or the picks changed what it must contain.
@@ -228,10 +232,12 @@ export async function stitchManifest(
   // The takes of the API stitched (else the journal's last): its picks file's extra takes.
   const { journal, base } = await folderBase(outDir, options.base);
   // The whole manifest's plan, as the report's: `--variant` only chooses the finals made.
+  const caches = jobCaches();
   const { plan, assets } = await renderedPlan(loaded, {
     outDir,
     base,
     journal,
+    caches,
     planOptions: extraTakesFrom(await manifestPicks(loaded.file, base)),
     env: options.env,
   });
@@ -244,6 +250,7 @@ export async function stitchManifest(
     outDir,
     journal,
     earlier,
+    caches,
     ...(options.variant !== undefined ? { variants: [options.variant] } : {}),
   });
   if (result.found === 0) {
@@ -272,6 +279,7 @@ export async function stitchManifest(
       {
         ...(options.env ? { env: options.env } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
+        probes: caches.probes,
       },
     );
   }

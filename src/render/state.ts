@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
 import { clipPath, journalKey, pickKey, shotLabel } from '../manifest/identity.js';
 import type { JournalShot } from './journal.js';
-import { restoreClip } from './store.js';
+import { restoreClip, type HashCache } from './store.js';
 
 export { hashFile } from './store.js';
 
@@ -61,6 +61,8 @@ export interface AssessOptions {
   retryUnknown?: boolean;
   /** Failed tasks per request after which it is no longer submitted; default {@link DEFAULT_MAX_ATTEMPTS}. */
   maxAttempts?: number;
+  /** The hashes the job has taken: a clip checked before and unchanged since is not read again. */
+  hashes?: HashCache;
 }
 
 /** Failed tasks per request body before a run stops submitting it (manifest `max_attempts`). */
@@ -109,7 +111,8 @@ export async function assessShots(
         switch (j.phase) {
           case 'downloaded':
             state =
-              j.file && (await hashing(() => restoreClip(options.outDir, clip, j.file!)))
+              j.file &&
+              (await hashing(() => restoreClip(options.outDir, clip, j.file!, options.hashes)))
                 ? 'cached'
                 : 'download';
             break;

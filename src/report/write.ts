@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { lstat, readFile } from 'node:fs/promises';
 import { detectFeatures, locateTool, type FfmpegFeatures } from '../media/locate.js';
+import type { ProbeCache } from '../media/probe.js';
 import {
   contactSheet,
   thumbnails,
@@ -22,6 +23,8 @@ export interface WriteReportDeps {
   onWarning?: (message: string) => void;
   /** Passed to the media functions; detected when absent. */
   features?: FfmpegFeatures;
+  /** The probes of the job writing the report. */
+  probes?: ProbeCache;
 }
 
 export interface WriteReportResult {
@@ -147,7 +150,12 @@ export async function writeReport(
     warnings.push(message);
     deps.onWarning?.(message);
   };
-  const mediaDeps = { env: deps.env, signal: deps.signal, features: deps.features };
+  const mediaDeps = {
+    env: deps.env,
+    signal: deps.signal,
+    features: deps.features,
+    ...(deps.probes ? { cache: deps.probes } : {}),
+  };
   const report: RunReport = {
     ...input,
     shots: input.shots.map((s) => ({ ...s })),
