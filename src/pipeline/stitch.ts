@@ -261,7 +261,9 @@ export async function stitchManifest(
   }
   // The report is rebuilt from the job as it stands: the chosen takes, the edited shots.
   const report = await earlier;
-  if (report) {
+  // Interrupted, the report is written only when the finals changed (one made, one moved aside).
+  const changed = result.outputs.length > 0 || result.stale.length > 0;
+  if (report && (changed || !options.signal?.aborted)) {
     const { writeReport } = await import('../report/write.js');
     await writeReport(
       outDir,
