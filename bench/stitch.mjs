@@ -69,7 +69,7 @@ export async function benchStitch({ repeats = 5, normaliseClips = 8 } = {}) {
   const dist = (p) => pathToFileURL(path.join(root, 'dist', p)).href;
   const { stitch } = await import(dist('media/stitch.js'));
   const { planStitch } = await import(dist('media/stitch-plan.js'));
-  const { clearProbeCache, probeAll } = await import(dist('media/probe.js'));
+  const { ProbeCache, probeAll } = await import(dist('media/probe.js'));
   const { locateTool, detectFeatures } = await import(dist('media/locate.js'));
 
   const features = await detectFeatures(locateTool('ffmpeg'));
@@ -86,7 +86,9 @@ export async function benchStitch({ repeats = 5, normaliseClips = 8 } = {}) {
       crf: 20,
       preset: 'veryfast',
     };
-    const probes = await probeAll(files);
+    // As in `run`, whose cache holds the probe of each download it checked.
+    const warm = new ProbeCache();
+    const probes = await probeAll(files, { cache: warm });
 
     const cpTimes = [];
     const stitchTimes = [];
@@ -100,7 +102,6 @@ export async function benchStitch({ repeats = 5, normaliseClips = 8 } = {}) {
 
       const out = path.join(dir, `copy-${i}.mp4`);
       let result;
-      clearProbeCache();
       stitchTimes.push(
         await timeItAsync(async () => {
           result = await stitch({ ...base, output: out });
@@ -109,7 +110,7 @@ export async function benchStitch({ repeats = 5, normaliseClips = 8 } = {}) {
       if (result.path !== 'copy') throw new Error(`expected the copy path, got ${result.path}`);
       await rm(out);
       // As in `run`: every clip was probed when its download was checked.
-      warmTimes.push(await timeItAsync(() => stitch({ ...base, output: out })));
+      warmTimes.push(await timeItAsync(() => stitch({ ...base, output: out }, { probes: warm })));
       await rm(out);
 
       const plan = planStitch({ ...base, output: out }, probes, {

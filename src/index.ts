@@ -70,7 +70,6 @@ export {
   type VerifyClip,
 } from './render/render.js';
 export {
-  journalKey,
   idempotencyKey,
   readJournal,
   JOURNAL_FILE,
@@ -83,8 +82,16 @@ export {
   type AssessedShot,
   type ShotState,
 } from './render/state.js';
-export { shotLabel, clipPath, type RenderEvent, type ShotError } from './render/events.js';
-export { toRunReport } from './render/report.js';
+export { type RenderEvent, type ShotError } from './render/events.js';
+export {
+  bodyFingerprint,
+  clipPath,
+  journalKey,
+  shotLabel,
+  takeKey,
+  thumbnailName,
+} from './manifest/identity.js';
+export { assembleReport, toRunReport, type ReportSources } from './pipeline/report.js';
 export {
   createApiClient,
   DEFAULT_MAX_DOWNLOAD_BYTES,

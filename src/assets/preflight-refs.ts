@@ -1,7 +1,7 @@
 /** Which references of the planned bodies preflight fetches, and in which role. */
 import { isLoopbackHost } from '../api/url.js';
 import type { VideoRequest } from '../api/contract.js';
-import { shotLabel } from '../plan/label.js';
+import { shotLabel } from '../manifest/identity.js';
 import type { PlannedShot } from '../plan/types.js';
 
 export type AssetRole = 'image' | 'video' | 'audio';

@@ -18,7 +18,7 @@ import { describeCommand, uploadCommandOf } from '../assets/open.js';
 import { manifestArg, noJournalNote, runCommandLine } from './common.js';
 import { RUN_FLAGS, resolveConfig } from './config.js';
 import type { CliContext } from './context.js';
-import { shotLabel } from '../plan/label.js';
+import { shotLabel } from '../manifest/identity.js';
 import { previewBody } from '../render/wire.js';
 import { shardSummary } from '../pipeline/shard.js';
 

@@ -5,6 +5,7 @@
  * Windows, `S01.mp4` and `s01.mp4` are one file.
  */
 import type { Collector } from './collector.js';
+import { clipPath, pickKey } from './identity.js';
 import type { ManifestPath } from './positions.js';
 import { resolveShot } from './resolve.js';
 import type { ShotlistManifest } from './types.gen.js';
@@ -14,15 +15,6 @@ export interface TakeName {
   id: string;
   variant: string | null;
   take: number;
-}
-
-/**
- * Where a shot's clip is written, relative to the output folder: `clips/<variant>/<id>.mp4`,
- * with `.take<N>` when the shot has several takes.
- */
-export function clipPath(shot: TakeName, multiTake: boolean): string {
-  const dir = shot.variant ? `clips/${shot.variant}` : 'clips';
-  return `${dir}/${shot.id}${multiTake ? `.take${shot.take}` : ''}.mp4`;
 }
 
 /** A file two different shots would write. */
@@ -41,7 +33,7 @@ export interface FileClash<T> {
 export function fileClashes<T extends TakeName>(
   takes: readonly T[],
   takesOf: (t: T) => number,
-  shotOf: (t: T) => string = (t) => `${t.id}\u0000${t.variant ?? ''}`,
+  shotOf: (t: T) => string = (t) => pickKey(t.id, t.variant),
 ): FileClash<T>[] {
   const seen = new Map<string, { t: T; file: string }>();
   const clashes: FileClash<T>[] = [];

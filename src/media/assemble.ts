@@ -5,7 +5,7 @@ import type { StitchJob, StitchedOutput } from './outputs.js';
 
 import { stitch, type StitchDeps } from './stitch.js';
 
-export interface AssembleDeps extends Pick<StitchDeps, 'env' | 'signal' | 'features'> {
+export interface AssembleDeps extends Pick<StitchDeps, 'env' | 'signal' | 'features' | 'probes'> {
   /** Progress of one output's encode: its variant and the share done. */
   onProgress?: (variant: string | null, fraction: number) => void;
   /** Notes for people: the path taken, warnings, failures. */
@@ -55,6 +55,7 @@ export async function assembleOutputs(
         ...(deps.env ? { env: deps.env } : {}),
         ...(deps.signal ? { signal: deps.signal } : {}),
         ...(deps.features ? { features: deps.features } : {}),
+        ...(deps.probes ? { probes: deps.probes } : {}),
         onProgress: (fraction) => deps.onProgress?.(job.variant, fraction),
       });
       for (const w of result.warnings) deps.log?.(`stitch ${name}: warning: ${w}`);

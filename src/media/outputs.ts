@@ -22,11 +22,6 @@ export interface SkippedOutput {
   reason: string;
 }
 
-/** One planned take (shot id, variant, take) as a map key. */
-export function takeKey(shot: Pick<PlannedShot, 'id' | 'variant' | 'take'>): string {
-  return `${shot.id}\u0000${shot.variant ?? ''}\u0000${shot.take}`;
-}
-
 function transitionOf(spec: TransitionSpec | undefined): Transition | undefined {
   if (!spec) return undefined;
   const type = spec.type ?? 'fade';

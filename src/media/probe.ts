@@ -48,8 +48,12 @@ export interface ProbeResult {
 export interface ProbeOptions {
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
-  /** Reuse an earlier answer for the same unchanged file (same size, mtime, inode). Default true. */
-  cache?: boolean;
+  /**
+   * The answers of the job or run probing: one for the same unchanged file (same inode, size
+   * and mtime: a download renamed into the store and linked under its name is the same file)
+   * is reused. Without it, ffprobe reads the file every time.
+   */
+  cache?: ProbeCache;
   /**
    * `mp4`: the file must start with an ISO-BMFF `ftyp` box and only the mov/mp4 demuxer may
    * read it; `any`: ffprobe picks the demuxer (local files only, still bounded). Default `mp4`
@@ -150,12 +154,22 @@ function watchMemory(
 // and a run probes each clip after download and again before stitching: remember answers.
 // They are remembered by file (device and inode), not by name: a verified download renamed
 // into the clip store and linked under the shot's name is the same file, probed once.
+// Each job or run owns its answers: two jobs of one process share none.
 const CACHE_LIMIT = 2000;
-const probeCache = new Map<string, { stamp: string; result: ProbeResult }>();
 
-/** Forgets every remembered probe (benchmarks measure the cold case with it). */
-export function clearProbeCache(): void {
-  probeCache.clear();
+/** The probes a job or run has made, by file; see {@link ProbeOptions.cache}. */
+export class ProbeCache {
+  readonly #answers = new Map<string, { stamp: string; result: ProbeResult }>();
+
+  get(key: string, stamp: string): ProbeResult | undefined {
+    const known = this.#answers.get(key);
+    return known?.stamp === stamp ? structuredClone(known.result) : undefined;
+  }
+
+  set(key: string, stamp: string, result: ProbeResult): void {
+    if (this.#answers.size >= CACHE_LIMIT) this.#answers.delete(this.#answers.keys().next().value!);
+    this.#answers.set(key, { stamp, result: structuredClone(result) });
+  }
 }
 
 /** Which file a name leads to (device and inode) and a stamp of its content (size, mtime). */
@@ -300,12 +314,12 @@ export function lastLines(stderr: unknown, env?: NodeJS.ProcessEnv, count = 6): 
  */
 export async function probe(file: string, opts: ProbeOptions = {}): Promise<ProbeResult> {
   const ffprobe = locateTool('ffprobe', opts.env ?? process.env);
-  const useCache = opts.cache !== false;
+  const { cache } = opts;
   const mp4Only = (opts.container ?? (MP4_NAME.test(file) ? 'mp4' : 'any')) === 'mp4';
-  const stamp = useCache ? await fileStamp(file) : undefined;
+  const stamp = cache ? await fileStamp(file) : undefined;
   const key = stamp && `${ffprobe.path}\0${mp4Only}\0${stamp.id}`;
-  const known = key ? probeCache.get(key) : undefined;
-  if (known && known.stamp === stamp?.stamp) return structuredClone({ ...known.result, file });
+  const known = key && stamp ? cache?.get(key, stamp.stamp) : undefined;
+  if (known) return { ...known, file };
   if (mp4Only) await checkMp4Magic(file);
   const maxMemory = opts.maxMemoryBytes ?? PROBE_LIMITS.maxMemoryBytes;
   const timeoutMs = opts.timeoutMs ?? PROBE_LIMITS.timeoutMs;
@@ -349,10 +363,7 @@ export async function probe(file: string, opts: ProbeOptions = {}): Promise<Prob
     );
   }
   const parsed = parseProbeJson(file, String(result.stdout));
-  if (key && stamp) {
-    if (probeCache.size >= CACHE_LIMIT) probeCache.delete(probeCache.keys().next().value!);
-    probeCache.set(key, { stamp: stamp.stamp, result: structuredClone(parsed) });
-  }
+  if (key && stamp) cache?.set(key, stamp.stamp, parsed);
   return parsed;
 }
 

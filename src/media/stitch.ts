@@ -3,7 +3,7 @@ import path from 'node:path';
 import { MediaError } from '../errors.js';
 import { tempName, withAtomicFile } from '../safe-fs.js';
 import { detectFeatures, locateTool, type FfmpegFeatures } from './locate.js';
-import { checkVideo, probe, probeAll, type ProbeResult } from './probe.js';
+import { checkVideo, probe, probeAll, type ProbeCache, type ProbeResult } from './probe.js';
 import { runFfmpeg, type FfmpegProgress } from './run-ffmpeg.js';
 import { planStitch, type StitchOptions, type StitchPlan } from './stitch-plan.js';
 
@@ -19,6 +19,8 @@ export interface StitchDeps {
   signal?: AbortSignal;
   /** What the ffmpeg can do; detected when absent (tests pass a reduced set). */
   features?: FfmpegFeatures;
+  /** The probes of the run stitching (each clip was probed when its download was checked). */
+  probes?: ProbeCache;
 }
 
 export interface StitchResult {
@@ -42,7 +44,7 @@ export async function stitch(options: StitchOptions, deps: StitchDeps = {}): Pro
   const features = deps.features ?? (await detectFeatures(ffmpeg, env));
   const probes = await probeAll(
     options.clips.map((c) => c.file),
-    { env, signal: deps.signal },
+    { env, signal: deps.signal, ...(deps.probes ? { cache: deps.probes } : {}) },
   );
 
   const output = path.resolve(options.output);
@@ -105,7 +107,7 @@ async function encode(
         }
       : undefined,
   });
-  const result = await probe(tmpOutput, { env: deps.env, signal: deps.signal, cache: false });
+  const result = await probe(tmpOutput, { env: deps.env, signal: deps.signal });
   try {
     // Two frames, plus one AAC frame: the container ends with whichever stream ends last.
     checkVideo(result, {

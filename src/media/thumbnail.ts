@@ -3,7 +3,7 @@ import path from 'node:path';
 import { MediaError } from '../errors.js';
 import { tempName, withAtomicFile } from '../safe-fs.js';
 import { detectFeatures, locateTool, type FfmpegFeatures } from './locate.js';
-import { probe } from './probe.js';
+import { probe, type ProbeCache } from './probe.js';
 import { runFfmpeg } from './run-ffmpeg.js';
 import { FFMPEG_HEAD, findFont } from './ffmpeg-common.js';
 
@@ -12,6 +12,8 @@ export interface MediaDeps {
   signal?: AbortSignal;
   /** What the ffmpeg can do; detected when absent (tests pass a reduced set). */
   features?: FfmpegFeatures;
+  /** The probes of the job (a clip probed when its download was checked is not probed again). */
+  cache?: ProbeCache;
 }
 
 export interface ThumbnailOptions extends MediaDeps {

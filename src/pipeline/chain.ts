@@ -19,7 +19,7 @@ import {
 import { UsageError } from '../errors.js';
 import type { ShotlistManifest } from '../manifest/types.gen.js';
 import { extractFrame } from '../media/frame.js';
-import { takeKey } from '../media/outputs.js';
+import { takeKey } from '../manifest/identity.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
 import type { ShotGraph } from '../render/graph.js';
 import { assessShots, type AssessOptions, type AssessedShot } from '../render/state.js';
@@ -53,12 +53,6 @@ function upstreamShot<T extends { shot: PlannedShot }>(
 }
 
 /**
- * The PNG hashes of the frames this process has cut, by clip and frame: a run needs each frame
- * when it starts (clips already on disk), when the dependent is sent, and again for the finals.
- */
-const cutHashes = new Map<string, string>();
-
-/**
  * One frame of a clip as a local asset: cut with ffmpeg, unless this process already cut it
  * and the file still holds exactly those bytes (the output folder is untrusted: a changed
  * file is cut again, never believed).
@@ -68,13 +62,16 @@ async function frameOf(clip: Clip, dep: FrameDependency, ctx: ChainContext): Pro
   const file = insideRoot(ctx.outDir, `frames/${clip.sha256.slice(0, 16)}.${dep.frame}.png`);
   const memo = `${file}\n${clip.sha256}`;
   const refs = [framePlaceholder(dep)];
-  if (cutHashes.has(memo)) {
+  // A run needs each frame when it starts (clips on disk), when the dependent is sent, and
+  // again for the finals: the job remembers the PNG it cut (`ctx.frames`).
+  const cut = ctx.frames?.get(memo);
+  if (cut !== undefined) {
     const known = await localAssetOf(file, refs, 'image', ctx.location).catch(() => undefined);
-    if (known && known.sha256 === cutHashes.get(memo)) return known;
+    if (known && known.sha256 === cut) return known;
   }
   await extractFrame(clip.file, dep.frame, file, { env: ctx.env });
   const asset = await localAssetOf(file, refs, 'image', ctx.location);
-  cutHashes.set(memo, asset.sha256);
+  ctx.frames?.set(memo, asset.sha256);
   return asset;
 }
 

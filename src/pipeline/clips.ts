@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Plan } from '../plan/types.js';
 import type { JournalShot } from '../render/journal.js';
 import { assessShots, type AssessedShot } from '../render/state.js';
+import type { HashCache } from '../render/store.js';
 import { SIMULATOR_BASE, sameBase } from './base.js';
 
 /** Tasks the journal holds for one other base URL: money that only that API can deliver. */
@@ -65,6 +66,7 @@ export async function findRenderedClips(
     journal: Map<string, JournalShot>;
     base?: string | undefined;
     fallbackBases?: readonly string[];
+    hashes?: HashCache;
   },
 ): Promise<RenderedClips> {
   const candidates = options.base
@@ -82,6 +84,7 @@ export async function findRenderedClips(
       outDir: options.outDir,
       baseUrl: base,
       journal: options.journal,
+      ...(options.hashes ? { hashes: options.hashes } : {}),
     });
     const found = assessed.filter((a) => a.state === 'cached').length;
     if (!best || found > best.found) best = { base, assessed, found };

@@ -18,14 +18,8 @@ import { refuseOverBudget } from './prepare.js';
 import { uploadRunAssets } from './uploads.js';
 import { chainGraph, withRenderedFrames } from './chain.js';
 import { gaveUpEvent, renderable, withGaveUp } from './attempts.js';
-import { wholeManifestReport } from './report.js';
-import {
-  mergeOutputs,
-  readRunReport,
-  stitchRendered,
-  withPickMarks,
-  withStaleWarnings,
-} from './stitch.js';
+import { assembleReport } from './report.js';
+import { mergeOutputs, readRunReport, stitchRendered } from './stitch.js';
 import { notStitchedNote } from './shard.js';
 import { writeShardMark } from './shard-mark.js';
 import type { PreparedRun, RunCallbacks, RunOptions, RunResult } from './types.js';
@@ -207,6 +201,7 @@ async function renderShots(
         ...(options.signal ? { signal: options.signal } : {}),
         journalBase: run.base.journalBase,
         journal: run.live,
+        ...(run.caches ? { hashes: run.caches.hashes } : {}),
         ...(options.safetyPollSeconds !== undefined
           ? { poll: { safetyMs: options.safetyPollSeconds * 1000 } }
           : {}),
@@ -225,7 +220,12 @@ async function renderShots(
         },
         verify: async (file, shot) => {
           try {
-            await verifyVideo(file, { expectDurationSec: shot.seconds, toleranceSec: 0.5, env });
+            await verifyVideo(file, {
+              expectDurationSec: shot.seconds,
+              toleranceSec: 0.5,
+              env,
+              ...(run.caches ? { cache: run.caches.probes } : {}),
+            });
           } catch (err) {
             // Without ffprobe the length check is all there is; that is not the clip's fault.
             if ((err as { code?: string }).code !== 'tool_missing') throw err;
@@ -302,6 +302,7 @@ export async function executeRun(
           env,
           journal: { shots: run.live.shots(), entries: run.live.entries },
           earlier: earlierReport,
+          ...(run.caches ? { caches: run.caches } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
           ...(callbacks.log ? { log: callbacks.log } : {}),
           ...(callbacks.onStitchProgress ? { onProgress: callbacks.onStitchProgress } : {}),
@@ -310,17 +311,17 @@ export async function executeRun(
   const earlier = (await earlierReport)?.outputs ?? [];
   // The report describes the folder's renders: a failed re-render keeps the earlier clip.
   const kept = await withKeptClips(result.shots, run.assessed, run.outDir);
-  const report = withPickMarks(
-    withStaleWarnings(
-      wholeManifestReport(fullPlan, { ...result, shots: kept.shots }, run.others, {
-        baseUrl: run.base.journalBase,
-        simulated: run.simulated,
-        outputs: mergeOutputs(run.outDir, earlier, stitch?.outputs ?? []),
-      }),
-      stitch?.stale ?? [],
-    ),
-    stitch?.picks,
-  );
+  const report = assembleReport({
+    plan: fullPlan,
+    assessed: [...run.assessed, ...run.others],
+    render: { ...result, shots: kept.shots },
+    entries: run.live.entries,
+    picks: stitch?.picks,
+    stale: stitch?.stale ?? [],
+    outputs: mergeOutputs(run.outDir, earlier, stitch?.outputs ?? []),
+    baseUrl: run.base.journalBase,
+    simulated: run.simulated,
+  });
   if (kept.notes.length > 0)
     report.warnings = [...(report.warnings ?? []), ...kept.notes.map(clean)];
   for (const s of report.shots) if (s.error) s.error.message = clean(s.error.message);
@@ -329,6 +330,7 @@ export async function executeRun(
   const written = await writeReport(run.outDir, report, {
     env,
     media: done <= 200 && !options.signal?.aborted,
+    ...(run.caches ? { probes: run.caches.probes } : {}),
   });
   return {
     ...exitOf(result, stitch?.failed.length ?? 0),

@@ -9,7 +9,7 @@ import { assetLocation, localAssets, type LocalAsset } from '../assets/local.js'
 import { refuseUnallowedCommand } from '../assets/open.js';
 import { UsageError, formatDiagnostic, optionText } from '../errors.js';
 import { loadManifest, type LoadedManifest } from '../manifest/load.js';
-import { takeKey } from '../media/outputs.js';
+import { takeKey } from '../manifest/identity.js';
 import { plan as makePlan, type PlanOptions } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
 import type { AccountsFile } from '../render/accounts-file.js';
@@ -23,7 +23,14 @@ import { extraTakesFrom, manifestPicks } from './picks.js';
 import { planOptionsOf } from './plan-options.js';
 import { marksIn } from './reroll.js';
 import { shardPlan, type ShardSpec } from './shard.js';
-import type { ChainContext, PreparedRun, RunOptions } from './types.js';
+import type { ChainContext, JobCaches, PreparedRun, RunOptions } from './types.js';
+import { ProbeCache } from '../media/probe.js';
+import { HashCache } from '../render/store.js';
+
+/** Fresh caches for one job (see {@link JobCaches}). */
+export function jobCaches(): JobCaches {
+  return { hashes: new HashCache(), probes: new ProbeCache(), frames: new Map() };
+}
 
 /** The flags that say which API's renders a command looks at (`status`, `review`). */
 export type BaseFlags = Pick<RunOptions, 'simulate' | 'baseUrl' | 'accounts' | 'env'>;
@@ -109,9 +116,12 @@ export async function renderedPlan(
     shard?: ShardSpec | undefined;
     env?: NodeJS.ProcessEnv | undefined;
     journal?: FolderJournal;
+    /** The caches of the job looking; default: its own. */
+    caches?: JobCaches;
   },
 ): Promise<RenderedPlan> {
   const { outDir } = options;
+  const caches = options.caches ?? jobCaches();
   const { journal, base } = await folderLookup(outDir, options.base, options.journal);
   const simulated = base === SIMULATOR_BASE;
   const assets = await localAssets(loaded, { simulate: simulated });
@@ -122,7 +132,8 @@ export async function renderedPlan(
   const chain = await jobChain(loaded, plan, {
     outDir,
     simulated,
-    assess: { outDir, baseUrl: base, journal: journal.shots },
+    frames: caches.frames,
+    assess: { outDir, baseUrl: base, journal: journal.shots, hashes: caches.hashes },
     env: options.env ?? process.env,
   });
   return { plan: (await resolveReadyFrames(plan, chain)).plan, base, journal, assets };
@@ -135,9 +146,16 @@ export async function renderedPlan(
 function jobChain(
   loaded: LoadedManifest,
   whole: Plan,
-  at: { outDir: string; simulated: boolean; assess: AssessOptions; env: NodeJS.ProcessEnv },
+  at: {
+    outDir: string;
+    simulated: boolean;
+    assess: AssessOptions;
+    env: NodeJS.ProcessEnv;
+    frames: Map<string, string>;
+  },
 ): Promise<ChainContext> {
   return chainContext(whole, {
+    frames: at.frames,
     outDir: at.outDir,
     location: assetLocation(loaded.manifest.uploads, at.simulated),
     assess: at.assess,
@@ -188,7 +206,9 @@ export async function openJob(
   const folder = await checkFolderApi(outDir, base.journalBase, journal);
   const takeOver = takeOverNote(outDir, folder, base.journalBase);
   if (takeOver !== undefined) warn?.(takeOver);
+  const caches = jobCaches();
   const state = await assessJob(planned, {
+    caches,
     options,
     outDir,
     journalBase: base.journalBase,
@@ -203,6 +223,7 @@ export async function openJob(
     base,
     journal,
     live,
+    caches,
     ...state,
     ...(pool ? { pool } : {}),
   };
@@ -216,6 +237,7 @@ export interface Job extends PlannedJob, AssessedJob {
   journal: FolderJournal;
   /** The journal the job appends to: the one read, kept in step, never read again. */
   live: LiveJournal;
+  caches: JobCaches;
   /** The account pool (`--accounts`), read and checked, when one is named. */
   pool?: { file: string; accounts: AccountsFile };
 }
@@ -305,6 +327,7 @@ async function assessJob(
     journalBase: string;
     journal: FolderJournal;
     env: NodeJS.ProcessEnv;
+    caches: JobCaches;
   },
 ): Promise<AssessedJob> {
   const { options, outDir, journal } = at;
@@ -314,11 +337,13 @@ async function assessJob(
     outDir,
     baseUrl: at.journalBase,
     journal: journal.shots,
+    hashes: at.caches.hashes,
     ...(maxAttempts !== undefined ? { maxAttempts } : {}),
   };
   const chain = await jobChain(loaded, plans.shardedFull, {
     outDir,
     simulated: !!options.simulate,
+    frames: at.caches.frames,
     assess: assessOptions,
     env: at.env,
   });

@@ -7,7 +7,7 @@
 import { stripControls } from '../api/redact.js';
 import { localAssets } from '../assets/local.js';
 import { loadManifest } from '../manifest/load.js';
-import { shotLabel } from '../plan/label.js';
+import { shotLabel } from '../manifest/identity.js';
 import { plan as makePlan } from '../plan/plan.js';
 import type { PlannedShot } from '../plan/types.js';
 import { checkTotalBudget } from '../plan/budget.js';

@@ -15,7 +15,7 @@ import { copyFile, link, lstat, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { stripControls } from '../api/redact.js';
 import { UsageError, type Advice } from '../errors.js';
-import { shotLabel } from '../plan/label.js';
+import { shotLabel } from '../manifest/identity.js';
 import { JOURNAL_FILE, readJournal, type JournalEntry, type ShotRef } from '../render/journal.js';
 import type { MergedSpend } from './merge-check.js';
 import { fileMatches, hashFile, isSha256, storePath } from '../render/store.js';

@@ -5,7 +5,6 @@
  * A simulated run is an API of its own: its picks live apart, in `<manifest>.simulated.picks.yaml`,
  * so a rehearsal never changes the takes, re-roll marks or extra takes of the real film.
  */
-import { createHash } from 'node:crypto';
 import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseDocument, stringify } from 'yaml';
@@ -14,11 +13,10 @@ import { MAX_MANIFEST_BYTES } from '../manifest/load.js';
 import { SourceMap, type Position } from '../manifest/positions.js';
 import { MAX_TAKES } from '../manifest/schema.js';
 import { writeFileAtomic } from '../safe-fs.js';
-import { canonicalJson } from '../api/contract.js';
-import { shotLabel } from '../plan/label.js';
+import { bodyFingerprint, pickKey, shotLabel } from '../manifest/identity.js';
 import { SIMULATOR_BASE } from './base.js';
 import type { PlanOptions } from '../plan/plan.js';
-import type { Plan, PlannedShot } from '../plan/types.js';
+import type { Plan } from '../plan/types.js';
 
 /** What the review page or `shotlist pick` recorded for one shot of one variant. */
 export interface ShotPick {
@@ -76,16 +74,6 @@ export function picksFileOf(manifestFile: string, base?: string): string {
 /** The manifest a picks file belongs to, by name: `campaign(.simulated).picks.yaml` -> `campaign.yaml`. */
 function manifestNameOf(picksFile: string): string {
   return path.basename(picksFile).replace(/(\.simulated)?\.picks\.yaml$/, '.yaml');
-}
-
-/** The fingerprint of a take's request body: what a pick is valid for. */
-export function bodyFingerprint(shot: Pick<PlannedShot, 'request'>): string {
-  return createHash('sha256').update(canonicalJson(shot.request)).digest('hex').slice(0, 16);
-}
-
-/** One shot of one variant as a map key. */
-export function pickKey(shot: string, variant: string | null): string {
-  return `${shot}\u0000${variant ?? ''}`;
 }
 
 const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;

@@ -44,6 +44,7 @@ export async function prepareRun(
   const { loaded, plans, outDir, base, journal, pool, plan, fullPlan, assessed, summary } = job;
   const prepared: PreparedRun = {
     manifestFile: job.manifestFile,
+    caches: job.caches,
     pricing: loaded.manifest.pricing,
     plan,
     fullPlan,

@@ -8,7 +8,8 @@
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { loadManifest } from '../manifest/load.js';
-import { JOURNAL_FILE, journalKey, openJournal, readJournal } from '../render/journal.js';
+import { journalKey } from '../manifest/identity.js';
+import { JOURNAL_FILE, openJournal, readJournal } from '../render/journal.js';
 import { assessShots } from '../render/state.js';
 import { SIMULATOR_BASE, chooseBase, sameBase } from './base.js';
 import { foreignTasks } from './clips.js';

@@ -7,13 +7,12 @@
  */
 import path from 'node:path';
 import { UsageError, optionText, type OptionName } from '../errors.js';
-import { takeKey } from '../media/outputs.js';
+import { pickKey, takeKey } from '../manifest/identity.js';
 import type { Plan } from '../plan/types.js';
 import type { AssessedShot } from '../render/state.js';
 import { SIMULATOR_BASE } from './base.js';
 import {
   extraTakesOf,
-  pickKey,
   picksFileOf,
   recordRerolls,
   type RerollTake,

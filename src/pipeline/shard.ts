@@ -8,8 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { UsageError, adviceText } from '../errors.js';
-import { takeKey } from '../media/outputs.js';
-import { shotLabel } from '../plan/label.js';
+import { pickKey, shotLabel, takeKey } from '../manifest/identity.js';
 import { sumMoney } from '../plan/money.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
 
@@ -66,7 +65,7 @@ export const ownGroup: GroupOf = (shot) => takeKey(shot);
  * and up every link). A shot in no chain has none.
  */
 function chainRoots(shots: readonly PlannedShot[]): Map<string, PlannedShot> {
-  const at = (id: string, variant: string | null) => `${id}\u0000${variant ?? ''}`;
+  const at = pickKey;
   const parent = new Map<string, string>();
   const find = (x: string): string => {
     let root = x;
@@ -109,7 +108,7 @@ export function sharedGroups(whole: Pick<Plan, 'shots'>): GroupOf {
     whole.shots.filter((s) => s.shared_with === undefined).map((s) => [shotLabel(s), s]),
   );
   const roots = chainRoots(whole.shots);
-  const chained = (shot: PlannedShot) => roots.get(`${shot.id}\u0000${shot.variant ?? ''}`) ?? shot;
+  const chained = (shot: PlannedShot) => roots.get(pickKey(shot.id, shot.variant)) ?? shot;
   return (shot) => {
     const source = shot.shared_with !== undefined ? byLabel.get(shot.shared_with) : undefined;
     return ownGroup(chained(source ?? shot));

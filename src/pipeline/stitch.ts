@@ -10,7 +10,7 @@ import { loadManifest } from '../manifest/load.js';
 import { assembleOutputs } from '../media/assemble.js';
 import { finalInputs, moveStaleFinal } from '../media/finals.js';
 import { stitchJobs, type StitchJob } from '../media/outputs.js';
-import { shotLabel } from '../plan/label.js';
+import { plan as makePlan } from '../plan/plan.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
 import {
   JOURNAL_FILE,
@@ -20,10 +20,11 @@ import {
 } from '../render/journal.js';
 import type { OutputReport, RunReport } from '../report/types.js';
 import { findRenderedClips } from './clips.js';
-import { folderLookup, renderedPlan } from './job.js';
+import { assembleReport } from './report.js';
+import { folderLookup, jobCaches, renderedPlan } from './job.js';
 import { checkFolderApi, outDirOf } from './folder-api.js';
 import { currentSkippedFinals } from './kept-finals.js';
-import type { StaleFinal, StitchRenderedResult } from './types.js';
+import type { JobCaches, StaleFinal, StitchRenderedResult } from './types.js';
 import {
   extraTakesFrom,
   manifestPicks,
@@ -50,6 +51,8 @@ export interface StitchRenderedOptions {
   journal?: { shots: Map<string, JournalShot>; entries: readonly JournalEntry[] };
   /** The output folder's report.json, as the caller reads it; default: read here. */
   earlier?: Promise<RunReport | undefined>;
+  /** The caches of the job stitching: clips it checked are not read again while unchanged. */
+  caches?: JobCaches;
 }
 
 /** Each job with the fingerprint of its inputs, so an unchanged final is kept as it is. */
@@ -65,32 +68,6 @@ async function withInputs(
       return { ...job, inputs: await finalInputs(job, outDir, shas as string[]) };
     }),
   );
-}
-
-/** The report's words for finals moved aside, added to its warnings. */
-export function withStaleWarnings(report: RunReport, stale: readonly StaleFinal[]): RunReport {
-  if (stale.length === 0) return report;
-  const notes = stale.map(
-    (s) =>
-      `${s.file} was not made again (a shot has no clip): the earlier one is now ${s.moved_to}`,
-  );
-  return { ...report, warnings: [...(report.warnings ?? []), ...notes] };
-}
-
-/** The report with the picked takes marked (the takes the finals were stitched from). */
-export function withPickMarks(
-  report: RunReport,
-  picks: Pick<AppliedPicks, 'applied'> | undefined,
-): RunReport {
-  if (!picks || picks.applied.length === 0) return report;
-  const chosen = new Map(picks.applied.map((a) => [a.label, a.take] as const));
-  const shots = report.shots.map((s) => {
-    const { picked: _, ...rest } = s;
-    return chosen.get(shotLabel({ ...s, take: 1 })) === s.take
-      ? { ...rest, picked: true as const }
-      : rest;
-  });
-  return { ...report, shots };
 }
 
 /** Moves aside the finals of variants that were not made, and says so. */
@@ -128,6 +105,7 @@ export async function stitchRendered(
     journal: journal.shots,
     base: options.base,
     ...(options.fallbackBases ? { fallbackBases: options.fallbackBases } : {}),
+    ...(options.caches ? { hashes: options.caches.hashes } : {}),
   });
   const picks = await picksOfPlan(plan, clips.base);
   for (const s of picks.stale) options.log?.(staleMessage(s));
@@ -148,6 +126,7 @@ export async function stitchRendered(
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.log ? { log: options.log } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.caches ? { probes: options.caches.probes } : {}),
   });
   const failedJobs = jobs.filter((j) => failed.some((f) => f.variant === j.variant));
   // A final is moved aside only when the manifest or the picks changed what it must contain.
@@ -176,6 +155,7 @@ export async function stitchRendered(
     base: clips.base,
     stale,
     picks: { applied: picks.applied, stale: picks.stale },
+    assessed: clips.assessed,
   };
 }
 
@@ -251,41 +231,57 @@ export async function stitchManifest(
   if (options.base !== undefined) await checkFolderApi(outDir, options.base);
   // The takes of the API stitched (else the journal's last): its picks file's extra takes.
   const { journal, base } = await folderLookup(outDir, options.base);
-  const { plan } = await renderedPlan(loaded, {
+  // The whole manifest's plan, as the report's: `--variant` only chooses the finals made.
+  const caches = jobCaches();
+  const { plan, assets } = await renderedPlan(loaded, {
     outDir,
     base,
     journal,
-    planOptions: {
-      ...(options.variant !== undefined ? { variant: options.variant } : {}),
-      ...extraTakesFrom(await manifestPicks(loaded.file, base)),
-    },
+    caches,
+    planOptions: extraTakesFrom(await manifestPicks(loaded.file, base)),
     env: options.env,
   });
+  if (options.variant !== undefined) makePlan(loaded, { variant: options.variant, assets });
   // Read once: a report.json that cannot be read still fails the command after stitching.
   const earlier = readRunReport(outDir);
   earlier.catch(() => undefined);
-  const result = await stitchRendered(plan, { ...options, outDir, journal, earlier });
+  const result = await stitchRendered(plan, {
+    ...options,
+    outDir,
+    journal,
+    earlier,
+    caches,
+    ...(options.variant !== undefined ? { variants: [options.variant] } : {}),
+  });
   if (result.found === 0) {
     throw new UsageError(
       `no rendered clips in ${outDir} (the journal records none)`,
       `render first: ${options.runCommand ?? `shotlist run ${file}`}`,
     );
   }
+  // The report is rebuilt from the job as it stands: the chosen takes, the edited shots.
   const report = await earlier;
-  if (report && (result.outputs.length > 0 || result.stale.length > 0)) {
+  // Interrupted, the report is written only when the finals changed (one made, one moved aside).
+  const changed = result.outputs.length > 0 || result.stale.length > 0;
+  if (report && (changed || !options.signal?.aborted)) {
     const { writeReport } = await import('../report/write.js');
     await writeReport(
       outDir,
-      withPickMarks(
-        withStaleWarnings(
-          { ...report, outputs: mergeOutputs(outDir, report.outputs, result.outputs) },
-          result.stale,
-        ),
-        result.picks,
-      ),
+      assembleReport({
+        plan,
+        assessed: result.assessed,
+        entries: journal.entries,
+        earlier: report,
+        picks: result.picks,
+        stale: result.stale,
+        outputs: mergeOutputs(outDir, report.outputs, result.outputs),
+        baseUrl: report.base_url,
+        simulated: report.simulated,
+      }),
       {
         ...(options.env ? { env: options.env } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
+        probes: caches.probes,
       },
     );
   }

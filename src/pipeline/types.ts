@@ -9,6 +9,8 @@ import type { LiveJournal, ReadJournal } from '../render/journal.js';
 import type { ListenAddress } from '../render/receiver.js';
 import type { RenderResult } from '../render/render.js';
 import type { AssessOptions, AssessedShot, AssessmentSummary } from '../render/state.js';
+import type { HashCache } from '../render/store.js';
+import type { ProbeCache } from '../media/probe.js';
 import type { OutputReport, RunReport } from '../report/types.js';
 import type { AssembleResult } from '../media/assemble.js';
 import type { SkippedOutput } from '../media/outputs.js';
@@ -135,6 +137,8 @@ export interface RunCallbacks {
 /** Everything known before anything is sent: the plan, the journal's view, the budget. */
 export interface PreparedRun {
   manifestFile: string;
+  /** The job's caches: what the run checked before is not read again while unchanged. */
+  caches?: JobCaches;
   /** The manifest's prices, as a saved plan records and checks them. */
   pricing: ShotlistManifest['pricing'];
   /** The shots of this run (after `only` and `variant`). */
@@ -189,8 +193,21 @@ export interface RunResult {
   fatal?: { message: string; fix: string | undefined };
 }
 
+/**
+ * What a job remembers while it works (clip hashes, probes, frames cut), owned by the job and
+ * passed down: two jobs of one process share nothing.
+ */
+export interface JobCaches {
+  hashes: HashCache;
+  probes: ProbeCache;
+  /** The PNG hash of each frame the job cut, by frame file and clip sha256. */
+  frames: Map<string, string>;
+}
+
 /** What cutting, addressing and assessing frames needs to know of the run. */
 export interface ChainContext {
+  /** The frames the job has cut: one already cut, and unchanged since, is not cut again. */
+  frames?: Map<string, string>;
   outDir: string;
   location: AssetLocation;
   /** The journal and options the run's shots were assessed with. */
@@ -213,6 +230,8 @@ export interface StitchRenderedResult {
   stale: StaleFinal[];
   /** The picks file's takes that were used, and those not used because their shot changed. */
   picks: Pick<AppliedPicks, 'applied' | 'stale'>;
+  /** Every shot of the plan as the journal and the clips on disk stand for `base`. */
+  assessed: AssessedShot[];
 }
 
 export interface StaleFinal {

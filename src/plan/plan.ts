@@ -12,7 +12,7 @@ import { closest } from '../manifest/suggest.js';
 import { canonicalJson, checkRequest, effectiveSettings } from '../api/contract.js';
 import { checkBudget, type BudgetLimits } from './budget.js';
 import { costOf, formatMoney, sumMoney } from './money.js';
-import { shotLabel } from './label.js';
+import { pickKey, shotLabel } from '../manifest/identity.js';
 import { unitPrice } from './pricing.js';
 import { buildRequest, shotMode } from '../manifest/request.js';
 import { withAssetUrls } from '../manifest/local-assets.js';
@@ -92,7 +92,7 @@ export function plan(loaded: LoadedManifest, options: PlanOptions = {}): Plan {
 /** Two shots whose takes (re-rolls included) would write one clip file: an error at the later shot. */
 function refuseFileClashes(shots: readonly PlannedShot[]): void {
   const counts = new Map<string, number>();
-  const shotOf = (t: PlannedShot) => `${t.id}\u0000${t.variant ?? ''}`;
+  const shotOf = (t: PlannedShot) => pickKey(t.id, t.variant);
   for (const t of shots) counts.set(shotOf(t), (counts.get(shotOf(t)) ?? 0) + 1);
   const clashes = fileClashes(shots, (t) => counts.get(shotOf(t)) ?? 1, shotOf);
   if (clashes.length === 0) return;

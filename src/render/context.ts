@@ -11,6 +11,7 @@ import type { DurationModel, PollTuning } from './poll.js';
 import type { PushBoard } from './receiver.js';
 import { charge, type ShotResult } from './result.js';
 import type { AssessedShot } from './state.js';
+import type { HashCache } from './store.js';
 
 /** Checks a downloaded clip; throws when it is not a usable video. */
 export type VerifyClip = (file: string, shot: PlannedShot) => Promise<void>;
@@ -39,6 +40,8 @@ export interface RunContext {
   refuseSubmissions: (err: ApiError) => void;
   /** The output folder, absolute. */
   outDir: string;
+  /** The run's hashes: a clip hashed as it downloaded is not read again before the stitch. */
+  hashes?: HashCache;
   /** The API base URL recorded in each intent. */
   journalBase: string;
   /** How long one run waits for one task. */

@@ -6,7 +6,8 @@
  */
 import { addMoney, costOf } from '../plan/money.js';
 import type { PlannedShot } from '../plan/types.js';
-import { journalKey, type JournalEntry } from './journal.js';
+import { journalKey } from '../manifest/identity.js';
+import type { JournalEntry } from './journal.js';
 
 /** How one task (one submission) stands for the bill. */
 export type ChargeKind = 'billed' | 'failed' | 'at_risk';

@@ -1,5 +1,3 @@
-export { shotLabel } from '../plan/label.js';
-export { clipPath } from '../manifest/file-names.js';
 import type { TaskStatus } from '../api/types.js';
 import type { AccountReport } from '../report/types.js';
 import type { LimitReason } from './limiter.js';

@@ -123,7 +123,7 @@ async function downloadOnce(
       await discard();
       return { error: { ...errorOf(err, 'verify_failed'), code: 'verify_failed' } };
     }
-    await storeClip(outDir, tmp, got.sha256, a.clip);
+    await storeClip(outDir, tmp, got.sha256, a.clip, ctx.hashes);
     return { file: { path: a.clip, bytes: got.bytes, sha256: got.sha256 } };
   } catch (err) {
     await discard().catch(() => undefined);

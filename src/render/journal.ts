@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lstat, open, type FileHandle } from 'node:fs/promises';
 import { TASK_ID, type TaskStatus } from '../api/types.js';
-import { canonicalJson, type VideoRequest } from '../api/contract.js';
 import { cleanServerText, redactKnown, stripControls } from '../api/redact.js';
 import { readBackBaseUrl } from '../api/url.js';
 import { O_NOFOLLOW, UnsafePathError } from '../safe-fs.js';
@@ -126,18 +125,6 @@ export interface JournalShot {
   submittedAt?: number;
   completedAt?: number;
   downloadedAt?: number;
-}
-
-/**
- * The journal key of one planned request: sha256 of the canonical body, the take and the API
- * base URL. Editing a prompt changes only that shot's key; a simulated render never matches a
- * real one.
- */
-export function journalKey(request: VideoRequest, take: number, baseUrl: string): string {
-  const base = baseUrl.replace(/\/+$/, '');
-  return createHash('sha256')
-    .update(`${canonicalJson(request)}\n${take}\n${base}`)
-    .digest('hex');
 }
 
 /**

@@ -38,7 +38,7 @@ import {
   type ShotGraph,
 } from './graph.js';
 import type { AssessedShot } from './state.js';
-import { STORE_DIR, clipVersions, versionsOf } from './store.js';
+import { STORE_DIR, clipVersions, versionsOf, type HashCache } from './store.js';
 
 export type { Charge, Money, RenderResult, ShotOutcome, ShotResult } from './result.js';
 export { sumCharges } from './result.js';
@@ -69,6 +69,8 @@ export interface RenderOptions {
   journalBase?: string;
   /** The output folder's journal, already read by the caller; default: read here. */
   journal?: LiveJournal;
+  /** The hashes of the run's job (see {@link HashCache}). */
+  hashes?: HashCache;
 }
 
 export interface RenderDeps {
@@ -279,6 +281,7 @@ export async function render(
     submissions: stop.submissions,
     refuseSubmissions: stop.refuseSubmissions,
     outDir,
+    ...(options.hashes ? { hashes: options.hashes } : {}),
     journalBase: options.journalBase ?? client.baseUrl,
     deadlineMs: options.deadlineMs ?? DEFAULT_DEADLINE_MS,
     tuning: { ...DEFAULT_POLL_TUNING, ...options.poll },

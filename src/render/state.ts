@@ -6,9 +6,9 @@ import pLimit from 'p-limit';
 import { addMoney } from '../plan/money.js';
 import { UsageError, adviceText, optionText } from '../errors.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
-import { clipPath, shotLabel } from './events.js';
-import { journalKey, type JournalShot } from './journal.js';
-import { restoreClip } from './store.js';
+import { clipPath, journalKey, pickKey, shotLabel } from '../manifest/identity.js';
+import type { JournalShot } from './journal.js';
+import { restoreClip, type HashCache } from './store.js';
 
 export { hashFile } from './store.js';
 
@@ -61,6 +61,8 @@ export interface AssessOptions {
   retryUnknown?: boolean;
   /** Failed tasks per request after which it is no longer submitted; default {@link DEFAULT_MAX_ATTEMPTS}. */
   maxAttempts?: number;
+  /** The hashes the job has taken: a clip checked before and unchanged since is not read again. */
+  hashes?: HashCache;
 }
 
 /** Failed tasks per request body before a run stops submitting it (manifest `max_attempts`). */
@@ -76,7 +78,7 @@ export function gaveUpMessage(a: Pick<AssessedShot, 'shot' | 'failures' | 'journ
 export function multiTakeShots(plan: Pick<Plan, 'shots'>): Set<string> {
   const counts = new Map<string, number>();
   for (const s of plan.shots) {
-    const k = `${s.id}\u0000${s.variant ?? ''}`;
+    const k = pickKey(s.id, s.variant);
     counts.set(k, (counts.get(k) ?? 0) + 1);
   }
   return new Set([...counts].filter(([, n]) => n > 1).map(([k]) => k));
@@ -98,7 +100,7 @@ export async function assessShots(
   const hashing = pLimit(8);
   const assessed = await Promise.all(
     plan.shots.map(async (shot): Promise<AssessedShot> => {
-      const isMulti = multi.has(`${shot.id}\u0000${shot.variant ?? ''}`);
+      const isMulti = multi.has(pickKey(shot.id, shot.variant));
       const clip = clipPath(shot, isMulti);
       const key = journalKey(shot.request, shot.take, options.baseUrl);
       const j = options.journal.get(key);
@@ -109,7 +111,8 @@ export async function assessShots(
         switch (j.phase) {
           case 'downloaded':
             state =
-              j.file && (await hashing(() => restoreClip(options.outDir, clip, j.file!)))
+              j.file &&
+              (await hashing(() => restoreClip(options.outDir, clip, j.file!, options.hashes)))
                 ? 'cached'
                 : 'download';
             break;

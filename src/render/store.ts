@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, type Stats } from 'node:fs';
 import { insideRoot, moveInside, placeCopy, regularFile } from '../safe-fs.js';
+import { takeKey } from '../manifest/identity.js';
 import type { JournalEntry, ShotRef } from './journal.js';
 
 /** The store folder, relative to the output folder. */
@@ -30,38 +31,51 @@ export async function hashFile(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/**
- * The hashes this process has already taken, by path, with the file's identity at the time. A
- * run checks every done clip when it starts and again before stitching; a thousand clips
- * should be read once, not twice. Any write or replacement changes the inode or the change
- * time, so a file touched since is hashed again.
- */
-const hashed = new Map<string, { stamp: string; sha256: string }>();
 const HASHED_LIMIT = 100_000;
 
 function stampOf(info: Stats): string {
   return `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}:${info.ctimeMs}`;
 }
 
-function remember(abs: string, info: Stats, sha256: string): void {
-  if (hashed.size >= HASHED_LIMIT) hashed.delete(hashed.keys().next().value!);
-  hashed.set(abs, { stamp: stampOf(info), sha256 });
+/**
+ * The hashes a job or run has taken, by path, with the file's identity at the time. A run
+ * checks every done clip when it starts and again before stitching; a thousand clips should be
+ * read once, not twice. Any write or replacement changes the inode or the change time, so a
+ * file touched since is hashed again. Owned by one job: two jobs of a process share none.
+ */
+export class HashCache {
+  readonly #hashed = new Map<string, { stamp: string; sha256: string }>();
+
+  /** The sha256 taken of `abs` when it was the file `info` describes. */
+  get(abs: string, info: Stats): string | undefined {
+    const known = this.#hashed.get(abs);
+    return known?.stamp === stampOf(info) ? known.sha256 : undefined;
+  }
+
+  remember(abs: string, info: Stats, sha256: string): void {
+    if (this.#hashed.size >= HASHED_LIMIT) this.#hashed.delete(this.#hashed.keys().next().value!);
+    this.#hashed.set(abs, { stamp: stampOf(info), sha256 });
+  }
 }
 
-/** Whether `rel` is a plain file inside `root`, reached through no link, with these bytes. */
+/**
+ * Whether `rel` is a plain file inside `root`, reached through no link, with these bytes;
+ * with `hashes`, a file the job hashed and that is unchanged since is not read again.
+ */
 export async function fileMatches(
   root: string,
   rel: string,
   expected: { bytes: number; sha256: string },
+  hashes?: HashCache,
 ): Promise<boolean> {
   const info = await regularFile(root, rel);
   if (!info || info.size !== expected.bytes) return false;
   try {
     const abs = insideRoot(root, rel);
-    const known = hashed.get(abs);
-    if (known?.stamp === stampOf(info)) return known.sha256 === expected.sha256;
+    const known = hashes?.get(abs, info);
+    if (known !== undefined) return known === expected.sha256;
     const sha256 = await hashFile(abs);
-    remember(abs, info, sha256);
+    hashes?.remember(abs, info, sha256);
     return sha256 === expected.sha256;
   } catch {
     return false;
@@ -77,14 +91,15 @@ export async function restoreClip(
   root: string,
   clip: string,
   expected: { bytes: number; sha256: string },
+  hashes?: HashCache,
 ): Promise<boolean> {
   if (!isSha256(expected.sha256)) return false;
   const stored = storePath(expected.sha256);
-  if (await fileMatches(root, clip, expected)) {
+  if (await fileMatches(root, clip, expected, hashes)) {
     if (!(await regularFile(root, stored))) await placeCopy(root, clip, stored);
     return true;
   }
-  if (!(await fileMatches(root, stored, expected))) return false;
+  if (!(await fileMatches(root, stored, expected, hashes))) return false;
   await placeCopy(root, stored, clip);
   return true;
 }
@@ -98,14 +113,16 @@ export async function storeClip(
   tmp: string,
   sha256: string,
   clip: string,
+  hashes?: HashCache,
 ): Promise<void> {
   const stored = storePath(sha256);
   await moveInside(root, tmp, stored);
   await placeCopy(root, stored, clip);
+  if (!hashes) return;
   // Hashed while it downloaded: the checks before stitching need not read it again.
   for (const rel of [stored, clip]) {
     const info = await regularFile(root, rel);
-    if (info) remember(insideRoot(root, rel), info, sha256);
+    if (info) hashes.remember(insideRoot(root, rel), info, sha256);
   }
 }
 
@@ -120,8 +137,6 @@ export interface ClipVersion {
   /** Whether it is the clip the shot's current request gives. */
   current: boolean;
 }
-
-const refKey = (r: ShotRef) => `${r.id}\u0000${r.variant ?? ''}\u0000${r.take}`;
 
 /**
  * Every verified file the journal knows, per shot (`id`, `variant`, `take`), oldest first,
@@ -138,8 +153,8 @@ export function clipVersions(
     if (e.type !== 'file' || !isSha256(e.sha256)) continue;
     const ref = refs.get(e.key);
     if (!ref) continue;
-    const byHash = versions.get(refKey(ref)) ?? new Map<string, ClipVersion>();
-    versions.set(refKey(ref), byHash);
+    const byHash = versions.get(takeKey(ref)) ?? new Map<string, ClipVersion>();
+    versions.set(takeKey(ref), byHash);
     byHash.delete(e.sha256);
     byHash.set(e.sha256, {
       sha256: e.sha256,
@@ -157,5 +172,5 @@ export function versionsOf(
   all: Map<string, ClipVersion[]>,
   shot: { id: string; variant: string | null; take: number },
 ): ClipVersion[] {
-  return all.get(refKey(shot)) ?? [];
+  return all.get(takeKey(shot)) ?? [];
 }

@@ -8,7 +8,7 @@ import type {
   ShotReport,
   ShotStatus,
 } from './types.js';
-import { shotLabel } from '../plan/label.js';
+import { shotLabel } from '../manifest/identity.js';
 
 export interface RenderHtmlOptions {
   /** The page's title; defaults to the run's name. */

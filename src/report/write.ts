@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { lstat, readFile } from 'node:fs/promises';
 import { detectFeatures, locateTool, type FfmpegFeatures } from '../media/locate.js';
+import type { ProbeCache } from '../media/probe.js';
 import {
   contactSheet,
   thumbnails,
@@ -11,7 +12,7 @@ import {
 import { renderReportHtml } from './html.js';
 import type { RunReport } from './types.js';
 import { ensureDir, insideRoot, refuseLink, regularFile, writeFileAtomic } from '../safe-fs.js';
-import { shotLabel } from '../plan/label.js';
+import { shotLabel, thumbnailName } from '../manifest/identity.js';
 
 export interface WriteReportDeps {
   env?: NodeJS.ProcessEnv;
@@ -22,6 +23,8 @@ export interface WriteReportDeps {
   onWarning?: (message: string) => void;
   /** Passed to the media functions; detected when absent. */
   features?: FfmpegFeatures;
+  /** The probes of the job writing the report. */
+  probes?: ProbeCache;
 }
 
 export interface WriteReportResult {
@@ -29,13 +32,6 @@ export interface WriteReportResult {
   report: RunReport;
   files: { json: string; html: string; contactSheet: string | null };
   warnings: string[];
-}
-
-/** A file name for a shot key that any file system takes, unique per key. */
-export function thumbnailName(key: string): string {
-  const safe = key.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
-  if (safe === key) return `${safe}.jpg`;
-  return `${safe}-${createHash('sha256').update(key).digest('hex').slice(0, 8)}.jpg`;
 }
 
 /** Whether a thumbnail (a plain file, never a link) is newer than its clip. */
@@ -154,7 +150,12 @@ export async function writeReport(
     warnings.push(message);
     deps.onWarning?.(message);
   };
-  const mediaDeps = { env: deps.env, signal: deps.signal, features: deps.features };
+  const mediaDeps = {
+    env: deps.env,
+    signal: deps.signal,
+    features: deps.features,
+    ...(deps.probes ? { cache: deps.probes } : {}),
+  };
   const report: RunReport = {
     ...input,
     shots: input.shots.map((s) => ({ ...s })),

@@ -5,9 +5,8 @@ import { closest } from '../manifest/suggest.js';
 import { folderLookup, renderedPlan } from '../pipeline/job.js';
 import { checkFolderApi, outDirOf } from '../pipeline/folder-api.js';
 import type { Plan } from '../plan/types.js';
+import { bodyFingerprint, pickKey } from '../manifest/identity.js';
 import {
-  bodyFingerprint,
-  pickKey,
   picksFileOf,
   readPicks,
   withPick,

@@ -16,14 +16,13 @@ import { O_NOFOLLOW, insideRoot, regularFile } from '../safe-fs.js';
 import type { PlannedShot } from '../plan/types.js';
 import {
   StalePicksError,
-  pickKey,
   picksFileOf,
   readPicks,
   withPick,
   writePicks,
-  bodyFingerprint,
   type ShotPick,
 } from '../pipeline/picks.js';
+import { bodyFingerprint, pickKey } from '../manifest/identity.js';
 import { reviewPlan, reviewState, type ReviewSource } from './state.js';
 import { reviewPage } from './page.js';
 

@@ -8,7 +8,8 @@ import type { Plan, PlannedShot } from '../plan/types.js';
 import { findRenderedClips } from '../pipeline/clips.js';
 import { checkFolderApi, outDirOf } from '../pipeline/folder-api.js';
 import { renderedPlan } from '../pipeline/job.js';
-import { applyPicks, pickKey, picksFileOf, readPicks } from '../pipeline/picks.js';
+import { pickKey, shotLabel } from '../manifest/identity.js';
+import { applyPicks, picksFileOf, readPicks } from '../pipeline/picks.js';
 
 export interface ReviewTake {
   take: number;
@@ -112,7 +113,7 @@ export async function reviewState(source: ReviewSource): Promise<ReviewState> {
     const entry = picks.picks.find(
       (p) => pickKey(p.shot, p.variant) === pickKey(first.id, first.variant),
     );
-    const label = `${first.id}${first.variant ? `@${first.variant}` : ''}`;
+    const label = shotLabel(first, false);
     return {
       id: first.id,
       variant: first.variant,

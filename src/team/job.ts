@@ -13,7 +13,7 @@ import {
 } from '../api/contract.js';
 import type { PlannedShot } from '../plan/types.js';
 import type { ShotError } from '../render/events.js';
-import { journalKey } from '../render/journal.js';
+import { journalKey } from '../manifest/identity.js';
 import { cleanRedisText } from './facts.js';
 import type { ShotJob } from './queue.js';
 

@@ -7,7 +7,7 @@ import type { MergedSpend } from '../pipeline/merge-check.js';
 import type { RunResult } from '../pipeline/types.js';
 import { summaryEventFields } from './events.js';
 import { formatMoney } from './format.js';
-import { shotLabel } from '../plan/label.js';
+import { shotLabel } from '../manifest/identity.js';
 
 /** Server text in a table cell: one line, no pipes or backticks to break the Markdown. */
 function cell(text: string): string {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { baseOf } from '../../src/cli/common.js';
 import { sameBase } from '../../src/pipeline/base.js';
-import { journalKey } from '../../src/render/journal.js';
+import { journalKey } from '../../src/manifest/identity.js';
 import { startSimulator } from '../../src/sim/index.js';
 import { cli, tempDir } from '../helpers/cli.js';
 import { KEY, writeManifest } from '../e2e/run-helpers.js';

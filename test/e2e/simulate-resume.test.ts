@@ -69,7 +69,7 @@ describe('run --simulate, interrupted and resumed (built bin)', () => {
     expect(readReport(out).totals.done).toBe(4);
     const finalFile = path.join(out, 'final.mp4');
     expect(existsSync(finalFile)).toBe(true);
-    const final = await probe(finalFile, { cache: false });
+    const final = await probe(finalFile);
     expect(final.video?.codec).toBe('h264');
     expect(final.durationSec).toBeGreaterThan(4 * 4 - 0.5);
     expect(final.durationSec).toBeLessThan(4 * 4 + 0.5);

@@ -237,7 +237,7 @@ describe.skipIf(!binary)('team mode: planted facts and jobs are hints', () => {
   it("a job over --team-budget by its body's duration, carrying seconds: 1, is refused by the budget", async () => {
     sim = await startSimulator({ apiKey: KEY, latency: 0, seed: 36 });
     const f = await film();
-    const { journalKey } = await import('../../src/render/journal.js');
+    const { journalKey } = await import('../../src/manifest/identity.js');
     const request = { ...f.shot.request, duration: 15, size: '720p' } as typeof f.shot.request;
     await plantJob(team(6), sim.url, {
       key: journalKey(request, 1, sim.url),

@@ -78,7 +78,7 @@ describe('probe refuses what is not an MP4 before a decoder reads it', () => {
     const file = path.join(dir, 's01.mp4');
     const playlist = `#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n${base}/seg.ts\n#EXT-X-ENDLIST\n`;
     await writeFile(file, playlist);
-    const err = await failure(probe(file, { cache: false }));
+    const err = await failure(probe(file));
     expect(err.code).toBe('probe_failed');
     expect(err.message).toContain('s01.mp4 is not an MP4 video (it holds an HLS playlist)');
     expect(err.fix).toMatch(/run again/);
@@ -90,7 +90,7 @@ describe('probe refuses what is not an MP4 before a decoder reads it', () => {
     const playlist = `#EXTM3U\n#EXTINF:1,\n${base}/seg.ts\n#EXT-X-ENDLIST\n`;
     await writeFile(file, Buffer.concat([FTYP, Buffer.from(playlist)]));
     await checkMp4Magic(file);
-    const err = await failure(verifyVideo(file, { cache: false }));
+    const err = await failure(verifyVideo(file));
     expect(err.code).toBe('probe_failed');
     expect(hits).toBe(0);
   });
@@ -98,7 +98,7 @@ describe('probe refuses what is not an MP4 before a decoder reads it', () => {
   it('verifyVideo holds any name to MP4: a playlist named .m3u8 is refused unread', async () => {
     const file = path.join(dir, 'clip.m3u8');
     await writeFile(file, `#EXTM3U\n#EXTINF:1,\n${base}/seg.ts\n#EXT-X-ENDLIST\n`);
-    const err = await failure(verifyVideo(file, { cache: false }));
+    const err = await failure(verifyVideo(file));
     expect(err.message).toContain('it holds an HLS playlist');
     expect(hits).toBe(0);
   });
@@ -106,7 +106,7 @@ describe('probe refuses what is not an MP4 before a decoder reads it', () => {
   it('names what a text file holds, without its escape sequences', async () => {
     const file = path.join(dir, 'text.mp4');
     await writeFile(file, 'Access denied\x1b]52;c;aGk=\x07 by policy');
-    const err = await failure(probe(file, { cache: false }));
+    const err = await failure(probe(file));
     expect(err.code).toBe('probe_failed');
     expect(err.message).toContain('text starting "Access denie"');
     expect(err.message).not.toContain('\x1b');
@@ -115,9 +115,9 @@ describe('probe refuses what is not an MP4 before a decoder reads it', () => {
   it('refuses gzip data and an empty file', async () => {
     await writeFile(path.join(dir, 'zip.mp4'), Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]));
     await writeFile(path.join(dir, 'empty.mp4'), '');
-    const gz = await failure(probe(path.join(dir, 'zip.mp4'), { cache: false }));
+    const gz = await failure(probe(path.join(dir, 'zip.mp4')));
     expect(gz.message).toContain('gzip data');
-    const empty = await failure(probe(path.join(dir, 'empty.mp4'), { cache: false }));
+    const empty = await failure(probe(path.join(dir, 'empty.mp4')));
     expect(empty.message).toContain('an empty file');
   });
 
@@ -125,7 +125,7 @@ describe('probe refuses what is not an MP4 before a decoder reads it', () => {
     const clip = await makeClip(path.join(dir, 'whole.mp4'), { seconds: 1, audio: false });
     const file = path.join(dir, 'truncated.mp4');
     await writeFile(file, (await readFile(clip)).subarray(0, 600));
-    const err = await failure(probe(file, { cache: false }));
+    const err = await failure(probe(file));
     expect(err.code).toBe('probe_failed');
     expect(err.message).toMatch(/ffprobe said:\n {2}.*(moov atom not found|error reading header)/);
     expect(err.message).toContain('complete video');
@@ -134,10 +134,10 @@ describe('probe refuses what is not an MP4 before a decoder reads it', () => {
   it('headers claiming huge sizes end in an error, not a hang or a huge allocation', async () => {
     const table = path.join(dir, 'table.mp4');
     await writeFile(table, hugeSampleTable());
-    expect((await failure(probe(table, { cache: false }))).code).toBe('probe_failed');
+    expect((await failure(probe(table))).code).toBe('probe_failed');
     const claimed = path.join(dir, 'claimed.mp4');
     await writeFile(claimed, hugeClaimedBox());
-    expect((await failure(verifyVideo(claimed, { cache: false }))).code).toBe('video_invalid');
+    expect((await failure(verifyVideo(claimed))).code).toBe('video_invalid');
   });
 });
 
@@ -161,7 +161,7 @@ describe('probe bounds the time and memory of ffprobe', () => {
 
   it('kills an ffprobe that does not finish in time', async () => {
     const env = await fakeProbe('slow', 'exec sleep 30');
-    const err = await failure(probe(clip, { env, cache: false, timeoutMs: 300 }));
+    const err = await failure(probe(clip, { env, timeoutMs: 300 }));
     expect(err.code).toBe('probe_failed');
     expect(err.message).toContain('it took over 0.3 s');
   });
@@ -170,7 +170,7 @@ describe('probe bounds the time and memory of ffprobe', () => {
     const grow = `exec "${process.execPath}" -e "globalThis.b = Buffer.alloc(200e6, 1); setTimeout(() => {}, 30000)"`;
     const env = await fakeProbe('greedy', grow);
     const err = await failure(
-      probe(clip, { env, cache: false, maxMemoryBytes: 64 * 1024 ** 2, timeoutMs: 60_000 }),
+      probe(clip, { env, maxMemoryBytes: 64 * 1024 ** 2, timeoutMs: 60_000 }),
     );
     expect(err.code).toBe('probe_failed');
     expect(err.message).toContain('it used over 64 MB');
@@ -181,9 +181,7 @@ describe('probe bounds the time and memory of ffprobe', () => {
       'leaky',
       `printf 'opening https://h/x?key=${KEY}\\n\\033]0;owned\\007bad header\\n' >&2; exit 1`,
     );
-    const err = await failure(
-      probe(clip, { env: { ...env, SHOTLIST_API_KEY: KEY }, cache: false }),
-    );
+    const err = await failure(probe(clip, { env: { ...env, SHOTLIST_API_KEY: KEY } }));
     expect(err.message).toContain('key=***');
     expect(err.message).toContain('bad header');
     expect(`${err.message}${err.stderrTail}`).not.toContain(KEY);

@@ -8,7 +8,7 @@ import {
   outsideShard,
   sharedGroups,
 } from '../../src/pipeline/shard.js';
-import { takeKey } from '../../src/media/outputs.js';
+import { takeKey } from '../../src/manifest/identity.js';
 import type { Plan, PlannedShot } from '../../src/plan/types.js';
 
 function shot(

@@ -10,7 +10,7 @@ import { lstatSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from '
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import type { VideoRequest } from '../../src/api/contract.js';
-import { journalKey } from '../../src/render/journal.js';
+import { journalKey } from '../../src/manifest/identity.js';
 import { spawnShotlist, type CliResult } from '../helpers/cli.js';
 import { until } from '../helpers/wait.js';
 import { foreignServer, plannedShots, plantFact, plantJob } from '../team/plant.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { costLedger, pricesOf, type Prices } from '../../src/render/cost.js';
-import { journalKey, type JournalEntry } from '../../src/render/journal.js';
+import { journalKey } from '../../src/manifest/identity.js';
+import type { JournalEntry } from '../../src/render/journal.js';
 import type { VideoRequest } from '../../src/api/contract.js';
 
 const shot = (id: string, variant: string | null = null) => ({ id, variant, take: 1 });

@@ -6,12 +6,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   foldJournal,
   idempotencyKey,
-  journalKey,
   openJournal,
   parseJournal,
   readJournal,
   type JournalEntry,
 } from '../../src/render/journal.js';
+import { journalKey } from '../../src/manifest/identity.js';
 
 let dir: string;
 beforeEach(async () => {

@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import type { PlannedShot } from '../../src/plan/types.js';
-import { foldJournal, journalKey, type JournalEntry } from '../../src/render/journal.js';
+import { journalKey } from '../../src/manifest/identity.js';
+import { foldJournal, type JournalEntry } from '../../src/render/journal.js';
 import { assessShots, summarizeAssessment } from '../../src/render/state.js';
 
 const BASE = 'http://127.0.0.1:9';

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probe } from '../../src/media/probe.js';
 import type { RunReport } from '../../src/report/types.js';
-import { thumbnailName, writeReport } from '../../src/report/write.js';
+import { thumbnailName } from '../../src/manifest/identity.js';
+import { writeReport } from '../../src/report/write.js';
 import { tempDir } from '../media/helpers.js';
 import { makeRunFolder } from './folder.js';
 

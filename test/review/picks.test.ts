@@ -5,12 +5,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   StalePicksError,
   applyPicks,
-  bodyFingerprint,
   parsePicks,
   picksFileOf,
   readPicks,
   writePicks,
 } from '../../src/pipeline/picks.js';
+import { bodyFingerprint } from '../../src/manifest/identity.js';
 import type { PlannedShot } from '../../src/plan/types.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'shotlist-picks-'));

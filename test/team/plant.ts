@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { loadManifest } from '../../src/manifest/load.js';
 import { plan } from '../../src/plan/plan.js';
 import type { PlannedShot } from '../../src/plan/types.js';
-import { journalKey } from '../../src/render/journal.js';
+import { journalKey } from '../../src/manifest/identity.js';
 import { factKey } from '../../src/team/facts.js';
 import { openShotQueue, type ShotJob } from '../../src/team/queue.js';
 import { connectTeam } from '../../src/team/redis.js';

@@ -6,7 +6,7 @@ import { formatPlan } from '../../plan/format.js';
 import { plan } from '../../plan/plan.js';
 import type { Plan } from '../../plan/types.js';
 import { previewBody } from '../../render/wire.js';
-import { takeKey } from '../../media/outputs.js';
+import { takeKey } from '../../manifest/identity.js';
 import { parseCommandArgs } from '../args.js';
 import { PLAN_FLAGS, planOptionsFrom } from '../common.js';
 import { parseShardFlag, refusePoolClash } from '../config.js';

@@ -12,6 +12,9 @@ journal: only files whose checksum matches what was downloaded are used. Streams
 when the clips allow it; otherwise they are normalised and re-encoded once. Sends nothing
 to the API.
 
+With a report.json in the folder, writes it again from the job as it stands: each shot's key,
+state, cost and picked take as \`status\` shows them.
+
 Told another API than the folder's (--base-url, --simulate, --accounts), it refuses (exit 2), writing
 nothing: a folder renders for one API.
 
