@@ -1,9 +1,7 @@
 import path from 'node:path';
 import { EXIT_CODES, formatDiagnostic } from '../../errors.js';
 import { writeFileAtomic } from '../../safe-fs.js';
-import { loadManifest } from '../../manifest/load.js';
 import { formatPlan } from '../../plan/format.js';
-import { plan } from '../../plan/plan.js';
 import type { Plan } from '../../plan/types.js';
 import { previewBody } from '../../render/wire.js';
 import { takeKey } from '../../manifest/identity.js';
@@ -11,9 +9,9 @@ import { parseCommandArgs } from '../args.js';
 import { PLAN_FLAGS, planOptionsFrom } from '../common.js';
 import { parseShardFlag, refusePoolClash } from '../config.js';
 import type { CliContext } from '../context.js';
-import { ShotlistError, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import type { PreparedRun } from '../../pipeline/types.js';
-import { shardPlan, shardSummary, type ShardSpec } from '../../pipeline/shard.js';
+import { shardSummary } from '../../pipeline/shard.js';
 
 export const help = `Usage: shotlist plan <manifest> [options]
 
@@ -117,59 +115,6 @@ const FLAGS = {
 
 type Values = ReturnType<typeof parseCommandArgs<typeof FLAGS>>['values'];
 
-/**
- * The run's view of the plan (journal read, nothing sent): what `run` with the same flags would
- * decide, its budget verdict included (the total limits against the journal's spend).
- */
-async function preparePlan(
-  ctx: CliContext,
-  manifest: string,
-  values: Values,
-  shard: ShardSpec | undefined,
-  folder: FolderFlags = {},
-) {
-  const { prepareRun } = await import('../../pipeline/prepare.js');
-  const options = planOptionsFrom(values);
-  return prepareRun(manifest, {
-    cwd: ctx.cwd,
-    env: ctx.env,
-    dryRun: true,
-    ...(options.variant !== undefined ? { variant: options.variant } : {}),
-    ...(options.only !== undefined ? { only: options.only } : {}),
-    overrides: options.overrides,
-    ...(options.budget ? { maxCost: options.budget.max_cost } : {}),
-    ...(values.out !== undefined ? { out: values.out } : {}),
-    ...(values['base-url'] !== undefined ? { baseUrl: values['base-url'] } : {}),
-    ...(values.accounts !== undefined ? { accounts: values.accounts } : {}),
-    ...(shard !== undefined ? { shard } : {}),
-    simulate: !!values.simulate,
-    allowOutside: values['allow-outside'] === true,
-    ...folder,
-  });
-}
-
-/** The flags that point a run at the folder's API (see {@link folderFlags}). */
-type FolderFlags = { baseUrl?: string; simulate?: boolean; out?: string };
-
-/**
- * Without an API flag (and without --save, which plans for the run's own flags), the verdict
- * is the one of the folder's API, as status, cost and stitch read it: its journal's spend.
- */
-async function folderFlags(
-  ctx: CliContext,
-  manifest: { file: string; name: string },
-  values: Values,
-  shard: ShardSpec | undefined,
-): Promise<FolderFlags> {
-  const { namesBase, folderLookupBase, jobOutDir } = await import('../../pipeline/job.js');
-  const flags = { simulate: !!values.simulate, baseUrl: values['base-url'], env: ctx.env };
-  if (values.save !== undefined || namesBase({ ...flags, accounts: values.accounts })) return {};
-  const { SIMULATOR_BASE } = await import('../../pipeline/base.js');
-  const out = await jobOutDir(manifest, { cwd: ctx.cwd, out: values.out, shard });
-  const { base } = await folderLookupBase({ env: ctx.env }, ctx.cwd, out);
-  return base === SIMULATOR_BASE ? { simulate: true, out } : { baseUrl: base, out };
-}
-
 /** `--save FILE`: the run's view of the plan, written for `run --plan`. */
 async function savePlanFile(
   ctx: CliContext,
@@ -187,71 +132,34 @@ async function savePlanFile(
   return file;
 }
 
-/** Whether the run's budget verdict can differ from the plan's: with --save, or total limits. */
-function verdictOfRun(values: Values, whole: Plan): boolean {
-  const totals = whole.budget.max_total_cost != null || whole.budget.max_total_seconds != null;
-  return values.save !== undefined || totals;
-}
-
-/**
- * The run's view of the plan, when it can differ from the plan's verdict (see
- * {@link verdictOfRun}) or for `--json` (each take's journal key). A manifest the run cannot
- * prepare (no uploads section for its local files...) still gets its plan; without --save the
- * total and the keys are then left to `run`.
- */
-async function runView(
-  ctx: CliContext,
-  manifest: string,
-  values: Values,
-  whole: Plan,
-  shard: ShardSpec | undefined,
-): Promise<PreparedRun | undefined> {
-  const verdict = verdictOfRun(values, whole);
-  if (!verdict && !values.json) return undefined;
-  try {
-    const folder = await folderFlags(ctx, whole.manifest, values, shard);
-    return await preparePlan(ctx, manifest, values, shard, folder);
-  } catch (err) {
-    if (values.save !== undefined || !(err instanceof ShotlistError)) throw err;
-    ctx.stderr.write(
-      verdict
-        ? `note: budget over every run not checked against the journal (${err.message}); run checks it\n`
-        : `note: no journal keys in the plan (${err.message})\n`,
-    );
-    return undefined;
-  }
-}
-
 export default async function planCommand(ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(ctx.argv, FLAGS, help);
   refusePoolClash(values, ctx.env);
   if (positionals.length !== 1)
     throw new UsageError('plan takes one manifest', 'shotlist plan <manifest>');
-  const loaded = await loadManifest(positionals[0]!, {
-    cwd: ctx.cwd,
-    allowOutside: values['allow-outside'] === true,
-  });
   const shard = values.shard !== undefined ? parseShardFlag(values.shard) : undefined;
-  const { localAssets } = await import('../../assets/local.js');
-  const assets = await localAssets(loaded, { simulate: values.simulate === true });
-  // A plain run plans the takes re-rolls added: so does its preview.
-  const { extraTakesFrom, manifestPicks } = await import('../../pipeline/picks.js');
-  // A simulated run's picks are its own (<manifest>.simulated.picks.yaml).
-  const { SIMULATOR_BASE } = await import('../../pipeline/base.js');
-  const picksBase = values.simulate === true ? SIMULATOR_BASE : undefined;
-  const takes = extraTakesFrom(await manifestPicks(loaded.file, picksBase));
-  const whole = plan(loaded, { ...planOptionsFrom(values), ...takes, assets });
-  const prepared = await runView(ctx, positionals[0]!, values, whole, shard);
-  const sharded = shardPlan(whole, shard);
-  // The verdict `run` would act on: the total limits against the journal included.
-  const result =
-    prepared && verdictOfRun(values, whole)
-      ? { ...sharded, budget: { ...sharded.budget, ...prepared.budget } }
-      : sharded;
+  const { planJob } = await import('../../pipeline/job-plan.js');
+  const job = await planJob(positionals[0]!, {
+    cwd: ctx.cwd,
+    env: ctx.env,
+    ...planOptionsFrom(values),
+    ...(values.out !== undefined ? { out: values.out } : {}),
+    ...(values['base-url'] !== undefined ? { baseUrl: values['base-url'] } : {}),
+    ...(values.accounts !== undefined ? { accounts: values.accounts } : {}),
+    ...(shard !== undefined ? { shard } : {}),
+    simulate: !!values.simulate,
+    allowOutside: values['allow-outside'] === true,
+    save: values.save !== undefined,
+    keys: !!values.json,
+  });
+  for (const note of job.notes) ctx.stderr.write(`${note}\n`);
+  const { result, whole, prepared } = job;
   if (values.json) {
     // Each take's journal key, as the run with these flags keys it (none when it cannot prepare).
-    const keys = prepared && new Map(prepared.assessed.map((a) => [takeKey(a.shot), a.key]));
-    const doc = planJson(result, { simulated: !!values.simulate, ...(keys ? { keys } : {}) });
+    const doc = planJson(result, {
+      simulated: !!values.simulate,
+      ...(job.keys ? { keys: job.keys } : {}),
+    });
     ctx.stdout.write(`${JSON.stringify(doc)}\n`);
   } else {
     for (const w of result.warnings) ctx.stderr.write(`${formatDiagnostic(w)}\n`);
@@ -259,9 +167,8 @@ export default async function planCommand(ctx: CliContext): Promise<number> {
       ctx.stdout.write(`${shardSummary(shard, result.shots.length, whole.shots.length)}\n`);
     ctx.stdout.write(formatPlan(result));
   }
-  const { picksOfPlan, staleMessage } = await import('../../pipeline/picks.js');
-  for (const s of (await picksOfPlan(result, picksBase)).stale)
-    ctx.stderr.write(`${staleMessage(s)}\n`);
+  const { staleMessage } = await import('../../pipeline/picks.js');
+  for (const s of job.stale) ctx.stderr.write(`${staleMessage(s)}\n`);
   const ok = result.budget.ok;
   if (values.save !== undefined && prepared) {
     const saved = await savePlanFile(ctx, prepared, values);
