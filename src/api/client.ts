@@ -4,12 +4,13 @@
  * a POST is repeated only when the server certainly created nothing.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { Agent, Pool, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher, Pool } from 'undici';
 import { ApiError, EXIT_CODES, UsageError } from '../errors.js';
 import type { VideoRequest } from './contract.js';
 import { downloadFile, type DownloadOptions, type DownloadResult } from './download.js';
 import { OPEN_GATE, type RequestGate } from './gate.js';
 import { cleanServerText, redact } from './redact.js';
+import { undici } from './undici.js';
 import {
   accountRefusal,
   backoffDelay,
@@ -414,12 +415,12 @@ function connect(options: ApiClientOptions): Connection {
       random: options.random ?? Math.random,
     },
     limits,
-    pool: new Pool(base.origin, {
+    pool: new (undici().Pool)(base.origin, {
       connections: options.connections ?? 32,
       ...dispatcherLimits,
       keepAliveTimeout: 4_000,
     }),
-    files: new Agent({ connections: 16, ...dispatcherLimits }),
+    files: new (undici().Agent)({ connections: 16, ...dispatcherLimits }),
     stats: { requests: { submit: 0, poll: 0, download: 0 }, retries: 0 },
     authHeaders: { authorization: `Bearer ${options.apiKey}`, accept: 'application/json' },
     onRequest: options.onRequest,

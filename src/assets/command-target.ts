@@ -1,6 +1,6 @@
 /** The `command` provider: your own upload command, run without a shell. */
-import { execa } from 'execa';
 import { ShotlistError } from '../errors.js';
+import { loadExeca } from '../media/execa.js';
 import { publicUrl, type LocalAsset } from './local.js';
 import type { UploadTarget } from './target.js';
 
@@ -43,6 +43,7 @@ export function commandTarget(
     exists: (asset) => publicUrlAnswers(publicUrl(urlTemplate, asset.key)),
     async put(asset) {
       const [file, ...args] = commandArgv(template, asset);
+      const execa = await loadExeca();
       const result = await execa(file!, args, {
         env: childEnv,
         extendEnv: false,

@@ -1,5 +1,6 @@
 /** What an asset host says about one URL: a HEAD, or a one-byte GET where HEAD is refused. */
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { undici } from '../api/undici.js';
 
 /** The answer about one URL, after redirects. */
 export interface HttpInfo {
@@ -57,7 +58,7 @@ async function once(
   const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
   try {
     // No Authorization, no cookies: an asset host learns nothing but the URL.
-    const res = await request(url, {
+    const res = await undici().request(url, {
       method,
       dispatcher: options.dispatcher,
       signal,

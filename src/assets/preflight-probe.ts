@@ -1,5 +1,5 @@
 /** ffprobe reading a reference video or audio over HTTP, bounded in time and memory. */
-import { execa } from 'execa';
+import { loadExeca } from '../media/execa.js';
 import { locateTool } from '../media/locate.js';
 import { PROBE_LIMITS, lastLines, parseProbeJson } from '../media/probe.js';
 
@@ -31,6 +31,7 @@ export async function probeRemote(
   const ffprobe = locateTool('ffprobe', options.env);
   // A stalled read fails after timeoutMs; a host trickling bytes is stopped after this.
   const limitMs = Math.max(options.timeoutMs * 3, PROBE_LIMITS.timeoutMs);
+  const execa = await loadExeca();
   const child = execa(
     ffprobe.path,
     [

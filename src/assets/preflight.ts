@@ -3,7 +3,7 @@
  * GET) and, for videos and audios, read by ffprobe, before anything is sent or billed. Findings
  * are data, one per shot and reference; the run refuses (exit 2) when there is any.
  */
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 import pLimit from 'p-limit';
 import { EXIT_CODES, ShotlistError, UsageError } from '../errors.js';
 import { LIMITS } from '../models.js';
@@ -16,6 +16,7 @@ import {
   type ProbeCache,
 } from './preflight-cache.js';
 import { probe } from '../media/probe.js';
+import { undici } from '../api/undici.js';
 import { HttpCheckError, checkUrl, type HttpInfo } from './preflight-http.js';
 import { probeRemote, type RemoteMedia } from './preflight-probe.js';
 import { collectRefs, type AssetRef, type AssetRole } from './preflight-refs.js';
@@ -273,7 +274,7 @@ export async function preflight(
   const timeoutMs = preflightTimeoutMs(options);
   const checker: Checker = {
     options: { ...options, timeoutMs },
-    dispatcher: new Agent({ connect: { timeout: timeoutMs } }),
+    dispatcher: new (undici().Agent)({ connect: { timeout: timeoutMs } }),
     cache: options.outDir && roles.size > 0 ? await readProbeCache(options.outDir) : new Map(),
     probeLimit: pLimit(PREFLIGHT_DEFAULTS.probes),
     counts: { probed: 0, probeCacheHits: 0 },

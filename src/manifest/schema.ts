@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import Ajv2020 from 'ajv/dist/2020.js';
 import type { ShotlistManifest } from './types.gen.js';
 import type { ManifestPath } from './positions.js';
 import { closest } from './suggest.js';
@@ -20,6 +19,8 @@ export const MAX_TAKES = (
     .properties.takes as { maximum: number }
 ).maximum;
 
+type Ajv2020Module = typeof import('ajv/dist/2020.js');
+
 let compiled: ValidateFunction<ShotlistManifest> | undefined;
 
 function validator(): ValidateFunction<ShotlistManifest> {
@@ -30,6 +31,8 @@ function validator(): ValidateFunction<ShotlistManifest> {
         './validate.gen.cjs',
       ) as ValidateFunction<ShotlistManifest>;
     } catch {
+      // Ajv itself (80-odd files) is loaded only here, where no built validator is found.
+      const Ajv2020 = createRequire(import.meta.url)('ajv/dist/2020.js') as Ajv2020Module;
       const ajv = new Ajv2020.default({ strict: true, allErrors: true, verbose: true });
       compiled = ajv.compile<ShotlistManifest>(manifestSchema);
     }

@@ -1,8 +1,8 @@
 import { accessSync, chmodSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { execa } from 'execa';
 import { MediaError } from '../errors.js';
+import { loadExeca } from './execa.js';
 import {
   binaryStamp,
   featuresCacheFile,
@@ -106,6 +106,7 @@ function parseNames(output: string, pattern: RegExp): Set<string> {
 
 /** Runs the three questions (version, filters, encoders) against the binary. */
 async function askFfmpeg(tool: LocatedTool): Promise<KnownFeatures> {
+  const execa = await loadExeca();
   const [version, filters, encoders] = await Promise.all([
     execa(tool.path, ['-hide_banner', '-version'], { reject: false }),
     execa(tool.path, ['-hide_banner', '-filters'], { reject: false }),

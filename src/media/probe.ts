@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { redactKnown, stripControls } from '../api/redact.js';
 import { MediaError } from '../errors.js';
+import { loadExeca } from './execa.js';
 import { locateTool } from './locate.js';
 
 /** The first video stream of a file, as ffprobe describes it. */
@@ -323,6 +324,7 @@ export async function probe(file: string, opts: ProbeOptions = {}): Promise<Prob
   if (mp4Only) await checkMp4Magic(file);
   const maxMemory = opts.maxMemoryBytes ?? PROBE_LIMITS.maxMemoryBytes;
   const timeoutMs = opts.timeoutMs ?? PROBE_LIMITS.timeoutMs;
+  const execa = await loadExeca();
   const child = execa(
     ffprobe.path,
     [

@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+import { loadExeca } from './execa.js';
 import { MediaError } from '../errors.js';
 import { lastLines, stderrTail } from './probe.js';
 
@@ -60,6 +60,7 @@ export async function runFfmpeg(
   args: readonly string[],
   opts: RunFfmpegOptions,
 ): Promise<void> {
+  const execa = await loadExeca();
   const child = execa(binary, args, {
     reject: false,
     cancelSignal: opts.signal,

@@ -3,11 +3,11 @@ import { constants } from 'node:fs';
 import { copyFile, link, lstat, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { setPriority, tmpdir } from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import pLimit from 'p-limit';
 import { MediaError } from '../errors.js';
 import { tempName, withAtomicFile } from '../safe-fs.js';
 import { FFMPEG_HEAD, findFont } from '../media/ffmpeg-common.js';
+import { loadExeca } from '../media/execa.js';
 import { detectFeatures, locateTool, type FfmpegFeatures } from '../media/locate.js';
 import { PIXEL_SIZES, type Ratio, type Size } from '../models.js';
 import { effectiveSettings, type VideoRequest } from '../api/contract.js';
@@ -320,6 +320,7 @@ export class ClipStore {
       'mp4',
       temp,
     );
+    const execa = await loadExeca();
     try {
       const child = execa(encoder.ffmpeg.path, args, {
         reject: false,

@@ -8,8 +8,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { request } from 'undici';
 import { requestMode, type VideoRequest } from '../api/contract.js';
+import { undici } from '../api/undici.js';
 import { isLoopbackHost } from '../api/url.js';
 import { withAtomicFile } from '../safe-fs.js';
 import type { TaskError } from './tasks.js';
@@ -59,7 +59,7 @@ async function download(url: string, signal: AbortSignal): Promise<Buffer | stri
   for (let hops = 0; hops <= MAX_REDIRECTS; hops++) {
     let res;
     try {
-      res = await request(current, {
+      res = await undici().request(current, {
         method: 'GET',
         signal: AbortSignal.any([signal, AbortSignal.timeout(FETCH_TIMEOUT_MS)]),
         headers: { 'user-agent': 'seedance-sim' },

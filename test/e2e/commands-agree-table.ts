@@ -2,6 +2,7 @@
  * Every command sees the same job: after each step of a job (run, edit a prompt, revert it,
  * pick take 2, re-roll), `plan`, `status`, the review page, `stitch`, `cost` and `report.json`
  * agree on each take's key, state, chosen take and cost (built bin, simulator on loopback).
+ * One file a row (`commands-agree-<row>.test.ts`), so that the rows run side by side.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -31,7 +32,7 @@ interface Job {
   shards?: number;
 }
 
-interface Row {
+export interface Row {
   name: string;
   open: (dir: string, closers: (() => Promise<void>)[]) => Promise<Job>;
 }
@@ -57,8 +58,8 @@ const LOCAL_SHOTS = `shots:
   - { id: s03, prompt: 橘猫在地板上打盹 }
 `;
 
-const ROWS: Row[] = [
-  {
+export const ROWS = {
+  local: {
     name: 'local files under --simulate',
     open: async (dir) => ({
       manifest: writeJob(dir, LOCAL_SHOTS),
@@ -70,7 +71,7 @@ const ROWS: Row[] = [
       picked: 's01',
     }),
   },
-  {
+  s3: {
     name: 'local files uploaded to S3-compatible storage, another API',
     open: async (dir, closers) => {
       const storage = await startStorage(path.join(dir, 's3'));
@@ -97,7 +98,7 @@ const ROWS: Row[] = [
       };
     },
   },
-  {
+  chain: {
     name: 'a chain and a cast member with a local image under --simulate',
     open: async (dir) => ({
       manifest: writeJob(
@@ -120,7 +121,7 @@ shots:
       picked: 's01',
     }),
   },
-  {
+  variants: {
     name: 'two variants (two aspect ratios) under --simulate',
     open: async (dir) => ({
       manifest: writeJob(
@@ -141,7 +142,7 @@ shots:
       picked: 's02',
     }),
   },
-  {
+  shards: {
     name: '3 shards and a merge under --simulate',
     open: async (dir) => ({
       manifest: writeJob(dir, LOCAL_SHOTS),
@@ -154,7 +155,7 @@ shots:
       shards: 3,
     }),
   },
-  {
+  accounts: {
     name: 'an accounts pool',
     open: async (dir, closers) => {
       const sim = await startSimulator({ latency: 0, seed: 11 });
@@ -181,7 +182,7 @@ shots:
       };
     },
   },
-];
+} satisfies Record<string, Row>;
 
 /** One take as a map key. */
 const take = (s: { id: string; variant: string | null; take: number }) =>
@@ -295,55 +296,61 @@ async function renderShards(job: Job): Promise<void> {
   expect(merge.exitCode, `merge: ${merge.stderr}`).toBe(0);
 }
 
-describe('every command sees the same job (built bin)', () => {
-  let tmp: ReturnType<typeof tempDir>;
-  let closers: (() => Promise<void>)[] = [];
-  beforeEach(() => {
-    tmp = tempDir('shotlist-agree-');
-    closers = [];
-  });
-  afterEach(async () => {
-    for (const close of closers.reverse()) await close();
-    tmp.cleanup();
-  });
+/** The steps of one row's job, each followed by every command's view of it. */
+export function agreeOn(row: Row): void {
+  describe('every command sees the same job (built bin)', () => {
+    let tmp: ReturnType<typeof tempDir>;
+    let closers: (() => Promise<void>)[] = [];
+    beforeEach(() => {
+      tmp = tempDir('shotlist-agree-');
+      closers = [];
+    });
+    afterEach(async () => {
+      for (const close of closers.reverse()) await close();
+      tmp.cleanup();
+    });
 
-  it.each(ROWS)('$name: run, edit, revert, pick, re-roll', async (row) => {
-    const job = await row.open(tmp.dir, closers);
-    const { manifest, out, env } = job;
-    const billed = new Map<string, number>();
-    const run = async (step: string, ...more: string[]) => {
-      const r = await shotlist(
-        ['run', manifest, '--out', out, ...job.flags, ...job.runFlags, '--yes', ...more],
+    it(`${row.name}: run, edit, revert, pick, re-roll`, async () => {
+      const job = await row.open(tmp.dir, closers);
+      const { manifest, out, env } = job;
+      const billed = new Map<string, number>();
+      const run = async (step: string, ...more: string[]) => {
+        const r = await shotlist(
+          ['run', manifest, '--out', out, ...job.flags, ...job.runFlags, '--yes', ...more],
+          { env },
+        );
+        expect(r.exitCode, `${step}: run ${r.stderr}`).toBe(0);
+      };
+      const text = readFileSync(manifest, 'utf8');
+
+      if (job.shards) await renderShards(job);
+      await run('run');
+      await expectAgree(job, billed, 'run');
+
+      writeFileSync(manifest, text.replace(job.edit, `${job.edit}慢镜头`));
+      await run('edit');
+      await expectAgree(job, billed, 'edit');
+
+      writeFileSync(manifest, text);
+      await run('revert');
+      await expectAgree(job, billed, 'revert');
+
+      const pick = await shotlist(
+        ['pick', manifest, `${job.picked}=2`, '--out', out, ...job.flags],
+        {
+          env,
+        },
+      );
+      expect(pick.exitCode, pick.stderr).toBe(0);
+      await expectAgree(job, billed, 'pick');
+
+      const mark = await shotlist(
+        ['pick', manifest, `${job.picked}=reroll`, '--out', out, ...job.flags],
         { env },
       );
-      expect(r.exitCode, `${step}: run ${r.stderr}`).toBe(0);
-    };
-    const text = readFileSync(manifest, 'utf8');
-
-    if (job.shards) await renderShards(job);
-    await run('run');
-    await expectAgree(job, billed, 'run');
-
-    writeFileSync(manifest, text.replace(job.edit, `${job.edit}慢镜头`));
-    await run('edit');
-    await expectAgree(job, billed, 'edit');
-
-    writeFileSync(manifest, text);
-    await run('revert');
-    await expectAgree(job, billed, 'revert');
-
-    const pick = await shotlist(['pick', manifest, `${job.picked}=2`, '--out', out, ...job.flags], {
-      env,
+      expect(mark.exitCode, mark.stderr).toBe(0);
+      await run('re-roll', '--reroll');
+      await expectAgree(job, billed, 're-roll');
     });
-    expect(pick.exitCode, pick.stderr).toBe(0);
-    await expectAgree(job, billed, 'pick');
-
-    const mark = await shotlist(
-      ['pick', manifest, `${job.picked}=reroll`, '--out', out, ...job.flags],
-      { env },
-    );
-    expect(mark.exitCode, mark.stderr).toBe(0);
-    await run('re-roll', '--reroll');
-    await expectAgree(job, billed, 're-roll');
   });
-});
+}

@@ -1,0 +1,4 @@
+/** Every command sees the same job (commands-agree-table.ts), row `local`. */
+import { agreeOn, ROWS } from './commands-agree-table.js';
+
+agreeOn(ROWS.local);
