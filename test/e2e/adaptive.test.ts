@@ -3,7 +3,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseJournal } from '../../src/render/journal.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { shotlist, tempDir } from '../helpers/cli.js';
+import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
+import { heldClock, untilOutput } from '../helpers/wait.js';
 import { parseEvents, type StreamEvent } from './events-schema.js';
 import {
   childEnv,
@@ -13,6 +14,16 @@ import {
   submissionsByPrompt,
   writeManifest,
 } from './run-helpers.js';
+
+/** Whether a `limit` event in the NDJSON text has brought the window down to `cap` or below. */
+function atCap(text: string, cap: number): boolean {
+  return text
+    .split('\n')
+    .some(
+      (line) =>
+        /"event":"limit"/.test(line) && Number(/"concurrency":(\d+)/.exec(line)?.[1]) <= cap,
+    );
+}
 
 let tmp: ReturnType<typeof tempDir>;
 let sim: Simulator | undefined;
@@ -28,7 +39,16 @@ afterEach(async () => {
 
 describe('adaptive concurrency per account (built bin)', () => {
   it('a key capped at 3 tasks, concurrency 12, 60 shots: all done once, few 429s', async () => {
-    sim = await startSimulator({ keyConcurrency: 3, latency: '0.2-0.4', seed: 11 });
+    // The simulator's clock stands still until the window has come down to the cap: the 3
+    // tasks it accepted stay in flight however slow the machine, so the cap is surely met
+    // (on a loaded machine, tasks used to finish before enough 429s came back).
+    const clock = heldClock();
+    sim = await startSimulator({
+      keyConcurrency: 3,
+      latency: '0.2-0.4',
+      seed: 11,
+      clock: clock.now,
+    });
     const manifest = writeManifest(tmp.dir, 60);
     writeFileSync(
       manifest,
@@ -37,9 +57,11 @@ describe('adaptive concurrency per account (built bin)', () => {
         .replace('max_cost: 100', 'max_cost: 300'),
     );
     const out = path.join(tmp.dir, 'out');
-    const r = await shotlist(runArgs(manifest, sim, out, '--json'), {
-      env: childEnv,
-    });
+    const child = spawnShotlist(runArgs(manifest, sim, out, '--json'), { env: childEnv });
+    await untilOutput(child, (text) => atCap(text, 3));
+    clock.release();
+    const done = await child;
+    const r = { exitCode: done.exitCode, stdout: String(done.stdout), stderr: String(done.stderr) };
 
     expect(r.exitCode, r.stderr).toBe(0);
     expect(readReport(out).totals.done).toBe(60);
