@@ -8,7 +8,13 @@
 import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseDocument, stringify } from 'yaml';
-import { EXIT_CODES, ManifestError, ShotlistError, type Diagnostic } from '../errors.js';
+import {
+  EXIT_CODES,
+  ManifestError,
+  ShotlistError,
+  optionText,
+  type Diagnostic,
+} from '../errors.js';
 import { MAX_MANIFEST_BYTES } from '../manifest/load.js';
 import { SourceMap, type Position } from '../manifest/positions.js';
 import { MAX_TAKES } from '../manifest/schema.js';
@@ -90,7 +96,9 @@ function picksProblem(file: string, at: Position, message: string, fix: string):
 }
 
 const PICKS_FIX = 'fix it by hand, or delete it and pick again';
-const EXTRA_TAKES_FIX = `extra_takes counts the takes re-roll runs added: a whole number, at most ${MAX_TAKES} minus the shot's takes in the manifest (${MAX_TAKES} takes in all); delete the line to drop them`;
+/** The fix of a bad `extra_takes`, naming the re-roll option as the reader calls it. */
+const extraTakesFix = () =>
+  `extra_takes counts the takes run ${optionText('reroll')} added: a whole number, at most ${MAX_TAKES} minus the shot's takes in the manifest (${MAX_TAKES} takes in all); delete the line to drop them`;
 
 /** One entry as written, or a problem saying why it is not one (a hand edit gone wrong). */
 function entryOf(value: unknown, index: number): ShotPick | string {
@@ -166,7 +174,7 @@ export function parsePicks(text: string, file: string): PicksFile {
     const entry = entryOf(value, i);
     if (typeof entry === 'string') {
       const field = /\]\.(\w+)/.exec(entry)?.[1];
-      const fix = field === 'extra_takes' ? EXTRA_TAKES_FIX : PICKS_FIX;
+      const fix = field === 'extra_takes' ? extraTakesFix() : PICKS_FIX;
       problems.push(
         picksProblem(file, source.locate(['picks', i, ...(field ? [field] : [])]), entry, fix),
       );

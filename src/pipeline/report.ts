@@ -220,9 +220,10 @@ export function assembleReport(sources: ReportSources): RunReport {
         : [],
     ),
   );
+  const billedNote = billedWarning(billed);
   const warnings = [
     ...(sources.warnings ?? []),
-    ...(billedWarning(billed) ?? []),
+    ...(billedNote === undefined ? [] : [billedNote]),
     ...staleNotes(sources.stale ?? []),
   ];
   const { followed, ...spend } = runSpend(sources, currency);
