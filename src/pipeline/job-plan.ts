@@ -3,7 +3,7 @@ import { localAssets } from '../assets/local.js';
 import { ShotlistError } from '../errors.js';
 import { loadManifest } from '../manifest/load.js';
 import type { ShotOverrides } from '../manifest/resolve.js';
-import { takeKey } from '../manifest/identity.js';
+import { shotLabel, takeKey } from '../manifest/identity.js';
 import { plan as makePlan } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
 import { SIMULATOR_BASE } from './base.js';
@@ -139,6 +139,9 @@ export async function planJob(file: string, options: PlanJobOptions = {}): Promi
       ? { ...sharded, budget: { ...sharded.budget, ...prepared.budget } }
       : sharded;
   const keys = prepared && new Map(prepared.assessed.map((a) => [takeKey(a.shot), a.key]));
-  const { stale } = await picksOfPlan(result, picksBase);
+  // Picks are matched against the whole manifest (a shard holds only some takes of a shot),
+  // and said for the shots of the scope.
+  const scoped = new Set(result.shots.map((s) => shotLabel({ ...s, take: 1 })));
+  const stale = (await picksOfPlan(whole, picksBase)).stale.filter((s) => scoped.has(s.label));
   return { whole, result, prepared, keys, stale, notes };
 }

@@ -106,16 +106,24 @@ async function readShard(dir: string): Promise<Source> {
  */
 export function ownLines(entries: readonly JournalEntry[]): {
   kept: JournalEntry[];
+  /** Lines left out that are not upload records (those are never carried: not a warning). */
   dropped: number;
 } {
   const submitted = new Set<string>();
   const completed = new Map<string, string>();
   const kept: JournalEntry[] = [];
+  let uploads = 0;
   for (const e of entries) {
+    if (e.type === 'upload') {
+      // Where a local file was uploaded is the shard's own business: the merged folder's
+      // next run uploads what it needs again. Left out, without calling it foreign.
+      uploads += 1;
+      continue;
+    }
     if (e.type === 'intent') {
       submitted.add(e.key);
       completed.delete(e.key);
-    } else if (!submitted.has(e.key) || e.type === 'upload') {
+    } else if (!submitted.has(e.key)) {
       continue;
     } else if (e.type === 'completed') {
       completed.set(e.key, e.task_id);
@@ -126,7 +134,7 @@ export function ownLines(entries: readonly JournalEntry[]): {
     }
     kept.push(e);
   }
-  return { kept, dropped: entries.length - kept.length };
+  return { kept, dropped: entries.length - kept.length - uploads };
 }
 
 /** Per journal key of a source: its lines, its intent lines and the shot its intent names. */

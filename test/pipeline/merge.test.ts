@@ -171,9 +171,30 @@ describe('mergeShards', () => {
     const out = path.join(tmp.dir, 'out');
     const r = await mergeShards(out, [a, extra]);
     expect(r).toMatchObject({ entries: 8, clips: { copied: 2, present: 0, missing: 0 } });
-    expect(r.notes.join()).toContain('extra: 3 journal line(s) about requests it did not submit');
+    // The upload record is left out too, but it is no request: not counted as foreign.
+    expect(r.notes.join()).toContain('extra: 2 journal line(s) about requests it did not submit');
     expect(journalOf(out).some((e) => e.at >= 900)).toBe(false);
     expect(existsSync(path.join(out, 'clips/.store', `${sha(planted)}.mp4`))).toBe(false);
+  });
+
+  it("a clean shard's own upload records are not carried, and not called foreign", async () => {
+    const a = shard('a', [{ id: 's01', key: 'k1', at: 100, clip: 'one' }]);
+    const upload = {
+      type: 'upload',
+      key: sha('ref'),
+      url: 'http://127.0.0.1:9/r.png',
+      bytes: 3,
+      at: 90,
+    };
+    writeFileSync(
+      path.join(a, 'journal.ndjson'),
+      `${JSON.stringify(upload)}\n${readFileSync(path.join(a, 'journal.ndjson'), 'utf8')}`,
+    );
+    const out = path.join(tmp.dir, 'out');
+    const r = await mergeShards(out, [a]);
+    expect(r.notes.join()).not.toContain('did not submit');
+    expect(journalOf(out).some((e) => e.type === 'upload')).toBe(false);
+    expect(journalOf(out).some((e) => e.type === 'intent' && e.key === 'k1')).toBe(true);
   });
 
   it('refuses one request journaled differently in two folders, and new lines for a merged one', async () => {
