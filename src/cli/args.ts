@@ -40,6 +40,27 @@ function joinNegativeValues(argv: string[], options: Options): string[] {
   return out;
 }
 
+/**
+ * The help's line of the flag a parse error names (`Option '--listen <value>' argument
+ * missing`): the fix says what the flag takes, not only the command's usage line.
+ */
+function flagHelp(message: string, usage: string): string | undefined {
+  const flag = /'(--[a-z][a-z-]*)/.exec(message)?.[1];
+  if (flag === undefined) return undefined;
+  const lines = usage.split('\n');
+  const at = lines.findIndex((l) => new RegExp(`^\\s+${flag}(\\s|$)`).test(l));
+  if (at < 0) return undefined;
+  // The flag's line and its continuation lines (indented further, not another flag).
+  const indent = /^\s*/.exec(lines[at]!)![0].length;
+  const words = [lines[at]!.trim().replace(/\s{2,}/, ': ')];
+  for (const l of lines.slice(at + 1)) {
+    const own = /^\s*/.exec(l)![0].length;
+    if (l.trim() === '' || own <= indent) break;
+    words.push(l.trim());
+  }
+  return words.join(' ');
+}
+
 /** Strict `parseArgs` whose mistakes become UsageErrors (exit 2) naming the fix. */
 export function parseCommandArgs<T extends Options>(
   argv: string[],
@@ -60,7 +81,7 @@ export function parseCommandArgs<T extends Options>(
       unknownFlag(error as Error, options, usage) ??
       new UsageError(
         (error as Error).message.split('\n')[0] ?? 'bad arguments',
-        usage.split('\n')[0],
+        flagHelp((error as Error).message, usage) ?? usage.split('\n')[0],
       )
     );
   }

@@ -92,7 +92,7 @@ export function parseListen(text: string, name = '--listen'): ListenAddress {
   const port = m ? Number(m[2]) : NaN;
   if (!m || port > 65535) {
     throw new UsageError(
-      `${name} must be HOST:PORT or PORT, not ${text}`,
+      `${name} must be HOST:PORT or PORT, not ${text}${m ? ' (a port is 0 to 65535)' : ''}`,
       `e.g. ${name.startsWith('--') ? `${name} ` : `${name}=`}127.0.0.1:8787 (port 0 picks a free one)`,
     );
   }

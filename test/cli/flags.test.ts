@@ -87,3 +87,21 @@ describe('status takes the plan-changing flags of run (in process, through main)
     expect(size.stdout).toContain('2 to submit');
   });
 });
+
+describe('a flag given without its value (in process, through main)', () => {
+  it("the fix is the flag's own help, continuation lines included, not the usage line", async () => {
+    const manifest = writeManifest(tmp.dir, 1);
+    const listen = await cli(['run', manifest, '--yes', '--listen']);
+    expect(listen.exitCode).toBe(2);
+    expect(listen.stderr).toContain("Option '--listen <value>' argument missing");
+    expect(listen.stderr).toMatch(
+      /fix: --listen HOST:PORT: serve a push receiver .* polling slows/,
+    );
+    const shard = await cli(['plan', manifest, '--shard']);
+    expect(shard.exitCode).toBe(2);
+    expect(shard.stderr).toMatch(/fix: --shard I\/N: .* --save: a plan for `run --shard I\/N/);
+    const port = await cli(['run', manifest, '--listen', '127.0.0.1:99999', '--dry-run']);
+    expect(port.exitCode).toBe(2);
+    expect(port.stderr).toContain('not 127.0.0.1:99999 (a port is 0 to 65535)');
+  });
+});

@@ -181,7 +181,7 @@ describe('mergeShards', () => {
     const a = shard('a', [{ id: 's01', key: 'k1', at: 100, clip: 'one' }]);
     const upload = {
       type: 'upload',
-      key: sha('ref'),
+      key: sha(Buffer.from('ref')),
       url: 'http://127.0.0.1:9/r.png',
       bytes: 3,
       at: 90,
