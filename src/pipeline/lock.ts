@@ -5,7 +5,8 @@
  * this host that is gone (a crash, a kill -9) is taken over, and the caller is told.
  */
 import { constants } from 'node:fs';
-import { lstat, open, readFile, unlink } from 'node:fs/promises';
+import { link, lstat, open, readFile, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { EXIT_CODES, ShotlistError } from '../errors.js';
 import { ensureDir, insideRoot, O_NOFOLLOW, UnsafePathError } from '../safe-fs.js';
@@ -85,26 +86,33 @@ function readHolder(text: string): LockHolder | undefined {
   }
 }
 
-/** Creates the lock file exclusively; false when it exists already. */
+/**
+ * Creates the lock file exclusively, whole: the holder is written to a file of its own first,
+ * then linked in place (a link never replaces a file, and appears with its content), so a
+ * process killed at any moment leaves no empty lock behind. False when the lock exists.
+ */
 async function create(file: string, holder: LockHolder): Promise<boolean> {
-  let handle;
+  const draft = `${file}.${holder.pid}.${randomBytes(6).toString('hex')}`;
+  const handle = await open(
+    draft,
+    constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | O_NOFOLLOW,
+    0o644,
+  );
   try {
-    handle = await open(
-      file,
-      constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | O_NOFOLLOW,
-      0o644,
-    );
+    try {
+      await handle.writeFile(`${JSON.stringify(holder)}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await link(draft, file);
+    return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw err;
-  }
-  try {
-    await handle.writeFile(`${JSON.stringify(holder)}\n`);
-    await handle.sync();
   } finally {
-    await handle.close();
+    await unlink(draft).catch(() => undefined);
   }
-  return true;
 }
 
 /**
