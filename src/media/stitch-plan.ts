@@ -125,6 +125,40 @@ export interface StitchPlan {
   /** How far the result's duration may be from the expected one; default two frames and an AAC frame. */
   toleranceSec?: number;
   warnings: string[];
+  /** Where each part of the cut plays, in seconds of the output, in playing order. */
+  timeline: TimelineItem[];
+}
+
+/**
+ * One part of the cut: a clip's kept part (`index` into `StitchOptions.clips`). `start` and `end`
+ * are seconds in the output; with a transition, neighbouring items overlap by its length.
+ */
+export interface TimelineItem {
+  kind: 'clip';
+  index: number;
+  id: string;
+  start: number;
+  end: number;
+}
+
+/** Where each segment plays in the output, given the transitions that join them. */
+function timelineOf(
+  segs: readonly { clip: StitchClip; duration: number }[],
+  joins: readonly Transition[],
+): TimelineItem[] {
+  let start = 0;
+  return segs.map((s, i) => {
+    if (i > 0) start -= joins[i - 1]?.duration ?? 0;
+    const item: TimelineItem = {
+      kind: 'clip',
+      index: i,
+      id: s.clip.id,
+      start,
+      end: start + s.duration,
+    };
+    start = item.end;
+    return item;
+  });
 }
 
 const AUDIO_RATE = 48000;
@@ -345,6 +379,10 @@ function copyPlan(
     listFile,
     expectedDurationSec: segs.reduce((sum, s) => sum + s.info.durationSec, 0),
     fps,
+    timeline: timelineOf(
+      segs.map((s) => ({ clip: s.clip, duration: s.info.durationSec })),
+      [],
+    ),
     // ffprobe builds disagree on whether a file's AAC priming (one 1024-sample frame) counts
     // in its duration, and the concat demuxer counts it: each clip may add up to one frame.
     toleranceSec:
@@ -580,5 +618,12 @@ function normalisePlan(
     ...outputFlags(outputFile),
     outputFile,
   ];
-  return { path: 'normalise', args, expectedDurationSec: length, fps, warnings };
+  return {
+    path: 'normalise',
+    args,
+    expectedDurationSec: length,
+    fps,
+    warnings,
+    timeline: timelineOf(segs, joins),
+  };
 }

@@ -288,6 +288,19 @@ describe('normalise path', () => {
     expect(plan.expectedDurationSec).toBe(14);
   });
 
+  it('says where each clip plays in the cut, transitions overlapping their neighbours', () => {
+    const o = opts(files, { transition: { type: 'fade', duration: 0.5 } });
+    o.clips[0]!.transition = { type: 'cut', duration: 0 };
+    o.clips[1]!.transition = { type: 'wipeleft', duration: 1 };
+    const plan = planStitch(o, mixed, { features: MODERN });
+    expect(plan.timeline.map((t) => [t.index, t.start, t.end])).toEqual([
+      [0, 0, 5],
+      [1, 5, 9],
+      [2, 8, 14],
+    ]);
+    expect(plan.timeline.at(-1)!.end).toBe(plan.expectedDurationSec);
+  });
+
   it('falls back to hard cuts without xfade, and says which filter is missing and how to get it', () => {
     const plan = planStitch(
       opts(files, { transition: { type: 'dissolve', duration: 0.5 } }),
