@@ -10,6 +10,7 @@ import { constants } from 'node:fs';
 import { lstat, open } from 'node:fs/promises';
 import path from 'node:path';
 import { O_NOFOLLOW, moveInside, regularFile, removeOwned, writeFileAtomic } from '../safe-fs.js';
+import { layerFiles } from './layers.js';
 import type { StitchJob, StitchedOutput } from './outputs.js';
 
 /** Bumped when the same inputs would stitch to a different file. */
@@ -39,7 +40,8 @@ function staleName(final: string): string {
 
 /**
  * The fingerprint of what a job stitches: every setting, each clip by its sha256 (not its
- * path) and a local soundtrack by size and mtime. Same fingerprint, same final.
+ * path), a local soundtrack and every file a layer reads (fonts, images, voice-overs) by size
+ * and mtime. Same fingerprint, same final.
  */
 export async function finalInputs(job: StitchJob, outDir: string, clipSha: readonly string[]) {
   const { output, clips, soundtrack, ...settings } = job.options;
@@ -48,12 +50,19 @@ export async function finalInputs(job: StitchJob, outDir: string, clipSha: reado
     const info = await lstat(soundtrack.file).catch(() => undefined);
     track = { ...soundtrack, bytes: info?.size ?? null, mtime_ms: info?.mtimeMs ?? null };
   }
+  const files = await Promise.all(
+    layerFiles(job.options).map(async (file) => {
+      const info = await lstat(file).catch(() => undefined);
+      return { file, bytes: info?.size ?? null, mtime_ms: info?.mtimeMs ?? null };
+    }),
+  );
   const described = {
     version: RECORD_VERSION,
     output: path.relative(outDir, output),
     clips: clips.map((c, i) => ({ ...c, file: clipSha[i] })),
     soundtrack: track ?? null,
     settings,
+    ...(files.length > 0 ? { files } : {}),
   };
   return createHash('sha256').update(JSON.stringify(described)).digest('hex');
 }

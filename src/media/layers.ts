@@ -1,0 +1,16 @@
+/**
+ * What a final holds besides its clips: the layers (captions, cards, logo, voice-over) and the
+ * files they read. The fingerprint of a final counts each of these files, so a changed font,
+ * logo or voice-over makes the final again and an unchanged one is kept.
+ */
+import type { StitchOptions } from './stitch-plan.js';
+
+/**
+ * Every local file a stitch reads besides its clips and its soundtrack (fonts, images,
+ * voice-overs, subtitle files), absolute paths, each once. Each layer lists its own here.
+ */
+export function layerFiles(options: StitchOptions): string[] {
+  const files: string[] = [];
+  void options;
+  return [...new Set(files)];
+}
