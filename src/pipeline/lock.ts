@@ -2,14 +2,22 @@
  * The run lock: one `run` at a time per output folder, so two terminals can never both submit
  * the same shot. The lock is a file in the output folder naming the process that holds it
  * (pid and host), created exclusively and never through a link; a lock left by a process of
- * this host that is gone (a crash, a kill -9) is taken over, and the caller is told.
+ * this host that is gone (a crash, a kill -9) is taken over, and the caller is told, and the
+ * drafts such a process left while taking the lock are removed.
  */
 import { constants } from 'node:fs';
-import { link, lstat, open, readFile, unlink } from 'node:fs/promises';
+import { link, lstat, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { EXIT_CODES, ShotlistError } from '../errors.js';
-import { ensureDir, insideRoot, O_NOFOLLOW, UnsafePathError } from '../safe-fs.js';
+import {
+  ensureDir,
+  insideRoot,
+  O_NOFOLLOW,
+  regularFile,
+  removeOwned,
+  UnsafePathError,
+} from '../safe-fs.js';
 
 export const LOCK_FILE = '.shotlist.lock';
 
@@ -115,6 +123,26 @@ async function create(file: string, holder: LockHolder): Promise<boolean> {
   }
 }
 
+/** A draft of the lock: `.shotlist.lock.<pid>.<12 hex>`, with the pid of the process writing it. */
+const DRAFT = /^\.shotlist\.lock\.(\d+)\.[0-9a-f]{12}$/;
+
+/** How old a draft must be before it counts as left behind (a live one exists for microseconds). */
+const DRAFT_AGE_MS = 60_000;
+
+/**
+ * Removes the drafts of the lock that processes killed while taking it left behind: a plain
+ * file, named as a draft, older than a minute, of a process that is not running here.
+ */
+async function removeLeftDrafts(outDir: string, deps: LockDeps): Promise<void> {
+  const names = await readdir(outDir).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = Number(DRAFT.exec(name)?.[1]);
+    if (!pid || pid === deps.pid || deps.alive(pid)) continue;
+    const info = await regularFile(outDir, name);
+    if (info && deps.now() - info.mtimeMs > DRAFT_AGE_MS) await removeOwned(outDir, name);
+  }
+}
+
 /**
  * Takes the output folder's run lock, or throws a {@link RunLockedError} naming its holder.
  * A lock of this host whose process is gone is stale: it is removed and taken (`tookOver`).
@@ -140,6 +168,7 @@ export async function acquireRunLock(
     tookOver = holder;
     await unlink(file).catch(() => undefined);
   }
+  await removeLeftDrafts(outDir, deps);
   let released = false;
   return {
     file,

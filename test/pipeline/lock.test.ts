@@ -4,7 +4,7 @@
  * a lock the next run can read, and take over once its holder is gone.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LOCK_FILE, acquireRunLock } from '../../src/pipeline/lock.js';
@@ -57,5 +57,31 @@ describe('the run lock', () => {
     // No draft of the lock is left behind.
     expect(readdirSync(out).filter((f) => f.startsWith(LOCK_FILE))).toEqual([]);
     expect(existsSync(path.join(out, LOCK_FILE))).toBe(false);
+  });
+
+  it("removes the drafts a killed run left while taking it, and no one else's file", async () => {
+    const out = path.join(tmp.dir, 'out');
+    mkdirSync(out);
+    const dead = 999_999;
+    const live = 4242;
+    const files = {
+      left: `${LOCK_FILE}.${dead}.0123456789ab`,
+      fresh: `${LOCK_FILE}.${dead}.ba9876543210`,
+      living: `${LOCK_FILE}.${live}.aaaaaaaaaaaa`,
+      other: `${LOCK_FILE}.${dead}.notadraft`,
+    };
+    const old = new Date(Date.now() - 3_600_000);
+    for (const [kind, name] of Object.entries(files)) {
+      writeFileSync(path.join(out, name), '{"pid":1}\n');
+      if (kind !== 'fresh') utimesSync(path.join(out, name), old, old);
+    }
+    const lock = await acquireRunLock(out, {
+      pid: process.pid,
+      host: 'here',
+      now: Date.now,
+      alive: (pid) => pid === live || pid === process.pid,
+    });
+    await lock.release();
+    expect(readdirSync(out).sort()).toEqual([files.fresh, files.living, files.other].sort());
   });
 });
