@@ -119,14 +119,14 @@ describe('shotlist sim', () => {
     expect(await sim(ctx)).toBe(2);
     expect(err.join('')).toMatch(/--colour/);
     expect(err.join('')).toBe(
-      'shotlist sim: unknown flag --colour\n  fix: Usage: shotlist sim [options]; --help lists the options\n',
+      'error: unknown flag --colour\n  fix: Usage: shotlist sim [options]; --help lists the options\n',
     );
   });
 
   it('suggests the flag it most likely meant, like every other command', async () => {
     const { ctx, err } = fakeContext(['--prot', '0']);
     expect(await sim(ctx)).toBe(2);
-    expect(err.join('')).toBe('shotlist sim: unknown flag --prot\n  fix: did you mean --port?\n');
+    expect(err.join('')).toBe('error: unknown flag --prot\n  fix: did you mean --port?\n');
   });
 
   it('returns 2 on a positional argument', async () => {

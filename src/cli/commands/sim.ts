@@ -128,7 +128,7 @@ export default async function sim(ctx: CliContext): Promise<number> {
   } catch (error) {
     if (error instanceof ShotlistError) {
       ctx.stderr.write(
-        `shotlist sim: ${error.message}\n${error.fix ? `  fix: ${error.fix}\n` : ''}`,
+        `error: ${error.message}\n${error.fix ? `  fix: ${error.fix}\n` : ''}`,
       );
       return error.exitCode;
     }
