@@ -68,8 +68,6 @@ export function runBudget(inputs: BudgetInputs): BudgetVerdict {
       currency: plan.totals.currency,
     },
   );
-  // A run that sends nothing spends nothing: it may still collect, stitch and report.
-  if (summary.submits === 0) return verdict;
   const total = checkTotalBudget(
     verdict,
     {
@@ -79,6 +77,12 @@ export function runBudget(inputs: BudgetInputs): BudgetVerdict {
     jobSpend(inputs),
     plan.totals.currency,
   );
+  // A run that sends nothing spends nothing: it may still collect, stitch and report. The
+  // figures are still shown, and a job already over its total limit is said, not refused.
+  if (summary.submits === 0) {
+    const over = total.ok || total.reason === null ? {} : { over_total: total.reason };
+    return { ...total, ok: verdict.ok, reason: verdict.reason, ...over };
+  }
   return shardNote(total, inputs.elsewhere);
 }
 

@@ -109,8 +109,13 @@ export function formatPlan(plan: Plan, options: PlanTableOptions = {}): string {
     const j = b.job;
     const m = (f: { seconds: number; cost: number | null }) =>
       `${f.seconds} s (${money(f.cost ?? 0, t.currency)})`;
+    const state = !b.ok
+      ? 'EXCEEDED'
+      : b.over_total
+        ? 'already EXCEEDED (nothing new to send, so nothing is refused)'
+        : 'ok';
     lines.push(
-      `budget over every run: ${totals.join(', ')}: ${b.ok ? 'ok' : 'EXCEEDED'}: ${m(j.billed)} billed so far + ${m(j.at_risk)} at risk + ${m(j.this_run)} this run (the journal in the output folder)`,
+      `budget over every run: ${totals.join(', ')}: ${state}: ${m(j.billed)} billed so far + ${m(j.at_risk)} at risk + ${m(j.this_run)} this run (the journal in the output folder)`,
     );
   } else if (totals.length > 0)
     lines.push(`budget over every run: ${totals.join(', ')} (run checks them against the journal)`);

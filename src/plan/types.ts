@@ -90,6 +90,11 @@ export interface BudgetVerdict {
   ok: boolean;
   /** Why the budget does not hold, when it does not. */
   reason: string | null;
+  /**
+   * Why the job is already over a total limit when this run sends nothing new: not a refusal
+   * (a run that sends nothing may still collect, stitch and report), but said.
+   */
+  over_total?: string;
 }
 
 /** The stitch options as the manifest writes them; `src/media` resolves them. */

@@ -95,4 +95,40 @@ shots:
     const run = await cli(['run', '--simulate', '--yes', 'film.yaml'], { cwd: tmp.dir });
     expect(run.exitCode).toBe(3);
   });
+
+  it('says a job already over its total limit when nothing is left to send, and refuses nothing', async () => {
+    const manifest = (max: number) =>
+      writeFileSync(
+        path.join(tmp.dir, 'film.yaml'),
+        `version: 1
+name: film
+defaults: { model: seedance-2-official, duration: 4, ratio: '16:9', size: 480p }
+pricing: { currency: CNY, per_second: { seedance-2-official: 1.0 } }
+budget: { max_cost: 100, max_total_cost: ${max} }
+shots:
+  - { id: s01, prompt: a lighthouse at dusk }
+  - { id: s02, prompt: waves on the rocks }
+`,
+      );
+    manifest(10);
+    const first = await cli(['run', '--simulate', '--yes', 'film.yaml'], { cwd: tmp.dir });
+    expect(first.exitCode).toBe(0);
+    // 8 CNY billed; the limit lowered to 5 afterwards: the job is over, with nothing new to send.
+    manifest(5);
+    const plan = await cli(['plan', '--simulate', 'film.yaml'], { cwd: tmp.dir });
+    expect(plan.exitCode).toBe(0);
+    expect(plan.stdout).toMatch(
+      /budget over every run: max_total_cost .*5.*: already EXCEEDED \(nothing new to send, so nothing is refused\): 8 s .* billed so far/,
+    );
+    const json = await cli(['plan', '--simulate', '--json', 'film.yaml'], { cwd: tmp.dir });
+    const budget = (JSON.parse(json.stdout) as { budget: { ok: boolean; over_total?: string } })
+      .budget;
+    expect(budget.ok).toBe(true);
+    expect(budget.over_total).toContain('exceeds budget.max_total_cost');
+    const status = await cli(['status', '--simulate', 'film.yaml'], { cwd: tmp.dir });
+    expect(status.exitCode).toBe(0);
+    expect(status.stdout).toContain('over the budget of every run:');
+    const again = await cli(['run', '--simulate', '--yes', 'film.yaml'], { cwd: tmp.dir });
+    expect(again.exitCode).toBe(0);
+  });
 });

@@ -98,6 +98,7 @@ export function planJson(
       ...(p.budget.job ? { job: p.budget.job } : {}),
       ok: p.budget.ok,
       reason: p.budget.reason,
+      ...(p.budget.over_total ? { over_total: p.budget.over_total } : {}),
     },
     warnings: p.warnings,
   };

@@ -6,6 +6,7 @@ import { DEFAULT_BASE_URL } from '../../models.js';
 import { billedWarning, type BilledCheck } from '../../report/billed.js';
 import { clipVersions, versionsOf } from '../../render/store.js';
 import type { Money } from '../../render/cost.js';
+import type { BudgetVerdict } from '../../plan/types.js';
 import {
   failOnUnknown,
   gaveUpMessage,
@@ -71,6 +72,15 @@ const FLAGS = {
 const when = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** The unknown shots: what each may cost, since when, and what can be done about them. */
+/** The budget verdict: over (a run refuses), or a job already over its total with nothing to send. */
+function printBudget(ctx: CliContext, budget: BudgetVerdict): void {
+  if (!budget.ok) ctx.stdout.write(`over budget: ${budget.reason}; run would refuse (exit 3)\n`);
+  else if (budget.over_total)
+    ctx.stdout.write(
+      `over the budget of every run: ${budget.over_total}; nothing is left to send, so a run is not refused\n`,
+    );
+}
+
 function printUnknown(ctx: CliContext, risk: UnknownAtRisk, currency: string | null): void {
   if (risk.shots.length === 0) return;
   const money = (cost: number | null, seconds: number) =>
@@ -242,7 +252,7 @@ export default async function status(ctx: CliContext): Promise<number> {
     ctx.stdout.write(
       `\n${c.cached} done, ${c.in_flight} in flight, ${c.download} to download, ${c.unknown} unknown, ${c.new + c.retry} to submit (${formatMoney(summary.newCost ?? 0, plan.totals.currency)})\n`,
     );
-    if (!budget.ok) ctx.stdout.write(`over budget: ${budget.reason}; run would refuse (exit 3)\n`);
+    printBudget(ctx, budget);
     printUnknown(ctx, risk, plan.totals.currency);
     printMoneyNotes(ctx, { atRisk, billed }, plan.totals.currency);
     for (const stale of picks.stale) ctx.stderr.write(`${staleMessage(stale)}\n`);
