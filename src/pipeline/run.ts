@@ -3,6 +3,7 @@ import { resolveApiKey } from '../api/key.js';
 import { EXIT_CODES, UsageError, adviceText, type Advice } from '../errors.js';
 import { formatMoney } from '../plan/money.js';
 import { journalSize } from '../render/journal.js';
+import { refuseUnreachableReceiver } from '../render/receiver.js';
 import { SIMULATOR_BASE, describeBase } from './base.js';
 import { executeRun, needsApi } from './execute.js';
 import { recordFolderApi } from './folder-api.js';
@@ -123,6 +124,9 @@ export async function runManifest(
     return { status: 'done', exitCode: EXIT_CODES.ok, prepared };
   }
   await callbacks.onPrepared?.(prepared);
+  // A receiver the API cannot call is refused by the dry run as by the real one.
+  if (options.listen && prepared.base.apiBase !== undefined)
+    refuseUnreachableReceiver(options.listen, options.publicUrl, prepared.base.apiBase);
   if (options.dryRun) {
     // A dry run says what the real run would: over budget, it would be refused.
     const refused = !prepared.budget.ok && options.overBudget !== 'allow';

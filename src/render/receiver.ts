@@ -145,6 +145,24 @@ export interface Receiver {
 }
 
 /**
+ * Refuses a receiver the API cannot call: without `publicUrl` the API is told the listening
+ * address itself, which only an API on this machine can reach. Checked before anything is sent,
+ * by a dry run as by the real one.
+ */
+export function refuseUnreachableReceiver(
+  listen: ListenAddress,
+  publicUrl: string | undefined,
+  apiBase: string,
+): void {
+  if (publicUrl === undefined && !isLoopbackHost(new URL(apiBase).hostname)) {
+    throw new UsageError(
+      `the API at ${new URL(apiBase).host} cannot call a receiver at ${listen.host}:${listen.port}`,
+      { kind: 'public_url_for_listen' },
+    );
+  }
+}
+
+/**
  * Starts the receiver on `listen`. Without `publicUrl` the API is told the listening address
  * itself: only an API on this machine (the simulator) can call that, so another is refused. Every request is answered as soon as its
  * body has been counted; nothing about it is kept beyond {@link PushCounts}.
@@ -154,12 +172,7 @@ export async function startReceiver(
   publicUrl: string | undefined,
   apiBase: string,
 ): Promise<Receiver> {
-  if (publicUrl === undefined && !isLoopbackHost(new URL(apiBase).hostname)) {
-    throw new UsageError(
-      `the API at ${new URL(apiBase).host} cannot call a receiver at ${listen.host}:${listen.port}`,
-      { kind: 'public_url_for_listen' },
-    );
-  }
+  refuseUnreachableReceiver(listen, publicUrl, apiBase);
   const board = new PushBoard(publicUrl ?? '');
   const server = createServer(
     {

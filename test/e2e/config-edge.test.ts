@@ -30,3 +30,22 @@ it.each([
   expect(r.stdout).not.toContain('film:');
   expect(existsSync(out)).toBe(false);
 });
+
+it('run --dry-run --listen against an API on another machine without --public-url: exit 2, as the real run', async () => {
+  const dir = path.join(tmp.dir, 'listen-remote');
+  mkdirSync(dir, { recursive: true });
+  const manifest = writeManifest(dir, 2);
+  const flags = ['--base-url', 'https://api.example.test/v1', '--listen', '0', '--out', 'out'];
+  const env = { ...childEnv, SHOTLIST_API_KEY: 'sk-test-not-sent' };
+  const dry = await shotlist(['run', manifest, '--dry-run', ...flags], { cwd: dir, env });
+  expect(dry.exitCode).toBe(2);
+  expect(dry.stderr).toContain('the API at api.example.test cannot call a receiver at');
+  expect(dry.stderr).toContain('--public-url');
+  // With the public URL the API can call, the dry run goes on.
+  const ok = await shotlist(
+    ['run', manifest, '--dry-run', ...flags, '--public-url', 'https://hooks.example.test/h'],
+    { cwd: dir, env },
+  );
+  expect(ok.stderr).not.toContain('cannot call a receiver');
+  expect(ok.exitCode).toBe(0);
+});
