@@ -545,9 +545,15 @@ export interface Card {
   at?:
     | ('start' | 'end')
     | {
+        /**
+         * The id of the shot the card plays before.
+         */
         before: string;
       }
     | {
+        /**
+         * The id of the shot the card plays after.
+         */
         after: string;
       };
   /**
@@ -556,6 +562,9 @@ export interface Card {
   background?:
     | string
     | {
+        /**
+         * An image file relative to the manifest (inside its folder unless --allow-outside), shown for the whole card.
+         */
         image: string;
       };
   /**

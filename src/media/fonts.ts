@@ -121,3 +121,13 @@ export function findFont(font: string | undefined, needsCjk: boolean): string {
     fix: 'install a font (Debian/Ubuntu: apt-get install fonts-dejavu-core fonts-noto-cjk) or set stitch.captions.style.font',
   });
 }
+
+/** Whether this machine has a CJK-capable font where `findFont` looks for one. */
+export function cjkFontFound(): boolean {
+  try {
+    findFont(undefined, true);
+    return true;
+  } catch {
+    return false;
+  }
+}
