@@ -116,4 +116,6 @@ export interface StitchedOutput {
   warnings: string[];
   /** Kept from an earlier run: same clips and settings, not encoded again. */
   unchanged?: boolean;
+  /** Its caption sidecars (.srt, .vtt), relative to the report's folder, when it has captions. */
+  captions?: string[];
 }

@@ -101,6 +101,12 @@ stitch:
       'final.burned.mp4',
       'final.plain.mp4',
     ]);
+    // The report lists each final's sidecars, and its page links them.
+    const burnedOut = report.outputs.find((o) => o.file === 'final.burned.mp4')!;
+    expect(burnedOut.captions).toEqual(['final.burned.srt', 'final.burned.vtt']);
+    expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toContain(
+      'href="final.burned.vtt"',
+    );
     const clipOf = (id: string) =>
       path.join(out, report.shots.find((s) => s.id === id && s.variant === 'burned')!.file!);
     const d1 = (await probe(clipOf('s1'))).video!.durationSec! - 0.5;
