@@ -107,4 +107,91 @@ describe('caption fonts and text with real ffmpeg', () => {
       ['a.mp4', 'b.mp4', "f'o:n,t[1].ttf", 'out.mp4', 'out.srt', 'out.vtt'].sort(),
     );
   });
+
+  it('plays an image card and a fading colour card with silence under them, each lengthening the cut', async () => {
+    const ffmpeg = locateTool('ffmpeg').path;
+    const clip = await makeClip(path.join(tmp.dir, 'card-clip.mp4'), {
+      width: 320,
+      height: 180,
+      seconds: 1,
+    });
+    const image = path.join(tmp.dir, 'blue.png');
+    await execa(ffmpeg, [
+      ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'color=c=0x0000ff:s=64x36'],
+      ...['-frames:v', '1', image],
+    ]);
+    const output = path.join(tmp.dir, 'cards.mp4');
+    const result = await stitch({
+      output,
+      clips: [{ file: clip, id: 'a' }],
+      transition: { type: 'cut', duration: 0 },
+      audio: 'keep',
+      size: { width: 320, height: 180 },
+      fit: 'pad',
+      crf: 30,
+      preset: 'ultrafast',
+      cards: [
+        {
+          text: 'Hi',
+          duration: 1,
+          at: 'start',
+          background: { color: '#ff0000' },
+          color: '#ffffff',
+          fade: 0.25,
+        },
+        {
+          text: 'End',
+          duration: 1,
+          at: { after: 'a' },
+          background: { image },
+          color: '#ffffff',
+          fade: 0,
+        },
+      ],
+    });
+    expect(Math.abs(result.durationSec - 3)).toBeLessThan(0.1);
+    expect(result.probe.audio).toBeDefined();
+    const rgb = async (t: number) => {
+      const r = await execa(
+        ffmpeg,
+        [
+          ...[
+            '-hide_banner',
+            '-loglevel',
+            'error',
+            '-ss',
+            String(t),
+            '-i',
+            output,
+            '-frames:v',
+            '1',
+          ],
+          ...['-vf', 'crop=40:20:0:0,scale=1:1,format=rgb24', '-f', 'rawvideo', '-'],
+        ],
+        { encoding: 'buffer' },
+      );
+      return [...Buffer.from(r.stdout)];
+    };
+    const [r0, g0, b0] = await rgb(0.5);
+    expect(r0).toBeGreaterThan(180);
+    expect(g0! + b0!).toBeLessThan(80);
+    // Fading in from black: darker at the card's first frames.
+    const [early] = await rgb(0.05);
+    expect(early).toBeLessThan(r0! - 60);
+    const [r2, g2, b2] = await rgb(2.5);
+    expect(b2).toBeGreaterThan(180);
+    expect(r2! + g2!).toBeLessThan(80);
+    // Silence under the cards, the clip's tone between them.
+    const level = async (from: number) => {
+      const r = await execa(ffmpeg, [
+        ...['-hide_banner', '-ss', String(from), '-t', '0.8', '-i', output],
+        ...['-af', 'volumedetect', '-vn', '-f', 'null', '-'],
+      ]);
+      const max = /max_volume: (-?[\d.]+|-inf) dB/.exec(String(r.stderr))?.[1];
+      return max === '-inf' ? -Infinity : Number(max);
+    };
+    expect(await level(0.1)).toBeLessThan(-60);
+    expect(await level(1.1)).toBeGreaterThan(-30);
+    expect(await level(2.1)).toBeLessThan(-60);
+  });
 });
