@@ -74,8 +74,12 @@ export function checkShotCaptions(
   });
 }
 
-/** Chinese, Japanese or Korean characters (as the stitcher tells them). */
-function hasCjk(text: string): boolean {
+/** What to do when CJK text has no font to draw it. */
+export const CJK_FONT_FIX =
+  'install a CJK font (Debian/Ubuntu: apt-get install fonts-noto-cjk; scripts/setup.sh does it) or set stitch.captions.style.font to a font file that has the characters';
+
+/** Chinese, Japanese or Korean characters: text that needs a CJK-capable font. */
+export function hasCjk(text: string): boolean {
   return /[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]|[\u{20000}-\u{3134f}]/u.test(
     text,
   );
@@ -130,9 +134,14 @@ export function checkCaptionLayers(
       'error',
       cjk.path,
       'this text has Chinese, Japanese or Korean characters and no CJK font was found on this machine',
-      'install a CJK font (Debian/Ubuntu: apt-get install fonts-noto-cjk; scripts/setup.sh does it) or set stitch.captions.style.font to a font file that has the characters',
+      CJK_FONT_FIX,
     );
   }
+}
+
+/** Whether a style's `font` names a file rather than a family: a path or a font file's extension. */
+export function isFontFile(font: string): boolean {
+  return /[/\\]/.test(font) || /\.(ttf|otf|ttc|otc|woff2?)$/i.test(font);
 }
 
 /** The files captions and cards read: a style font given as a file, the subtitle file, card images. */
@@ -145,7 +154,7 @@ export function checkCaptionFiles(
   const captions = manifest.stitch?.captions;
   const files: { path: ManifestPath; ref: string; what: string }[] = [];
   const font = captions?.style?.font;
-  if (font && (/[/\\]/.test(font) || /\.(ttf|otf|ttc|otc|woff2?)$/i.test(font)))
+  if (font && isFontFile(font))
     files.push({ path: ['stitch', 'captions', 'style', 'font'], ref: font, what: 'font file' });
   if (captions?.file)
     files.push({ path: ['stitch', 'captions', 'file'], ref: captions.file, what: 'subtitle file' });

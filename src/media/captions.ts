@@ -3,6 +3,7 @@
  * the drawtext filters that burn them into the picture. Pure: no files, no processes.
  */
 import { EXIT_CODES, MediaError } from '../errors.js';
+import { hasCjk } from '../manifest/caption-rules.js';
 
 /** One caption in seconds of the output. */
 export interface Cue {
@@ -59,12 +60,7 @@ export const DEFAULT_CAPTION_STYLE: CaptionStyle = {
   boxColor: '#000000',
 };
 
-/** Chinese, Japanese or Korean characters: text that needs a CJK-capable font. */
-export function hasCjk(text: string): boolean {
-  return /[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]|[\u{20000}-\u{3134f}]/u.test(
-    text,
-  );
-}
+export { hasCjk };
 
 function stamp(seconds: number, sep: ',' | '.'): string {
   const ms = Math.max(0, Math.round(seconds * 1000));

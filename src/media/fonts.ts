@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT_CODES, MediaError } from '../errors.js';
+import { CJK_FONT_FIX, isFontFile } from '../manifest/caption-rules.js';
 
 /** CJK-capable font files of common packages (Debian/Ubuntu fonts-noto-cjk, Fedora, Arch, macOS). */
 export const KNOWN_CJK_FONTS = [
@@ -27,9 +28,6 @@ const KNOWN_FONTS = [
   '/usr/share/fonts/TTF/DejaVuSans.ttf',
   '/System/Library/Fonts/Helvetica.ttc',
 ];
-
-export const CJK_FONT_FIX =
-  'install a CJK font (Debian/Ubuntu: apt-get install fonts-noto-cjk; scripts/setup.sh does it) or set stitch.captions.style.font to a font file that has the characters';
 
 const cache = new Map<string, string | undefined>();
 
@@ -67,10 +65,7 @@ function coversCjk(file: string): boolean {
   return list.split('\n').some((line) => line.replace(/:\s*$/, '') === file);
 }
 
-/** Whether `font` names a file rather than a family: a path or a font file's extension. */
-export function isFontFile(font: string): boolean {
-  return /[/\\]/.test(font) || /\.(ttf|otf|ttc|otc|woff2?)$/i.test(font);
-}
+export { isFontFile };
 
 /**
  * The font file to draw `texts` with. `font` is the style's: an absolute file, or a family
