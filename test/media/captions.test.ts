@@ -10,7 +10,9 @@ import {
   writeVtt,
 } from '../../src/media/captions.js';
 import { cutParts, type CardOptions } from '../../src/media/cards.js';
-import { captionText } from '../../src/media/layer-options.js';
+import { captionFiles, captionText, layerOptions } from '../../src/media/layer-options.js';
+import type { Stitch } from '../../src/manifest/types.gen.js';
+import type { PlannedShot } from '../../src/plan/types.js';
 import { copyBlocker, planStitch, type StitchOptions } from '../../src/media/stitch-plan.js';
 import type { ProbeResult } from '../../src/media/probe.js';
 
@@ -253,5 +255,47 @@ describe('cards in the plan', () => {
         features: { filters: new Set(['xfade']) },
       }),
     ).toThrow(/no drawtext filter/);
+  });
+});
+
+describe('captions and cards per variant', () => {
+  const shots = [
+    { id: 'a', caption: 'hello @mimi' },
+    { id: 'b', caption: [{ text: 'one', end: 1 }] },
+    { id: 'c' },
+  ] as unknown as PlannedShot[];
+  const spec: Stitch = {
+    captions: { burn: ['vertical'], style: { font: 'fonts/x.ttf', box: true }, file: 'subs.vtt' },
+    cards: [
+      { text: 'All', duration: 1 },
+      {
+        text: 'Wide only',
+        duration: 2,
+        at: 'end',
+        variants: ['wide'],
+        background: { image: 'art/w.png' },
+      },
+    ],
+  };
+
+  it('burns only in the listed variants and keeps cards of their variants, files resolved', () => {
+    const wide = layerOptions(spec, shots, 'wide', '/m', { mimi: {} });
+    const vertical = layerOptions(spec, shots, 'vertical', '/m', { mimi: {} });
+    expect(wide.captions?.burn).toBe(false);
+    expect(vertical.captions?.burn).toBe(true);
+    expect(wide.captions?.clips).toEqual({
+      a: [{ text: 'hello mimi' }],
+      b: [{ text: 'one', end: 1 }],
+    });
+    expect(wide.captions?.style).toMatchObject({ font: '/m/fonts/x.ttf', box: true, size: 0.05 });
+    expect(wide.cards?.map((c) => c.text)).toEqual(['All', 'Wide only']);
+    expect(vertical.cards?.map((c) => [c.text, c.at, c.background])).toEqual([
+      ['All', 'start', { color: '#000000' }],
+    ]);
+    expect(captionFiles(wide)).toEqual(['/m/fonts/x.ttf', '/m/subs.vtt', '/m/art/w.png']);
+  });
+
+  it('adds nothing to a stitch without captions or cards', () => {
+    expect(layerOptions({}, [{ id: 'a' }] as unknown as PlannedShot[], null, '/m')).toEqual({});
   });
 });
