@@ -56,7 +56,7 @@ function need(tool: Tool, what: string, kind: 'filter' | 'encoder', why: string)
     `this ffmpeg${tool.version ? ` ${tool.version}` : ''} has no ${what} ${kind}, which ${why} needs`,
     {
       code: 'tool_feature_missing',
-      fix: 'install an ffmpeg built with libfreetype (Debian: apt-get install ffmpeg) or set FFMPEG_PATH to one',
+      fix: `install an ffmpeg with the ${what} ${kind}${what === 'drawtext' ? ' (built with libfreetype)' : ''} (Debian: apt-get install ffmpeg) or set FFMPEG_PATH to one`,
     },
   );
 }
