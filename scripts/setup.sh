@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh machine: the npm dependencies (which
 # bring an ffmpeg/ffprobe of their own) and, where this user may use apt-get, Debian's
-# ffmpeg (for the xfade transitions), Chromium (for the report's browser test) and
-# redis-server (for the team mode tests). Tests whose tools could not be installed say so
-# and skip; nothing else depends on them.
+# ffmpeg (for the xfade transitions), Chromium (for the report's browser test),
+# redis-server (for the team mode tests) and fonts-noto-cjk (for CJK captions). Tests whose
+# tools could not be installed say so and skip; nothing else depends on them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +17,8 @@ missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+# A CJK-capable font, so captions and cards in Chinese, Japanese or Korean draw real glyphs.
+[ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing+=(fonts-noto-cjk)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -5,6 +5,7 @@ import { ManifestError, type Diagnostic } from '../errors.js';
 import { Broken, Collector } from './collector.js';
 import { SourceMap, type ManifestPath } from './positions.js';
 import { checkLocalAssets, checkUploads, type MissingUploads } from './local-assets.js';
+import { checkCaptionLayers } from './caption-rules.js';
 import { checkLocalFiles, checkRules, checkUniqueNames } from './rules.js';
 import { checkSchema } from './schema.js';
 import type { ShotlistManifest } from './types.gen.js';
@@ -48,6 +49,11 @@ export interface CheckOptions {
    * where the simulator serves them.
    */
   missingUploads?: MissingUploads;
+  /**
+   * Whether this machine has a CJK-capable font (media's font search), for captions and cards
+   * with Chinese, Japanese or Korean text; without it that is left to the stitch.
+   */
+  cjkFont?: () => boolean;
 }
 
 /** Parses the YAML, keeping positions; YAML problems are said, and silence what they garble. */
@@ -135,6 +141,8 @@ export function checkManifest(
   const manifest = expanded as unknown as ShotlistManifest;
   const usable = (path: ManifestPath) => out.reliable(path) && !broken.has(path);
   if (Array.isArray(manifest.shots)) checkRules(manifest, out, usable);
+  if (usable(['stitch']) && Array.isArray(manifest.shots))
+    checkCaptionLayers(manifest, out, options.cjkFont);
   if (options.dir !== undefined && usable(['stitch'])) {
     checkLocalFiles(manifest, out, options.dir, options.allowOutside);
   }
@@ -195,6 +203,8 @@ export interface LoadOptions {
   allowOutside?: boolean;
   /** See {@link CheckOptions.missingUploads}. */
   missingUploads?: MissingUploads;
+  /** See {@link CheckOptions.cjkFont}. */
+  cjkFont?: () => boolean;
 }
 
 /**
@@ -210,5 +220,6 @@ export async function loadManifest(
     dir: path.dirname(absolute),
     ...(options.allowOutside ? { allowOutside: true } : {}),
     ...(options.missingUploads ? { missingUploads: options.missingUploads } : {}),
+    ...(options.cjkFont ? { cjkFont: options.cjkFont } : {}),
   });
 }

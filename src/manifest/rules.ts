@@ -1,4 +1,5 @@
 import { checkRequest } from '../api/contract.js';
+import { checkCaptionFiles, checkShotCaptions } from './caption-rules.js';
 import { checkCastMembers, checkShotCast } from './cast.js';
 import { checkFileNames } from './file-names.js';
 import { checkFrameUse, checkFrames } from './frames.js';
@@ -154,6 +155,7 @@ function checkStitchTimes(
     }
     const shot = resolveShot(manifest, s, variant);
     checkTrim(shot, report);
+    checkShotCaptions(shot, manifest.shots[s]?.caption, ['shots', s], report);
     const own = shot.origins.transition;
     clips.push({
       shot,
@@ -184,13 +186,14 @@ export function checkRules(manifest: ShotlistManifest, out: Collector, usable: U
   }
 }
 
-/** Local files the manifest reads: the soundtrack. URLs are fetched by ffmpeg, not checked here. */
+/** Local files the manifest reads: the soundtrack, caption and card files. URLs are fetched by ffmpeg, not checked here. */
 export function checkLocalFiles(
   manifest: ShotlistManifest,
   out: Collector,
   dir: string,
   allowOutside = false,
 ): void {
+  checkCaptionFiles(manifest, out, dir, allowOutside);
   const file = manifest.stitch?.soundtrack?.file;
   if (typeof file !== 'string' || !isLocalReference(file)) return;
   const problem = checkLocalFile(file, dir, 'soundtrack file', allowOutside);

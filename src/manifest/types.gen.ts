@@ -47,6 +47,10 @@ export type Shot = ShotSettings & {
      */
     audios?: MediaUrl[];
   };
+  /**
+   * Caption shown while the shot plays in the final: a text for the whole shot, or a list of { text, start, end } in seconds of the shot's kept part (after its trim). ${vars} work as in prompts; an @name of the cast shows as the member's name (without the @). At a transition the caption changes in the middle of it.
+   */
+  caption?: string | [CaptionCue, ...CaptionCue[]];
 } & {
   /**
    * Unique shot id; it becomes a file name. Letters, digits, '.', '_' and '-'.
@@ -73,6 +77,10 @@ export type Shot = ShotSettings & {
      */
     audios?: MediaUrl[];
   };
+  /**
+   * Caption shown while the shot plays in the final: a text for the whole shot, or a list of { text, start, end } in seconds of the shot's kept part (after its trim). ${vars} work as in prompts; an @name of the cast shows as the member's name (without the @). At a transition the caption changes in the middle of it.
+   */
+  caption?: string | [CaptionCue, ...CaptionCue[]];
 };
 /**
  * A public http(s) URL, asset://<officialId> (seedance-2-official2-fast only), or a local file (a path relative to the manifest's folder), uploaded to the storage `uploads` names before the first submission.
@@ -359,6 +367,23 @@ export interface FrameRef {
   as?: 'first_frame' | 'reference';
 }
 /**
+ * One caption within a shot.
+ */
+export interface CaptionCue {
+  /**
+   * The words shown; a line break starts a new line.
+   */
+  text: string;
+  /**
+   * Seconds into the shot's kept part (default 0).
+   */
+  start?: number;
+  /**
+   * Seconds into the shot's kept part (default its end).
+   */
+  end?: number;
+}
+/**
  * One member of the cast: the images that show it, and optionally words that describe it.
  */
 export interface CastMember {
@@ -436,4 +461,124 @@ export interface Stitch {
     | 'slow'
     | 'slower'
     | 'veryslow';
+  /**
+   * Captions of the cut: every final gets <final>.srt and <final>.vtt beside it and a soft subtitle track (mov_text); burn draws them into the picture. Shots' own caption fields, and/or a subtitle file for the whole cut.
+   */
+  captions?: {
+    /**
+     * An SRT or VTT file (relative to the manifest) whose times are seconds of the final, cards included; played as written, beside the shots' own captions.
+     */
+    file?: string;
+    /**
+     * Draw the captions into the picture: true for every variant, or a list of variant names (typical: the 9:16 one). Default false (soft track and sidecars only).
+     */
+    burn?: boolean | [string, ...string[]];
+    /**
+     * Language of the subtitle track, ISO 639-2 (e.g. eng, zho, jpn).
+     */
+    language?: string;
+    style?: CaptionStyle;
+    /**
+     * Only in these variants (names from variants); default every variant.
+     *
+     * @minItems 1
+     */
+    variants?: [string, ...string[]];
+  };
+  /**
+   * Title, chapter and end cards, in the order written where they share a place.
+   */
+  cards?: Card[];
+}
+/**
+ * How burned-in captions (and card text) look.
+ */
+export interface CaptionStyle {
+  /**
+   * A font file (relative to the manifest, inside its folder unless --allow-outside), or a family name found with fc-match. Default: a CJK-capable font when the text has Chinese, Japanese or Korean (fonts-noto-cjk), else fc-match's default.
+   */
+  font?: string;
+  /**
+   * Text height as a share of the frame height (default 0.05).
+   */
+  size?: number;
+  /**
+   * Where captions sit: bottom (default), top or middle.
+   */
+  position?: 'bottom' | 'top' | 'middle';
+  /**
+   * Distance from the frame edge as a share of the frame height (default 0.05).
+   */
+  margin?: number;
+  /**
+   * Text colour, #rrggbb (default #ffffff).
+   */
+  color?: string;
+  /**
+   * Outline width as a share of the text size (default 0.08; 0 for none). Ignored with box.
+   */
+  outline?: number;
+  /**
+   * Draw a box behind the text instead of an outline.
+   */
+  box?: boolean;
+  /**
+   * Colour of the box, #rrggbb (default #000000, drawn at 60% opacity).
+   */
+  box_color?: string;
+}
+/**
+ * A title, chapter or end card: a generated segment of the cut with text on a colour or an image.
+ */
+export interface Card {
+  /**
+   * The words on the card; a line break starts a new line.
+   */
+  text: string;
+  /**
+   * Seconds the card lasts; it lengthens the cut by as much.
+   */
+  duration: number;
+  /**
+   * Where the card plays: start (default), end, { before: <shot id> } or { after: <shot id> }. Transitions next to a card are cuts.
+   */
+  at?:
+    | ('start' | 'end')
+    | {
+        /**
+         * The id of the shot the card plays before.
+         */
+        before: string;
+      }
+    | {
+        /**
+         * The id of the shot the card plays after.
+         */
+        after: string;
+      };
+  /**
+   * A colour #rrggbb (default #000000), or { image: file } (relative to the manifest), scaled to the output like a clip.
+   */
+  background?:
+    | string
+    | {
+        /**
+         * An image file relative to the manifest (inside its folder unless --allow-outside), shown for the whole card.
+         */
+        image: string;
+      };
+  /**
+   * Text colour #rrggbb (default #ffffff).
+   */
+  color?: string;
+  /**
+   * Seconds of fade from and to black at each end of the card (default 0).
+   */
+  fade?: number;
+  /**
+   * Only in these variants (names from variants); default every variant.
+   *
+   * @minItems 1
+   */
+  variants?: [string, ...string[]];
 }

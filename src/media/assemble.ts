@@ -2,6 +2,14 @@ import path from 'node:path';
 import { ShotlistError } from '../errors.js';
 import { currentFinal, recordFinal } from './finals.js';
 import type { StitchJob, StitchedOutput } from './outputs.js';
+import { sidecarNames } from './layer-files.js';
+
+/** The caption sidecars of a job's final, relative to the output folder, when it has captions. */
+function sidecarsOf(job: StitchJob, outDir: string): { captions?: string[] } {
+  if (!job.options.captions) return {};
+  const { srt, vtt } = sidecarNames(job.options.output);
+  return { captions: [srt, vtt].map((f) => path.relative(outDir, f)) };
+}
 
 import { stitch, type StitchDeps } from './stitch.js';
 
@@ -46,6 +54,7 @@ export async function assembleOutputs(
         path: how,
         warnings,
         unchanged: true,
+        ...sidecarsOf(job, outDir),
       });
       deps.log?.(`${name}: unchanged (same clips and stitch settings), not stitched again`);
       continue;
@@ -70,6 +79,7 @@ export async function assembleOutputs(
         duration: result.durationSec,
         path: result.path,
         warnings: result.warnings,
+        ...sidecarsOf(job, outDir),
       };
       outputs.push(output);
       // Without its record the final is only encoded again next time: not worth failing it.

@@ -4,6 +4,7 @@
  * logo or voice-over makes the final again and an unchanged one is kept.
  */
 import type { StitchOptions } from './stitch-plan.js';
+import { captionFiles } from './layer-options.js';
 
 /**
  * Every local file a stitch reads besides its clips and its soundtrack (fonts, images,
@@ -11,6 +12,6 @@ import type { StitchOptions } from './stitch-plan.js';
  */
 export function layerFiles(options: StitchOptions): string[] {
   const files: string[] = [];
-  void options;
+  files.push(...captionFiles(options));
   return [...new Set(files)];
 }

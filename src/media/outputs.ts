@@ -4,6 +4,7 @@ import type { Plan, PlannedShot } from '../plan/types.js';
 import type { Stitch, Transition as TransitionSpec } from '../manifest/types.gen.js';
 import { DEFAULT_TRANSITION_SECONDS } from '../manifest/stitch-rules.js';
 import type { StitchOptions, Transition } from './stitch-plan.js';
+import { layerOptions } from './layer-options.js';
 
 /** The manifest's `stitch` section: the schema's generated type, never a copy of it. */
 export type StitchSpec = Stitch;
@@ -98,6 +99,7 @@ export function stitchJobs(
         fit: spec.fit ?? 'pad',
         crf: spec.crf ?? 20,
         preset: spec.preset ?? 'veryfast',
+        ...layerOptions(spec, shots, variant, manifestDir, plan.cast),
       },
     });
   }
@@ -114,4 +116,6 @@ export interface StitchedOutput {
   warnings: string[];
   /** Kept from an earlier run: same clips and settings, not encoded again. */
   unchanged?: boolean;
+  /** Its caption sidecars (.srt, .vtt), relative to the report's folder, when it has captions. */
+  captions?: string[];
 }

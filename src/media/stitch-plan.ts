@@ -2,6 +2,9 @@ import path from 'node:path';
 import { EXIT_CODES, MediaError } from '../errors.js';
 import type { ProbeResult } from './probe.js';
 import { FFMPEG_HEAD } from './ffmpeg-common.js';
+import type { CaptionOptions, Cue } from './captions.js';
+import type { CardOptions } from './cards.js';
+import { captionGraph, cutGraph, layersBlocker, type LayerParts } from './layer-graph.js';
 
 /**
  * The transitions of ffmpeg's `xfade` filter as of ffmpeg 4.3, the first release that has it,
@@ -94,6 +97,10 @@ export interface StitchOptions {
   fps?: number;
   crf: number;
   preset: string;
+  /** Captions: sidecar files, a soft subtitle track, and burned into the picture when asked. */
+  captions?: CaptionOptions;
+  /** Title, chapter and end cards: generated segments of the cut. */
+  cards?: CardOptions[];
 }
 
 /** What the plan needs to know about the ffmpeg that will run it. */
@@ -127,6 +134,10 @@ export interface StitchPlan {
   warnings: string[];
   /** Where each part of the cut plays, in seconds of the output, in playing order. */
   timeline: TimelineItem[];
+  /** Files to write before running ffmpeg and remove after (caption texts, subtitles). */
+  files?: { path: string; content: string }[];
+  /** The captions in output seconds, for the sidecar .srt and .vtt files. */
+  cues?: Cue[];
 }
 
 /**
@@ -134,8 +145,11 @@ export interface StitchPlan {
  * are seconds in the output; with a transition, neighbouring items overlap by its length.
  */
 export interface TimelineItem {
-  kind: 'clip';
+  /** A clip's kept part, or a card (`StitchOptions.cards`). */
+  kind: 'clip' | 'card';
+  /** Into `StitchOptions.clips` for a clip, into `StitchOptions.cards` for a card. */
   index: number;
+  /** The clip's shot id; `card-N` for a card. */
   id: string;
   start: number;
   end: number;
@@ -264,6 +278,8 @@ export function copyBlocker(options: StitchOptions, probes: readonly ProbeResult
     return 'a clip is trimmed';
   if (options.audio === 'mute') return 'the audio is muted';
   if (options.soundtrack) return 'a soundtrack is added';
+  const layer = layersBlocker(options);
+  if (layer) return layer;
   if (options.fps !== undefined) {
     const first = probes[0]?.video?.fps;
     if (first === undefined || Math.abs(first - options.fps) > 1e-3)
@@ -491,36 +507,37 @@ function joinGraph(
   joins: readonly Transition[],
   clipAudio: boolean,
   graph: string[],
+  parts: LayerParts = segs.map((s, i) => ({ v: `v${i}`, a: `a${i}`, duration: s.duration })),
 ): { video: string; audio: string; length: number } {
   if (joins.every((t) => t.type === 'cut')) {
-    const length = segs.reduce((sum, s) => sum + s.duration, 0);
-    if (segs.length === 1) return { video: 'v0', audio: 'a0', length };
-    const inputs = segs.map((_, i) => (clipAudio ? `[v${i}][a${i}]` : `[v${i}]`)).join('');
+    const length = parts.reduce((sum, s) => sum + s.duration, 0);
+    if (parts.length === 1) return { video: parts[0]!.v, audio: parts[0]!.a, length };
+    const inputs = parts.map((p) => (clipAudio ? `[${p.v}][${p.a}]` : `[${p.v}]`)).join('');
     graph.push(
-      `${inputs}concat=n=${segs.length}:v=1:a=${clipAudio ? 1 : 0}[vcat]${clipAudio ? '[acat]' : ''}`,
+      `${inputs}concat=n=${parts.length}:v=1:a=${clipAudio ? 1 : 0}[vcat]${clipAudio ? '[acat]' : ''}`,
     );
     return { video: 'vcat', audio: 'acat', length };
   }
-  let video = 'v0';
-  let audio = 'a0';
-  let length = segs[0]!.duration;
+  let video = parts[0]!.v;
+  let audio = parts[0]!.a;
+  let length = parts[0]!.duration;
   joins.forEach((t, k) => {
     const i = k + 1;
-    const seg = segs[i]!;
+    const seg = parts[i]!;
     if (t.type === 'cut') {
       graph.push(
         clipAudio
-          ? `[${video}][${audio}][v${i}][a${i}]concat=n=2:v=1:a=1[vj${i}][aj${i}]`
-          : `[${video}][v${i}]concat=n=2:v=1:a=0[vj${i}]`,
+          ? `[${video}][${audio}][${seg.v}][${seg.a}]concat=n=2:v=1:a=1[vj${i}][aj${i}]`
+          : `[${video}][${seg.v}]concat=n=2:v=1:a=0[vj${i}]`,
       );
       length += seg.duration;
     } else {
       const offset = length - t.duration;
       graph.push(
-        `[${video}][v${i}]xfade=transition=${t.type}:duration=${num(t.duration)}:offset=${num(offset)}[vj${i}]`,
+        `[${video}][${seg.v}]xfade=transition=${t.type}:duration=${num(t.duration)}:offset=${num(offset)}[vj${i}]`,
       );
       if (clipAudio) {
-        graph.push(`[${audio}][a${i}]acrossfade=d=${num(t.duration)}:c1=tri:c2=tri[aj${i}]`);
+        graph.push(`[${audio}][${seg.a}]acrossfade=d=${num(t.duration)}:c1=tri:c2=tri[aj${i}]`);
       }
       length += seg.duration - t.duration;
     }
@@ -596,7 +613,29 @@ function normalisePlan(
     usesXfade,
     clipAudio,
   );
-  const { video, audio, length } = joinGraph(segs, joins, clipAudio, graph);
+  const layerCtx = { outputFile, tool: ctx.features };
+  const cut = cutGraph(
+    options,
+    segs.map((s) => ({ id: s.clip.id, duration: s.duration })),
+    joins,
+    {
+      ...layerCtx,
+      shape: { width, height, fpsExpr },
+      clipAudio,
+      audioFormat: AUDIO_FORMAT,
+      inputBase: segs.length + (soundtrack ? 1 : 0),
+    },
+    graph,
+  );
+  const joined = joinGraph(
+    segs,
+    (cut?.joins as Transition[]) ?? joins,
+    clipAudio,
+    graph,
+    cut?.parts,
+  );
+  const { audio, length } = joined;
+  const timeline: TimelineItem[] = cut?.timeline ?? timelineOf(segs, joins);
 
   const inputs: string[] = [];
   for (const s of segs) inputs.push('-i', s.clip.file);
@@ -605,6 +644,23 @@ function normalisePlan(
     inputs.push('-i', soundtrack.file);
     audioOut = soundtrackGraph(soundtrack, segs.length, length, audioOut, graph);
   }
+  inputs.push(...(cut?.inputs ?? []));
+  const caps = options.captions
+    ? captionGraph(
+        options.captions,
+        joined.video,
+        timeline,
+        {
+          ...layerCtx,
+          length,
+          height,
+          inputIndex: inputs.filter((a) => a === '-i').length,
+        },
+        graph,
+      )
+    : undefined;
+  inputs.push(...(caps?.inputs ?? []));
+  const video = caps?.video ?? joined.video;
 
   const args = [
     ...FFMPEG_HEAD,
@@ -615,15 +671,18 @@ function normalisePlan(
     ...['-c:v', 'libx264', '-crf', String(options.crf), '-preset', options.preset],
     ...['-pix_fmt', 'yuv420p'],
     ...(audioOut ? ['-c:a', 'aac', '-b:a', '192k', '-ar', String(AUDIO_RATE)] : ['-an']),
+    ...(caps?.outputArgs ?? []),
     ...outputFlags(outputFile),
     outputFile,
   ];
+  const files = [...(cut?.files ?? []), ...(caps?.files ?? [])];
   return {
     path: 'normalise',
     args,
     expectedDurationSec: length,
     fps,
     warnings,
-    timeline: timelineOf(segs, joins),
+    timeline,
+    ...(options.cards?.length || options.captions ? { files, cues: caps?.cues ?? [] } : {}),
   };
 }

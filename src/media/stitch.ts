@@ -6,6 +6,7 @@ import { detectFeatures, locateTool, type FfmpegFeatures } from './locate.js';
 import { checkVideo, probe, probeAll, type ProbeCache, type ProbeResult } from './probe.js';
 import { runFfmpeg, type FfmpegProgress } from './run-ffmpeg.js';
 import { planStitch, type StitchOptions, type StitchPlan } from './stitch-plan.js';
+import { prepareLayers, removePlanFiles, writePlanFiles, writeSidecars } from './layer-files.js';
 
 export interface StitchProgressInfo extends FfmpegProgress {
   path: 'copy' | 'normalise';
@@ -31,6 +32,8 @@ export interface StitchResult {
   warnings: string[];
   /** The probe of the finished file. */
   probe: ProbeResult;
+  /** The caption sidecars written beside it (.srt, .vtt), when it has captions. */
+  sidecars?: string[];
 }
 
 /**
@@ -50,9 +53,10 @@ export async function stitch(options: StitchOptions, deps: StitchDeps = {}): Pro
   const output = path.resolve(options.output);
   const base = path.basename(output);
   const listFile = tempName(output, '.concat.txt');
+  const layered = await prepareLayers(options);
   await mkdir(path.dirname(output), { recursive: true });
-  return withAtomicFile(output, async (tmpOutput) => {
-    const plan = planStitch({ ...options, output }, probes, {
+  const made = await withAtomicFile(output, async (tmpOutput) => {
+    const plan = planStitch({ ...layered, output }, probes, {
       features,
       outputFile: tmpOutput,
       listFile,
@@ -61,6 +65,7 @@ export async function stitch(options: StitchOptions, deps: StitchDeps = {}): Pro
       if (plan.concatList !== undefined) {
         await writeFile(listFile, plan.concatList, { encoding: 'utf8', flag: 'wx' });
       }
+      await writePlanFiles(plan.files);
       const result = await encode(plan, tmpOutput, base, {
         ...deps,
         env,
@@ -73,11 +78,16 @@ export async function stitch(options: StitchOptions, deps: StitchDeps = {}): Pro
         expectedDurationSec: plan.expectedDurationSec,
         warnings: plan.warnings,
         probe: { ...result, file: output },
+        cues: plan.cues,
       };
     } finally {
       if (plan.concatList !== undefined) await rm(listFile, { force: true });
+      await removePlanFiles(plan.files);
     }
   });
+  const { cues, ...result } = made;
+  if (!options.captions || !cues) return result;
+  return { ...result, sidecars: await writeSidecars(output, cues) };
 }
 
 /** Runs the planned ffmpeg into `tmpOutput` and checks the result with ffprobe. */

@@ -5,6 +5,7 @@
  * body it was rendered from, and a pick names the body stitch checks it against.
  */
 import path from 'node:path';
+import { cjkFontFound } from '../media/fonts.js';
 import { assetLocation, localAssets, type LocalAsset } from '../assets/local.js';
 import { refuseUnallowedCommand } from '../assets/open.js';
 import { UsageError, formatDiagnostic, optionText } from '../errors.js';
@@ -287,6 +288,7 @@ async function planJob(
   const loaded = await loadManifest(manifestFile, {
     allowOutside: options.allowOutside === true,
     missingUploads: options.simulate ? 'ignore' : 'error',
+    cjkFont: cjkFontFound,
   });
   // A simulated run uploads to the simulator and a dry run uploads nothing: no command runs.
   if (!options.simulate && !options.dryRun)

@@ -9,6 +9,7 @@ import { UsageError } from '../errors.js';
 import { loadManifest } from '../manifest/load.js';
 import { assembleOutputs } from '../media/assemble.js';
 import { finalInputs, moveStaleFinal } from '../media/finals.js';
+import { cjkFontFound } from '../media/fonts.js';
 import { stitchJobs, type StitchJob } from '../media/outputs.js';
 import { plan as makePlan } from '../plan/plan.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
@@ -218,6 +219,7 @@ export async function stitchManifest(
   const cwd = options.cwd ?? process.cwd();
   const loaded = await loadManifest(path.resolve(cwd, file), {
     allowOutside: options.allowOutside === true,
+    cjkFont: cjkFontFound,
   });
   const outDir = path.resolve(
     cwd,

@@ -203,6 +203,7 @@ function planShotTakes(
     request: body,
     ...(resolved.trim ? { trim: resolved.trim } : {}),
     ...(resolved.transition ? { transition: resolved.transition } : {}),
+    ...(manifest.shots[s]?.caption ? { caption: manifest.shots[s].caption } : {}),
     ...(frames.length > 0 ? { depends_on: frames } : {}),
     ...(resolved.cast ? { cast: resolved.cast } : {}),
     ...(note ? { note } : {}),

@@ -28,6 +28,8 @@ export interface PlannedShot {
   /** Stitching settings of this shot (from defaults, variant or shot), if any. */
   trim?: { start?: number; end?: number };
   transition?: { type?: string; duration?: number };
+  /** The shot's caption as the manifest writes it (variables expanded): a text or timed cues. */
+  caption?: string | { text: string; start?: number; end?: number }[];
   /** Where the shot is written in the manifest. */
   source: { file: string; line: number; col: number };
   /**

@@ -139,7 +139,7 @@ function renderOutput(output: OutputReport): string {
     : '';
   return `<figure class="output" data-output="${escapeHtml(output.file)}">
 <video controls preload="metadata" src="${escapeHtml(relativeUrl(output.file))}"></video>
-<figcaption><strong>${escapeHtml(output.variant ?? output.file)}</strong> · ${escapeHtml(seconds(output.duration))} · ${output.path === 'copy' ? 'streams copied' : 're-encoded'} · <a href="${escapeHtml(relativeUrl(output.file))}">${escapeHtml(output.file)}</a></figcaption>
+<figcaption><strong>${escapeHtml(output.variant ?? output.file)}</strong> · ${escapeHtml(seconds(output.duration))} · ${output.path === 'copy' ? 'streams copied' : 're-encoded'} · <a href="${escapeHtml(relativeUrl(output.file))}">${escapeHtml(output.file)}</a>${(output.captions ?? []).map((f) => ` · <a href="${escapeHtml(relativeUrl(f))}">${escapeHtml(f)}</a>`).join('')}</figcaption>
 ${warnings}</figure>`;
 }
 

@@ -30,7 +30,12 @@ async function check(file: string, cwd: string, allowOutside: boolean): Promise<
   const absolute = path.resolve(cwd, file);
   try {
     const text = await readManifestText(absolute, file);
-    const result = checkManifest(text, file, { dir: path.dirname(absolute), allowOutside });
+    const { cjkFontFound } = await import('../../media/fonts.js');
+    const result = checkManifest(text, file, {
+      dir: path.dirname(absolute),
+      allowOutside,
+      cjkFont: cjkFontFound,
+    });
     if (result.loaded) await checkPicks(result.loaded, absolute);
     return result.diagnostics;
   } catch (error) {
