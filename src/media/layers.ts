@@ -11,6 +11,7 @@ import type { StitchOptions } from './stitch-plan.js';
  */
 export function layerFiles(options: StitchOptions): string[] {
   const files: string[] = [];
-  void options;
+  for (const o of options.logo ?? []) files.push(o.file);
+  for (const v of options.voiceovers ?? []) files.push(v.file);
   return [...new Set(files)];
 }

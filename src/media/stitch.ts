@@ -56,6 +56,7 @@ export async function stitch(options: StitchOptions, deps: StitchDeps = {}): Pro
       features,
       outputFile: tmpOutput,
       listFile,
+      ...(await soundtrackLength(options, env, deps.signal)),
     });
     try {
       if (plan.concatList !== undefined) {
@@ -78,6 +79,19 @@ export async function stitch(options: StitchOptions, deps: StitchDeps = {}): Pro
       if (plan.concatList !== undefined) await rm(listFile, { force: true });
     }
   });
+}
+
+/** The local soundtrack's length when `fit: stretch_end` needs it; none when it cannot be read. */
+async function soundtrackLength(
+  options: StitchOptions,
+  env: NodeJS.ProcessEnv,
+  signal: AbortSignal | undefined,
+): Promise<{ soundtrackSec?: number }> {
+  const track = options.soundtrack;
+  if (track?.fit !== 'stretch_end' || /^https?:\/\//.test(track.file)) return {};
+  const info = await probe(track.file, { env, signal, container: 'any' }).catch(() => undefined);
+  const sec = info?.audio?.durationSec ?? info?.durationSec;
+  return sec !== undefined && sec > 0 ? { soundtrackSec: sec } : {};
 }
 
 /** Runs the planned ffmpeg into `tmpOutput` and checks the result with ffprobe. */

@@ -203,6 +203,7 @@ function planShotTakes(
     request: body,
     ...(resolved.trim ? { trim: resolved.trim } : {}),
     ...(resolved.transition ? { transition: resolved.transition } : {}),
+    ...(manifest.shots[s]?.voiceover ? { voiceover: manifest.shots[s].voiceover } : {}),
     ...(frames.length > 0 ? { depends_on: frames } : {}),
     ...(resolved.cast ? { cast: resolved.cast } : {}),
     ...(note ? { note } : {}),
