@@ -15,6 +15,7 @@ import {
   type StitchClipSpec,
 } from './stitch-rules.js';
 import { closest } from './suggest.js';
+import { checkLayerFiles } from './voice-rules.js';
 import type { ShotlistManifest } from './types.gen.js';
 
 /** Whether a part of the manifest is well-formed enough for the rules to look at. */
@@ -184,13 +185,14 @@ export function checkRules(manifest: ShotlistManifest, out: Collector, usable: U
   }
 }
 
-/** Local files the manifest reads: the soundtrack. URLs are fetched by ffmpeg, not checked here. */
+/** Local files the manifest reads: the soundtrack, voice-overs and logos. URLs are fetched by ffmpeg, not checked here. */
 export function checkLocalFiles(
   manifest: ShotlistManifest,
   out: Collector,
   dir: string,
   allowOutside = false,
 ): void {
+  checkLayerFiles(manifest, out, dir, allowOutside);
   const file = manifest.stitch?.soundtrack?.file;
   if (typeof file !== 'string' || !isLocalReference(file)) return;
   const problem = checkLocalFile(file, dir, 'soundtrack file', allowOutside);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Shot, Stitch } from '../manifest/types.gen.js';
+import { STRETCH_LIMITS } from '../manifest/voice-rules.js';
 
 /**
  * The sound layers of a final beside the clips' audio: voice-overs placed on the cut's
@@ -27,9 +28,6 @@ export interface Duck {
 }
 
 export type SoundtrackFit = 'none' | 'loop' | 'stretch_end';
-
-/** The tempo change `stretch_end` allows, either way: 0.8x to 1.25x. */
-export const STRETCH_LIMITS = { min: 0.8, max: 1.25 } as const;
 
 /** What the sound layers need from the plan: where each clip plays. */
 export interface TimelinePlace {
@@ -84,7 +82,7 @@ export function soundtrackFit(
   const tempo = Math.min(STRETCH_LIMITS.max, Math.max(STRETCH_LIMITS.min, wanted));
   if (Math.abs(tempo - wanted) > 1e-9) {
     warnings.push(
-      `the soundtrack lasts ${sec(trackSec)} s and the cut ${sec(length)} s: stretch_end changes the tempo by at most 25%, so it ${wanted < tempo ? 'ends early' : 'is cut off at the end'}; use fit: loop, or a track nearer the cut's length`,
+      `the soundtrack lasts ${sec(trackSec)} s and the cut ${sec(length)} s: stretch_end changes the tempo by a factor of 0.8 to 1.25 at most, so it ${wanted < tempo ? 'ends early' : 'is cut off at the end'}; use fit: loop, or a track nearer the cut's length`,
     );
   }
   if (Math.abs(tempo - 1) < 1e-6) return { input: [], filters: [] };
