@@ -438,7 +438,7 @@ export interface Stitch {
      */
     mode?: 'mix' | 'replace';
     /**
-     * What happens when the soundtrack is shorter or longer than the cut: none (default: silence after it ends, cut off at the end of the video), loop (repeat it until the cut ends), stretch_end (change its tempo with atempo, pitch kept, so it ends with the cut; the tempo factor stays between 0.8 (a track up to 1.25x shorter than the cut) and 1.25 (up to 1.25x longer): beyond that it plays at the limit and then ends early with silence, or is cut off, with a warning; local files only). validate warns when a soundtrack is shorter than the cut.
+     * What happens when the soundtrack is shorter or longer than the cut: none (default: silence after it ends, cut off at the end of the video), loop (repeat it until the cut ends), stretch_end (change its tempo with atempo, pitch kept, so it ends with the cut; the tempo factor stays between 0.8 (a track up to 20% shorter than the cut) and 1.25 (up to 25% longer): beyond that it plays at the limit and then ends early with silence, or is cut off, with a warning; local files only). validate warns when a soundtrack is shorter than the cut.
      */
     fit?: 'none' | 'loop' | 'stretch_end';
     /**
