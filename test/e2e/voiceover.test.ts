@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -129,7 +129,7 @@ stitch:
 });
 
 describe('validate measures voice-overs and the soundtrack (built bin)', () => {
-  it('an over-long voice-over is an error and a short soundtrack a warning, each at file:line:col', async () => {
+  it('an over-long voice-over is an error (run refuses it too) and a short soundtrack a warning, each at file:line:col', async () => {
     await lavfi(path.join(tmp.dir, 'short.wav'), 'sine=frequency=2000:duration=1', '-ac', '2');
     await lavfi(path.join(tmp.dir, 'long.wav'), 'sine=frequency=200:duration=3.5', '-ac', '2');
     writeFileSync(
@@ -158,6 +158,16 @@ stitch:
     expect(r.stderr).toMatch(
       /check\.yaml:11:23: warning: the soundtrack lasts 1 s but the cut 11 s[^\n]*\n\s+fix: set soundtrack fit: loop/,
     );
+    // run refuses the same manifest before anything is sent.
+    const out = path.join(tmp.dir, 'check-out');
+    const run = await shotlist(['run', 'check.yaml', '--simulate', '--yes', '--out', out], {
+      cwd: tmp.dir,
+    });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toMatch(/check\.yaml:8:24: error: the voice-over of shot c2/);
+    expect(existsSync(path.join(out, 'clips'))).toBe(false);
+    expect(existsSync(path.join(out, 'journal.ndjson'))).toBe(false);
+
     const sub = path.join(tmp.dir, 'sub');
     mkdirSync(sub);
     writeFileSync(

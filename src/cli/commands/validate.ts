@@ -27,38 +27,17 @@ async function checkPicks(loaded: LoadedManifest, absolute: string): Promise<voi
   }
 }
 
-/**
- * Measures the local soundtrack and voice-overs with ffprobe (sending nothing): a voice-over
- * longer than its shot is an error, a soundtrack shorter than the cut a warning. A file that
- * cannot be measured is left to the stitch.
- */
-async function checkAudio(loaded: LoadedManifest): Promise<Diagnostic[]> {
-  const { namedAudio, checkAudioLengths } = await import('../../manifest/voice-rules.js');
-  const dir = loaded.dir;
-  if (dir === undefined) return [];
-  const files = namedAudio(loaded.manifest, dir);
-  if (files.length === 0) return [];
-  const { probe } = await import('../../media/probe.js');
-  const { Collector } = await import('../../manifest/collector.js');
-  const lengths = new Map<string, number>();
-  for (const { file } of files) {
-    const info = await probe(file, { container: 'any' }).catch(() => undefined);
-    const sec = info?.audio?.durationSec ?? info?.durationSec;
-    if (sec !== undefined && sec > 0) lengths.set(file, sec);
-  }
-  const out = new Collector(loaded.file);
-  out.source = loaded.source;
-  checkAudioLengths(loaded.manifest, dir, lengths, out);
-  return out.sorted();
-}
-
 async function check(file: string, cwd: string, allowOutside: boolean): Promise<Diagnostic[]> {
   const absolute = path.resolve(cwd, file);
   try {
     const text = await readManifestText(absolute, file);
     const result = checkManifest(text, file, { dir: path.dirname(absolute), allowOutside });
     if (result.loaded) await checkPicks(result.loaded, absolute);
-    if (result.loaded) return [...result.diagnostics, ...(await checkAudio(result.loaded))];
+    if (result.loaded) {
+      // Measured with ffprobe: a voice-over longer than its shot, a soundtrack shorter than the cut.
+      const { audioLengthProblems } = await import('../../media/audio-lengths.js');
+      return [...result.diagnostics, ...(await audioLengthProblems(result.loaded))];
+    }
     return result.diagnostics;
   } catch (error) {
     if (error instanceof ManifestError) return error.diagnostics;
