@@ -186,7 +186,36 @@ export function checkAudioLengths(
       break;
     }
   }
+  checkCutVoice(manifest, dir, lengths, variants, out);
   checkSoundtrackLength(manifest, dir, lengths, variants, out);
+}
+
+/** The cut-wide voice-over should end with the cut (in every variant it applies to). */
+function checkCutVoice(
+  manifest: ShotlistManifest,
+  dir: string,
+  lengths: ReadonlyMap<string, number>,
+  variants: readonly (number | null)[],
+  out: Collector,
+): void {
+  const voice = manifest.stitch?.voiceover;
+  if (typeof voice?.file !== 'string') return;
+  const sec = lengths.get(path.resolve(dir, voice.file));
+  if (sec === undefined) return;
+  const offset = voice.offset ?? 0;
+  const applies = variants.filter((v) => {
+    const name = v === null ? undefined : manifest.variants?.[v]?.name;
+    return !voice.variants || name === undefined || voice.variants.includes(name);
+  });
+  if (applies.length === 0) return;
+  const cut = Math.min(...applies.map((v) => cutLength(manifest, v)));
+  if (offset + sec <= cut + 0.05) return;
+  out.at(
+    'warning',
+    ['stitch', 'voiceover', 'file'],
+    `the voice-over lasts ${seconds(sec)}${offset ? ` from ${seconds(offset)}` : ''} but the cut ${seconds(cut)}: its last ${seconds(offset + sec - cut)} would be cut off`,
+    `shorten the recording to ${seconds(Math.max(0, cut - offset))} or start it earlier (offset)`,
+  );
 }
 
 function checkSoundtrackLength(

@@ -62,5 +62,17 @@ describe('the cut and the audio lengths validate measures', () => {
     const stretch = MANIFEST.replace('music.wav }', 'music.wav, fit: stretch_end }');
     expect(lengthsCheck(stretch, { '/m/music.wav': 7 })).toEqual([]);
     expect(lengthsCheck(stretch, { '/m/music.wav': 6 })[0]!.fix).toMatch(/at most 20%/);
+    // A cut-wide voice-over running past the shortest cut it plays in (7.5 s in short) is cut off.
+    const cutVoice = MANIFEST.replace(
+      'stitch:\n',
+      'stitch:\n  voiceover: { file: n.wav, offset: 2 }\n',
+    );
+    const [late] = lengthsCheck(cutVoice, { '/m/n.wav': 6 });
+    expect([late!.severity, late!.line, late!.message]).toEqual([
+      'warning',
+      9,
+      'the voice-over lasts 6 s from 2 s but the cut 6.5 s: its last 1.5 s would be cut off',
+    ]);
+    expect(lengthsCheck(cutVoice, { '/m/n.wav': 4.5 })).toEqual([]);
   });
 });
