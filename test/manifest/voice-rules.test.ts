@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Collector } from '../../src/manifest/collector.js';
 import { checkManifest } from '../../src/manifest/load.js';
@@ -74,5 +77,33 @@ describe('the cut and the audio lengths validate measures', () => {
       'the voice-over lasts 6 s from 2 s but the cut 6.5 s: its last 1.5 s would be cut off',
     ]);
     expect(lengthsCheck(cutVoice, { '/m/n.wav': 4.5 })).toEqual([]);
+  });
+});
+
+describe('validate on the layer files and their settings', () => {
+  it('reports a logo at x without y, an end before its start and unknown variants, each at its key', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'shotlist-layers-'));
+    try {
+      writeFileSync(path.join(dir, 'logo.png'), 'png');
+      writeFileSync(path.join(dir, 'v.wav'), 'wav');
+      const text = `version: 1
+name: t
+variants: [{ name: wide }]
+shots:
+  - { id: a, prompt: "one", voiceover: { file: v.wav, variants: [tall] } }
+stitch:
+  logo:
+    - { file: logo.png, x: 0.5 }
+    - { file: logo.png, start: 3, end: 2, variants: [wide] }
+`;
+      const d = checkManifest(text, 'm.yaml', { dir }).diagnostics;
+      expect(d.map((x) => [x.line, x.col, x.message])).toEqual([
+        [5, 66, 'variants names "tall", which is not a variant of this manifest'],
+        [8, 28, 'a logo placed at a point needs both x and y'],
+        [9, 40, 'logo end 2 is not after start 3'],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
