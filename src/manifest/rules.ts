@@ -16,6 +16,7 @@ import {
   type StitchClipSpec,
 } from './stitch-rules.js';
 import { closest } from './suggest.js';
+import { checkLayerFiles } from './voice-rules.js';
 import type { ShotlistManifest } from './types.gen.js';
 
 /** Whether a part of the manifest is well-formed enough for the rules to look at. */
@@ -186,7 +187,7 @@ export function checkRules(manifest: ShotlistManifest, out: Collector, usable: U
   }
 }
 
-/** Local files the manifest reads: the soundtrack, caption and card files. URLs are fetched by ffmpeg, not checked here. */
+/** Local files the manifest reads: the soundtrack, caption and card files, voice-overs and logos. URLs are fetched by ffmpeg, not checked here. */
 export function checkLocalFiles(
   manifest: ShotlistManifest,
   out: Collector,
@@ -194,6 +195,7 @@ export function checkLocalFiles(
   allowOutside = false,
 ): void {
   checkCaptionFiles(manifest, out, dir, allowOutside);
+  checkLayerFiles(manifest, out, dir, allowOutside);
   const file = manifest.stitch?.soundtrack?.file;
   if (typeof file !== 'string' || !isLocalReference(file)) return;
   const problem = checkLocalFile(file, dir, 'soundtrack file', allowOutside);

@@ -24,7 +24,7 @@ function lengthOf(shot: ResolvedShot): number {
 }
 
 /** The clip's length once its trim is applied. */
-function keptLength(shot: ResolvedShot): number {
+export function keptLength(shot: ResolvedShot): number {
   const end = Math.min(shot.trim?.end ?? lengthOf(shot), lengthOf(shot));
   return Math.max(0, end - (shot.trim?.start ?? 0));
 }

@@ -51,6 +51,7 @@ export type Shot = ShotSettings & {
    * Caption shown while the shot plays in the final: a text for the whole shot, or a list of { text, start, end } in seconds of the shot's kept part (after its trim). ${vars} work as in prompts; an @name of the cast shows as the member's name (without the @). At a transition the caption changes in the middle of it.
    */
   caption?: string | [CaptionCue, ...CaptionCue[]];
+  voiceover?: Voiceover;
 } & {
   /**
    * Unique shot id; it becomes a file name. Letters, digits, '.', '_' and '-'.
@@ -81,11 +82,37 @@ export type Shot = ShotSettings & {
    * Caption shown while the shot plays in the final: a text for the whole shot, or a list of { text, start, end } in seconds of the shot's kept part (after its trim). ${vars} work as in prompts; an @name of the cast shows as the member's name (without the @). At a transition the caption changes in the middle of it.
    */
   caption?: string | [CaptionCue, ...CaptionCue[]];
+  voiceover?: Voiceover;
 };
 /**
  * A public http(s) URL, asset://<officialId> (seedance-2-official2-fast only), or a local file (a path relative to the manifest's folder), uploaded to the storage `uploads` names before the first submission.
  */
 export type MediaUrl = string;
+/**
+ * A voice-over for this shot: a local audio file (relative to the manifest, inside its folder unless --allow-outside), or { file, offset, volume }. It starts `offset` seconds into the shot's kept part (after its trim) and must end within it; validate measures it with ffprobe.
+ */
+export type Voiceover =
+  | string
+  | {
+      /**
+       * Path of the audio file, relative to the manifest.
+       */
+      file: string;
+      /**
+       * Seconds into the shot's kept part where the voice starts (default 0).
+       */
+      offset?: number;
+      /**
+       * Gain of the voice (1 = as is, the default).
+       */
+      volume?: number;
+      /**
+       * Variant names this applies to (default: every variant).
+       *
+       * @minItems 1
+       */
+      variants?: [string, ...string[]];
+    };
 
 /**
  * A storyboard for shotlist: shots rendered through the Seedance video API, then stitched into finished video.
@@ -435,6 +462,27 @@ export interface Stitch {
      * mix under the clips' audio, or replace it (default mix).
      */
     mode?: 'mix' | 'replace';
+    /**
+     * What happens when the soundtrack is shorter or longer than the cut: none (default: silence after it ends, cut off at the end of the video), loop (repeat it until the cut ends), stretch_end (change its tempo with atempo, pitch kept, so it ends with the cut; the tempo factor stays between 0.8 (a track up to 20% shorter than the cut) and 1.25 (up to 25% longer): beyond that it plays at the limit and then ends early with silence, or is cut off, with a warning; local files only). validate warns when a soundtrack is shorter than the cut.
+     */
+    fit?: 'none' | 'loop' | 'stretch_end';
+    /**
+     * Lower the soundtrack under speech by sidechain compression. By default it ducks under voice-overs whenever there is one.
+     */
+    duck?: {
+      /**
+       * Duck under the voice-overs (default true).
+       */
+      voice?: boolean;
+      /**
+       * Duck under the clips' own audio too (default false).
+       */
+      dialogue?: boolean;
+      /**
+       * How far the soundtrack goes down under speech, in dB (default 12).
+       */
+      amount?: number;
+    };
   };
   /**
    * Pixel size of the output as WIDTHxHEIGHT, e.g. 1280x720 (default: the size of the variant's ratio and resolution).
@@ -489,6 +537,33 @@ export interface Stitch {
    * Title, chapter and end cards, in the order written where they share a place.
    */
   cards?: Card[];
+  /**
+   * A logo or other image over the video: one overlay, or a list of them.
+   */
+  logo?: Overlay | [Overlay, ...Overlay[]];
+  /**
+   * One voice-over track for the whole cut (besides or instead of the shots' own).
+   */
+  voiceover?: {
+    /**
+     * Path of the audio file, relative to the manifest, inside its folder unless --allow-outside.
+     */
+    file: string;
+    /**
+     * Seconds of the cut where the voice starts (default 0).
+     */
+    offset?: number;
+    /**
+     * Gain of the voice (1 = as is, the default).
+     */
+    volume?: number;
+    /**
+     * Variant names this applies to (default: every variant).
+     *
+     * @minItems 1
+     */
+    variants?: [string, ...string[]];
+  };
 }
 /**
  * How burned-in captions (and card text) look.
@@ -577,6 +652,53 @@ export interface Card {
   fade?: number;
   /**
    * Only in these variants (names from variants); default every variant.
+   *
+   * @minItems 1
+   */
+  variants?: [string, ...string[]];
+}
+/**
+ * An image laid over the cut.
+ */
+export interface Overlay {
+  /**
+   * Path of the image (PNG with transparency works best), relative to the manifest, inside its folder unless --allow-outside.
+   */
+  file: string;
+  /**
+   * Where it sits (default top-right); ignored when x and y are given.
+   */
+  corner?: 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right';
+  /**
+   * Left edge as a share of the frame width (0-1); give y too.
+   */
+  x?: number;
+  /**
+   * Top edge as a share of the frame height (0-1); give x too.
+   */
+  y?: number;
+  /**
+   * Width as a share of the frame width (default 0.15); the height keeps the image's aspect.
+   */
+  width?: number;
+  /**
+   * Gap to the corner's edges as a share of the frame width (default 0.03).
+   */
+  margin?: number;
+  /**
+   * 0 (invisible) to 1 (opaque, the default).
+   */
+  opacity?: number;
+  /**
+   * Seconds of the cut where it appears (default 0).
+   */
+  start?: number;
+  /**
+   * Seconds of the cut where it goes (default: the end).
+   */
+  end?: number;
+  /**
+   * Variant names this applies to (default: every variant).
    *
    * @minItems 1
    */

@@ -13,5 +13,7 @@ import { captionFiles } from './layer-options.js';
 export function layerFiles(options: StitchOptions): string[] {
   const files: string[] = [];
   files.push(...captionFiles(options));
+  for (const o of options.logo ?? []) files.push(o.file);
+  for (const v of options.voiceovers ?? []) files.push(v.file);
   return [...new Set(files)];
 }

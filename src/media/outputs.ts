@@ -5,6 +5,8 @@ import type { Stitch, Transition as TransitionSpec } from '../manifest/types.gen
 import { DEFAULT_TRANSITION_SECONDS } from '../manifest/stitch-rules.js';
 import type { StitchOptions, Transition } from './stitch-plan.js';
 import { layerOptions } from './layer-options.js';
+import { logoOptions } from './overlay.js';
+import { voiceOptions } from './voice.js';
 
 /** The manifest's `stitch` section: the schema's generated type, never a copy of it. */
 export type StitchSpec = Stitch;
@@ -71,6 +73,7 @@ export function stitchJobs(
     const size = w && h ? { width: w, height: h } : PIXEL_SIZES[first.size][first.ratio];
     const soundtrack = spec.soundtrack;
     const mode = soundtrack?.mode ?? 'mix';
+    const { fit, ...voice } = voiceOptions(spec, shots, variant, manifestDir);
     jobs.push({
       variant,
       options: {
@@ -92,9 +95,12 @@ export function stitchJobs(
                 volume: soundtrack.volume ?? (mode === 'replace' ? 1 : 0.3),
                 fadeOut: soundtrack.fade_out ?? 1,
                 mode,
+                ...(fit ? { fit } : {}),
               },
             }
           : {}),
+        ...voice,
+        ...logoOptions(spec, variant, manifestDir),
         size,
         fit: spec.fit ?? 'pad',
         crf: spec.crf ?? 20,

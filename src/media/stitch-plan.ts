@@ -5,6 +5,15 @@ import { FFMPEG_HEAD } from './ffmpeg-common.js';
 import type { CaptionOptions, Cue } from './captions.js';
 import type { CardOptions } from './cards.js';
 import { captionGraph, cutGraph, layersBlocker, type LayerParts } from './layer-graph.js';
+import { OVERLAY_FILTERS, overlayLayers, type Overlay } from './overlay.js';
+import {
+  VOICE_FILTERS,
+  soundLayers,
+  soundtrackFit,
+  type Duck,
+  type SoundtrackFit,
+  type Voiceover,
+} from './voice.js';
 
 /**
  * The transitions of ffmpeg's `xfade` filter as of ffmpeg 4.3, the first release that has it,
@@ -77,6 +86,8 @@ export interface Soundtrack {
   /** Seconds of fade-out ending at the end of the video; 0 for none. */
   fadeOut: number;
   mode: 'mix' | 'replace';
+  /** Fitting the track to the cut: none (silence after it), loop, or stretch_end (tempo). */
+  fit?: SoundtrackFit;
 }
 
 export interface StitchOptions {
@@ -101,6 +112,12 @@ export interface StitchOptions {
   captions?: CaptionOptions;
   /** Title, chapter and end cards: generated segments of the cut. */
   cards?: CardOptions[];
+  /** Images laid over the video (a logo), in drawing order. */
+  logo?: Overlay[];
+  /** Voice-overs, placed in their clip or in the cut. */
+  voiceovers?: Voiceover[];
+  /** Lowering the soundtrack under speech; with voice-overs it ducks under them by default. */
+  duck?: Duck;
 }
 
 /** What the plan needs to know about the ffmpeg that will run it. */
@@ -117,6 +134,8 @@ export interface PlanContext {
   outputFile?: string;
   /** Where the concat list will be written for the copy path; defaults beside the output. */
   listFile?: string;
+  /** The soundtrack's length in seconds, when known: `fit: stretch_end` needs it. */
+  soundtrackSec?: number;
 }
 
 export interface StitchPlan {
@@ -280,6 +299,8 @@ export function copyBlocker(options: StitchOptions, probes: readonly ProbeResult
   if (options.soundtrack) return 'a soundtrack is added';
   const layer = layersBlocker(options);
   if (layer) return layer;
+  if (options.logo?.length) return 'a logo is laid over';
+  if (options.voiceovers?.length) return 'a voice-over is added';
   if (options.fps !== undefined) {
     const first = probes[0]?.video?.fps;
     if (first === undefined || Math.abs(first - options.fps) > 1e-3)
@@ -554,12 +575,14 @@ function soundtrackGraph(
   length: number,
   clipAudio: string | null,
   graph: string[],
+  fit: readonly string[] = [],
 ): string {
   const st = [
     `[${index}:a:0]asetpts=PTS-STARTPTS`,
     `aresample=${AUDIO_RATE}`,
     AUDIO_FORMAT,
     `volume=${num(soundtrack.volume)}`,
+    ...fit,
     'apad',
     `atrim=end=${num(length)}`,
   ];
@@ -570,6 +593,34 @@ function soundtrackGraph(
   // amix divides every input by the number of inputs; volume=2 gives each its own level back.
   graph.push(`[${clipAudio}][st]amix=inputs=2:duration=first:dropout_transition=0,volume=2[amix]`);
   return 'amix';
+}
+
+/** Whether the options ask for a logo, voice-overs, ducking or a fitted soundtrack. */
+function hasLayers(options: StitchOptions): boolean {
+  return Boolean(
+    options.logo?.length ||
+    options.voiceovers?.length ||
+    options.duck ||
+    (options.soundtrack?.fit && options.soundtrack.fit !== 'none'),
+  );
+}
+
+/** Refuses, naming it, a filter the layers need that this ffmpeg lacks. */
+function checkLayerFilters(options: StitchOptions, features: PlanFeatures): void {
+  const needed = [
+    ...(options.logo?.length ? OVERLAY_FILTERS : []),
+    ...(options.voiceovers?.length || options.duck ? VOICE_FILTERS : []),
+    ...(options.soundtrack?.fit === 'stretch_end' ? ['atempo'] : []),
+  ];
+  const missing = needed.filter((f) => !features.filters.has(f));
+  if (missing.length === 0) return;
+  throw new MediaError(
+    `${describeTool(features)} has no ${missing.join(', ')} filter${missing.length === 1 ? '' : 's'}, which the stitch's logo or sound layers need`,
+    {
+      code: 'tool_feature_missing',
+      fix: 'install ffmpeg >= 4.3 (Debian: apt-get install ffmpeg) or set FFMPEG_PATH to an ffmpeg that has it',
+    },
+  );
 }
 
 /** Re-encodes every clip to one size and rate through one filter graph, with transitions. */
@@ -635,32 +686,60 @@ function normalisePlan(
     cut?.parts,
   );
   const { audio, length } = joined;
+  // Cards are part of the cut: the timeline places them, and voice-overs and captions after them.
   const timeline: TimelineItem[] = cut?.timeline ?? timelineOf(segs, joins);
 
+  // Inputs in order: the clips, the soundtrack, the cards' images, voice-overs, logos, captions.
   const inputs: string[] = [];
+  const inputCount = (): number => inputs.filter((a) => a === '-i').length;
   for (const s of segs) inputs.push('-i', s.clip.file);
   let audioOut: string | null = clipAudio ? audio : null;
+  const layered = hasLayers(options);
+  if (layered) checkLayerFilters(options, ctx.features);
   if (soundtrack) {
-    inputs.push('-i', soundtrack.file);
-    audioOut = soundtrackGraph(soundtrack, segs.length, length, audioOut, graph);
+    const fit = soundtrackFit(soundtrack.fit, length, ctx.soundtrackSec, warnings);
+    inputs.push(...fit.input, '-i', soundtrack.file);
+    audioOut = soundtrackGraph(
+      soundtrack,
+      segs.length,
+      length,
+      layered ? null : audioOut,
+      graph,
+      fit.filters,
+    );
   }
   inputs.push(...(cut?.inputs ?? []));
+  let video = joined.video;
+  if (layered) {
+    const sound = soundLayers({
+      voices: options.voiceovers ?? [],
+      timeline,
+      firstInput: inputCount(),
+      length,
+      clipAudio: clipAudio ? audio : null,
+      soundtrack: soundtrack ? audioOut : null,
+      duck: options.duck,
+    });
+    inputs.push(...sound.inputs);
+    graph.push(...sound.graph);
+    audioOut = sound.audio;
+    const logo = overlayLayers(options.logo ?? [], video, inputCount(), { width, height });
+    inputs.push(...logo.inputs);
+    graph.push(...logo.graph);
+    video = logo.video;
+  }
+  // Captions are drawn last, over the logo.
   const caps = options.captions
     ? captionGraph(
         options.captions,
-        joined.video,
+        video,
         timeline,
-        {
-          ...layerCtx,
-          length,
-          height,
-          inputIndex: inputs.filter((a) => a === '-i').length,
-        },
+        { ...layerCtx, length, height, inputIndex: inputCount() },
         graph,
       )
     : undefined;
   inputs.push(...(caps?.inputs ?? []));
-  const video = caps?.video ?? joined.video;
+  video = caps?.video ?? video;
 
   const args = [
     ...FFMPEG_HEAD,

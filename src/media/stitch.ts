@@ -60,6 +60,7 @@ export async function stitch(options: StitchOptions, deps: StitchDeps = {}): Pro
       features,
       outputFile: tmpOutput,
       listFile,
+      ...(await soundtrackLength(options, env, deps.signal)),
     });
     try {
       if (plan.concatList !== undefined) {
@@ -88,6 +89,19 @@ export async function stitch(options: StitchOptions, deps: StitchDeps = {}): Pro
   const { cues, ...result } = made;
   if (!options.captions || !cues) return result;
   return { ...result, sidecars: await writeSidecars(output, cues) };
+}
+
+/** The local soundtrack's length when `fit: stretch_end` needs it; none when it cannot be read. */
+async function soundtrackLength(
+  options: StitchOptions,
+  env: NodeJS.ProcessEnv,
+  signal: AbortSignal | undefined,
+): Promise<{ soundtrackSec?: number }> {
+  const track = options.soundtrack;
+  if (track?.fit !== 'stretch_end' || /^https?:\/\//.test(track.file)) return {};
+  const info = await probe(track.file, { env, signal, container: 'any' }).catch(() => undefined);
+  const sec = info?.audio?.durationSec ?? info?.durationSec;
+  return sec !== undefined && sec > 0 ? { soundtrackSec: sec } : {};
 }
 
 /** Runs the planned ffmpeg into `tmpOutput` and checks the result with ffprobe. */

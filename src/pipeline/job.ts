@@ -8,7 +8,7 @@ import path from 'node:path';
 import { cjkFontFound } from '../media/fonts.js';
 import { assetLocation, localAssets, type LocalAsset } from '../assets/local.js';
 import { refuseUnallowedCommand } from '../assets/open.js';
-import { UsageError, formatDiagnostic, optionText } from '../errors.js';
+import { ManifestError, UsageError, formatDiagnostic, optionText } from '../errors.js';
 import { loadManifest, type LoadedManifest } from '../manifest/load.js';
 import { takeKey } from '../manifest/identity.js';
 import { plan as makePlan, type PlanOptions } from '../plan/plan.js';
@@ -25,6 +25,7 @@ import { planOptionsOf } from './plan-options.js';
 import { marksIn } from './reroll.js';
 import { shardPlan, type ShardSpec } from './shard.js';
 import type { ChainContext, JobCaches, PreparedRun, RunOptions } from './types.js';
+import { audioLengthProblems } from '../media/audio-lengths.js';
 import { ProbeCache } from '../media/probe.js';
 import { HashCache } from '../render/store.js';
 
@@ -290,6 +291,9 @@ async function planJob(
     missingUploads: options.simulate ? 'ignore' : 'error',
     cjkFont: cjkFontFound,
   });
+  const audio = await audioLengthProblems(loaded);
+  if (audio.some((d) => d.severity === 'error')) throw new ManifestError(audio);
+  for (const w of audio) warn?.(formatDiagnostic(w));
   // A simulated run uploads to the simulator and a dry run uploads nothing: no command runs.
   if (!options.simulate && !options.dryRun)
     refuseUnallowedCommand(loaded, options.allowCommand === true);

@@ -204,6 +204,7 @@ function planShotTakes(
     ...(resolved.trim ? { trim: resolved.trim } : {}),
     ...(resolved.transition ? { transition: resolved.transition } : {}),
     ...(manifest.shots[s]?.caption ? { caption: manifest.shots[s].caption } : {}),
+    ...(manifest.shots[s]?.voiceover ? { voiceover: manifest.shots[s].voiceover } : {}),
     ...(frames.length > 0 ? { depends_on: frames } : {}),
     ...(resolved.cast ? { cast: resolved.cast } : {}),
     ...(note ? { note } : {}),

@@ -2,6 +2,7 @@ import type { Diagnostic } from '../errors.js';
 import type { Mode, Ratio, Size } from '../models.js';
 import type { VideoRequest } from '../api/contract.js';
 import type { FrameDependency } from '../manifest/frames.js';
+import type { Voiceover } from '../manifest/types.gen.js';
 
 /** One request the run will send: a shot, in one variant, one take. */
 export interface PlannedShot {
@@ -30,6 +31,8 @@ export interface PlannedShot {
   transition?: { type?: string; duration?: number };
   /** The shot's caption as the manifest writes it (variables expanded): a text or timed cues. */
   caption?: string | { text: string; start?: number; end?: number }[];
+  /** The shot's own voice-over, as the manifest writes it (a path relative to the manifest). */
+  voiceover?: Voiceover;
   /** Where the shot is written in the manifest. */
   source: { file: string; line: number; col: number };
   /**

@@ -7,7 +7,7 @@ import type { CliContext } from '../context.js';
 export const help = `Usage: shotlist stitch <manifest> [options]
 
 Joins the rendered clips of a manifest into one video per variant, following its stitch
-section (order, transition, audio, soundtrack, size). Clips are found through the run
+section (order, transition, audio, soundtrack, size, logo, voice-overs). Clips are found through the run
 journal: only files whose checksum matches what was downloaded are used. Streams are copied
 when the clips allow it; otherwise they are normalised and re-encoded once. Sends nothing
 to the API.

@@ -9,7 +9,8 @@ export const help = `Usage: shotlist validate <manifest>... [--json] [--allow-ou
 Checks one or more manifests against the schema, every rule of the API reference and of the
 stitcher, the local files they name and the picks files beside each (<manifest>.picks.yaml
 and, for simulated takes, <manifest>.simulated.picks.yaml: their extra takes, and that no
-two shots write one clip file, names compared case-insensitively), and prints each problem as file:line:col with the fix. Sends nothing. --allow-outside lets a manifest read local files outside its folder.
+two shots write one clip file, names compared case-insensitively), and prints each problem as file:line:col with the fix. Measures local voice-overs and the soundtrack with ffprobe:
+a voice-over longer than its shot is an error, a soundtrack shorter than the cut a warning. Sends nothing. --allow-outside lets a manifest read local files outside its folder.
 Exit 0 when all are valid, 2 when any has an error.
 `;
 
@@ -37,6 +38,11 @@ async function check(file: string, cwd: string, allowOutside: boolean): Promise<
       cjkFont: cjkFontFound,
     });
     if (result.loaded) await checkPicks(result.loaded, absolute);
+    if (result.loaded) {
+      // Measured with ffprobe: a voice-over longer than its shot, a soundtrack shorter than the cut.
+      const { audioLengthProblems } = await import('../../media/audio-lengths.js');
+      return [...result.diagnostics, ...(await audioLengthProblems(result.loaded))];
+    }
     return result.diagnostics;
   } catch (error) {
     if (error instanceof ManifestError) return error.diagnostics;
