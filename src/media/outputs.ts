@@ -4,6 +4,9 @@ import type { Plan, PlannedShot } from '../plan/types.js';
 import type { Stitch, Transition as TransitionSpec } from '../manifest/types.gen.js';
 import { DEFAULT_TRANSITION_SECONDS } from '../manifest/stitch-rules.js';
 import type { StitchOptions, Transition } from './stitch-plan.js';
+import { resolveLoudness } from '../manifest/export-rules.js';
+import type { MeasuredLoudness } from './loudness.js';
+import { exportJobs } from './exports.js';
 
 /** The manifest's `stitch` section: the schema's generated type, never a copy of it. */
 export type StitchSpec = Stitch;
@@ -13,6 +16,8 @@ export interface StitchJob {
   options: StitchOptions;
   /** Fingerprint of the job's inputs (`finalInputs`): a final recorded with it is kept as is. */
   inputs?: string;
+  /** The deliverable this job makes (`stitch.exports`, or `preview`); none for the final. */
+  export?: string;
 }
 
 export interface SkippedOutput {
@@ -98,8 +103,10 @@ export function stitchJobs(
         fit: spec.fit ?? 'pad',
         crf: spec.crf ?? 20,
         preset: spec.preset ?? 'veryfast',
+        ...(spec.loudness ? { loudness: resolveLoudness(spec.loudness)! } : {}),
       },
     });
+    jobs.push(...exportJobs(spec, jobs[jobs.length - 1]!));
   }
   return { jobs, skipped };
 }
@@ -114,4 +121,8 @@ export interface StitchedOutput {
   warnings: string[];
   /** Kept from an earlier run: same clips and settings, not encoded again. */
   unchanged?: boolean;
+  /** The deliverable (`stitch.exports` name) this file is; none for the final. */
+  export?: string;
+  /** Measured in the written file with ebur128, when loudness was normalised. */
+  loudness?: MeasuredLoudness;
 }

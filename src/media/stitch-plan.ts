@@ -2,6 +2,13 @@ import path from 'node:path';
 import { EXIT_CODES, MediaError } from '../errors.js';
 import type { ProbeResult } from './probe.js';
 import { FFMPEG_HEAD } from './ffmpeg-common.js';
+import { checkTools, videoArgs, type StitchEncoding } from './encoding.js';
+import {
+  LOUDNESS_FILTERS,
+  loudnormFilter,
+  type LoudnessTarget,
+  type LoudnormMeasured,
+} from './loudness.js';
 
 /**
  * The transitions of ffmpeg's `xfade` filter as of ffmpeg 4.3, the first release that has it,
@@ -94,6 +101,10 @@ export interface StitchOptions {
   fps?: number;
   crf: number;
   preset: string;
+  /** A deliverable's encoding (codec, rate, profile, scaler); overrides `crf` and `preset`. */
+  encoding?: StitchEncoding;
+  /** Loudness normalisation; `measured` (the first pass's findings) makes it the second pass. */
+  loudness?: LoudnessTarget & { measured?: LoudnormMeasured };
 }
 
 /** What the plan needs to know about the ffmpeg that will run it. */
@@ -220,6 +231,7 @@ export function fitFilters(
   width: number,
   height: number,
   fit: 'pad' | 'crop',
+  scaler?: StitchEncoding['scaler'],
 ): string[] {
   const srcW = (info.video?.width ?? width) * sarOf(info);
   const srcH = info.video?.height ?? height;
@@ -234,7 +246,7 @@ export function fitFilters(
     w = Math.max(w, width);
     h = Math.max(h, height);
   }
-  const filters = [`scale=${w}:${h}`];
+  const filters = [`scale=${w}:${h}${scaler ? `:flags=${scaler}` : ''}`];
   if (w !== width || h !== height) {
     filters.push(
       fit === 'pad'
@@ -264,6 +276,8 @@ export function copyBlocker(options: StitchOptions, probes: readonly ProbeResult
     return 'a clip is trimmed';
   if (options.audio === 'mute') return 'the audio is muted';
   if (options.soundtrack) return 'a soundtrack is added';
+  if (options.encoding) return 'a deliverable is encoded';
+  if (options.loudness) return 'the loudness is normalised';
   if (options.fps !== undefined) {
     const first = probes[0]?.video?.fps;
     if (first === undefined || Math.abs(first - options.fps) > 1e-3)
@@ -444,7 +458,13 @@ function planJoins(
 /** The filter chains that bring each clip to one size, rate and audio format: `[vN]`, `[aN]`. */
 function segmentGraph(
   segs: readonly Segment[],
-  shape: { fpsExpr: string; width: number; height: number; fit: StitchOptions['fit'] },
+  shape: {
+    fpsExpr: string;
+    width: number;
+    height: number;
+    fit: StitchOptions['fit'];
+    scaler?: StitchEncoding['scaler'];
+  },
   usesXfade: boolean,
   clipAudio: boolean,
 ): string[] {
@@ -455,7 +475,7 @@ function segmentGraph(
       `fps=${shape.fpsExpr}`,
       `trim=start=${num(s.start)}:end=${num(s.end)}`,
       'setpts=PTS-STARTPTS',
-      ...fitFilters(s.info, shape.width, shape.height, shape.fit),
+      ...fitFilters(s.info, shape.width, shape.height, shape.fit, shape.scaler),
       'setsar=1',
       'format=yuv420p',
       // Into xfade, the fps filter's end-of-stream comes a frame early and xfade then drops the
@@ -585,6 +605,16 @@ function normalisePlan(
       fix: 'install an ffmpeg built with libx264 (Debian: apt-get install ffmpeg) or set FFMPEG_PATH',
     });
   }
+  if (options.encoding || options.loudness) {
+    checkTools(
+      ctx.features,
+      {
+        ...(options.encoding ? { encoding: options.encoding } : {}),
+        filters: options.loudness ? LOUDNESS_FILTERS : [],
+      },
+      describeTool(ctx.features),
+    );
+  }
   const joins = planJoins(options, segs, ctx.features, warnings);
   const keepAudio = options.audio === 'keep' && segs.some((s) => s.info.audio);
   const soundtrack = options.soundtrack;
@@ -592,7 +622,13 @@ function normalisePlan(
   const usesXfade = joins.some((t) => t.type !== 'cut');
   const graph = segmentGraph(
     segs,
-    { fpsExpr, width, height, fit: options.fit },
+    {
+      fpsExpr,
+      width,
+      height,
+      fit: options.fit,
+      ...(options.encoding ? { scaler: options.encoding.scaler } : {}),
+    },
     usesXfade,
     clipAudio,
   );
@@ -605,6 +641,14 @@ function normalisePlan(
     inputs.push('-i', soundtrack.file);
     audioOut = soundtrackGraph(soundtrack, segs.length, length, audioOut, graph);
   }
+  if (options.loudness && audioOut) {
+    graph.push(
+      `[${audioOut}]${loudnormFilter(options.loudness, options.loudness.measured)}[aloud]`,
+    );
+    audioOut = 'aloud';
+  } else if (options.loudness) {
+    warnings.push('the cut has no audio, so its loudness was not normalised');
+  }
 
   const args = [
     ...FFMPEG_HEAD,
@@ -612,9 +656,13 @@ function normalisePlan(
     ...inputs,
     ...['-filter_complex', graph.join(';')],
     ...['-map', `[${video}]`, ...(audioOut ? ['-map', `[${audioOut}]`] : [])],
-    ...['-c:v', 'libx264', '-crf', String(options.crf), '-preset', options.preset],
+    ...(options.encoding
+      ? videoArgs(options.encoding)
+      : ['-c:v', 'libx264', '-crf', String(options.crf), '-preset', options.preset]),
     ...['-pix_fmt', 'yuv420p'],
-    ...(audioOut ? ['-c:a', 'aac', '-b:a', '192k', '-ar', String(AUDIO_RATE)] : ['-an']),
+    ...(audioOut
+      ? ['-c:a', 'aac', '-b:a', options.encoding?.audioBitrate ?? '192k', '-ar', String(AUDIO_RATE)]
+      : ['-an']),
     ...outputFlags(outputFile),
     outputFile,
   ];

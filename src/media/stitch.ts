@@ -6,6 +6,8 @@ import { detectFeatures, locateTool, type FfmpegFeatures } from './locate.js';
 import { checkVideo, probe, probeAll, type ProbeCache, type ProbeResult } from './probe.js';
 import { runFfmpeg, type FfmpegProgress } from './run-ffmpeg.js';
 import { planStitch, type StitchOptions, type StitchPlan } from './stitch-plan.js';
+import type { MeasuredLoudness } from './loudness.js';
+import { measureCut, measureFile } from './loudness-pass.js';
 
 export interface StitchProgressInfo extends FfmpegProgress {
   path: 'copy' | 'normalise';
@@ -31,6 +33,8 @@ export interface StitchResult {
   warnings: string[];
   /** The probe of the finished file. */
   probe: ProbeResult;
+  /** With `options.loudness`: what ebur128 measured in the written file. */
+  loudness?: MeasuredLoudness;
 }
 
 /**
@@ -38,17 +42,19 @@ export interface StitchResult {
  * nothing asks for a re-encode, otherwise normalises them in one filtergraph. Writes to a
  * temporary name beside the output, checks it with ffprobe, then renames it into place.
  */
-export async function stitch(options: StitchOptions, deps: StitchDeps = {}): Promise<StitchResult> {
+export async function stitch(asked: StitchOptions, deps: StitchDeps = {}): Promise<StitchResult> {
   const env = deps.env ?? process.env;
   const ffmpeg = locateTool('ffmpeg', env);
   const features = deps.features ?? (await detectFeatures(ffmpeg, env));
   const probes = await probeAll(
-    options.clips.map((c) => c.file),
+    asked.clips.map((c) => c.file),
     { env, signal: deps.signal, ...(deps.probes ? { cache: deps.probes } : {}) },
   );
 
-  const output = path.resolve(options.output);
+  const output = path.resolve(asked.output);
   const base = path.basename(output);
+  const pass = { ffmpegPath: features.path, env, signal: deps.signal };
+  const options = await withMeasuredLoudness(asked, probes, features, pass);
   const listFile = tempName(output, '.concat.txt');
   await mkdir(path.dirname(output), { recursive: true });
   return withAtomicFile(output, async (tmpOutput) => {
@@ -66,6 +72,7 @@ export async function stitch(options: StitchOptions, deps: StitchDeps = {}): Pro
         env,
         ffmpegPath: features.path,
       });
+      const loudness = options.loudness ? await measureFile(tmpOutput, base, pass) : undefined;
       return {
         output,
         path: plan.path,
@@ -73,11 +80,25 @@ export async function stitch(options: StitchOptions, deps: StitchDeps = {}): Pro
         expectedDurationSec: plan.expectedDurationSec,
         warnings: plan.warnings,
         probe: { ...result, file: output },
+        ...(loudness ? { loudness } : {}),
       };
     } finally {
       if (plan.concatList !== undefined) await rm(listFile, { force: true });
     }
   });
+}
+
+/** The options with loudnorm's first-pass measurement, when loudness is asked and not measured. */
+async function withMeasuredLoudness(
+  options: StitchOptions,
+  probes: readonly ProbeResult[],
+  features: FfmpegFeatures,
+  pass: Parameters<typeof measureCut>[2],
+): Promise<StitchOptions> {
+  if (!options.loudness || options.loudness.measured) return options;
+  const plan = planStitch(options, probes, { features, outputFile: '-' });
+  const measured = await measureCut(plan.args, path.basename(options.output), pass);
+  return measured ? { ...options, loudness: { ...options.loudness, measured } } : options;
 }
 
 /** Runs the planned ffmpeg into `tmpOutput` and checks the result with ffprobe. */

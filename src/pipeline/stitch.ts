@@ -128,7 +128,9 @@ export async function stitchRendered(
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.caches ? { probes: options.caches.probes } : {}),
   });
-  const failedJobs = jobs.filter((j) => failed.some((f) => f.variant === j.variant));
+  const failedJobs = jobs.filter((j) =>
+    failed.some((f) => f.variant === j.variant && f.export === j.export),
+  );
   // A final is moved aside only when the manifest or the picks changed what it must contain.
   const current = await currentSkippedFinals(plan, skipped, {
     outDir: options.outDir,
