@@ -21,6 +21,11 @@ export const PREVIEW_FPS = 15;
 /** The name put before the final's extension: `final.vertical.preview.mp4`. */
 export const PREVIEW_NAME = 'preview';
 
+/** `final.vertical.mp4` -> `final.vertical.preview.mp4`. */
+export function previewName(final: string): string {
+  return exportFileName(final, PREVIEW_NAME);
+}
+
 function withoutLoudness(options: StitchOptions): StitchOptions {
   const { loudness, ...rest } = options;
   void loudness;
@@ -80,7 +85,7 @@ export function previewJob(job: StitchJob): StitchJob {
     export: PREVIEW_NAME,
     options: {
       ...withoutLoudness(job.options),
-      output: path.resolve(exportFileName(job.options.output, PREVIEW_NAME)),
+      output: path.resolve(previewName(job.options.output)),
       size: { width: even(width), height: even(height) },
       fps: PREVIEW_FPS,
       encoding: {
