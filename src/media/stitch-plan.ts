@@ -599,7 +599,7 @@ function normalisePlan(
         : '24';
   const fps = options.fps ?? (Number.isFinite(firstRate.fps) ? firstRate.fps : 24);
 
-  if (ctx.features.encoders && !ctx.features.encoders.has('libx264')) {
+  if (!options.encoding && ctx.features.encoders && !ctx.features.encoders.has('libx264')) {
     throw new MediaError(`${describeTool(ctx.features)} has no libx264 encoder`, {
       code: 'tool_feature_missing',
       fix: 'install an ffmpeg built with libx264 (Debian: apt-get install ffmpeg) or set FFMPEG_PATH',
