@@ -53,11 +53,12 @@ function n(x: number): string {
 export function loudnormFilter(target: LoudnessTarget, measured?: LoudnormMeasured): string {
   const base = `loudnorm=I=${n(target.target)}:TP=${n(target.truePeak)}:LRA=${LRA_TARGET}`;
   if (!measured) return `${base}:print_format=json`;
-  return [
+  const pass2 = [
     `${base}:measured_I=${n(measured.i)}:measured_TP=${n(measured.tp)}`,
     `measured_LRA=${n(measured.lra)}:measured_thresh=${n(measured.thresh)}`,
-    `offset=${n(measured.offset)}:linear=true:print_format=summary,aresample=48000`,
+    `offset=${n(measured.offset)}:linear=true:print_format=summary`,
   ].join(':');
+  return `${pass2},aresample=48000,aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo`;
 }
 
 function noAudio(what: string): MediaError {

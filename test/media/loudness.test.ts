@@ -51,7 +51,7 @@ describe('loudnorm and ebur128, built and read', () => {
     const measured = parseLoudnormJson(LOUDNORM_STDERR);
     expect(measured).toEqual({ i: -41.75, tp: -38.06, lra: 0, thresh: -51.75, offset: 0.05 });
     expect(loudnormFilter(target, measured)).toBe(
-      'loudnorm=I=-14:TP=-1:LRA=20:measured_I=-41.75:measured_TP=-38.06:measured_LRA=0:measured_thresh=-51.75:offset=0.05:linear=true:print_format=summary,aresample=48000',
+      'loudnorm=I=-14:TP=-1:LRA=20:measured_I=-41.75:measured_TP=-38.06:measured_LRA=0:measured_thresh=-51.75:offset=0.05:linear=true:print_format=summary,aresample=48000,aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo',
     );
   });
 
