@@ -88,6 +88,11 @@ describe('stitch.exports and stitch.loudness through the built CLI', () => {
     expect((await ebur128(loud)).i).toBeGreaterThan(-10);
     const out = path.join(tmp.dir, 'out');
     const file = manifest('quiet.wav');
+    // 480p 9:16 clips are 496x864: the plan says the deliverable is upscaled, and with what.
+    const plan = await shotlist(['plan', file, '--simulate'], { cwd: tmp.dir });
+    expect(plan.stdout).toContain(
+      'export final.tiktok.mp4: 1080x1920 from 496x864 clips, upscaled x2.18 (lanczos)',
+    );
     const run = await shotlist(
       ['run', file, '--simulate', '--sim-latency', '0.1-0.2', '--yes', '--out', out],
       { cwd: tmp.dir },
