@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { probe } from '../../src/media/probe.js';
 import { reviewState } from '../../src/review/state.js';
-import { shotlist, tempDir } from '../helpers/cli.js';
+import { shotlist, spawnShotlist, tempDir } from '../helpers/cli.js';
 
 const tmp = tempDir('shotlist-preview-e2e-');
 afterAll(() => tmp.cleanup());
@@ -55,5 +55,34 @@ stitch:
     expect(readFileSync(path.join(out, 'report.json'), 'utf8')).toBe(report);
     const state = await reviewState({ manifestFile: file, outDir: out, allowOutside: false });
     expect(state.previews).toEqual([{ variant: null, file: 'final.preview.mp4' }]);
+
+    // The review server plays it, and still serves nothing it was not given.
+    const review = spawnShotlist(['review', file, '--out', out, '--simulate'], { cwd: tmp.dir });
+    try {
+      const url = await new Promise<URL>((resolve, reject) => {
+        let text = '';
+        review.stdout!.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+          const m = /review at (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+) /.exec(text);
+          if (m) resolve(new URL(m[1]!));
+        });
+        void review.then((r) => reject(new Error(`review exited: ${String(r.stderr)}`)));
+      });
+      const token = url.searchParams.get('token')!;
+      const get = (p: string) => fetch(`${url.origin}/${p}?token=${token}`);
+      const played = await get('files/final.preview.mp4');
+      expect(played.status).toBe(200);
+      expect(Number(played.headers.get('content-length'))).toBe(
+        statSync(path.join(out, 'final.preview.mp4')).size,
+      );
+      await played.arrayBuffer();
+      expect((await get('files/final.mp4')).status).toBe(404);
+      const state = (await (await get('api/state')).json()) as { previews: unknown };
+      expect(state.previews).toEqual([{ variant: null, file: 'final.preview.mp4' }]);
+      expect(await (await get('')).text()).toContain('id="cut"');
+    } finally {
+      review.kill('SIGTERM');
+      await review.catch(() => undefined);
+    }
   });
 });
