@@ -137,6 +137,8 @@ describe('stitch.exports and stitch.loudness through the built CLI', () => {
     expect(readReport(out).outputs.find((o) => o.file === 'final.tiktok.mp4')?.export).toBe(
       'tiktok',
     );
+    const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+    expect(html).toMatch(/final\.tiktok\.mp4[^]*?-1[345]\.\d LUFS, true peak -\d+\.\d dBTP/);
 
     const before = statSync(tiktok).mtimeMs;
     const third = await shotlist(['stitch', file, '--simulate', '--out', out], { cwd: tmp.dir });
