@@ -72,7 +72,8 @@ export async function stitch(asked: StitchOptions, deps: StitchDeps = {}): Promi
         env,
         ffmpegPath: features.path,
       });
-      const loudness = options.loudness ? await measureFile(tmpOutput, base, pass) : undefined;
+      const loudness =
+        options.loudness && result.audio ? await measureFile(tmpOutput, base, pass) : undefined;
       return {
         output,
         path: plan.path,
