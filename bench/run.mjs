@@ -18,6 +18,8 @@ const SUITES = [
   // 40 shots in 10 chains of 4 (last frame -> first frame), the run's own dependency graph.
   ['chains', './chains.mjs', 'benchChains'],
   ['stitch', './stitch.mjs', 'benchStitch'],
+  // A 60 s film as a 1080p deliverable (loudness passes included) and as the 360 px preview.
+  ['exports', './exports.mjs', 'benchExports'],
   ['webhook', './webhook.mjs', 'benchWebhook'],
   ['preflight', './preflight.mjs', 'benchPreflight'],
   // Three processes through one redis-server (skipped, with the reason, without one).

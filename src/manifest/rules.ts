@@ -15,6 +15,7 @@ import {
   transitionSpec,
   type StitchClipSpec,
 } from './stitch-rules.js';
+import { checkExports } from './export-rules.js';
 import { closest } from './suggest.js';
 import { checkLayerFiles } from './voice-rules.js';
 import type { ShotlistManifest } from './types.gen.js';
@@ -172,6 +173,7 @@ function checkStitchTimes(
  */
 export function checkRules(manifest: ShotlistManifest, out: Collector, usable: Usable): void {
   if (usable(['stitch'])) checkOrder(manifest, out);
+  if (usable(['stitch'])) checkExports(manifest, (p, m, f) => out.at('error', p, m, f));
   if (usable(['cast'])) checkCastMembers(manifest.cast, out);
   checkFrames(manifest, out);
   checkLayers(manifest, out, usable);

@@ -113,6 +113,21 @@ export type Voiceover =
        */
       variants?: [string, ...string[]];
     };
+/**
+ * Two-pass loudness normalisation (ffmpeg loudnorm, linear): a preset (streaming -14 LUFS, broadcast -23 LUFS, EBU R128), or a target. Each output's measured loudness is written to the report.
+ */
+export type Loudness =
+  | ('streaming' | 'broadcast')
+  | {
+      /**
+       * Integrated loudness to reach, LUFS (-70 to -5).
+       */
+      target: number;
+      /**
+       * Ceiling for the true peak, dBTP (-9 to 0; default -1).
+       */
+      true_peak?: number;
+    };
 
 /**
  * A storyboard for shotlist: shots rendered through the Seedance video API, then stitched into finished video.
@@ -564,6 +579,18 @@ export interface Stitch {
      */
     variants?: [string, ...string[]];
   };
+  loudness?: Loudness;
+  /**
+   * Deliverables made besides each variant's final, each a full encode from the clips with the final's layers, named like final.vertical.tiktok.mp4. A preset name (tiktok, reels, shorts: 1080x1920 30 fps H.264 High AAC 48 kHz -14 LUFS; youtube: 1920x1080 30 fps -14 LUFS; square: 1080x1080 30 fps -14 LUFS; master: the final's size at high quality; broadcast: the final's size at -23 LUFS) or a custom export.
+   *
+   * @minItems 1
+   */
+  exports?: [
+    ('tiktok' | 'reels' | 'shorts' | 'youtube' | 'square' | 'master' | 'broadcast') | CustomExport,
+    ...(
+      ('tiktok' | 'reels' | 'shorts' | 'youtube' | 'square' | 'master' | 'broadcast') | CustomExport
+    )[],
+  ];
 }
 /**
  * How burned-in captions (and card text) look.
@@ -699,6 +726,46 @@ export interface Overlay {
   end?: number;
   /**
    * Variant names this applies to (default: every variant).
+   *
+   * @minItems 1
+   */
+  variants?: [string, ...string[]];
+}
+/**
+ * A deliverable of your own: its name, size, frame rate and encoding.
+ */
+export interface CustomExport {
+  /**
+   * Put before the final's extension: final.vertical.<name>.mp4. Letters, digits, - and _. A preset's name starts from that preset (e.g. { name: tiktok, variants: [vertical] }); the fields given override it.
+   */
+  name: string;
+  /**
+   * WIDTHxHEIGHT (default the final's size); clips are fitted as stitch.fit says, upscaled with lanczos.
+   */
+  size?: string;
+  /**
+   * Frame rate (default 30).
+   */
+  fps?: number;
+  /**
+   * h264 (libx264, High profile; default) or h265 (libx265).
+   */
+  codec?: 'h264' | 'h265';
+  /**
+   * Constant quality (0-51, lower is better; default 18). Not with bitrate.
+   */
+  crf?: number;
+  /**
+   * Video bitrate instead of crf, e.g. 8M or 4500k.
+   */
+  bitrate?: string;
+  /**
+   * AAC bitrate, e.g. 192k (default 192k).
+   */
+  audio_bitrate?: string;
+  loudness?: Loudness;
+  /**
+   * Make it for these variants only (default every variant).
    *
    * @minItems 1
    */

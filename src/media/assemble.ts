@@ -23,7 +23,13 @@ export interface AssembleDeps extends Pick<StitchDeps, 'env' | 'signal' | 'featu
 export interface AssembleResult {
   outputs: StitchedOutput[];
   /** Outputs that could not be made, with the reason; the others are still made. */
-  failed: { variant: string | null; message: string; fix?: string }[];
+  failed: { variant: string | null; message: string; fix?: string; export?: string }[];
+}
+
+/** `, loudness -14.0 LUFS (range 2.1 LU, true peak -1.2 dBTP)` for the summary line. */
+function loudnessNote(l: StitchedOutput['loudness']): string {
+  if (!l) return '';
+  return `, loudness ${l.integrated.toFixed(1)} LUFS (range ${l.range.toFixed(1)} LU, true peak ${l.true_peak.toFixed(1)} dBTP)`;
 }
 
 /**
@@ -42,11 +48,15 @@ export async function assembleOutputs(
     const kept = job.inputs ? await currentFinal(outDir, name, job.inputs) : undefined;
     // Interrupted: an output not stitched is failed, so its outdated final is moved aside.
     if (deps.signal?.aborted && !kept) {
-      failed.push({ variant: job.variant, message: 'interrupted before it was stitched' });
+      failed.push({
+        variant: job.variant,
+        message: 'interrupted before it was stitched',
+        ...(job.export ? { export: job.export } : {}),
+      });
       continue;
     }
     if (kept) {
-      const { duration, path: how, warnings } = kept;
+      const { duration, path: how, warnings, loudness } = kept;
       outputs.push({
         variant: job.variant,
         file: name,
@@ -55,8 +65,12 @@ export async function assembleOutputs(
         warnings,
         unchanged: true,
         ...sidecarsOf(job, outDir),
+        ...(job.export ? { export: job.export } : {}),
+        ...(loudness ? { loudness } : {}),
       });
-      deps.log?.(`${name}: unchanged (same clips and stitch settings), not stitched again`);
+      deps.log?.(
+        `${name}: unchanged (same clips and stitch settings), not stitched again${loudnessNote(loudness)}`,
+      );
       continue;
     }
     try {
@@ -71,7 +85,7 @@ export async function assembleOutputs(
       deps.log?.(
         `stitched ${name}: ${job.options.clips.length} clips, ${result.durationSec.toFixed(2)} s, ${
           result.path === 'copy' ? 'streams copied (no re-encode)' : 're-encoded'
-        }`,
+        }${loudnessNote(result.loudness)}`,
       );
       const output: StitchedOutput = {
         variant: job.variant,
@@ -80,6 +94,8 @@ export async function assembleOutputs(
         path: result.path,
         warnings: result.warnings,
         ...sidecarsOf(job, outDir),
+        ...(job.export ? { export: job.export } : {}),
+        ...(result.loudness ? { loudness: result.loudness } : {}),
       };
       outputs.push(output);
       // Without its record the final is only encoded again next time: not worth failing it.
@@ -95,6 +111,7 @@ export async function assembleOutputs(
         variant: job.variant,
         message,
         ...(known && error.fix ? { fix: error.fix } : {}),
+        ...(job.export ? { export: job.export } : {}),
       });
       deps.log?.(
         `stitch ${name} failed: ${message}${known && error.fix ? `\n  fix: ${error.fix}` : ''}`,

@@ -25,6 +25,8 @@ export interface FinalRecord {
   duration: number;
   path: StitchedOutput['path'];
   warnings: string[];
+  /** What ebur128 measured in the file, when its loudness was normalised. */
+  loudness?: StitchedOutput['loudness'];
 }
 
 /** The record of a final, relative to the output folder: `.finals/final.wide.mp4.json`. */
@@ -122,6 +124,7 @@ export async function recordFinal(
     duration: output.duration,
     path: output.path,
     warnings: output.warnings,
+    ...(output.loudness ? { loudness: output.loudness } : {}),
   };
   await writeFileAtomic(outDir, recordName(output.file), `${JSON.stringify(record)}\n`);
 }

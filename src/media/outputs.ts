@@ -7,6 +7,9 @@ import type { StitchOptions, Transition } from './stitch-plan.js';
 import { layerOptions } from './layer-options.js';
 import { logoOptions } from './overlay.js';
 import { voiceOptions } from './voice.js';
+import { resolveLoudness } from '../manifest/export-rules.js';
+import type { MeasuredLoudness } from './loudness.js';
+import { exportJobs } from './exports.js';
 
 /** The manifest's `stitch` section: the schema's generated type, never a copy of it. */
 export type StitchSpec = Stitch;
@@ -16,6 +19,8 @@ export interface StitchJob {
   options: StitchOptions;
   /** Fingerprint of the job's inputs (`finalInputs`): a final recorded with it is kept as is. */
   inputs?: string;
+  /** The deliverable this job makes (`stitch.exports`, or `preview`); none for the final. */
+  export?: string;
 }
 
 export interface SkippedOutput {
@@ -106,8 +111,10 @@ export function stitchJobs(
         crf: spec.crf ?? 20,
         preset: spec.preset ?? 'veryfast',
         ...layerOptions(spec, shots, variant, manifestDir, plan.cast),
+        ...(spec.loudness ? { loudness: resolveLoudness(spec.loudness)! } : {}),
       },
     });
+    jobs.push(...exportJobs(spec, jobs[jobs.length - 1]!));
   }
   return { jobs, skipped };
 }
@@ -124,4 +131,8 @@ export interface StitchedOutput {
   unchanged?: boolean;
   /** Its caption sidecars (.srt, .vtt), relative to the report's folder, when it has captions. */
   captions?: string[];
+  /** The deliverable (`stitch.exports` name) this file is; none for the final. */
+  export?: string;
+  /** Measured in the written file with ebur128, when loudness was normalised. */
+  loudness?: MeasuredLoudness;
 }

@@ -60,6 +60,15 @@ export async function runFfmpeg(
   args: readonly string[],
   opts: RunFfmpegOptions,
 ): Promise<void> {
+  await runFfmpegText(binary, args, opts);
+}
+
+/** `runFfmpeg`, resolving to ffmpeg's stderr: where measuring filters (loudnorm, ebur128) print. */
+export async function runFfmpegText(
+  binary: string,
+  args: readonly string[],
+  opts: RunFfmpegOptions,
+): Promise<string> {
   const execa = await loadExeca();
   const child = execa(binary, args, {
     reject: false,
@@ -86,4 +95,5 @@ export async function runFfmpeg(
       },
     );
   }
+  return String(result.stderr ?? '');
 }

@@ -14,6 +14,13 @@ import {
   type SoundtrackFit,
   type Voiceover,
 } from './voice.js';
+import { checkTools, videoArgs, type StitchEncoding } from './encoding.js';
+import {
+  LOUDNESS_FILTERS,
+  loudnormFilter,
+  type LoudnessTarget,
+  type LoudnormMeasured,
+} from './loudness.js';
 
 /**
  * The transitions of ffmpeg's `xfade` filter as of ffmpeg 4.3, the first release that has it,
@@ -118,6 +125,10 @@ export interface StitchOptions {
   voiceovers?: Voiceover[];
   /** Lowering the soundtrack under speech; with voice-overs it ducks under them by default. */
   duck?: Duck;
+  /** A deliverable's encoding (codec, rate, profile, scaler); overrides `crf` and `preset`. */
+  encoding?: StitchEncoding;
+  /** Loudness normalisation; `measured` (the first pass's findings) makes it the second pass. */
+  loudness?: LoudnessTarget & { measured?: LoudnormMeasured };
 }
 
 /** What the plan needs to know about the ffmpeg that will run it. */
@@ -253,6 +264,7 @@ export function fitFilters(
   width: number,
   height: number,
   fit: 'pad' | 'crop',
+  scaler?: StitchEncoding['scaler'],
 ): string[] {
   const srcW = (info.video?.width ?? width) * sarOf(info);
   const srcH = info.video?.height ?? height;
@@ -267,7 +279,7 @@ export function fitFilters(
     w = Math.max(w, width);
     h = Math.max(h, height);
   }
-  const filters = [`scale=${w}:${h}`];
+  const filters = [`scale=${w}:${h}${scaler ? `:flags=${scaler}` : ''}`];
   if (w !== width || h !== height) {
     filters.push(
       fit === 'pad'
@@ -301,6 +313,8 @@ export function copyBlocker(options: StitchOptions, probes: readonly ProbeResult
   if (layer) return layer;
   if (options.logo?.length) return 'a logo is laid over';
   if (options.voiceovers?.length) return 'a voice-over is added';
+  if (options.encoding) return 'a deliverable is encoded';
+  if (options.loudness) return 'the loudness is normalised';
   if (options.fps !== undefined) {
     const first = probes[0]?.video?.fps;
     if (first === undefined || Math.abs(first - options.fps) > 1e-3)
@@ -481,7 +495,13 @@ function planJoins(
 /** The filter chains that bring each clip to one size, rate and audio format: `[vN]`, `[aN]`. */
 function segmentGraph(
   segs: readonly Segment[],
-  shape: { fpsExpr: string; width: number; height: number; fit: StitchOptions['fit'] },
+  shape: {
+    fpsExpr: string;
+    width: number;
+    height: number;
+    fit: StitchOptions['fit'];
+    scaler?: StitchEncoding['scaler'];
+  },
   usesXfade: boolean,
   clipAudio: boolean,
 ): string[] {
@@ -492,7 +512,7 @@ function segmentGraph(
       `fps=${shape.fpsExpr}`,
       `trim=start=${num(s.start)}:end=${num(s.end)}`,
       'setpts=PTS-STARTPTS',
-      ...fitFilters(s.info, shape.width, shape.height, shape.fit),
+      ...fitFilters(s.info, shape.width, shape.height, shape.fit, shape.scaler),
       'setsar=1',
       'format=yuv420p',
       // Into xfade, the fps filter's end-of-stream comes a frame early and xfade then drops the
@@ -623,14 +643,82 @@ function checkLayerFilters(options: StitchOptions, features: PlanFeatures): void
   );
 }
 
-/** Re-encodes every clip to one size and rate through one filter graph, with transitions. */
-function normalisePlan(
+/** What {@link finishGraph} builds on: the joined cut's labels, its timeline and the graph so far. */
+interface FinishInput {
+  video: string;
+  audio: string | null;
+  clipAudio: string | null;
+  soundtrack: string | null;
+  layered: boolean;
+  timeline: TimelineItem[];
+  length: number;
+  size: { width: number; height: number };
+  layerCtx: { outputFile: string; tool: PlanFeatures };
+  /** The inputs so far: the layers add theirs after them. */
+  inputs: string[];
+  graph: string[];
+  warnings: string[];
+}
+
+/**
+ * The layers over the joined cut, in order: voice-overs and ducking, logos, captions (drawn over
+ * the logo), then loudness on everything the cut plays. Adds inputs and filters; returns the
+ * labels of the finished picture and sound.
+ */
+function finishGraph(
+  options: StitchOptions,
+  f: FinishInput,
+): { video: string; audio: string | null; caps: ReturnType<typeof captionGraph> | undefined } {
+  const { inputs, graph, warnings, timeline, length } = f;
+  const inputCount = (): number => inputs.filter((a) => a === '-i').length;
+  let video = f.video;
+  let audioOut = f.audio;
+  if (f.layered) {
+    const sound = soundLayers({
+      voices: options.voiceovers ?? [],
+      timeline,
+      firstInput: inputCount(),
+      length,
+      clipAudio: f.clipAudio,
+      soundtrack: f.soundtrack,
+      duck: options.duck,
+    });
+    inputs.push(...sound.inputs);
+    graph.push(...sound.graph);
+    audioOut = sound.audio;
+    const logo = overlayLayers(options.logo ?? [], video, inputCount(), f.size);
+    inputs.push(...logo.inputs);
+    graph.push(...logo.graph);
+    video = logo.video;
+  }
+  const caps = options.captions
+    ? captionGraph(
+        options.captions,
+        video,
+        timeline,
+        { ...f.layerCtx, length, height: f.size.height, inputIndex: inputCount() },
+        graph,
+      )
+    : undefined;
+  inputs.push(...(caps?.inputs ?? []));
+  video = caps?.video ?? video;
+  if (options.loudness && audioOut) {
+    graph.push(
+      `[${audioOut}]${loudnormFilter(options.loudness, options.loudness.measured)}[aloud]`,
+    );
+    audioOut = 'aloud';
+  } else if (options.loudness) {
+    warnings.push('the cut has no audio, so its loudness was not normalised');
+  }
+  return { video, audio: audioOut, caps };
+}
+
+/** The output's even pixel size and frame rate (the first clip's unless asked). */
+function outputShape(
   options: StitchOptions,
   segs: readonly Segment[],
-  ctx: PlanContext,
-  outputFile: string,
-): StitchPlan {
-  const warnings: string[] = [];
+  warnings: string[],
+): { width: number; height: number; fpsExpr: string; fps: number } {
   const width = even(options.size.width);
   const height = even(options.size.height);
   if (width !== options.size.width || height !== options.size.height) {
@@ -646,13 +734,39 @@ function normalisePlan(
         ? firstRate.frameRate
         : '24';
   const fps = options.fps ?? (Number.isFinite(firstRate.fps) ? firstRate.fps : 24);
+  return { width, height, fpsExpr, fps };
+}
 
-  if (ctx.features.encoders && !ctx.features.encoders.has('libx264')) {
-    throw new MediaError(`${describeTool(ctx.features)} has no libx264 encoder`, {
+/** Refuses, naming it, an encoder or filter the output needs that this ffmpeg lacks. */
+function checkEncoders(options: StitchOptions, features: PlanFeatures): void {
+  if (!options.encoding && features.encoders && !features.encoders.has('libx264')) {
+    throw new MediaError(`${describeTool(features)} has no libx264 encoder`, {
       code: 'tool_feature_missing',
       fix: 'install an ffmpeg built with libx264 (Debian: apt-get install ffmpeg) or set FFMPEG_PATH',
     });
   }
+  if (options.encoding || options.loudness) {
+    checkTools(
+      features,
+      {
+        ...(options.encoding ? { encoding: options.encoding } : {}),
+        filters: options.loudness ? LOUDNESS_FILTERS : [],
+      },
+      describeTool(features),
+    );
+  }
+}
+
+/** Re-encodes every clip to one size and rate through one filter graph, with transitions. */
+function normalisePlan(
+  options: StitchOptions,
+  segs: readonly Segment[],
+  ctx: PlanContext,
+  outputFile: string,
+): StitchPlan {
+  const warnings: string[] = [];
+  const { width, height, fpsExpr, fps } = outputShape(options, segs, warnings);
+  checkEncoders(options, ctx.features);
   const joins = planJoins(options, segs, ctx.features, warnings);
   const keepAudio = options.audio === 'keep' && segs.some((s) => s.info.audio);
   const soundtrack = options.soundtrack;
@@ -660,7 +774,13 @@ function normalisePlan(
   const usesXfade = joins.some((t) => t.type !== 'cut');
   const graph = segmentGraph(
     segs,
-    { fpsExpr, width, height, fit: options.fit },
+    {
+      fpsExpr,
+      width,
+      height,
+      fit: options.fit,
+      ...(options.encoding ? { scaler: options.encoding.scaler } : {}),
+    },
     usesXfade,
     clipAudio,
   );
@@ -691,7 +811,6 @@ function normalisePlan(
 
   // Inputs in order: the clips, the soundtrack, the cards' images, voice-overs, logos, captions.
   const inputs: string[] = [];
-  const inputCount = (): number => inputs.filter((a) => a === '-i').length;
   for (const s of segs) inputs.push('-i', s.clip.file);
   let audioOut: string | null = clipAudio ? audio : null;
   const layered = hasLayers(options);
@@ -709,37 +828,22 @@ function normalisePlan(
     );
   }
   inputs.push(...(cut?.inputs ?? []));
-  let video = joined.video;
-  if (layered) {
-    const sound = soundLayers({
-      voices: options.voiceovers ?? [],
-      timeline,
-      firstInput: inputCount(),
-      length,
-      clipAudio: clipAudio ? audio : null,
-      soundtrack: soundtrack ? audioOut : null,
-      duck: options.duck,
-    });
-    inputs.push(...sound.inputs);
-    graph.push(...sound.graph);
-    audioOut = sound.audio;
-    const logo = overlayLayers(options.logo ?? [], video, inputCount(), { width, height });
-    inputs.push(...logo.inputs);
-    graph.push(...logo.graph);
-    video = logo.video;
-  }
-  // Captions are drawn last, over the logo.
-  const caps = options.captions
-    ? captionGraph(
-        options.captions,
-        video,
-        timeline,
-        { ...layerCtx, length, height, inputIndex: inputCount() },
-        graph,
-      )
-    : undefined;
-  inputs.push(...(caps?.inputs ?? []));
-  video = caps?.video ?? video;
+  const finished = finishGraph(options, {
+    video: joined.video,
+    audio: audioOut,
+    clipAudio: clipAudio ? audio : null,
+    soundtrack: soundtrack ? audioOut : null,
+    layered,
+    timeline,
+    length,
+    size: { width, height },
+    layerCtx,
+    inputs,
+    graph,
+    warnings,
+  });
+  const { video, caps } = finished;
+  audioOut = finished.audio;
 
   const args = [
     ...FFMPEG_HEAD,
@@ -747,9 +851,13 @@ function normalisePlan(
     ...inputs,
     ...['-filter_complex', graph.join(';')],
     ...['-map', `[${video}]`, ...(audioOut ? ['-map', `[${audioOut}]`] : [])],
-    ...['-c:v', 'libx264', '-crf', String(options.crf), '-preset', options.preset],
+    ...(options.encoding
+      ? videoArgs(options.encoding)
+      : ['-c:v', 'libx264', '-crf', String(options.crf), '-preset', options.preset]),
     ...['-pix_fmt', 'yuv420p'],
-    ...(audioOut ? ['-c:a', 'aac', '-b:a', '192k', '-ar', String(AUDIO_RATE)] : ['-an']),
+    ...(audioOut
+      ? ['-c:a', 'aac', '-b:a', options.encoding?.audioBitrate ?? '192k', '-ar', String(AUDIO_RATE)]
+      : ['-an']),
     ...(caps?.outputArgs ?? []),
     ...outputFlags(outputFile),
     outputFile,

@@ -7,6 +7,8 @@ import { checkVideo, probe, probeAll, type ProbeCache, type ProbeResult } from '
 import { runFfmpeg, type FfmpegProgress } from './run-ffmpeg.js';
 import { planStitch, type StitchOptions, type StitchPlan } from './stitch-plan.js';
 import { prepareLayers, removePlanFiles, writePlanFiles, writeSidecars } from './layer-files.js';
+import type { MeasuredLoudness } from './loudness.js';
+import { measureCut, measureFile } from './loudness-pass.js';
 
 export interface StitchProgressInfo extends FfmpegProgress {
   path: 'copy' | 'normalise';
@@ -34,6 +36,8 @@ export interface StitchResult {
   probe: ProbeResult;
   /** The caption sidecars written beside it (.srt, .vtt), when it has captions. */
   sidecars?: string[];
+  /** With `options.loudness`: what ebur128 measured in the written file. */
+  loudness?: MeasuredLoudness;
 }
 
 /**
@@ -41,27 +45,30 @@ export interface StitchResult {
  * nothing asks for a re-encode, otherwise normalises them in one filtergraph. Writes to a
  * temporary name beside the output, checks it with ffprobe, then renames it into place.
  */
-export async function stitch(options: StitchOptions, deps: StitchDeps = {}): Promise<StitchResult> {
+export async function stitch(asked: StitchOptions, deps: StitchDeps = {}): Promise<StitchResult> {
   const env = deps.env ?? process.env;
   const ffmpeg = locateTool('ffmpeg', env);
   const features = deps.features ?? (await detectFeatures(ffmpeg, env));
   const probes = await probeAll(
-    options.clips.map((c) => c.file),
+    asked.clips.map((c) => c.file),
     { env, signal: deps.signal, ...(deps.probes ? { cache: deps.probes } : {}) },
   );
 
-  const output = path.resolve(options.output);
+  const output = path.resolve(asked.output);
   const base = path.basename(output);
-  const listFile = tempName(output, '.concat.txt');
-  const layered = await prepareLayers(options);
+  const pass = { ffmpegPath: features.path, env, signal: deps.signal };
+  // Fonts found and subtitle files read once; both loudness passes plan the same cut.
+  const planCtx = { features, ...(await soundtrackLength(asked, env, deps.signal)) };
   await mkdir(path.dirname(output), { recursive: true });
+  const options = await withMeasuredLoudness(
+    await prepareLayers({ ...asked, output }),
+    probes,
+    planCtx,
+    pass,
+  );
+  const listFile = tempName(output, '.concat.txt');
   const made = await withAtomicFile(output, async (tmpOutput) => {
-    const plan = planStitch({ ...layered, output }, probes, {
-      features,
-      outputFile: tmpOutput,
-      listFile,
-      ...(await soundtrackLength(options, env, deps.signal)),
-    });
+    const plan = planStitch(options, probes, { ...planCtx, outputFile: tmpOutput, listFile });
     try {
       if (plan.concatList !== undefined) {
         await writeFile(listFile, plan.concatList, { encoding: 'utf8', flag: 'wx' });
@@ -72,6 +79,8 @@ export async function stitch(options: StitchOptions, deps: StitchDeps = {}): Pro
         env,
         ffmpegPath: features.path,
       });
+      const loudness =
+        options.loudness && result.audio ? await measureFile(tmpOutput, base, pass) : undefined;
       return {
         output,
         path: plan.path,
@@ -80,6 +89,7 @@ export async function stitch(options: StitchOptions, deps: StitchDeps = {}): Pro
         warnings: plan.warnings,
         probe: { ...result, file: output },
         cues: plan.cues,
+        ...(loudness ? { loudness } : {}),
       };
     } finally {
       if (plan.concatList !== undefined) await rm(listFile, { force: true });
@@ -102,6 +112,30 @@ async function soundtrackLength(
   const info = await probe(track.file, { env, signal, container: 'any' }).catch(() => undefined);
   const sec = info?.audio?.durationSec ?? info?.durationSec;
   return sec !== undefined && sec > 0 ? { soundtrackSec: sec } : {};
+}
+
+/**
+ * The options with loudnorm's first-pass measurement, when loudness is asked and not measured.
+ * The first pass plays the same graph (the files its captions and cards read written beside
+ * the output, then removed) into the null muxer.
+ */
+async function withMeasuredLoudness(
+  options: StitchOptions,
+  probes: readonly ProbeResult[],
+  planCtx: { features: FfmpegFeatures; soundtrackSec?: number },
+  pass: Parameters<typeof measureCut>[2],
+): Promise<StitchOptions> {
+  if (!options.loudness || options.loudness.measured) return options;
+  const outputFile = tempName(options.output, '.loudness.mp4');
+  const plan = planStitch(options, probes, { ...planCtx, outputFile });
+  let measured;
+  try {
+    await writePlanFiles(plan.files);
+    measured = await measureCut(plan.args, path.basename(options.output), pass);
+  } finally {
+    await removePlanFiles(plan.files);
+  }
+  return measured ? { ...options, loudness: { ...options.loudness, measured } } : options;
 }
 
 /** Runs the planned ffmpeg into `tmpOutput` and checks the result with ffprobe. */

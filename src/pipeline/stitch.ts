@@ -11,6 +11,7 @@ import { assembleOutputs } from '../media/assemble.js';
 import { finalInputs, moveStaleFinal } from '../media/finals.js';
 import { cjkFontFound } from '../media/fonts.js';
 import { stitchJobs, type StitchJob } from '../media/outputs.js';
+import { previewJob } from '../media/exports.js';
 import { plan as makePlan } from '../plan/plan.js';
 import type { Plan, PlannedShot } from '../plan/types.js';
 import {
@@ -54,6 +55,8 @@ export interface StitchRenderedOptions {
   earlier?: Promise<RunReport | undefined>;
   /** The caches of the job stitching: clips it checked are not read again while unchanged. */
   caches?: JobCaches;
+  /** Make each variant's low-resolution draft (`final.<variant>.preview.mp4`) instead of its finals. */
+  preview?: boolean;
 }
 
 /** Each job with the fingerprint of its inputs, so an unchanged final is kept as it is. */
@@ -118,7 +121,8 @@ export async function stitchRendered(
     options.outDir,
     path.dirname(plan.manifest.file),
   );
-  const jobs = all.jobs.filter((j) => !wanted || wanted.has(j.variant));
+  const finals = all.jobs.filter((j) => !wanted || wanted.has(j.variant));
+  const jobs = options.preview ? finals.filter((j) => !j.export).map(previewJob) : finals;
   const skipped = all.skipped.filter((s) => !wanted || wanted.has(s.variant));
   for (const s of skipped) options.log?.(`${s.variant ? `${s.variant}: ` : ''}${s.reason}`);
   const ready = await withInputs(jobs, options.outDir, clips.shaOf);
@@ -129,7 +133,9 @@ export async function stitchRendered(
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.caches ? { probes: options.caches.probes } : {}),
   });
-  const failedJobs = jobs.filter((j) => failed.some((f) => f.variant === j.variant));
+  const failedJobs = jobs.filter((j) =>
+    failed.some((f) => f.variant === j.variant && f.export === j.export),
+  );
   // A final is moved aside only when the manifest or the picks changed what it must contain.
   const current = await currentSkippedFinals(plan, skipped, {
     outDir: options.outDir,
@@ -140,7 +146,8 @@ export async function stitchRendered(
   for (const output of current)
     options.log?.(`${output} is kept: it holds the clips the manifest and picks ask for`);
   const unmade = [
-    ...skipped.filter((s) => !current.has(s.output)),
+    // A draft never moves a final aside.
+    ...(options.preview ? [] : skipped.filter((s) => !current.has(s.output))),
     ...failedJobs.map((j) => ({
       variant: j.variant,
       output: path.relative(options.outDir, j.options.output),
@@ -265,7 +272,8 @@ export async function stitchManifest(
   const report = await earlier;
   // Interrupted, the report is written only when the finals changed (one made, one moved aside).
   const changed = result.outputs.length > 0 || result.stale.length > 0;
-  if (report && (changed || !options.signal?.aborted)) {
+  // A draft is not a deliverable: the report keeps describing the finals.
+  if (report && !options.preview && (changed || !options.signal?.aborted)) {
     const { writeReport } = await import('../report/write.js');
     await writeReport(
       outDir,

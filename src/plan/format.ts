@@ -1,5 +1,6 @@
 import { describeFrame } from '../manifest/frames.js';
 import { formatMoney as money } from './money.js';
+import { upscaleNotes } from './export-notes.js';
 import type { Plan, PlannedShot } from './types.js';
 
 function table(rows: string[][], rightAligned: ReadonlySet<number>): string {
@@ -76,6 +77,8 @@ export function formatPlan(plan: Plan, options: PlanTableOptions = {}): string {
     lines.push(`note: ${s.note}`);
   }
   if (noted.size > 0) lines.push('');
+  const upscaled = upscaleNotes(plan);
+  if (upscaled.length > 0) lines.push(...upscaled, '');
   const t = plan.totals;
   lines.push(
     `total: ${t.shots} shot${t.shots === 1 ? '' : 's'}, ${t.seconds} billable seconds, cost ${

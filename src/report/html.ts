@@ -133,13 +133,20 @@ function renderVersions(shot: ShotReport): string {
 `;
 }
 
+/** ` · -14.0 LUFS, true peak -1.2 dBTP` for an output whose loudness was measured. */
+function loudnessText(output: OutputReport): string {
+  const l = output.loudness;
+  if (!l) return '';
+  return ` · ${escapeHtml(`${l.integrated.toFixed(1)} LUFS, true peak ${l.true_peak.toFixed(1)} dBTP`)}`;
+}
+
 function renderOutput(output: OutputReport): string {
   const warnings = output.warnings.length
     ? `<ul class="warnings">${output.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>`
     : '';
   return `<figure class="output" data-output="${escapeHtml(output.file)}">
 <video controls preload="metadata" src="${escapeHtml(relativeUrl(output.file))}"></video>
-<figcaption><strong>${escapeHtml(output.variant ?? output.file)}</strong> · ${escapeHtml(seconds(output.duration))} · ${output.path === 'copy' ? 'streams copied' : 're-encoded'} · <a href="${escapeHtml(relativeUrl(output.file))}">${escapeHtml(output.file)}</a>${(output.captions ?? []).map((f) => ` · <a href="${escapeHtml(relativeUrl(f))}">${escapeHtml(f)}</a>`).join('')}</figcaption>
+<figcaption><strong>${escapeHtml(output.variant ?? output.file)}</strong> · ${escapeHtml(seconds(output.duration))} · ${output.path === 'copy' ? 'streams copied' : 're-encoded'}${loudnessText(output)} · <a href="${escapeHtml(relativeUrl(output.file))}">${escapeHtml(output.file)}</a>${(output.captions ?? []).map((f) => ` · <a href="${escapeHtml(relativeUrl(f))}">${escapeHtml(f)}</a>`).join('')}</figcaption>
 ${warnings}</figure>`;
 }
 

@@ -181,6 +181,9 @@ fetch('/api/state').then((r) => r.json()).then((s) => {
   render();
   select(0, false);
   $('#saved').textContent = 'picks in ' + s.picksFile + ' (revision ' + s.revision + ')';
+  $('#cut').replaceChildren(...s.previews.map((p) => el('a', { className: 'play-cut',
+    href: '/files/' + p.file.split('/').map(encodeURIComponent).join('/'), target: '_blank',
+    textContent: 'play the cut' + (p.variant ? ' (' + p.variant + ')' : '') })));
 }).catch((err) => banner('Could not load the takes: ' + err.message));
 `;
 
@@ -201,6 +204,7 @@ export function reviewPage(): string {
 <header>
 <h1 id="title">Review</h1>
 <span id="saved"></span>
+<span id="cut"></span>
 <span class="keys"><kbd>1</kbd>–<kbd>9</kbd> pick · <kbd>j</kbd>/<kbd>k</kbd> next/previous shot · <kbd>space</kbd> play/pause · <kbd>r</kbd> re-roll · <kbd>n</kbd> note</span>
 </header>
 <div id="banner" role="alert"></div>

@@ -249,7 +249,9 @@ async function handle(
     // Only clips the state lists: a path the page was not given is not there.
     const rel = decodeURIComponent(url.pathname.slice('/files/'.length));
     const state = await reviewState(source);
-    const named = state.shots.some((s) => s.takes.some((t) => t.clip === rel));
+    const named =
+      state.shots.some((s) => s.takes.some((t) => t.clip === rel)) ||
+      state.previews.some((p) => p.file === rel);
     return named ? sendClip(req, res, source.outDir, rel) : notFound(res);
   }
   return notFound(res);

@@ -10,6 +10,7 @@ import { checkFolderApi, outDirOf } from '../pipeline/folder-api.js';
 import { renderedPlan } from '../pipeline/job.js';
 import { pickKey, shotLabel } from '../manifest/identity.js';
 import { applyPicks, picksFileOf, readPicks } from '../pipeline/picks.js';
+import { previewFiles } from './previews.js';
 
 export interface ReviewTake {
   take: number;
@@ -43,6 +44,8 @@ export interface ReviewState {
   picksFile: string;
   revision: number;
   shots: ReviewShot[];
+  /** The drafts `stitch --preview` made, relative to the output folder (served under `/files/`). */
+  previews: { variant: string | null; file: string }[];
 }
 
 export interface ReviewSource {
@@ -144,5 +147,6 @@ export async function reviewState(source: ReviewSource): Promise<ReviewState> {
     picksFile: path.basename(file),
     revision: picks.revision,
     shots,
+    previews: await previewFiles(plan, source.outDir),
   };
 }

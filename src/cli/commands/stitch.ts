@@ -27,6 +27,9 @@ Options:
   --simulate       use the clips of \`run --simulate\`
   --accounts FILE  use the clips of \`run --accounts FILE\` (the base URL its accounts share;
                    default $SHOTLIST_ACCOUNTS; no key is needed)
+  --preview        make a fast low-resolution draft of each variant's whole cut instead
+                   (final[.<variant>].preview.mp4: 360 px high, 15 fps, no loudness passes);
+                   the finals and report.json are left as they are; \`review\` plays it
   --json           one JSON document: { outputs, skipped, failed }
 
 Exit 0 when every output was made, 1 when one could not be (a shot not rendered yet, or
@@ -42,6 +45,7 @@ const FLAGS = {
   accounts: { type: 'string' },
   ...ALLOW_OUTSIDE_FLAG,
   json: { type: 'boolean' },
+  preview: { type: 'boolean' },
 } as const;
 
 /** The base of `run --accounts FILE`: the URL its accounts share (no key is read). */
@@ -78,6 +82,7 @@ export default async function stitchCommand(ctx: CliContext): Promise<number> {
     ...(chosen ? { base: base.journalBase } : { fallbackBases: [base.journalBase] }),
     runCommand: runCommandLine(arg, values, base),
     allowOutside: !!values['allow-outside'],
+    preview: !!values.preview,
   });
   if (values.json) {
     ctx.stdout.write(`${JSON.stringify({ outputs, skipped, failed })}\n`);
