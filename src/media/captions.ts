@@ -275,3 +275,62 @@ export function captionLook(
     margin: Math.round(style.margin * height),
   };
 }
+
+/** Characters drawn about one em wide: CJK ideographs, kana, hangul, full-width forms. */
+const WIDE_CHARS =
+  '\\u1100-\\u115f\\u2e80-\\ua4cf\\uac00-\\ud7a3\\uf900-\\ufaff\\ufe30-\\ufe4f\\uff00-\\uff60\\uffe0-\\uffe6';
+const WIDE = new RegExp(`[${WIDE_CHARS}]`, 'u');
+/** A word (a run of narrow characters), one wide character, or a run of spaces. */
+const TOKENS = new RegExp(`[^\\s${WIDE_CHARS}]+|\\s+|.`, 'gu');
+
+/** A character's drawn width in ems, estimated: one for wide characters, 0.6 for the rest. */
+function ems(ch: string): number {
+  return WIDE.test(ch) ? 1 : 0.6;
+}
+
+/**
+ * Breaks text drawn at `fontSize` into lines no wider than `maxWidth` pixels (estimated widths:
+ * drawtext does not wrap, so a long caption on a 9:16 frame would run off both edges). Latin
+ * text breaks at spaces, CJK between any two characters; a word longer than a line is cut.
+ * Line breaks already in the text are kept.
+ */
+export function wrapText(text: string, fontSize: number, maxWidth: number): string {
+  const limit = Math.max(1, maxWidth / fontSize);
+  return text
+    .split('\n')
+    .map((line) => wrapLine(line, limit))
+    .join('\n');
+}
+
+function wrapLine(line: string, limit: number): string {
+  const lines: string[] = [];
+  let current = '';
+  let width = 0;
+  const push = (): void => {
+    lines.push(current.trimEnd());
+    current = '';
+    width = 0;
+  };
+  const add = (part: string, w: number): void => {
+    current += part;
+    width += w;
+  };
+  for (const token of line.match(TOKENS) ?? []) {
+    const w = [...token].reduce((sum, ch) => sum + ems(ch), 0);
+    if (/^\s+$/.test(token)) {
+      if (current !== '') add(token, w);
+      continue;
+    }
+    if (width + w > limit && current.trim() !== '') push();
+    if (w <= limit) {
+      add(token, w);
+      continue;
+    }
+    for (const ch of token) {
+      if (width + ems(ch) > limit && current !== '') push();
+      add(ch, ems(ch));
+    }
+  }
+  if (current.trim() !== '' || lines.length === 0) lines.push(current.trimEnd());
+  return lines.join('\n');
+}

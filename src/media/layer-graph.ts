@@ -8,6 +8,7 @@ import {
   drawtextFilter,
   hasCjk,
   placeCues,
+  wrapText,
   writeSrt,
   type CaptionOptions,
   type Cue,
@@ -79,6 +80,9 @@ export interface CutGraph {
   files: { path: string; content: string }[];
 }
 
+/** The share of the frame's width drawn text may take: longer lines are wrapped. */
+const TEXT_WIDTH = 0.9;
+
 /**
  * Puts the cards among the clips: each card becomes a segment (`[vkN]`, `[akN]` when the clips'
  * audio is kept, silent), and the joins next to a card become cuts. Image cards read their
@@ -117,8 +121,8 @@ export function cutGraph(
     const k = part.index;
     const card = cards[k]!;
     const textFile = `${ctx.outputFile}.card-${k}.txt`;
-    files.push({ path: textFile, content: card.text });
     const size = Math.max(8, Math.round(shape.height * 0.08));
+    files.push({ path: textFile, content: wrapText(card.text, size, shape.width * TEXT_WIDTH) });
     const text = drawtextFilter({
       textFile,
       fontFile: card.font ?? options.captions?.fontFile ?? '',
@@ -194,7 +198,14 @@ export function captionGraph(
   captions: CaptionOptions,
   video: string,
   timeline: readonly LayerTimelineItem[],
-  ctx: { length: number; height: number; inputIndex: number; outputFile: string; tool: Tool },
+  ctx: {
+    length: number;
+    width: number;
+    height: number;
+    inputIndex: number;
+    outputFile: string;
+    tool: Tool;
+  },
   graph: string[],
 ): CaptionGraph {
   const clips = timeline.filter((t) => t.kind === 'clip');
@@ -206,7 +217,10 @@ export function captionGraph(
     const look = captionLook(captions.style, ctx.height);
     const filters = cues.map((cue, n) => {
       const textFile = `${ctx.outputFile}.caption-${n}.txt`;
-      files.push({ path: textFile, content: cue.text });
+      files.push({
+        path: textFile,
+        content: wrapText(cue.text, look.fontSize, ctx.width * TEXT_WIDTH),
+      });
       return drawtextFilter({
         ...look,
         textFile,

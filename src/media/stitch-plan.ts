@@ -696,7 +696,7 @@ function finishGraph(
         options.captions,
         video,
         timeline,
-        { ...f.layerCtx, length, height: f.size.height, inputIndex: inputCount() },
+        { ...f.layerCtx, length, ...f.size, inputIndex: inputCount() },
         graph,
       )
     : undefined;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { probe } from '../../src/media/probe.js';
+import { ebur128 } from '../helpers/measure.js';
 import { shotlist, tempDir } from '../helpers/cli.js';
 import { FFMPEG, FFPROBE } from '../helpers/tools.js';
 import { readReport } from './run-helpers.js';
@@ -20,19 +21,6 @@ async function tone(name: string, db: number): Promise<string> {
     ...['-i', `aevalsrc=${wave}|${wave}:s=48000:d=10`, '-c:a', 'pcm_s16le', file],
   ]);
   return file;
-}
-
-/** ffmpeg's own ebur128 measurement of a file: integrated LUFS and true peak dBTP. */
-async function ebur128(file: string): Promise<{ i: number; tp: number }> {
-  const r = await execa(FFMPEG, [
-    ...['-hide_banner', '-nostats', '-i', file, '-map', '0:a:0'],
-    ...['-af', 'ebur128=peak=true', '-f', 'null', '-'],
-  ]);
-  const summary = r.stderr.slice(r.stderr.lastIndexOf('Summary:'));
-  return {
-    i: Number(/I:\s+(-?[\d.]+) LUFS/.exec(summary)?.[1]),
-    tp: Number(/Peak:\s+(-?[\d.]+) dBFS/.exec(summary)?.[1]),
-  };
 }
 
 /** The top-level boxes of an MP4, in file order. */

@@ -1,47 +1,19 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { locateTool } from '../../src/media/locate.js';
 import { probe } from '../../src/media/probe.js';
 import { shotlist, tempDir } from '../helpers/cli.js';
+import {
+  HIGH_BAND as MUSIC,
+  LOW_BAND as VOICE,
+  colourAt,
+  lavfi,
+  level,
+} from '../helpers/measure.js';
 import { readReport } from './run-helpers.js';
 
 const tmp = tempDir('shotlist-voiceover-e2e-');
 afterAll(() => tmp.cleanup());
-const ffmpeg = locateTool('ffmpeg').path;
-
-async function lavfi(out: string, source: string, ...more: string[]): Promise<void> {
-  await execa(ffmpeg, ['-v', 'error', '-y', '-f', 'lavfi', '-i', source, ...more, out]);
-}
-
-/** Mean level (dB) of a band of the final's audio between two times, measured by ffmpeg. */
-async function level(file: string, from: number, to: number, band: string): Promise<number> {
-  const r = await execa(ffmpeg, [
-    ...['-hide_banner', '-i', file, '-vn'],
-    ...['-af', `atrim=start=${from}:end=${to},${band},volumedetect`, '-f', 'null', '-'],
-  ]);
-  return Number(/mean_volume: (-?[\d.]+) dB/.exec(String(r.stderr))?.[1] ?? -999);
-}
-// The music is a 2 kHz tone, the voice a 200 Hz one: two filters apart keep each band alone.
-const MUSIC = 'highpass=f=1000,highpass=f=1000,highpass=f=1000';
-const VOICE = 'lowpass=f=500,lowpass=f=500,lowpass=f=500';
-
-/** The mean RGB of a 16x16 square centred at (x, y) of the frame at `t` seconds. */
-async function colourAt(file: string, t: number, x: number, y: number): Promise<number[]> {
-  const r = await execa(
-    ffmpeg,
-    [
-      ...['-v', 'error', '-ss', String(t), '-i', file, '-frames:v', '1'],
-      ...['-vf', `crop=16:16:${x - 8}:${y - 8}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
-    ],
-    { encoding: 'buffer' },
-  );
-  const px = r.stdout as Uint8Array;
-  const sum = [0, 0, 0];
-  for (let i = 0; i < px.length; i++) sum[i % 3]! += px[i]!;
-  return sum.map((s) => s / (px.length / 3));
-}
 const isMagenta = ([r, g, b]: number[]) => r! > 200 && g! < 60 && b! > 200;
 
 describe('voice-over, ducking, soundtrack loop and logo through run --simulate (built bin)', () => {

@@ -8,6 +8,7 @@ import {
   placeCues,
   writeSrt,
   writeVtt,
+  wrapText,
 } from '../../src/media/captions.js';
 import { cutParts, type CardOptions } from '../../src/media/cards.js';
 import { captionFiles, captionText, layerOptions } from '../../src/media/layer-options.js';
@@ -297,5 +298,24 @@ describe('captions and cards per variant', () => {
 
   it('adds nothing to a stitch without captions or cards', () => {
     expect(layerOptions({}, [{ id: 'a' }] as unknown as PlannedShot[], null, '/m')).toEqual({});
+  });
+});
+
+describe('wrapText: drawn text fits the frame', () => {
+  it('breaks Latin text at spaces within the width', () => {
+    // 20 px font, 130 px wide: at most 130 / (0.6 * 20) = 10.8 narrow characters a line.
+    const out = wrapText('The garden wakes before we do', 20, 130);
+    expect(out).toBe('The garden\nwakes\nbefore we\ndo');
+    for (const line of out.split('\n')) expect(line.length * 0.6 * 20).toBeLessThanOrEqual(130);
+  });
+
+  it('breaks CJK between characters, keeps line breaks, cuts a word longer than a line', () => {
+    expect(wrapText('清晨花园比我们醒得更早', 10, 45)).toBe('清晨花园\n比我们醒\n得更早');
+    expect(wrapText('一二\nab', 10, 100)).toBe('一二\nab');
+    expect(wrapText('abcdefghij', 10, 30)).toBe('abcde\nfghij');
+  });
+
+  it('leaves text that fits as it is', () => {
+    expect(wrapText('下雨了 / It is raining', 40, 1000)).toBe('下雨了 / It is raining');
   });
 });
