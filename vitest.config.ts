@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { fastProbeEnv } from './test/helpers/ffprobe-env.js';
 
 export default defineConfig({
   test: {
@@ -10,6 +11,8 @@ export default defineConfig({
     testTimeout: 600_000,
     hookTimeout: 300_000,
     pool: 'forks',
+    // The static ffprobe the product falls back to: a tenth of a distro build's start cost.
+    env: fastProbeEnv(),
     // Three files at once on two cores: the e2e files wait on simulated task latency and
     // child processes, so a third keeps the cores busy (92 % of two cores instead of 83 %).
     maxWorkers: 3,

@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { fastProbeEnv } from './test/helpers/ffprobe-env.js';
 
 export default defineConfig({
   test: {
@@ -8,6 +9,8 @@ export default defineConfig({
     testTimeout: 900_000,
     hookTimeout: 300_000,
     pool: 'forks',
+    // The static ffprobe the product falls back to: a tenth of a distro build's start cost.
+    env: fastProbeEnv(),
     // Two checks at once: each waits on simulated latency and child processes much of the
     // time; their assertions are invariants (counts, files), never timings.
     maxWorkers: 2,

@@ -51,7 +51,7 @@ export function clipSpec(body: VideoRequest, variation = 1): ClipSpec {
 
 const FPS = 24;
 // Bump when the encoding changes, so old cached clips are not served for new specs.
-const FORMAT_VERSION = 3;
+const FORMAT_VERSION = 4;
 const PALETTE = ['1f77b4', 'ff7f0e', '2ca02c', 'd62728', '9467bd', '8c564b', 'e377c2', '17becf'];
 const TONES = [330, 392, 440, 494, 523, 587, 659, 740];
 // Paths put into a filtergraph unescaped must not carry any of its special characters.
@@ -90,6 +90,66 @@ async function linkOrCopy(from: string, to: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** The ffmpeg inputs and filters (first the labelled part, then a chain) of a clip's picture. */
+interface Picture {
+  inputs: string[];
+  filters: string[];
+}
+
+/** How many `-i` inputs `args` holds: the index of the next one. */
+function inputCount(args: readonly string[]): number {
+  return args.filter((arg) => arg === '-i').length;
+}
+
+/**
+ * A plain colour with a white square moving along the bottom. One frame twice as wide is
+ * drawn once and looped; each frame is a window cut from it (a crop copies no pixels), so the
+ * square moves with no per-frame drawing: half the CPU of overlaying it on every frame.
+ */
+function colourPicture(
+  colour: string,
+  width: number,
+  height: number,
+  marker: number,
+  frames: number,
+): Picture {
+  const y = Math.round(height - marker - height / 12);
+  return {
+    inputs: ['-f', 'lavfi', '-i', `color=c=0x${colour}:s=${2 * width}x${height}:r=${FPS}`],
+    filters: [
+      `[0:v]format=yuv420p,trim=end_frame=1,` +
+        `drawbox=x=${width}:y=${y}:w=${marker}:h=${marker}:color=white:t=fill,` +
+        `loop=loop=-1:size=1,setpts=N/${FPS}/TB[background]`,
+      // The square sits at x = width on the wide frame: at x = mod(t*width/3, W-w) on screen.
+      `[background]crop=w=${width}:h=${height}:y=0` +
+        `:x=${width}-mod(t*${Math.round(width / 3)}\\,${width - marker})`,
+      `trim=end_frame=${frames}`,
+    ],
+  };
+}
+
+/** A given image, scaled to cover the frame, with the moving square on top. */
+function imagePicture(
+  file: string,
+  width: number,
+  height: number,
+  marker: number,
+  frames: number,
+): Picture {
+  const image = ['-f', 'image2', '-pattern_type', 'none', '-loop', '1', '-framerate', String(FPS)];
+  const square = ['-f', 'lavfi', '-i', `color=c=white:s=${marker}x${marker}:r=${FPS}`];
+  const cover = `scale=${width}:${height}:force_original_aspect_ratio=increase,crop=${width}:${height},setsar=1`;
+  return {
+    inputs: [...image, '-i', file, ...square],
+    filters: [
+      // Planar YUV from the start: overlaying in RGB and converting costs about half the encode.
+      `[1:v]format=yuv420p[marker];[0:v]${cover},format=yuv420p[background]`,
+      `[background][marker]overlay=x=mod(t*${Math.round(width / 3)}\\,W-w):y=H-h-H/12:eval=frame:format=yuv420`,
+      `trim=end_frame=${frames}`,
+    ],
+  };
 }
 
 interface Encoder {
@@ -245,16 +305,9 @@ export class ClipStore {
     const { width, height, seconds } = spec;
     const frames = FPS * seconds + 1;
     const marker = Math.max(8, Math.round(Math.min(width, height) / 10));
-    // A given image, scaled to cover the frame, is the background: the clip shows what it was made from.
-    const cover = spec.image
-      ? `scale=${width}:${height}:force_original_aspect_ratio=increase,crop=${width}:${height},setsar=1,`
-      : '';
-    const filters = [
-      // Planar YUV from the start: overlaying in RGB and converting costs about half the encode.
-      `[1:v]format=yuv420p[marker];[0:v]${cover}format=yuv420p[background]`,
-      `[background][marker]overlay=x=mod(t*${Math.round(width / 3)}\\,W-w):y=H-h-H/12:eval=frame:format=yuv420`,
-      `trim=end_frame=${frames}`,
-    ];
+    const { inputs, filters } = spec.image
+      ? imagePicture(spec.image.file, width, height, marker, frames)
+      : colourPicture(PALETTE[colour]!, width, height, marker, frames);
     if (text && encoder.font && SAFE_PATH.test(textFile)) {
       await writeFile(textFile, text, { flag: 'wx' });
       filters.push(
@@ -263,28 +316,7 @@ export class ClipStore {
           ':box=1:boxcolor=black@0.45:boxborderw=12',
       );
     }
-    const background = spec.image
-      ? [
-          '-f',
-          'image2',
-          '-pattern_type',
-          'none',
-          '-loop',
-          '1',
-          '-framerate',
-          String(FPS),
-          '-i',
-          spec.image.file,
-        ]
-      : ['-f', 'lavfi', '-i', `color=c=0x${PALETTE[colour]}:s=${width}x${height}:r=${FPS}`];
-    const args = [
-      ...FFMPEG_HEAD,
-      ...background,
-      '-f',
-      'lavfi',
-      '-i',
-      `color=c=white:s=${marker}x${marker}:r=${FPS}`,
-    ];
+    const args = [...FFMPEG_HEAD, ...inputs];
     if (spec.audio) {
       args.push(
         '-f',
@@ -295,7 +327,8 @@ export class ClipStore {
     }
     const [split, ...chain] = filters;
     args.push('-filter_complex', `${split};${chain.join(',')}[v]`, '-map', '[v]');
-    if (spec.audio) args.push('-map', '2:a', '-c:a', 'aac', '-ac', '1', '-b:a', '48k');
+    if (spec.audio)
+      args.push('-map', `${inputCount(inputs)}:a`, '-c:a', 'aac', '-ac', '1', '-b:a', '48k');
     args.push(
       '-c:v',
       'libx264',

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,6 +7,7 @@ import type { VideoRequest } from '../../src/api/contract.js';
 import { PIXEL_SIZES, RATIOS, SIZES } from '../../src/models.js';
 import { ClipStore, clipSpec } from '../../src/sim/clips.js';
 import type { SimulatorOptions } from '../../src/sim/index.js';
+import { FFMPEG } from '../helpers/tools.js';
 import { BODY, KEY, coldCache, get, post, probe, render, sim as startSim } from './helpers.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'shotlist-sim-video-'));
@@ -58,6 +60,35 @@ describe('clips behind metadata.url', () => {
         });
       }
       expect(store.stats.encoded).toBe(combos.length);
+    } finally {
+      await store.close();
+    }
+  });
+
+  // A clip is a colour with a white square moving along the bottom (a cheap picture to encode,
+  // a visible motion): the square is somewhere else a second later, the top stays one colour.
+  it('moves a white square along the bottom of a colour clip, the rest one colour', async () => {
+    const store = new ClipStore({ env: process.env, cacheDir: cold, onWarn: () => {} });
+    try {
+      const spec = { ...clipSpec({ ...BODY, size: '480p' } as VideoRequest), seconds: 2 };
+      const file = await store.ensure(spec);
+      // A 32x18 grey picture of the frame at `at` seconds: one byte a cell, rows top to bottom.
+      const cells = (at: number) => {
+        const args = ['-v', 'error', '-ss', String(at), '-i', file, '-frames:v', '1'];
+        const out = ['-vf', 'scale=32:18:flags=area', '-f', 'rawvideo', '-pix_fmt', 'gray', '-'];
+        const bytes = execFileSync(FFMPEG, [...args, ...out]);
+        return Array.from({ length: 18 }, (_, row) => [...bytes.subarray(row * 32, row * 32 + 32)]);
+      };
+      const bright = (row: number[]) => row.map((v, i) => (v > 200 ? i : -1)).filter((i) => i >= 0);
+      const [early, late] = [cells(0.25), cells(1.5)];
+      const squareRow = (frame: number[][]) => frame.findIndex((row) => bright(row).length > 0);
+      // The square is in the bottom third, in both frames, at another place in the later one.
+      expect(squareRow(early)).toBeGreaterThanOrEqual(12);
+      expect(squareRow(late)).toBe(squareRow(early));
+      expect(bright(late[squareRow(late)]!)).not.toEqual(bright(early[squareRow(early)]!));
+      // The top row is one colour, the same in both frames.
+      expect(new Set(early[0]).size).toBeLessThanOrEqual(2);
+      expect(late[0]).toEqual(early[0]);
     } finally {
       await store.close();
     }
