@@ -127,9 +127,7 @@ export default async function sim(ctx: CliContext): Promise<number> {
     simulator = await start(ctx, values);
   } catch (error) {
     if (error instanceof ShotlistError) {
-      ctx.stderr.write(
-        `error: ${error.message}\n${error.fix ? `  fix: ${error.fix}\n` : ''}`,
-      );
+      ctx.stderr.write(`error: ${error.message}\n${error.fix ? `  fix: ${error.fix}\n` : ''}`);
       return error.exitCode;
     }
     throw error;
