@@ -3,6 +3,7 @@
  * shot in order without overlap, cards next to shots of the cut, the files they read, and a
  * font for Chinese, Japanese or Korean text.
  */
+import path from 'node:path';
 import { LIMITS } from '../models.js';
 import type { Collector } from './collector.js';
 import { checkLocalFile } from './local-files.js';
@@ -112,7 +113,8 @@ function drawnTexts(manifest: ShotlistManifest): { path: ManifestPath; text: str
 export function checkCaptionLayers(
   manifest: ShotlistManifest,
   out: Collector,
-  cjkFont: (() => boolean) | undefined,
+  cjkFont: ((font: string | undefined, text: string) => boolean) | undefined,
+  dir?: string,
 ): void {
   const order = manifest.stitch?.order ?? manifest.shots.map((s) => s?.id);
   manifest.stitch?.cards?.forEach((card, k) => {
@@ -127,16 +129,25 @@ export function checkCaptionLayers(
       `name one of ${order.join(', ')}, or use at: start or at: end`,
     );
   });
-  if (!cjkFont || manifest.stitch?.captions?.style?.font) return;
+  if (!cjkFont) return;
   const cjk = drawnTexts(manifest).find((t) => hasCjk(t.text));
-  if (cjk && !cjkFont()) {
-    out.at(
-      'error',
-      cjk.path,
-      'this text has Chinese, Japanese or Korean characters and no CJK font was found on this machine',
-      CJK_FONT_FIX,
-    );
-  }
+  if (!cjk) return;
+  const named = manifest.stitch?.captions?.style?.font;
+  const font =
+    typeof named === 'string' && isFontFile(named) && dir !== undefined
+      ? path.resolve(dir, named)
+      : typeof named === 'string'
+        ? named
+        : undefined;
+  if (cjkFont(font, cjk.text)) return;
+  out.at(
+    'error',
+    cjk.path,
+    font === undefined
+      ? 'this text has Chinese, Japanese or Korean characters and no CJK font was found on this machine'
+      : `this text has Chinese, Japanese or Korean characters that the caption font ${named} has no glyphs for (they would be drawn as boxes)`,
+    CJK_FONT_FIX,
+  );
 }
 
 /** Whether a style's `font` names a file rather than a family: a path or a font file's extension. */

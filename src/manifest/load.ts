@@ -50,10 +50,11 @@ export interface CheckOptions {
    */
   missingUploads?: MissingUploads;
   /**
-   * Whether this machine has a CJK-capable font (media's font search), for captions and cards
-   * with Chinese, Japanese or Korean text; without it that is left to the stitch.
+   * Whether Chinese, Japanese or Korean text of captions and cards can be drawn (media's font
+   * search): with the style's font (a file resolved against the manifest's folder, or a family)
+   * when named, else with a CJK-capable font of this machine; without it that is left to the stitch.
    */
-  cjkFont?: () => boolean;
+  cjkFont?: (font: string | undefined, text: string) => boolean;
 }
 
 /** Parses the YAML, keeping positions; YAML problems are said, and silence what they garble. */
@@ -142,7 +143,7 @@ export function checkManifest(
   const usable = (path: ManifestPath) => out.reliable(path) && !broken.has(path);
   if (Array.isArray(manifest.shots)) checkRules(manifest, out, usable);
   if (usable(['stitch']) && Array.isArray(manifest.shots))
-    checkCaptionLayers(manifest, out, options.cjkFont);
+    checkCaptionLayers(manifest, out, options.cjkFont, options.dir);
   if (options.dir !== undefined && usable(['stitch'])) {
     checkLocalFiles(manifest, out, options.dir, options.allowOutside);
   }
@@ -204,7 +205,7 @@ export interface LoadOptions {
   /** See {@link CheckOptions.missingUploads}. */
   missingUploads?: MissingUploads;
   /** See {@link CheckOptions.cjkFont}. */
-  cjkFont?: () => boolean;
+  cjkFont?: (font: string | undefined, text: string) => boolean;
 }
 
 /**

@@ -34,7 +34,11 @@ function overlays(manifest: ShotlistManifest): Overlay[] {
 
 /** The shot-level voice-overs: the shot's index, its file and offset, where `file` is written. */
 function shotVoices(manifest: ShotlistManifest) {
-  return manifest.shots.flatMap((shot, i) => {
+  // Checked beside the schema's own errors: a manifest without its shots has no voice-overs.
+  const shots: readonly ShotlistManifest['shots'][number][] = Array.isArray(manifest.shots)
+    ? manifest.shots
+    : [];
+  return shots.flatMap((shot, i) => {
     const v = shot?.voiceover;
     const spec = typeof v === 'string' ? { file: v } : v;
     if (typeof spec?.file !== 'string') return [];

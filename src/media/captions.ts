@@ -215,6 +215,8 @@ export interface DrawnText {
   position: CaptionStyle['position'];
   margin: number;
   enable?: { start: number; end: number };
+  /** Where the text's top is, as a drawtext expression; default from `position` and `margin`. */
+  y?: string;
 }
 
 function seconds(x: number): string {
@@ -227,11 +229,12 @@ function seconds(x: number): string {
  */
 export function drawtextFilter(d: DrawnText): string {
   const y =
-    d.position === 'top'
+    d.y ??
+    (d.position === 'top'
       ? `${d.margin}`
       : d.position === 'middle'
         ? '(h-text_h)/2'
-        : `h-text_h-${d.margin}`;
+        : `h-text_h-${d.margin}`);
   const look = d.box
     ? [
         `box=1`,
@@ -276,6 +279,30 @@ export function captionLook(
   };
 }
 
+/**
+ * Draws text line by line, each line its own drawtext (from its own file) centred on the frame,
+ * the lines stacked from `position` (drawtext alone would left-align the lines of a block).
+ */
+export function drawtextLines(
+  d: Omit<DrawnText, 'textFile' | 'y'>,
+  text: string,
+  fileOf: (line: number) => string,
+): { filters: string[]; files: { path: string; content: string }[] } {
+  const lines = text.split('\n');
+  const gap = Math.round(d.fontSize / 5);
+  const step = d.fontSize + gap;
+  const height = lines.length * step - gap;
+  const top = (i: number): string =>
+    d.position === 'top'
+      ? `${d.margin + i * step}`
+      : d.position === 'middle'
+        ? `(h-${height})/2+${i * step}`
+        : `h-${d.margin + height - i * step}`;
+  const files = lines.map((content, i) => ({ path: fileOf(i), content }));
+  const filters = files.map((f, i) => drawtextFilter({ ...d, textFile: f.path, y: top(i) }));
+  return { filters, files };
+}
+
 /** Characters drawn about one em wide: CJK ideographs, kana, hangul, full-width forms. */
 const WIDE_CHARS =
   '\\u1100-\\u115f\\u2e80-\\ua4cf\\uac00-\\ud7a3\\uf900-\\ufaff\\ufe30-\\ufe4f\\uff00-\\uff60\\uffe0-\\uffe6';
@@ -283,9 +310,14 @@ const WIDE = new RegExp(`[${WIDE_CHARS}]`, 'u');
 /** A word (a run of narrow characters), one wide character, or a run of spaces. */
 const TOKENS = new RegExp(`[^\\s${WIDE_CHARS}]+|\\s+|.`, 'gu');
 
-/** A character's drawn width in ems, estimated: one for wide characters, 0.6 for the rest. */
+/**
+ * A character's drawn width in ems, estimated: one for wide characters, 0.7 for capitals, 0.32
+ * for a space, 0.55 for the rest (a sans font's lower case, digits and punctuation).
+ */
 function ems(ch: string): number {
-  return WIDE.test(ch) ? 1 : 0.6;
+  if (WIDE.test(ch)) return 1;
+  if (ch === ' ') return 0.32;
+  return /\p{Lu}/u.test(ch) ? 0.7 : 0.55;
 }
 
 /**

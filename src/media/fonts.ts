@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT_CODES, MediaError } from '../errors.js';
-import { CJK_FONT_FIX, isFontFile } from '../manifest/caption-rules.js';
+import { CJK_FONT_FIX, hasCjk, isFontFile } from '../manifest/caption-rules.js';
 
 /** CJK-capable font files of common packages (Debian/Ubuntu fonts-noto-cjk, Fedora, Arch, macOS). */
 export const KNOWN_CJK_FONTS = [
@@ -68,32 +68,72 @@ function coversCjk(file: string): boolean {
 export { isFontFile };
 
 /**
+ * Whether a font file has a glyph for every CJK character of `text` (its first face, the one
+ * drawtext uses), by fontconfig's charset of the file; undefined without fontconfig.
+ */
+export function fontCovers(file: string, text: string): boolean | undefined {
+  const charset = fontconfig(['fc-query', '-i', '0', '--format', '%{charset}', file]);
+  if (charset === undefined) return undefined;
+  const ranges = charset
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((r) => r.split('-').map((n) => parseInt(n, 16)))
+    .map(([lo, hi]) => [lo!, hi ?? lo!] as const);
+  return [...text]
+    .filter((ch) => hasCjk(ch))
+    .every((ch) => {
+      const code = ch.codePointAt(0)!;
+      return ranges.some(([lo, hi]) => code >= lo && code <= hi);
+    });
+}
+
+/** A named font that lacks CJK glyphs the text needs: the error, naming the font and the fix. */
+function lacksCjk(file: string): MediaError {
+  return new MediaError(
+    `the caption font ${file} has no glyphs for the Chinese, Japanese or Korean text (it would draw boxes)`,
+    { code: 'font_missing', exitCode: EXIT_CODES.badInput, fix: CJK_FONT_FIX },
+  );
+}
+
+/**
  * The font file to draw `texts` with. `font` is the style's: an absolute file, or a family
  * name fc-match resolves. Without one: a known CJK font when a text needs it, else fontconfig's
  * default sans. Throws a MediaError saying what to install when nothing fits.
  */
-export function findFont(font: string | undefined, needsCjk: boolean): string {
+export function findFont(font: string | undefined, needsCjk: boolean, sample = '中'): string {
   if (font !== undefined) {
-    if (isFontFile(font)) {
-      if (!existsSync(font) || !isFile(font)) {
-        throw new MediaError(`the caption font ${font} does not exist`, {
-          code: 'font_missing',
-          exitCode: EXIT_CODES.badInput,
-          fix: 'name a .ttf, .otf or .ttc file relative to the manifest, or a family name',
-        });
-      }
-      return path.resolve(font);
-    }
-    const matched = fcMatch(font);
-    if (!matched) {
-      throw new MediaError(`no font file found for the family "${font}"`, {
+    const file = namedFont(font);
+    if (needsCjk && fontCovers(file, sample) === false) throw lacksCjk(file);
+    return file;
+  }
+  return defaultFont(needsCjk);
+}
+
+/** The file of the style's font: a file given, or the family's file through fc-match. */
+function namedFont(font: string): string {
+  if (isFontFile(font)) {
+    if (!existsSync(font) || !isFile(font)) {
+      throw new MediaError(`the caption font ${font} does not exist`, {
         code: 'font_missing',
         exitCode: EXIT_CODES.badInput,
-        fix: 'install fontconfig (fc-match) and the font, or name a font file relative to the manifest',
+        fix: 'name a .ttf, .otf or .ttc file relative to the manifest, or a family name',
       });
     }
-    return matched;
+    return path.resolve(font);
   }
+  const matched = fcMatch(font);
+  if (!matched) {
+    throw new MediaError(`no font file found for the family "${font}"`, {
+      code: 'font_missing',
+      exitCode: EXIT_CODES.badInput,
+      fix: 'install fontconfig (fc-match) and the font, or name a font file relative to the manifest',
+    });
+  }
+  return matched;
+}
+
+/** Without a named font: a known CJK font when the text needs one, else the default sans. */
+function defaultFont(needsCjk: boolean): string {
   if (needsCjk) {
     const known = KNOWN_CJK_FONTS.find(isFile);
     if (known) return known;
@@ -117,10 +157,16 @@ export function findFont(font: string | undefined, needsCjk: boolean): string {
   });
 }
 
-/** Whether this machine has a CJK-capable font where `findFont` looks for one. */
-export function cjkFontFound(): boolean {
+/**
+ * Whether CJK `text` can be drawn: with the style's `font` (a file, already resolved against
+ * the manifest's folder, or a family name) when named, which must have the glyphs, else with a
+ * CJK-capable font this machine has where `findFont` looks. A named file that does not exist is
+ * left to the files check (true here), and so is a font fontconfig cannot read.
+ */
+export function cjkFontFound(font?: string, text = '中'): boolean {
+  if (font !== undefined && isFontFile(font) && !isFile(font)) return true;
   try {
-    findFont(undefined, true);
+    findFont(font, true, text);
     return true;
   } catch {
     return false;

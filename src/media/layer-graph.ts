@@ -5,7 +5,7 @@
 import { MediaError } from '../errors.js';
 import {
   captionLook,
-  drawtextFilter,
+  drawtextLines,
   hasCjk,
   placeCues,
   wrapText,
@@ -120,19 +120,21 @@ export function cutGraph(
     }
     const k = part.index;
     const card = cards[k]!;
-    const textFile = `${ctx.outputFile}.card-${k}.txt`;
     const size = Math.max(8, Math.round(shape.height * 0.08));
-    files.push({ path: textFile, content: wrapText(card.text, size, shape.width * TEXT_WIDTH) });
-    const text = drawtextFilter({
-      textFile,
-      fontFile: card.font ?? options.captions?.fontFile ?? '',
-      fontSize: size,
-      color: card.color,
-      outline: 0,
-      position: 'middle',
-      margin: 0,
-    });
-    const chain = cardVideoChain(card, text);
+    const drawn = drawtextLines(
+      {
+        fontFile: card.font ?? options.captions?.fontFile ?? '',
+        fontSize: size,
+        color: card.color,
+        outline: 0,
+        position: 'middle',
+        margin: 0,
+      },
+      wrapText(card.text, size, shape.width * TEXT_WIDTH),
+      (line) => `${ctx.outputFile}.card-${k}-${line}.txt`,
+    );
+    files.push(...drawn.files);
+    const chain = cardVideoChain(card, drawn.filters.join(','));
     if ('image' in card.background) {
       const input = ctx.inputBase + images++;
       inputs.push(
@@ -215,18 +217,14 @@ export function captionGraph(
   if (captions.burn && cues.length > 0) {
     need(ctx.tool, 'drawtext', 'filter', 'burning captions');
     const look = captionLook(captions.style, ctx.height);
-    const filters = cues.map((cue, n) => {
-      const textFile = `${ctx.outputFile}.caption-${n}.txt`;
-      files.push({
-        path: textFile,
-        content: wrapText(cue.text, look.fontSize, ctx.width * TEXT_WIDTH),
-      });
-      return drawtextFilter({
-        ...look,
-        textFile,
-        fontFile: captions.fontFile ?? '',
-        enable: { start: cue.start, end: cue.end },
-      });
+    const filters = cues.flatMap((cue, n) => {
+      const drawn = drawtextLines(
+        { ...look, fontFile: captions.fontFile ?? '', enable: { start: cue.start, end: cue.end } },
+        wrapText(cue.text, look.fontSize, ctx.width * TEXT_WIDTH),
+        (line) => `${ctx.outputFile}.caption-${n}-${line}.txt`,
+      );
+      files.push(...drawn.files);
+      return drawn.filters;
     });
     graph.push(`[${video}]${filters.join(',')}[vcap]`);
     out = 'vcap';

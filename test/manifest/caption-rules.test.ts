@@ -7,7 +7,10 @@ import { checkManifest } from '../../src/manifest/load.js';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'shotlist-caption-rules-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function problems(body: string, options: { cjkFont?: () => boolean } = {}) {
+function problems(
+  body: string,
+  options: { cjkFont?: (font: string | undefined, text: string) => boolean } = {},
+) {
   const text = `version: 1\nname: captions\ndefaults: { duration: 4 }\n${body}`;
   return checkManifest(text, 'm.yaml', { dir, ...options }).diagnostics.map(
     (d) => `${d.line}:${d.col} ${d.message} | ${d.fix}`,
@@ -78,5 +81,27 @@ stitch:
     ]);
     expect(problems(body, { cjkFont: () => true })).toEqual([]);
     expect(problems(body.replace('你好', 'hello'), { cjkFont: () => false })).toEqual([]);
+  });
+
+  it('asks whether a named caption font has the CJK glyphs, and says so when it has not', () => {
+    writeFileSync(path.join(dir, 'Latin.ttf'), 'not read here');
+    const asked: [string | undefined, string][] = [];
+    const body = `shots:
+  - { id: a, prompt: "a cat", caption: "清晨 / Morning" }
+stitch:
+  captions: { style: { font: ./Latin.ttf } }
+`;
+    const found = problems(body, {
+      cjkFont: (font, text) => {
+        asked.push([font, text]);
+        return false;
+      },
+    });
+    expect(asked).toEqual([[path.join(dir, 'Latin.ttf'), '清晨 / Morning']]);
+    expect(found).toEqual([
+      expect.stringMatching(
+        /^5:40 this text has Chinese, Japanese or Korean characters that the caption font \.\/Latin\.ttf has no glyphs for \(they would be drawn as boxes\) \| install a CJK font/,
+      ),
+    ]);
   });
 });

@@ -107,3 +107,17 @@ stitch:
     }
   });
 });
+
+describe('the layer files check beside the schema errors', () => {
+  it('a manifest without shots, read from a folder, gets its schema error (nothing throws)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'shotlist-voice-noshots-'));
+    try {
+      const result = checkManifest('version: 1\nname: bad\n', 'm.yaml', { dir });
+      expect(result.diagnostics.map((d) => `${d.line}:${d.col} ${d.message}`)).toEqual([
+        expect.stringMatching(/^1:1 .*missing.*"shots"/),
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

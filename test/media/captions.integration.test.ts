@@ -10,7 +10,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CAPTION_STYLE, drawtextFilter, parseSubtitles } from '../../src/media/captions.js';
-import { cjkFontFound, findFont } from '../../src/media/fonts.js';
+import { cjkFontFound, findFont, fontCovers } from '../../src/media/fonts.js';
 import { locateTool } from '../../src/media/locate.js';
 import { stitch } from '../../src/media/stitch.js';
 import { makeClip, tempDir } from './helpers.js';
@@ -193,5 +193,22 @@ describe('caption fonts and text with real ffmpeg', () => {
     expect(await level(0.1)).toBeLessThan(-60);
     expect(await level(1.1)).toBeGreaterThan(-30);
     expect(await level(2.1)).toBeLessThan(-60);
+  });
+
+  it('tells a font without CJK glyphs from one with them, by its charset', (ctx) => {
+    if (!existsSync(DEJAVU) || !cjkFontFound())
+      ctx.skip(
+        'needs DejaVu Sans and a CJK font: apt-get install fonts-noto-cjk (scripts/setup.sh)',
+      );
+    const cjk = findFont(undefined, true);
+    expect(fontCovers(cjk, '清晨 / Morning')).toBe(true);
+    expect(fontCovers(DEJAVU, '清晨 / Morning')).toBe(false);
+    expect(fontCovers(DEJAVU, 'Morning')).toBe(true);
+    expect(cjkFontFound(DEJAVU, '清晨')).toBe(false);
+    expect(cjkFontFound(cjk, '清晨')).toBe(true);
+    expect(() => findFont(DEJAVU, true)).toThrow(
+      /has no glyphs for the Chinese, Japanese or Korean text/,
+    );
+    expect(findFont(DEJAVU, false)).toBe(DEJAVU);
   });
 });

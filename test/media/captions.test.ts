@@ -8,6 +8,7 @@ import {
   placeCues,
   writeSrt,
   writeVtt,
+  drawtextLines,
   wrapText,
 } from '../../src/media/captions.js';
 import { cutParts, type CardOptions } from '../../src/media/cards.js';
@@ -218,7 +219,7 @@ describe('cards in the plan', () => {
     const graph = plan.args[plan.args.indexOf('-filter_complex') + 1]!;
     expect(graph).toContain('color=c=0x00ff00:s=320x180:r=24/1:d=1');
     expect(graph).not.toContain('xfade');
-    expect(plan.files).toEqual([{ path: '/out/tmp.mp4.card-0.txt', content: 'Title' }]);
+    expect(plan.files).toEqual([{ path: '/out/tmp.mp4.card-0-0.txt', content: 'Title' }]);
   });
 
   it('copies streams with no layer, and says why not with one', () => {
@@ -303,10 +304,12 @@ describe('captions and cards per variant', () => {
 
 describe('wrapText: drawn text fits the frame', () => {
   it('breaks Latin text at spaces within the width', () => {
-    // 20 px font, 130 px wide: at most 130 / (0.6 * 20) = 10.8 narrow characters a line.
+    // 20 px font, 130 px wide: 6.5 em a line (capitals 0.7, spaces 0.32, the rest 0.55).
     const out = wrapText('The garden wakes before we do', 20, 130);
-    expect(out).toBe('The garden\nwakes\nbefore we\ndo');
-    for (const line of out.split('\n')) expect(line.length * 0.6 * 20).toBeLessThanOrEqual(130);
+    expect(out).toBe('The garden\nwakes before\nwe do');
+    // "A Cat's Day" is 6.04 em: one line at 7 em, two at 5.
+    expect(wrapText("A Cat's Day", 10, 70)).toBe("A Cat's Day");
+    expect(wrapText("A Cat's Day", 10, 50)).toBe("A Cat's\nDay");
   });
 
   it('breaks CJK between characters, keeps line breaks, cuts a word longer than a line', () => {
@@ -317,5 +320,36 @@ describe('wrapText: drawn text fits the frame', () => {
 
   it('leaves text that fits as it is', () => {
     expect(wrapText('下雨了 / It is raining', 40, 1000)).toBe('下雨了 / It is raining');
+  });
+});
+
+describe('drawtextLines: each line centred, the block placed as asked', () => {
+  const look = {
+    fontFile: '/f.ttf',
+    fontSize: 50,
+    color: '#ffffff',
+    outline: 0,
+    position: 'bottom' as const,
+    margin: 20,
+  };
+  it('draws one centred drawtext a line, stacked up from the bottom margin', () => {
+    const { filters, files } = drawtextLines(look, 'one\ntwo', (i) => `/t/line-${i}.txt`);
+    expect(files).toEqual([
+      { path: '/t/line-0.txt', content: 'one' },
+      { path: '/t/line-1.txt', content: 'two' },
+    ]);
+    expect(filters).toHaveLength(2);
+    for (const f of filters) expect(f).toContain(':x=(w-text_w)/2:');
+    // Lines 60 px apart (50 + a gap of 10), the block 110 px high ending 20 px above the bottom.
+    expect(filters[0]).toMatch(/:y=h-130$/);
+    expect(filters[1]).toMatch(/:y=h-70$/);
+  });
+
+  it('centres the block in the middle and stacks down from the top', () => {
+    const mid = drawtextLines({ ...look, position: 'middle' }, 'a\nb', (i) => `${i}`);
+    expect(mid.filters[0]).toMatch(/:y=\(h-110\)\/2\+0$/);
+    expect(mid.filters[1]).toMatch(/:y=\(h-110\)\/2\+60$/);
+    const top = drawtextLines({ ...look, position: 'top' }, 'a\nb', (i) => `${i}`);
+    expect(top.filters[1]).toMatch(/:y=80$/);
   });
 });
