@@ -72,7 +72,7 @@ export { isFontFile };
  * drawtext uses), by fontconfig's charset of the file; undefined without fontconfig.
  */
 export function fontCovers(file: string, text: string): boolean | undefined {
-  const charset = fontconfig(['fc-query', '-i', '0', '--format', '%{charset}', file]);
+  const charset = fontconfig(['fc-query', '-i', '0', '-f', '%{charset}', file]);
   if (charset === undefined) return undefined;
   const ranges = charset
     .split(/\s+/)
