@@ -1,4 +1,4 @@
-// Deliverable and preview speed on a 60 s film: twelve 5 s 720p clips (one, copied), stitched
+// Deliverable and preview speed on a 60 s film: twelve 5.5 s 720p clips (one, copied), stitched
 // with a 0.5 s fade between each, as a 1920x1080 `youtube` deliverable (lanczos upscale, two
 // loudnorm passes, the ebur128 measurement) and as `stitch --preview`'s 360 px draft. Run after
 // `npm run build`.
@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 
 const CLIPS = 12;
-const SECONDS = 5;
+const SECONDS = 5.5;
 
 async function makeClips(dir, ffmpeg) {
   const first = path.join(dir, 'clip-00.mp4');

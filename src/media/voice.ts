@@ -169,8 +169,13 @@ export function soundLayers(input: SoundLayersInput): {
     // A low threshold and a high ratio silence the compressed copy while anyone speaks; `mix`
     // keeps 10^(-amount/20) of the dry music, so the music drops by `amount` dB, no more.
     const keep = 10 ** (-(input.duck?.amount ?? 12) / 20);
+    // One sample format and layout on both inputs: older ffmpeg builds cannot choose one for
+    // sidechaincompress on their own ("could not choose their formats").
+    const same = 'aformat=sample_fmts=dbl:sample_rates=48000:channel_layouts=stereo';
     graph.push(
-      `[${music}][${key}]sidechaincompress=threshold=0.001:ratio=20:attack=5:release=250:mix=${sec(1 - keep)}[ducked]`,
+      `[${music}]${same}[duckin]`,
+      `[${key}]${same}[duckkey]`,
+      `[duckin][duckkey]sidechaincompress=threshold=0.001:ratio=20:attack=5:release=250:mix=${sec(1 - keep)}[ducked]`,
     );
     music = 'ducked';
   }

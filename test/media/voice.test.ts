@@ -116,7 +116,14 @@ describe('soundLayers', () => {
     expect(r.graph[1]).toMatch(/^\[4:a:0\].*adelay=20\|20,/);
     const graph = r.graph.join(';');
     // 12 dB: 10^(-12/20) = 0.251189 of the dry music stays.
-    expect(graph).toContain('[st][vosc]sidechaincompress=');
+    // Both inputs in one format first (older ffmpeg cannot choose one for the compressor).
+    expect(graph).toContain(
+      '[st]aformat=sample_fmts=dbl:sample_rates=48000:channel_layouts=stereo[duckin]',
+    );
+    expect(graph).toContain(
+      '[vosc]aformat=sample_fmts=dbl:sample_rates=48000:channel_layouts=stereo[duckkey]',
+    );
+    expect(graph).toContain('[duckin][duckkey]sidechaincompress=');
     expect(graph).toContain('mix=0.748811');
     expect(graph).toContain(
       '[acat][ducked][vomix]amix=inputs=3:duration=first:dropout_transition=0,volume=3[aout]',
@@ -131,7 +138,10 @@ describe('soundLayers', () => {
       duck: { voice: true, dialogue: true, amount: 6 },
     }).graph.join(';');
     expect(both).toContain('[vosc][clipsc]amix=inputs=2');
-    expect(both).toContain('[st][sc]sidechaincompress=');
+    expect(both).toContain(
+      '[sc]aformat=sample_fmts=dbl:sample_rates=48000:channel_layouts=stereo[duckkey]',
+    );
+    expect(both).toContain('[duckin][duckkey]sidechaincompress=');
     const none = soundLayers({
       voices: [voice({ cut: 0 })],
       ...{ timeline, firstInput: 2, length: 7, clipAudio: null, soundtrack: 'st' },
