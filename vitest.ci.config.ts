@@ -1,24 +1,24 @@
 import { defineConfig } from 'vitest/config';
-import main from './vitest.config.js';
+import { MAX_WORKERS, projects } from './vitest.config.js';
 import reliability from './vitest.reliability.config.js';
 import { LongestFirst } from './test/helpers/sequencer.js';
 
 /**
  * `npm run test:ci`: every file of `npm test` and the reliability suite in one vitest run, so
  * that the long reliability checks run beside the end-to-end files instead of after them,
- * and the known-long files of both start first (test/helpers/sequencer.ts).
+ * and the known-long files of all projects start first (test/helpers/sequencer.ts).
  */
 export default defineConfig({
   test: {
-    // Both projects share the workers: vitest runs projects side by side only when they ask
+    // The projects share the workers: vitest runs projects side by side only when they ask
     // for as many (see vitest.config.ts for why three on two cores).
-    maxWorkers: main.test?.maxWorkers,
+    maxWorkers: MAX_WORKERS,
     sequence: { sequencer: LongestFirst },
     projects: [
-      { ...main, test: { ...main.test, name: 'main' } },
+      ...projects(),
       {
         ...reliability,
-        test: { ...reliability.test, name: 'reliability', maxWorkers: main.test?.maxWorkers },
+        test: { ...reliability.test, name: 'reliability', maxWorkers: MAX_WORKERS },
       },
     ],
   },

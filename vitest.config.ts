@@ -1,25 +1,58 @@
-import { defineConfig } from 'vitest/config';
-import { fastProbeEnv } from './test/helpers/ffprobe-env.js';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+import { fastProbeEnv, fastToolEnv, PICTURE_FILES } from './test/helpers/tool-env.js';
+
+/** What every project of `npm test` shares. */
+const shared = {
+  // Backstops against a hang, never measures of speed: every test waits on events (a line,
+  // a journal entry, the simulator's ledger), so a loaded machine only makes it slower.
+  // Above the child CLI's deadline (test/helpers/cli.ts), so a hung child is shown first.
+  testTimeout: 600_000,
+  hookTimeout: 300_000,
+  pool: 'forks',
+  // A worker keeps its modules between files: the unit folders run in half the CPU time.
+  // Tests must not rely on a fresh module state (none does: the suite passes either way).
+  isolate: false,
+  // Three files at once on two cores: the e2e files wait on simulated task latency and child
+  // processes, so a third keeps the cores busy (92 % of two cores instead of 83 %). Each
+  // project asks for as many, so that vitest runs the projects side by side.
+  maxWorkers: 3,
+} as const;
+
+export const MAX_WORKERS = shared.maxWorkers;
+
+const EXCLUDE = ['test/reliability/**', 'node_modules/**'];
+
+/**
+ * The projects of `npm test`, given `exclude` on top of the reliability folder (the unit
+ * tier leaves out more). Most files run on the static ffprobe and ffmpeg the product falls
+ * back to (test/helpers/tool-env.ts: a distro build spends 0.2 CPU s loading its libraries on
+ * each start); the files about the picture run on the machine's own ffmpeg.
+ */
+export function projects(exclude: string[] = []): TestProjectInlineConfiguration[] {
+  return [
+    {
+      test: {
+        ...shared,
+        name: 'main',
+        include: ['test/**/*.test.ts'],
+        exclude: [...EXCLUDE, ...PICTURE_FILES, ...exclude],
+        env: fastToolEnv(),
+        // Type tests (`*.test-d.ts`) are checked by tsc as part of `vitest run`.
+        typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
+      },
+    },
+    {
+      test: {
+        ...shared,
+        name: 'picture',
+        include: PICTURE_FILES,
+        exclude: [...EXCLUDE, ...exclude],
+        env: fastProbeEnv(),
+      },
+    },
+  ];
+}
 
 export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    exclude: ['test/reliability/**', 'node_modules/**'],
-    // Backstops against a hang, never measures of speed: every test waits on events (a line,
-    // a journal entry, the simulator's ledger), so a loaded machine only makes it slower.
-    // Above the child CLI's deadline (test/helpers/cli.ts), so a hung child is shown first.
-    testTimeout: 600_000,
-    hookTimeout: 300_000,
-    pool: 'forks',
-    // The static ffprobe the product falls back to: a tenth of a distro build's start cost.
-    env: fastProbeEnv(),
-    // Three files at once on two cores: the e2e files wait on simulated task latency and
-    // child processes, so a third keeps the cores busy (92 % of two cores instead of 83 %).
-    maxWorkers: 3,
-    // A worker keeps its modules between files: the unit folders run in half the CPU time.
-    // Tests must not rely on a fresh module state (none does: the suite passes either way).
-    isolate: false,
-    // Type tests (`*.test-d.ts`) are checked by tsc as part of `vitest run`.
-    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
-  },
+  test: { maxWorkers: MAX_WORKERS, projects: projects() },
 });

@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { fastProbeEnv } from './test/helpers/ffprobe-env.js';
+import { fastToolEnv } from './test/helpers/tool-env.js';
 
 export default defineConfig({
   test: {
@@ -9,8 +9,9 @@ export default defineConfig({
     testTimeout: 900_000,
     hookTimeout: 300_000,
     pool: 'forks',
-    // The static ffprobe the product falls back to: a tenth of a distro build's start cost.
-    env: fastProbeEnv(),
+    // The static ffprobe and ffmpeg the product falls back to (test/helpers/tool-env.ts): none
+    // of these checks is about the picture, and a distro build's start costs ten times more.
+    env: fastToolEnv(),
     // Two checks at once: each waits on simulated latency and child processes much of the
     // time; their assertions are invariants (counts, files), never timings.
     maxWorkers: 2,

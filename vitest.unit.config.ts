@@ -1,5 +1,5 @@
-import { defineConfig, mergeConfig } from 'vitest/config';
-import base from './vitest.config.js';
+import { defineConfig } from 'vitest/config';
+import { MAX_WORKERS, projects } from './vitest.config.js';
 
 /**
  * Files of the unit folders that are integration tests: they make real clips (simulated
@@ -32,9 +32,6 @@ export const INTEGRATION = [
 ];
 
 /** The unit tier: in process, no browser, redis-server or spawned CLI, no waiting on encodes. */
-export default mergeConfig(
-  base,
-  defineConfig({
-    test: { exclude: ['test/e2e/**', ...INTEGRATION] },
-  }),
-);
+export default defineConfig({
+  test: { maxWorkers: MAX_WORKERS, projects: projects(['test/e2e/**', ...INTEGRATION]) },
+});

@@ -49,10 +49,10 @@ it('starts the known-long files first, longest first, whatever their project', a
   expect(sorted.slice(4).sort()).toEqual(['test/e2e/run.test.ts', 'test/plan/plan.test.ts']);
 });
 
-it('test:ci runs the main and the reliability files in one vitest run, sharing its workers', () => {
+it('test:ci runs the main, picture and reliability files in one vitest run, sharing its workers', () => {
   expect(pkg.scripts['test:ci']).toContain('vitest run --config vitest.ci.config.ts');
   const projects = (ci.test?.projects ?? []) as { test: { name: string; maxWorkers: number } }[];
-  expect(projects.map((p) => p.test.name)).toEqual(['main', 'reliability']);
+  expect(projects.map((p) => p.test.name)).toEqual(['main', 'picture', 'reliability']);
   expect(new Set(projects.map((p) => p.test.maxWorkers))).toEqual(new Set([ci.test?.maxWorkers]));
   expect(ci.test?.sequence?.sequencer).toBe(LongestFirst);
 });
