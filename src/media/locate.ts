@@ -45,7 +45,8 @@ function findOnPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
   return undefined;
 }
 
-function findBundled(name: ToolName): string | undefined {
+/** The binary of the optional npm package that ships `name`, when it is installed and runs here. */
+export function findBundled(name: ToolName): string | undefined {
   try {
     const require = createRequire(import.meta.url);
     const file = (require(PACKAGE[name]) as { path: string }).path;

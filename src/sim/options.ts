@@ -54,7 +54,10 @@ export interface SimulatorOptions {
    * for a gateway that bills otherwise than the request says. Default 0.
    */
   billExtraSeconds?: number;
-  /** Environment used to locate ffmpeg (`FFMPEG_PATH`, `PATH`). Default `process.env`. */
+  /**
+   * Environment used to locate ffmpeg (`FFMPEG_PATH`, else the bundled static build, else
+   * `PATH`; see clips.ts). Default `process.env`.
+   */
   env?: NodeJS.ProcessEnv;
   /** Where clips are cached across runs. Default `<stateDir>/clips`, else `<tmpdir>/shotlist-sim-clips`. */
   cacheDir?: string;

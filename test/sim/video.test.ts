@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { VideoRequest } from '../../src/api/contract.js';
 import { PIXEL_SIZES, RATIOS, SIZES } from '../../src/models.js';
+import { findBundled, locateTool } from '../../src/media/locate.js';
 import { ClipStore, clipSpec } from '../../src/sim/clips.js';
 import type { SimulatorOptions } from '../../src/sim/index.js';
 import { FFMPEG } from '../helpers/tools.js';
@@ -30,6 +31,18 @@ describe('clips behind metadata.url', () => {
         expect(clipSpec(body), `${size} ${ratio}`).toMatchObject(PIXEL_SIZES[size][ratio]);
       }
     }
+  });
+
+  // One ffmpeg starts per clip: the static build of the npm package starts in a fraction of a
+  // distro build's CPU, so it encodes unless FFMPEG_PATH names another.
+  it('encodes with FFMPEG_PATH when set, else the bundled static ffmpeg, else the PATH one', async () => {
+    const chosen = (env: NodeJS.ProcessEnv) =>
+      new ClipStore({ env, cacheDir: cold, onWarn: () => {} }).ensureEncoder();
+    const { PATH } = process.env;
+    expect((await chosen({ PATH, FFMPEG_PATH: FFMPEG })).ffmpeg.path).toBe(FFMPEG);
+    const bundled = findBundled('ffmpeg');
+    const fallback = bundled ?? locateTool('ffmpeg', { PATH }).path;
+    expect((await chosen({ PATH })).ffmpeg.path).toBe(fallback);
   });
 
   // The encoder is given every size of the table; one-second clips (25 frames) are enough to
