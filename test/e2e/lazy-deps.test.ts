@@ -4,36 +4,22 @@
  * do not load execa: each costs a tenth of a second of CPU or more at every start. A run
  * loads undici and execa, so the traces are proven to see them.
  *
- * The bin runs the bundled CLI (dist/bundle/, scripts/bundle.mjs): a chunk it loads stands for
- * every source file bundled into it, as listed by dist/bundle.meta.json.
+ * The bin runs the bundled CLI: a chunk it loads stands for every source file bundled into it.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, expect, it } from 'vitest';
+import { sourcesOf } from '../helpers/bundle.js';
 import { BIN, CHILD_DEADLINE_MS, tempDir } from '../helpers/cli.js';
 import { writeManifest } from './run-helpers.js';
 
 const tmp = tempDir('shotlist-lazy-deps-');
 afterAll(() => tmp.cleanup());
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const HOOK = path.resolve(import.meta.dirname, '../helpers/loaded-modules.mjs');
 // Every ES module the process resolves (execa is one), a line each.
 const ESM_HOOK = path.resolve(import.meta.dirname, '../team/fixtures/trace-imports.mjs');
-
-/** Each file of the bundle (`dist/bundle/chunk-X.js`), with the source files it holds. */
-const BUNDLED = JSON.parse(
-  readFileSync(path.join(ROOT, 'dist/bundle.meta.json'), 'utf8'),
-) as Record<string, string[]>;
-
-/** The files a loaded file stands for: itself, or the sources in it when it is of the bundle. */
-function sourcesOf(loaded: string): string[] {
-  const file = path.relative(ROOT, loaded.startsWith('file:') ? fileURLToPath(loaded) : loaded);
-  const inputs = BUNDLED[file.split(path.sep).join('/')];
-  return inputs ? inputs.map((input) => path.join(ROOT, input)) : [loaded];
-}
 
 /** The files under node_modules the built CLI loaded for `args`, once it exited 0. */
 async function filesLoaded(name: string, args: string[]): Promise<string[]> {
