@@ -1,5 +1,8 @@
 import { createRequire } from 'node:module';
 
+/** Set by the CLI's bundle (scripts/bundle.mjs): undici bundled on its own, beside the chunks. */
+declare const SHOTLIST_UNDICI_BUNDLE: string | undefined;
+
 let loaded: typeof import('undici') | undefined;
 
 /**
@@ -8,6 +11,8 @@ let loaded: typeof import('undici') | undefined;
  * `review`) should not pay.
  */
 export function undici(): typeof import('undici') {
-  loaded ??= createRequire(import.meta.url)('undici') as typeof import('undici');
+  loaded ??= createRequire(import.meta.url)(
+    typeof SHOTLIST_UNDICI_BUNDLE === 'string' ? SHOTLIST_UNDICI_BUNDLE : 'undici',
+  ) as typeof import('undici');
   return loaded;
 }

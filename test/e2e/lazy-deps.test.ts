@@ -3,11 +3,14 @@
  * manifest is checked by the validator built with the package), and those that run no ffmpeg
  * do not load execa: each costs a tenth of a second of CPU or more at every start. A run
  * loads undici and execa, so the traces are proven to see them.
+ *
+ * The bin runs the bundled CLI: a chunk it loads stands for every source file bundled into it.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, expect, it } from 'vitest';
+import { sourcesOf } from '../helpers/bundle.js';
 import { BIN, CHILD_DEADLINE_MS, tempDir } from '../helpers/cli.js';
 import { writeManifest } from './run-helpers.js';
 
@@ -30,10 +33,10 @@ async function filesLoaded(name: string, args: string[]): Promise<string[]> {
     timeout: CHILD_DEADLINE_MS,
   });
   expect(r.exitCode, `${name}: ${String(r.stderr)}`).toBe(0);
-  return [
-    ...readFileSync(out, 'utf8').split('\n'),
-    ...readFileSync(esm, 'utf8').split('\n'),
-  ].filter((f) => f.includes('/node_modules/'));
+  return [...readFileSync(out, 'utf8').split('\n'), ...readFileSync(esm, 'utf8').split('\n')]
+    .filter((f) => f !== '')
+    .flatMap(sourcesOf)
+    .filter((f) => f.includes('/node_modules/'));
 }
 
 const undici = (files: string[]) => files.filter((f) => f.includes('/node_modules/undici/'));

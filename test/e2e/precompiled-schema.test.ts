@@ -26,6 +26,11 @@ describe('the schema compiled ahead of time (dist/manifest/validate.gen.cjs)', (
     expect(readFileSync(path.join(dist, 'validate.gen.cjs'), 'utf8')).toBe(
       standaloneCode.default(ajv, ajv.compile(schema)),
     );
+    // The bundled CLI (bin) reads its copy, beside its chunks: the same file.
+    expect(
+      readFileSync(path.resolve(dist, '../bundle/validate.gen.cjs'), 'utf8'),
+      'dist/bundle/validate.gen.cjs',
+    ).toBe(readFileSync(path.join(dist, 'validate.gen.cjs'), 'utf8'));
     // A copy of the build whose precompiled validator refuses everything: the built loader
     // reports that validator's verdict, so it is the file it reads (not a run-time compile).
     const example = path.resolve(import.meta.dirname, '../../examples/quickstart.yaml');
