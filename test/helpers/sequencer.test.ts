@@ -34,7 +34,7 @@ it('starts the known-long files first, longest first, whatever their project', a
     spec('test/e2e/continuity.test.ts'),
     spec('test/reliability/soak.test.ts', 'reliability'),
     spec('test/plan/plan.test.ts'),
-    spec('test/e2e/commands-agree-s3.test.ts'),
+    spec('test/e2e/webhook.test.ts'),
     spec('test/reliability/chains-crash.test.ts', 'reliability'),
   ];
   const sorted = (await new LongestFirst(ctx).sort(files)).map((s) =>
@@ -43,7 +43,7 @@ it('starts the known-long files first, longest first, whatever their project', a
   expect(sorted.slice(0, 4)).toEqual([
     'test/reliability/soak.test.ts',
     'test/reliability/chains-crash.test.ts',
-    'test/e2e/commands-agree-s3.test.ts',
+    'test/e2e/webhook.test.ts',
     'test/e2e/continuity.test.ts',
   ]);
   expect(sorted.slice(4).sort()).toEqual(['test/e2e/run.test.ts', 'test/plan/plan.test.ts']);
