@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BIN, tempDir } from '../helpers/cli.js';
+import { BIN, CHILD_DEADLINE_MS, tempDir } from '../helpers/cli.js';
 import { readReport } from './run-helpers.js';
 
 const COUNTER = path.resolve(import.meta.dirname, '../helpers/read-counter.mjs');
@@ -48,7 +48,7 @@ async function countedRun(args: string[], cwd: string) {
       SHOTLIST_COUNT_READS: 'journal.ndjson,report.json',
       SHOTLIST_COUNT_READS_OUT: counts,
     },
-    timeout: 120_000,
+    timeout: CHILD_DEADLINE_MS,
   });
   const reads = JSON.parse(readFileSync(counts, 'utf8')) as Record<string, number>;
   return { exitCode: r.exitCode, stderr: String(r.stderr), reads };
