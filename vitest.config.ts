@@ -1,6 +1,16 @@
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 import { fastProbeEnv, fastToolEnv, PICTURE_FILES } from './test/helpers/tool-env.js';
 
+/** How many test files run at once: `SHOTLIST_TEST_WORKERS` when set, else four. */
+function testWorkers(value: string | undefined): number {
+  if (value === undefined || value === '') return 4;
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 1) {
+    throw new Error(`SHOTLIST_TEST_WORKERS is "${value}": set it to a whole number of 1 or more`);
+  }
+  return count;
+}
+
 /** What every project of `npm test` shares. */
 const shared = {
   // Backstops against a hang, never measures of speed: every test waits on events (a line,
@@ -12,10 +22,13 @@ const shared = {
   // A worker keeps its modules between files: the unit folders run in half the CPU time.
   // Tests must not rely on a fresh module state (none does: the suite passes either way).
   isolate: false,
-  // Three files at once on two cores: the e2e files wait on simulated task latency and child
-  // processes, so a third keeps the cores busy (92 % of two cores instead of 83 %). Each
-  // project asks for as many, so that vitest runs the projects side by side.
-  maxWorkers: 3,
+  // Four files at once on two cores: the e2e files wait on simulated task latency and child
+  // processes, so more files than cores keep the cores busy. Measured on a quiet 2-core
+  // machine, the whole of test:ci with a cold clip cache: 3 files 507 s (79 % of two cores),
+  // 4 files 398 s (92 %), 5 files 390 s (96 %, more memory and more contention under load).
+  // SHOTLIST_TEST_WORKERS sets another count (a machine with more cores). Each project asks
+  // for as many, so that vitest runs the projects side by side.
+  maxWorkers: testWorkers(process.env.SHOTLIST_TEST_WORKERS),
 } as const;
 
 export const MAX_WORKERS = shared.maxWorkers;
