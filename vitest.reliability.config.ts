@@ -5,8 +5,9 @@ export default defineConfig({
   test: {
     include: ['test/reliability/**/*.test.ts'],
     globalSetup: ['test/reliability/setup.ts'],
-    // Backstops against a hang, never measures of speed (see vitest.config.ts).
-    testTimeout: 900_000,
+    // Backstops against a hang, never measures of speed (see vitest.config.ts); the soak took
+    // 606 s beside four CPU-bound processes.
+    testTimeout: 1_800_000,
     hookTimeout: 300_000,
     pool: 'forks',
     // The static ffprobe and ffmpeg the product falls back to (test/helpers/tool-env.ts): none
