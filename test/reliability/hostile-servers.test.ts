@@ -31,8 +31,9 @@ const GZIP_BOMB = gzipSync(Buffer.alloc(64 * 1024 ** 2));
 interface Hostile {
   url: string;
   posts: Map<string, number>;
-  /** Requests answered, by mode (polls and file downloads); `requests` counts them all. */
+  /** Task polls answered, by the task's mode. */
   polls: Map<Mode, number>;
+  /** Every request answered (posts, polls, downloads). */
   requests: () => number;
   /** For each trickled answer, by mode: seconds from its first byte until the client cut it. */
   cuts: Map<Mode, number[]>;
@@ -117,8 +118,11 @@ async function startHostile(): Promise<Hostile> {
   const polls = new Map<Mode, number>();
   const cuts = new Map<Mode, number[]>();
   let requests = 0;
-  const cutOf = (mode: Mode) => (seconds: number) =>
-    cuts.set(mode, [...(cuts.get(mode) ?? []), seconds]);
+  const cutOf = (mode: Mode) => {
+    const seconds = cuts.get(mode) ?? [];
+    cuts.set(mode, seconds);
+    return (after: number) => seconds.push(after);
+  };
   const modes = new Map<string, Mode>();
   let base = '';
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
